@@ -1,0 +1,112 @@
+//! The JSON contract (shared/docs/product.md, docs/cli-json.md). Keys are part of nsview's
+//! interface to scripts: change them only together with the README.
+
+use super::target::Target;
+use crate::model::{Cgroup, Namespace, Process, Snapshot};
+use serde_json::{Value, json};
+
+/// Command line as one string (args joined by spaces), or None for kernel threads.
+pub fn command_line(p: &Process) -> String {
+    if p.cmdline.is_empty() {
+        p.comm.clone()
+    } else {
+        p.cmdline.join(" ")
+    }
+}
+
+pub fn namespace(snap: &Snapshot, ns: &Namespace) -> Value {
+    let lowest = ns.lowest_pid().and_then(|pid| snap.processes.get(&pid));
+    json!({
+        "type": ns.ns_type,
+        "inode": ns.inode,
+        "nprocs": ns.pids.len(),
+        "pids": ns.pids,
+        "pid": ns.lowest_pid(),
+        "command": lowest.map(command_line),
+        "user": lowest.map(|p| p.uid),
+        "owner": ns.owner,
+        "parent": ns.parent,
+        "owner_uid": ns.owner_uid,
+        "bind_mounts": ns.bind_mounts,
+        "hostname": ns.hostname,
+        "domainname": ns.domainname,
+        "interfaces": ns.interfaces,
+    })
+}
+
+pub fn process(snap: &Snapshot, p: &Process) -> Value {
+    let ns: serde_json::Map<String, Value> =
+        p.ns.iter()
+            .map(|(t, id)| (t.name().to_string(), json!(id.ino)))
+            .collect();
+    json!({
+        "pid": p.pid,
+        "ppid": p.ppid,
+        "nspid": p.nspid,
+        "comm": p.comm,
+        "cmdline": p.cmdline.join(" "),
+        "uid": p.uid,
+        "ns": ns,
+        "cgroups": p.cgroups,
+        "container": snap.group_of(p.pid).map(|g| g.name.clone()),
+        "host_ns_differs": snap.differs_from_host(p),
+    })
+}
+
+pub fn cgroup(c: &Cgroup) -> Value {
+    serde_json::to_value(c).unwrap_or(Value::Null)
+}
+
+pub fn cgroups(snap: &Snapshot) -> Value {
+    json!({
+        "mode": snap.cgroup_mode,
+        "hierarchies": snap.hierarchies,
+        "cgroups": snap.cgroups.iter().map(cgroup).collect::<Vec<_>>(),
+    })
+}
+
+/// Merge `extra` keys into the object `base`.
+fn with(mut base: Value, extra: Value) -> Value {
+    if let (Value::Object(b), Value::Object(e)) = (&mut base, extra) {
+        b.extend(e);
+    }
+    base
+}
+
+pub fn show(snap: &Snapshot, target: &Target) -> Value {
+    match target {
+        Target::Process(pid) => match snap.processes.get(pid) {
+            Some(p) => with(
+                json!({"kind": "process"}),
+                with(
+                    process(snap, p),
+                    json!({
+                        "namespaces": snap.namespaces_of(p).iter().map(|ns| namespace(snap, ns)).collect::<Vec<_>>(),
+                        "cgroup_details": snap.cgroups_of(p).iter().map(|c| cgroup(c)).collect::<Vec<_>>(),
+                    }),
+                ),
+            ),
+            None => Value::Null,
+        },
+        Target::Namespace(key) => match snap.namespaces.get(key) {
+            Some(ns) => with(
+                json!({"kind": "namespace"}),
+                with(
+                    namespace(snap, ns),
+                    json!({
+                        "processes": ns.pids.iter()
+                            .filter_map(|pid| snap.processes.get(pid))
+                            .map(|p| process(snap, p))
+                            .collect::<Vec<_>>(),
+                    }),
+                ),
+            ),
+            None => Value::Null,
+        },
+        Target::Cgroup(path) => json!({
+            "kind": "cgroup",
+            "path": path,
+            "cgroups": snap.cgroups.iter().filter(|c| &c.path == path).map(cgroup).collect::<Vec<_>>(),
+        }),
+    }
+}

@@ -1,0 +1,210 @@
+//! The command line: parsing (clap), dispatch, and printing the model as text or JSON.
+
+mod json;
+mod target;
+mod text;
+
+use crate::collect::{CollectOptions, Collector};
+use crate::model::NsType;
+use crate::sys::Roots;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+
+pub use target::{Target, resolve};
+
+/// nsview: which processes share which namespaces, and which cgroups, limits and usage apply,
+/// read straight from the kernel.
+#[derive(Debug, Parser)]
+#[command(name = "nsview", version, about, arg_required_else_help = true)]
+pub struct Cli {
+    /// Read a fixture tree laid out like a host (DIR/proc, DIR/sys/fs/cgroup, DIR/dev) instead of
+    /// the live kernel. For tests.
+    #[arg(long, global = true, hide = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List namespaces of every type, including those held only by a bind mount (lsns, complete).
+    List {
+        /// Only namespaces of this type.
+        #[arg(long = "type", short = 't', value_enum)]
+        ns_type: Option<NsTypeArg>,
+        /// Print JSON ({"namespaces": [...]}).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List processes with their namespaces, PID inside, cgroups and isolation group.
+    Ps {
+        /// Print JSON ({"processes": [...]}).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the cgroup mode, hierarchies, and every cgroup with its limits and usage.
+    Cgroups {
+        /// Indent cgroups by depth and show only the main limits.
+        #[arg(long)]
+        tree: bool,
+        /// Print JSON ({"mode", "hierarchies", "cgroups"}).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one process, namespace or cgroup in full.
+    #[command(
+        after_help = "TARGET is a PID; a namespace as an inode, TYPE:[INODE] (net:[4026532385]) \
+or a bind-mount path (/run/netns/NAME); or a cgroup path (/docker/<id>), looked up in every hierarchy."
+    )]
+    Show {
+        /// PID, namespace (inode, TYPE:[INODE], bind-mount path) or cgroup path.
+        target: String,
+        /// Print JSON ({"kind": "process"|"namespace"|"cgroup", ...}).
+        #[arg(long)]
+        json: bool,
+    },
+    /// One full collection (namespaces, processes, cgroups), for benchmarks; prints a summary.
+    #[command(name = "__collect", hide = true)]
+    Collect {
+        /// Number of collections to run with one collector (the first is cold, later ones warm).
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+    },
+}
+
+/// Namespace type as written on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NsTypeArg {
+    Mnt,
+    Uts,
+    Ipc,
+    Pid,
+    Net,
+    User,
+    Cgroup,
+    Time,
+}
+
+impl From<NsTypeArg> for NsType {
+    fn from(a: NsTypeArg) -> NsType {
+        match a {
+            NsTypeArg::Mnt => NsType::Mnt,
+            NsTypeArg::Uts => NsType::Uts,
+            NsTypeArg::Ipc => NsType::Ipc,
+            NsTypeArg::Pid => NsType::Pid,
+            NsTypeArg::Net => NsType::Net,
+            NsTypeArg::User => NsType::User,
+            NsTypeArg::Cgroup => NsType::Cgroup,
+            NsTypeArg::Time => NsType::Time,
+        }
+    }
+}
+
+/// Run a parsed command line. Errors are printed by the caller as one line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let roots = match &cli.root {
+        Some(dir) => Roots::under(dir),
+        None => Roots::default(),
+    };
+    let mut collector = Collector::new(roots);
+    let mut out = std::io::stdout().lock();
+    let ns_only = CollectOptions {
+        cgroups: false,
+        ..CollectOptions::ALL
+    };
+    let procs_only = CollectOptions {
+        relations: false,
+        uts: false,
+        net: false,
+        cgroups: false,
+    };
+    let cgroups_only = CollectOptions {
+        relations: false,
+        uts: false,
+        net: false,
+        cgroups: true,
+    };
+    match cli.command {
+        Command::List { ns_type, json } => {
+            let snap = collector.collect(ns_only);
+            warn(&snap.warnings);
+            let filter = ns_type.map(NsType::from);
+            let nss: Vec<_> = snap
+                .namespaces
+                .values()
+                .filter(|ns| filter.is_none_or(|t| ns.ns_type == t))
+                .collect();
+            if json {
+                let v = serde_json::json!({
+                    "namespaces": nss.iter().map(|ns| json::namespace(&snap, ns)).collect::<Vec<_>>()
+                });
+                print_json(&mut out, &v)?;
+            } else {
+                text::namespaces(&mut out, &snap, &nss)?;
+            }
+        }
+        Command::Ps { json } => {
+            let snap = collector.collect(procs_only);
+            warn(&snap.warnings);
+            if json {
+                let v = serde_json::json!({
+                    "processes": snap.processes.values().map(|p| json::process(&snap, p)).collect::<Vec<_>>()
+                });
+                print_json(&mut out, &v)?;
+            } else {
+                text::processes(&mut out, &snap)?;
+            }
+        }
+        Command::Cgroups { tree, json } => {
+            let snap = collector.collect(cgroups_only);
+            warn(&snap.warnings);
+            if json {
+                print_json(&mut out, &json::cgroups(&snap))?;
+            } else {
+                text::cgroups(&mut out, &snap, tree)?;
+            }
+        }
+        Command::Show { target, json } => {
+            let snap = collector.collect(CollectOptions::ALL);
+            let found = resolve(&snap, &target)?;
+            warn(&snap.warnings);
+            if json {
+                print_json(&mut out, &json::show(&snap, &found))?;
+            } else {
+                text::show(&mut out, &snap, &found)?;
+            }
+        }
+        Command::Collect { repeat } => {
+            for i in 0..repeat.max(1) {
+                let start = std::time::Instant::now();
+                let snap = collector.collect(CollectOptions::ALL);
+                writeln!(
+                    out,
+                    "collection {}: {} processes, {} namespaces, {} cgroups, {} groups in {:.1} ms",
+                    i + 1,
+                    snap.processes.len(),
+                    snap.namespaces.len(),
+                    snap.cgroups.len(),
+                    snap.groups.len(),
+                    start.elapsed().as_secs_f64() * 1000.0
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn warn(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("nsview: warning: {w}");
+    }
+}
+
+fn print_json(out: &mut impl Write, v: &serde_json::Value) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, v)?;
+    writeln!(out)?;
+    Ok(())
+}

@@ -1,0 +1,384 @@
+//! Text output: aligned columns like lsns and ps, for people.
+
+use super::json::command_line;
+use super::target::Target;
+use crate::model::{CgValue, Cgroup, Namespace, Process, Snapshot};
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+/// A table whose columns are padded to their widest cell; the last column is never padded.
+struct Table {
+    rows: Vec<Vec<String>>,
+    right: Vec<bool>,
+}
+
+impl Table {
+    fn new(header: &[&str], right: &[bool]) -> Self {
+        Table {
+            rows: vec![header.iter().map(|s| s.to_string()).collect()],
+            right: right.to_vec(),
+        }
+    }
+
+    fn push(&mut self, row: Vec<String>) {
+        self.rows.push(row);
+    }
+
+    fn write(&self, out: &mut impl Write) -> io::Result<()> {
+        let cols = self.rows.iter().map(Vec::len).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..cols)
+            .map(|c| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.get(c))
+                    .map(|s| s.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for row in &self.rows {
+            let mut line = String::new();
+            for (c, cell) in row.iter().enumerate() {
+                let last = c + 1 == row.len();
+                let pad = widths[c].saturating_sub(cell.chars().count());
+                if self.right.get(c).copied().unwrap_or(false) {
+                    line.push_str(&" ".repeat(pad));
+                    line.push_str(cell);
+                } else {
+                    line.push_str(cell);
+                    if !last {
+                        line.push_str(&" ".repeat(pad));
+                    }
+                }
+                if !last {
+                    line.push(' ');
+                }
+            }
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+/// uid -> user name, looked up once per uid.
+#[derive(Default)]
+struct Users(HashMap<u32, String>);
+
+impl Users {
+    fn name(&mut self, uid: u32) -> String {
+        self.0
+            .entry(uid)
+            .or_insert_with(|| {
+                nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                    .ok()
+                    .flatten()
+                    .map(|u| u.name)
+                    .unwrap_or_else(|| uid.to_string())
+            })
+            .clone()
+    }
+}
+
+fn dash<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
+}
+
+/// A short name for a namespace: bind mounts, hostname, interfaces.
+fn ns_name(ns: &Namespace) -> String {
+    let mut parts: Vec<String> = ns.bind_mounts.clone();
+    if let Some(h) = &ns.hostname {
+        parts.push(format!("hostname={h}"));
+    }
+    if let Some(ifs) = &ns.interfaces {
+        let names: Vec<&str> = ifs.iter().map(|i| i.name.as_str()).collect();
+        if !names.is_empty() {
+            parts.push(format!("if={}", names.join(",")));
+        }
+    }
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+pub fn namespaces(out: &mut impl Write, snap: &Snapshot, nss: &[&Namespace]) -> io::Result<()> {
+    let mut users = Users::default();
+    let mut t = Table::new(
+        &["NS", "TYPE", "NPROCS", "PID", "USER", "NAME", "COMMAND"],
+        &[true, false, true, true, false, false, false],
+    );
+    for ns in nss {
+        let lowest = ns.lowest_pid().and_then(|p| snap.processes.get(&p));
+        t.push(vec![
+            ns.inode.to_string(),
+            ns.ns_type.to_string(),
+            ns.pids.len().to_string(),
+            dash(ns.lowest_pid()),
+            lowest.map_or("-".into(), |p| users.name(p.uid)),
+            ns_name(ns),
+            lowest.map_or("-".into(), command_line),
+        ]);
+    }
+    t.write(out)
+}
+
+fn differs(snap: &Snapshot, p: &Process) -> String {
+    let d = snap.differs_from_host(p);
+    if d.is_empty() {
+        "-".into()
+    } else {
+        d.iter().map(|t| t.name()).collect::<Vec<_>>().join(",")
+    }
+}
+
+pub fn processes(out: &mut impl Write, snap: &Snapshot) -> io::Result<()> {
+    let mut users = Users::default();
+    let mut t = Table::new(
+        &[
+            "PID",
+            "PPID",
+            "NSPID",
+            "USER",
+            "PRIVATE-NS",
+            "GROUP",
+            "COMMAND",
+        ],
+        &[true, true, true, false, false, false, false],
+    );
+    for p in snap.processes.values() {
+        t.push(vec![
+            p.pid.to_string(),
+            p.ppid.to_string(),
+            dash(p.nspid.last()),
+            users.name(p.uid),
+            differs(snap, p),
+            dash(snap.group_of(p.pid).map(|g| g.name.clone())),
+            command_line(p),
+        ]);
+    }
+    t.write(out)
+}
+
+fn value(v: &CgValue) -> String {
+    match v {
+        CgValue::Int(i) => i.to_string(),
+        CgValue::Text(s) => s.replace('\n', "; "),
+        CgValue::List(l) => l.iter().map(value).collect::<Vec<_>>().join(" "),
+        CgValue::Map(m) => m
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        CgValue::Pressure(p) => p
+            .iter()
+            .map(|(k, f)| format!("{k} avg10={:.2}", f.get("avg10").copied().unwrap_or(0.0)))
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+/// The limits worth a column: the ones an admin sets, when they are not the kernel's default.
+fn main_limits(c: &Cgroup) -> String {
+    c.limits
+        .iter()
+        .filter(|(k, v)| !is_default(k, v))
+        .map(|(k, v)| format!("{k}={}", value(v)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Values that mean "no limit" (cgroup-v1/v2 docs), left out of the compact view.
+fn is_default(key: &str, v: &CgValue) -> bool {
+    match (key, v) {
+        (
+            "memory.limit_in_bytes" | "memory.memsw.limit_in_bytes" | "memory.soft_limit_in_bytes",
+            CgValue::Int(i),
+        ) => *i >= 0x7FFF_FFFF_FFFF_0000,
+        ("cpu.cfs_quota_us", CgValue::Int(-1)) => true,
+        ("cpu.cfs_period_us", CgValue::Int(100_000)) => true,
+        ("cpu.shares", CgValue::Int(1024)) => true,
+        ("cpu.weight", CgValue::Int(100)) => true,
+        ("freezer.state", CgValue::Text(s)) => s == "THAWED",
+        ("cgroup.freeze", CgValue::Int(0)) => true,
+        ("memory.low" | "memory.min", CgValue::Int(0)) => true,
+        (_, CgValue::Text(s)) if s == "max" || s.is_empty() => true,
+        (_, CgValue::List(l)) => matches!(l.first(), Some(CgValue::Text(s)) if s == "max"),
+        _ => false,
+    }
+}
+
+pub fn cgroups(out: &mut impl Write, snap: &Snapshot, tree: bool) -> io::Result<()> {
+    writeln!(out, "cgroup mode: {}", dash(snap.cgroup_mode))?;
+    for h in &snap.hierarchies {
+        writeln!(
+            out,
+            "  v{} {:<14} {}  {}",
+            h.version,
+            h.key,
+            h.mount,
+            if h.controllers.is_empty() {
+                "-".to_string()
+            } else {
+                h.controllers.join(",")
+            }
+        )?;
+    }
+    writeln!(out)?;
+    let mut t = Table::new(
+        &["HIERARCHY", "CGROUP", "PIDS", "LIMITS"],
+        &[false, false, true, false],
+    );
+    for c in &snap.cgroups {
+        let path = if tree {
+            let depth = c.path.matches('/').count() - usize::from(c.path == "/");
+            let name = c
+                .path
+                .rsplit('/')
+                .next()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("/");
+            format!("{}{}", "  ".repeat(depth), name)
+        } else {
+            c.path.clone()
+        };
+        t.push(vec![
+            c.hierarchy.clone(),
+            path,
+            c.pids.len().to_string(),
+            main_limits(c),
+        ]);
+    }
+    t.write(out)
+}
+
+fn write_cgroup(out: &mut impl Write, c: &Cgroup) -> io::Result<()> {
+    writeln!(
+        out,
+        "  [{}] {}  ({} processes)",
+        c.hierarchy,
+        c.path,
+        c.pids.len()
+    )?;
+    for (k, v) in &c.limits {
+        writeln!(out, "    {k} = {}", value(v))?;
+    }
+    for (k, v) in &c.usage {
+        writeln!(out, "    {k}: {}", value(v))?;
+    }
+    if let Some(devs) = &c.devices {
+        if c.devices_default.as_deref() == Some("allow") {
+            writeln!(
+                out,
+                "    devices: default allow (deny exceptions are not visible through devices.list)"
+            )?;
+        } else {
+            writeln!(out, "    devices: default deny, allowed:")?;
+        }
+        for d in devs {
+            writeln!(
+                out,
+                "      {} {}:{} {}  {}",
+                d.kind,
+                d.major.map_or("*".into(), |m| m.to_string()),
+                d.minor.map_or("*".into(), |m| m.to_string()),
+                d.access,
+                d.name.as_deref().unwrap_or("")
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn write_namespace(out: &mut impl Write, snap: &Snapshot, ns: &Namespace) -> io::Result<()> {
+    writeln!(out, "namespace {}:[{}]", ns.ns_type, ns.inode)?;
+    writeln!(out, "  processes: {}", ns.pids.len())?;
+    if let Some(p) = ns.lowest_pid().and_then(|p| snap.processes.get(&p)) {
+        writeln!(out, "  lowest pid: {} {}", p.pid, command_line(p))?;
+    }
+    writeln!(out, "  owner user ns: {}", dash(ns.owner))?;
+    if ns.parent.is_some() {
+        writeln!(out, "  parent: {}", dash(ns.parent))?;
+    }
+    for b in &ns.bind_mounts {
+        writeln!(out, "  bind mount: {b}")?;
+    }
+    if let Some(h) = &ns.hostname {
+        writeln!(out, "  hostname: {h}")?;
+    }
+    for i in ns.interfaces.iter().flatten() {
+        let peer = match (i.peer_ifindex, i.peer_netns) {
+            (Some(ix), Some(n)) => format!(" peer {ix} in net:[{n}]"),
+            (Some(ix), None) => format!(" peer {ix}"),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "  if {} {} {} {}{}",
+            i.ifindex,
+            i.name,
+            i.state,
+            i.addresses.join(" "),
+            peer
+        )?;
+    }
+    Ok(())
+}
+
+pub fn show(out: &mut impl Write, snap: &Snapshot, target: &Target) -> io::Result<()> {
+    match target {
+        Target::Process(pid) => {
+            let Some(p) = snap.processes.get(pid) else {
+                return Ok(());
+            };
+            writeln!(out, "process {} ({})", p.pid, p.comm)?;
+            writeln!(out, "  command: {}", command_line(p))?;
+            writeln!(out, "  ppid: {}  uid: {}", p.ppid, p.uid)?;
+            writeln!(
+                out,
+                "  nspid: {}",
+                p.nspid
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )?;
+            writeln!(
+                out,
+                "  group: {}",
+                dash(snap.group_of(p.pid).map(|g| g.name.clone()))
+            )?;
+            let differ = snap.differs_from_host(p);
+            writeln!(out, "namespaces:")?;
+            for (t, id) in &p.ns {
+                let mark = if differ.contains(t) {
+                    "  (not the host's)"
+                } else {
+                    ""
+                };
+                writeln!(out, "  {:<6} {}{}", t.name(), id.ino, mark)?;
+            }
+            writeln!(out, "cgroups:")?;
+            for c in snap.cgroups_of(p) {
+                write_cgroup(out, c)?;
+            }
+            if snap.cgroups.is_empty() {
+                for (k, path) in &p.cgroups {
+                    writeln!(out, "  [{k}] {path}")?;
+                }
+            }
+        }
+        Target::Namespace(key) => {
+            if let Some(ns) = snap.namespaces.get(key) {
+                write_namespace(out, snap, ns)?;
+            }
+        }
+        Target::Cgroup(path) => {
+            writeln!(out, "cgroup {path}")?;
+            for c in snap.cgroups.iter().filter(|c| &c.path == path) {
+                write_cgroup(out, c)?;
+            }
+        }
+    }
+    Ok(())
+}

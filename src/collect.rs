@@ -1,0 +1,405 @@
+//! One collection pass: readers -> [`Snapshot`]. Tolerant of processes and cgroups that vanish
+//! mid-pass (they are skipped) and of unreadable files (absent fields, one warning per kind).
+
+use crate::model::{self, Cgroup, CgroupMode, Hierarchy, NsId, NsKey, NsType, Process, Snapshot};
+use crate::sys::cgroupfs::{self, CgroupDir};
+use crate::sys::mounts;
+use crate::sys::nsfs::{self, NsRelations, NsTarget};
+use crate::sys::procfs::{self, ProcessRead};
+use crate::sys::{Roots, net, uts};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+/// What to collect beyond processes and namespaces. The CLI turns off what a command does not
+/// print; the UI and the benchmark collect everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollectOptions {
+    /// Owner and parent of each namespace (nsfs ioctls).
+    pub relations: bool,
+    /// Hostname and domainname per UTS namespace (joins each in a helper thread).
+    pub uts: bool,
+    /// Interfaces per network namespace (joins each in a helper thread).
+    pub net: bool,
+    /// Cgroup hierarchies, trees, limits and usage.
+    pub cgroups: bool,
+}
+
+impl CollectOptions {
+    pub const ALL: CollectOptions = CollectOptions {
+        relations: true,
+        uts: true,
+        net: true,
+        cgroups: true,
+    };
+}
+
+/// Keeps what does not change between passes (namespace relations, device names), so a live view
+/// re-reads only what can change.
+pub struct Collector {
+    roots: Roots,
+    relations: HashMap<NsKey, NsRelations>,
+    dev_nodes: Option<BTreeMap<(bool, u32, u32), String>>,
+    threads: usize,
+}
+
+impl Collector {
+    pub fn new(roots: Roots) -> Self {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4);
+        Collector {
+            roots,
+            relations: HashMap::new(),
+            dev_nodes: None,
+            threads,
+        }
+    }
+
+    pub fn roots(&self) -> &Roots {
+        &self.roots
+    }
+
+    /// One full pass.
+    pub fn collect(&mut self, opts: CollectOptions) -> Snapshot {
+        let mut warnings = Warnings::default();
+        let mut snap = Snapshot::default();
+
+        let pids = match procfs::list_pids(&self.roots) {
+            Ok(p) => p,
+            Err(e) => {
+                warnings.push(format!("cannot list processes: {e}"));
+                Vec::new()
+            }
+        };
+        let reads = read_processes(&self.roots, &pids, self.threads);
+        let mut denied_pids = Vec::new();
+        for r in reads {
+            if !r.denied.is_empty() {
+                denied_pids.push(r.process.pid);
+            }
+            snap.cpu_ticks.insert(r.process.pid, r.cpu_ticks);
+            snap.processes.insert(r.process.pid, r.process);
+        }
+        if !denied_pids.is_empty() {
+            warnings.push(format!(
+                "permission denied reading the namespaces or cgroups of {} ({})",
+                plural(denied_pids.len(), "process", "processes"),
+                pid_list(&denied_pids)
+            ));
+        }
+
+        snap.host_ns = host_namespaces(&snap.processes);
+
+        snap.namespaces = model::namespaces_from_processes(&snap.processes);
+        let mut openers: HashMap<NsKey, PathBuf> = snap
+            .namespaces
+            .values()
+            .filter_map(|ns| {
+                let pid = ns.lowest_pid()?;
+                Some((
+                    ns.key(),
+                    self.roots
+                        .pid_dir(pid)
+                        .join("ns")
+                        .join(ns.ns_type.proc_file()),
+                ))
+            })
+            .collect();
+        self.add_bind_mounts(&mut snap, &mut openers, &mut warnings);
+
+        if opts.relations {
+            self.add_relations(&mut snap, &openers);
+        }
+        if opts.uts {
+            add_uts(&mut snap, &openers);
+        }
+        if opts.net {
+            add_net(&mut snap, &openers);
+        }
+        snap.groups = model::isolation_groups(&snap.processes, &snap.host_ns);
+        if opts.cgroups {
+            self.add_cgroups(&mut snap, &mut warnings);
+        }
+        snap.warnings = warnings.0;
+        snap
+    }
+
+    /// Namespaces held by nsfs bind mounts, found in the mountinfo of one process of every mount
+    /// namespace (a bind mount is visible only in the mount namespace where it was made).
+    fn add_bind_mounts(
+        &self,
+        snap: &mut Snapshot,
+        openers: &mut HashMap<NsKey, PathBuf>,
+        warnings: &mut Warnings,
+    ) {
+        let mnt_reps: Vec<i32> = snap
+            .namespaces
+            .values()
+            .filter(|ns| ns.ns_type == NsType::Mnt)
+            .filter_map(|ns| ns.lowest_pid())
+            .collect();
+        let mut denied = 0;
+        for pid in mnt_reps {
+            let lines = match procfs::read_mountinfo(&self.roots, Some(pid)) {
+                Ok(l) => l,
+                Err(e) => {
+                    if e.is_permission() {
+                        denied += 1;
+                    }
+                    continue;
+                }
+            };
+            for b in mounts::nsfs_bind_mounts(&lines) {
+                let key = (b.ns_type, b.ino);
+                // Reach the mount point through the mount namespace that holds it.
+                let path = self
+                    .roots
+                    .pid_dir(pid)
+                    .join("root")
+                    .join(b.mount_point.trim_start_matches('/'));
+                let dev = snap.host_ns.values().next().map_or(0, |id| id.dev);
+                let ns = snap.namespaces.entry(key).or_insert_with(|| {
+                    model::Namespace::new(b.ns_type, model::NsId { dev, ino: b.ino })
+                });
+                if !ns.bind_mounts.contains(&b.mount_point) {
+                    ns.bind_mounts.push(b.mount_point.clone());
+                }
+                openers.entry(key).or_insert(path);
+            }
+        }
+        if denied > 0 {
+            warnings.push(format!(
+                "permission denied reading the mountinfo of {denied} mount namespaces (bind-mounted namespaces there are not listed)"
+            ));
+        }
+        for ns in snap.namespaces.values_mut() {
+            ns.bind_mounts.sort();
+        }
+    }
+
+    fn add_relations(&mut self, snap: &mut Snapshot, openers: &HashMap<NsKey, PathBuf>) {
+        // Drop cached relations of namespaces that no longer exist (their inode may be reused).
+        self.relations
+            .retain(|k, _| snap.namespaces.contains_key(k));
+        for ns in snap.namespaces.values_mut() {
+            let key = ns.key();
+            let rel = match self.relations.get(&key) {
+                Some(r) => r.clone(),
+                None => {
+                    let Some(path) = openers.get(&key) else {
+                        continue;
+                    };
+                    let target = NsTarget {
+                        ino: ns.inode,
+                        path: path.clone(),
+                    };
+                    let Ok(file) = target.open() else { continue };
+                    let rel = nsfs::read_relations(&file, ns.ns_type);
+                    self.relations.insert(key, rel.clone());
+                    rel
+                }
+            };
+            ns.owner = rel.owner.map(|id| id.ino);
+            ns.parent = rel.parent.map(|id| id.ino);
+            ns.owner_uid = rel.owner_uid;
+        }
+    }
+
+    fn add_cgroups(&mut self, snap: &mut Snapshot, warnings: &mut Warnings) {
+        let roots = self.roots.clone();
+        let roots = &roots;
+        let mountinfo = match procfs::read_mountinfo(roots, None) {
+            Ok(m) => m,
+            Err(e) => {
+                warnings.push(format!("cannot read cgroup mounts: {e}"));
+                return;
+            }
+        };
+        let self_cgroup = procfs::read_self_cgroup(roots).unwrap_or_default();
+        let controllers = procfs::read_proc_cgroups(roots).unwrap_or_default();
+        let (mode, found) = mounts::cgroup_mounts(&mountinfo, &self_cgroup, &controllers);
+        snap.cgroup_mode = Some(mode);
+
+        let drivers = procfs::read_proc_devices(roots).unwrap_or_default();
+        let mut denied = 0usize;
+        for m in found {
+            let mut h: Hierarchy = m.hierarchy;
+            let mount_dir = roots.mount_path(std::path::Path::new(&h.mount));
+            if h.version == 2 {
+                h.controllers = cgroupfs::read_cgroup_controllers(&mount_dir).unwrap_or_default();
+            }
+            let tree = match cgroupfs::walk_hierarchy(&mount_dir) {
+                Ok(t) => t,
+                Err(e) => {
+                    warnings.push(format!("cannot read cgroup hierarchy {}: {e}", h.key));
+                    snap.hierarchies.push(h);
+                    continue;
+                }
+            };
+            for dir in &tree {
+                if let Some(cg) = self.read_one_cgroup(&h, dir, &drivers, &mut denied) {
+                    snap.cgroups.push(cg);
+                }
+            }
+            snap.hierarchies.push(h);
+        }
+        if denied > 0 {
+            warnings.push(format!(
+                "permission denied reading {denied} cgroup files (run as root to see every limit)"
+            ));
+        }
+        if mode == CgroupMode::None {
+            warnings.push("no cgroup file system is mounted".into());
+        }
+    }
+
+    fn read_one_cgroup(
+        &mut self,
+        h: &Hierarchy,
+        dir: &CgroupDir,
+        drivers: &BTreeMap<(bool, u32), String>,
+        denied: &mut usize,
+    ) -> Option<Cgroup> {
+        let read = match cgroupfs::read_cgroup(dir) {
+            Ok(r) => r,
+            Err(e) if e.is_permission() => {
+                *denied += 1;
+                cgroupfs::CgroupRead::default()
+            }
+            // Vanished mid-pass, or unreadable cgroup.procs: skip the group.
+            Err(_) => return None,
+        };
+        *denied += read.denied.len();
+        let (devices, devices_default) = match &read.devices {
+            Some(rules) => {
+                let nodes = self
+                    .dev_nodes
+                    .get_or_insert_with(|| cgroupfs::read_dev_nodes(&self.roots.dev));
+                let default_allow = rules
+                    .iter()
+                    .any(|r| r.kind == 'a' && r.major.is_none() && r.minor.is_none());
+                (
+                    Some(cgroupfs::name_devices(rules, nodes, drivers)),
+                    Some(if default_allow { "allow" } else { "deny" }.to_string()),
+                )
+            }
+            None => (None, None),
+        };
+        Some(Cgroup {
+            hierarchy: h.key.clone(),
+            path: dir.path.clone(),
+            pids: read.pids,
+            limits: read.limits,
+            usage: read.usage,
+            devices,
+            devices_default,
+        })
+    }
+}
+
+fn own_pid() -> i32 {
+    std::process::id() as i32
+}
+
+/// The host's namespaces: PID 1's when readable; else kthreadd's (PID 2, a kernel thread, always
+/// in the initial namespaces); else nsview's own.
+fn host_namespaces(processes: &BTreeMap<i32, Process>) -> BTreeMap<NsType, NsId> {
+    let full = |p: &&Process| p.ns.len() >= NsType::ALL.len() - 1;
+    processes
+        .get(&1)
+        .filter(full)
+        .or_else(|| processes.get(&2).filter(|p| p.kernel_thread).filter(full))
+        .or_else(|| processes.get(&own_pid()))
+        .map(|p| p.ns.clone())
+        .unwrap_or_default()
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "PID 1, 7, 9" or "PID 1, 7, 9, 12, 40 and 3 more".
+fn pid_list(pids: &[i32]) -> String {
+    let shown: Vec<String> = pids.iter().take(5).map(|p| p.to_string()).collect();
+    let more = pids.len().saturating_sub(5);
+    let mut s = format!("PID {}", shown.join(", "));
+    if more > 0 {
+        s.push_str(&format!(" and {more} more"));
+    }
+    s
+}
+
+/// Read processes on up to `threads` threads; vanished processes are dropped.
+fn read_processes(roots: &Roots, pids: &[i32], threads: usize) -> Vec<ProcessRead> {
+    let read_chunk = |chunk: &[i32]| -> Vec<ProcessRead> {
+        let mut buf = Vec::with_capacity(8192);
+        chunk
+            .iter()
+            .filter_map(|pid| procfs::read_process(roots, *pid, &mut buf).ok())
+            .collect()
+    };
+    if threads <= 1 || pids.len() < 256 {
+        return read_chunk(pids);
+    }
+    let chunk = pids.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = pids
+            .chunks(chunk)
+            .map(|c| s.spawn(move || read_chunk(c)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+fn targets_of(snap: &Snapshot, openers: &HashMap<NsKey, PathBuf>, t: NsType) -> Vec<NsTarget> {
+    snap.namespaces
+        .values()
+        .filter(|ns| ns.ns_type == t)
+        .filter_map(|ns| {
+            Some(NsTarget {
+                ino: ns.inode,
+                path: openers.get(&ns.key())?.clone(),
+            })
+        })
+        .collect()
+}
+
+fn add_uts(snap: &mut Snapshot, openers: &HashMap<NsKey, PathBuf>) {
+    let targets = targets_of(snap, openers, NsType::Uts);
+    for (ino, res) in uts::read_uts_names(&targets) {
+        if let (Ok(name), Some(ns)) = (res, snap.namespaces.get_mut(&(NsType::Uts, ino))) {
+            ns.hostname = Some(name.hostname);
+            ns.domainname = Some(name.domainname);
+        }
+    }
+}
+
+fn add_net(snap: &mut Snapshot, openers: &HashMap<NsKey, PathBuf>) {
+    let targets = targets_of(snap, openers, NsType::Net);
+    for (ino, res) in net::read_netns_interfaces(&targets) {
+        if let (Ok(ifs), Some(ns)) = (res, snap.namespaces.get_mut(&(NsType::Net, ino))) {
+            ns.interfaces = Some(ifs);
+        }
+    }
+}
+
+/// Warnings, each text once.
+#[derive(Default)]
+struct Warnings(Vec<String>);
+
+impl Warnings {
+    fn push(&mut self, w: String) {
+        if !self.0.contains(&w) {
+            self.0.push(w);
+        }
+    }
+}
+
+/// Convenience for one-shot users (the CLI): collect once from `roots`.
+pub fn collect_once(roots: &Roots, opts: CollectOptions) -> Snapshot {
+    Collector::new(roots.clone()).collect(opts)
+}

@@ -1,0 +1,6 @@
+//! nsview: what isolation is really in place on a Linux host, read straight from the kernel.
+
+pub mod cli;
+pub mod collect;
+pub mod model;
+pub mod sys;

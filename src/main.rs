@@ -1,0 +1,20 @@
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // clap exits with 2 on usage errors and 0 for --help/--version.
+    let cli = nsview::cli::Cli::parse();
+    match nsview::cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // A closed pipe (nsview ps | head) is not an error worth a message.
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("nsview: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

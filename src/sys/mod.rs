@@ -1,0 +1,15 @@
+//! Readers: the only code that opens kernel files. Each reader is named after the file it reads;
+//! parsing lives in [`parse`] and does no I/O.
+
+pub mod cgroupfs;
+pub mod error;
+pub mod mounts;
+pub mod net;
+pub mod nsfs;
+pub mod parse;
+pub mod procfs;
+pub mod roots;
+pub mod uts;
+
+pub use error::{SysError, SysResult};
+pub use roots::Roots;

@@ -1,0 +1,517 @@
+//! Parsers from the text the kernel writes to typed values. No I/O: every function takes `&str` (or
+//! bytes) and is tested on literal strings copied from real machines.
+
+use crate::model::{CgValue, NsType};
+use std::collections::BTreeMap;
+
+/// `net:[4026532385]` (the link text of /proc/PID/ns/net, or the root field of an nsfs mount) ->
+/// (type, inode). `mnt:[...]` is the mount namespace.
+pub fn parse_ns_link(text: &str) -> Option<(NsType, u64)> {
+    let (prefix, rest) = text.split_once(":[")?;
+    let ino = rest.strip_suffix(']')?.parse().ok()?;
+    let ns_type = NsType::ALL
+        .into_iter()
+        .find(|t| t.link_prefix() == prefix)?;
+    Some((ns_type, ino))
+}
+
+/// The fields nsview needs from /proc/PID/stat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatFields {
+    pub comm: String,
+    pub ppid: i32,
+    /// Field 9, PF_* flags (PF_KTHREAD = 0x00200000).
+    pub flags: u64,
+    /// Field 14 + 15: user and system time in clock ticks.
+    pub cpu_ticks: u64,
+}
+
+/// PF_KTHREAD from include/linux/sched.h.
+pub const PF_KTHREAD: u64 = 0x0020_0000;
+
+/// /proc/PID/stat: `7146 (sleep) S 7130 ...`. comm may contain spaces and parentheses, so it is
+/// everything between the first '(' and the LAST ')'.
+pub fn parse_stat(text: &str) -> Option<StatFields> {
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    if close < open {
+        return None;
+    }
+    let comm = text[open + 1..close].to_string();
+    let mut rest = text[close + 1..].split_ascii_whitespace();
+    // Fields after comm start at field 3 (state).
+    let _state = rest.next()?;
+    let ppid = rest.next()?.parse().ok()?;
+    // Fields 5..8: pgrp session tty_nr tpgid; field 9: flags.
+    let flags = rest.nth(4)?.parse().ok()?;
+    // Fields 10..13: minflt cminflt majflt cmajflt; 14 utime; 15 stime.
+    let utime: u64 = rest.nth(4)?.parse().ok()?;
+    let stime: u64 = rest.next()?.parse().ok()?;
+    Some(StatFields {
+        comm,
+        ppid,
+        flags,
+        cpu_ticks: utime + stime,
+    })
+}
+
+/// The fields nsview needs from /proc/PID/status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusFields {
+    /// Real UID (first field of `Uid:`).
+    pub uid: Option<u32>,
+    /// `NSpid:` outermost first; empty on kernels before 4.1.
+    pub nspid: Vec<i32>,
+}
+
+/// /proc/PID/status: only `Uid:` and `NSpid:` are needed, and the scan stops once both are seen.
+pub fn parse_status(text: &str) -> StatusFields {
+    let mut out = StatusFields::default();
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("Uid:") {
+            out.uid = v
+                .split_ascii_whitespace()
+                .next()
+                .and_then(|s| s.parse().ok());
+        } else if let Some(v) = line.strip_prefix("NSpid:") {
+            out.nspid = v
+                .split_ascii_whitespace()
+                .filter_map(|s| s.parse().ok())
+                .collect();
+            // NSpid comes after Uid in every kernel that has it.
+            break;
+        }
+    }
+    out
+}
+
+/// /proc/PID/cmdline: NUL-separated arguments, possibly without a final NUL, possibly not UTF-8.
+pub fn parse_cmdline(bytes: &[u8]) -> Vec<String> {
+    let bytes = bytes.strip_suffix(&[0]).unwrap_or(bytes);
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    bytes
+        .split(|b| *b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect()
+}
+
+/// One line of /proc/PID/cgroup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CgroupLine {
+    /// Hierarchy ID (0 for v2).
+    pub id: u32,
+    /// The hierarchy key: the controller field ("cpu,cpuacct", "name=systemd"), or "unified" for
+    /// the v2 line `0::/path`.
+    pub key: String,
+    pub path: String,
+}
+
+/// /proc/PID/cgroup: `ID:CONTROLLERS:PATH` per line. The path may itself contain ':'.
+pub fn parse_proc_pid_cgroup(text: &str) -> Vec<CgroupLine> {
+    text.lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, ':');
+            let id = parts.next()?.parse().ok()?;
+            let controllers = parts.next()?;
+            let path = parts.next()?;
+            let key = if id == 0 && controllers.is_empty() {
+                "unified".to_string()
+            } else {
+                controllers.to_string()
+            };
+            Some(CgroupLine {
+                id,
+                key,
+                path: path.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Undo the octal escapes mountinfo uses for space, tab, newline and backslash (`\040`).
+pub fn unescape_octal(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_string();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\'
+            && i + 3 < bytes.len()
+            && bytes[i + 1..i + 4]
+                .iter()
+                .all(|b| (b'0'..=b'7').contains(b))
+        {
+            let v = (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The parts of one mountinfo line that nsview uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountLine {
+    /// Root of the mount inside its file system (for nsfs: `net:[4026532385]`).
+    pub root: String,
+    /// Mount point, unescaped.
+    pub mount_point: String,
+    pub fs_type: String,
+    /// Super block options, in order ("rw", "memory", "name=systemd").
+    pub super_options: Vec<String>,
+}
+
+/// /proc/PID/mountinfo (proc(5)); lines that do not parse are skipped. Parsing of the fields is
+/// procfs-core's; nsview adds unescaping and keeps the option order.
+pub fn parse_mountinfo(text: &str) -> Vec<MountLine> {
+    text.lines()
+        .filter_map(|line| {
+            let mi = procfs::process::MountInfo::from_line(line).ok()?;
+            // procfs keeps options in a map; the order matters for nothing nsview does, but the
+            // super options field is re-read here to keep it exact and ordered.
+            let super_opts = line
+                .rsplit(' ')
+                .next()
+                .map(|s| s.split(',').map(str::to_string).collect())
+                .unwrap_or_default();
+            Some(MountLine {
+                root: unescape_octal(&mi.root),
+                mount_point: unescape_octal(&mi.mount_point.to_string_lossy()),
+                fs_type: mi.fs_type,
+                super_options: super_opts,
+            })
+        })
+        .collect()
+}
+
+/// cgroup.procs / tasks: one PID per line.
+pub fn parse_pid_list(text: &str) -> Vec<i32> {
+    let mut pids: Vec<i32> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
+    pids.sort_unstable();
+    pids
+}
+
+/// A CPU or memory-node list ("0-2,4", "" for none) -> sorted, de-duplicated numbers.
+pub fn parse_cpu_list(text: &str) -> Option<Vec<u32>> {
+    let text = text.trim();
+    let mut out = Vec::new();
+    if text.is_empty() {
+        return Some(out);
+    }
+    for part in text.split(',') {
+        let part = part.trim();
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let a: u32 = a.parse().ok()?;
+                let b: u32 = b.parse().ok()?;
+                if b < a || b - a > 65536 {
+                    return None;
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(part.parse().ok()?),
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Some(out)
+}
+
+/// One rule of devices.list before device names are looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevicesLine {
+    pub kind: char,
+    pub major: Option<u32>,
+    pub minor: Option<u32>,
+    pub access: String,
+}
+
+/// devices.list (cgroup-v1/devices.rst): `c 1:3 rwm`, `a *:* rwm`, `b *:* m`.
+pub fn parse_devices_list(text: &str) -> Option<Vec<DevicesLine>> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let mut f = line.split_ascii_whitespace();
+            let kind = f.next()?;
+            let kind = match kind {
+                "a" | "b" | "c" => kind.chars().next()?,
+                _ => return None,
+            };
+            let (maj, min) = f.next()?.split_once(':')?;
+            let num = |s: &str| -> Option<Option<u32>> {
+                if s == "*" {
+                    Some(None)
+                } else {
+                    s.parse().ok().map(Some)
+                }
+            };
+            let access = f.next()?;
+            if access.is_empty() || !access.chars().all(|c| matches!(c, 'r' | 'w' | 'm')) {
+                return None;
+            }
+            Some(DevicesLine {
+                kind,
+                major: num(maj)?,
+                minor: num(min)?,
+                access: access.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// How a cgroup control file is written by the kernel, for [`parse_cg_value`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CgFormat {
+    /// A single integer (cpu.shares, memory.usage_in_bytes, cpuacct.usage).
+    Int,
+    /// An integer or "max" (memory.max, pids.max).
+    IntOrMax,
+    /// Two fields, each an integer or "max" (cpu.max: "max 100000").
+    Pair,
+    /// One word or list kept as text (cpuset.cpus, freezer.state).
+    Text,
+    /// Lines of `key value` (memory.events, cpu.stat).
+    FlatKeyed,
+    /// PSI: `some avg10=0.00 avg60=0.00 avg300=0.00 total=0` and `full ...`.
+    Pressure,
+    /// Free-form lines (io.max), kept as text without the final newline.
+    Lines,
+}
+
+fn int_or_max(s: &str) -> Option<CgValue> {
+    if s == "max" {
+        Some(CgValue::Text("max".into()))
+    } else {
+        s.parse().ok().map(CgValue::Int)
+    }
+}
+
+/// Parse the content of a cgroup control file according to its format. `None` when the content
+/// is not what the kernel documents (the field is then absent, not wrong).
+pub fn parse_cg_value(format: CgFormat, text: &str) -> Option<CgValue> {
+    let t = text.trim_end_matches('\n');
+    match format {
+        CgFormat::Int => {
+            let t = t.trim();
+            // memory.limit_in_bytes etc. fit in i64; cpuacct.usage in ns fits for 292 years.
+            t.parse::<i64>()
+                .ok()
+                .or_else(|| t.parse::<u64>().ok().map(|v| v.min(i64::MAX as u64) as i64))
+                .map(CgValue::Int)
+        }
+        CgFormat::IntOrMax => int_or_max(t.trim()),
+        CgFormat::Pair => {
+            let mut f = t.split_ascii_whitespace();
+            let a = int_or_max(f.next()?)?;
+            let b = int_or_max(f.next()?)?;
+            if f.next().is_some() {
+                return None;
+            }
+            Some(CgValue::List(vec![a, b]))
+        }
+        CgFormat::Text => Some(CgValue::Text(t.trim().to_string())),
+        CgFormat::Lines => Some(CgValue::Text(t.to_string())),
+        CgFormat::FlatKeyed => {
+            let mut map = BTreeMap::new();
+            for line in t.lines().filter(|l| !l.is_empty()) {
+                let (k, v) = line.split_once(' ')?;
+                map.insert(k.to_string(), v.trim().parse().ok()?);
+            }
+            Some(CgValue::Map(map))
+        }
+        CgFormat::Pressure => {
+            let mut out = BTreeMap::new();
+            for line in t.lines().filter(|l| !l.is_empty()) {
+                let mut f = line.split_ascii_whitespace();
+                let kind = f.next()?;
+                let mut fields = BTreeMap::new();
+                for kv in f {
+                    let (k, v) = kv.split_once('=')?;
+                    fields.insert(k.to_string(), v.parse().ok()?);
+                }
+                out.insert(kind.to_string(), fields);
+            }
+            Some(CgValue::Pressure(out))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ns_links() {
+        assert_eq!(
+            parse_ns_link("net:[4026532385]"),
+            Some((NsType::Net, 4026532385))
+        );
+        assert_eq!(
+            parse_ns_link("mnt:[4026531841]"),
+            Some((NsType::Mnt, 4026531841))
+        );
+        assert_eq!(
+            parse_ns_link("time:[4026531834]"),
+            Some((NsType::Time, 4026531834))
+        );
+        assert_eq!(parse_ns_link("net:4026532385"), None);
+        assert_eq!(parse_ns_link("bogus:[1]"), None);
+        assert_eq!(parse_ns_link("net:[x]"), None);
+        assert_eq!(parse_ns_link(""), None);
+    }
+
+    #[test]
+    fn stat_with_odd_comm() {
+        let s =
+            "7146 (my (odd) prog) S 7130 7146 7130 0 -1 4194560 100 0 0 0 12 3 0 0 20 0 1 0 1 2 3";
+        let f = parse_stat(s).expect("parses");
+        assert_eq!(f.comm, "my (odd) prog");
+        assert_eq!(f.ppid, 7130);
+        assert_eq!(f.flags, 4194560);
+        assert_eq!(f.cpu_ticks, 15);
+        let kthread = "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 2";
+        let k = parse_stat(kthread).expect("parses");
+        assert_ne!(k.flags & PF_KTHREAD, 0);
+        assert_eq!(parse_stat("7146 (trunc"), None);
+        assert_eq!(parse_stat(""), None);
+    }
+
+    #[test]
+    fn status_fields() {
+        let s = "Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t7146\nNgid:\t0\nPid:\t7146\nPPid:\t7130\nTracerPid:\t0\nUid:\t1000\t1000\t1000\t1000\nGid:\t0\t0\t0\t0\nFDSize:\t64\nGroups:\t\nNStgid:\t7146\t1\nNSpid:\t7146\t1\nNSpgid:\t7146\t1\n";
+        let f = parse_status(s);
+        assert_eq!(f.uid, Some(1000));
+        assert_eq!(f.nspid, vec![7146, 1]);
+        let none = parse_status("Name:\tx\n");
+        assert_eq!(none, StatusFields::default());
+    }
+
+    #[test]
+    fn cmdline_variants() {
+        assert_eq!(parse_cmdline(b"sleep\x00100\x00"), vec!["sleep", "100"]);
+        assert_eq!(
+            parse_cmdline(b"nginx: master process"),
+            vec!["nginx: master process"]
+        );
+        assert!(parse_cmdline(b"").is_empty());
+        assert_eq!(parse_cmdline(b"a\xff\x00"), vec!["a\u{fffd}"]);
+    }
+
+    #[test]
+    fn proc_pid_cgroup_hybrid() {
+        let s = "9:name=systemd:/\n4:memory:/docker/abc\n2:cpu,cpuacct:/x:y\n0::/\n";
+        let l = parse_proc_pid_cgroup(s);
+        assert_eq!(l.len(), 4);
+        assert_eq!(l[0].key, "name=systemd");
+        assert_eq!(l[1].key, "memory");
+        assert_eq!(l[1].path, "/docker/abc");
+        assert_eq!(l[2].key, "cpu,cpuacct");
+        assert_eq!(l[2].path, "/x:y");
+        assert_eq!(l[3].key, "unified");
+        assert_eq!(l[3].id, 0);
+        assert!(parse_proc_pid_cgroup("garbage\n").is_empty());
+    }
+
+    #[test]
+    fn mountinfo_lines() {
+        let s = "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n\
+                 40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n\
+                 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n\
+                 612 29 0:4 net:[4026532385] /run/netns/my\\040ns rw shared:5 - nsfs nsfs rw\n\
+                 not a mountinfo line\n";
+        let m = parse_mountinfo(s);
+        assert_eq!(m.len(), 4);
+        assert_eq!(m[0].super_options, vec!["rw", "cpu"]);
+        assert_eq!(m[1].super_options, vec!["rw", "name=systemd"]);
+        assert_eq!(m[2].fs_type, "cgroup2");
+        assert_eq!(m[3].fs_type, "nsfs");
+        assert_eq!(m[3].root, "net:[4026532385]");
+        assert_eq!(m[3].mount_point, "/run/netns/my ns");
+    }
+
+    #[test]
+    fn octal() {
+        assert_eq!(unescape_octal("a\\040b\\134c"), "a b\\c");
+        assert_eq!(unescape_octal("trail\\04"), "trail\\04");
+        assert_eq!(unescape_octal("plain"), "plain");
+    }
+
+    #[test]
+    fn cpu_lists() {
+        assert_eq!(parse_cpu_list("0-2,4\n"), Some(vec![0, 1, 2, 4]));
+        assert_eq!(parse_cpu_list(""), Some(vec![]));
+        assert_eq!(parse_cpu_list("3-1"), None);
+        assert_eq!(parse_cpu_list("a"), None);
+        assert_eq!(parse_cpu_list("1,1"), Some(vec![1]));
+    }
+
+    #[test]
+    fn devices() {
+        let d = parse_devices_list("c 1:3 rwm\nc 136:* rwm\nb *:* m\n").expect("parses");
+        assert_eq!(d.len(), 3);
+        assert_eq!(d[0].major, Some(1));
+        assert_eq!(d[0].minor, Some(3));
+        assert_eq!(d[1].minor, None);
+        assert_eq!(d[2].kind, 'b');
+        assert_eq!(d[2].major, None);
+        assert_eq!(d[2].access, "m");
+        let all = parse_devices_list("a *:* rwm\n").expect("parses");
+        assert_eq!(all[0].kind, 'a');
+        assert_eq!(parse_devices_list("").map(|v| v.len()), Some(0));
+        assert!(parse_devices_list("x 1:3 rwm").is_none());
+        assert!(parse_devices_list("c 1:3 rwx").is_none());
+        assert!(parse_devices_list("c 1 rw").is_none());
+    }
+
+    #[test]
+    fn cg_values() {
+        use CgFormat::*;
+        assert_eq!(parse_cg_value(Int, "2048\n"), Some(CgValue::Int(2048)));
+        assert_eq!(
+            parse_cg_value(Int, "9223372036854771712\n"),
+            Some(CgValue::Int(9223372036854771712))
+        );
+        assert_eq!(parse_cg_value(Int, "-1\n"), Some(CgValue::Int(-1)));
+        assert_eq!(parse_cg_value(Int, "junk\n"), None);
+        assert_eq!(parse_cg_value(Int, ""), None);
+        assert_eq!(
+            parse_cg_value(IntOrMax, "max\n"),
+            Some(CgValue::Text("max".into()))
+        );
+        assert_eq!(
+            parse_cg_value(Pair, "max 100000\n"),
+            Some(CgValue::List(vec![
+                CgValue::Text("max".into()),
+                CgValue::Int(100000)
+            ]))
+        );
+        assert_eq!(parse_cg_value(Pair, "50000\n"), None);
+        assert_eq!(
+            parse_cg_value(Text, "0-1\n"),
+            Some(CgValue::Text("0-1".into()))
+        );
+        let ev = parse_cg_value(FlatKeyed, "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
+        match ev {
+            Some(CgValue::Map(m)) => assert_eq!(m.get("max"), Some(&3)),
+            other => panic!("unexpected {other:?}"),
+        }
+        let psi = parse_cg_value(
+            Pressure,
+            "some avg10=1.50 avg60=0.00 avg300=0.00 total=123\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+        );
+        match psi {
+            Some(CgValue::Pressure(m)) => {
+                assert_eq!(m["some"]["avg10"], 1.5);
+                assert_eq!(m["full"]["total"], 0.0);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

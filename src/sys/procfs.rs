@@ -1,0 +1,255 @@
+//! Readers for /proc/PID/*: stat, status, cmdline, cgroup, ns/*, mountinfo; and /proc/devices.
+
+use super::error::{SysError, SysResult};
+use super::parse;
+use super::roots::Roots;
+use crate::model::{NsId, NsType, Process};
+use nix::fcntl::{AtFlags, OFlag, openat, readlinkat};
+use nix::sys::stat::{Mode, fstatat};
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+/// PIDs (thread group leaders) listed in /proc, unsorted.
+pub fn list_pids(roots: &Roots) -> SysResult<Vec<i32>> {
+    let dir = fs::read_dir(&roots.proc).map_err(|e| SysError::io(&roots.proc, e))?;
+    Ok(dir
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
+        .collect())
+}
+
+/// An open /proc/PID directory. Reading through one directory fd keeps every file of one process
+/// consistent (a reused PID cannot mix two processes) and saves path lookups.
+pub struct ProcDir {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+impl ProcDir {
+    pub fn open(roots: &Roots, pid: i32) -> SysResult<ProcDir> {
+        let path = roots.pid_dir(pid);
+        let fd = nix::fcntl::open(
+            &path,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| SysError::errno(&path, e))?;
+        Ok(ProcDir { fd, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Read a whole file below this directory into `buf` (reused between calls).
+    pub fn read_into(&self, name: &str, buf: &mut Vec<u8>) -> SysResult<()> {
+        let fd = openat(
+            self.fd.as_fd(),
+            name,
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| SysError::errno(self.path.join(name), e))?;
+        buf.clear();
+        loop {
+            if buf.capacity() - buf.len() < 4096 {
+                buf.reserve(4096);
+            }
+            let len = buf.len();
+            let spare = buf.capacity() - len;
+            buf.resize(len + spare, 0);
+            match nix::unistd::read(fd.as_fd(), &mut buf[len..]) {
+                Ok(0) => {
+                    buf.truncate(len);
+                    return Ok(());
+                }
+                Ok(n) => buf.truncate(len + n),
+                Err(nix::errno::Errno::EINTR) => buf.truncate(len),
+                Err(e) => {
+                    buf.truncate(len);
+                    return Err(SysError::errno(self.path.join(name), e));
+                }
+            }
+        }
+    }
+
+    /// Read a text file (lossily decoded).
+    pub fn read_string(&self, name: &str, buf: &mut Vec<u8>) -> SysResult<String> {
+        self.read_into(name, buf)?;
+        Ok(String::from_utf8_lossy(buf).into_owned())
+    }
+
+    /// Identity of `ns/<type>`: stat through the link gives (dev, ino); where the link cannot be
+    /// followed (a fixture tree) its text `net:[4026532385]` gives the inode.
+    pub fn read_ns(&self, ns_file: &str, ns_type: NsType) -> SysResult<NsId> {
+        let rel = format!("ns/{ns_file}");
+        match fstatat(self.fd.as_fd(), rel.as_str(), AtFlags::empty()) {
+            Ok(st) => Ok(NsId {
+                dev: st.st_dev,
+                ino: st.st_ino,
+            }),
+            Err(stat_err) => {
+                let text = readlinkat(self.fd.as_fd(), rel.as_str())
+                    .map_err(|_| SysError::errno(self.path.join(&rel), stat_err))?;
+                let text = text.to_string_lossy();
+                match parse::parse_ns_link(&text) {
+                    Some((t, ino)) if t == ns_type => Ok(NsId { dev: 0, ino }),
+                    _ => Err(SysError::parse(
+                        self.path.join(&rel),
+                        format!("unexpected link {text:?}"),
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// What reading one process yields besides the [`Process`] itself.
+pub struct ProcessRead {
+    pub process: Process,
+    /// utime + stime in clock ticks (for CPU%).
+    pub cpu_ticks: u64,
+    /// Files that could not be read for lack of permission (for one warning).
+    pub denied: Vec<PathBuf>,
+}
+
+/// Read one process: /proc/PID/stat, status, cmdline, cgroup and ns/*. A process that vanished
+/// while being read gives `Err(Vanished)`; unreadable parts are absent and listed in `denied`.
+pub fn read_process(roots: &Roots, pid: i32, buf: &mut Vec<u8>) -> SysResult<ProcessRead> {
+    let dir = ProcDir::open(roots, pid)?;
+    let mut denied = Vec::new();
+
+    let stat_text = dir.read_string("stat", buf)?;
+    let stat = parse::parse_stat(&stat_text)
+        .ok_or_else(|| SysError::parse(dir.path().join("stat"), "unexpected format"))?;
+
+    let status = match dir.read_string("status", buf) {
+        Ok(t) => parse::parse_status(&t),
+        Err(e) if e.is_vanished() => return Err(e),
+        Err(e) => {
+            denied.push(e.path().to_path_buf());
+            parse::StatusFields::default()
+        }
+    };
+
+    let cmdline = match dir.read_into("cmdline", buf) {
+        Ok(()) => parse::parse_cmdline(buf),
+        Err(e) if e.is_vanished() => return Err(e),
+        Err(_) => Vec::new(),
+    };
+
+    let cgroups = match dir.read_string("cgroup", buf) {
+        Ok(t) => parse::parse_proc_pid_cgroup(&t)
+            .into_iter()
+            .map(|l| (l.key, l.path))
+            .collect(),
+        Err(e) if e.is_vanished() => return Err(e),
+        Err(e) => {
+            denied.push(e.path().to_path_buf());
+            BTreeMap::new()
+        }
+    };
+
+    let mut ns = BTreeMap::new();
+    for t in NsType::ALL {
+        match dir.read_ns(t.proc_file(), t) {
+            Ok(id) => {
+                ns.insert(t, id);
+            }
+            // A type the kernel lacks has no file: absent, not an error. A kernel thread's links
+            // are readable; a process that exited makes every link vanish.
+            Err(e) if e.is_permission() => denied.push(e.path().to_path_buf()),
+            Err(_) => {}
+        }
+    }
+    let for_children = |file: &str, t: NsType| -> Option<NsId> {
+        let id = dir.read_ns(file, t).ok()?;
+        (ns.get(&t) != Some(&id)).then_some(id)
+    };
+    let pid_for_children = for_children("pid_for_children", NsType::Pid);
+    let time_for_children = for_children("time_for_children", NsType::Time);
+
+    let kernel_thread = stat.flags & parse::PF_KTHREAD != 0;
+    Ok(ProcessRead {
+        process: Process {
+            pid,
+            ppid: stat.ppid,
+            nspid: if status.nspid.is_empty() {
+                vec![pid]
+            } else {
+                status.nspid
+            },
+            comm: stat.comm,
+            cmdline,
+            uid: status.uid.unwrap_or(0),
+            ns,
+            pid_for_children,
+            time_for_children,
+            cgroups,
+            kernel_thread,
+        },
+        cpu_ticks: stat.cpu_ticks,
+        denied,
+    })
+}
+
+/// /proc/PID/mountinfo of one process (one per mount namespace is enough).
+pub fn read_mountinfo(roots: &Roots, pid: Option<i32>) -> SysResult<Vec<parse::MountLine>> {
+    let path = match pid {
+        Some(pid) => roots.pid_dir(pid).join("mountinfo"),
+        None => roots.proc.join("self/mountinfo"),
+    };
+    let text = fs::read_to_string(&path).map_err(|e| SysError::io(&path, e))?;
+    Ok(parse::parse_mountinfo(&text))
+}
+
+/// /proc/self/cgroup: the hierarchy keys as the kernel names them.
+pub fn read_self_cgroup(roots: &Roots) -> SysResult<Vec<parse::CgroupLine>> {
+    let path = roots.proc.join("self/cgroup");
+    let text = fs::read_to_string(&path).map_err(|e| SysError::io(&path, e))?;
+    Ok(parse::parse_proc_pid_cgroup(&text))
+}
+
+/// /proc/cgroups: controller -> (hierarchy id, enabled).
+pub fn read_proc_cgroups(roots: &Roots) -> SysResult<Vec<(String, u32, bool)>> {
+    use procfs::FromBufRead;
+    let path = roots.proc.join("cgroups");
+    let file = fs::File::open(&path).map_err(|e| SysError::io(&path, e))?;
+    let ctl = procfs::CGroupControllers::from_buf_read(std::io::BufReader::new(file))
+        .map_err(|e| SysError::parse(&path, e.to_string()))?;
+    Ok(ctl
+        .0
+        .into_iter()
+        .map(|c| (c.name, c.hierarchy, c.enabled))
+        .collect())
+}
+
+/// /proc/devices: (is_block, major) -> driver name.
+pub fn read_proc_devices(roots: &Roots) -> SysResult<BTreeMap<(bool, u32), String>> {
+    use procfs::FromBufRead;
+    let path = roots.proc.join("devices");
+    let file = fs::File::open(&path).map_err(|e| SysError::io(&path, e))?;
+    let dev = procfs::Devices::from_buf_read(std::io::BufReader::new(file))
+        .map_err(|e| SysError::parse(&path, e.to_string()))?;
+    let mut out = BTreeMap::new();
+    for c in dev.char_devices {
+        out.insert((false, c.major), c.name);
+    }
+    for b in dev.block_devices {
+        if let Ok(major) = u32::try_from(b.major) {
+            out.insert((true, major), b.name);
+        }
+    }
+    Ok(out)
+}
+
+/// The kernel's boot-time clock tick (for CPU% from stat ticks).
+pub fn clock_ticks_per_second() -> u64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .and_then(|v| u64::try_from(v).ok())
+        .unwrap_or(100)
+}

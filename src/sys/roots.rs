@@ -1,0 +1,66 @@
+//! Where the kernel's files are. The real paths appear here and nowhere else, so every reader can
+//! be aimed at a fixture tree shaped like the real one.
+
+use std::path::{Path, PathBuf};
+
+/// Where cgroup hierarchies are mounted on a standard host; mount points found in mountinfo under
+/// this prefix are re-rooted onto [`Roots::cgroup`].
+pub const DEFAULT_CGROUP_MOUNT: &str = "/sys/fs/cgroup";
+
+/// Roots of the kernel file systems nsview reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Roots {
+    /// procfs, normally `/proc`.
+    pub proc: PathBuf,
+    /// The cgroup mount prefix, normally `/sys/fs/cgroup`.
+    pub cgroup: PathBuf,
+    /// devtmpfs, normally `/dev` (device node names for devices.list).
+    pub dev: PathBuf,
+    /// The file system root used to open nsfs bind mounts found in mountinfo, normally `/`.
+    pub fs: PathBuf,
+}
+
+impl Default for Roots {
+    fn default() -> Self {
+        Roots {
+            proc: PathBuf::from("/proc"),
+            cgroup: PathBuf::from(DEFAULT_CGROUP_MOUNT),
+            dev: PathBuf::from("/dev"),
+            fs: PathBuf::from("/"),
+        }
+    }
+}
+
+impl Roots {
+    /// Roots for a fixture tree laid out like a host below `dir` (`dir/proc`, `dir/sys/fs/cgroup`,
+    /// `dir/dev`).
+    pub fn under(dir: &Path) -> Self {
+        Roots {
+            proc: dir.join("proc"),
+            cgroup: dir.join("sys/fs/cgroup"),
+            dev: dir.join("dev"),
+            fs: dir.to_path_buf(),
+        }
+    }
+
+    /// True when these are the live kernel's roots (nsfs ioctls and setns can be used).
+    pub fn is_live(&self) -> bool {
+        *self == Roots::default()
+    }
+
+    /// `/proc/PID`.
+    pub fn pid_dir(&self, pid: i32) -> PathBuf {
+        self.proc.join(pid.to_string())
+    }
+
+    /// Map a mount point as the kernel names it (in mountinfo) to where it is reachable here.
+    pub fn mount_path(&self, mount_point: &Path) -> PathBuf {
+        match mount_point.strip_prefix(DEFAULT_CGROUP_MOUNT) {
+            Ok(rest) => self.cgroup.join(rest),
+            Err(_) => match mount_point.strip_prefix("/") {
+                Ok(rest) => self.fs.join(rest),
+                Err(_) => self.fs.join(mount_point),
+            },
+        }
+    }
+}
