@@ -142,6 +142,8 @@ pub fn namespaces_from_processes(processes: &BTreeMap<i32, Process>) -> BTreeMap
 }
 
 /// Isolation groups: processes whose set of non-host namespaces is the same and not empty.
+/// Kernel threads are left out: a few (kdevtmpfs) run in a private mount namespace, but they are
+/// part of the kernel, not an isolated workload.
 pub fn isolation_groups(
     processes: &BTreeMap<i32, Process>,
     host: &BTreeMap<NsType, NsId>,
