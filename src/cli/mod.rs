@@ -204,7 +204,8 @@ fn warn(warnings: &[String]) {
 }
 
 fn print_json(out: &mut impl Write, v: &serde_json::Value) -> anyhow::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, v)?;
+    // As io::Error, so that a closed pipe (nsview list --json | head) is recognised in main.
+    serde_json::to_writer_pretty(&mut *out, v).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())
 }

@@ -8,6 +8,7 @@ use nix::fcntl::{AtFlags, OFlag, openat, readlinkat};
 use nix::sys::stat::{Mode, fstatat};
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -53,26 +54,11 @@ impl ProcDir {
         )
         .map_err(|e| SysError::errno(self.path.join(name), e))?;
         buf.clear();
-        loop {
-            if buf.capacity() - buf.len() < 4096 {
-                buf.reserve(4096);
-            }
-            let len = buf.len();
-            let spare = buf.capacity() - len;
-            buf.resize(len + spare, 0);
-            match nix::unistd::read(fd.as_fd(), &mut buf[len..]) {
-                Ok(0) => {
-                    buf.truncate(len);
-                    return Ok(());
-                }
-                Ok(n) => buf.truncate(len + n),
-                Err(nix::errno::Errno::EINTR) => buf.truncate(len),
-                Err(e) => {
-                    buf.truncate(len);
-                    return Err(SysError::errno(self.path.join(name), e));
-                }
-            }
-        }
+        // std's read_to_end grows the buffer without zero-filling it and retries on EINTR.
+        std::fs::File::from(fd)
+            .read_to_end(buf)
+            .map_err(|e| SysError::io(self.path.join(name), e))?;
+        Ok(())
     }
 
     /// Read a text file (lossily decoded).
