@@ -6,9 +6,10 @@ use crate::sys::cgroupfs::{self, CgroupDir};
 use crate::sys::mounts;
 use crate::sys::nsfs::{self, NsRelations, NsTarget};
 use crate::sys::procfs::{self, ProcessRead};
-use crate::sys::{Roots, net, uts};
+use crate::sys::{Roots, SysResult, net, uts};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// What to collect beyond processes and namespaces. The CLI turns off what a command does not
 /// print; the UI and the benchmark collect everything.
@@ -40,6 +41,7 @@ pub struct Collector {
     relations: HashMap<NsKey, NsRelations>,
     dev_nodes: Option<BTreeMap<(bool, u32, u32), String>>,
     threads: usize,
+    phases: Vec<(&'static str, Duration)>,
 }
 
 impl Collector {
@@ -53,6 +55,7 @@ impl Collector {
             relations: HashMap::new(),
             dev_nodes: None,
             threads,
+            phases: Vec::new(),
         }
     }
 
@@ -60,18 +63,25 @@ impl Collector {
         &self.roots
     }
 
-    /// One full pass.
-    pub fn collect(&mut self, opts: CollectOptions) -> Snapshot {
+    /// How long each phase of the last pass took (for the benchmark command).
+    pub fn phases(&self) -> &[(&'static str, Duration)] {
+        &self.phases
+    }
+
+    /// One full pass. Fails only when /proc cannot be listed at all; everything else that cannot
+    /// be read is absent from the snapshot and named in its warnings.
+    pub fn collect(&mut self, opts: CollectOptions) -> SysResult<Snapshot> {
         let mut warnings = Warnings::default();
         let mut snap = Snapshot::default();
-
-        let pids = match procfs::list_pids(&self.roots) {
-            Ok(p) => p,
-            Err(e) => {
-                warnings.push(format!("cannot list processes: {e}"));
-                Vec::new()
-            }
+        self.phases.clear();
+        let mut clock = Instant::now();
+        let mut lap = |phases: &mut Vec<_>, name| {
+            let now = Instant::now();
+            phases.push((name, now - clock));
+            clock = now;
         };
+
+        let pids = procfs::list_pids(&self.roots)?;
         let reads = read_processes(&self.roots, &pids, self.threads);
         let mut denied_pids = Vec::new();
         for r in reads {
@@ -90,6 +100,7 @@ impl Collector {
         }
 
         snap.host_ns = host_namespaces(&snap.processes);
+        lap(&mut self.phases, "processes");
 
         snap.namespaces = model::namespaces_from_processes(&snap.processes);
         let mut openers: HashMap<NsKey, PathBuf> = snap
@@ -107,22 +118,27 @@ impl Collector {
             })
             .collect();
         self.add_bind_mounts(&mut snap, &mut openers, &mut warnings);
+        lap(&mut self.phases, "bind mounts");
 
         if opts.relations {
             self.add_relations(&mut snap, &openers);
+            lap(&mut self.phases, "relations");
         }
         if opts.uts {
             add_uts(&mut snap, &openers);
+            lap(&mut self.phases, "uts");
         }
         if opts.net {
             add_net(&mut snap, &openers);
+            lap(&mut self.phases, "net");
         }
         snap.groups = model::isolation_groups(&snap.processes, &snap.host_ns);
         if opts.cgroups {
             self.add_cgroups(&mut snap, &mut warnings);
+            lap(&mut self.phases, "cgroups");
         }
         snap.warnings = warnings.0;
-        snap
+        Ok(snap)
     }
 
     /// Namespaces held by nsfs bind mounts, found in the mountinfo of one process of every mount
@@ -237,11 +253,22 @@ impl Collector {
                     continue;
                 }
             };
-            for dir in &tree {
-                if let Some(cg) = self.read_one_cgroup(&h, dir, &drivers, &mut denied) {
-                    snap.cgroups.push(cg);
+            // Members come from /proc/PID/cgroup, already read: reading cgroup.procs again would
+            // make the kernel build and sort a list of every PID for each hierarchy's root.
+            let mut members: HashMap<&str, Vec<i32>> = HashMap::new();
+            for p in snap.processes.values() {
+                if let Some(path) = p.cgroups.get(&h.key) {
+                    members.entry(path.as_str()).or_default().push(p.pid);
                 }
             }
+            let mut groups = Vec::with_capacity(tree.len());
+            for dir in &tree {
+                if let Some(mut cg) = self.read_one_cgroup(&h, dir, &drivers, &mut denied) {
+                    cg.pids = members.remove(dir.path.as_str()).unwrap_or_default();
+                    groups.push(cg);
+                }
+            }
+            snap.cgroups.extend(groups);
             snap.hierarchies.push(h);
         }
         if denied > 0 {
@@ -289,7 +316,7 @@ impl Collector {
         Some(Cgroup {
             hierarchy: h.key.clone(),
             path: dir.path.clone(),
-            pids: read.pids,
+            pids: Vec::new(),
             limits: read.limits,
             usage: read.usage,
             devices,
@@ -332,11 +359,15 @@ fn pid_list(pids: &[i32]) -> String {
 
 /// Read processes on up to `threads` threads; vanished processes are dropped.
 fn read_processes(roots: &Roots, pids: &[i32], threads: usize) -> Vec<ProcessRead> {
+    // Our own pid namespace: processes inside it need no NSpid lookup.
+    let own_pid_ns = procfs::ProcDir::open(roots, own_pid())
+        .and_then(|d| d.read_ns(NsType::Pid.proc_file(), NsType::Pid))
+        .ok();
     let read_chunk = |chunk: &[i32]| -> Vec<ProcessRead> {
-        let mut buf = Vec::with_capacity(8192);
+        let mut buf = procfs::ReadBuf::default();
         chunk
             .iter()
-            .filter_map(|pid| procfs::read_process(roots, *pid, &mut buf).ok())
+            .filter_map(|pid| procfs::read_process(roots, *pid, own_pid_ns, &mut buf).ok())
             .collect()
     };
     if threads <= 1 || pids.len() < 256 {
@@ -400,6 +431,6 @@ impl Warnings {
 }
 
 /// Convenience for one-shot users (the CLI): collect once from `roots`.
-pub fn collect_once(roots: &Roots, opts: CollectOptions) -> Snapshot {
+pub fn collect_once(roots: &Roots, opts: CollectOptions) -> SysResult<Snapshot> {
     Collector::new(roots.clone()).collect(opts)
 }

@@ -71,6 +71,9 @@ or a bind-mount path (/run/netns/NAME); or a cgroup path (/docker/<id>), looked 
         /// Number of collections to run with one collector (the first is cold, later ones warm).
         #[arg(long, default_value_t = 1)]
         repeat: u32,
+        /// Print how long each phase took.
+        #[arg(long)]
+        phases: bool,
     },
 }
 
@@ -108,6 +111,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(dir) => Roots::under(dir),
         None => Roots::default(),
     };
+    let mut users = text::Users::new(roots.is_live());
     let mut collector = Collector::new(roots);
     let mut out = std::io::stdout().lock();
     let ns_only = CollectOptions {
@@ -128,7 +132,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     };
     match cli.command {
         Command::List { ns_type, json } => {
-            let snap = collector.collect(ns_only);
+            let snap = collector.collect(ns_only)?;
             warn(&snap.warnings);
             let filter = ns_type.map(NsType::from);
             let nss: Vec<_> = snap
@@ -142,11 +146,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 });
                 print_json(&mut out, &v)?;
             } else {
-                text::namespaces(&mut out, &snap, &nss)?;
+                text::namespaces(&mut out, &snap, &nss, &mut users)?;
             }
         }
         Command::Ps { json } => {
-            let snap = collector.collect(procs_only);
+            let snap = collector.collect(procs_only)?;
             warn(&snap.warnings);
             if json {
                 let v = serde_json::json!({
@@ -154,11 +158,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 });
                 print_json(&mut out, &v)?;
             } else {
-                text::processes(&mut out, &snap)?;
+                text::processes(&mut out, &snap, &mut users)?;
             }
         }
         Command::Cgroups { tree, json } => {
-            let snap = collector.collect(cgroups_only);
+            let snap = collector.collect(cgroups_only)?;
             warn(&snap.warnings);
             if json {
                 print_json(&mut out, &json::cgroups(&snap))?;
@@ -167,7 +171,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Show { target, json } => {
-            let snap = collector.collect(CollectOptions::ALL);
+            let snap = collector.collect(CollectOptions::ALL)?;
             let found = resolve(&snap, &target)?;
             warn(&snap.warnings);
             if json {
@@ -176,10 +180,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 text::show(&mut out, &snap, &found)?;
             }
         }
-        Command::Collect { repeat } => {
+        Command::Collect { repeat, phases } => {
             for i in 0..repeat.max(1) {
                 let start = std::time::Instant::now();
-                let snap = collector.collect(CollectOptions::ALL);
+                let snap = collector.collect(CollectOptions::ALL)?;
                 writeln!(
                     out,
                     "collection {}: {} processes, {} namespaces, {} cgroups, {} groups in {:.1} ms",
@@ -190,6 +194,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     snap.groups.len(),
                     start.elapsed().as_secs_f64() * 1000.0
                 )?;
+                if phases {
+                    for (name, d) in collector.phases() {
+                        writeln!(out, "  {name:<12} {:>8.1} ms", d.as_secs_f64() * 1000.0)?;
+                    }
+                }
             }
         }
     }

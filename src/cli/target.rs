@@ -69,7 +69,7 @@ pub fn resolve(snap: &Snapshot, arg: &str) -> Result<Target, TargetError> {
         if let Some(ns) = snap
             .namespaces
             .values()
-            .find(|ns| ns.bind_mounts.iter().any(|b| *b == path))
+            .find(|ns| ns.bind_mounts.contains(&path))
         {
             return Ok(Target::Namespace(ns.key()));
         }

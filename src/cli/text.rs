@@ -60,15 +60,29 @@ impl Table {
     }
 }
 
-/// uid -> user name, looked up once per uid.
-#[derive(Default)]
-struct Users(HashMap<u32, String>);
+/// uid -> user name, looked up once per uid in the live host's user database; numbers when the
+/// snapshot comes from a fixture tree (the host's names would not belong to it).
+pub struct Users {
+    live: bool,
+    names: HashMap<u32, String>,
+}
 
 impl Users {
+    pub fn new(live: bool) -> Self {
+        Users {
+            live,
+            names: HashMap::new(),
+        }
+    }
+
     fn name(&mut self, uid: u32) -> String {
-        self.0
+        let live = self.live;
+        self.names
             .entry(uid)
             .or_insert_with(|| {
+                if !live {
+                    return uid.to_string();
+                }
                 nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
                     .ok()
                     .flatten()
@@ -102,8 +116,12 @@ fn ns_name(ns: &Namespace) -> String {
     }
 }
 
-pub fn namespaces(out: &mut impl Write, snap: &Snapshot, nss: &[&Namespace]) -> io::Result<()> {
-    let mut users = Users::default();
+pub fn namespaces(
+    out: &mut impl Write,
+    snap: &Snapshot,
+    nss: &[&Namespace],
+    users: &mut Users,
+) -> io::Result<()> {
     let mut t = Table::new(
         &["NS", "TYPE", "NPROCS", "PID", "USER", "NAME", "COMMAND"],
         &[true, false, true, true, false, false, false],
@@ -132,8 +150,7 @@ fn differs(snap: &Snapshot, p: &Process) -> String {
     }
 }
 
-pub fn processes(out: &mut impl Write, snap: &Snapshot) -> io::Result<()> {
-    let mut users = Users::default();
+pub fn processes(out: &mut impl Write, snap: &Snapshot, users: &mut Users) -> io::Result<()> {
     let mut t = Table::new(
         &[
             "PID",

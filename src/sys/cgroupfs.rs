@@ -116,7 +116,6 @@ pub fn walk_hierarchy(mount_dir: &Path) -> SysResult<Vec<CgroupDir>> {
 /// The content of one cgroup directory that nsview reports.
 #[derive(Debug, Clone, Default)]
 pub struct CgroupRead {
-    pub pids: Vec<i32>,
     pub limits: BTreeMap<String, CgValue>,
     pub usage: BTreeMap<String, CgValue>,
     /// devices.list, when the directory has one.
@@ -141,13 +140,16 @@ pub fn read_devices_list(dir: &Path) -> SysResult<Vec<parse::DevicesLine>> {
     parse::parse_devices_list(&text).ok_or_else(|| SysError::parse(&path, "unexpected rule"))
 }
 
-/// Read members, every known control file present, and devices.list. A directory that vanished
+/// Read every known control file present, and devices.list. A directory that vanished
 /// gives `Err(Vanished)`; a file with unexpected content is left out.
 pub fn read_cgroup(cg: &CgroupDir) -> SysResult<CgroupRead> {
-    let mut out = CgroupRead {
-        pids: read_cgroup_procs(&cg.dir)?,
-        ..Default::default()
-    };
+    // The directory must still exist; membership itself comes from /proc/PID/cgroup.
+    if !cg.dir.is_dir() {
+        return Err(SysError::Vanished {
+            path: cg.dir.clone(),
+        });
+    }
+    let mut out = CgroupRead::default();
     for (name, format, class) in CONTROL_FILES {
         if !cg.files.iter().any(|f| f == name) {
             continue;
@@ -297,7 +299,7 @@ mod tests {
         let paths: Vec<&str> = tree.iter().map(|c| c.path.as_str()).collect();
         assert_eq!(paths, vec!["/", "/a", "/a/b"]);
         let b = read_cgroup(&tree[2]).expect("read");
-        assert_eq!(b.pids, vec![7]);
+        assert_eq!(read_cgroup_procs(&tree[2].dir).expect("procs"), vec![7]);
         assert_eq!(
             b.limits.get("memory.max"),
             Some(&CgValue::Text("max".into()))

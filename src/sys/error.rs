@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum SysError {
     /// The file or its process/cgroup disappeared (ENOENT, ESRCH): callers treat this as data.
-    #[error("{path}: vanished")]
+    #[error("{path}: not found")]
     Vanished { path: PathBuf },
     /// Permission denied (EACCES, EPERM): usually "needs root".
     #[error("{path}: permission denied")]

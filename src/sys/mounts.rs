@@ -30,22 +30,30 @@ pub fn cgroup_mounts(
         let (key, version, controllers, id) = match m.fs_type.as_str() {
             "cgroup2" => ("unified".to_string(), 2, Vec::new(), 0),
             "cgroup" => {
-                let controllers: Vec<String> = m
+                // The hierarchy's identity: its controllers plus its name (name=systemd), as the
+                // controller field of /proc/PID/cgroup writes it. A named hierarchy has no
+                // controller bound to it (cgroups(7)).
+                let ident: Vec<String> = m
                     .super_options
                     .iter()
                     .filter(|o| known.contains(o.as_str()) || o.starts_with("name="))
                     .cloned()
                     .collect();
-                if controllers.is_empty() {
+                if ident.is_empty() {
                     continue;
                 }
-                let set: BTreeSet<&str> = controllers.iter().map(String::as_str).collect();
+                let controllers: Vec<String> = ident
+                    .iter()
+                    .filter(|o| !o.starts_with("name="))
+                    .cloned()
+                    .collect();
+                let set: BTreeSet<&str> = ident.iter().map(String::as_str).collect();
                 let line = self_cgroup
                     .iter()
                     .find(|l| l.id != 0 && l.key.split(',').collect::<BTreeSet<_>>() == set);
                 let key = match line {
                     Some(l) => l.key.clone(),
-                    None => controllers.join(","),
+                    None => ident.join(","),
                 };
                 let id = line.map(|l| l.id).unwrap_or_else(|| {
                     known_controllers
@@ -153,7 +161,7 @@ mod tests {
         assert_eq!(mem.hierarchy.mount, "/sys/fs/cgroup/memory");
         assert_eq!(mem.root, "/");
         assert_eq!(mem.hierarchy.id, 4);
-        assert_eq!(h[3].hierarchy.controllers, vec!["name=systemd"]);
+        assert!(h[3].hierarchy.controllers.is_empty());
     }
 
     #[test]

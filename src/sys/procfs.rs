@@ -8,7 +8,6 @@ use nix::fcntl::{AtFlags, OFlag, openat, readlinkat};
 use nix::sys::stat::{Mode, fstatat};
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -19,6 +18,12 @@ pub fn list_pids(roots: &Roots) -> SysResult<Vec<i32>> {
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
         .collect())
+}
+
+/// A read buffer reused across files, so a pass allocates once per thread.
+#[derive(Debug, Default)]
+pub struct ReadBuf {
+    data: Vec<u8>,
 }
 
 /// An open /proc/PID directory. Reading through one directory fd keeps every file of one process
@@ -44,8 +49,13 @@ impl ProcDir {
         &self.path
     }
 
-    /// Read a whole file below this directory into `buf` (reused between calls).
-    pub fn read_into(&self, name: &str, buf: &mut Vec<u8>) -> SysResult<()> {
+    /// Read a whole file below this directory into `buf` (reused between calls) and return its
+    /// bytes.
+    ///
+    /// procfs files are seq_files (or, for cmdline, fill the buffer up to the end): a read that
+    /// returns less than the space offered has reached the end, so no extra read for EOF is made.
+    /// This, and not asking for the file size (procfs reports 0), halves the syscalls of a pass.
+    pub fn read_into<'b>(&self, name: &str, buf: &'b mut ReadBuf) -> SysResult<&'b [u8]> {
         let fd = openat(
             self.fd.as_fd(),
             name,
@@ -53,18 +63,38 @@ impl ProcDir {
             Mode::empty(),
         )
         .map_err(|e| SysError::errno(self.path.join(name), e))?;
-        buf.clear();
-        // std's read_to_end grows the buffer without zero-filling it and retries on EINTR.
-        std::fs::File::from(fd)
-            .read_to_end(buf)
-            .map_err(|e| SysError::io(self.path.join(name), e))?;
-        Ok(())
+        let mut len = 0;
+        loop {
+            if len == buf.data.len() {
+                let grow = buf.data.len().max(4096);
+                buf.data.resize(buf.data.len() + grow, 0);
+            }
+            let space = buf.data.len() - len;
+            match nix::unistd::read(fd.as_fd(), &mut buf.data[len..]) {
+                Ok(n) => {
+                    len += n;
+                    if n < space {
+                        break;
+                    }
+                }
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(SysError::errno(self.path.join(name), e)),
+            }
+        }
+        Ok(&buf.data[..len])
     }
 
     /// Read a text file (lossily decoded).
-    pub fn read_string(&self, name: &str, buf: &mut Vec<u8>) -> SysResult<String> {
-        self.read_into(name, buf)?;
-        Ok(String::from_utf8_lossy(buf).into_owned())
+    pub fn read_string(&self, name: &str, buf: &mut ReadBuf) -> SysResult<String> {
+        self.read_into(name, buf)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    }
+
+    /// The owner of /proc/PID: the process's effective UID (what lsns and ps show as USER).
+    pub fn read_owner_uid(&self) -> SysResult<u32> {
+        nix::sys::stat::fstat(self.fd.as_fd())
+            .map(|st| st.st_uid)
+            .map_err(|e| SysError::errno(&self.path, e))
     }
 
     /// Identity of `ns/<type>`: stat through the link gives (dev, ino); where the link cannot be
@@ -103,25 +133,49 @@ pub struct ProcessRead {
 
 /// Read one process: /proc/PID/stat, status, cmdline, cgroup and ns/*. A process that vanished
 /// while being read gives `Err(Vanished)`; unreadable parts are absent and listed in `denied`.
-pub fn read_process(roots: &Roots, pid: i32, buf: &mut Vec<u8>) -> SysResult<ProcessRead> {
+pub fn read_process(
+    roots: &Roots,
+    pid: i32,
+    own_pid_ns: Option<NsId>,
+    buf: &mut ReadBuf,
+) -> SysResult<ProcessRead> {
     let dir = ProcDir::open(roots, pid)?;
     let mut denied = Vec::new();
 
     let stat_text = dir.read_string("stat", buf)?;
     let stat = parse::parse_stat(&stat_text)
         .ok_or_else(|| SysError::parse(dir.path().join("stat"), "unexpected format"))?;
+    let uid = dir.read_owner_uid()?;
 
-    let status = match dir.read_string("status", buf) {
-        Ok(t) => parse::parse_status(&t),
-        Err(e) if e.is_vanished() => return Err(e),
-        Err(e) => {
-            denied.push(e.path().to_path_buf());
-            parse::StatusFields::default()
+    let mut ns = BTreeMap::new();
+    for t in NsType::ALL {
+        match dir.read_ns(t.proc_file(), t) {
+            Ok(id) => {
+                ns.insert(t, id);
+            }
+            // A type the kernel lacks has no file: absent, not an error. A process that exited
+            // makes every link vanish, which the reads below notice.
+            Err(e) if e.is_permission() => denied.push(e.path().to_path_buf()),
+            Err(_) => {}
         }
+    }
+
+    // NSpid (status) is only needed for a process outside our own pid namespace: inside it, the
+    // only PID is the one we already know. status is the most expensive file of a pass.
+    let nspid = match ns.get(&NsType::Pid) {
+        Some(p) if Some(*p) == own_pid_ns => vec![pid],
+        _ => match dir.read_string("status", buf) {
+            Ok(t) => parse::parse_status(&t).nspid,
+            Err(e) if e.is_vanished() => return Err(e),
+            Err(e) => {
+                denied.push(e.path().to_path_buf());
+                Vec::new()
+            }
+        },
     };
 
     let cmdline = match dir.read_into("cmdline", buf) {
-        Ok(()) => parse::parse_cmdline(buf),
+        Ok(b) => parse::parse_cmdline(b),
         Err(e) if e.is_vanished() => return Err(e),
         Err(_) => Vec::new(),
     };
@@ -138,18 +192,6 @@ pub fn read_process(roots: &Roots, pid: i32, buf: &mut Vec<u8>) -> SysResult<Pro
         }
     };
 
-    let mut ns = BTreeMap::new();
-    for t in NsType::ALL {
-        match dir.read_ns(t.proc_file(), t) {
-            Ok(id) => {
-                ns.insert(t, id);
-            }
-            // A type the kernel lacks has no file: absent, not an error. A kernel thread's links
-            // are readable; a process that exited makes every link vanish.
-            Err(e) if e.is_permission() => denied.push(e.path().to_path_buf()),
-            Err(_) => {}
-        }
-    }
     let for_children = |file: &str, t: NsType| -> Option<NsId> {
         let id = dir.read_ns(file, t).ok()?;
         (ns.get(&t) != Some(&id)).then_some(id)
@@ -162,14 +204,10 @@ pub fn read_process(roots: &Roots, pid: i32, buf: &mut Vec<u8>) -> SysResult<Pro
         process: Process {
             pid,
             ppid: stat.ppid,
-            nspid: if status.nspid.is_empty() {
-                vec![pid]
-            } else {
-                status.nspid
-            },
+            nspid: if nspid.is_empty() { vec![pid] } else { nspid },
             comm: stat.comm,
             cmdline,
-            uid: status.uid.unwrap_or(0),
+            uid,
             ns,
             pid_for_children,
             time_for_children,

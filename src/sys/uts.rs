@@ -1,11 +1,271 @@
-// TEMPORARY until helper delivers
-use super::error::SysResult;
+//! UTS namespaces: the hostname and NIS domain name of each namespace.
+//!
+//! The kernel shows a UTS namespace's names only to tasks inside it, through uname(2); /proc has
+//! no per-process copy. setns(2) with CLONE_NEWUTS is allowed for a single thread of a
+//! multithreaded process, so one dedicated, short-lived thread per call joins each namespace in
+//! turn and asks uname(2). The caller's thread never changes namespace, and the helper thread's
+//! namespace memberships end with it.
+
+use super::error::{SysError, SysResult};
 use super::nsfs::NsTarget;
+use nix::sched::{CloneFlags, setns};
 use std::collections::HashMap;
+use std::fs::File;
+use std::io;
+use std::thread;
+
+/// The names a UTS namespace holds, as uname(2) reports them inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UtsName {
+    /// `nodename`: what hostname(1) prints. Decoded lossily: the kernel accepts any bytes.
     pub hostname: String,
+    /// `domainname` (NIS/YP, not DNS). The kernel's default is the literal "(none)", kept as is.
     pub domainname: String,
 }
-pub fn read_uts_names(_targets: &[NsTarget]) -> HashMap<u64, SysResult<UtsName>> {
-    HashMap::new()
+
+/// Hostname and domain name of every given UTS namespace, keyed by namespace inode.
+///
+/// Each namespace is joined once, by a helper thread that exits before this returns. Targets
+/// naming the same inode are read once; their paths are tried in order until one opens. A
+/// namespace that is gone gives `Err(Vanished)`, missing privilege `Err(Permission)`, and a
+/// failure concerns only the key it is stored under.
+pub fn read_uts_names(targets: &[NsTarget]) -> HashMap<u64, SysResult<UtsName>> {
+    let groups = group_by_ino(targets);
+    if groups.is_empty() {
+        return HashMap::new();
+    }
+    thread::scope(|scope| {
+        let spawned = thread::Builder::new()
+            .name("nsview-uts".into())
+            .spawn_scoped(scope, || read_groups(&groups));
+        let outcome = match spawned {
+            Ok(handle) => handle
+                .join()
+                .map_err(|_| io::Error::other("UTS reader thread panicked")),
+            Err(e) => Err(e),
+        };
+        outcome.unwrap_or_else(|e| fail_all(&groups, &e))
+    })
+}
+
+/// Targets grouped by inode, in first-seen order: the same namespace can be reachable through
+/// several files (`/proc/PID/ns/uts` of each member), and one join is enough.
+fn group_by_ino(targets: &[NsTarget]) -> Vec<(u64, Vec<&NsTarget>)> {
+    let mut groups: Vec<(u64, Vec<&NsTarget>)> = Vec::new();
+    let mut index: HashMap<u64, usize> = HashMap::new();
+    for target in targets {
+        match index.get(&target.ino) {
+            Some(&i) => groups[i].1.push(target),
+            None => {
+                index.insert(target.ino, groups.len());
+                groups.push((target.ino, vec![target]));
+            }
+        }
+    }
+    groups
+}
+
+/// Runs in the helper thread: joins each namespace in turn.
+fn read_groups(groups: &[(u64, Vec<&NsTarget>)]) -> HashMap<u64, SysResult<UtsName>> {
+    groups
+        .iter()
+        .map(|(ino, paths)| (*ino, read_one(paths)))
+        .collect()
+}
+
+fn read_one(paths: &[&NsTarget]) -> SysResult<UtsName> {
+    let (target, file) = open_any(paths)?;
+    setns(&file, CloneFlags::CLONE_NEWUTS).map_err(|e| SysError::errno(&target.path, e))?;
+    let uts = nix::sys::utsname::uname().map_err(|e| SysError::errno(&target.path, e))?;
+    Ok(UtsName {
+        hostname: uts.nodename().to_string_lossy().into_owned(),
+        domainname: uts.domainname().to_string_lossy().into_owned(),
+    })
+}
+
+/// Opens the first path of a namespace that still leads to it. When none does, the most telling
+/// error wins: a permission problem says more than "that process exited".
+fn open_any<'a>(paths: &[&'a NsTarget]) -> SysResult<(&'a NsTarget, File)> {
+    let mut first_err: Option<SysError> = None;
+    for &target in paths {
+        match target.open() {
+            Ok(file) => return Ok((target, file)),
+            Err(e) => {
+                let replace = match &first_err {
+                    None => true,
+                    Some(prev) => prev.is_vanished() && !e.is_vanished(),
+                };
+                if replace {
+                    first_err = Some(e);
+                }
+            }
+        }
+    }
+    Err(first_err.unwrap_or_else(|| SysError::parse("", "namespace target without a path")))
+}
+
+/// Every key gets the same error when the helper thread could not run (spawn failure).
+fn fail_all(groups: &[(u64, Vec<&NsTarget>)], err: &io::Error) -> HashMap<u64, SysResult<UtsName>> {
+    groups
+        .iter()
+        .map(|(ino, paths)| {
+            let path = paths.first().map(|t| t.path.clone()).unwrap_or_default();
+            let e = io::Error::new(err.kind(), err.to_string());
+            (*ino, Err(SysError::io(path, e)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::MetadataExt;
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+
+    /// Real-kernel tests need root: skip with a reason, except in CI where skipping would hide
+    /// a broken setup.
+    fn require_root() -> bool {
+        if nix::unistd::geteuid().is_root() {
+            return true;
+        }
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI=true but not root: the UTS namespace tests need root");
+        }
+        eprintln!("skipped: needs root to create and join UTS namespaces");
+        false
+    }
+
+    /// A process in a new UTS namespace with known names; killed and reaped on drop, also when
+    /// a test fails.
+    struct UtsProc {
+        child: Child,
+    }
+
+    impl UtsProc {
+        fn start(hostname: &str, domainname: &str) -> UtsProc {
+            // Writes through /proc/sys/kernel so no hostname/domainname binary is needed; both
+            // files are per UTS namespace.
+            let script = format!(
+                "echo {hostname} > /proc/sys/kernel/hostname && \
+                 echo {domainname} > /proc/sys/kernel/domainname && echo ready && exec sleep 30"
+            );
+            let child = Command::new("unshare")
+                .args(["--uts", "sh", "-c", &script])
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("spawn unshare");
+            // Guard first, so the process is reaped even if the handshake below fails.
+            let mut proc = UtsProc { child };
+            let stdout = proc.child.stdout.take().expect("piped stdout");
+            let mut line = String::new();
+            BufReader::new(stdout)
+                .read_line(&mut line)
+                .expect("read ready");
+            assert_eq!(line.trim(), "ready", "unshare helper did not start");
+            proc
+        }
+
+        fn target(&self) -> NsTarget {
+            let path = PathBuf::from(format!("/proc/{}/ns/uts", self.child.id()));
+            let ino = std::fs::metadata(&path).expect("stat ns/uts").ino();
+            NsTarget { ino, path }
+        }
+    }
+
+    impl Drop for UtsProc {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn own_uts() -> NsTarget {
+        let path = PathBuf::from("/proc/thread-self/ns/uts");
+        let ino = std::fs::metadata(&path).expect("stat own uts").ino();
+        NsTarget { ino, path }
+    }
+
+    #[test]
+    fn reads_hostname_of_other_namespace_without_moving_caller() {
+        if !require_root() {
+            return;
+        }
+        let h1 = UtsProc::start("nsview-h1", "nsview-d1");
+        let h2 = UtsProc::start("nsview-h2", "nsview-d2");
+        let before = own_uts();
+        let (t1, t2) = (h1.target(), h2.target());
+        assert_ne!(t1.ino, t2.ino);
+
+        let names = read_uts_names(&[t1.clone(), t2.clone(), t1.clone()]);
+        assert_eq!(names.len(), 2);
+        let n1 = names[&t1.ino].as_ref().expect("uts 1");
+        assert_eq!(n1.hostname, "nsview-h1");
+        assert_eq!(n1.domainname, "nsview-d1");
+        let n2 = names[&t2.ino].as_ref().expect("uts 2");
+        assert_eq!(n2.hostname, "nsview-h2");
+        assert_eq!(n2.domainname, "nsview-d2");
+
+        // The calling thread is still where it was.
+        assert_eq!(own_uts().ino, before.ino);
+        let ours = nix::sys::utsname::uname().expect("uname");
+        assert_ne!(ours.nodename(), "nsview-h2");
+    }
+
+    #[test]
+    fn vanished_target_fails_alone() {
+        if !require_root() {
+            return;
+        }
+        let h1 = UtsProc::start("nsview-h3", "nsview-d3");
+        let good = h1.target();
+        let missing = NsTarget {
+            ino: 1,
+            path: PathBuf::from("/proc/nonexistent-nsview/ns/uts"),
+        };
+        // Right file, wrong inode: what a reused PID looks like.
+        let reused = NsTarget {
+            ino: good.ino + 1_000_000,
+            path: good.path.clone(),
+        };
+        let names = read_uts_names(&[missing.clone(), good.clone(), reused.clone()]);
+        assert!(
+            names[&missing.ino]
+                .as_ref()
+                .is_err_and(SysError::is_vanished)
+        );
+        assert!(
+            names[&reused.ino]
+                .as_ref()
+                .is_err_and(SysError::is_vanished)
+        );
+        assert_eq!(
+            names[&good.ino].as_ref().expect("good").hostname,
+            "nsview-h3"
+        );
+    }
+
+    #[test]
+    fn second_path_of_same_namespace_is_tried() {
+        if !require_root() {
+            return;
+        }
+        let h1 = UtsProc::start("nsview-h4", "nsview-d4");
+        let good = h1.target();
+        let dead = NsTarget {
+            ino: good.ino,
+            path: PathBuf::from("/proc/nonexistent-nsview/ns/uts"),
+        };
+        let names = read_uts_names(&[dead, good.clone()]);
+        assert_eq!(
+            names[&good.ino].as_ref().expect("good").hostname,
+            "nsview-h4"
+        );
+    }
+
+    #[test]
+    fn empty_input_spawns_nothing() {
+        assert!(read_uts_names(&[]).is_empty());
+    }
 }
