@@ -17,7 +17,7 @@
 //!   within one, so the answer is exact.
 
 use super::error::{SysError, SysResult};
-use super::nsfs::NsTarget;
+use super::nsfs::{NsTarget, fail_all, group_by_ino, open_any};
 use crate::model::Interface;
 use netlink_packet_core::{
     NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_ALIGNTO, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP,
@@ -31,7 +31,6 @@ use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 use nix::libc;
 use nix::sched::{CloneFlags, setns};
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::Path;
@@ -713,59 +712,6 @@ fn set_recv_timeout(socket: &Socket) -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
-}
-
-/// Targets grouped by inode, in first-seen order: one namespace can be reachable through several
-/// files (`/proc/PID/ns/net` of each member, a bind mount), and one join is enough.
-fn group_by_ino(targets: &[NsTarget]) -> Vec<(u64, Vec<&NsTarget>)> {
-    let mut groups: Vec<(u64, Vec<&NsTarget>)> = Vec::new();
-    let mut index: HashMap<u64, usize> = HashMap::new();
-    for target in targets {
-        match index.get(&target.ino) {
-            Some(&i) => groups[i].1.push(target),
-            None => {
-                index.insert(target.ino, groups.len());
-                groups.push((target.ino, vec![target]));
-            }
-        }
-    }
-    groups
-}
-
-/// Opens the first path of a namespace that still leads to it. When none does, the most telling
-/// error wins: a permission problem says more than "that process exited".
-fn open_any<'a>(paths: &[&'a NsTarget]) -> SysResult<(&'a NsTarget, File)> {
-    let mut first_err: Option<SysError> = None;
-    for &target in paths {
-        match target.open() {
-            Ok(file) => return Ok((target, file)),
-            Err(e) => {
-                let replace = match &first_err {
-                    None => true,
-                    Some(prev) => prev.is_vanished() && !e.is_vanished(),
-                };
-                if replace {
-                    first_err = Some(e);
-                }
-            }
-        }
-    }
-    Err(first_err.unwrap_or_else(|| SysError::parse("", "namespace target without a path")))
-}
-
-/// Every key gets the same error when the helper thread could not run.
-fn fail_all(
-    groups: &[(u64, Vec<&NsTarget>)],
-    err: &io::Error,
-) -> HashMap<u64, SysResult<Vec<Interface>>> {
-    groups
-        .iter()
-        .map(|(ino, paths)| {
-            let path = paths.first().map(|t| t.path.clone()).unwrap_or_default();
-            let e = io::Error::new(err.kind(), err.to_string());
-            (*ino, Err(SysError::io(path, e)))
-        })
-        .collect()
 }
 
 #[cfg(test)]

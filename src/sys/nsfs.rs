@@ -2,7 +2,9 @@
 
 use super::error::{SysError, SysResult};
 use crate::model::{NsId, NsType};
+use std::collections::HashMap;
 use std::fs::File;
+use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
@@ -97,4 +99,57 @@ pub fn read_nstype(file: &File) -> Option<NsType> {
     // SAFETY: NS_GET_NSTYPE takes no argument and returns the CLONE_NEW* constant or -1.
     let flag = unsafe { ns_get_nstype(file.as_raw_fd()) }.ok()?;
     NsType::from_clone_flag(flag)
+}
+
+/// Targets grouped by inode, in first-seen order: a namespace listed under several paths (a member
+/// process and a bind mount) is read once, trying its paths in order.
+pub(crate) fn group_by_ino(targets: &[NsTarget]) -> Vec<(u64, Vec<&NsTarget>)> {
+    let mut groups: Vec<(u64, Vec<&NsTarget>)> = Vec::new();
+    let mut index: HashMap<u64, usize> = HashMap::new();
+    for target in targets {
+        match index.get(&target.ino) {
+            Some(&i) => groups[i].1.push(target),
+            None => {
+                index.insert(target.ino, groups.len());
+                groups.push((target.ino, vec![target]));
+            }
+        }
+    }
+    groups
+}
+
+/// Open the first of `paths` that still leads to the namespace. The error reported is the most
+/// telling one: a permission problem wins over "vanished".
+pub(crate) fn open_any<'a>(paths: &[&'a NsTarget]) -> SysResult<(&'a NsTarget, File)> {
+    let mut first_err: Option<SysError> = None;
+    for &target in paths {
+        match target.open() {
+            Ok(file) => return Ok((target, file)),
+            Err(e) => {
+                let replace = match &first_err {
+                    None => true,
+                    Some(prev) => prev.is_vanished() && !e.is_vanished(),
+                };
+                if replace {
+                    first_err = Some(e);
+                }
+            }
+        }
+    }
+    Err(first_err.unwrap_or_else(|| SysError::parse("", "namespace target without a path")))
+}
+
+/// Every key gets the same error when a helper thread could not run (spawn failure).
+pub(crate) fn fail_all<T>(
+    groups: &[(u64, Vec<&NsTarget>)],
+    err: &io::Error,
+) -> HashMap<u64, SysResult<T>> {
+    groups
+        .iter()
+        .map(|(ino, paths)| {
+            let path = paths.first().map(|t| t.path.clone()).unwrap_or_default();
+            let e = io::Error::new(err.kind(), err.to_string());
+            (*ino, Err(SysError::io(path, e)))
+        })
+        .collect()
 }

@@ -7,10 +7,9 @@
 //! namespace memberships end with it.
 
 use super::error::{SysError, SysResult};
-use super::nsfs::NsTarget;
+use super::nsfs::{NsTarget, fail_all, group_by_ino, open_any};
 use nix::sched::{CloneFlags, setns};
 use std::collections::HashMap;
-use std::fs::File;
 use std::io;
 use std::thread;
 
@@ -48,23 +47,6 @@ pub fn read_uts_names(targets: &[NsTarget]) -> HashMap<u64, SysResult<UtsName>> 
     })
 }
 
-/// Targets grouped by inode, in first-seen order: the same namespace can be reachable through
-/// several files (`/proc/PID/ns/uts` of each member), and one join is enough.
-fn group_by_ino(targets: &[NsTarget]) -> Vec<(u64, Vec<&NsTarget>)> {
-    let mut groups: Vec<(u64, Vec<&NsTarget>)> = Vec::new();
-    let mut index: HashMap<u64, usize> = HashMap::new();
-    for target in targets {
-        match index.get(&target.ino) {
-            Some(&i) => groups[i].1.push(target),
-            None => {
-                index.insert(target.ino, groups.len());
-                groups.push((target.ino, vec![target]));
-            }
-        }
-    }
-    groups
-}
-
 /// Runs in the helper thread: joins each namespace in turn.
 fn read_groups(groups: &[(u64, Vec<&NsTarget>)]) -> HashMap<u64, SysResult<UtsName>> {
     groups
@@ -81,39 +63,6 @@ fn read_one(paths: &[&NsTarget]) -> SysResult<UtsName> {
         hostname: uts.nodename().to_string_lossy().into_owned(),
         domainname: uts.domainname().to_string_lossy().into_owned(),
     })
-}
-
-/// Opens the first path of a namespace that still leads to it. When none does, the most telling
-/// error wins: a permission problem says more than "that process exited".
-fn open_any<'a>(paths: &[&'a NsTarget]) -> SysResult<(&'a NsTarget, File)> {
-    let mut first_err: Option<SysError> = None;
-    for &target in paths {
-        match target.open() {
-            Ok(file) => return Ok((target, file)),
-            Err(e) => {
-                let replace = match &first_err {
-                    None => true,
-                    Some(prev) => prev.is_vanished() && !e.is_vanished(),
-                };
-                if replace {
-                    first_err = Some(e);
-                }
-            }
-        }
-    }
-    Err(first_err.unwrap_or_else(|| SysError::parse("", "namespace target without a path")))
-}
-
-/// Every key gets the same error when the helper thread could not run (spawn failure).
-fn fail_all(groups: &[(u64, Vec<&NsTarget>)], err: &io::Error) -> HashMap<u64, SysResult<UtsName>> {
-    groups
-        .iter()
-        .map(|(ino, paths)| {
-            let path = paths.first().map(|t| t.path.clone()).unwrap_or_default();
-            let e = io::Error::new(err.kind(), err.to_string());
-            (*ino, Err(SysError::io(path, e)))
-        })
-        .collect()
 }
 
 #[cfg(test)]
