@@ -359,15 +359,18 @@ fn pid_list(pids: &[i32]) -> String {
 
 /// Read processes on up to `threads` threads; vanished processes are dropped.
 fn read_processes(roots: &Roots, pids: &[i32], threads: usize) -> Vec<ProcessRead> {
-    // Our own pid namespace: processes inside it need no NSpid lookup.
-    let own_pid_ns = procfs::ProcDir::open(roots, own_pid())
-        .and_then(|d| d.read_ns(NsType::Pid.proc_file(), NsType::Pid))
-        .ok();
+    let nsfs_dev = procfs::nsfs_device(roots);
+    let ctx = procfs::ReadContext {
+        own_pid_ns: procfs::ProcDir::open(roots, own_pid())
+            .and_then(|d| d.read_ns(NsType::Pid.proc_file(), NsType::Pid, nsfs_dev))
+            .ok(),
+        nsfs_dev,
+    };
     let read_chunk = |chunk: &[i32]| -> Vec<ProcessRead> {
         let mut buf = procfs::ReadBuf::default();
         chunk
             .iter()
-            .filter_map(|pid| procfs::read_process(roots, *pid, own_pid_ns, &mut buf).ok())
+            .filter_map(|pid| procfs::read_process(roots, *pid, &ctx, &mut buf).ok())
             .collect()
     };
     if threads <= 1 || pids.len() < 256 {

@@ -4,8 +4,8 @@ use super::error::{SysError, SysResult};
 use super::parse;
 use super::roots::Roots;
 use crate::model::{NsId, NsType, Process};
-use nix::fcntl::{AtFlags, OFlag, openat, readlinkat};
-use nix::sys::stat::{Mode, fstatat};
+use nix::fcntl::{OFlag, openat, readlinkat};
+use nix::sys::stat::Mode;
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::fd::{AsFd, OwnedFd};
@@ -97,29 +97,45 @@ impl ProcDir {
             .map_err(|e| SysError::errno(&self.path, e))
     }
 
-    /// Identity of `ns/<type>`: stat through the link gives (dev, ino); where the link cannot be
-    /// followed (a fixture tree) its text `net:[4026532385]` gives the inode.
-    pub fn read_ns(&self, ns_file: &str, ns_type: NsType) -> SysResult<NsId> {
+    /// Identity of `ns/<type>` from the link text (`net:[4026532385]`).
+    ///
+    /// readlink, not stat: following the link makes nsfs allocate (and then free) an inode and a
+    /// dentry for the namespace every time, which was a third of a whole pass; readlink only
+    /// formats the name. Every namespace lives on the one nsfs superblock, so the device is the
+    /// same for all and is taken once ([`nsfs_device`]).
+    pub fn read_ns(&self, ns_file: &str, ns_type: NsType, nsfs_dev: u64) -> SysResult<NsId> {
         let rel = format!("ns/{ns_file}");
-        match fstatat(self.fd.as_fd(), rel.as_str(), AtFlags::empty()) {
-            Ok(st) => Ok(NsId {
-                dev: st.st_dev,
-                ino: st.st_ino,
-            }),
-            Err(stat_err) => {
-                let text = readlinkat(self.fd.as_fd(), rel.as_str())
-                    .map_err(|_| SysError::errno(self.path.join(&rel), stat_err))?;
-                let text = text.to_string_lossy();
-                match parse::parse_ns_link(&text) {
-                    Some((t, ino)) if t == ns_type => Ok(NsId { dev: 0, ino }),
-                    _ => Err(SysError::parse(
-                        self.path.join(&rel),
-                        format!("unexpected link {text:?}"),
-                    )),
-                }
-            }
+        let text = readlinkat(self.fd.as_fd(), rel.as_str())
+            .map_err(|e| SysError::errno(self.path.join(&rel), e))?;
+        let text = text.to_string_lossy();
+        match parse::parse_ns_link(&text) {
+            Some((t, ino)) if t == ns_type => Ok(NsId { dev: nsfs_dev, ino }),
+            _ => Err(SysError::parse(
+                self.path.join(&rel),
+                format!("unexpected link {text:?}"),
+            )),
         }
     }
+}
+
+/// The device of the nsfs superblock (st_dev of any namespace file), or 0 where there is none
+/// (a fixture tree, whose ns links are dangling).
+pub fn nsfs_device(roots: &Roots) -> u64 {
+    fs::metadata(roots.proc.join("self/ns/user"))
+        .map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.dev()
+        })
+        .unwrap_or(0)
+}
+
+/// What one pass knows before reading processes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadContext {
+    /// nsview's own pid namespace: processes inside it need no NSpid lookup.
+    pub own_pid_ns: Option<NsId>,
+    /// See [`nsfs_device`].
+    pub nsfs_dev: u64,
 }
 
 /// What reading one process yields besides the [`Process`] itself.
@@ -136,7 +152,7 @@ pub struct ProcessRead {
 pub fn read_process(
     roots: &Roots,
     pid: i32,
-    own_pid_ns: Option<NsId>,
+    ctx: &ReadContext,
     buf: &mut ReadBuf,
 ) -> SysResult<ProcessRead> {
     let dir = ProcDir::open(roots, pid)?;
@@ -149,7 +165,7 @@ pub fn read_process(
 
     let mut ns = BTreeMap::new();
     for t in NsType::ALL {
-        match dir.read_ns(t.proc_file(), t) {
+        match dir.read_ns(t.proc_file(), t, ctx.nsfs_dev) {
             Ok(id) => {
                 ns.insert(t, id);
             }
@@ -163,7 +179,7 @@ pub fn read_process(
     // NSpid (status) is only needed for a process outside our own pid namespace: inside it, the
     // only PID is the one we already know. status is the most expensive file of a pass.
     let nspid = match ns.get(&NsType::Pid) {
-        Some(p) if Some(*p) == own_pid_ns => vec![pid],
+        Some(p) if Some(*p) == ctx.own_pid_ns => vec![pid],
         _ => match dir.read_string("status", buf) {
             Ok(t) => parse::parse_status(&t).nspid,
             Err(e) if e.is_vanished() => return Err(e),
@@ -193,7 +209,7 @@ pub fn read_process(
     };
 
     let for_children = |file: &str, t: NsType| -> Option<NsId> {
-        let id = dir.read_ns(file, t).ok()?;
+        let id = dir.read_ns(file, t, ctx.nsfs_dev).ok()?;
         (ns.get(&t) != Some(&id)).then_some(id)
     };
     let pid_for_children = for_children("pid_for_children", NsType::Pid);
