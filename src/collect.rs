@@ -156,8 +156,9 @@ impl Collector {
             .filter_map(|ns| ns.lowest_pid())
             .collect();
         let mut denied = 0;
+        let mut buf = procfs::ReadBuf::default();
         for pid in mnt_reps {
-            let lines = match procfs::read_mountinfo(&self.roots, Some(pid)) {
+            let lines = match procfs::read_nsfs_mounts(&self.roots, pid, &mut buf) {
                 Ok(l) => l,
                 Err(e) => {
                     if e.is_permission() {
@@ -225,7 +226,7 @@ impl Collector {
     fn add_cgroups(&mut self, snap: &mut Snapshot, warnings: &mut Warnings) {
         let roots = self.roots.clone();
         let roots = &roots;
-        let mountinfo = match procfs::read_mountinfo(roots, None) {
+        let mountinfo = match procfs::read_self_mountinfo(roots) {
             Ok(m) => m,
             Err(e) => {
                 warnings.push(format!("cannot read cgroup mounts: {e}"));

@@ -235,14 +235,28 @@ pub fn read_process(
     })
 }
 
-/// /proc/PID/mountinfo of one process (one per mount namespace is enough).
-pub fn read_mountinfo(roots: &Roots, pid: Option<i32>) -> SysResult<Vec<parse::MountLine>> {
-    let path = match pid {
-        Some(pid) => roots.pid_dir(pid).join("mountinfo"),
-        None => roots.proc.join("self/mountinfo"),
-    };
+/// /proc/self/mountinfo: the mounts nsview itself sees (cgroup hierarchies).
+pub fn read_self_mountinfo(roots: &Roots) -> SysResult<Vec<parse::MountLine>> {
+    let path = roots.proc.join("self/mountinfo");
     let text = fs::read_to_string(&path).map_err(|e| SysError::io(&path, e))?;
     Ok(parse::parse_mountinfo(&text))
+}
+
+/// Only the nsfs lines of /proc/PID/mountinfo (namespaces held by bind mounts). Read once per
+/// mount namespace, so it skips every other line before parsing.
+pub fn read_nsfs_mounts(
+    roots: &Roots,
+    pid: i32,
+    buf: &mut ReadBuf,
+) -> SysResult<Vec<parse::MountLine>> {
+    let dir = ProcDir::open(roots, pid)?;
+    let bytes = dir.read_into("mountinfo", buf)?;
+    let text = String::from_utf8_lossy(bytes);
+    Ok(text
+        .lines()
+        .filter(|l| l.contains(" - nsfs "))
+        .flat_map(parse::parse_mountinfo)
+        .collect())
 }
 
 /// /proc/self/cgroup: the hierarchy keys as the kernel names them.
