@@ -82,13 +82,22 @@ impl Collector {
         };
 
         let pids = procfs::list_pids(&self.roots)?;
-        let reads = read_processes(&self.roots, &pids, self.threads);
+        // The cgroup trees do not depend on the processes: read them alongside.
+        let roots = &self.roots;
+        let threads = self.threads;
+        let dev_nodes = &mut self.dev_nodes;
+        let (reads, cgroup_pass) = std::thread::scope(|s| {
+            let cg = opts
+                .cgroups
+                .then(|| s.spawn(move || read_cgroups(roots, dev_nodes)));
+            let reads = read_processes(roots, &pids, threads);
+            (reads, cg.map(|h| h.join()))
+        });
         let mut denied_pids = Vec::new();
         for r in reads {
             if !r.denied.is_empty() {
                 denied_pids.push(r.process.pid);
             }
-            snap.cpu_ticks.insert(r.process.pid, r.cpu_ticks);
             snap.processes.insert(r.process.pid, r.process);
         }
         if !denied_pids.is_empty() {
@@ -98,9 +107,21 @@ impl Collector {
                 pid_list(&denied_pids)
             ));
         }
-
+        match cgroup_pass {
+            Some(Ok(pass)) => {
+                snap.cgroup_mode = Some(pass.mode);
+                snap.hierarchies = pass.hierarchies;
+                snap.cgroups = pass.cgroups;
+                assign_members(&mut snap.cgroups, &snap.processes);
+                for w in pass.warnings {
+                    warnings.push(w);
+                }
+            }
+            Some(Err(_)) => warnings.push("reading the cgroup trees failed".into()),
+            None => {}
+        }
         snap.host_ns = host_namespaces(&snap.processes);
-        lap(&mut self.phases, "processes");
+        lap(&mut self.phases, "processes and cgroups");
 
         snap.namespaces = model::namespaces_from_processes(&snap.processes);
         let mut openers: HashMap<NsKey, PathBuf> = snap
@@ -120,23 +141,39 @@ impl Collector {
         self.add_bind_mounts(&mut snap, &mut openers, &mut warnings);
         lap(&mut self.phases, "bind mounts");
 
-        if opts.relations {
-            self.add_relations(&mut snap, &openers);
-            lap(&mut self.phases, "relations");
+        // Hostnames and interfaces join namespaces from their own threads; relations are read
+        // here meanwhile.
+        let uts_targets = targets_of(&snap, &openers, NsType::Uts);
+        let net_targets = targets_of(&snap, &openers, NsType::Net);
+        let (uts_names, interfaces) = std::thread::scope(|s| {
+            let uts = opts
+                .uts
+                .then(|| s.spawn(|| uts::read_uts_names(&uts_targets)));
+            let net = opts
+                .net
+                .then(|| s.spawn(|| net::read_netns_interfaces(&net_targets)));
+            if opts.relations {
+                self.add_relations(&mut snap, &openers);
+            }
+            (
+                uts.and_then(|h| h.join().ok()),
+                net.and_then(|h| h.join().ok()),
+            )
+        });
+        for (ino, res) in uts_names.into_iter().flatten() {
+            if let (Ok(name), Some(ns)) = (res, snap.namespaces.get_mut(&(NsType::Uts, ino))) {
+                ns.hostname = Some(name.hostname);
+                ns.domainname = Some(name.domainname);
+            }
         }
-        if opts.uts {
-            add_uts(&mut snap, &openers);
-            lap(&mut self.phases, "uts");
+        for (ino, res) in interfaces.into_iter().flatten() {
+            if let (Ok(ifs), Some(ns)) = (res, snap.namespaces.get_mut(&(NsType::Net, ino))) {
+                ns.interfaces = Some(ifs);
+            }
         }
-        if opts.net {
-            add_net(&mut snap, &openers);
-            lap(&mut self.phases, "net");
-        }
+        lap(&mut self.phases, "relations, uts, net");
+
         snap.groups = model::isolation_groups(&snap.processes, &snap.host_ns);
-        if opts.cgroups {
-            self.add_cgroups(&mut snap, &mut warnings);
-            lap(&mut self.phases, "cgroups");
-        }
         snap.warnings = warnings.0;
         Ok(snap)
     }
@@ -222,108 +259,133 @@ impl Collector {
             ns.owner_uid = rel.owner_uid;
         }
     }
+}
 
-    fn add_cgroups(&mut self, snap: &mut Snapshot, warnings: &mut Warnings) {
-        let roots = self.roots.clone();
-        let roots = &roots;
-        let mountinfo = match procfs::read_self_mountinfo(roots) {
-            Ok(m) => m,
-            Err(e) => {
-                warnings.push(format!("cannot read cgroup mounts: {e}"));
-                return;
-            }
-        };
-        let self_cgroup = procfs::read_self_cgroup(roots).unwrap_or_default();
-        let controllers = procfs::read_proc_cgroups(roots).unwrap_or_default();
-        let (mode, found) = mounts::cgroup_mounts(&mountinfo, &self_cgroup, &controllers);
-        snap.cgroup_mode = Some(mode);
+/// The cgroup side of a pass, read independently of processes.
+struct CgroupPass {
+    mode: CgroupMode,
+    hierarchies: Vec<Hierarchy>,
+    /// Members are filled in later by [`assign_members`].
+    cgroups: Vec<Cgroup>,
+    warnings: Vec<String>,
+}
 
-        let drivers = procfs::read_proc_devices(roots).unwrap_or_default();
-        let mut denied = 0usize;
-        for m in found {
-            let mut h: Hierarchy = m.hierarchy;
-            let mount_dir = roots.mount_path(std::path::Path::new(&h.mount));
-            if h.version == 2 {
-                h.controllers = cgroupfs::read_cgroup_controllers(&mount_dir).unwrap_or_default();
-            }
-            let tree = match cgroupfs::walk_hierarchy(&mount_dir) {
-                Ok(t) => t,
-                Err(e) => {
-                    warnings.push(format!("cannot read cgroup hierarchy {}: {e}", h.key));
-                    snap.hierarchies.push(h);
-                    continue;
-                }
-            };
-            // Members come from /proc/PID/cgroup, already read: reading cgroup.procs again would
-            // make the kernel build and sort a list of every PID for each hierarchy's root.
-            let mut members: HashMap<&str, Vec<i32>> = HashMap::new();
-            for p in snap.processes.values() {
-                if let Some(path) = p.cgroups.get(&h.key) {
-                    members.entry(path.as_str()).or_default().push(p.pid);
-                }
-            }
-            let mut groups = Vec::with_capacity(tree.len());
-            for dir in &tree {
-                if let Some(mut cg) = self.read_one_cgroup(&h, dir, &drivers, &mut denied) {
-                    cg.pids = members.remove(dir.path.as_str()).unwrap_or_default();
-                    groups.push(cg);
-                }
-            }
-            snap.cgroups.extend(groups);
-            snap.hierarchies.push(h);
+/// Find the hierarchies in /proc/self/mountinfo and read every cgroup of each.
+fn read_cgroups(
+    roots: &Roots,
+    dev_nodes: &mut Option<BTreeMap<(bool, u32, u32), String>>,
+) -> CgroupPass {
+    let mut pass = CgroupPass {
+        mode: CgroupMode::None,
+        hierarchies: Vec::new(),
+        cgroups: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mountinfo = match procfs::read_self_mountinfo(roots) {
+        Ok(m) => m,
+        Err(e) => {
+            pass.warnings.push(format!("cannot read cgroup mounts: {e}"));
+            return pass;
         }
-        if denied > 0 {
-            warnings.push(format!(
-                "permission denied reading {denied} cgroup files (run as root to see every limit)"
-            ));
+    };
+    let self_cgroup = procfs::read_self_cgroup(roots).unwrap_or_default();
+    let controllers = procfs::read_proc_cgroups(roots).unwrap_or_default();
+    let (mode, found) = mounts::cgroup_mounts(&mountinfo, &self_cgroup, &controllers);
+    pass.mode = mode;
+
+    let drivers = procfs::read_proc_devices(roots).unwrap_or_default();
+    let mut denied = 0usize;
+    for m in found {
+        let mut h: Hierarchy = m.hierarchy;
+        let mount_dir = roots.mount_path(std::path::Path::new(&h.mount));
+        if h.version == 2 {
+            h.controllers = cgroupfs::read_cgroup_controllers(&mount_dir).unwrap_or_default();
         }
-        if mode == CgroupMode::None {
-            warnings.push("no cgroup file system is mounted".into());
+        match cgroupfs::walk_hierarchy(&mount_dir) {
+            Ok(tree) => {
+                for dir in &tree {
+                    if let Some(cg) = read_one_cgroup(roots, &h, dir, &drivers, dev_nodes, &mut denied)
+                    {
+                        pass.cgroups.push(cg);
+                    }
+                }
+            }
+            Err(e) => pass
+                .warnings
+                .push(format!("cannot read cgroup hierarchy {}: {e}", h.key)),
+        }
+        pass.hierarchies.push(h);
+    }
+    if denied > 0 {
+        pass.warnings.push(format!(
+            "permission denied reading {denied} cgroup files (run as root to see every limit)"
+        ));
+    }
+    if mode == CgroupMode::None {
+        pass.warnings.push("no cgroup file system is mounted".into());
+    }
+    pass
+}
+
+/// Members come from /proc/PID/cgroup, already read: reading cgroup.procs again would make the
+/// kernel build and sort a list of every PID for each hierarchy's root.
+fn assign_members(cgroups: &mut [Cgroup], processes: &BTreeMap<i32, Process>) {
+    let mut members: HashMap<(&str, &str), Vec<i32>> = HashMap::new();
+    for p in processes.values() {
+        for (key, path) in &p.cgroups {
+            members
+                .entry((key.as_str(), path.as_str()))
+                .or_default()
+                .push(p.pid);
         }
     }
-
-    fn read_one_cgroup(
-        &mut self,
-        h: &Hierarchy,
-        dir: &CgroupDir,
-        drivers: &BTreeMap<(bool, u32), String>,
-        denied: &mut usize,
-    ) -> Option<Cgroup> {
-        let read = match cgroupfs::read_cgroup(dir) {
-            Ok(r) => r,
-            Err(e) if e.is_permission() => {
-                *denied += 1;
-                cgroupfs::CgroupRead::default()
-            }
-            // Vanished mid-pass, or unreadable cgroup.procs: skip the group.
-            Err(_) => return None,
-        };
-        *denied += read.denied.len();
-        let (devices, devices_default) = match &read.devices {
-            Some(rules) => {
-                let nodes = self
-                    .dev_nodes
-                    .get_or_insert_with(|| cgroupfs::read_dev_nodes(&self.roots.dev));
-                let default_allow = rules
-                    .iter()
-                    .any(|r| r.kind == 'a' && r.major.is_none() && r.minor.is_none());
-                (
-                    Some(cgroupfs::name_devices(rules, nodes, drivers)),
-                    Some(if default_allow { "allow" } else { "deny" }.to_string()),
-                )
-            }
-            None => (None, None),
-        };
-        Some(Cgroup {
-            hierarchy: h.key.clone(),
-            path: dir.path.clone(),
-            pids: Vec::new(),
-            limits: read.limits,
-            usage: read.usage,
-            devices,
-            devices_default,
-        })
+    for cg in cgroups.iter_mut() {
+        if let Some(pids) = members.remove(&(cg.hierarchy.as_str(), cg.path.as_str())) {
+            cg.pids = pids;
+        }
     }
+}
+
+fn read_one_cgroup(
+    roots: &Roots,
+    h: &Hierarchy,
+    dir: &CgroupDir,
+    drivers: &BTreeMap<(bool, u32), String>,
+    dev_nodes: &mut Option<BTreeMap<(bool, u32, u32), String>>,
+    denied: &mut usize,
+) -> Option<Cgroup> {
+    let read = match cgroupfs::read_cgroup(dir) {
+        Ok(r) => r,
+        Err(e) if e.is_permission() => {
+            *denied += 1;
+            cgroupfs::CgroupRead::default()
+        }
+        // Vanished mid-pass: skip the group.
+        Err(_) => return None,
+    };
+    *denied += read.denied.len();
+    let (devices, devices_default) = match &read.devices {
+        Some(rules) => {
+            let nodes = dev_nodes.get_or_insert_with(|| cgroupfs::read_dev_nodes(&roots.dev));
+            let default_allow = rules
+                .iter()
+                .any(|r| r.kind == 'a' && r.major.is_none() && r.minor.is_none());
+            (
+                Some(cgroupfs::name_devices(rules, nodes, drivers)),
+                Some(if default_allow { "allow" } else { "deny" }.to_string()),
+            )
+        }
+        None => (None, None),
+    };
+    Some(Cgroup {
+        hierarchy: h.key.clone(),
+        path: dir.path.clone(),
+        pids: Vec::new(),
+        limits: read.limits,
+        usage: read.usage,
+        devices,
+        devices_default,
+    })
 }
 
 fn own_pid() -> i32 {
@@ -403,24 +465,7 @@ fn targets_of(snap: &Snapshot, openers: &HashMap<NsKey, PathBuf>, t: NsType) -> 
         .collect()
 }
 
-fn add_uts(snap: &mut Snapshot, openers: &HashMap<NsKey, PathBuf>) {
-    let targets = targets_of(snap, openers, NsType::Uts);
-    for (ino, res) in uts::read_uts_names(&targets) {
-        if let (Ok(name), Some(ns)) = (res, snap.namespaces.get_mut(&(NsType::Uts, ino))) {
-            ns.hostname = Some(name.hostname);
-            ns.domainname = Some(name.domainname);
-        }
-    }
-}
 
-fn add_net(snap: &mut Snapshot, openers: &HashMap<NsKey, PathBuf>) {
-    let targets = targets_of(snap, openers, NsType::Net);
-    for (ino, res) in net::read_netns_interfaces(&targets) {
-        if let (Ok(ifs), Some(ns)) = (res, snap.namespaces.get_mut(&(NsType::Net, ino))) {
-            ns.interfaces = Some(ifs);
-        }
-    }
-}
 
 /// Warnings, each text once.
 #[derive(Default)]

@@ -6,7 +6,7 @@ mod types;
 pub use types::*;
 
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// A namespace and what is known about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -87,8 +87,6 @@ pub struct Snapshot {
     pub hierarchies: Vec<Hierarchy>,
     /// Sorted by hierarchy order, then path (parents before children).
     pub cgroups: Vec<Cgroup>,
-    /// utime + stime per PID in clock ticks, for rates between two snapshots.
-    pub cpu_ticks: HashMap<i32, u64>,
     /// One line per kind of problem ("need root to read ...").
     pub warnings: Vec<String>,
 }

@@ -58,28 +58,57 @@ pub fn parse_stat(text: &str) -> Option<StatFields> {
 /// The fields nsview needs from /proc/PID/status.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatusFields {
-    /// Real UID (first field of `Uid:`).
-    pub uid: Option<u32>,
+    /// `Name:` (comm), with the kernel's escapes for newline and backslash undone.
+    pub name: Option<String>,
+    pub ppid: Option<i32>,
+    /// Effective UID (second field of `Uid:`).
+    pub euid: Option<u32>,
     /// `NSpid:` outermost first; empty on kernels before 4.1.
     pub nspid: Vec<i32>,
+    /// `Kthread: 1` (Linux 6.x); false when absent.
+    pub kthread: bool,
 }
 
-/// /proc/PID/status: only `Uid:` and `NSpid:` are needed, and the scan stops once both are seen.
+/// status escapes a newline in comm as `\n` and a backslash as `\\` (fs/proc/array.c).
+fn unescape_status_name(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// /proc/PID/status (proc(5)): Name, PPid, Uid, NSpid and Kthread.
 pub fn parse_status(text: &str) -> StatusFields {
     let mut out = StatusFields::default();
     for line in text.lines() {
-        if let Some(v) = line.strip_prefix("Uid:") {
-            out.uid = v
-                .split_ascii_whitespace()
-                .next()
-                .and_then(|s| s.parse().ok());
-        } else if let Some(v) = line.strip_prefix("NSpid:") {
-            out.nspid = v
-                .split_ascii_whitespace()
-                .filter_map(|s| s.parse().ok())
-                .collect();
-            // NSpid comes after Uid in every kernel that has it.
-            break;
+        let Some((key, v)) = line.split_once(':') else {
+            continue;
+        };
+        let v = v.trim_start_matches(['\t', ' ']);
+        match key {
+            "Name" => out.name = Some(unescape_status_name(v)),
+            "PPid" => out.ppid = v.trim().parse().ok(),
+            "Uid" => out.euid = v.split_ascii_whitespace().nth(1).and_then(|s| s.parse().ok()),
+            "NSpid" => {
+                out.nspid = v
+                    .split_ascii_whitespace()
+                    .filter_map(|s| s.parse().ok())
+                    .collect()
+            }
+            "Kthread" => out.kthread = v.trim() == "1",
+            // Everything nsview needs comes before the memory and signal lines.
+            "VmPeak" | "Threads" => break,
+            _ => {}
         }
     }
     out
@@ -387,10 +416,21 @@ mod tests {
     fn status_fields() {
         let s = "Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t7146\nNgid:\t0\nPid:\t7146\nPPid:\t7130\nTracerPid:\t0\nUid:\t1000\t1000\t1000\t1000\nGid:\t0\t0\t0\t0\nFDSize:\t64\nGroups:\t\nNStgid:\t7146\t1\nNSpid:\t7146\t1\nNSpgid:\t7146\t1\n";
         let f = parse_status(s);
-        assert_eq!(f.uid, Some(1000));
+        assert_eq!(f.name.as_deref(), Some("sleep"));
+        assert_eq!(f.ppid, Some(7130));
+        assert_eq!(f.euid, Some(1000));
         assert_eq!(f.nspid, vec![7146, 1]);
-        let none = parse_status("Name:\tx\n");
-        assert_eq!(none, StatusFields::default());
+        assert!(!f.kthread);
+        let k = parse_status("Name:\tkthreadd\nPPid:\t0\nNSpid:\t2\nKthread:\t1\n");
+        assert!(k.kthread);
+        let esc = parse_status("Name:\ta\\nb\\\\c\nPPid:\t1\n");
+        assert_eq!(esc.name.as_deref(), Some("a\nb\\c"));
+        let only_name = parse_status("Name:\tx\n");
+        assert_eq!(only_name.name.as_deref(), Some("x"));
+        assert_eq!(only_name.ppid, None);
+        assert!(only_name.nspid.is_empty());
+        let tricky = parse_status("Name:\ta\\\\n\n");
+        assert_eq!(tricky.name.as_deref(), Some("a\\n"));
     }
 
     #[test]

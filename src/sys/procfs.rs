@@ -141,13 +141,11 @@ pub struct ReadContext {
 /// What reading one process yields besides the [`Process`] itself.
 pub struct ProcessRead {
     pub process: Process,
-    /// utime + stime in clock ticks (for CPU%).
-    pub cpu_ticks: u64,
     /// Files that could not be read for lack of permission (for one warning).
     pub denied: Vec<PathBuf>,
 }
 
-/// Read one process: /proc/PID/stat, status, cmdline, cgroup and ns/*. A process that vanished
+/// Read one process: /proc/PID/ns/*, stat or status, cmdline and cgroup. A process that vanished
 /// while being read gives `Err(Vanished)`; unreadable parts are absent and listed in `denied`.
 pub fn read_process(
     roots: &Roots,
@@ -158,9 +156,6 @@ pub fn read_process(
     let dir = ProcDir::open(roots, pid)?;
     let mut denied = Vec::new();
 
-    let stat_text = dir.read_string("stat", buf)?;
-    let stat = parse::parse_stat(&stat_text)
-        .ok_or_else(|| SysError::parse(dir.path().join("stat"), "unexpected format"))?;
     let uid = dir.read_owner_uid()?;
 
     let mut ns = BTreeMap::new();
@@ -176,18 +171,32 @@ pub fn read_process(
         }
     }
 
-    // NSpid (status) is only needed for a process outside our own pid namespace: inside it, the
-    // only PID is the one we already know. status is the most expensive file of a pass.
-    let nspid = match ns.get(&NsType::Pid) {
-        Some(p) if Some(*p) == ctx.own_pid_ns => vec![pid],
-        _ => match dir.read_string("status", buf) {
-            Ok(t) => parse::parse_status(&t).nspid,
+    // One of stat and status is enough: status has Name, PPid and NSpid, and NSpid matters only
+    // outside our own pid namespace (inside it, the only PID is the one we know). Kernel threads
+    // all live in the initial pid namespace, so they take the stat path, which has PF_KTHREAD.
+    let in_own_pid_ns = ctx.own_pid_ns.is_some() && ns.get(&NsType::Pid) == ctx.own_pid_ns.as_ref();
+    let basics = if in_own_pid_ns {
+        read_basics_from_stat(&dir, pid, buf)?
+    } else {
+        match dir.read_string("status", buf) {
+            Ok(t) => match parse::parse_status(&t) {
+                parse::StatusFields {
+                    name: Some(comm),
+                    ppid: Some(ppid),
+                    nspid,
+                    kthread,
+                    ..
+                } => Basics {
+                    comm,
+                    ppid,
+                    nspid,
+                    kernel_thread: kthread,
+                },
+                _ => read_basics_from_stat(&dir, pid, buf)?,
+            },
             Err(e) if e.is_vanished() => return Err(e),
-            Err(e) => {
-                denied.push(e.path().to_path_buf());
-                Vec::new()
-            }
-        },
+            Err(_) => read_basics_from_stat(&dir, pid, buf)?,
+        }
     };
 
     let cmdline = match dir.read_into("cmdline", buf) {
@@ -215,23 +224,46 @@ pub fn read_process(
     let pid_for_children = for_children("pid_for_children", NsType::Pid);
     let time_for_children = for_children("time_for_children", NsType::Time);
 
-    let kernel_thread = stat.flags & parse::PF_KTHREAD != 0;
     Ok(ProcessRead {
         process: Process {
             pid,
-            ppid: stat.ppid,
-            nspid: if nspid.is_empty() { vec![pid] } else { nspid },
-            comm: stat.comm,
+            ppid: basics.ppid,
+            nspid: if basics.nspid.is_empty() {
+                vec![pid]
+            } else {
+                basics.nspid
+            },
+            comm: basics.comm,
             cmdline,
             uid,
             ns,
             pid_for_children,
             time_for_children,
             cgroups,
-            kernel_thread,
+            kernel_thread: basics.kernel_thread,
         },
-        cpu_ticks: stat.cpu_ticks,
         denied,
+    })
+}
+
+/// What stat or status tell about a process.
+struct Basics {
+    comm: String,
+    ppid: i32,
+    nspid: Vec<i32>,
+    kernel_thread: bool,
+}
+
+/// /proc/PID/stat: comm, ppid, PF_KTHREAD (no NSpid: the caller knows it is the plain PID).
+fn read_basics_from_stat(dir: &ProcDir, pid: i32, buf: &mut ReadBuf) -> SysResult<Basics> {
+    let text = dir.read_string("stat", buf)?;
+    let stat = parse::parse_stat(&text)
+        .ok_or_else(|| SysError::parse(dir.path().join("stat"), "unexpected format"))?;
+    Ok(Basics {
+        comm: stat.comm,
+        ppid: stat.ppid,
+        nspid: vec![pid],
+        kernel_thread: stat.flags & parse::PF_KTHREAD != 0,
     })
 }
 
@@ -297,13 +329,4 @@ pub fn read_proc_devices(roots: &Roots) -> SysResult<BTreeMap<(bool, u32), Strin
         }
     }
     Ok(out)
-}
-
-/// The kernel's boot-time clock tick (for CPU% from stat ticks).
-pub fn clock_ticks_per_second() -> u64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .and_then(|v| u64::try_from(v).ok())
-        .unwrap_or(100)
 }
