@@ -425,7 +425,8 @@ fn read_processes(roots: &Roots, pids: &[i32], threads: usize) -> Vec<ProcessRea
     let nsfs_dev = procfs::nsfs_device(roots);
     let ctx = procfs::ReadContext {
         own_pid_ns: procfs::ProcDir::open(roots, own_pid())
-            .and_then(|d| d.read_ns(NsType::Pid.proc_file(), NsType::Pid, nsfs_dev))
+            .and_then(|d| d.ns_dir())
+            .and_then(|d| d.read(NsType::Pid.proc_file(), NsType::Pid, nsfs_dev))
             .ok(),
         nsfs_dev,
     };

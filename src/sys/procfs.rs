@@ -97,21 +97,43 @@ impl ProcDir {
             .map_err(|e| SysError::errno(&self.path, e))
     }
 
-    /// Identity of `ns/<type>` from the link text (`net:[4026532385]`).
+    /// Open /proc/PID/ns as a directory handle, so that each link below is one path component.
+    pub fn ns_dir(&self) -> SysResult<NsDir> {
+        let fd = openat(
+            self.fd.as_fd(),
+            "ns",
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| SysError::errno(self.path.join("ns"), e))?;
+        Ok(NsDir {
+            fd,
+            path: self.path.join("ns"),
+        })
+    }
+}
+
+/// An open /proc/PID/ns directory.
+pub struct NsDir {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+impl NsDir {
+    /// Identity of `ns/<file>` from the link text (`net:[4026532385]`).
     ///
     /// readlink, not stat: following the link makes nsfs allocate (and then free) an inode and a
     /// dentry for the namespace every time, which was a third of a whole pass; readlink only
     /// formats the name. Every namespace lives on the one nsfs superblock, so the device is the
     /// same for all and is taken once ([`nsfs_device`]).
-    pub fn read_ns(&self, ns_file: &str, ns_type: NsType, nsfs_dev: u64) -> SysResult<NsId> {
-        let rel = format!("ns/{ns_file}");
-        let text = readlinkat(self.fd.as_fd(), rel.as_str())
-            .map_err(|e| SysError::errno(self.path.join(&rel), e))?;
+    pub fn read(&self, ns_file: &str, ns_type: NsType, nsfs_dev: u64) -> SysResult<NsId> {
+        let text = readlinkat(self.fd.as_fd(), ns_file)
+            .map_err(|e| SysError::errno(self.path.join(ns_file), e))?;
         let text = text.to_string_lossy();
         match parse::parse_ns_link(&text) {
             Some((t, ino)) if t == ns_type => Ok(NsId { dev: nsfs_dev, ino }),
             _ => Err(SysError::parse(
-                self.path.join(&rel),
+                self.path.join(ns_file),
                 format!("unexpected link {text:?}"),
             )),
         }
@@ -158,9 +180,10 @@ pub fn read_process(
 
     let uid = dir.read_owner_uid()?;
 
+    let ns_dir = dir.ns_dir()?;
     let mut ns = BTreeMap::new();
     for t in NsType::ALL {
-        match dir.read_ns(t.proc_file(), t, ctx.nsfs_dev) {
+        match ns_dir.read(t.proc_file(), t, ctx.nsfs_dev) {
             Ok(id) => {
                 ns.insert(t, id);
             }
@@ -218,7 +241,7 @@ pub fn read_process(
     };
 
     let for_children = |file: &str, t: NsType| -> Option<NsId> {
-        let id = dir.read_ns(file, t, ctx.nsfs_dev).ok()?;
+        let id = ns_dir.read(file, t, ctx.nsfs_dev).ok()?;
         (ns.get(&t) != Some(&id)).then_some(id)
     };
     let pid_for_children = for_children("pid_for_children", NsType::Pid);
