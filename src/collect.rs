@@ -334,7 +334,7 @@ fn assign_members(cgroups: &mut [Cgroup], processes: &BTreeMap<i32, Process>) {
     for p in processes.values() {
         for (key, path) in &p.cgroups {
             members
-                .entry((key.as_str(), path.as_str()))
+                .entry((key, path))
                 .or_default()
                 .push(p.pid);
         }
@@ -431,10 +431,10 @@ fn read_processes(roots: &Roots, pids: &[i32], threads: usize) -> Vec<ProcessRea
         nsfs_dev,
     };
     let read_chunk = |chunk: &[i32]| -> Vec<ProcessRead> {
-        let mut buf = procfs::ReadBuf::default();
+        let mut scratch = procfs::Scratch::default();
         chunk
             .iter()
-            .filter_map(|pid| procfs::read_process(roots, *pid, &ctx, &mut buf).ok())
+            .filter_map(|pid| procfs::read_process(roots, *pid, &ctx, &mut scratch).ok())
             .collect()
     };
     if threads <= 1 || pids.len() < 256 {

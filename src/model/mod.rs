@@ -111,7 +111,7 @@ impl Snapshot {
     pub fn cgroups_of(&self, p: &Process) -> Vec<&Cgroup> {
         self.cgroups
             .iter()
-            .filter(|c| p.cgroups.get(&c.hierarchy) == Some(&c.path))
+            .filter(|c| p.cgroups.get(c.hierarchy.as_str()).map(|s| &**s) == Some(c.path.as_str()))
             .collect()
     }
 

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::fmt;
 
 /// The eight namespace types of namespaces(7), in the order lsns prints them.
@@ -132,7 +133,7 @@ pub struct Process {
     /// `time_for_children` when it differs from `time`.
     pub time_for_children: Option<NsId>,
     /// Cgroup path per hierarchy key (controller field of /proc/PID/cgroup, "unified" for v2).
-    pub cgroups: BTreeMap<String, String>,
+    pub cgroups: BTreeMap<Arc<str>, Arc<str>>,
     /// True for kernel threads (no mm: empty cmdline and PF_KTHREAD).
     pub kernel_thread: bool,
 }

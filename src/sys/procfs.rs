@@ -4,9 +4,11 @@ use super::error::{SysError, SysResult};
 use super::parse;
 use super::roots::Roots;
 use crate::model::{NsId, NsType, Process};
-use nix::fcntl::{OFlag, openat, readlinkat};
+use nix::fcntl::{OFlag, openat};
 use nix::sys::stat::Mode;
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 use std::fs;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -24,6 +26,25 @@ pub fn list_pids(roots: &Roots) -> SysResult<Vec<i32>> {
 #[derive(Debug, Default)]
 pub struct ReadBuf {
     data: Vec<u8>,
+}
+
+/// Per-thread scratch space for reading many processes: the read buffer, and one shared copy of
+/// each cgroup hierarchy key and path (thousands of processes share a handful of cgroups).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pub buf: ReadBuf,
+    strings: HashSet<Arc<str>>,
+}
+
+impl Scratch {
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.strings.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.strings.insert(a.clone());
+        a
+    }
 }
 
 /// An open /proc/PID directory. Reading through one directory fd keeps every file of one process
@@ -84,10 +105,9 @@ impl ProcDir {
         Ok(&buf.data[..len])
     }
 
-    /// Read a text file (lossily decoded).
-    pub fn read_string(&self, name: &str, buf: &mut ReadBuf) -> SysResult<String> {
-        self.read_into(name, buf)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
+    /// Read a text file; borrowed from `buf` unless it had to be decoded lossily.
+    pub fn read_text<'b>(&self, name: &str, buf: &'b mut ReadBuf) -> SysResult<Cow<'b, str>> {
+        self.read_into(name, buf).map(String::from_utf8_lossy)
     }
 
     /// The owner of /proc/PID: the process's effective UID (what lsns and ps show as USER).
@@ -127,9 +147,12 @@ impl NsDir {
     /// formats the name. Every namespace lives on the one nsfs superblock, so the device is the
     /// same for all and is taken once ([`nsfs_device`]).
     pub fn read(&self, ns_file: &str, ns_type: NsType, nsfs_dev: u64) -> SysResult<NsId> {
-        let text = readlinkat(self.fd.as_fd(), ns_file)
-            .map_err(|e| SysError::errno(self.path.join(ns_file), e))?;
-        let text = text.to_string_lossy();
+        // "cgroup:[4026531835]" is the longest link text; 64 bytes is plenty and avoids a heap
+        // allocation per link.
+        let mut raw = [0u8; 64];
+        let len = rustix::fs::readlinkat_raw(&self.fd, ns_file, &mut raw)
+            .map_err(|e| SysError::io(self.path.join(ns_file), e.into()))?;
+        let text = String::from_utf8_lossy(raw.get(..len).unwrap_or(&raw));
         match parse::parse_ns_link(&text) {
             Some((t, ino)) if t == ns_type => Ok(NsId { dev: nsfs_dev, ino }),
             _ => Err(SysError::parse(
@@ -173,8 +196,9 @@ pub fn read_process(
     roots: &Roots,
     pid: i32,
     ctx: &ReadContext,
-    buf: &mut ReadBuf,
+    scratch: &mut Scratch,
 ) -> SysResult<ProcessRead> {
+    let buf = &mut scratch.buf;
     let dir = ProcDir::open(roots, pid)?;
     let mut denied = Vec::new();
 
@@ -201,7 +225,7 @@ pub fn read_process(
     let basics = if in_own_pid_ns {
         read_basics_from_stat(&dir, pid, buf)?
     } else {
-        match dir.read_string("status", buf) {
+        match dir.read_text("status", buf) {
             Ok(t) => match parse::parse_status(&t) {
                 parse::StatusFields {
                     name: Some(comm),
@@ -228,11 +252,14 @@ pub fn read_process(
         Err(_) => Vec::new(),
     };
 
-    let cgroups = match dir.read_string("cgroup", buf) {
-        Ok(t) => parse::parse_proc_pid_cgroup(&t)
-            .into_iter()
-            .map(|l| (l.key, l.path))
-            .collect(),
+    let cgroups = match dir.read_text("cgroup", buf) {
+        Ok(t) => {
+            let lines = parse::parse_proc_pid_cgroup(&t);
+            lines
+                .iter()
+                .map(|l| (scratch.intern(&l.key), scratch.intern(&l.path)))
+                .collect()
+        }
         Err(e) if e.is_vanished() => return Err(e),
         Err(e) => {
             denied.push(e.path().to_path_buf());
@@ -279,7 +306,7 @@ struct Basics {
 
 /// /proc/PID/stat: comm, ppid, PF_KTHREAD (no NSpid: the caller knows it is the plain PID).
 fn read_basics_from_stat(dir: &ProcDir, pid: i32, buf: &mut ReadBuf) -> SysResult<Basics> {
-    let text = dir.read_string("stat", buf)?;
+    let text = dir.read_text("stat", buf)?;
     let stat = parse::parse_stat(&text)
         .ok_or_else(|| SysError::parse(dir.path().join("stat"), "unexpected format"))?;
     Ok(Basics {
