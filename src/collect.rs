@@ -7,7 +7,7 @@ use crate::sys::mounts;
 use crate::sys::nsfs::{self, NsRelations, NsTarget};
 use crate::sys::procfs::{self, ProcessRead};
 use crate::sys::{Roots, SysResult, net, uts};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -86,15 +86,17 @@ impl Collector {
         let roots = &self.roots;
         let threads = self.threads;
         let dev_nodes = &mut self.dev_nodes;
-        let (reads, cgroup_pass) = std::thread::scope(|s| {
+        // Relations never change for a namespace; those known from earlier passes are kept.
+        let known_relations = &self.relations;
+        let (pass, cgroup_pass) = std::thread::scope(|s| {
             let cg = opts
                 .cgroups
                 .then(|| s.spawn(move || read_cgroups(roots, dev_nodes)));
-            let reads = read_processes(roots, &pids, threads);
-            (reads, cg.map(|h| h.join()))
+            let pass = read_processes(roots, &pids, threads, opts, known_relations);
+            (pass, cg.map(|h| h.join()))
         });
         let mut denied_pids = Vec::new();
-        for r in reads {
+        for r in pass.processes {
             if !r.denied.is_empty() {
                 denied_pids.push(r.process.pid);
             }
@@ -138,7 +140,14 @@ impl Collector {
                 ))
             })
             .collect();
-        self.add_bind_mounts(&mut snap, &mut openers, &mut warnings);
+        self.add_bind_mounts(&mut snap, &mut openers, pass.bind_mounts);
+        if pass.mountinfo_denied > 0 {
+            warnings.push(format!(
+                "permission denied reading the mountinfo of {} (namespaces bind-mounted there are not listed)",
+                plural(pass.mountinfo_denied, "mount namespace", "mount namespaces")
+            ));
+        }
+        self.relations.extend(pass.relations);
         lap(&mut self.phases, "bind mounts");
 
         // Hostnames and interfaces join namespaces from their own threads; relations are read
@@ -180,52 +189,30 @@ impl Collector {
 
     /// Namespaces held by nsfs bind mounts, found in the mountinfo of one process of every mount
     /// namespace (a bind mount is visible only in the mount namespace where it was made).
+    /// Namespaces held by nsfs bind mounts, found in the mountinfo of one process of every mount
+    /// namespace (a bind mount is visible only in the mount namespace where it was made).
     fn add_bind_mounts(
         &self,
         snap: &mut Snapshot,
         openers: &mut HashMap<NsKey, PathBuf>,
-        warnings: &mut Warnings,
+        found: Vec<(i32, mounts::NsBindMount)>,
     ) {
-        let mnt_reps: Vec<i32> = snap
-            .namespaces
-            .values()
-            .filter(|ns| ns.ns_type == NsType::Mnt)
-            .filter_map(|ns| ns.lowest_pid())
-            .collect();
-        let mut denied = 0;
-        let mut buf = procfs::ReadBuf::default();
-        for pid in mnt_reps {
-            let lines = match procfs::read_nsfs_mounts(&self.roots, pid, &mut buf) {
-                Ok(l) => l,
-                Err(e) => {
-                    if e.is_permission() {
-                        denied += 1;
-                    }
-                    continue;
-                }
-            };
-            for b in mounts::nsfs_bind_mounts(&lines) {
-                let key = (b.ns_type, b.ino);
-                // Reach the mount point through the mount namespace that holds it.
-                let path = self
-                    .roots
+        let dev = snap.host_ns.values().next().map_or(0, |id| id.dev);
+        for (pid, b) in found {
+            let key = (b.ns_type, b.ino);
+            let ns = snap.namespaces.entry(key).or_insert_with(|| {
+                model::Namespace::new(b.ns_type, model::NsId { dev, ino: b.ino })
+            });
+            if !ns.bind_mounts.contains(&b.mount_point) {
+                ns.bind_mounts.push(b.mount_point.clone());
+            }
+            // Reach the mount point through the mount namespace that holds it.
+            openers.entry(key).or_insert_with(|| {
+                self.roots
                     .pid_dir(pid)
                     .join("root")
-                    .join(b.mount_point.trim_start_matches('/'));
-                let dev = snap.host_ns.values().next().map_or(0, |id| id.dev);
-                let ns = snap.namespaces.entry(key).or_insert_with(|| {
-                    model::Namespace::new(b.ns_type, model::NsId { dev, ino: b.ino })
-                });
-                if !ns.bind_mounts.contains(&b.mount_point) {
-                    ns.bind_mounts.push(b.mount_point.clone());
-                }
-                openers.entry(key).or_insert(path);
-            }
-        }
-        if denied > 0 {
-            warnings.push(format!(
-                "permission denied reading the mountinfo of {denied} mount namespaces (bind-mounted namespaces there are not listed)"
-            ));
+                    .join(b.mount_point.trim_start_matches('/'))
+            });
         }
         for ns in snap.namespaces.values_mut() {
             ns.bind_mounts.sort();
@@ -284,7 +271,8 @@ fn read_cgroups(
     let mountinfo = match procfs::read_self_mountinfo(roots) {
         Ok(m) => m,
         Err(e) => {
-            pass.warnings.push(format!("cannot read cgroup mounts: {e}"));
+            pass.warnings
+                .push(format!("cannot read cgroup mounts: {e}"));
             return pass;
         }
     };
@@ -304,7 +292,8 @@ fn read_cgroups(
         match cgroupfs::walk_hierarchy(&mount_dir) {
             Ok(tree) => {
                 for dir in &tree {
-                    if let Some(cg) = read_one_cgroup(roots, &h, dir, &drivers, dev_nodes, &mut denied)
+                    if let Some(cg) =
+                        read_one_cgroup(roots, &h, dir, &drivers, dev_nodes, &mut denied)
                     {
                         pass.cgroups.push(cg);
                     }
@@ -322,7 +311,8 @@ fn read_cgroups(
         ));
     }
     if mode == CgroupMode::None {
-        pass.warnings.push("no cgroup file system is mounted".into());
+        pass.warnings
+            .push("no cgroup file system is mounted".into());
     }
     pass
 }
@@ -333,10 +323,7 @@ fn assign_members(cgroups: &mut [Cgroup], processes: &BTreeMap<i32, Process>) {
     let mut members: HashMap<(&str, &str), Vec<i32>> = HashMap::new();
     for p in processes.values() {
         for (key, path) in &p.cgroups {
-            members
-                .entry((key, path))
-                .or_default()
-                .push(p.pid);
+            members.entry((key, path)).or_default().push(p.pid);
         }
     }
     for cg in cgroups.iter_mut() {
@@ -420,8 +407,27 @@ fn pid_list(pids: &[i32]) -> String {
     s
 }
 
+/// What the process threads learn besides the processes: the first time a thread meets a
+/// namespace it reads its relations (through the /proc/PID/ns handle it already holds), and the
+/// first time it meets a mount namespace it reads the nsfs bind mounts listed there.
+#[derive(Default)]
+struct ProcessPass {
+    processes: Vec<ProcessRead>,
+    relations: Vec<(NsKey, NsRelations)>,
+    /// (PID whose mountinfo listed it, bind mount).
+    bind_mounts: Vec<(i32, mounts::NsBindMount)>,
+    /// Mount namespaces whose mountinfo could not be read for lack of permission.
+    mountinfo_denied: usize,
+}
+
 /// Read processes on up to `threads` threads; vanished processes are dropped.
-fn read_processes(roots: &Roots, pids: &[i32], threads: usize) -> Vec<ProcessRead> {
+fn read_processes(
+    roots: &Roots,
+    pids: &[i32],
+    threads: usize,
+    opts: CollectOptions,
+    known_relations: &HashMap<NsKey, NsRelations>,
+) -> ProcessPass {
     let nsfs_dev = procfs::nsfs_device(roots);
     let ctx = procfs::ReadContext {
         own_pid_ns: procfs::ProcDir::open(roots, own_pid())
@@ -430,12 +436,42 @@ fn read_processes(roots: &Roots, pids: &[i32], threads: usize) -> Vec<ProcessRea
             .ok(),
         nsfs_dev,
     };
-    let read_chunk = |chunk: &[i32]| -> Vec<ProcessRead> {
+    let read_chunk = |chunk: &[i32]| -> ProcessPass {
         let mut scratch = procfs::Scratch::default();
-        chunk
-            .iter()
-            .filter_map(|pid| procfs::read_process(roots, *pid, &ctx, &mut scratch).ok())
-            .collect()
+        let mut pass = ProcessPass::default();
+        let mut seen: HashSet<NsKey> = HashSet::new();
+        let mut seen_mnt: HashSet<u64> = HashSet::new();
+        for pid in chunk {
+            let Ok((r, open)) = procfs::read_process(roots, *pid, &ctx, &mut scratch) else {
+                continue;
+            };
+            if let Some(mnt) = r.process.ns.get(&NsType::Mnt)
+                && seen_mnt.insert(mnt.ino)
+            {
+                match open.dir.read_nsfs_mounts(&mut scratch.buf) {
+                    Ok(lines) => pass.bind_mounts.extend(
+                        mounts::nsfs_bind_mounts(&lines)
+                            .into_iter()
+                            .map(|b| (*pid, b)),
+                    ),
+                    Err(e) if e.is_permission() => pass.mountinfo_denied += 1,
+                    Err(_) => {}
+                }
+            }
+            if opts.relations {
+                for (t, id) in &r.process.ns {
+                    let key = (*t, id.ino);
+                    if known_relations.contains_key(&key) || !seen.insert(key) {
+                        continue;
+                    }
+                    if let Ok(file) = open.ns_dir.open_ns(t.proc_file(), *id) {
+                        pass.relations.push((key, nsfs::read_relations(&file, *t)));
+                    }
+                }
+            }
+            pass.processes.push(r);
+        }
+        pass
     };
     if threads <= 1 || pids.len() < 256 {
         return read_chunk(pids);
@@ -446,10 +482,15 @@ fn read_processes(roots: &Roots, pids: &[i32], threads: usize) -> Vec<ProcessRea
             .chunks(chunk)
             .map(|c| s.spawn(move || read_chunk(c)))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+        let mut all = ProcessPass::default();
+        for h in handles {
+            let part = h.join().unwrap_or_default();
+            all.processes.extend(part.processes);
+            all.relations.extend(part.relations);
+            all.bind_mounts.extend(part.bind_mounts);
+            all.mountinfo_denied += part.mountinfo_denied;
+        }
+        all
     })
 }
 
@@ -465,8 +506,6 @@ fn targets_of(snap: &Snapshot, openers: &HashMap<NsKey, PathBuf>, t: NsType) -> 
         })
         .collect()
 }
-
-
 
 /// Warnings, each text once.
 #[derive(Default)]

@@ -98,7 +98,12 @@ pub fn parse_status(text: &str) -> StatusFields {
         match key {
             "Name" => out.name = Some(unescape_status_name(v)),
             "PPid" => out.ppid = v.trim().parse().ok(),
-            "Uid" => out.euid = v.split_ascii_whitespace().nth(1).and_then(|s| s.parse().ok()),
+            "Uid" => {
+                out.euid = v
+                    .split_ascii_whitespace()
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+            }
             "NSpid" => {
                 out.nspid = v
                     .split_ascii_whitespace()

@@ -8,10 +8,10 @@ use nix::fcntl::{OFlag, openat};
 use nix::sys::stat::Mode;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
 use std::fs;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// PIDs (thread group leaders) listed in /proc, unsorted.
 pub fn list_pids(roots: &Roots) -> SysResult<Vec<i32>> {
@@ -110,6 +110,17 @@ impl ProcDir {
         self.read_into(name, buf).map(String::from_utf8_lossy)
     }
 
+    /// Only the nsfs lines of /proc/PID/mountinfo (namespaces held by bind mounts). Read once per
+    /// mount namespace, so it skips every other line before parsing.
+    pub fn read_nsfs_mounts(&self, buf: &mut ReadBuf) -> SysResult<Vec<parse::MountLine>> {
+        let text = self.read_text("mountinfo", buf)?;
+        Ok(text
+            .lines()
+            .filter(|l| l.contains(" - nsfs "))
+            .flat_map(parse::parse_mountinfo)
+            .collect())
+    }
+
     /// The owner of /proc/PID: the process's effective UID (what lsns and ps show as USER).
     pub fn read_owner_uid(&self) -> SysResult<u32> {
         nix::sys::stat::fstat(self.fd.as_fd())
@@ -140,6 +151,31 @@ pub struct NsDir {
 }
 
 impl NsDir {
+    /// Open `ns/<file>` itself (an nsfs file, for the ioctls), checking it is still `expect`: the
+    /// process may have called setns since its link was read.
+    pub fn open_ns(&self, ns_file: &str, expect: NsId) -> SysResult<std::fs::File> {
+        let path = self.path.join(ns_file);
+        let fd = openat(
+            self.fd.as_fd(),
+            ns_file,
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| SysError::errno(&path, e))?;
+        let file = std::fs::File::from(fd);
+        let ino = file
+            .metadata()
+            .map(|m| {
+                use std::os::unix::fs::MetadataExt;
+                m.ino()
+            })
+            .map_err(|e| SysError::io(&path, e))?;
+        if ino != expect.ino {
+            return Err(SysError::Vanished { path });
+        }
+        Ok(file)
+    }
+
     /// Identity of `ns/<file>` from the link text (`net:[4026532385]`).
     ///
     /// readlink, not stat: following the link makes nsfs allocate (and then free) an inode and a
@@ -183,6 +219,14 @@ pub struct ReadContext {
     pub nsfs_dev: u64,
 }
 
+/// The handles of a process just read, for reading more of it without new path lookups. Drop
+/// them soon: thousands of open descriptors make the kernel grow the fd table, which stalls every
+/// thread of the process (synchronize_rcu).
+pub struct OpenProcess {
+    pub dir: ProcDir,
+    pub ns_dir: NsDir,
+}
+
 /// What reading one process yields besides the [`Process`] itself.
 pub struct ProcessRead {
     pub process: Process,
@@ -197,7 +241,7 @@ pub fn read_process(
     pid: i32,
     ctx: &ReadContext,
     scratch: &mut Scratch,
-) -> SysResult<ProcessRead> {
+) -> SysResult<(ProcessRead, OpenProcess)> {
     let buf = &mut scratch.buf;
     let dir = ProcDir::open(roots, pid)?;
     let mut denied = Vec::new();
@@ -274,7 +318,7 @@ pub fn read_process(
     let pid_for_children = for_children("pid_for_children", NsType::Pid);
     let time_for_children = for_children("time_for_children", NsType::Time);
 
-    Ok(ProcessRead {
+    let read = ProcessRead {
         process: Process {
             pid,
             ppid: basics.ppid,
@@ -293,7 +337,8 @@ pub fn read_process(
             kernel_thread: basics.kernel_thread,
         },
         denied,
-    })
+    };
+    Ok((read, OpenProcess { dir, ns_dir }))
 }
 
 /// What stat or status tell about a process.
@@ -322,23 +367,6 @@ pub fn read_self_mountinfo(roots: &Roots) -> SysResult<Vec<parse::MountLine>> {
     let path = roots.proc.join("self/mountinfo");
     let text = fs::read_to_string(&path).map_err(|e| SysError::io(&path, e))?;
     Ok(parse::parse_mountinfo(&text))
-}
-
-/// Only the nsfs lines of /proc/PID/mountinfo (namespaces held by bind mounts). Read once per
-/// mount namespace, so it skips every other line before parsing.
-pub fn read_nsfs_mounts(
-    roots: &Roots,
-    pid: i32,
-    buf: &mut ReadBuf,
-) -> SysResult<Vec<parse::MountLine>> {
-    let dir = ProcDir::open(roots, pid)?;
-    let bytes = dir.read_into("mountinfo", buf)?;
-    let text = String::from_utf8_lossy(bytes);
-    Ok(text
-        .lines()
-        .filter(|l| l.contains(" - nsfs "))
-        .flat_map(parse::parse_mountinfo)
-        .collect())
 }
 
 /// /proc/self/cgroup: the hierarchy keys as the kernel names them.
