@@ -81,6 +81,8 @@ impl Collector {
             clock = now;
         };
 
+        snap.taken_at = Some(Instant::now());
+        snap.host = uts::read_host_info();
         let pids = procfs::list_pids(&self.roots)?;
         // The cgroup trees do not depend on the processes: read them alongside.
         let roots = &self.roots;

@@ -75,9 +75,20 @@ pub struct IsolationGroup {
     pub private: BTreeMap<NsType, u64>,
 }
 
+/// The host as uname(2) describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostInfo {
+    pub hostname: String,
+    /// Kernel release ("6.18.44").
+    pub kernel: String,
+}
+
 /// One collection pass, complete and self-consistent.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
+    /// When the pass started (for rates between two snapshots).
+    pub taken_at: Option<std::time::Instant>,
+    pub host: HostInfo,
     pub processes: BTreeMap<i32, Process>,
     pub namespaces: BTreeMap<NsKey, Namespace>,
     /// The host's namespaces: those of PID 1 (or of nsview itself when PID 1 is unreadable).

@@ -65,6 +65,21 @@ fn read_one(paths: &[&NsTarget]) -> SysResult<UtsName> {
     })
 }
 
+/// uname(2) of nsview's own UTS namespace: the host's name and kernel release.
+pub fn read_host_info() -> crate::model::HostInfo {
+    let u = nix::sys::utsname::uname();
+    crate::model::HostInfo {
+        hostname: u
+            .as_ref()
+            .map(|u| u.nodename().to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        kernel: u
+            .as_ref()
+            .map(|u| u.release().to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
