@@ -1,6 +1,9 @@
 //! nsview: what isolation is really in place on a Linux host, read straight from the kernel.
 
+pub mod app;
 pub mod cli;
 pub mod collect;
 pub mod model;
 pub mod sys;
+pub mod tui;
+pub mod ui;

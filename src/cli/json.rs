@@ -5,15 +5,6 @@ use super::target::Target;
 use crate::model::{Cgroup, Namespace, Process, Snapshot};
 use serde_json::{Value, json};
 
-/// Command line as one string (args joined by spaces), or None for kernel threads.
-pub fn command_line(p: &Process) -> String {
-    if p.cmdline.is_empty() {
-        p.comm.clone()
-    } else {
-        p.cmdline.join(" ")
-    }
-}
-
 pub fn namespace(snap: &Snapshot, ns: &Namespace) -> Value {
     let lowest = ns.lowest_pid().and_then(|pid| snap.processes.get(&pid));
     json!({
@@ -22,7 +13,7 @@ pub fn namespace(snap: &Snapshot, ns: &Namespace) -> Value {
         "nprocs": ns.pids.len(),
         "pids": ns.pids,
         "pid": ns.lowest_pid(),
-        "command": lowest.map(command_line),
+        "command": lowest.map(Process::command_line),
         "user": lowest.map(|p| p.uid),
         "owner": ns.owner,
         "parent": ns.parent,

@@ -16,15 +16,49 @@ pub use target::{Target, resolve};
 /// nsview: which processes share which namespaces, and which cgroups, limits and usage apply,
 /// read straight from the kernel.
 #[derive(Debug, Parser)]
-#[command(name = "nsview", version, about, arg_required_else_help = true)]
+#[command(
+    name = "nsview",
+    version,
+    about,
+    after_help = "Without a command, nsview opens the interactive view (keys: ? for help, q to quit)."
+)]
 pub struct Cli {
     /// Read a fixture tree laid out like a host (DIR/proc, DIR/sys/fs/cgroup, DIR/dev) instead of
     /// the live kernel. For tests.
     #[arg(long, global = true, hide = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
 
+    /// Refresh interval of the interactive view, in seconds (0.2 to 60).
+    #[arg(short = 'd', long = "delay", value_name = "SECONDS", value_parser = parse_delay)]
+    pub delay: Option<f64>,
+
+    /// Turn every write off (the interactive view shows READ-ONLY).
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Do not capture the mouse (leaves text selection to the terminal).
+    #[arg(long)]
+    pub no_mouse: bool,
+
+    /// Config file (default: $XDG_CONFIG_HOME/nsview/config.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+}
+
+fn parse_delay(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if (0.2..=60.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "the delay must be between 0.2 and 60 seconds, got {s}"
+        ))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +145,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(dir) => Roots::under(dir),
         None => Roots::default(),
     };
+    let Some(command) = cli.command else {
+        let config = crate::app::config::load(cli.config.as_deref())?;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        return crate::tui::run(crate::tui::Options {
+            roots,
+            interval: cli
+                .delay
+                .map(std::time::Duration::from_secs_f64)
+                .unwrap_or(config.interval),
+            read_only: cli.read_only || config.read_only,
+            mouse: config.mouse && !cli.no_mouse,
+            theme: crate::ui::Theme::from_config(&config.colors, no_color),
+            keymap: config.keymap,
+        });
+    };
     let mut users = text::Users::new(roots.is_live());
     let mut collector = Collector::new(roots);
     let mut out = std::io::stdout().lock();
@@ -130,7 +179,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         net: false,
         cgroups: true,
     };
-    match cli.command {
+    match command {
         Command::List { ns_type, json } => {
             let snap = collector.collect(ns_only)?;
             warn(&snap.warnings);

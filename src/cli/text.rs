@@ -1,8 +1,8 @@
 //! Text output: aligned columns like lsns and ps, for people.
 
-use super::json::command_line;
 use super::target::Target;
-use crate::model::{CgValue, Cgroup, Namespace, Process, Snapshot};
+use crate::model::format::{main_limits, value};
+use crate::model::{Cgroup, Namespace, Process, Snapshot};
 use std::collections::HashMap;
 use std::io::{self, Write};
 
@@ -135,7 +135,7 @@ pub fn namespaces(
             dash(ns.lowest_pid()),
             lowest.map_or("-".into(), |p| users.name(p.uid)),
             ns_name(ns),
-            lowest.map_or("-".into(), command_line),
+            lowest.map_or("-".into(), Process::command_line),
         ]);
     }
     t.write(out)
@@ -171,58 +171,10 @@ pub fn processes(out: &mut impl Write, snap: &Snapshot, users: &mut Users) -> io
             users.name(p.uid),
             differs(snap, p),
             dash(snap.group_of(p.pid).map(|g| g.name.clone())),
-            command_line(p),
+            p.command_line(),
         ]);
     }
     t.write(out)
-}
-
-fn value(v: &CgValue) -> String {
-    match v {
-        CgValue::Int(i) => i.to_string(),
-        CgValue::Text(s) => s.replace('\n', "; "),
-        CgValue::List(l) => l.iter().map(value).collect::<Vec<_>>().join(" "),
-        CgValue::Map(m) => m
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(","),
-        CgValue::Pressure(p) => p
-            .iter()
-            .map(|(k, f)| format!("{k} avg10={:.2}", f.get("avg10").copied().unwrap_or(0.0)))
-            .collect::<Vec<_>>()
-            .join(","),
-    }
-}
-
-/// The limits worth a column: the ones an admin sets, when they are not the kernel's default.
-fn main_limits(c: &Cgroup) -> String {
-    c.limits
-        .iter()
-        .filter(|(k, v)| !is_default(k, v))
-        .map(|(k, v)| format!("{k}={}", value(v)))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Values that mean "no limit" (cgroup-v1/v2 docs), left out of the compact view.
-fn is_default(key: &str, v: &CgValue) -> bool {
-    match (key, v) {
-        (
-            "memory.limit_in_bytes" | "memory.memsw.limit_in_bytes" | "memory.soft_limit_in_bytes",
-            CgValue::Int(i),
-        ) => *i >= 0x7FFF_FFFF_FFFF_0000,
-        ("cpu.cfs_quota_us", CgValue::Int(-1)) => true,
-        ("cpu.cfs_period_us", CgValue::Int(100_000)) => true,
-        ("cpu.shares", CgValue::Int(1024)) => true,
-        ("cpu.weight", CgValue::Int(100)) => true,
-        ("freezer.state", CgValue::Text(s)) => s == "THAWED",
-        ("cgroup.freeze", CgValue::Int(0)) => true,
-        ("memory.low" | "memory.min", CgValue::Int(0)) => true,
-        (_, CgValue::Text(s)) if s == "max" || s.is_empty() => true,
-        (_, CgValue::List(l)) => matches!(l.first(), Some(CgValue::Text(s)) if s == "max"),
-        _ => false,
-    }
 }
 
 pub fn cgroups(out: &mut impl Write, snap: &Snapshot, tree: bool) -> io::Result<()> {
@@ -311,7 +263,7 @@ fn write_namespace(out: &mut impl Write, snap: &Snapshot, ns: &Namespace) -> io:
     writeln!(out, "namespace {}:[{}]", ns.ns_type, ns.inode)?;
     writeln!(out, "  processes: {}", ns.pids.len())?;
     if let Some(p) = ns.lowest_pid().and_then(|p| snap.processes.get(&p)) {
-        writeln!(out, "  lowest pid: {} {}", p.pid, command_line(p))?;
+        writeln!(out, "  lowest pid: {} {}", p.pid, p.command_line())?;
     }
     writeln!(out, "  owner user ns: {}", dash(ns.owner))?;
     if ns.parent.is_some() {
@@ -349,7 +301,7 @@ pub fn show(out: &mut impl Write, snap: &Snapshot, target: &Target) -> io::Resul
                 return Ok(());
             };
             writeln!(out, "process {} ({})", p.pid, p.comm)?;
-            writeln!(out, "  command: {}", command_line(p))?;
+            writeln!(out, "  command: {}", p.command_line())?;
             writeln!(out, "  ppid: {}  uid: {}", p.ppid, p.uid)?;
             writeln!(
                 out,

@@ -1,6 +1,8 @@
 //! The model: one snapshot of the host, grouped by namespace identity and by cgroup. Pure data;
 //! built by [`crate::collect`], read by the CLI and the UI.
 
+pub mod format;
+pub mod rates;
 mod types;
 
 pub use types::*;
@@ -158,7 +160,7 @@ pub fn isolation_groups(
     host: &BTreeMap<NsType, NsId>,
 ) -> Vec<IsolationGroup> {
     let mut by_key: BTreeMap<BTreeMap<NsType, u64>, Vec<&Process>> = BTreeMap::new();
-    for p in processes.values() {
+    for p in processes.values().filter(|p| !p.kernel_thread) {
         let private: BTreeMap<NsType, u64> =
             p.ns.iter()
                 .filter(|(t, id)| host.get(t).is_some_and(|h| h.ino != id.ino))
@@ -225,6 +227,10 @@ mod tests {
             proc(99, vec![99], &c), // lower host PID but not the pid-namespace init
             proc(200, vec![200], &d),
             proc(201, vec![201], &d),
+            Process {
+                kernel_thread: true,
+                ..proc(25, vec![25], &[(Mnt, 99), (Pid, 2), (Net, 3)])
+            },
         ] {
             ps.insert(p.pid, p);
         }
@@ -241,7 +247,7 @@ mod tests {
         assert_eq!(g[1].init_pid, 200);
         let ns = namespaces_from_processes(&ps);
         assert_eq!(ns[&(Mnt, 1)].pids, vec![1, 50]);
-        assert_eq!(ns[&(Net, 3)].pids, vec![1, 50, 99, 100, 101]);
+        assert_eq!(ns[&(Net, 3)].pids, vec![1, 25, 50, 99, 100, 101]);
         assert_eq!(ns[&(Net, 3)].lowest_pid(), Some(1));
     }
 }

@@ -138,6 +138,18 @@ pub struct Process {
     pub kernel_thread: bool,
 }
 
+impl Process {
+    /// The command line as one string (arguments joined by spaces), or comm for kernel threads
+    /// and processes whose cmdline is empty.
+    pub fn command_line(&self) -> String {
+        if self.cmdline.is_empty() {
+            self.comm.clone()
+        } else {
+            self.cmdline.join(" ")
+        }
+    }
+}
+
 /// A cgroup hierarchy mounted on this host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hierarchy {

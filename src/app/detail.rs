@@ -1,0 +1,528 @@
+//! The detail pane's content for a selected row: everything known about it, as lines, gauges and
+//! sparklines (pure; src/ui draws it).
+
+use super::History;
+use super::rows::{self, CpuMap, RowKey, human_bytes};
+use crate::model::format::value;
+use crate::model::{Cgroup, DeviceRule, Namespace, NsType, Process, Snapshot};
+
+/// One element of the detail pane.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Heading(String),
+    Text(String),
+    /// `label`, filled `ratio` (0..=1), `text` on the right.
+    Gauge {
+        label: String,
+        ratio: f64,
+        text: String,
+    },
+    Spark {
+        label: String,
+        data: Vec<u64>,
+        text: String,
+    },
+}
+
+/// The detail pane: a title and items.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Detail {
+    pub title: String,
+    pub items: Vec<Item>,
+}
+
+impl Detail {
+    fn h(&mut self, s: impl Into<String>) {
+        self.items.push(Item::Heading(s.into()));
+    }
+    fn t(&mut self, s: impl Into<String>) {
+        self.items.push(Item::Text(s.into()));
+    }
+}
+
+/// Build the detail of `key`.
+pub fn detail(snap: &Snapshot, cpu: &CpuMap, history: &History, key: &RowKey) -> Detail {
+    let mut d = Detail::default();
+    match key {
+        RowKey::Group(private) => {
+            let Some(g) = snap.groups.iter().find(|g| {
+                g.private.len() == private.len()
+                    && private.iter().all(|(t, i)| g.private.get(t) == Some(i))
+            }) else {
+                return d;
+            };
+            d.title = g.name.clone();
+            let init = snap.processes.get(&g.init_pid);
+            d.t(format!(
+                "init {} ({} inside)  processes {}",
+                g.init_pid,
+                init.and_then(|p| p.nspid.last())
+                    .map_or("-".into(), |n| n.to_string()),
+                g.pids.len()
+            ));
+            if let Some(p) = init {
+                d.t(format!("command {}", p.command_line()));
+            }
+            if let Some(p) = init {
+                namespaces_section(&mut d, snap, p);
+                resources_section(&mut d, snap, cpu, history, p.pid);
+            }
+            d.h("members (pid, inside, command)");
+            for pid in g.pids.iter().take(200) {
+                if let Some(p) = snap.processes.get(pid) {
+                    d.t(format!(
+                        "{:>7} {:>6}  {}",
+                        p.pid,
+                        p.nspid.last().copied().unwrap_or(p.pid),
+                        p.command_line()
+                    ));
+                }
+            }
+            if g.pids.len() > 200 {
+                d.t(format!("... and {} more", g.pids.len() - 200));
+            }
+            if let Some(ino) = g.private.get(&NsType::Net) {
+                net_section(&mut d, snap, *ino);
+            }
+        }
+        RowKey::NetNs(ino) => {
+            d.title = format!("net:[{ino}]");
+            if let Some(ns) = snap.namespaces.get(&(NsType::Net, *ino)) {
+                namespace_body(&mut d, snap, ns);
+            }
+        }
+        RowKey::Host => {
+            d.title = "host".into();
+            d.h("host namespaces");
+            for (t, id) in &snap.host_ns {
+                d.t(format!("{:<6} {}", t.name(), id.ino));
+            }
+            let n = snap
+                .processes
+                .values()
+                .filter(|p| snap.group_of(p.pid).is_none())
+                .count();
+            d.t(format!("processes in every host namespace: {n}"));
+            d.t(format!(
+                "cgroup mode {}",
+                snap.cgroup_mode.map_or("-".into(), |m| m.to_string())
+            ));
+        }
+        RowKey::Namespace(k) => {
+            if let Some(ns) = snap.namespaces.get(k) {
+                d.title = format!("{}:[{}]", ns.ns_type, ns.inode);
+                namespace_body(&mut d, snap, ns);
+            }
+        }
+        RowKey::Cgroup(h, path) => {
+            d.title = format!("{path} ({h})");
+            if let Some(c) = snap
+                .cgroups
+                .iter()
+                .find(|c| &c.hierarchy == h && &c.path == path)
+            {
+                cgroup_body(&mut d, snap, cpu, history, c);
+                // The same path in the other hierarchies.
+                let others: Vec<&Cgroup> = snap
+                    .cgroups
+                    .iter()
+                    .filter(|o| &o.path == path && &o.hierarchy != h)
+                    .collect();
+                if !others.is_empty() {
+                    d.h("same path in other hierarchies");
+                    for o in others {
+                        let lim = crate::model::format::main_limits(o);
+                        d.t(format!(
+                            "[{}] {}",
+                            o.hierarchy,
+                            if lim.is_empty() { "-".into() } else { lim }
+                        ));
+                    }
+                }
+            }
+        }
+        RowKey::Process(pid) => {
+            let Some(p) = snap.processes.get(pid) else {
+                return d;
+            };
+            d.title = format!("{} {}", p.pid, p.comm);
+            d.t(format!("command {}", p.command_line()));
+            d.t(format!(
+                "ppid {}  uid {}  nspid {}",
+                p.ppid,
+                p.uid,
+                p.nspid
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+            if let Some(g) = snap.group_of(p.pid) {
+                d.t(format!("group {}", g.name));
+            }
+            namespaces_section(&mut d, snap, p);
+            d.h("cgroups");
+            for (k, path) in &p.cgroups {
+                d.t(format!("[{k}] {path}"));
+            }
+            resources_section(&mut d, snap, cpu, history, p.pid);
+        }
+    }
+    d
+}
+
+fn namespaces_section(d: &mut Detail, snap: &Snapshot, p: &Process) {
+    d.h("namespaces (inode, shared with)");
+    let differs = snap.differs_from_host(p);
+    for (t, id) in &p.ns {
+        let mark = if differs.contains(t) {
+            "private"
+        } else {
+            "host"
+        };
+        let sharers: Vec<String> = snap
+            .groups
+            .iter()
+            .filter(|g| g.private.get(t) == Some(&id.ino) && g.pids.binary_search(&p.pid).is_err())
+            .map(|g| g.name.clone())
+            .collect();
+        let extra = if sharers.is_empty() {
+            String::new()
+        } else {
+            format!("  also {}", sharers.join(", "))
+        };
+        let name = snap
+            .namespaces
+            .get(&(*t, id.ino))
+            .map(rows::ns_name)
+            .filter(|n| !n.is_empty())
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        d.t(format!("{:<6} {} {mark}{name}{extra}", t.name(), id.ino));
+    }
+}
+
+/// Memory, CPU, pids and devices of a process's cgroups, with gauges and sparklines.
+fn resources_section(d: &mut Detail, snap: &Snapshot, cpu: &CpuMap, history: &History, pid: i32) {
+    d.h("limits and usage");
+    if let Some(c) = rows::cgroup_of(snap, pid, "memory") {
+        memory_items(d, history, c);
+    }
+    if let Some(c) =
+        rows::cgroup_of(snap, pid, "cpuacct").or_else(|| rows::cgroup_of(snap, pid, "cpu"))
+    {
+        cpu_items(d, cpu, history, c);
+    }
+    if let Some(c) = rows::cgroup_of(snap, pid, "cpu") {
+        weight_line(d, c);
+    }
+    if let Some(c) = rows::cgroup_of(snap, pid, "cpuset") {
+        for f in ["cpuset.cpus", "cpuset.mems", "cpuset.cpus.effective"] {
+            if let Some(v) = c.limits.get(f).or_else(|| c.usage.get(f)) {
+                d.t(format!("{f} {}", value(v)));
+            }
+        }
+    }
+    if let Some(c) = rows::cgroup_of(snap, pid, "pids") {
+        pids_items(d, c);
+    }
+    if let Some(v) =
+        rows::cgroup_of(snap, pid, "freezer").and_then(|c| c.limits.get("freezer.state"))
+    {
+        d.t(format!("freezer.state {}", value(v)));
+    }
+    if let Some(c) = rows::cgroup_of(snap, pid, "devices") {
+        devices_summary(d, c);
+    }
+}
+
+fn memory_items(d: &mut Detail, history: &History, c: &Cgroup) {
+    if let Some((used, limit)) = rows::memory_of(c) {
+        match limit {
+            Some(l) if l > 0 => d.items.push(Item::Gauge {
+                label: "memory".into(),
+                ratio: (used as f64 / l as f64).clamp(0.0, 1.0),
+                text: format!("{} / {}", human_bytes(used), human_bytes(l)),
+            }),
+            _ => d.t(format!("memory {} (no limit)", human_bytes(used))),
+        }
+        if let Some(h) = history.mem.get(&(c.hierarchy.clone(), c.path.clone())) {
+            d.items.push(Item::Spark {
+                label: "mem".into(),
+                data: h.iter().copied().collect(),
+                text: human_bytes(used),
+            });
+        }
+    }
+    for f in ["memory.failcnt", "memory.max_usage_in_bytes", "memory.peak"] {
+        if let Some(crate::model::CgValue::Int(v)) = c.usage.get(f) {
+            let text = if f == "memory.failcnt" {
+                v.to_string()
+            } else {
+                human_bytes(*v as u64)
+            };
+            d.t(format!("{f} {text}"));
+        }
+    }
+    if let Some(v) = c.usage.get("memory.events") {
+        d.t(format!("memory.events {}", value(v)));
+    }
+}
+
+fn cpu_items(d: &mut Detail, cpu: &CpuMap, history: &History, c: &Cgroup) {
+    let key = (c.hierarchy.clone(), c.path.clone());
+    let now = cpu.get(&key).copied();
+    if let Some(h) = history.cpu.get(&key) {
+        d.items.push(Item::Spark {
+            label: "cpu".into(),
+            data: h.iter().copied().collect(),
+            text: now.map_or("-".into(), |v| format!("{v:.1}%")),
+        });
+    } else if let Some(v) = now {
+        d.t(format!("cpu {v:.1}%"));
+    }
+}
+
+/// cpu.shares / cpu.weight with both scales, and the quota.
+fn weight_line(d: &mut Detail, c: &Cgroup) {
+    use crate::model::CgValue::Int;
+    if let Some(Int(s)) = c.limits.get("cpu.shares") {
+        d.t(format!(
+            "cpu.shares {s} (weight {})",
+            shares_to_weight(*s as u64)
+        ));
+    }
+    if let Some(Int(w)) = c.limits.get("cpu.weight") {
+        d.t(format!("cpu.weight {w}"));
+    }
+    match (
+        c.limits.get("cpu.cfs_quota_us"),
+        c.limits.get("cpu.cfs_period_us"),
+    ) {
+        (Some(Int(q)), Some(Int(p))) if *q > 0 && *p > 0 => d.t(format!(
+            "cpu quota {q}/{p} us ({:.2} CPUs)",
+            *q as f64 / *p as f64
+        )),
+        _ => {}
+    }
+    if let Some(v) = c.limits.get("cpu.max") {
+        d.t(format!("cpu.max {}", value(v)));
+    }
+}
+
+/// The shares -> weight curve runc and crun use today (kernel-notes): 1024 -> 100, 2048 -> 174.
+pub fn shares_to_weight(shares: u64) -> u64 {
+    if shares <= 2 {
+        return 1;
+    }
+    if shares >= 262_144 {
+        return 10_000;
+    }
+    let l = (shares as f64).log2();
+    let exponent = (l * l + 125.0 * l) / 612.0 - 7.0 / 34.0;
+    (10f64.powf(exponent).ceil() as u64).clamp(1, 10_000)
+}
+
+fn pids_items(d: &mut Detail, c: &Cgroup) {
+    if let Some((cur, max)) = rows::pids_of(c) {
+        match max {
+            Some(m) if m > 0 => d.items.push(Item::Gauge {
+                label: "pids".into(),
+                ratio: (cur as f64 / m as f64).clamp(0.0, 1.0),
+                text: format!("{cur} / {m}"),
+            }),
+            _ => d.t(format!("pids {cur} (no limit)")),
+        }
+    }
+}
+
+/// "devices: deny all, allow 11 (d: view)".
+pub fn devices_summary_text(c: &Cgroup) -> Option<String> {
+    let rules: &Vec<DeviceRule> = c.devices.as_ref()?;
+    Some(if c.devices_default.as_deref() == Some("allow") {
+        "devices: allow all (deny exceptions are not visible in devices.list; d: view)".into()
+    } else {
+        format!("devices: deny all, allow {} (d: view)", rules.len())
+    })
+}
+
+fn devices_summary(d: &mut Detail, c: &Cgroup) {
+    if let Some(t) = devices_summary_text(c) {
+        d.t(t);
+    }
+}
+
+fn cgroup_body(d: &mut Detail, snap: &Snapshot, cpu: &CpuMap, history: &History, c: &Cgroup) {
+    d.t(format!("processes {}", c.pids.len()));
+    memory_items(d, history, c);
+    cpu_items(d, cpu, history, c);
+    weight_line(d, c);
+    pids_items(d, c);
+    devices_summary(d, c);
+    if !c.limits.is_empty() {
+        d.h("limits");
+        for (k, v) in &c.limits {
+            d.t(format!("{k} = {}", value(v)));
+        }
+    }
+    if !c.usage.is_empty() {
+        d.h("usage");
+        for (k, v) in &c.usage {
+            d.t(format!("{k}: {}", value(v)));
+        }
+    }
+    if !c.pids.is_empty() {
+        d.h("processes (pid, inside, command)");
+        for pid in c.pids.iter().take(100) {
+            if let Some(p) = snap.processes.get(pid) {
+                d.t(format!(
+                    "{:>7} {:>6}  {}",
+                    p.pid,
+                    p.nspid.last().copied().unwrap_or(p.pid),
+                    p.command_line()
+                ));
+            }
+        }
+    }
+}
+
+fn namespace_body(d: &mut Detail, snap: &Snapshot, ns: &Namespace) {
+    d.t(format!("processes {}", ns.pids.len()));
+    if let Some(p) = ns.lowest_pid().and_then(|p| snap.processes.get(&p)) {
+        d.t(format!("lowest pid {} {}", p.pid, p.command_line()));
+    }
+    d.t(format!(
+        "owner user ns {}",
+        ns.owner.map_or("-".into(), |o| o.to_string())
+    ));
+    if let Some(p) = ns.parent {
+        d.t(format!("parent {p}"));
+    }
+    if let Some(u) = ns.owner_uid {
+        d.t(format!("created by uid {u}"));
+    }
+    for b in &ns.bind_mounts {
+        d.t(format!("bind mount {b}"));
+    }
+    if let Some(h) = &ns.hostname {
+        d.t(format!("hostname {h}"));
+    }
+    if ns.ns_type == NsType::Net {
+        net_section(d, snap, ns.inode);
+    }
+    let groups: Vec<&str> = snap
+        .groups
+        .iter()
+        .filter(|g| g.private.get(&ns.ns_type) == Some(&ns.inode))
+        .map(|g| g.name.as_str())
+        .collect();
+    if !groups.is_empty() {
+        d.t(format!("used by {}", groups.join(", ")));
+    }
+    if !ns.pids.is_empty() {
+        d.h("processes (pid, inside, command)");
+        for pid in ns.pids.iter().take(100) {
+            if let Some(p) = snap.processes.get(pid) {
+                d.t(format!(
+                    "{:>7} {:>6}  {}",
+                    p.pid,
+                    p.nspid.last().copied().unwrap_or(p.pid),
+                    p.command_line()
+                ));
+            }
+        }
+    }
+}
+
+/// A name for a network namespace: its bind mount, or the group using it.
+fn netns_name(snap: &Snapshot, ino: u64) -> String {
+    if let Some(b) = snap
+        .namespaces
+        .get(&(NsType::Net, ino))
+        .and_then(|ns| ns.bind_mounts.first())
+    {
+        return b.clone();
+    }
+    if let Some(g) = snap
+        .groups
+        .iter()
+        .find(|g| g.private.get(&NsType::Net) == Some(&ino))
+    {
+        return g.name.clone();
+    }
+    if snap.host_ns.get(&NsType::Net).is_some_and(|h| h.ino == ino) {
+        return "host".into();
+    }
+    format!("net:[{ino}]")
+}
+
+fn net_section(d: &mut Detail, snap: &Snapshot, ino: u64) {
+    let Some(ifs) = snap
+        .namespaces
+        .get(&(NsType::Net, ino))
+        .and_then(|ns| ns.interfaces.as_ref())
+    else {
+        return;
+    };
+    d.h("interfaces");
+    for i in ifs {
+        let peer = match (i.peer_ifindex, i.peer_netns) {
+            (Some(ix), Some(n)) if n != ino => format!("  peer {ix} in {}", netns_name(snap, n)),
+            (Some(ix), _) => format!("  peer {ix}"),
+            _ => String::new(),
+        };
+        let kind = i
+            .kind
+            .as_deref()
+            .map(|k| format!(" {k}"))
+            .unwrap_or_default();
+        d.t(format!(
+            "{} {}{} {} {}{}",
+            i.ifindex,
+            i.name,
+            kind,
+            i.state,
+            i.addresses.join(" "),
+            peer
+        ));
+    }
+}
+
+/// The cgroup whose devices.list a row stands for, if any.
+pub fn devices_cgroup<'a>(snap: &'a Snapshot, key: &RowKey) -> Option<&'a Cgroup> {
+    let hier = rows::hierarchy_for(snap, "devices")?;
+    let path: String = match key {
+        RowKey::Group(private) => {
+            let g = snap
+                .groups
+                .iter()
+                .find(|g| private.iter().all(|(t, i)| g.private.get(t) == Some(i)))?;
+            snap.processes
+                .get(&g.init_pid)?
+                .cgroups
+                .get(hier)?
+                .to_string()
+        }
+        RowKey::Process(pid) => snap.processes.get(pid)?.cgroups.get(hier)?.to_string(),
+        RowKey::Cgroup(_, path) => path.clone(),
+        RowKey::Host => "/".into(),
+        _ => return None,
+    };
+    snap.cgroups
+        .iter()
+        .find(|c| c.hierarchy == hier && c.path == path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weight_curve_matches_runc() {
+        assert_eq!(shares_to_weight(1024), 100);
+        assert_eq!(shares_to_weight(2048), 174);
+        assert_eq!(shares_to_weight(512), 59);
+        assert_eq!(shares_to_weight(2), 1);
+        assert_eq!(shares_to_weight(262_144), 10_000);
+    }
+}

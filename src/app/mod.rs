@@ -1,0 +1,693 @@
+//! The TUI's state and its update function: messages in (keys, mouse, snapshots), state changes
+//! and commands for the event loop out. No I/O here; rendering reads this state (src/ui).
+
+pub mod config;
+pub mod detail;
+pub mod keymap;
+pub mod rows;
+
+use crate::model::{Snapshot, rates};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use keymap::{Action, Keymap};
+use ratatui::layout::Rect;
+use rows::{CpuMap, RowKey};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+/// The four views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Groups,
+    Namespaces,
+    Cgroups,
+    Processes,
+}
+
+impl View {
+    pub const ALL: [View; 4] = [
+        View::Groups,
+        View::Namespaces,
+        View::Cgroups,
+        View::Processes,
+    ];
+
+    pub fn index(self) -> usize {
+        match self {
+            View::Groups => 0,
+            View::Namespaces => 1,
+            View::Cgroups => 2,
+            View::Processes => 3,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Groups => "Groups",
+            View::Namespaces => "Namespaces",
+            View::Cgroups => "Cgroups",
+            View::Processes => "Processes",
+        }
+    }
+
+    pub fn columns(self) -> &'static [rows::Column] {
+        match self {
+            View::Groups => rows::GROUP_COLUMNS,
+            View::Namespaces => rows::NAMESPACE_COLUMNS,
+            View::Cgroups => rows::CGROUP_COLUMNS,
+            View::Processes => rows::PROCESS_COLUMNS,
+        }
+    }
+
+    /// The column sorted by when the view opens: (column, reversed).
+    fn default_sort(self) -> (usize, bool) {
+        match self {
+            View::Groups => (1, false),
+            View::Namespaces => (0, false),
+            View::Cgroups => (0, false),
+            View::Processes => (0, false),
+        }
+    }
+}
+
+/// What the event loop receives.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize,
+    Snapshot(Box<Snapshot>),
+    /// The poller could not collect (e.g. /proc unreadable).
+    CollectError(String),
+    /// SIGTERM, SIGHUP, SIGINT.
+    Signal,
+}
+
+/// What the update asks the event loop to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cmd {
+    SetInterval(Duration),
+    RefreshNow,
+    Quit,
+}
+
+/// A modal dialog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    Help,
+    /// devices.list of the cgroup behind this row, full screen.
+    Devices(RowKey),
+    Message {
+        title: String,
+        text: String,
+    },
+}
+
+/// Selection and scrolling of one view.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ViewState {
+    /// The selected row by identity; follows the item across refreshes.
+    pub selected: Option<RowKey>,
+    /// Where the selection was, for when the item vanishes.
+    pub index: usize,
+    /// First visible row.
+    pub offset: usize,
+    pub sort: Option<(usize, bool)>,
+}
+
+/// Where the last frame put things, for mouse hits (set by the renderer's caller).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hits {
+    /// The table, header row included.
+    pub table: Rect,
+    /// x start of each column.
+    pub column_x: [u16; 8],
+    pub columns: usize,
+    /// The tab bar row.
+    pub tabs: Rect,
+}
+
+/// Samples kept for sparklines: 2 minutes at the default interval.
+pub const HISTORY: usize = 120;
+
+/// CPU% and memory over time per cgroup.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub cpu: HashMap<(String, String), VecDeque<u64>>,
+    pub mem: HashMap<(String, String), VecDeque<u64>>,
+}
+
+impl History {
+    fn push(map: &mut HashMap<(String, String), VecDeque<u64>>, key: (String, String), v: u64) {
+        let q = map.entry(key).or_default();
+        if q.len() == HISTORY {
+            q.pop_front();
+        }
+        q.push_back(v);
+    }
+
+    fn record(&mut self, snap: &Snapshot, cpu: &CpuMap) {
+        let live: HashSet<(String, String)> = snap
+            .cgroups
+            .iter()
+            .map(|c| (c.hierarchy.clone(), c.path.clone()))
+            .collect();
+        self.cpu.retain(|k, _| live.contains(k));
+        self.mem.retain(|k, _| live.contains(k));
+        for (k, v) in cpu {
+            // Tenths of a percent, so small loads still draw.
+            History::push(&mut self.cpu, k.clone(), (v * 10.0).round().max(0.0) as u64);
+        }
+        for c in &snap.cgroups {
+            if let Some((used, _)) = rows::memory_of(c) {
+                History::push(&mut self.mem, (c.hierarchy.clone(), c.path.clone()), used);
+            }
+        }
+    }
+}
+
+/// The whole TUI state.
+pub struct App {
+    pub snap: Snapshot,
+    /// False until the first snapshot arrived.
+    pub ready: bool,
+    prev: Option<Snapshot>,
+    pub cpu: CpuMap,
+    pub history: History,
+    pub view: View,
+    pub states: [ViewState; 4],
+    /// The rows of the current view, recomputed when the snapshot or the view settings change.
+    pub rows: Vec<rows::Row>,
+    pub filter: String,
+    pub filter_editing: bool,
+    pub dialog: Option<Dialog>,
+    /// Scroll of a dialog or of the detail pane.
+    pub dialog_scroll: u16,
+    pub detail_focus: bool,
+    pub detail_scroll: u16,
+    pub interval: Duration,
+    pub read_only: bool,
+    pub is_root: bool,
+    /// Cgroups view: index into snap.hierarchies.
+    pub hierarchy: usize,
+    pub hide_empty: bool,
+    pub ns_tree: bool,
+    pub collapsed: HashSet<RowKey>,
+    pub keymap: Keymap,
+    /// A one-line message in the footer (collection errors, hints).
+    pub status: Option<String>,
+    pub hits: Hits,
+    /// Rows that fit in the table (set by the renderer's caller), for paging.
+    pub page: usize,
+    users: HashMap<u32, String>,
+    resolve_users: bool,
+}
+
+use config::{MAX_INTERVAL, MIN_INTERVAL};
+
+impl App {
+    pub fn new(interval: Duration, read_only: bool, is_root: bool, keymap: Keymap) -> App {
+        let mut states: [ViewState; 4] = Default::default();
+        for v in View::ALL {
+            states[v.index()].sort = Some(v.default_sort());
+        }
+        App {
+            snap: Snapshot::default(),
+            ready: false,
+            prev: None,
+            cpu: CpuMap::new(),
+            history: History::default(),
+            view: View::Groups,
+            states,
+            rows: Vec::new(),
+            filter: String::new(),
+            filter_editing: false,
+            dialog: None,
+            dialog_scroll: 0,
+            detail_focus: false,
+            detail_scroll: 0,
+            interval,
+            read_only,
+            is_root,
+            hierarchy: 0,
+            hide_empty: false,
+            ns_tree: false,
+            collapsed: HashSet::new(),
+            keymap,
+            status: None,
+            hits: Hits::default(),
+            page: 20,
+            users: HashMap::new(),
+            resolve_users: true,
+        }
+    }
+
+    /// Show numeric UIDs instead of names (fixture snapshots: the host's names do not apply).
+    pub fn numeric_users(&mut self) {
+        self.resolve_users = false;
+        self.users.clear();
+    }
+
+    pub fn state(&self) -> &ViewState {
+        &self.states[self.view.index()]
+    }
+
+    fn state_mut(&mut self) -> &mut ViewState {
+        &mut self.states[self.view.index()]
+    }
+
+    /// The selected row of the current view.
+    pub fn selected(&self) -> Option<&rows::Row> {
+        self.rows.get(self.state().index)
+    }
+
+    /// The hierarchy the Cgroups view shows.
+    pub fn current_hierarchy(&self) -> Option<&crate::model::Hierarchy> {
+        self.snap.hierarchies.get(self.hierarchy)
+    }
+
+    /// Handle one message; returns what the event loop must do.
+    pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
+        match msg {
+            Msg::Key(k) if k.kind != KeyEventKind::Release => self.on_key(k),
+            Msg::Key(_) => vec![],
+            Msg::Mouse(m) => {
+                self.on_mouse(m);
+                vec![]
+            }
+            Msg::Resize => vec![],
+            Msg::Snapshot(s) => {
+                self.on_snapshot(*s);
+                vec![]
+            }
+            Msg::CollectError(e) => {
+                self.status = Some(format!("collection failed: {e}"));
+                vec![]
+            }
+            Msg::Signal => vec![Cmd::Quit],
+        }
+    }
+
+    fn on_snapshot(&mut self, snap: Snapshot) {
+        let mut snap = snap;
+        if let Some(prev) = self.prev.take() {
+            self.cpu = rates::cpu_percent(&prev, &snap);
+        }
+        // Keep the previous snapshot only for rates; the current one moves into place.
+        std::mem::swap(&mut self.snap, &mut snap);
+        self.prev = Some(snap);
+        self.history.record(&self.snap, &self.cpu);
+        if self.hierarchy >= self.snap.hierarchies.len() {
+            self.hierarchy = 0;
+        }
+        self.ready = true;
+        self.refresh_rows();
+    }
+
+    fn user_name(&mut self, uid: u32) -> String {
+        if !self.resolve_users {
+            return uid.to_string();
+        }
+        self.users
+            .entry(uid)
+            .or_insert_with(|| {
+                nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                    .ok()
+                    .flatten()
+                    .map(|u| u.name)
+                    .unwrap_or_else(|| uid.to_string())
+            })
+            .clone()
+    }
+
+    /// Recompute the rows of the current view and put the selection back on its item.
+    pub fn refresh_rows(&mut self) {
+        let sort = self.state().sort;
+        let items = match self.view {
+            View::Groups => rows::group_rows(&self.snap, &self.cpu)
+                .into_iter()
+                .map(|r| (r, None))
+                .collect(),
+            View::Namespaces => rows::namespace_items(&self.snap, self.ns_tree),
+            View::Cgroups => {
+                let key = self.current_hierarchy().map(|h| h.key.clone());
+                let mut items = match key {
+                    Some(k) => rows::cgroup_items(&self.snap, &k, &self.cpu),
+                    None => Vec::new(),
+                };
+                if self.hide_empty {
+                    items = hide_empty_cgroups(items);
+                }
+                items
+            }
+            View::Processes => {
+                let uids: HashSet<u32> = self.snap.processes.values().map(|p| p.uid).collect();
+                let names: HashMap<u32, String> =
+                    uids.into_iter().map(|u| (u, self.user_name(u))).collect();
+                let lookup = |u: u32| names.get(&u).cloned().unwrap_or_else(|| u.to_string());
+                rows::process_items(&self.snap, &lookup)
+            }
+        };
+        self.rows = rows::flatten(items, sort, &self.collapsed, &self.filter);
+        self.reselect();
+    }
+
+    /// Find the selected item again; if it vanished, stay at the same position.
+    fn reselect(&mut self) {
+        let len = self.rows.len();
+        let found = self
+            .state()
+            .selected
+            .as_ref()
+            .and_then(|k| self.rows.iter().position(|r| &r.key == k));
+        let index = match found {
+            Some(i) => i,
+            None => self.state().index.min(len.saturating_sub(1)),
+        };
+        let key = self.rows.get(index).map(|r| r.key.clone());
+        let st = self.state_mut();
+        st.index = index;
+        st.selected = key;
+    }
+
+    fn select_index(&mut self, index: usize) {
+        let len = self.rows.len();
+        if len == 0 {
+            return;
+        }
+        let index = index.min(len - 1);
+        let key = self.rows.get(index).map(|r| r.key.clone());
+        let st = self.state_mut();
+        st.index = index;
+        st.selected = key;
+        self.detail_scroll = 0;
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        let cur = self.state().index as isize;
+        let next = (cur + delta).max(0) as usize;
+        self.select_index(next);
+    }
+
+    fn set_view(&mut self, v: View) {
+        if self.view != v {
+            self.view = v;
+            self.detail_scroll = 0;
+            self.refresh_rows();
+        }
+    }
+
+    fn on_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+        if self.filter_editing {
+            match k.code {
+                KeyCode::Esc => {
+                    self.filter.clear();
+                    self.filter_editing = false;
+                }
+                KeyCode::Enter => self.filter_editing = false,
+                KeyCode::Backspace => {
+                    self.filter.pop();
+                }
+                KeyCode::Char(c)
+                    if !k
+                        .modifiers
+                        .contains(crossterm::event::KeyModifiers::CONTROL) =>
+                {
+                    self.filter.push(c)
+                }
+                _ => return self.on_action_key(k),
+            }
+            self.refresh_rows();
+            return vec![];
+        }
+        if let Some(d) = &self.dialog {
+            let action = self.keymap.action(&k);
+            let close = matches!(k.code, KeyCode::Esc | KeyCode::Enter)
+                || action == Some(Action::Quit)
+                || (matches!(d, Dialog::Help) && action == Some(Action::Help))
+                || (matches!(d, Dialog::Devices(_)) && action == Some(Action::Devices));
+            if close {
+                self.dialog = None;
+                self.dialog_scroll = 0;
+                // Ctrl-C still quits from anywhere.
+                if k.code == KeyCode::Char('c')
+                    && k.modifiers
+                        .contains(crossterm::event::KeyModifiers::CONTROL)
+                {
+                    return vec![Cmd::Quit];
+                }
+                return vec![];
+            }
+            match action {
+                Some(Action::Down) => self.dialog_scroll = self.dialog_scroll.saturating_add(1),
+                Some(Action::Up) => self.dialog_scroll = self.dialog_scroll.saturating_sub(1),
+                Some(Action::PageDown) => {
+                    self.dialog_scroll = self.dialog_scroll.saturating_add(10)
+                }
+                Some(Action::PageUp) => self.dialog_scroll = self.dialog_scroll.saturating_sub(10),
+                Some(Action::Home) => self.dialog_scroll = 0,
+                _ => {}
+            }
+            return vec![];
+        }
+        if k.code == KeyCode::Esc {
+            if !self.filter.is_empty() {
+                self.filter.clear();
+                self.refresh_rows();
+            }
+            self.status = None;
+            return vec![];
+        }
+        self.on_action_key(k)
+    }
+
+    fn on_action_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+        let Some(action) = self.keymap.action(&k) else {
+            return vec![];
+        };
+        self.on_action(action)
+    }
+
+    /// Perform one action (from a key, or from a test).
+    pub fn on_action(&mut self, action: Action) -> Vec<Cmd> {
+        let page = self.page.max(1) as isize;
+        match action {
+            Action::Quit => return vec![Cmd::Quit],
+            Action::Up if self.detail_focus => {
+                self.detail_scroll = self.detail_scroll.saturating_sub(1)
+            }
+            Action::Down if self.detail_focus => {
+                self.detail_scroll = self.detail_scroll.saturating_add(1)
+            }
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-page),
+            Action::PageDown => self.move_by(page),
+            Action::Home => self.select_index(0),
+            Action::End => self.select_index(self.rows.len().saturating_sub(1)),
+            Action::Left => self.collapse_or_parent(),
+            Action::Right => self.expand(),
+            Action::Open => self.toggle_open(),
+            Action::NextPane => self.detail_focus = !self.detail_focus,
+            Action::ViewGroups => self.set_view(View::Groups),
+            Action::ViewNamespaces => self.set_view(View::Namespaces),
+            Action::ViewCgroups => self.set_view(View::Cgroups),
+            Action::ViewProcesses => self.set_view(View::Processes),
+            Action::Filter => self.filter_editing = true,
+            Action::Sort => {
+                let cols = self.view.columns().len();
+                let st = self.state_mut();
+                let (c, rev) = st.sort.unwrap_or((0, false));
+                st.sort = Some(((c + 1) % cols, rev));
+                self.refresh_rows();
+            }
+            Action::SortReverse => {
+                let st = self.state_mut();
+                let (c, rev) = st.sort.unwrap_or((0, false));
+                st.sort = Some((c, !rev));
+                self.refresh_rows();
+            }
+            Action::Devices => {
+                if let Some(r) = self.selected() {
+                    self.dialog = Some(Dialog::Devices(r.key.clone()));
+                    self.dialog_scroll = 0;
+                }
+            }
+            Action::Faster | Action::Slower => {
+                let secs = self.interval.as_secs_f64();
+                let next = if action == Action::Faster {
+                    if secs > 1.0 { secs - 1.0 } else { secs / 2.0 }
+                } else if secs >= 1.0 {
+                    secs + 1.0
+                } else {
+                    secs * 2.0
+                };
+                let next = Duration::from_secs_f64(next).clamp(MIN_INTERVAL, MAX_INTERVAL);
+                self.interval = next;
+                self.status = Some(format!("refresh every {}", interval_text(next)));
+                return vec![Cmd::SetInterval(next)];
+            }
+            Action::RefreshNow => return vec![Cmd::RefreshNow],
+            Action::Help => {
+                self.dialog = Some(Dialog::Help);
+                self.dialog_scroll = 0;
+            }
+            Action::PrevHierarchy | Action::NextHierarchy => {
+                let n = self.snap.hierarchies.len();
+                if n > 0 {
+                    self.hierarchy = if action == Action::NextHierarchy {
+                        (self.hierarchy + 1) % n
+                    } else {
+                        (self.hierarchy + n - 1) % n
+                    };
+                    self.set_view(View::Cgroups);
+                    self.refresh_rows();
+                }
+            }
+            Action::ToggleEmpty => {
+                self.hide_empty = !self.hide_empty;
+                self.status = Some(if self.hide_empty {
+                    "empty cgroups hidden".into()
+                } else {
+                    "empty cgroups shown".into()
+                });
+                self.refresh_rows();
+            }
+            Action::ToggleTree => {
+                self.ns_tree = !self.ns_tree;
+                self.refresh_rows();
+            }
+        }
+        vec![]
+    }
+
+    fn toggle_open(&mut self) {
+        let Some(r) = self.selected() else { return };
+        if r.has_children {
+            let key = r.key.clone();
+            if !self.collapsed.remove(&key) {
+                self.collapsed.insert(key);
+            }
+            self.refresh_rows();
+        } else {
+            self.detail_focus = !self.detail_focus;
+        }
+    }
+
+    fn expand(&mut self) {
+        if let Some(r) = self.selected()
+            && r.collapsed
+        {
+            let key = r.key.clone();
+            self.collapsed.remove(&key);
+            self.refresh_rows();
+        }
+    }
+
+    fn collapse_or_parent(&mut self) {
+        let Some(r) = self.selected() else { return };
+        if r.has_children && !r.collapsed {
+            let key = r.key.clone();
+            self.collapsed.insert(key);
+            self.refresh_rows();
+            return;
+        }
+        // Go to the parent: the nearest row above with a smaller depth.
+        let (idx, depth) = (self.state().index, r.depth);
+        if depth == 0 {
+            return;
+        }
+        if let Some(p) = (0..idx).rev().find(|i| self.rows[*i].depth < depth) {
+            self.select_index(p);
+        }
+    }
+
+    fn on_mouse(&mut self, m: MouseEvent) {
+        let t = self.hits.table;
+        let inside =
+            m.column >= t.x && m.column < t.x + t.width && m.row >= t.y && m.row < t.y + t.height;
+        match m.kind {
+            MouseEventKind::ScrollDown => self.move_by(3),
+            MouseEventKind::ScrollUp => self.move_by(-3),
+            MouseEventKind::Down(MouseButton::Left) => {
+                let tabs = self.hits.tabs;
+                if m.row == tabs.y && tabs.width > 0 {
+                    // " 1 Groups  2 Namespaces  3 Cgroups  4 Processes": pick by position.
+                    let mut x = tabs.x + 1;
+                    for v in View::ALL {
+                        let w = v.title().len() as u16 + 4;
+                        if m.column >= x && m.column < x + w {
+                            self.set_view(v);
+                            return;
+                        }
+                        x += w;
+                    }
+                    return;
+                }
+                if !inside {
+                    return;
+                }
+                if m.row == t.y {
+                    // Header: sort by the clicked column, again to reverse.
+                    let cols = self.hits.columns.min(8);
+                    let col = (0..cols)
+                        .rev()
+                        .find(|c| m.column >= self.hits.column_x[*c])
+                        .unwrap_or(0);
+                    let st = self.state_mut();
+                    st.sort = match st.sort {
+                        Some((c, rev)) if c == col => Some((c, !rev)),
+                        _ => Some((col, false)),
+                    };
+                    self.refresh_rows();
+                } else {
+                    let row = (m.row - t.y - 1) as usize + self.state().offset;
+                    if row < self.rows.len() {
+                        self.select_index(row);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Drop cgroups whose whole subtree has no process.
+fn hide_empty_cgroups(items: Vec<(rows::Row, Option<RowKey>)>) -> Vec<(rows::Row, Option<RowKey>)> {
+    // A cgroup is kept when it or any descendant has processes: mark from each non-empty one up.
+    let index: HashMap<RowKey, usize> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (r, _))| (r.key.clone(), i))
+        .collect();
+    let mut keep = vec![false; items.len()];
+    for (i, (r, _)) in items.iter().enumerate() {
+        if r.dim {
+            continue;
+        }
+        let mut cur = Some(i);
+        while let Some(c) = cur {
+            if keep[c] {
+                break;
+            }
+            keep[c] = true;
+            cur = items[c].1.as_ref().and_then(|p| index.get(p)).copied();
+        }
+    }
+    items
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(it, k)| k.then_some(it))
+        .collect()
+}
+
+/// "1s", "500ms", "2.5s".
+pub fn interval_text(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}

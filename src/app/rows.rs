@@ -1,0 +1,700 @@
+//! What each view lists: rows built from a snapshot, as plain data (pure functions, no I/O).
+
+use crate::model::{Cgroup, NsKey, NsType, Snapshot};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The identity of a row, stable across refreshes (selection follows it, not the row number).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RowKey {
+    /// An isolation group, by the namespaces in which it differs from the host.
+    Group(Vec<(NsType, u64)>),
+    /// A network namespace with no process, held by a bind mount (`ip netns add`).
+    NetNs(u64),
+    Host,
+    Namespace(NsKey),
+    /// (hierarchy key, path).
+    Cgroup(String, String),
+    Process(i32),
+}
+
+/// A value a column sorts by.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortVal {
+    Num(f64),
+    Text(String),
+    None,
+}
+
+impl SortVal {
+    fn cmp(&self, other: &SortVal) -> Ordering {
+        match (self, other) {
+            (SortVal::Num(a), SortVal::Num(b)) => a.partial_cmp(b).unwrap_or(Ordering::Equal),
+            (SortVal::Text(a), SortVal::Text(b)) => a.cmp(b),
+            // Rows without a value sort last.
+            (SortVal::None, SortVal::None) => Ordering::Equal,
+            (SortVal::None, _) => Ordering::Greater,
+            (_, SortVal::None) => Ordering::Less,
+            (SortVal::Num(_), SortVal::Text(_)) => Ordering::Less,
+            (SortVal::Text(_), SortVal::Num(_)) => Ordering::Greater,
+        }
+    }
+}
+
+/// One cell: what is shown and what it sorts by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub text: String,
+    pub sort: SortVal,
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        let s = s.into();
+        Cell {
+            sort: SortVal::Text(s.to_lowercase()),
+            text: s,
+        }
+    }
+    pub fn num(v: f64, text: impl Into<String>) -> Cell {
+        Cell {
+            text: text.into(),
+            sort: SortVal::Num(v),
+        }
+    }
+    pub fn none() -> Cell {
+        Cell {
+            text: "-".into(),
+            sort: SortVal::None,
+        }
+    }
+}
+
+/// One row of a view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub key: RowKey,
+    /// Tree depth (0 for flat views).
+    pub depth: usize,
+    pub cells: Vec<Cell>,
+    /// Lower-case text the filter matches against (names, PIDs, inodes, paths).
+    pub search: String,
+    pub has_children: bool,
+    pub collapsed: bool,
+    /// Dimmed (an empty cgroup, a kernel thread).
+    pub dim: bool,
+}
+
+/// A column: its title, and whether it is right-aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub title: &'static str,
+    pub right: bool,
+    /// Minimum width; the last column takes the rest.
+    pub width: u16,
+}
+
+const fn col(title: &'static str, right: bool, width: u16) -> Column {
+    Column {
+        title,
+        right,
+        width,
+    }
+}
+
+pub const GROUP_COLUMNS: &[Column] = &[
+    col("NAME", false, 18),
+    col("PID", true, 7),
+    col("INSIDE", true, 6),
+    col("PROCS", true, 5),
+    col("CPU%", true, 6),
+    col("MEM / LIMIT", true, 15),
+    col("PRIVATE NS", false, 24),
+    col("CGROUP", false, 10),
+];
+
+pub const NAMESPACE_COLUMNS: &[Column] = &[
+    col("TYPE", false, 6),
+    col("INODE", true, 10),
+    col("PROCS", true, 5),
+    col("PID", true, 7),
+    col("NAME", false, 18),
+    col("COMMAND", false, 10),
+];
+
+pub const CGROUP_COLUMNS: &[Column] = &[
+    col("CGROUP", false, 30),
+    col("PROCS", true, 5),
+    col("CPU%", true, 6),
+    col("MEM / LIMIT", true, 15),
+    col("PIDS", true, 9),
+    col("LIMITS", false, 10),
+];
+
+pub const PROCESS_COLUMNS: &[Column] = &[
+    col("PID", true, 7),
+    col("INSIDE", true, 6),
+    col("USER", false, 8),
+    col("PRIVATE NS", false, 20),
+    col("CGROUP", false, 18),
+    col("COMMAND", false, 10),
+];
+
+/// Human size, base 1024 as Docker writes limits: 1.5G, 128M, 512K, 900B.
+pub fn human_bytes(v: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [
+        ("T", 1 << 40),
+        ("G", 1 << 30),
+        ("M", 1 << 20),
+        ("K", 1 << 10),
+    ];
+    for (u, size) in UNITS {
+        if v >= size {
+            let x = v as f64 / size as f64;
+            return if x >= 100.0 || (x - x.round()).abs() < 0.05 {
+                format!("{:.0}{u}", x)
+            } else {
+                format!("{x:.1}{u}")
+            };
+        }
+    }
+    format!("{v}B")
+}
+
+/// v1 writes "unlimited" as a huge page-rounded number.
+pub fn is_unlimited(v: i64) -> bool {
+    v >= 0x7FFF_FFFF_FFFF_0000
+}
+
+fn int(c: &Cgroup, file: &str, usage: bool) -> Option<i64> {
+    let map = if usage { &c.usage } else { &c.limits };
+    match map.get(file)? {
+        crate::model::CgValue::Int(i) => Some(*i),
+        _ => None,
+    }
+}
+
+/// Memory used and the limit (None = no limit) of a cgroup, v1 or v2.
+pub fn memory_of(c: &Cgroup) -> Option<(u64, Option<u64>)> {
+    let used = int(c, "memory.usage_in_bytes", true).or_else(|| int(c, "memory.current", true))?;
+    let limit = int(c, "memory.limit_in_bytes", false)
+        .or_else(|| int(c, "memory.max", false))
+        .filter(|l| !is_unlimited(*l))
+        .map(|l| l as u64);
+    Some((used.max(0) as u64, limit))
+}
+
+/// pids.current and pids.max.
+pub fn pids_of(c: &Cgroup) -> Option<(u64, Option<u64>)> {
+    let cur = int(c, "pids.current", true)?;
+    let max = int(c, "pids.max", false).map(|m| m as u64);
+    Some((cur.max(0) as u64, max))
+}
+
+fn mem_cell(c: Option<&Cgroup>) -> Cell {
+    match c.and_then(memory_of) {
+        Some((used, Some(limit))) => Cell::num(
+            used as f64,
+            format!("{} / {}", human_bytes(used), human_bytes(limit)),
+        ),
+        Some((used, None)) => Cell::num(used as f64, format!("{} / -", human_bytes(used))),
+        None => Cell::none(),
+    }
+}
+
+fn cpu_cell(cpu: Option<f64>) -> Cell {
+    match cpu {
+        Some(v) => Cell::num(v, format!("{v:.1}")),
+        None => Cell::none(),
+    }
+}
+
+/// The hierarchy that holds `controller` for processes: a v1 hierarchy with it, else the v2 one
+/// when its cgroup.controllers lists it.
+pub fn hierarchy_for<'a>(snap: &'a Snapshot, controller: &str) -> Option<&'a str> {
+    snap.hierarchies
+        .iter()
+        .find(|h| h.version == 1 && h.controllers.iter().any(|c| c == controller))
+        .or_else(|| {
+            snap.hierarchies
+                .iter()
+                .find(|h| h.version == 2 && h.controllers.iter().any(|c| c == controller))
+        })
+        .map(|h| h.key.as_str())
+}
+
+/// The cgroup of `pid` in the hierarchy that holds `controller`.
+pub fn cgroup_of<'a>(snap: &'a Snapshot, pid: i32, controller: &str) -> Option<&'a Cgroup> {
+    let key = hierarchy_for(snap, controller)?;
+    let path = snap.processes.get(&pid)?.cgroups.get(key)?;
+    snap.cgroups
+        .iter()
+        .find(|c| c.hierarchy == key && *c.path == **path)
+}
+
+/// A process's cgroup path to show: the memory one (where containers are limited), else the v2
+/// one, else any.
+pub fn display_cgroup(snap: &Snapshot, pid: i32) -> Option<String> {
+    let p = snap.processes.get(&pid)?;
+    let key = hierarchy_for(snap, "memory").or_else(|| {
+        snap.hierarchies
+            .iter()
+            .find(|h| h.version == 2)
+            .map(|h| h.key.as_str())
+    })?;
+    p.cgroups
+        .get(key)
+        .or_else(|| p.cgroups.values().next())
+        .map(|s| s.to_string())
+}
+
+fn ns_list(types: impl Iterator<Item = NsType>) -> String {
+    let v: Vec<&str> = types.map(|t| t.name()).collect();
+    if v.is_empty() {
+        "-".into()
+    } else {
+        v.join(" ")
+    }
+}
+
+/// CPU% per (hierarchy, path), from the UI's rate computation.
+pub type CpuMap = HashMap<(String, String), f64>;
+
+fn cpu_of(snap: &Snapshot, cpu: &CpuMap, pid: i32) -> Option<f64> {
+    let c = cgroup_of(snap, pid, "cpuacct").or_else(|| cgroup_of(snap, pid, "cpu"))?;
+    cpu.get(&(c.hierarchy.clone(), c.path.clone())).copied()
+}
+
+/// Groups view: isolation groups, named network namespaces without processes, and the host.
+pub fn group_rows(snap: &Snapshot, cpu: &CpuMap) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for g in &snap.groups {
+        let init = snap.processes.get(&g.init_pid);
+        let inside = init.and_then(|p| p.nspid.last().copied());
+        let mem_cg = cgroup_of(snap, g.init_pid, "memory");
+        let cg_path = display_cgroup(snap, g.init_pid).unwrap_or_else(|| "-".into());
+        let hostname = g
+            .private
+            .get(&NsType::Uts)
+            .and_then(|ino| snap.namespaces.get(&(NsType::Uts, *ino)))
+            .and_then(|ns| ns.hostname.clone());
+        rows.push(Row {
+            key: RowKey::Group(g.private.iter().map(|(t, i)| (*t, *i)).collect()),
+            depth: 0,
+            cells: vec![
+                Cell::text(g.name.clone()),
+                Cell::num(g.init_pid as f64, g.init_pid.to_string()),
+                inside.map_or(Cell::none(), |i| Cell::num(i as f64, i.to_string())),
+                Cell::num(g.pids.len() as f64, g.pids.len().to_string()),
+                cpu_cell(cpu_of(snap, cpu, g.init_pid)),
+                mem_cell(mem_cg),
+                Cell::text(ns_list(g.private.keys().copied())),
+                Cell::text(cg_path.clone()),
+            ],
+            search: format!(
+                "{} {} {} {} {}",
+                g.name,
+                g.pids
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                g.private
+                    .values()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                cg_path,
+                hostname.unwrap_or_default()
+            )
+            .to_lowercase(),
+            has_children: false,
+            collapsed: false,
+            dim: false,
+        });
+    }
+    for ns in snap
+        .namespaces
+        .values()
+        .filter(|ns| ns.ns_type == NsType::Net && ns.pids.is_empty() && !ns.bind_mounts.is_empty())
+    {
+        let name = ns.bind_mounts.first().cloned().unwrap_or_default();
+        let short = name.rsplit('/').next().unwrap_or(&name).to_string();
+        rows.push(Row {
+            key: RowKey::NetNs(ns.inode),
+            depth: 0,
+            cells: vec![
+                Cell::text(short),
+                Cell::none(),
+                Cell::none(),
+                Cell::num(0.0, "0"),
+                Cell::none(),
+                Cell::none(),
+                Cell::text("net"),
+                Cell::text(name.clone()),
+            ],
+            search: format!("{} {} netns", name, ns.inode).to_lowercase(),
+            has_children: false,
+            collapsed: false,
+            dim: false,
+        });
+    }
+    let host_pids: Vec<i32> = snap
+        .processes
+        .values()
+        .filter(|p| snap.group_of(p.pid).is_none())
+        .map(|p| p.pid)
+        .collect();
+    let host_cpu = snap
+        .cgroups
+        .iter()
+        .find(|c| c.path == "/" && hierarchy_for(snap, "cpuacct").is_some_and(|h| h == c.hierarchy))
+        .and_then(|c| cpu.get(&(c.hierarchy.clone(), c.path.clone())).copied());
+    rows.push(Row {
+        key: RowKey::Host,
+        depth: 0,
+        cells: vec![
+            Cell::text("host"),
+            host_pids
+                .first()
+                .map_or(Cell::none(), |p| Cell::num(*p as f64, p.to_string())),
+            Cell::none(),
+            Cell::num(host_pids.len() as f64, host_pids.len().to_string()),
+            cpu_cell(host_cpu),
+            Cell::none(),
+            Cell::text("-"),
+            Cell::text("/"),
+        ],
+        search: "host".into(),
+        has_children: false,
+        collapsed: false,
+        dim: false,
+    });
+    rows
+}
+
+/// A short name for a namespace: bind mounts and hostname.
+pub fn ns_name(ns: &crate::model::Namespace) -> String {
+    let mut parts: Vec<String> = ns.bind_mounts.clone();
+    if let Some(h) = &ns.hostname {
+        parts.push(h.clone());
+    }
+    parts.join(" ")
+}
+
+/// Namespaces view. `tree`: user namespaces nested by parent, every other namespace under its
+/// owning user namespace, pid namespaces by parent.
+pub fn namespace_items(snap: &Snapshot, tree: bool) -> Vec<(Row, Option<RowKey>)> {
+    snap.namespaces
+        .values()
+        .map(|ns| {
+            let lowest = ns.lowest_pid().and_then(|p| snap.processes.get(&p));
+            let command = lowest
+                .map(crate::model::Process::command_line)
+                .unwrap_or_else(|| "-".into());
+            let name = ns_name(ns);
+            let parent = if tree {
+                let parent_ino = match ns.ns_type {
+                    NsType::User | NsType::Pid => ns.parent.or(if ns.ns_type == NsType::Pid {
+                        ns.owner
+                    } else {
+                        None
+                    }),
+                    _ => ns.owner,
+                };
+                let parent_type = match ns.ns_type {
+                    NsType::Pid if ns.parent.is_some() => NsType::Pid,
+                    _ => NsType::User,
+                };
+                parent_ino
+                    .filter(|i| snap.namespaces.contains_key(&(parent_type, *i)))
+                    .map(|i| RowKey::Namespace((parent_type, i)))
+            } else {
+                None
+            };
+            let row = Row {
+                key: RowKey::Namespace(ns.key()),
+                depth: 0,
+                cells: vec![
+                    Cell {
+                        text: ns.ns_type.name().into(),
+                        sort: SortVal::Num(ns.ns_type as u8 as f64),
+                    },
+                    Cell::num(ns.inode as f64, ns.inode.to_string()),
+                    Cell::num(ns.pids.len() as f64, ns.pids.len().to_string()),
+                    ns.lowest_pid()
+                        .map_or(Cell::none(), |p| Cell::num(p as f64, p.to_string())),
+                    if name.is_empty() {
+                        Cell::none()
+                    } else {
+                        Cell::text(name.clone())
+                    },
+                    Cell::text(command.clone()),
+                ],
+                search: format!(
+                    "{} {} {} {} {}",
+                    ns.ns_type,
+                    ns.inode,
+                    name,
+                    command,
+                    ns.pids
+                        .iter()
+                        .take(64)
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )
+                .to_lowercase(),
+                has_children: false,
+                collapsed: false,
+                dim: ns.pids.is_empty() && ns.bind_mounts.is_empty(),
+            };
+            (row, parent)
+        })
+        .collect()
+}
+
+/// Cgroups view: the tree of one hierarchy.
+pub fn cgroup_items(snap: &Snapshot, hierarchy: &str, cpu: &CpuMap) -> Vec<(Row, Option<RowKey>)> {
+    snap.cgroups
+        .iter()
+        .filter(|c| c.hierarchy == hierarchy)
+        .map(|c| {
+            let name = if c.path == "/" {
+                "/".to_string()
+            } else {
+                c.path.rsplit('/').next().unwrap_or(&c.path).to_string()
+            };
+            let parent = if c.path == "/" {
+                None
+            } else {
+                let p = match c.path.rfind('/') {
+                    Some(0) | None => "/".to_string(),
+                    Some(i) => c.path[..i].to_string(),
+                };
+                Some(RowKey::Cgroup(hierarchy.to_string(), p))
+            };
+            let pids = match pids_of(c) {
+                Some((cur, Some(max))) => Cell::num(cur as f64, format!("{cur}/{max}")),
+                Some((cur, None)) => Cell::num(cur as f64, format!("{cur}/max")),
+                None => Cell::none(),
+            };
+            let limits = crate::model::format::main_limits(c);
+            let row = Row {
+                key: RowKey::Cgroup(hierarchy.to_string(), c.path.clone()),
+                depth: 0,
+                cells: vec![
+                    Cell::text(name),
+                    Cell::num(c.pids.len() as f64, c.pids.len().to_string()),
+                    cpu_cell(cpu.get(&(c.hierarchy.clone(), c.path.clone())).copied()),
+                    mem_cell(Some(c)),
+                    pids,
+                    if limits.is_empty() {
+                        Cell::none()
+                    } else {
+                        Cell::text(limits)
+                    },
+                ],
+                search: format!(
+                    "{} {}",
+                    c.path,
+                    c.pids
+                        .iter()
+                        .take(64)
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )
+                .to_lowercase(),
+                has_children: false,
+                collapsed: false,
+                dim: c.pids.is_empty(),
+            };
+            (row, parent)
+        })
+        .collect()
+}
+
+/// Processes view: a tree by parent.
+pub fn process_items(snap: &Snapshot, users: &dyn Fn(u32) -> String) -> Vec<(Row, Option<RowKey>)> {
+    snap.processes
+        .values()
+        .map(|p| {
+            let differs = snap.differs_from_host(p);
+            let cg = display_cgroup(snap, p.pid).unwrap_or_else(|| "-".into());
+            let command = p.command_line();
+            let inside = p.nspid.last().copied().unwrap_or(p.pid);
+            let parent = snap
+                .processes
+                .contains_key(&p.ppid)
+                .then_some(RowKey::Process(p.ppid));
+            let row = Row {
+                key: RowKey::Process(p.pid),
+                depth: 0,
+                cells: vec![
+                    Cell::num(p.pid as f64, p.pid.to_string()),
+                    Cell::num(inside as f64, inside.to_string()),
+                    Cell::text(users(p.uid)),
+                    Cell::text(ns_list(differs.into_iter())),
+                    Cell::text(cg.clone()),
+                    Cell::text(command.clone()),
+                ],
+                search: format!("{} {} {} {}", p.pid, command, cg, p.comm).to_lowercase(),
+                has_children: false,
+                collapsed: false,
+                dim: p.kernel_thread,
+            };
+            (row, parent)
+        })
+        .collect()
+}
+
+/// Order items as a tree (children after their parent, siblings sorted by `sort`), honour
+/// collapsed nodes, and keep only rows matching `filter` plus their ancestors.
+pub fn flatten(
+    items: Vec<(Row, Option<RowKey>)>,
+    sort: Option<(usize, bool)>,
+    collapsed: &HashSet<RowKey>,
+    filter: &str,
+) -> Vec<Row> {
+    let index: HashMap<RowKey, usize> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (r, _))| (r.key.clone(), i))
+        .collect();
+    let mut children: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut roots = Vec::new();
+    for (i, (_, parent)) in items.iter().enumerate() {
+        match parent.as_ref().and_then(|p| index.get(p)) {
+            Some(&pi) if pi != i => children.entry(pi).or_default().push(i),
+            _ => roots.push(i),
+        }
+    }
+    // Filter: a row is kept if it matches or a descendant matches.
+    let needle = filter.trim().to_lowercase();
+    let mut keep = vec![needle.is_empty(); items.len()];
+    if !needle.is_empty() {
+        for (i, (r, _)) in items.iter().enumerate() {
+            if r.search.contains(&needle) {
+                // Mark it and its ancestors.
+                let mut cur = Some(i);
+                let mut guard = 0;
+                while let Some(c) = cur {
+                    if keep[c] || guard > items.len() {
+                        break;
+                    }
+                    keep[c] = true;
+                    guard += 1;
+                    cur = items[c].1.as_ref().and_then(|p| index.get(p)).copied();
+                }
+            }
+        }
+    }
+    let cmp = |a: &usize, b: &usize| -> Ordering {
+        match sort {
+            Some((col, rev)) => {
+                let va = items[*a].0.cells.get(col).map(|c| &c.sort);
+                let vb = items[*b].0.cells.get(col).map(|c| &c.sort);
+                let o = match (va, vb) {
+                    (Some(x), Some(y)) => x.cmp(y),
+                    _ => Ordering::Equal,
+                };
+                if rev { o.reverse() } else { o }
+            }
+            None => Ordering::Equal,
+        }
+    };
+    roots.sort_by(cmp);
+    for v in children.values_mut() {
+        v.sort_by(cmp);
+    }
+    let mut out = Vec::with_capacity(items.len());
+    let mut visited = vec![false; items.len()];
+    let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|r| (*r, 0)).collect();
+    while let Some((i, depth)) = stack.pop() {
+        if visited[i] {
+            continue;
+        }
+        visited[i] = true;
+        if !keep[i] {
+            continue;
+        }
+        let mut row = items[i].0.clone();
+        row.depth = depth;
+        let kids = children.get(&i).map(Vec::as_slice).unwrap_or(&[]);
+        row.has_children = kids.iter().any(|k| keep[*k]);
+        row.collapsed = row.has_children && collapsed.contains(&row.key);
+        let expand = !row.collapsed;
+        out.push(row);
+        if expand {
+            for k in kids.iter().rev() {
+                stack.push((*k, depth + 1));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(key: i32, parent: Option<i32>, name: &str) -> (Row, Option<RowKey>) {
+        (
+            Row {
+                key: RowKey::Process(key),
+                depth: 0,
+                cells: vec![Cell::num(key as f64, key.to_string()), Cell::text(name)],
+                search: name.to_string(),
+                has_children: false,
+                collapsed: false,
+                dim: false,
+            },
+            parent.map(RowKey::Process),
+        )
+    }
+
+    #[test]
+    fn tree_sort_collapse_filter() {
+        let items = vec![
+            item(1, None, "init"),
+            item(10, Some(1), "b-child"),
+            item(5, Some(1), "a-child"),
+            item(11, Some(10), "grandchild"),
+        ];
+        let rows = flatten(items.clone(), Some((0, false)), &HashSet::new(), "");
+        let keys: Vec<_> = rows.iter().map(|r| (r.key.clone(), r.depth)).collect();
+        assert_eq!(
+            keys,
+            vec![
+                (RowKey::Process(1), 0),
+                (RowKey::Process(5), 1),
+                (RowKey::Process(10), 1),
+                (RowKey::Process(11), 2)
+            ]
+        );
+        let rev = flatten(items.clone(), Some((1, true)), &HashSet::new(), "");
+        assert_eq!(rev[1].key, RowKey::Process(10));
+        let mut collapsed = HashSet::new();
+        collapsed.insert(RowKey::Process(10));
+        let c = flatten(items.clone(), Some((0, false)), &collapsed, "");
+        assert_eq!(c.len(), 3);
+        assert!(c[2].collapsed);
+        let f = flatten(items, Some((0, false)), &HashSet::new(), "grand");
+        let keys: Vec<_> = f.iter().map(|r| r.key.clone()).collect();
+        assert_eq!(
+            keys,
+            vec![RowKey::Process(1), RowKey::Process(10), RowKey::Process(11)]
+        );
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_bytes(134217728), "128M");
+        assert_eq!(human_bytes(1536 * 1024 * 1024), "1.5G");
+        assert_eq!(human_bytes(512), "512B");
+        assert_eq!(human_bytes(2_200_000), "2.1M");
+        assert!(is_unlimited(9223372036854771712));
+        assert!(!is_unlimited(134217728));
+    }
+}

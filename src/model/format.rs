@@ -1,0 +1,52 @@
+//! Short text forms of model values, shared by the CLI's tables and the TUI.
+
+use super::{CgValue, Cgroup};
+
+/// A control file's value as one short line.
+pub fn value(v: &CgValue) -> String {
+    match v {
+        CgValue::Int(i) => i.to_string(),
+        CgValue::Text(s) => s.replace('\n', "; "),
+        CgValue::List(l) => l.iter().map(value).collect::<Vec<_>>().join(" "),
+        CgValue::Map(m) => m
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        CgValue::Pressure(p) => p
+            .iter()
+            .map(|(k, f)| format!("{k} avg10={:.2}", f.get("avg10").copied().unwrap_or(0.0)))
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+/// The limits worth a column: the ones an admin sets, when they are not the kernel's default.
+pub fn main_limits(c: &Cgroup) -> String {
+    c.limits
+        .iter()
+        .filter(|(k, v)| !is_default(k, v))
+        .map(|(k, v)| format!("{k}={}", value(v)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Values that mean "no limit" (cgroup-v1/v2 docs), left out of the compact view.
+fn is_default(key: &str, v: &CgValue) -> bool {
+    match (key, v) {
+        (
+            "memory.limit_in_bytes" | "memory.memsw.limit_in_bytes" | "memory.soft_limit_in_bytes",
+            CgValue::Int(i),
+        ) => *i >= 0x7FFF_FFFF_FFFF_0000,
+        ("cpu.cfs_quota_us", CgValue::Int(-1)) => true,
+        ("cpu.cfs_period_us", CgValue::Int(100_000)) => true,
+        ("cpu.shares", CgValue::Int(1024)) => true,
+        ("cpu.weight", CgValue::Int(100)) => true,
+        ("freezer.state", CgValue::Text(s)) => s == "THAWED",
+        ("cgroup.freeze", CgValue::Int(0)) => true,
+        ("memory.low" | "memory.min", CgValue::Int(0)) => true,
+        (_, CgValue::Text(s)) if s == "max" || s.is_empty() => true,
+        (_, CgValue::List(l)) => matches!(l.first(), Some(CgValue::Text(s)) if s == "max"),
+        _ => false,
+    }
+}

@@ -1,0 +1,288 @@
+//! The interactive terminal UI: terminal setup and restore, the event loop, and the threads that
+//! feed it (input, signals, the poller that collects snapshots, the cgroup watcher).
+
+use crate::app::{App, Cmd, Msg};
+use crate::collect::{CollectOptions, Collector};
+use crate::sys::Roots;
+use crate::ui::{self, Theme};
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use notify::{EventKind, RecursiveMode, Watcher};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io::{self, Stdout};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// How the TUI starts.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub roots: Roots,
+    pub interval: Duration,
+    pub read_only: bool,
+    pub mouse: bool,
+    pub keymap: crate::app::keymap::Keymap,
+    pub theme: Theme,
+}
+
+/// Puts the terminal back as it was: cooked mode, main screen, cursor, no mouse reporting.
+/// Safe to call more than once (the panic hook and Drop may both run).
+pub fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Raw mode and the alternate screen for as long as it lives.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter(mouse: bool) -> io::Result<TerminalGuard> {
+        enable_raw_mode()?;
+        let guard = TerminalGuard;
+        execute!(io::stdout(), EnterAlternateScreen, crossterm::cursor::Hide)?;
+        if mouse {
+            execute!(io::stdout(), EnableMouseCapture)?;
+        }
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Messages to the poller thread.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Control {
+    Interval(Duration),
+    Now,
+    CgroupsChanged,
+    Quit,
+}
+
+/// Run the TUI until the user quits or a signal arrives.
+pub fn run(opts: Options) -> anyhow::Result<()> {
+    if !io::IsTerminal::is_terminal(&io::stdout()) {
+        anyhow::bail!(
+            "the interactive view needs a terminal; use a subcommand (list, ps, cgroups, show) for scripts"
+        );
+    }
+    // Restore the terminal before the panic message is printed.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+
+    let is_root = nix::unistd::geteuid().is_root();
+    let live = opts.roots.is_live();
+    let mut app = App::new(opts.interval, opts.read_only, is_root, opts.keymap.clone());
+    if !live {
+        app.numeric_users();
+    }
+
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let stop = Arc::new(AtomicBool::new(false));
+    let signals = spawn_signals(tx.clone())?;
+    let (ctrl, poller) = spawn_poller(opts.roots.clone(), opts.interval, tx.clone());
+
+    let guard = TerminalGuard::enter(opts.mouse)?;
+    let input = spawn_input(tx.clone(), stop.clone());
+    let result = event_loop(&mut app, &opts.theme, &rx, &ctrl);
+
+    stop.store(true, Ordering::Relaxed);
+    let _ = ctrl.send(Control::Quit);
+    drop(guard);
+    signals.close();
+    let _ = input.join();
+    let _ = poller.join();
+    result
+}
+
+fn event_loop(
+    app: &mut App,
+    theme: &Theme,
+    rx: &Receiver<Msg>,
+    ctrl: &Sender<Control>,
+) -> anyhow::Result<()> {
+    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    terminal.clear()?;
+    draw(&mut terminal, app, theme)?;
+    loop {
+        let Ok(first) = rx.recv() else {
+            return Ok(());
+        };
+        // Handle everything that is waiting before drawing once.
+        let mut pending = vec![first];
+        while let Ok(m) = rx.try_recv() {
+            pending.push(m);
+            if pending.len() > 256 {
+                break;
+            }
+        }
+        for msg in pending {
+            for cmd in app.update(msg) {
+                match cmd {
+                    Cmd::Quit => return Ok(()),
+                    Cmd::SetInterval(d) => {
+                        let _ = ctrl.send(Control::Interval(d));
+                    }
+                    Cmd::RefreshNow => {
+                        let _ = ctrl.send(Control::Now);
+                    }
+                }
+            }
+        }
+        draw(&mut terminal, app, theme)?;
+    }
+}
+
+fn draw(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    app: &mut App,
+    theme: &Theme,
+) -> io::Result<()> {
+    let mut drawn = ui::Drawn::default();
+    terminal.draw(|f| drawn = ui::draw(f, app, theme))?;
+    app.hits = drawn.hits;
+    app.page = drawn.page.max(1);
+    let v = app.view.index();
+    app.states[v].offset = drawn.offset;
+    Ok(())
+}
+
+/// Terminal input on its own thread (crossterm's read blocks). It polls so that it can stop.
+fn spawn_input(tx: Sender<Msg>, stop: Arc<AtomicBool>) -> JoinHandle<()> {
+    thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            match event::poll(Duration::from_millis(100)) {
+                Ok(true) => {
+                    let msg = match event::read() {
+                        Ok(Event::Key(k)) => Msg::Key(k),
+                        Ok(Event::Mouse(m)) => Msg::Mouse(m),
+                        Ok(Event::Resize(_, _)) => Msg::Resize,
+                        Ok(_) => continue,
+                        Err(_) => return,
+                    };
+                    if tx.send(msg).is_err() {
+                        return;
+                    }
+                }
+                Ok(false) => {}
+                Err(_) => return,
+            }
+        }
+    })
+}
+
+/// SIGTERM, SIGHUP, SIGINT and SIGQUIT end the UI cleanly (the terminal is restored).
+fn spawn_signals(tx: Sender<Msg>) -> io::Result<signal_hook::iterator::Handle> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
+    let handle = signals.handle();
+    thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            let _ = tx.send(Msg::Signal);
+        }
+    });
+    Ok(handle)
+}
+
+/// The poller: collects at the interval, at once on request, and when the cgroup watcher sees a
+/// cgroup created or removed. The UI thread never reads /proc or /sys itself.
+fn spawn_poller(
+    roots: Roots,
+    interval: Duration,
+    tx: Sender<Msg>,
+) -> (Sender<Control>, JoinHandle<()>) {
+    let (ctrl_tx, ctrl_rx) = mpsc::channel::<Control>();
+    let watcher_tx = ctrl_tx.clone();
+    let handle = thread::spawn(move || {
+        let mut collector = Collector::new(roots.clone());
+        let mut interval = interval;
+        let mut watcher: Option<notify::RecommendedWatcher> = None;
+        loop {
+            let started = Instant::now();
+            match collector.collect(CollectOptions::ALL) {
+                Ok(snap) => {
+                    if watcher.is_none() {
+                        watcher = watch_cgroups(&roots, &snap, watcher_tx.clone());
+                    }
+                    if tx.send(Msg::Snapshot(Box::new(snap))).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    if tx.send(Msg::CollectError(e.to_string())).is_err() {
+                        return;
+                    }
+                }
+            }
+            // Wait for the next tick, a request, or a cgroup change.
+            let mut deadline = started + interval;
+            loop {
+                let timeout = deadline.saturating_duration_since(Instant::now());
+                match ctrl_rx.recv_timeout(timeout) {
+                    Ok(Control::Interval(d)) => {
+                        interval = d;
+                        deadline = started + d;
+                    }
+                    Ok(Control::Now) => break,
+                    Ok(Control::CgroupsChanged) => {
+                        // A container start makes a burst of mkdirs: gather it into one pass.
+                        drain_for(&ctrl_rx, Duration::from_millis(15));
+                        break;
+                    }
+                    Ok(Control::Quit) | Err(RecvTimeoutError::Disconnected) => return,
+                    Err(RecvTimeoutError::Timeout) => break,
+                }
+            }
+        }
+    });
+    (ctrl_tx, handle)
+}
+
+/// Swallow further change notices for `d`.
+fn drain_for(rx: &Receiver<Control>, d: Duration) {
+    let end = Instant::now() + d;
+    while let Ok(c) = rx.recv_timeout(end.saturating_duration_since(Instant::now())) {
+        if c != Control::CgroupsChanged {
+            break;
+        }
+    }
+}
+
+/// Watch every cgroup hierarchy for directories created or removed (a container started or
+/// stopped). Fails soft: without a watcher, changes appear at the next tick.
+fn watch_cgroups(
+    roots: &Roots,
+    snap: &crate::model::Snapshot,
+    ctrl: Sender<Control>,
+) -> Option<notify::RecommendedWatcher> {
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if let Ok(ev) = res
+            && matches!(ev.kind, EventKind::Create(_) | EventKind::Remove(_))
+        {
+            let _ = ctrl.send(Control::CgroupsChanged);
+        }
+    })
+    .ok()?;
+    for h in &snap.hierarchies {
+        let dir = roots.mount_path(std::path::Path::new(&h.mount));
+        let _ = watcher.watch(&dir, RecursiveMode::Recursive);
+    }
+    Some(watcher)
+}

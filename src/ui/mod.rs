@@ -1,0 +1,581 @@
+//! Rendering: pure functions of the App state into a ratatui frame. No I/O.
+
+use crate::app::detail::{self, Item};
+use crate::app::rows::{Column, Row};
+use crate::app::{App, Dialog, Hits, View, interval_text};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Cell, Clear, LineGauge, Paragraph, Row as TRow, Sparkline, Table, TableState,
+};
+
+/// The smallest terminal nsview draws into.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Colours; all of them are plain (no colour) when NO_COLOR is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub header: Color,
+    pub selection: Color,
+    pub accent: Color,
+    pub warning: Color,
+    pub error: Color,
+    pub dim: Color,
+    /// NO_COLOR: only bold, reversed and dim attributes.
+    pub mono: bool,
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Theme {
+            header: Color::Cyan,
+            selection: Color::Blue,
+            accent: Color::Yellow,
+            warning: Color::Yellow,
+            error: Color::Red,
+            dim: Color::DarkGray,
+            mono: false,
+        }
+    }
+}
+
+impl Theme {
+    /// The configured colours, or none at all when `no_color` (the NO_COLOR convention).
+    pub fn from_config(c: &crate::app::config::Colors, no_color: bool) -> Theme {
+        Theme {
+            header: c.header,
+            selection: c.selection,
+            accent: c.accent,
+            warning: c.warning,
+            error: c.error,
+            dim: c.dim,
+            mono: no_color,
+        }
+    }
+
+    pub fn monochrome() -> Theme {
+        Theme {
+            mono: true,
+            ..Theme::default()
+        }
+    }
+
+    fn fg(&self, c: Color) -> Style {
+        if self.mono {
+            Style::default()
+        } else {
+            Style::default().fg(c)
+        }
+    }
+
+    fn selected(&self) -> Style {
+        if self.mono {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+                .bg(self.selection)
+                .fg(Color::White)
+                .add_modifier(Modifier::BOLD)
+        }
+    }
+
+    fn dimmed(&self) -> Style {
+        if self.mono {
+            Style::default().add_modifier(Modifier::DIM)
+        } else {
+            Style::default().fg(self.dim)
+        }
+    }
+
+    fn heading(&self) -> Style {
+        self.fg(self.accent).add_modifier(Modifier::BOLD)
+    }
+}
+
+/// What the last frame laid out, for the event loop (mouse hits, paging, scroll offset).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drawn {
+    pub hits: Hits,
+    /// Rows of the table that fit on screen.
+    pub page: usize,
+    /// First visible row.
+    pub offset: usize,
+}
+
+/// Draw the whole screen.
+pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "terminal too small: {}x{}, nsview needs at least {MIN_WIDTH}x{MIN_HEIGHT}\nq quits",
+            area.width, area.height
+        );
+        f.render_widget(Paragraph::new(msg).style(theme.fg(theme.warning)), area);
+        return Drawn::default();
+    }
+    let banner = !app.is_root;
+    let [header, banner_area, tabs, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(u16::from(banner)),
+        Constraint::Length(1),
+        Constraint::Min(5),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(f, app, theme, header);
+    if banner {
+        f.render_widget(
+            Paragraph::new(
+                "not root: other users' namespaces, some cgroup files and hostnames are hidden; run as root to see everything",
+            )
+            .style(theme.fg(theme.warning)),
+            banner_area,
+        );
+    }
+    draw_tabs(f, app, theme, tabs);
+    let mut drawn = Drawn::default();
+    drawn.hits.tabs = tabs;
+    if !app.ready {
+        f.render_widget(Paragraph::new("collecting ..."), body);
+    } else if let Some(Dialog::Devices(key)) = &app.dialog {
+        draw_devices(f, app, theme, body, key);
+    } else {
+        let detail_width = if body.width >= 140 {
+            body.width * 2 / 5
+        } else {
+            body.width * 9 / 20
+        };
+        let [list, detail] =
+            Layout::horizontal([Constraint::Min(30), Constraint::Length(detail_width)]).areas(body);
+        drawn = draw_table(f, app, theme, list);
+        drawn.hits.tabs = tabs;
+        draw_detail(f, app, theme, detail);
+    }
+    draw_footer(f, app, theme, footer);
+    match &app.dialog {
+        Some(Dialog::Help) => draw_help(f, app, theme, body),
+        Some(Dialog::Message { title, text }) => draw_message(f, theme, body, title, text),
+        _ => {}
+    }
+    drawn
+}
+
+fn draw_header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let s = &app.snap;
+    let mode = s.cgroup_mode.map_or("-".to_string(), |m| m.to_string());
+    let text = format!(
+        "nsview  host {} · kernel {} · cgroup {} · {} procs · {} ns · {} groups · {}",
+        if s.host.hostname.is_empty() {
+            "-"
+        } else {
+            &s.host.hostname
+        },
+        if s.host.kernel.is_empty() {
+            "-"
+        } else {
+            &s.host.kernel
+        },
+        mode,
+        s.processes.len(),
+        s.namespaces.len(),
+        s.groups.len(),
+        interval_text(app.interval),
+    );
+    let mut spans = vec![Span::styled(
+        text,
+        theme.fg(theme.header).add_modifier(Modifier::BOLD),
+    )];
+    if app.read_only {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(
+            " READ-ONLY ",
+            theme.fg(theme.warning).add_modifier(Modifier::REVERSED),
+        ));
+    }
+    spans.push(Span::raw("   ? help"));
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_tabs(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let mut spans = vec![Span::raw(" ")];
+    for (i, v) in View::ALL.iter().enumerate() {
+        let label = format!(" {} {} ", i + 1, v.title());
+        let style = if *v == app.view {
+            theme.selected()
+        } else {
+            Style::default()
+        };
+        spans.push(Span::styled(label, style));
+        spans.push(Span::raw("  "));
+    }
+    if app.view == View::Cgroups
+        && let Some(h) = app.current_hierarchy()
+    {
+        spans.push(Span::styled(
+            format!(
+                "hierarchy [{}] v{} {}  ([ ] switch, z {})",
+                h.key,
+                h.version,
+                h.mount,
+                if app.hide_empty {
+                    "show empty"
+                } else {
+                    "hide empty"
+                }
+            ),
+            theme.fg(theme.accent),
+        ));
+    }
+    if app.view == View::Namespaces {
+        spans.push(Span::styled(
+            if app.ns_tree {
+                "tree by owner (t: flat)"
+            } else {
+                "t: tree by owner"
+            },
+            theme.dimmed(),
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Which column carries the tree indentation in each view.
+fn tree_column(view: View) -> Option<usize> {
+    match view {
+        View::Cgroups | View::Namespaces => Some(0),
+        View::Processes => Some(5),
+        View::Groups => None,
+    }
+}
+
+fn draw_table(f: &mut Frame, app: &App, theme: &Theme, area: Rect) -> Drawn {
+    let cols: &[Column] = app.view.columns();
+    let st = app.state();
+    let inner_height = area.height.saturating_sub(3) as usize; // borders + header
+    let page = inner_height.max(1);
+    let index = st.index.min(app.rows.len().saturating_sub(1));
+    let mut offset = st.offset.min(app.rows.len().saturating_sub(1));
+    if index < offset {
+        offset = index;
+    } else if index >= offset + page {
+        offset = index + 1 - page;
+    }
+    let sort = st.sort;
+    let header = TRow::new(cols.iter().enumerate().map(|(i, c)| {
+        let mark = match sort {
+            Some((s, false)) if s == i => "▲",
+            Some((s, true)) if s == i => "▼",
+            _ => "",
+        };
+        Cell::from(format!("{}{mark}", c.title))
+    }))
+    .style(Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    let tree = tree_column(app.view);
+    let visible = app.rows.iter().skip(offset).take(page);
+    let body: Vec<TRow> = visible.map(|r| table_row(r, cols, tree, theme)).collect();
+    let widths: Vec<Constraint> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i + 1 == cols.len() {
+                Constraint::Fill(1)
+            } else {
+                Constraint::Length(c.width)
+            }
+        })
+        .collect();
+    let title = if app.filter.is_empty() {
+        format!(" {} ({}) ", app.view.title(), app.rows.len())
+    } else {
+        format!(
+            " {} ({} matching '{}') ",
+            app.view.title(),
+            app.rows.len(),
+            app.filter
+        )
+    };
+    let border = if app.detail_focus {
+        theme.dimmed()
+    } else {
+        theme.fg(theme.accent)
+    };
+    let table = Table::new(body, widths.clone())
+        .header(header)
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(title)
+                .border_style(border),
+        )
+        .row_highlight_style(theme.selected())
+        .column_spacing(1);
+    let mut ts = TableState::default();
+    if !app.rows.is_empty() {
+        ts.select(Some(index - offset));
+    }
+    f.render_stateful_widget(table, area, &mut ts);
+
+    // Column starts, for clicks on the header.
+    let inner = Rect::new(
+        area.x + 1,
+        area.y + 1,
+        area.width.saturating_sub(2),
+        area.height.saturating_sub(2),
+    );
+    let mut hits = Hits {
+        table: inner,
+        columns: cols.len().min(8),
+        ..Hits::default()
+    };
+    let rects = Layout::horizontal(widths).spacing(1).split(inner);
+    for (i, r) in rects.iter().enumerate().take(8) {
+        hits.column_x[i] = r.x;
+    }
+    Drawn { hits, page, offset }
+}
+
+fn table_row<'a>(r: &'a Row, cols: &[Column], tree: Option<usize>, theme: &Theme) -> TRow<'a> {
+    let cells = r.cells.iter().enumerate().map(|(i, c)| {
+        let mut text = c.text.clone();
+        if tree == Some(i) && (r.depth > 0 || r.has_children) {
+            let marker = if !r.has_children {
+                "  "
+            } else if r.collapsed {
+                "▸ "
+            } else {
+                "▾ "
+            };
+            text = format!("{}{marker}{text}", "  ".repeat(r.depth));
+        }
+        let right = cols.get(i).is_some_and(|c| c.right);
+        let line = if right {
+            Line::from(text).right_aligned()
+        } else {
+            Line::from(text)
+        };
+        Cell::from(line)
+    });
+    let row = TRow::new(cells);
+    if r.dim {
+        row.style(theme.dimmed())
+    } else {
+        row
+    }
+}
+
+fn draw_detail(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let border = if app.detail_focus {
+        theme.fg(theme.accent)
+    } else {
+        theme.dimmed()
+    };
+    let Some(sel) = app.selected() else {
+        f.render_widget(
+            Block::default().borders(Borders::ALL).border_style(border),
+            area,
+        );
+        return;
+    };
+    let d = detail::detail(&app.snap, &app.cpu, &app.history, &sel.key);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {} ", d.title))
+        .border_style(border);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let rows =
+        (inner.y..inner.y + inner.height).zip(d.items.iter().skip(app.detail_scroll as usize));
+    for (y, item) in rows {
+        let line = Rect::new(inner.x, y, inner.width, 1);
+        match item {
+            Item::Heading(t) => {
+                f.render_widget(Paragraph::new(t.as_str()).style(theme.heading()), line)
+            }
+            Item::Text(t) => f.render_widget(Paragraph::new(t.as_str()), line),
+            Item::Gauge { label, ratio, text } => {
+                let color = if *ratio >= 0.9 {
+                    theme.error
+                } else if *ratio >= 0.7 {
+                    theme.warning
+                } else {
+                    Color::Green
+                };
+                f.render_widget(
+                    LineGauge::default()
+                        .ratio(*ratio)
+                        .label(format!("{label:<6} {text:<17}"))
+                        .filled_style(theme.fg(color))
+                        .unfilled_style(theme.dimmed()),
+                    line,
+                );
+            }
+            Item::Spark { label, data, text } => {
+                let label_w = 25u16.min(line.width);
+                let [l, s] = Layout::horizontal([Constraint::Length(label_w), Constraint::Fill(1)])
+                    .areas(line);
+                f.render_widget(Paragraph::new(format!("{label:<6} {text}")), l);
+                // The newest samples, right-aligned.
+                let n = s.width as usize;
+                let start = data.len().saturating_sub(n);
+                f.render_widget(
+                    Sparkline::default()
+                        .data(&data[start..])
+                        .style(theme.fg(theme.header)),
+                    s,
+                );
+            }
+        }
+    }
+}
+
+fn draw_footer(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let line = if app.filter_editing {
+        Line::from(vec![
+            Span::styled("filter: ", theme.heading()),
+            Span::raw(app.filter.clone()),
+            Span::styled("▏", theme.fg(theme.accent)),
+            Span::styled("   Enter keep  Esc clear", theme.dimmed()),
+        ])
+    } else if let Some(s) = &app.status {
+        Line::from(Span::styled(s.clone(), theme.fg(theme.warning)))
+    } else {
+        let hints = match app.view {
+            View::Cgroups => {
+                " d devices  [ ] hierarchy  z empty  / filter  s sort  Enter expand  Tab pane  ? help  q quit"
+            }
+            View::Namespaces => " t tree  d devices  / filter  s sort  Tab pane  ? help  q quit",
+            _ => {
+                " d devices  / filter  s sort  Tab pane  + - interval  Space refresh  ? help  q quit"
+            }
+        };
+        Line::from(Span::styled(hints, theme.dimmed()))
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn draw_help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let lines: Vec<Line> = app
+        .keymap
+        .help_lines()
+        .into_iter()
+        .map(|(k, d)| {
+            Line::from(vec![
+                Span::styled(format!("{k:>16}  "), theme.heading()),
+                Span::raw(d),
+            ])
+        })
+        .collect();
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let r = centered(area, 72, h);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).scroll((app.dialog_scroll, 0)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" keys (Esc closes) "),
+        ),
+        r,
+    );
+}
+
+fn draw_message(f: &mut Frame, theme: &Theme, area: Rect, title: &str, text: &str) {
+    let r = centered(area, 70, 7);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(text.to_string())
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" {title} (Esc closes) "))
+                    .border_style(theme.fg(theme.error)),
+            ),
+        r,
+    );
+}
+
+fn draw_devices(
+    f: &mut Frame,
+    app: &App,
+    theme: &Theme,
+    area: Rect,
+    key: &crate::app::rows::RowKey,
+) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.fg(theme.accent));
+    let Some(c) = detail::devices_cgroup(&app.snap, key) else {
+        let v2 = app.snap.hierarchies.iter().all(|h| h.version == 2);
+        let text = if v2 {
+            "cgroup v2 has no devices.list: device rules are eBPF programs (BPF_CGROUP_DEVICE) attached to the cgroup. Esc closes."
+        } else {
+            "no devices cgroup for this selection. Esc closes."
+        };
+        f.render_widget(
+            Paragraph::new(text)
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(block.title(" devices ")),
+            area,
+        );
+        return;
+    };
+    let mut lines = vec![Line::from(Span::styled(
+        match c.devices_default.as_deref() {
+            Some("allow") => {
+                "default: allow every device; deny exceptions are NOT visible through devices.list"
+                    .to_string()
+            }
+            _ => "default: deny; only these are allowed".to_string(),
+        },
+        theme.heading(),
+    ))];
+    lines.push(Line::from(Span::styled(
+        format!("{:<5} {:<12} {:<7} DEVICE", "TYPE", "MAJOR:MINOR", "ACCESS"),
+        Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+    )));
+    for d in c.devices.iter().flatten() {
+        let kind = match d.kind.as_str() {
+            "c" => "char",
+            "b" => "block",
+            _ => "all",
+        };
+        let mm = format!(
+            "{}:{}",
+            d.major.map_or("*".into(), |m| m.to_string()),
+            d.minor.map_or("*".into(), |m| m.to_string())
+        );
+        let access = ["r", "w", "m"]
+            .iter()
+            .map(|a| if d.access.contains(a) { *a } else { "-" })
+            .collect::<String>();
+        lines.push(Line::from(format!(
+            "{kind:<5} {mm:<12} {access:<7} {}",
+            d.name
+                .as_deref()
+                .unwrap_or(if d.major.is_none() { "any" } else { "-" })
+        )));
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .scroll((app.dialog_scroll, 0))
+            .block(block.title(format!(
+                " devices.list of {} [{}] (Esc closes) ",
+                c.path, c.hierarchy
+            ))),
+        area,
+    );
+}
