@@ -109,8 +109,7 @@ pub const GROUP_COLUMNS: &[Column] = &[
     col("PROCS", true, 5),
     col("CPU%", true, 6),
     col("MEM / LIMIT", true, 15),
-    col("PRIVATE NS", false, 24),
-    col("CGROUP", false, 10),
+    col("PRIVATE NS", false, 12),
 ];
 
 pub const NAMESPACE_COLUMNS: &[Column] = &[
@@ -227,9 +226,7 @@ pub fn hierarchy_for<'a>(snap: &'a Snapshot, controller: &str) -> Option<&'a str
 pub fn cgroup_of<'a>(snap: &'a Snapshot, pid: i32, controller: &str) -> Option<&'a Cgroup> {
     let key = hierarchy_for(snap, controller)?;
     let path = snap.processes.get(&pid)?.cgroups.get(key)?;
-    snap.cgroups
-        .iter()
-        .find(|c| c.hierarchy == key && *c.path == **path)
+    snap.cgroup(key, path)
 }
 
 /// A process's cgroup path to show: the memory one (where containers are limited), else the v2
@@ -260,9 +257,32 @@ fn ns_list(types: impl Iterator<Item = NsType>) -> String {
 /// CPU% per (hierarchy, path), from the UI's rate computation.
 pub type CpuMap = HashMap<(String, String), f64>;
 
-fn cpu_of(snap: &Snapshot, cpu: &CpuMap, pid: i32) -> Option<f64> {
-    let c = cgroup_of(snap, pid, "cpuacct").or_else(|| cgroup_of(snap, pid, "cpu"))?;
-    cpu.get(&(c.hierarchy.clone(), c.path.clone())).copied()
+/// The group's own cgroup for `controller`: the one its init is in, when every process in that
+/// cgroup belongs to the group. A group that shares its cgroup with others (all of the host, say)
+/// has no usage of its own to show.
+fn own_cgroup<'a>(
+    snap: &'a Snapshot,
+    g: &crate::model::IsolationGroup,
+    controller: &str,
+) -> Option<&'a Cgroup> {
+    let c = cgroup_of(snap, g.init_pid, controller)?;
+    let own = c.pids.len() <= g.pids.len() && c.pids.iter().all(|p| g.pids.binary_search(p).is_ok());
+    own.then_some(c)
+}
+
+fn group_cpu(snap: &Snapshot, cpu: &CpuMap, g: &crate::model::IsolationGroup) -> Option<f64> {
+    let c = own_cgroup(snap, g, "cpuacct").or_else(|| own_cgroup(snap, g, "cpu"))?;
+    cpu_at(snap, cpu, c)
+}
+
+/// CPU% of a cgroup; for a v1 hierarchy without cpuacct, that of the same path in the one with it.
+pub fn cpu_at(snap: &Snapshot, cpu: &CpuMap, c: &Cgroup) -> Option<f64> {
+    cpu.get(&(c.hierarchy.clone(), c.path.clone()))
+        .or_else(|| {
+            let h = hierarchy_for(snap, "cpuacct")?;
+            cpu.get(&(h.to_string(), c.path.clone()))
+        })
+        .copied()
 }
 
 /// Groups view: isolation groups, named network namespaces without processes, and the host.
@@ -271,7 +291,7 @@ pub fn group_rows(snap: &Snapshot, cpu: &CpuMap) -> Vec<Row> {
     for g in &snap.groups {
         let init = snap.processes.get(&g.init_pid);
         let inside = init.and_then(|p| p.nspid.last().copied());
-        let mem_cg = cgroup_of(snap, g.init_pid, "memory");
+        let mem_cg = own_cgroup(snap, g, "memory");
         let cg_path = display_cgroup(snap, g.init_pid).unwrap_or_else(|| "-".into());
         let hostname = g
             .private
@@ -286,10 +306,9 @@ pub fn group_rows(snap: &Snapshot, cpu: &CpuMap) -> Vec<Row> {
                 Cell::num(g.init_pid as f64, g.init_pid.to_string()),
                 inside.map_or(Cell::none(), |i| Cell::num(i as f64, i.to_string())),
                 Cell::num(g.pids.len() as f64, g.pids.len().to_string()),
-                cpu_cell(cpu_of(snap, cpu, g.init_pid)),
+                cpu_cell(group_cpu(snap, cpu, g)),
                 mem_cell(mem_cg),
                 Cell::text(ns_list(g.private.keys().copied())),
-                Cell::text(cg_path.clone()),
             ],
             search: format!(
                 "{} {} {} {} {}",
@@ -331,7 +350,6 @@ pub fn group_rows(snap: &Snapshot, cpu: &CpuMap) -> Vec<Row> {
                 Cell::none(),
                 Cell::none(),
                 Cell::text("net"),
-                Cell::text(name.clone()),
             ],
             search: format!("{} {} netns", name, ns.inode).to_lowercase(),
             has_children: false,
@@ -363,7 +381,6 @@ pub fn group_rows(snap: &Snapshot, cpu: &CpuMap) -> Vec<Row> {
             cpu_cell(host_cpu),
             Cell::none(),
             Cell::text("-"),
-            Cell::text("/"),
         ],
         search: "host".into(),
         has_children: false,
@@ -486,7 +503,7 @@ pub fn cgroup_items(snap: &Snapshot, hierarchy: &str, cpu: &CpuMap) -> Vec<(Row,
                 cells: vec![
                     Cell::text(name),
                     Cell::num(c.pids.len() as f64, c.pids.len().to_string()),
-                    cpu_cell(cpu.get(&(c.hierarchy.clone(), c.path.clone())).copied()),
+                    cpu_cell(cpu_at(snap, cpu, c)),
                     mem_cell(Some(c)),
                     pids,
                     if limits.is_empty() {

@@ -102,6 +102,15 @@ pub struct Snapshot {
     pub cgroups: Vec<Cgroup>,
     /// One line per kind of problem ("need root to read ...").
     pub warnings: Vec<String>,
+    /// Lookup tables, built on first use (a snapshot is not changed once collected).
+    index: std::sync::OnceLock<Index>,
+}
+
+/// Lookups the UI makes for every row: PID -> group, (hierarchy, path) -> cgroup.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    group_of_pid: std::collections::HashMap<i32, usize>,
+    cgroup: std::collections::HashMap<(String, String), usize>,
 }
 
 impl Snapshot {
@@ -113,11 +122,32 @@ impl Snapshot {
             .collect()
     }
 
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index {
+            group_of_pid: self
+                .groups
+                .iter()
+                .enumerate()
+                .flat_map(|(i, g)| g.pids.iter().map(move |p| (*p, i)))
+                .collect(),
+            cgroup: self
+                .cgroups
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ((c.hierarchy.clone(), c.path.clone()), i))
+                .collect(),
+        })
+    }
+
     /// The isolation group a process belongs to, if it is not a host process.
     pub fn group_of(&self, pid: i32) -> Option<&IsolationGroup> {
-        self.groups
-            .iter()
-            .find(|g| g.pids.binary_search(&pid).is_ok())
+        self.groups.get(*self.index().group_of_pid.get(&pid)?)
+    }
+
+    /// The cgroup at `path` in hierarchy `key`.
+    pub fn cgroup(&self, key: &str, path: &str) -> Option<&Cgroup> {
+        let i = *self.index().cgroup.get(&(key.to_string(), path.to_string()))?;
+        self.cgroups.get(i)
     }
 
     /// Cgroups of a process, in hierarchy order.
