@@ -119,8 +119,9 @@ pub struct ViewState {
 pub struct Hits {
     /// The table, header row included.
     pub table: Rect,
-    /// x start of each column.
+    /// x start of each shown column, and which column of the view it is.
     pub column_x: [u16; 8],
+    pub column_id: [usize; 8],
     pub columns: usize,
     /// The tab bar row.
     pub tabs: Rect,
@@ -629,10 +630,11 @@ impl App {
                 if m.row == t.y {
                     // Header: sort by the clicked column, again to reverse.
                     let cols = self.hits.columns.min(8);
-                    let col = (0..cols)
+                    let slot = (0..cols)
                         .rev()
                         .find(|c| m.column >= self.hits.column_x[*c])
                         .unwrap_or(0);
+                    let col = self.hits.column_id[slot];
                     let st = self.state_mut();
                     st.sort = match st.sort {
                         Some((c, rev)) if c == col => Some((c, !rev)),

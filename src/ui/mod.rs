@@ -143,13 +143,15 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     } else if let Some(Dialog::Devices(key)) = &app.dialog {
         draw_devices(f, app, theme, body, key);
     } else {
-        let detail_width = if body.width >= 140 {
-            body.width * 2 / 5
+        // Wide terminals: the detail pane on the right, a third of the width. Narrow ones (80
+        // columns): below the list, so the list keeps its columns.
+        let [list, detail] = if body.width >= 110 {
+            let detail_width = (body.width / 3).max(34);
+            Layout::horizontal([Constraint::Min(30), Constraint::Length(detail_width)]).areas(body)
         } else {
-            body.width * 9 / 20
+            let detail_height = (body.height * 2 / 5).max(6);
+            Layout::vertical([Constraint::Min(5), Constraint::Length(detail_height)]).areas(body)
         };
-        let [list, detail] =
-            Layout::horizontal([Constraint::Min(30), Constraint::Length(detail_width)]).areas(body);
         drawn = draw_table(f, app, theme, list);
         drawn.hits.tabs = tabs;
         draw_detail(f, app, theme, detail);
@@ -264,7 +266,9 @@ fn draw_table(f: &mut Frame, app: &App, theme: &Theme, area: Rect) -> Drawn {
         offset = index + 1 - page;
     }
     let sort = st.sort;
-    let header = TRow::new(cols.iter().enumerate().map(|(i, c)| {
+    let shown = fit_columns(cols, area.width.saturating_sub(2));
+    let header = TRow::new(shown.iter().map(|&i| {
+        let c = &cols[i];
         let mark = match sort {
             Some((s, false)) if s == i => "▲",
             Some((s, true)) if s == i => "▼",
@@ -275,15 +279,16 @@ fn draw_table(f: &mut Frame, app: &App, theme: &Theme, area: Rect) -> Drawn {
     .style(Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
     let tree = tree_column(app.view);
     let visible = app.rows.iter().skip(offset).take(page);
-    let body: Vec<TRow> = visible.map(|r| table_row(r, cols, tree, theme)).collect();
-    let widths: Vec<Constraint> = cols
+    let body: Vec<TRow> = visible
+        .map(|r| table_row(r, cols, &shown, tree, theme))
+        .collect();
+    let widths: Vec<Constraint> = shown
         .iter()
-        .enumerate()
-        .map(|(i, c)| {
+        .map(|&i| {
             if i + 1 == cols.len() {
                 Constraint::Fill(1)
             } else {
-                Constraint::Length(c.width)
+                Constraint::Length(cols[i].width)
             }
         })
         .collect();
@@ -327,18 +332,45 @@ fn draw_table(f: &mut Frame, app: &App, theme: &Theme, area: Rect) -> Drawn {
     );
     let mut hits = Hits {
         table: inner,
-        columns: cols.len().min(8),
+        columns: shown.len().min(8),
         ..Hits::default()
     };
     let rects = Layout::horizontal(widths).spacing(1).split(inner);
-    for (i, r) in rects.iter().enumerate().take(8) {
-        hits.column_x[i] = r.x;
+    for (slot, (r, col)) in rects.iter().zip(&shown).enumerate().take(8) {
+        hits.column_x[slot] = r.x;
+        hits.column_id[slot] = *col;
     }
     Drawn { hits, page, offset }
 }
 
-fn table_row<'a>(r: &'a Row, cols: &[Column], tree: Option<usize>, theme: &Theme) -> TRow<'a> {
-    let cells = r.cells.iter().enumerate().map(|(i, c)| {
+/// The columns that fit in `width` at their full width, left to right; the last column always
+/// shows and takes what is left. Columns are dropped rather than squeezed: a cut-off number
+/// (an inode, a PID) would be wrong, not just short.
+fn fit_columns(cols: &[Column], width: u16) -> Vec<usize> {
+    const LAST_MIN: u16 = 12;
+    let last = cols.len().saturating_sub(1);
+    let mut used = 0u16;
+    let mut shown = Vec::with_capacity(cols.len());
+    for (i, c) in cols.iter().enumerate().take(last) {
+        if used + c.width + 1 + LAST_MIN <= width {
+            used += c.width + 1;
+            shown.push(i);
+        }
+    }
+    if !cols.is_empty() {
+        shown.push(last);
+    }
+    shown
+}
+
+fn table_row<'a>(
+    r: &'a Row,
+    cols: &[Column],
+    shown: &[usize],
+    tree: Option<usize>,
+    theme: &Theme,
+) -> TRow<'a> {
+    let cells = shown.iter().filter_map(|&i| r.cells.get(i).map(|c| (i, c))).map(|(i, c)| {
         let mut text = c.text.clone();
         if tree == Some(i) && (r.depth > 0 || r.has_children) {
             let marker = if !r.has_children {
