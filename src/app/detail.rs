@@ -66,6 +66,10 @@ pub fn detail(snap: &Snapshot, cpu: &CpuMap, history: &History, key: &RowKey) ->
             if let Some(p) = init {
                 namespaces_section(&mut d, snap, p);
                 resources_section(&mut d, snap, cpu, history, p.pid);
+                d.h("cgroups of the init process");
+                for (k, path) in &p.cgroups {
+                    d.t(format!("[{k}] {path}"));
+                }
             }
             d.h("members (pid, inside, command)");
             for pid in g.pids.iter().take(200) {

@@ -166,6 +166,13 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
 }
 
 fn draw_header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    if !app.ready {
+        f.render_widget(
+            Paragraph::new("nsview  collecting ...").style(theme.fg(theme.header).add_modifier(Modifier::BOLD)),
+            area,
+        );
+        return;
+    }
     let s = &app.snap;
     let mode = s.cgroup_mode.map_or("-".to_string(), |m| m.to_string());
     let text = format!(
