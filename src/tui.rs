@@ -157,10 +157,7 @@ fn draw(
 ) -> io::Result<()> {
     let mut drawn = ui::Drawn::default();
     terminal.draw(|f| drawn = ui::draw(f, app, theme))?;
-    app.hits = drawn.hits;
-    app.page = drawn.page.max(1);
-    let v = app.view.index();
-    app.states[v].offset = drawn.offset;
+    drawn.apply_to(app);
     Ok(())
 }
 

@@ -344,9 +344,9 @@ fn pids_items(d: &mut Detail, c: &Cgroup) {
 pub fn devices_summary_text(c: &Cgroup) -> Option<String> {
     let rules: &Vec<DeviceRule> = c.devices.as_ref()?;
     Some(if c.devices_default.as_deref() == Some("allow") {
-        "devices: allow all (deny exceptions are not visible in devices.list; d: view)".into()
+        "devices: allow all, deny exceptions not visible (d)".into()
     } else {
-        format!("devices: deny all, allow {} (d: view)", rules.len())
+        format!("devices: deny all, allow {} (d)", rules.len())
     })
 }
 

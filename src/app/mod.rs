@@ -171,7 +171,6 @@ pub struct App {
     pub snap: Snapshot,
     /// False until the first snapshot arrived.
     pub ready: bool,
-    prev: Option<Snapshot>,
     pub cpu: CpuMap,
     pub history: History,
     pub view: View,
@@ -185,6 +184,8 @@ pub struct App {
     pub dialog_scroll: u16,
     pub detail_focus: bool,
     pub detail_scroll: u16,
+    /// Lines the detail pane had at the last draw (bounds its scrolling).
+    pub detail_len: u16,
     pub interval: Duration,
     pub read_only: bool,
     pub is_root: bool,
@@ -214,7 +215,6 @@ impl App {
         App {
             snap: Snapshot::default(),
             ready: false,
-            prev: None,
             cpu: CpuMap::new(),
             history: History::default(),
             view: View::Groups,
@@ -226,6 +226,7 @@ impl App {
             dialog_scroll: 0,
             detail_focus: false,
             detail_scroll: 0,
+            detail_len: 0,
             interval,
             read_only,
             is_root,
@@ -289,13 +290,11 @@ impl App {
     }
 
     fn on_snapshot(&mut self, snap: Snapshot) {
-        let mut snap = snap;
-        if let Some(prev) = self.prev.take() {
-            self.cpu = rates::cpu_percent(&prev, &snap);
+        // Rates are between the snapshot on screen and the new one.
+        if self.ready {
+            self.cpu = rates::cpu_percent(&self.snap, &snap);
         }
-        // Keep the previous snapshot only for rates; the current one moves into place.
-        std::mem::swap(&mut self.snap, &mut snap);
-        self.prev = Some(snap);
+        self.snap = snap;
         self.history.record(&self.snap, &self.cpu);
         if self.hierarchy >= self.snap.hierarchies.len() {
             self.hierarchy = 0;
@@ -473,11 +472,25 @@ impl App {
         let page = self.page.max(1) as isize;
         match action {
             Action::Quit => return vec![Cmd::Quit],
-            Action::Up if self.detail_focus => {
-                self.detail_scroll = self.detail_scroll.saturating_sub(1)
-            }
-            Action::Down if self.detail_focus => {
-                self.detail_scroll = self.detail_scroll.saturating_add(1)
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Home
+            | Action::End
+                if self.detail_focus =>
+            {
+                let max = self.detail_len.saturating_sub(1);
+                let step = page as u16;
+                self.detail_scroll = match action {
+                    Action::Up => self.detail_scroll.saturating_sub(1),
+                    Action::Down => self.detail_scroll.saturating_add(1),
+                    Action::PageUp => self.detail_scroll.saturating_sub(step),
+                    Action::PageDown => self.detail_scroll.saturating_add(step),
+                    Action::Home => 0,
+                    _ => max,
+                }
+                .min(max);
             }
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),

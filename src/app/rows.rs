@@ -103,7 +103,7 @@ const fn col(title: &'static str, right: bool, width: u16) -> Column {
 }
 
 pub const GROUP_COLUMNS: &[Column] = &[
-    col("NAME", false, 18),
+    col("NAME", false, 16),
     col("PID", true, 7),
     col("INSIDE", true, 6),
     col("PROCS", true, 5),
@@ -113,7 +113,7 @@ pub const GROUP_COLUMNS: &[Column] = &[
 ];
 
 pub const NAMESPACE_COLUMNS: &[Column] = &[
-    col("TYPE", false, 6),
+    col("TYPE", false, 14),
     col("INODE", true, 10),
     col("PROCS", true, 5),
     col("PID", true, 7),
@@ -160,10 +160,7 @@ pub fn human_bytes(v: u64) -> String {
     format!("{v}B")
 }
 
-/// v1 writes "unlimited" as a huge page-rounded number.
-pub fn is_unlimited(v: i64) -> bool {
-    v >= 0x7FFF_FFFF_FFFF_0000
-}
+pub use crate::model::format::is_unlimited;
 
 fn int(c: &Cgroup, file: &str, usage: bool) -> Option<i64> {
     let map = if usage { &c.usage } else { &c.limits };
@@ -245,12 +242,27 @@ pub fn display_cgroup(snap: &Snapshot, pid: i32) -> Option<String> {
         .map(|s| s.to_string())
 }
 
-fn ns_list(types: impl Iterator<Item = NsType>) -> String {
-    let v: Vec<&str> = types.map(|t| t.name()).collect();
+/// Namespace types, compactly: "mnt uts ipc pid net", or "all but pid" when that is shorter,
+/// or "all 8".
+pub fn ns_list(types: impl Iterator<Item = NsType>) -> String {
+    let v: Vec<NsType> = types.collect();
     if v.is_empty() {
-        "-".into()
+        return "-".into();
+    }
+    if v.len() == NsType::ALL.len() {
+        return "all 8".into();
+    }
+    let listed = v.iter().map(|t| t.name()).collect::<Vec<_>>().join(" ");
+    let missing: Vec<&str> = NsType::ALL
+        .iter()
+        .filter(|t| !v.contains(t))
+        .map(|t| t.name())
+        .collect();
+    let but = format!("all but {}", missing.join(" "));
+    if but.len() < listed.len() {
+        but
     } else {
-        v.join(" ")
+        listed
     }
 }
 
@@ -266,7 +278,8 @@ fn own_cgroup<'a>(
     controller: &str,
 ) -> Option<&'a Cgroup> {
     let c = cgroup_of(snap, g.init_pid, controller)?;
-    let own = c.pids.len() <= g.pids.len() && c.pids.iter().all(|p| g.pids.binary_search(p).is_ok());
+    let own =
+        c.pids.len() <= g.pids.len() && c.pids.iter().all(|p| g.pids.binary_search(p).is_ok());
     own.then_some(c)
 }
 

@@ -2,9 +2,17 @@
 
 use super::{CgValue, Cgroup};
 
+/// v1 writes "no limit" as the largest page-aligned number (9223372036854771712 with 4 KiB
+/// pages), not as "max".
+pub fn is_unlimited(v: i64) -> bool {
+    v >= 0x7FFF_FFFF_FFFF_0000
+}
+
 /// A control file's value as one short line.
 pub fn value(v: &CgValue) -> String {
     match v {
+        // v1 writes "no limit" as the largest page-aligned number.
+        CgValue::Int(i) if is_unlimited(*i) => format!("{i} (unlimited)"),
         CgValue::Int(i) => i.to_string(),
         CgValue::Text(s) => s.replace('\n', "; "),
         CgValue::List(l) => l.iter().map(value).collect::<Vec<_>>().join(" "),
@@ -37,7 +45,7 @@ fn is_default(key: &str, v: &CgValue) -> bool {
         (
             "memory.limit_in_bytes" | "memory.memsw.limit_in_bytes" | "memory.soft_limit_in_bytes",
             CgValue::Int(i),
-        ) => *i >= 0x7FFF_FFFF_FFFF_0000,
+        ) => is_unlimited(*i),
         ("cpu.cfs_quota_us", CgValue::Int(-1)) => true,
         ("cpu.cfs_period_us", CgValue::Int(100_000)) => true,
         ("cpu.shares", CgValue::Int(1024)) => true,

@@ -146,7 +146,10 @@ impl Snapshot {
 
     /// The cgroup at `path` in hierarchy `key`.
     pub fn cgroup(&self, key: &str, path: &str) -> Option<&Cgroup> {
-        let i = *self.index().cgroup.get(&(key.to_string(), path.to_string()))?;
+        let i = *self
+            .index()
+            .cgroup
+            .get(&(key.to_string(), path.to_string()))?;
         self.cgroups.get(i)
     }
 

@@ -103,6 +103,19 @@ pub struct Drawn {
     pub page: usize,
     /// First visible row.
     pub offset: usize,
+    /// Screen lines of the detail pane's content.
+    pub detail_len: u16,
+}
+
+impl Drawn {
+    /// Give the app what the frame laid out (for mouse hits, paging and scroll bounds).
+    pub fn apply_to(&self, app: &mut App) {
+        app.hits = self.hits;
+        app.page = self.page.max(1);
+        app.detail_len = self.detail_len;
+        let v = app.view.index();
+        app.states[v].offset = self.offset;
+    }
 }
 
 /// Draw the whole screen.
@@ -128,10 +141,8 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     draw_header(f, app, theme, header);
     if banner {
         f.render_widget(
-            Paragraph::new(
-                "not root: other users' namespaces, some cgroup files and hostnames are hidden; run as root to see everything",
-            )
-            .style(theme.fg(theme.warning)),
+            Paragraph::new("not root: some namespaces, cgroup files and hostnames are hidden")
+                .style(theme.fg(theme.warning)),
             banner_area,
         );
     }
@@ -143,10 +154,10 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     } else if let Some(Dialog::Devices(key)) = &app.dialog {
         draw_devices(f, app, theme, body, key);
     } else {
-        // Wide terminals: the detail pane on the right, a third of the width. Narrow ones (80
+        // Wide terminals: the detail pane on the right, 30% of the width. Narrow ones (80
         // columns): below the list, so the list keeps its columns.
         let [list, detail] = if body.width >= 110 {
-            let detail_width = (body.width / 3).max(34);
+            let detail_width = (body.width * 3 / 10).clamp(34, 60);
             Layout::horizontal([Constraint::Min(30), Constraint::Length(detail_width)]).areas(body)
         } else {
             let detail_height = (body.height * 2 / 5).max(6);
@@ -154,7 +165,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
         };
         drawn = draw_table(f, app, theme, list);
         drawn.hits.tabs = tabs;
-        draw_detail(f, app, theme, detail);
+        drawn.detail_len = draw_detail(f, app, theme, detail);
     }
     draw_footer(f, app, theme, footer);
     match &app.dialog {
@@ -168,43 +179,77 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
 fn draw_header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     if !app.ready {
         f.render_widget(
-            Paragraph::new("nsview  collecting ...").style(theme.fg(theme.header).add_modifier(Modifier::BOLD)),
+            Paragraph::new("nsview  collecting ...")
+                .style(theme.fg(theme.header).add_modifier(Modifier::BOLD)),
             area,
         );
         return;
     }
     let s = &app.snap;
     let mode = s.cgroup_mode.map_or("-".to_string(), |m| m.to_string());
-    let text = format!(
-        "nsview  host {} · kernel {} · cgroup {} · {} procs · {} ns · {} groups · {}",
-        if s.host.hostname.is_empty() {
-            "-"
-        } else {
-            &s.host.hostname
-        },
-        if s.host.kernel.is_empty() {
-            "-"
-        } else {
-            &s.host.kernel
-        },
-        mode,
-        s.processes.len(),
-        s.namespaces.len(),
-        s.groups.len(),
-        interval_text(app.interval),
-    );
+    // Parts in display order, each with its priority (0 first); those that do not fit a narrow
+    // terminal are left out, least important first.
+    let parts = [
+        (
+            1,
+            format!(
+                "host {}",
+                if s.host.hostname.is_empty() {
+                    "-"
+                } else {
+                    &s.host.hostname
+                }
+            ),
+        ),
+        (
+            6,
+            format!(
+                "kernel {}",
+                if s.host.kernel.is_empty() {
+                    "-"
+                } else {
+                    &s.host.kernel
+                }
+            ),
+        ),
+        (3, format!("cgroup {mode}")),
+        (0, format!("{} procs", s.processes.len())),
+        (2, format!("{} ns", s.namespaces.len())),
+        (4, format!("{} groups", s.groups.len())),
+        (5, interval_text(app.interval)),
+    ];
+    let badge = if app.read_only { " READ-ONLY " } else { "" };
+    let tail = "  ? help";
+    let budget = (area.width as usize).saturating_sub(8 + badge.len() + 2 + tail.len());
+    let mut by_priority: Vec<usize> = (0..parts.len()).collect();
+    by_priority.sort_by_key(|i| parts[*i].0);
+    let mut keep = [false; 7];
+    let mut used = 0;
+    for i in by_priority {
+        let w = parts[i].1.chars().count() + 3;
+        if used + w <= budget {
+            used += w;
+            keep[i] = true;
+        }
+    }
+    let text: Vec<&str> = parts
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|((_, p), _)| p.as_str())
+        .collect();
     let mut spans = vec![Span::styled(
-        text,
+        format!("nsview  {}", text.join(" · ")),
         theme.fg(theme.header).add_modifier(Modifier::BOLD),
     )];
     if app.read_only {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(
-            " READ-ONLY ",
+            badge,
             theme.fg(theme.warning).add_modifier(Modifier::REVERSED),
         ));
     }
-    spans.push(Span::raw("   ? help"));
+    spans.push(Span::raw(tail));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -347,7 +392,12 @@ fn draw_table(f: &mut Frame, app: &App, theme: &Theme, area: Rect) -> Drawn {
         hits.column_x[slot] = r.x;
         hits.column_id[slot] = *col;
     }
-    Drawn { hits, page, offset }
+    Drawn {
+        hits,
+        page,
+        offset,
+        detail_len: 0,
+    }
 }
 
 /// The columns that fit in `width` at their full width, left to right; the last column always
@@ -377,26 +427,29 @@ fn table_row<'a>(
     tree: Option<usize>,
     theme: &Theme,
 ) -> TRow<'a> {
-    let cells = shown.iter().filter_map(|&i| r.cells.get(i).map(|c| (i, c))).map(|(i, c)| {
-        let mut text = c.text.clone();
-        if tree == Some(i) && (r.depth > 0 || r.has_children) {
-            let marker = if !r.has_children {
-                "  "
-            } else if r.collapsed {
-                "▸ "
+    let cells = shown
+        .iter()
+        .filter_map(|&i| r.cells.get(i).map(|c| (i, c)))
+        .map(|(i, c)| {
+            let mut text = c.text.clone();
+            if tree == Some(i) && (r.depth > 0 || r.has_children) {
+                let marker = if !r.has_children {
+                    "  "
+                } else if r.collapsed {
+                    "▸ "
+                } else {
+                    "▾ "
+                };
+                text = format!("{}{marker}{text}", "  ".repeat(r.depth));
+            }
+            let right = cols.get(i).is_some_and(|c| c.right);
+            let line = if right {
+                Line::from(text).right_aligned()
             } else {
-                "▾ "
+                Line::from(text)
             };
-            text = format!("{}{marker}{text}", "  ".repeat(r.depth));
-        }
-        let right = cols.get(i).is_some_and(|c| c.right);
-        let line = if right {
-            Line::from(text).right_aligned()
-        } else {
-            Line::from(text)
-        };
-        Cell::from(line)
-    });
+            Cell::from(line)
+        });
     let row = TRow::new(cells);
     if r.dim {
         row.style(theme.dimmed())
@@ -405,7 +458,32 @@ fn table_row<'a>(
     }
 }
 
-fn draw_detail(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+/// Split `text` into pieces of at most `width` characters; continuation lines are indented by two
+/// so a wrapped line reads as one.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(4);
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width {
+        return vec![text.to_string()];
+    }
+    let mut out = vec![chars[..width].iter().collect::<String>()];
+    let mut rest = &chars[width..];
+    while !rest.is_empty() {
+        let take = rest.len().min(width - 2);
+        out.push(format!("  {}", rest[..take].iter().collect::<String>()));
+        rest = &rest[take..];
+    }
+    out
+}
+
+/// One screen line of the detail pane.
+enum DetailLine<'a> {
+    Heading(String),
+    Text(String),
+    Item(&'a Item),
+}
+
+fn draw_detail(f: &mut Frame, app: &App, theme: &Theme, area: Rect) -> u16 {
     let border = if app.detail_focus {
         theme.fg(theme.accent)
     } else {
@@ -416,7 +494,7 @@ fn draw_detail(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Block::default().borders(Borders::ALL).border_style(border),
             area,
         );
-        return;
+        return 0;
     };
     let d = detail::detail(&app.snap, &app.cpu, &app.history, &sel.key);
     let block = Block::default()
@@ -425,16 +503,25 @@ fn draw_detail(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .border_style(border);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let rows =
-        (inner.y..inner.y + inner.height).zip(d.items.iter().skip(app.detail_scroll as usize));
+    let width = inner.width as usize;
+    let mut lines: Vec<DetailLine> = Vec::new();
+    for item in &d.items {
+        match item {
+            Item::Heading(t) => lines.extend(wrap(t, width).into_iter().map(DetailLine::Heading)),
+            Item::Text(t) => lines.extend(wrap(t, width).into_iter().map(DetailLine::Text)),
+            other => lines.push(DetailLine::Item(other)),
+        }
+    }
+    let total = lines.len() as u16;
+    let rows = (inner.y..inner.y + inner.height).zip(lines.iter().skip(app.detail_scroll as usize));
     for (y, item) in rows {
         let line = Rect::new(inner.x, y, inner.width, 1);
         match item {
-            Item::Heading(t) => {
+            DetailLine::Heading(t) => {
                 f.render_widget(Paragraph::new(t.as_str()).style(theme.heading()), line)
             }
-            Item::Text(t) => f.render_widget(Paragraph::new(t.as_str()), line),
-            Item::Gauge { label, ratio, text } => {
+            DetailLine::Text(t) => f.render_widget(Paragraph::new(t.as_str()), line),
+            DetailLine::Item(Item::Gauge { label, ratio, text }) => {
                 let color = if *ratio >= 0.9 {
                     theme.error
                 } else if *ratio >= 0.7 {
@@ -451,7 +538,7 @@ fn draw_detail(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                     line,
                 );
             }
-            Item::Spark { label, data, text } => {
+            DetailLine::Item(Item::Spark { label, data, text }) => {
                 let label_w = 25u16.min(line.width);
                 let [l, s] = Layout::horizontal([Constraint::Length(label_w), Constraint::Fill(1)])
                     .areas(line);
@@ -466,8 +553,10 @@ fn draw_detail(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                     s,
                 );
             }
+            DetailLine::Item(Item::Heading(_) | Item::Text(_)) => {}
         }
     }
+    total
 }
 
 fn draw_footer(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
@@ -483,12 +572,10 @@ fn draw_footer(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     } else {
         let hints = match app.view {
             View::Cgroups => {
-                " d devices  [ ] hierarchy  z empty  / filter  s sort  Enter expand  Tab pane  ? help  q quit"
+                " [ ] hierarchy  z empty  d devices  / filter  s sort  Tab pane  ? help  q quit"
             }
             View::Namespaces => " t tree  d devices  / filter  s sort  Tab pane  ? help  q quit",
-            _ => {
-                " d devices  / filter  s sort  Tab pane  + - interval  Space refresh  ? help  q quit"
-            }
+            _ => " d devices  / filter  s sort  Tab pane  + - interval  ? help  q quit",
         };
         Line::from(Span::styled(hints, theme.dimmed()))
     };

@@ -1,0 +1,413 @@
+//! The TUI end to end, in a real terminal (tmux) on the real kernel, as root.
+//!
+//! nsview runs in a 120x40 tmux pane on a tmux server of its own (tests/common's TmuxGuard); the
+//! pane's shell prints `NSVIEW-EXIT=<status>` when nsview ends, so the test sees that it exited
+//! and with what. The terminal must be back afterwards: main screen (tmux `alternate_on` 0),
+//! cursor visible (`cursor_flag` 1), no mouse reporting, and the tty in canonical mode with echo.
+//!
+//! Everything is cleaned up on drop, also when a test fails: the isolation group (ChildGuard
+//! kills its process group), the tmux server (which hangs up nsview and the pane's shell), and any
+//! nsview process that outlived its terminal (SIGKILL by pidfd, only if it is still the process
+//! the test started).
+//!
+//! Needs root (namespaces, and nsview sees every process) and tmux + unshare; the test command
+//! (scripts/test.sh) installs tmux. Without them the tests skip and say why; under CI=true a skip
+//! is a failure.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+const WIDTH: u16 = 120;
+const HEIGHT: u16 = 40;
+
+/// Screen changes that follow a key press or a collection (1 s refresh) come well within this.
+const SCREEN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// nsview in a tmux pane: `nsview; echo NSVIEW-EXIT=$?; exec sleep ...`.
+struct Nsview {
+    tmux: Option<TmuxGuard>,
+    /// The pane's shell, nsview's parent.
+    shell: i32,
+    /// nsview's PID and start time (to recognise it across PID reuse).
+    pid: i32,
+    start: u64,
+    /// An empty $XDG_CONFIG_HOME: no user config changes keys or colours.
+    _config: tempfile::TempDir,
+}
+
+impl Nsview {
+    /// Start nsview in a fresh tmux server and wait for its first frame with data.
+    fn start(name: &str) -> Nsview {
+        let config = tempfile::Builder::new()
+            .prefix("nsview-e2e-config-")
+            .tempdir()
+            .expect("temp config dir");
+        let bin = nsview_bin();
+        let cfg = config.path().to_str().expect("utf-8 temp path");
+        for p in [bin, cfg] {
+            assert!(!p.contains('\''), "cannot quote {p} for the pane's shell");
+        }
+        let command =
+            format!("XDG_CONFIG_HOME='{cfg}' '{bin}'; echo NSVIEW-EXIT=$?; exec sleep 100000");
+        let tmux = TmuxGuard::start(name, WIDTH, HEIGHT, &command);
+        let shell: i32 = tmux
+            .tmux(&["display-message", "-p", "-t", name, "#{pane_pid}"])
+            .trim()
+            .parse()
+            .expect("pane_pid is a number");
+        // From here on a failure still cleans up: the guard exists.
+        let mut me = Nsview {
+            tmux: Some(tmux),
+            shell,
+            pid: 0,
+            start: 0,
+            _config: config,
+        };
+        let (pid, start) = poll("nsview to start in the pane", POLL_TIMEOUT, || {
+            let pid = *children_of(shell)
+                .iter()
+                .find(|p| comm(**p).as_deref() == Some("nsview"))?;
+            Some((pid, start_time(pid)?))
+        });
+        me.pid = pid;
+        me.start = start;
+        // The first frame with a snapshot: the Groups table has a title with a count.
+        me.wait_for(" Groups (");
+        me
+    }
+
+    fn tmux(&self) -> &TmuxGuard {
+        self.tmux.as_ref().expect("tmux server running")
+    }
+
+    fn session(&self) -> &str {
+        &self.tmux().session
+    }
+
+    /// Type literal text (no key-name lookup).
+    fn type_text(&self, text: &str) {
+        self.tmux()
+            .tmux(&["send-keys", "-t", self.session(), "-l", text]);
+    }
+
+    /// Press keys by tmux name (`Enter`, `Escape`, `C-c`).
+    fn press(&self, keys: &[&str]) {
+        self.tmux().send_keys(keys);
+    }
+
+    fn screen(&self) -> String {
+        self.tmux().capture()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.tmux().wait_for(text, SCREEN_TIMEOUT)
+    }
+
+    /// Wait until `cond` holds for the screen; returns that screen.
+    fn wait_until(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
+        match try_poll(SCREEN_TIMEOUT, || {
+            let s = self.screen();
+            cond(&s).then_some(s)
+        }) {
+            Some(s) => s,
+            None => panic!("timed out waiting for {what}; screen:\n{}", self.screen()),
+        }
+    }
+
+    /// tmux's view of the pane: `#{FORMAT}` expanded.
+    fn pane_format(&self, format: &str) -> String {
+        self.tmux()
+            .tmux(&["display-message", "-p", "-t", self.session(), format])
+            .trim()
+            .to_string()
+    }
+
+    /// Whether nsview (the very process started) is still running.
+    fn running(&self) -> bool {
+        alive(self.pid) && start_time(self.pid) == Some(self.start)
+    }
+
+    /// Wait for the pane's `NSVIEW-EXIT=<status>` line; returns the status.
+    fn wait_exit(&self) -> i32 {
+        let screen = self.wait_for("NSVIEW-EXIT=");
+        let status = screen
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("NSVIEW-EXIT="))
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no exit status on screen:\n{screen}"));
+        poll("the nsview process to be gone", POLL_TIMEOUT, || {
+            (!self.running()).then_some(())
+        });
+        status
+    }
+
+    /// The terminal is as nsview found it: main screen, cursor shown, no mouse reporting, the tty
+    /// in canonical mode with echo.
+    fn assert_terminal_restored(&self, ctx: &str) {
+        let screen = self.screen();
+        assert_eq!(
+            self.pane_format("#{alternate_on}"),
+            "0",
+            "{ctx}: the pane must be back on the main screen (alternate_on); screen:\n{screen}"
+        );
+        assert_eq!(
+            self.pane_format("#{cursor_flag}"),
+            "1",
+            "{ctx}: the cursor must be visible again (cursor_flag)"
+        );
+        assert_eq!(
+            self.pane_format("#{mouse_any_flag}#{mouse_button_flag}#{mouse_standard_flag}"),
+            "000",
+            "{ctx}: mouse reporting must be off again (mouse_any/button/standard flags)"
+        );
+        let tty = self.pane_format("#{pane_tty}");
+        let stty = run_ok("stty", &["-a", "-F", &tty]);
+        let flags: Vec<&str> = stty.split_whitespace().collect();
+        for want in ["icanon", "echo", "isig", "icrnl", "opost"] {
+            assert!(
+                flags.contains(&want),
+                "{ctx}: the tty {tty} must be out of raw mode ({want} set); stty -a:\n{stty}"
+            );
+        }
+    }
+}
+
+impl Drop for Nsview {
+    fn drop(&mut self) {
+        // Killing the tmux server hangs up the pane: nsview quits on SIGHUP, the shell and its
+        // sleep die.
+        let shell = self.shell;
+        let left: Vec<(i32, u64)> = std::iter::once(shell)
+            .chain(children_of(shell))
+            .chain((self.pid > 0).then_some(self.pid))
+            .filter_map(|p| Some((p, start_time(p)?)))
+            .collect();
+        drop(self.tmux.take());
+        for (pid, start) in left {
+            let gone = try_poll(Duration::from_secs(5), || {
+                (!alive(pid) || start_time(pid) != Some(start)).then_some(())
+            });
+            if gone.is_none() {
+                eprintln!("warning: process {pid} outlived its tmux pane; killing it");
+                kill_if_same(pid, start, nix::libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// Send `sig` to `pid` only if it is still the process that started at `start` (a pidfd pins
+/// it, so the check and the signal refer to the same process).
+fn kill_if_same(pid: i32, start: u64, sig: i32) -> bool {
+    // SAFETY: pidfd_open(2) takes a pid and flags and returns a new fd or -1.
+    let fd = unsafe { nix::libc::syscall(nix::libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return false;
+    }
+    let fd = fd as i32;
+    let mut sent = false;
+    if start_time(pid) == Some(start) {
+        // SAFETY: pidfd_send_signal(2) on our own fd, no siginfo, no flags.
+        sent = unsafe {
+            nix::libc::syscall(
+                nix::libc::SYS_pidfd_send_signal,
+                fd,
+                sig,
+                std::ptr::null::<nix::libc::siginfo_t>(),
+                0,
+            )
+        } == 0;
+    }
+    // SAFETY: closing the fd opened above.
+    unsafe {
+        nix::libc::close(fd);
+    }
+    sent
+}
+
+fn ready(test: &str) -> bool {
+    require_root_and_tools(test, &["tmux", "unshare", "stty"])
+}
+
+/// The rows of the list pane: lines between its header (NAME ...) and its bottom border.
+fn table_rows(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .skip_while(|l| !l.contains("NAME "))
+        .skip(1)
+        .take_while(|l| !l.starts_with('└'))
+        .map(|l| {
+            // The list pane is the first box of the line.
+            let inner = l.strip_prefix('│').unwrap_or(l);
+            inner.split('│').next().unwrap_or("").trim().to_string()
+        })
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn isolation_group_appears_live_filter_detail_devices_quit() {
+    let test = "isolation_group_appears_live_filter_detail_devices_quit";
+    if !ready(test) {
+        return;
+    }
+    let nsview = Nsview::start("e2e-live");
+    // Newest first (PID descending) and the selection on the first row, so a new group shows at
+    // the top however many there are (the selection follows its item, "host", otherwise).
+    nsview.press(&["S"]);
+    nsview.wait_for("PID▼");
+    nsview.press(&["Home"]);
+
+    // Only now the isolation group starts: nsview must pick it up by itself.
+    let hostname = format!("nsv-e2e-{}", test_pid());
+    let group = NsProcess::spawn(
+        &["--pid", "--mount-proc", "--uts", "--ipc", "--net"],
+        &format!("hostname {hostname}; exec sleep 1000"),
+        "sleep",
+    );
+    let inner = group.inner;
+    let name = format!("sleep[{inner}]");
+    nsview.wait_for(&name);
+    assert!(nsview.running(), "nsview was not restarted");
+
+    // Filter by hostname (the Groups view matches hostnames too).
+    nsview.press(&["/"]);
+    nsview.type_text(&hostname);
+    nsview.wait_for(&format!("filter: {hostname}"));
+    nsview.press(&["Enter"]);
+    // Home: the first row, the newest group: the pid namespace's init.
+    nsview.press(&["Home"]);
+    let filtered = nsview.wait_until("the filtered list with the group selected", |s| {
+        s.contains(&format!("matching '{hostname}')"))
+            && s.contains(&format!(" {name} "))
+            && s.contains(&format!("init {inner} (1 inside)"))
+    });
+
+    // Content problems are collected so that one run shows them all and the rest of the flow
+    // (devices view, quit, terminal restore) still runs.
+    let mut problems: Vec<String> = Vec::new();
+
+    // Only our processes match: the group's init, and the `unshare` process itself, which is in
+    // the new mnt uts ipc net namespaces but, having only forked into the new pid namespace, in
+    // the host's pid namespace: a group of its own that shares the hostname.
+    let outer = format!("unshare[{}]", group.outer);
+    let rows = table_rows(&filtered);
+    for line in &rows {
+        if !(line.contains(&name) || line.contains(&outer)) {
+            problems.push(format!("the filter '{hostname}' also shows: {line}"));
+        }
+    }
+
+    // The row: the group's init, 1 inside its pid namespace, private mnt uts ipc pid net.
+    let row = rows
+        .iter()
+        .find(|r| r.starts_with(&name))
+        .unwrap_or_else(|| panic!("no row {name} in the list:\n{filtered}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    if !cells
+        .windows(2)
+        .any(|w| w[0] == inner.to_string() && w[1] == "1")
+    {
+        problems.push(format!(
+            "row should show PID {inner} and PID 1 inside: {row}"
+        ));
+    }
+    if !row.contains("mnt uts ipc pid net") {
+        problems.push(format!(
+            "row should list the private namespaces 'mnt uts ipc pid net': {row}"
+        ));
+    }
+
+    // The detail pane: each namespace with its inode, private or shared with the host as the
+    // kernel says, and the hostname.
+    let host = host_ns_map();
+    for (ty, ino) in ns_map(inner) {
+        let private = ["mnt", "uts", "ipc", "pid", "net"].contains(&ty.as_str());
+        assert_eq!(
+            host.get(&ty) != Some(&ino),
+            private,
+            "{ty}: the test expects unshare to have made exactly mnt uts ipc pid net private"
+        );
+        let want = if private { "private" } else { "host" };
+        let label = format!("{ty:<6} {ino} {want}");
+        match filtered
+            .lines()
+            .find(|l| l.contains(&format!("{ty:<6} {ino} ")))
+        {
+            None => problems.push(format!("detail pane has no line for {ty} {ino}")),
+            Some(line) if !line.contains(&label) => {
+                problems.push(format!("detail pane: want {label:?}: {line}"))
+            }
+            Some(line) if ty == "uts" && !line.contains(&format!("({hostname})")) => problems.push(
+                format!("detail pane: the uts line should show the hostname ({hostname}): {line}"),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    // d: the devices view of the group's devices cgroup (on this host: the test's own cgroup).
+    nsview.press(&["d"]);
+    let devices_cg = proc_cgroups(inner)
+        .get("devices")
+        .cloned()
+        .expect("the devices controller is mounted (v1) on the test hosts");
+    let screen = nsview.wait_for(&format!("devices.list of {devices_cg} [devices]"));
+    assert!(
+        screen.contains("MAJOR:MINOR") && screen.contains("default: "),
+        "devices view shows the decoded devices.list:\n{screen}"
+    );
+    nsview.press(&["Escape"]);
+    nsview.wait_until("the devices view to close", |s| {
+        !s.contains("devices.list of") && s.contains(&name)
+    });
+
+    // 3: the Cgroups view with its hierarchy selector.
+    nsview.press(&["3"]);
+    nsview.wait_for("hierarchy [");
+
+    // q: nsview exits 0 and the terminal is back.
+    nsview.press(&["q"]);
+    let status = nsview.wait_exit();
+    assert_eq!(status, 0, "nsview exits 0 on q");
+    nsview.assert_terminal_restored("after q");
+    drop(group);
+    assert!(
+        problems.is_empty(),
+        "what nsview showed for the group {name} (hostname {hostname}):\n- {}\nscreen after filtering:\n{filtered}",
+        problems.join("\n- ")
+    );
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let test = "sigterm_restores_the_terminal";
+    if !ready(test) {
+        return;
+    }
+    let nsview = Nsview::start("e2e-sigterm");
+    // Open a dialog too: the terminal must come back from any state.
+    nsview.press(&["?"]);
+    nsview.wait_for("keys (Esc closes)");
+    assert!(
+        kill_if_same(nsview.pid, nsview.start, nix::libc::SIGTERM),
+        "SIGTERM to nsview {}",
+        nsview.pid
+    );
+    let status = nsview.wait_exit();
+    eprintln!("nsview exited with {status} after SIGTERM");
+    nsview.assert_terminal_restored("after SIGTERM");
+}
+
+#[test]
+fn ctrl_c_quits_and_restores_the_terminal() {
+    let test = "ctrl_c_quits_and_restores_the_terminal";
+    if !ready(test) {
+        return;
+    }
+    let nsview = Nsview::start("e2e-ctrl-c");
+    nsview.press(&["C-c"]);
+    let status = nsview.wait_exit();
+    assert_eq!(status, 0, "nsview exits 0 on Ctrl-C");
+    nsview.assert_terminal_restored("after Ctrl-C");
+}

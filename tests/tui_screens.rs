@@ -1,0 +1,954 @@
+//! The TUI's screens, drawn from fixture snapshots into ratatui's TestBackend and checked against
+//! snapshot files in tests/snapshots/ (insta). Each view, the detail pane of a container, the
+//! devices view, help, an active filter, the 80x24 layout, a too-small terminal, the non-root
+//! banner and the READ-ONLY badge.
+//!
+//! The screens are deterministic: the snapshot's host name and kernel are fixed (the collector
+//! fills them from uname of the machine), user IDs stay numeric, and the two snapshots fed to the
+//! app are exactly one second apart with known CPU counters, so CPU% and the sparklines are fixed.
+//!
+//! Each snapshot file holds the screen as text, then the runs of cells with text attributes
+//! (reversed = selection and current tab with the NO_COLOR theme, bold, dim, underlined), so the
+//! selection and highlighting are checked too.
+//!
+//! Update after an intended UI change: `INSTA_UPDATE=always cargo test --test tui_screens`, then
+//! review the diff of tests/snapshots/. Under CI (CI=true) insta never writes snapshot files: a
+//! missing or different snapshot fails.
+
+mod fixture;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use fixture::{Host, Ns};
+use nsview::app::keymap::Keymap;
+use nsview::app::{App, Msg, View};
+use nsview::collect::{CollectOptions, Collector};
+use nsview::model::{CgValue, HostInfo, Interface, NsType, Snapshot};
+use nsview::sys::Roots;
+use nsview::ui::{self, Drawn, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------------------------
+// The fixture: a hybrid host (v1 controllers + an empty cgroup2 at /sys/fs/cgroup/unified) with
+// Docker's cgroupfs driver, one container, one bare isolation group and one named netns.
+
+/// The container's ID (64 hex digits); its cgroup is /docker/<CID> in every hierarchy.
+const CID: &str = "8d3f2a71c9e04b5a6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
+
+// The container's namespaces (`docker run --hostname web-1`): mnt uts ipc pid net.
+const WEB_MNT: u64 = 4026532601;
+const WEB_UTS: u64 = 4026532602;
+const WEB_IPC: u64 = 4026532603;
+const WEB_PID: u64 = 4026532604;
+const WEB_NET: u64 = 4026532606;
+// A process in a new uts and net namespace only (`unshare --uts --net`), hostname "sandbox".
+const BOX_UTS: u64 = 4026532701;
+const BOX_NET: u64 = 4026532703;
+// `ip netns add blue`: a network namespace held only by its bind mount.
+const BLUE_NET: u64 = 4026532800;
+const HOST_NET: u64 = 4026531833;
+const HOST_PID: u64 = 4026531836;
+const HOST_USER: u64 = 4026531837;
+
+const V1: [(&str, &str); 6] = [
+    ("name=systemd", "/sys/fs/cgroup/systemd"),
+    ("cpu,cpuacct", "/sys/fs/cgroup/cpu,cpuacct"),
+    ("memory", "/sys/fs/cgroup/memory"),
+    ("devices", "/sys/fs/cgroup/devices"),
+    ("pids", "/sys/fs/cgroup/pids"),
+    ("freezer", "/sys/fs/cgroup/freezer"),
+];
+
+/// v1 writes "no limit" as the largest page-aligned signed 64-bit number.
+const NO_LIMIT: &str = "9223372036854771712\n";
+
+/// devices.list of a Docker 20.10 container: deny all, then its default allow list.
+const WEB_DEVICES: &str = "c 1:5 rwm\nc 1:3 rwm\nc 1:9 rwm\nc 1:8 rwm\nc 5:0 rwm\nc 5:1 rwm\n\
+c *:* m\nb *:* m\nc 1:7 rwm\nc 136:* rwm\nc 5:2 rwm\nc 10:200 rwm\n";
+
+/// CPU time (ns) of the container's and the root cpuacct cgroup.
+const WEB_CPU_NS: i64 = 7_000_000_000;
+const ROOT_CPU_NS: i64 = 900_000_000_000;
+
+fn web_cgroup() -> String {
+    format!("/docker/{CID}")
+}
+
+fn web_ns() -> Ns {
+    Ns::host()
+        .with("mnt", WEB_MNT)
+        .with("uts", WEB_UTS)
+        .with("ipc", WEB_IPC)
+        .with("pid", WEB_PID)
+        .with("net", WEB_NET)
+}
+
+fn host() -> Host {
+    let web = web_cgroup();
+    let session = "/user.slice/user-1000.slice/session-2.scope";
+    let mut h = Host::new();
+    for (key, mount) in V1 {
+        h = h.mount_v1(key, mount);
+    }
+    h.mount_v2("/sys/fs/cgroup/unified", "")
+        .bind_ns("/run/netns/blue", "net", BLUE_NET)
+        .process(1, 0, "systemd", &[], Ns::host(), &[("*", "/init.scope")])
+        .edit(1, |p| {
+            p.args("/sbin/init");
+        })
+        .process(2, 0, "kthreadd", &[], Ns::host(), &[])
+        .edit(2, |p| {
+            p.kernel_thread = true;
+            p.cmdline.clear();
+        })
+        .process(
+            640,
+            1,
+            "dockerd",
+            &[],
+            Ns::host(),
+            &[("name=systemd", "/system.slice/docker.service")],
+        )
+        .edit(640, |p| {
+            p.args("/usr/sbin/dockerd --exec-opt native.cgroupdriver=cgroupfs");
+        })
+        .process(
+            4100,
+            1,
+            "bash",
+            &[],
+            Ns::host(),
+            &[("name=systemd", session)],
+        )
+        .edit(4100, |p| {
+            p.args("-bash");
+            p.uid = 1000;
+        })
+        .process(
+            7120,
+            1,
+            "containerd-shim",
+            &[],
+            Ns::host(),
+            &[("name=systemd", "/system.slice/containerd.service")],
+        )
+        .edit(7120, |p| {
+            p.args(&format!(
+                "/usr/bin/containerd-shim-runc-v2 -namespace moby -id {CID}"
+            ));
+        })
+        // The container: nginx as PID 1 of its pid namespace, and one worker (uid 101 inside).
+        .process(
+            7146,
+            7120,
+            "nginx",
+            &[7146, 1],
+            web_ns(),
+            &[("*", web.as_str())],
+        )
+        .edit(7146, |p| {
+            p.cmdline = vec!["nginx: master process nginx -g daemon off;".into()];
+        })
+        .process(
+            7190,
+            7146,
+            "nginx",
+            &[7190, 29],
+            web_ns(),
+            &[("*", web.as_str())],
+        )
+        .edit(7190, |p| {
+            p.cmdline = vec!["nginx: worker process".into()];
+            p.uid = 101;
+        })
+        // `unshare --uts --net sleep 1000` from the user's shell: private uts and net only.
+        .process(
+            8300,
+            4100,
+            "sleep",
+            &[],
+            Ns::host().with("uts", BOX_UTS).with("net", BOX_NET),
+            &[("name=systemd", session)],
+        )
+        .edit(8300, |p| {
+            p.args("sleep 1000");
+        })
+        // cpu,cpuacct
+        .cgroup(
+            "cpu,cpuacct",
+            "/",
+            &[
+                ("cpu.shares", "1024\n"),
+                ("cpu.cfs_quota_us", "-1\n"),
+                ("cpu.cfs_period_us", "100000\n"),
+                ("cpuacct.usage", &format!("{ROOT_CPU_NS}\n")),
+            ],
+        )
+        .cgroup(
+            "cpu,cpuacct",
+            "/docker",
+            &[
+                ("cpu.shares", "1024\n"),
+                ("cpu.cfs_quota_us", "-1\n"),
+                ("cpu.cfs_period_us", "100000\n"),
+                ("cpuacct.usage", &format!("{WEB_CPU_NS}\n")),
+            ],
+        )
+        .cgroup(
+            "cpu,cpuacct",
+            &web,
+            &[
+                ("cpu.shares", "2048\n"),
+                ("cpu.cfs_quota_us", "-1\n"),
+                ("cpu.cfs_period_us", "100000\n"),
+                ("cpuacct.usage", &format!("{WEB_CPU_NS}\n")),
+            ],
+        )
+        // memory: `docker run --memory 128m`
+        .cgroup(
+            "memory",
+            "/",
+            &[
+                ("memory.limit_in_bytes", NO_LIMIT),
+                ("memory.usage_in_bytes", "1521692672\n"),
+                ("memory.max_usage_in_bytes", "1887436800\n"),
+                ("memory.failcnt", "0\n"),
+            ],
+        )
+        .cgroup(
+            "memory",
+            "/docker",
+            &[
+                ("memory.limit_in_bytes", NO_LIMIT),
+                ("memory.usage_in_bytes", "9437184\n"),
+                ("memory.max_usage_in_bytes", "12582912\n"),
+                ("memory.failcnt", "0\n"),
+            ],
+        )
+        .cgroup(
+            "memory",
+            &web,
+            &[
+                ("memory.limit_in_bytes", "134217728\n"),
+                ("memory.usage_in_bytes", "9437184\n"),
+                ("memory.max_usage_in_bytes", "12582912\n"),
+                ("memory.failcnt", "3\n"),
+            ],
+        )
+        // devices: the root and /docker allow all; the container denies all, then allows a list.
+        .cgroup("devices", "/", &[("devices.list", "a *:* rwm\n")])
+        .cgroup("devices", "/docker", &[("devices.list", "a *:* rwm\n")])
+        .cgroup("devices", &web, &[("devices.list", WEB_DEVICES)])
+        // pids: `--pids-limit 512`
+        .cgroup(
+            "pids",
+            "/docker",
+            &[("pids.max", "max\n"), ("pids.current", "2\n")],
+        )
+        .cgroup(
+            "pids",
+            &web,
+            &[("pids.max", "512\n"), ("pids.current", "2\n")],
+        )
+        .cgroup("freezer", &web, &[("freezer.state", "THAWED\n")])
+        // A service that has ended leaves its (empty) cgroup behind; z hides it.
+        .cgroup(
+            "memory",
+            "/system.slice/cron.service",
+            &[
+                ("memory.limit_in_bytes", NO_LIMIT),
+                ("memory.usage_in_bytes", "0\n"),
+            ],
+        )
+}
+
+/// The fixture collected once, with fixed host information, hostnames and interfaces.
+fn snapshot() -> Snapshot {
+    let f = host().build();
+    let mut snap = Collector::new(Roots::under(f.root()))
+        .collect(CollectOptions::ALL)
+        .expect("collect the fixture");
+    // uname of the machine running the test: replace with fixed values.
+    snap.host = HostInfo {
+        hostname: "node-7".into(),
+        kernel: "6.1.0-18-amd64".into(),
+    };
+    // The kernel shows a UTS namespace's hostname only through uname(2) inside it, and interfaces
+    // only through netlink inside the network namespace: a fixture tree cannot hold them, so they
+    // are put into the snapshot as the collector would have read them.
+    set_hostname(&mut snap, WEB_UTS, "web-1");
+    set_hostname(&mut snap, BOX_UTS, "sandbox");
+    set_interfaces(
+        &mut snap,
+        WEB_NET,
+        vec![
+            iface(1, "lo", None, "UNKNOWN", &["127.0.0.1/8", "::1/128"], None),
+            iface(
+                2,
+                "eth0",
+                Some("veth"),
+                "UP",
+                &["172.17.0.2/16"],
+                Some((7, HOST_NET)),
+            ),
+        ],
+    );
+    set_interfaces(
+        &mut snap,
+        HOST_NET,
+        vec![
+            iface(1, "lo", None, "UNKNOWN", &["127.0.0.1/8", "::1/128"], None),
+            iface(2, "ens3", None, "UP", &["10.0.2.15/24"], None),
+            iface(
+                7,
+                "veth3f2a1c9",
+                Some("veth"),
+                "UP",
+                &[],
+                Some((2, WEB_NET)),
+            ),
+        ],
+    );
+    set_interfaces(
+        &mut snap,
+        BOX_NET,
+        vec![iface(1, "lo", None, "DOWN", &[], None)],
+    );
+    set_interfaces(
+        &mut snap,
+        BLUE_NET,
+        vec![iface(1, "lo", None, "DOWN", &[], None)],
+    );
+    // Owners and parents come from nsfs ioctls, which need real namespaces: every namespace here
+    // is owned by the initial user namespace, the container's pid namespace is a child of the
+    // initial one.
+    for ns in snap.namespaces.values_mut() {
+        match ns.ns_type {
+            NsType::User => ns.owner_uid = Some(0),
+            _ => ns.owner = Some(HOST_USER),
+        }
+        if ns.ns_type == NsType::Pid && ns.inode == WEB_PID {
+            ns.parent = Some(HOST_PID);
+        }
+    }
+    snap.taken_at = Some(Instant::now());
+    snap
+}
+
+/// The next snapshot `secs` seconds after `prev`, with the container's and the root's CPU
+/// counters advanced by `web_ns` and `root_ns` nanoseconds.
+fn later(prev: &Snapshot, secs: u64, web_ns: i64, root_ns: i64) -> Snapshot {
+    let mut next = prev.clone();
+    next.taken_at = Some(prev.taken_at.expect("taken_at") + Duration::from_secs(secs));
+    add_usage(
+        &mut next,
+        "cpu,cpuacct",
+        &web_cgroup(),
+        "cpuacct.usage",
+        web_ns,
+    );
+    add_usage(&mut next, "cpu,cpuacct", "/docker", "cpuacct.usage", web_ns);
+    add_usage(&mut next, "cpu,cpuacct", "/", "cpuacct.usage", root_ns);
+    next
+}
+
+fn set_hostname(snap: &mut Snapshot, uts: u64, name: &str) {
+    let ns = snap
+        .namespaces
+        .get_mut(&(NsType::Uts, uts))
+        .unwrap_or_else(|| panic!("fixture snapshot has no uts namespace {uts}"));
+    ns.hostname = Some(name.into());
+    ns.domainname = Some("(none)".into());
+}
+
+fn set_interfaces(snap: &mut Snapshot, net: u64, ifs: Vec<Interface>) {
+    snap.namespaces
+        .get_mut(&(NsType::Net, net))
+        .unwrap_or_else(|| panic!("fixture snapshot has no net namespace {net}"))
+        .interfaces = Some(ifs);
+}
+
+fn iface(
+    ifindex: u32,
+    name: &str,
+    kind: Option<&str>,
+    state: &str,
+    addresses: &[&str],
+    peer: Option<(u32, u64)>,
+) -> Interface {
+    Interface {
+        name: name.into(),
+        ifindex,
+        state: state.into(),
+        addresses: addresses.iter().map(|a| a.to_string()).collect(),
+        kind: kind.map(str::to_string),
+        mac: None,
+        peer_ifindex: peer.map(|p| p.0),
+        peer_netns: peer.map(|p| p.1),
+    }
+}
+
+fn add_usage(snap: &mut Snapshot, hierarchy: &str, path: &str, file: &str, delta: i64) {
+    let c = snap
+        .cgroups
+        .iter_mut()
+        .find(|c| c.hierarchy == hierarchy && c.path == path)
+        .unwrap_or_else(|| panic!("fixture snapshot has no cgroup {path} in [{hierarchy}]"));
+    match c.usage.get_mut(file) {
+        Some(CgValue::Int(v)) => *v += delta,
+        other => panic!("{file} of {path} [{hierarchy}] is {other:?}, expected a number"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Driving the App and drawing it
+
+/// An App fed with the fixture's snapshot, drawn into a `width` x `height` TestBackend after
+/// every message, the way src/tui.rs's event loop does.
+struct Screen {
+    app: App,
+    terminal: Terminal<TestBackend>,
+}
+
+impl Screen {
+    fn new(width: u16, height: u16, is_root: bool, read_only: bool) -> Screen {
+        // One snapshot: no CPU% yet (that needs two), so nothing depends on timing.
+        Screen::fed(width, height, is_root, read_only, vec![snapshot()])
+    }
+
+    /// An App that received `snaps` in order.
+    fn fed(
+        width: u16,
+        height: u16,
+        is_root: bool,
+        read_only: bool,
+        snaps: Vec<Snapshot>,
+    ) -> Screen {
+        let mut app = App::new(
+            Duration::from_secs(1),
+            read_only,
+            is_root,
+            Keymap::default(),
+        );
+        app.numeric_users();
+        let terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+        let mut s = Screen { app, terminal };
+        s.draw();
+        for snap in snaps {
+            s.send(Msg::Snapshot(Box::new(snap)));
+        }
+        s
+    }
+
+    /// 120x40, root, writes allowed.
+    fn standard() -> Screen {
+        Screen::new(120, 40, true, false)
+    }
+
+    fn send(&mut self, msg: Msg) {
+        self.app.update(msg);
+        self.draw();
+    }
+
+    fn key(&mut self, code: KeyCode) -> &mut Self {
+        self.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        self
+    }
+
+    fn char(&mut self, c: char) -> &mut Self {
+        self.key(KeyCode::Char(c))
+    }
+
+    fn type_text(&mut self, text: &str) -> &mut Self {
+        for c in text.chars() {
+            self.char(c);
+        }
+        self
+    }
+
+    fn draw(&mut self) {
+        let mut drawn = Drawn::default();
+        let app = &self.app;
+        self.terminal
+            .draw(|f| drawn = ui::draw(f, app, &Theme::monochrome()))
+            .expect("draw");
+        // What src/tui.rs does with the frame's layout.
+        drawn.apply_to(&mut self.app);
+    }
+
+    fn buffer(&self) -> &Buffer {
+        self.terminal.backend().buffer()
+    }
+
+    /// The screen's text, one line per row, trailing blanks removed.
+    fn text(&self) -> String {
+        let b = self.buffer();
+        let mut out = String::new();
+        for y in 0..b.area.height {
+            let mut line = String::new();
+            for x in 0..b.area.width {
+                line.push_str(b[(x, y)].symbol());
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The text, then per row the runs of cells with text attributes ("3: 1-24 reversed").
+    fn render(&self) -> String {
+        let b = self.buffer();
+        assert_no_colour(b);
+        let mut out = self.text();
+        out.push_str("--- attributes (rows: first-last column) ---\n");
+        let mut rows: Vec<(u16, u16, String)> = Vec::new();
+        for y in 0..b.area.height {
+            let mut runs: Vec<String> = Vec::new();
+            let mut x = 0;
+            while x < b.area.width {
+                let m = b[(x, y)].modifier;
+                let start = x;
+                while x < b.area.width && b[(x, y)].modifier == m {
+                    x += 1;
+                }
+                if !m.is_empty() {
+                    runs.push(format!("{}-{} {}", start, x - 1, modifier_names(m)));
+                }
+            }
+            if runs.is_empty() {
+                continue;
+            }
+            let runs = runs.join(", ");
+            // Consecutive rows with the same attributes (a pane's borders) on one line.
+            match rows.last_mut() {
+                Some((_, last, r)) if *last + 1 == y && *r == runs => *last = y,
+                _ => rows.push((y, y, runs)),
+            }
+        }
+        for (first, last, runs) in rows {
+            if first == last {
+                out.push_str(&format!("{first}: {runs}\n"));
+            } else {
+                out.push_str(&format!("{first}-{last}: {runs}\n"));
+            }
+        }
+        out
+    }
+
+    /// The row of the screen that contains `needle` (panics with the screen when none does).
+    fn line_with(&self, needle: &str) -> String {
+        let text = self.text();
+        text.lines()
+            .find(|l| l.contains(needle))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no line contains {needle:?}; screen:\n{text}"))
+    }
+}
+
+fn modifier_names(m: Modifier) -> String {
+    let names = [
+        (Modifier::BOLD, "bold"),
+        (Modifier::DIM, "dim"),
+        (Modifier::ITALIC, "italic"),
+        (Modifier::UNDERLINED, "underlined"),
+        (Modifier::SLOW_BLINK, "blink"),
+        (Modifier::RAPID_BLINK, "rapid-blink"),
+        (Modifier::REVERSED, "reversed"),
+        (Modifier::HIDDEN, "hidden"),
+        (Modifier::CROSSED_OUT, "crossed-out"),
+    ];
+    names
+        .iter()
+        .filter(|(f, _)| m.contains(*f))
+        .map(|(_, n)| *n)
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
+/// The NO_COLOR theme must not colour anything: only attributes.
+fn assert_no_colour(b: &Buffer) {
+    for y in 0..b.area.height {
+        for x in 0..b.area.width {
+            let c = &b[(x, y)];
+            assert!(
+                c.fg == Color::Reset && c.bg == Color::Reset,
+                "NO_COLOR theme: cell ({x},{y}) {:?} has fg {:?} bg {:?}",
+                c.symbol(),
+                c.fg,
+                c.bg
+            );
+        }
+    }
+}
+
+/// Select the row whose text contains `needle` by moving the selection down from the top.
+fn select_row(s: &mut Screen, needle: &str) {
+    s.key(KeyCode::Home);
+    for _ in 0..s.app.rows.len() {
+        if s.app
+            .selected()
+            .is_some_and(|r| r.cells.iter().any(|c| c.text.contains(needle)))
+        {
+            return;
+        }
+        s.key(KeyCode::Down);
+    }
+    panic!(
+        "no row of the {:?} view shows {needle:?}; screen:\n{}",
+        s.app.view,
+        s.text()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The screens
+
+#[test]
+fn groups_view() {
+    let s = Screen::standard();
+    assert_eq!(s.app.view, View::Groups);
+    // The container's row: init PID, 2 processes, 9M of 128M.
+    let row = s.line_with("nginx[7146]");
+    for want in ["7146", "9M / 128M"] {
+        assert!(row.contains(want), "container row lacks {want:?}: {row}");
+    }
+    insta::assert_snapshot!("groups_view", s.render());
+    // Which namespaces are private is the point of the view: the list must be whole.
+    let row = s.line_with("nginx[7146]");
+    assert!(
+        row.contains("mnt uts ipc pid net"),
+        "Groups view at 120x40: the container's PRIVATE NS must read 'mnt uts ipc pid net': {row}"
+    );
+}
+
+#[test]
+fn container_detail_pane() {
+    let mut s = Screen::standard();
+    select_row(&mut s, "nginx[7146]");
+    insta::assert_snapshot!("container_detail_pane", s.render());
+    let mut seen = s.text();
+    // The rest of the pane, scrolled with the detail pane focused (Tab, then down).
+    s.key(KeyCode::Tab);
+    assert!(s.app.detail_focus);
+    for _ in 0..30 {
+        s.key(KeyCode::Down);
+    }
+    insta::assert_snapshot!("container_detail_pane_scrolled", s.render());
+    seen.push_str(&s.text());
+    for want in [
+        "init 7146 (1 inside)  processes 2",
+        &format!("uts    {WEB_UTS} private (web-1)"),
+        &format!("net    {WEB_NET} private"),
+        &format!("user   {HOST_USER} host"),
+        "9M / 128M",
+        "failcnt 3",
+        "cpu.shares 2048 (weight 174)",
+        "devices: deny all, allow 12 (d)",
+        "2 eth0 veth UP 172.17.0.2/16",
+    ] {
+        assert!(seen.contains(want), "detail pane lacks {want:?}:\n{seen}");
+    }
+}
+
+/// With room to spare the lines are whole: the veth's peer is named by the namespace at the other
+/// end.
+#[test]
+fn container_detail_pane_wide_terminal() {
+    let mut s = Screen::new(180, 50, true, false);
+    select_row(&mut s, "nginx[7146]");
+    let text = s.text();
+    for want in [
+        "2 eth0 veth UP 172.17.0.2/16  peer 7 in host".to_string(),
+        "command nginx: master process nginx -g daemon off;".to_string(),
+    ] {
+        assert!(
+            text.contains(&want),
+            "detail pane at 180x50 lacks {want:?}:\n{text}"
+        );
+    }
+    insta::assert_snapshot!("container_detail_pane_180x50", s.render());
+}
+
+#[test]
+fn namespaces_view() {
+    let mut s = Screen::standard();
+    s.char('2');
+    assert_eq!(s.app.view, View::Namespaces);
+    insta::assert_snapshot!("namespaces_view", s.render());
+}
+
+#[test]
+fn namespaces_tree() {
+    let mut s = Screen::standard();
+    s.char('2').char('t');
+    assert!(s.app.ns_tree);
+    insta::assert_snapshot!("namespaces_tree", s.render());
+    // The container's pid namespace, nested under the initial one: its type must stay readable.
+    let row = s.line_with(&WEB_PID.to_string());
+    assert!(
+        row.contains("pid"),
+        "Namespaces tree: the nested row of pid:[{WEB_PID}] must still show its type: {row}"
+    );
+    let row = s.line_with(&WEB_UTS.to_string());
+    assert!(
+        row.contains("uts"),
+        "Namespaces tree: the row of uts:[{WEB_UTS}] must still show its type: {row}"
+    );
+}
+
+#[test]
+fn cgroups_view_each_hierarchy() {
+    let mut s = Screen::standard();
+    s.char('3');
+    assert_eq!(s.app.view, View::Cgroups);
+    let n = s.app.snap.hierarchies.len();
+    assert_eq!(n, V1.len() + 1, "six v1 hierarchies and the unified one");
+    let first = s.app.hierarchy;
+    for i in 0..n {
+        let key = s.app.current_hierarchy().expect("a hierarchy").key.clone();
+        let name = key.replace(['=', ','], "_");
+        assert!(
+            s.text().contains(&format!("hierarchy [{key}]")),
+            "tab bar names the hierarchy [{key}]:\n{}",
+            s.text()
+        );
+        insta::assert_snapshot!(format!("cgroups_view_{i}_{name}"), s.render());
+        s.char(']');
+    }
+    assert_eq!(
+        s.app.hierarchy, first,
+        "] wraps around after the last hierarchy"
+    );
+    s.char('[');
+    assert_eq!(s.app.hierarchy, (first + n - 1) % n, "[ goes back");
+}
+
+#[test]
+fn cgroups_view_hide_empty() {
+    let mut s = Screen::standard();
+    s.char('3');
+    // The memory hierarchy, where the container is limited.
+    while s.app.current_hierarchy().expect("a hierarchy").key != "memory" {
+        s.char(']');
+    }
+    let all = s.app.rows.len();
+    s.char('z');
+    assert!(s.app.hide_empty);
+    assert!(
+        s.app.rows.len() < all,
+        "z hides the empty /system.slice/cron.service (and /system.slice above it)"
+    );
+    insta::assert_snapshot!("cgroups_view_memory_hide_empty", s.render());
+}
+
+#[test]
+fn processes_view() {
+    let mut s = Screen::standard();
+    s.char('4');
+    assert_eq!(s.app.view, View::Processes);
+    // Inside PIDs and numeric users (the worker runs as uid 101).
+    let worker = s.line_with("   7190 ");
+    assert!(
+        worker.contains("7190") && worker.contains("29") && worker.contains("101"),
+        "{worker}"
+    );
+    insta::assert_snapshot!("processes_view", s.render());
+}
+
+#[test]
+fn devices_view() {
+    let mut s = Screen::standard();
+    select_row(&mut s, "nginx[7146]");
+    s.char('d');
+    let text = s.text();
+    assert!(
+        text.contains(&format!("devices.list of /docker/{CID} [devices]")),
+        "devices view of the container's cgroup:\n{text}"
+    );
+    insta::assert_snapshot!("devices_view", s.render());
+    s.key(KeyCode::Esc);
+    assert!(s.app.dialog.is_none(), "Esc closes the devices view");
+    assert!(s.text().contains("nginx[7146]"));
+}
+
+#[test]
+fn devices_view_of_host_allows_all() {
+    let mut s = Screen::standard();
+    select_row(&mut s, "host");
+    s.char('d');
+    insta::assert_snapshot!("devices_view_host", s.render());
+}
+
+#[test]
+fn help_overlay() {
+    let mut s = Screen::standard();
+    s.char('?');
+    // Generated from the key table: every action is there.
+    let text = s.text();
+    for want in [
+        "filter (name, PID, inode, cgroup path); Esc clears",
+        "this help",
+        "quit",
+    ] {
+        assert!(text.contains(want), "help lacks {want:?}:\n{text}");
+    }
+    insta::assert_snapshot!("help_overlay", s.render());
+    s.key(KeyCode::Esc);
+    assert!(s.app.dialog.is_none(), "Esc closes help");
+}
+
+#[test]
+fn filter_while_typing_and_kept() {
+    let mut s = Screen::standard();
+    s.char('/').type_text("web-1");
+    // Editing: the footer shows the filter; the hostname matches the container's group.
+    assert!(s.app.filter_editing);
+    insta::assert_snapshot!("filter_typing", s.render());
+    s.key(KeyCode::Enter);
+    assert!(!s.app.filter_editing);
+    assert_eq!(s.app.rows.len(), 1, "only the container matches 'web-1'");
+    assert!(
+        s.text().contains("Groups (1 matching 'web-1')"),
+        "{}",
+        s.text()
+    );
+    insta::assert_snapshot!("filter_kept", s.render());
+    // Esc clears it again.
+    s.key(KeyCode::Esc);
+    assert!(s.app.filter.is_empty());
+    assert!(s.app.rows.len() > 1);
+}
+
+#[test]
+fn filter_by_pid_in_processes_view() {
+    let mut s = Screen::standard();
+    s.char('4').char('/').type_text("7190").key(KeyCode::Enter);
+    insta::assert_snapshot!("filter_processes_pid", s.render());
+}
+
+#[test]
+fn sort_reversed() {
+    let mut s = Screen::standard();
+    // Groups sort by PID at first (PID▲); S reverses (PID▼).
+    s.char('S');
+    insta::assert_snapshot!("groups_sort_pid_reversed", s.render());
+}
+
+#[test]
+fn minimum_size_80x24() {
+    let mut s = Screen::new(80, 24, true, false);
+    select_row(&mut s, "nginx[7146]");
+    assert!(!s.text().contains("terminal too small"));
+    insta::assert_snapshot!("groups_80x24", s.render());
+    s.char('3');
+    insta::assert_snapshot!("cgroups_80x24", s.render());
+}
+
+#[test]
+fn too_small_terminal() {
+    for (w, h) in [(79, 24), (80, 23), (79, 23)] {
+        let s = Screen::new(w, h, true, false);
+        assert!(
+            s.text().contains("terminal too small"),
+            "{w}x{h} is below 80x24:\n{}",
+            s.text()
+        );
+    }
+    let mut s = Screen::new(79, 23, true, false);
+    insta::assert_snapshot!("too_small_79x23", s.render());
+    // Keys still work (q quits) while it is too small.
+    let cmds = s.app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('q'),
+        KeyModifiers::NONE,
+    )));
+    assert_eq!(cmds, vec![nsview::app::Cmd::Quit]);
+}
+
+/// 80x24 is the smallest supported size: the header must still show the READ-ONLY badge and
+/// the not-root banner must still be there.
+#[test]
+fn not_root_read_only_80x24() {
+    let s = Screen::new(80, 24, false, true);
+    let text = s.text();
+    assert!(
+        text.contains("not root:"),
+        "not-root banner at 80x24:\n{text}"
+    );
+    insta::assert_snapshot!("not_root_read_only_80x24", s.render());
+    assert!(
+        s.line_with("nsview  host node-7").contains(" READ-ONLY "),
+        "the READ-ONLY badge must be visible at 80x24 (it is appended after the counts and falls \
+         off the right edge):\n{text}"
+    );
+}
+
+#[test]
+fn not_root_banner() {
+    let s = Screen::new(120, 40, false, false);
+    assert!(s.text().contains("not root:"), "{}", s.text());
+    insta::assert_snapshot!("not_root_banner", s.render());
+}
+
+#[test]
+fn read_only_badge() {
+    let s = Screen::new(120, 40, true, true);
+    assert!(s.line_with("nsview  host node-7").contains(" READ-ONLY "));
+    insta::assert_snapshot!("read_only_badge", s.render());
+}
+
+#[test]
+fn before_the_first_snapshot() {
+    let mut app = App::new(Duration::from_secs(1), false, true, Keymap::default());
+    app.numeric_users();
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("test terminal");
+    terminal
+        .draw(|f| {
+            ui::draw(f, &app, &Theme::monochrome());
+        })
+        .expect("draw");
+    let text: String = (0..40)
+        .map(|y| {
+            (0..120)
+                .map(|x| terminal.backend().buffer()[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(text.contains("collecting ..."), "{text}");
+}
+
+/// CPU% is the rate between two consecutive snapshots: the container used 250 ms of CPU in the
+/// second from A to B (25.0%), and nothing from B to C (0.0%).
+#[test]
+fn cpu_percent_between_consecutive_snapshots() {
+    let a = snapshot();
+    let b = later(&a, 1, 250_000_000, 1_500_000_000);
+    let c = later(&b, 1, 0, 1_000_000_000);
+    let key = ("cpu,cpuacct".to_string(), web_cgroup());
+    let root = ("cpu,cpuacct".to_string(), "/".to_string());
+    let near = |v: Option<f64>, want: f64| v.is_some_and(|v| (v - want).abs() < 0.01);
+
+    let mut s = Screen::fed(120, 40, true, false, vec![a, b]);
+    let cpu = s.app.cpu.get(&key).copied();
+    assert!(
+        near(cpu, 25.0),
+        "after snapshots A and B, one second apart, with 250 ms of CPU used by {}: 25.0%, got {cpu:?}",
+        web_cgroup()
+    );
+    let cpu = s.app.cpu.get(&root).copied();
+    assert!(near(cpu, 150.0), "root cgroup A to B: 150.0%, got {cpu:?}");
+    let row = s.line_with("nginx[7146]");
+    assert!(row.contains("25.0"), "Groups row shows CPU% 25.0: {row}");
+
+    s.send(Msg::Snapshot(Box::new(c)));
+    let cpu = s.app.cpu.get(&key).copied();
+    assert!(
+        near(cpu, 0.0),
+        "after C, one second after B with no CPU used: 0.0% (the rate between B and C), got {cpu:?}"
+    );
+    let cpu = s.app.cpu.get(&root).copied();
+    assert!(near(cpu, 100.0), "root cgroup B to C: 100.0%, got {cpu:?}");
+}
