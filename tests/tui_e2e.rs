@@ -331,10 +331,13 @@ fn isolation_group_appears_live_filter_detail_devices_quit() {
         );
         let want = if private { "private" } else { "host" };
         let label = format!("{ty:<6} {ino} {want}");
-        match filtered
-            .lines()
-            .find(|l| l.contains(&format!("{ty:<6} {ino} ")))
-        {
+        // A detail entry may wrap onto the next screen line (indented); take both.
+        let lines: Vec<&str> = filtered.lines().collect();
+        let entry = lines
+            .iter()
+            .position(|l| l.contains(&format!("{ty:<6} {ino} ")))
+            .map(|i| format!("{} {}", lines[i], lines.get(i + 1).copied().unwrap_or("")));
+        match entry.as_deref() {
             None => problems.push(format!("detail pane has no line for {ty} {ino}")),
             Some(line) if !line.contains(&label) => {
                 problems.push(format!("detail pane: want {label:?}: {line}"))

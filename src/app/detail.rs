@@ -208,7 +208,31 @@ fn namespaces_section(d: &mut Detail, snap: &Snapshot, p: &Process) {
 
 /// Memory, CPU, pids and devices of a process's cgroups, with gauges and sparklines.
 fn resources_section(d: &mut Detail, snap: &Snapshot, cpu: &CpuMap, history: &History, pid: i32) {
-    d.h("limits and usage");
+    // Say whose numbers these are: a process in a cgroup shared with others (the host's) sees the
+    // whole cgroup's usage, not its own.
+    match rows::cgroup_of(snap, pid, "memory").or_else(|| rows::cgroup_of(snap, pid, "pids")) {
+        Some(c) => {
+            let others = c.pids.len().saturating_sub(1);
+            let group = snap.group_of(pid);
+            let outside = match group {
+                Some(g) => c
+                    .pids
+                    .iter()
+                    .filter(|p| g.pids.binary_search(p).is_err())
+                    .count(),
+                None => others,
+            };
+            if outside > 0 {
+                d.h(format!(
+                    "limits and usage of {} (shared: {outside} more processes)",
+                    c.path
+                ));
+            } else {
+                d.h(format!("limits and usage of {}", c.path));
+            }
+        }
+        None => d.h("limits and usage"),
+    }
     if let Some(c) = rows::cgroup_of(snap, pid, "memory") {
         memory_items(d, history, c);
     }

@@ -458,21 +458,40 @@ fn table_row<'a>(
     }
 }
 
-/// Split `text` into pieces of at most `width` characters; continuation lines are indented by two
-/// so a wrapped line reads as one.
+/// Split `text` into lines of at most `width` characters, at spaces where possible; continuation
+/// lines are indented by two so a wrapped line reads as one.
 fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(4);
-    let chars: Vec<char> = text.chars().collect();
-    if chars.len() <= width {
-        return vec![text.to_string()];
+    let width = width.max(8);
+    let mut out = Vec::new();
+    let mut rest: Vec<char> = text.chars().collect();
+    let mut room = width;
+    while rest.len() > room {
+        // Break after the last space in reach, unless that leaves most of the line empty.
+        let cut = rest[..=room]
+            .iter()
+            .rposition(|c| *c == ' ')
+            .filter(|&i| i > room / 2)
+            .unwrap_or(room);
+        let line: String = rest[..cut].iter().collect();
+        out.push(if out.is_empty() {
+            line
+        } else {
+            format!("  {line}")
+        });
+        let skip = if rest.get(cut) == Some(&' ') {
+            cut + 1
+        } else {
+            cut
+        };
+        rest.drain(..skip);
+        room = width - 2;
     }
-    let mut out = vec![chars[..width].iter().collect::<String>()];
-    let mut rest = &chars[width..];
-    while !rest.is_empty() {
-        let take = rest.len().min(width - 2);
-        out.push(format!("  {}", rest[..take].iter().collect::<String>()));
-        rest = &rest[take..];
-    }
+    let line: String = rest.into_iter().collect();
+    out.push(if out.is_empty() {
+        line
+    } else {
+        format!("  {line}")
+    });
     out
 }
 
@@ -704,4 +723,23 @@ fn draw_devices(
             ))),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_at_spaces() {
+        assert_eq!(wrap("short", 20), vec!["short"]);
+        assert_eq!(
+            wrap("uts 4026555738 private (nsv-e2e-20417) also x", 30),
+            vec!["uts 4026555738 private", "  (nsv-e2e-20417) also x"]
+        );
+        // No space in reach: a hard break.
+        assert_eq!(wrap("abcdefghijklmnop", 10), vec!["abcdefghij", "  klmnop"]);
+        for line in wrap("a b c d e f g h i j k l m n o p q r s t u v w x y z", 9) {
+            assert!(line.chars().count() <= 9, "{line}");
+        }
+    }
 }
