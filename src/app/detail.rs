@@ -3,7 +3,7 @@
 
 use super::History;
 use super::rows::{self, CpuMap, RowKey, human_bytes};
-use crate::model::format::value;
+use crate::model::format::{short_cgroup_path, value};
 use crate::model::{Cgroup, DeviceRule, Namespace, NsType, Process, Snapshot};
 
 /// One element of the detail pane.
@@ -68,7 +68,7 @@ pub fn detail(snap: &Snapshot, cpu: &CpuMap, history: &History, key: &RowKey) ->
                 resources_section(&mut d, snap, cpu, history, p.pid);
                 d.h("cgroups of the init process");
                 for (k, path) in &p.cgroups {
-                    d.t(format!("[{k}] {path}"));
+                    d.t(format!("[{k}] {}", short_cgroup_path(path)));
                 }
             }
             d.h("members (pid, inside, command)");
@@ -167,7 +167,7 @@ pub fn detail(snap: &Snapshot, cpu: &CpuMap, history: &History, key: &RowKey) ->
             namespaces_section(&mut d, snap, p);
             d.h("cgroups");
             for (k, path) in &p.cgroups {
-                d.t(format!("[{k}] {path}"));
+                d.t(format!("[{k}] {}", short_cgroup_path(path)));
             }
             resources_section(&mut d, snap, cpu, history, p.pid);
         }

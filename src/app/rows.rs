@@ -566,7 +566,7 @@ pub fn process_items(snap: &Snapshot, users: &dyn Fn(u32) -> String) -> Vec<(Row
                     Cell::num(inside as f64, inside.to_string()),
                     Cell::text(users(p.uid)),
                     Cell::text(ns_list(differs.into_iter())),
-                    Cell::text(cg.clone()),
+                    Cell::text(crate::model::format::short_cgroup_path(&cg)),
                     Cell::text(command.clone()),
                 ],
                 search: format!("{} {} {} {}", p.pid, command, cg, p.comm).to_lowercase(),

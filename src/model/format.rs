@@ -58,3 +58,56 @@ fn is_default(key: &str, v: &CgValue) -> bool {
         _ => false,
     }
 }
+
+/// A cgroup path with long container ids shortened the way `docker ps` shows them (12 hex
+/// digits and an ellipsis): /docker/4653218bbd17…, /system.slice/docker-4653218bbd17….scope.
+pub fn short_cgroup_path(path: &str) -> String {
+    path.split('/')
+        .map(|part| {
+            // The longest run of hex digits in the component, if it looks like an id.
+            let bytes = part.as_bytes();
+            let mut best = (0, 0);
+            let mut start = 0;
+            for i in 0..=bytes.len() {
+                let hex = i < bytes.len() && bytes[i].is_ascii_hexdigit();
+                if !hex {
+                    if i - start > best.1 - best.0 {
+                        best = (start, i);
+                    }
+                    start = i + 1;
+                }
+            }
+            if best.1 - best.0 >= 32 {
+                format!(
+                    "{}{}…{}",
+                    &part[..best.0],
+                    &part[best.0..best.0 + 12],
+                    &part[best.1..]
+                )
+            } else {
+                part.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_cgroup_path;
+
+    #[test]
+    fn shortens_container_ids() {
+        let id = "4653218bbd17a0c1e2f3a4b5c6d7e8f90123456789abcdef0123456789abcdef";
+        assert_eq!(
+            short_cgroup_path(&format!("/docker/{id}")),
+            "/docker/4653218bbd17…"
+        );
+        assert_eq!(
+            short_cgroup_path(&format!("/system.slice/docker-{id}.scope")),
+            "/system.slice/docker-4653218bbd17….scope"
+        );
+        assert_eq!(short_cgroup_path("/user.slice/cafe"), "/user.slice/cafe");
+        assert_eq!(short_cgroup_path("/"), "/");
+    }
+}
