@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod collect;
+pub mod effects;
 pub mod model;
 pub mod sys;
 pub mod tui;

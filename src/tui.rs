@@ -95,23 +95,64 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     }
 
     let (tx, rx) = mpsc::channel::<Msg>();
-    let stop = Arc::new(AtomicBool::new(false));
     let signals = spawn_signals(tx.clone())?;
     let (ctrl, poller) = spawn_poller(opts.roots.clone(), opts.interval, tx.clone());
 
-    let guard = TerminalGuard::enter(opts.mouse)?;
-    let input = spawn_input(tx.clone(), stop.clone());
-    let result = event_loop(&mut app, &opts.theme, &rx, &ctrl);
+    let mut screen = Screen::new(tx, opts.mouse)?;
+    let result = event_loop(&mut app, &opts.theme, &rx, &ctrl, &mut screen);
 
-    stop.store(true, Ordering::Relaxed);
     let _ = ctrl.send(Control::Quit);
-    drop(guard);
+    screen.suspend();
     signals.close();
-    let _ = input.join();
     // The poller may be in the middle of a pass; it holds nothing that needs closing and ends
     // with the process, so quitting does not wait for it.
     drop(poller);
     result
+}
+
+/// The terminal while nsview owns it: raw mode, alternate screen and the input thread. It can
+/// be handed to another program and taken back (the enter command, as gitui does around an
+/// external editor).
+struct Screen {
+    guard: Option<TerminalGuard>,
+    input: Option<(JoinHandle<()>, Arc<AtomicBool>)>,
+    tx: Sender<Msg>,
+    mouse: bool,
+}
+
+impl Screen {
+    fn new(tx: Sender<Msg>, mouse: bool) -> io::Result<Screen> {
+        let mut s = Screen {
+            guard: None,
+            input: None,
+            tx,
+            mouse,
+        };
+        s.resume()?;
+        Ok(s)
+    }
+
+    /// Stop reading input and give the terminal back in its normal state.
+    fn suspend(&mut self) {
+        if let Some((handle, stop)) = self.input.take() {
+            stop.store(true, Ordering::Relaxed);
+            let _ = handle.join();
+        }
+        self.guard = None;
+    }
+
+    /// Take the terminal again and read input.
+    fn resume(&mut self) -> io::Result<()> {
+        if self.guard.is_none() {
+            self.guard = Some(TerminalGuard::enter(self.mouse)?);
+        }
+        if self.input.is_none() {
+            let stop = Arc::new(AtomicBool::new(false));
+            let handle = spawn_input(self.tx.clone(), stop.clone());
+            self.input = Some((handle, stop));
+        }
+        Ok(())
+    }
 }
 
 fn event_loop(
@@ -119,6 +160,7 @@ fn event_loop(
     theme: &Theme,
     rx: &Receiver<Msg>,
     ctrl: &Sender<Control>,
+    screen: &mut Screen,
 ) -> anyhow::Result<()> {
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
@@ -145,11 +187,56 @@ fn event_loop(
                     Cmd::RefreshNow => {
                         let _ = ctrl.send(Control::Now);
                     }
+                    Cmd::Enter(req) => {
+                        screen.suspend();
+                        let outcome = run_enter(&app.snap, &req);
+                        screen.resume()?;
+                        terminal.clear()?;
+                        let _ = screen.tx.send(Msg::EnterDone(outcome));
+                    }
                 }
             }
         }
         draw(&mut terminal, app, theme)?;
     }
+}
+
+/// Run an enter request on the plain terminal and say how it went, in one line. The user presses
+/// Enter before nsview takes the screen back, so the command's output can be read.
+fn run_enter(snap: &crate::model::Snapshot, req: &crate::app::enter_form::EnterRequest) -> String {
+    use std::io::{BufRead, Write};
+    let ns: Vec<&str> = req.ns.iter().map(|t| t.name()).collect();
+    println!(
+        "nsview: entering {} ({}{})",
+        req.label,
+        if ns.is_empty() {
+            "no namespaces".to_string()
+        } else {
+            ns.join(",")
+        },
+        if req.join_cgroups { ", cgroups" } else { "" }
+    );
+    use crate::effects::enter::{EnterOptions, EnterSpec};
+    let opts = EnterOptions {
+        types: Some(req.ns.clone()),
+        join_cgroups: req.join_cgroups,
+        command: req.command.clone(),
+        ..EnterOptions::default()
+    };
+    let planned = EnterSpec::for_target(snap, &req.target, opts);
+    let outcome = match planned.and_then(|spec| crate::effects::enter::run(&spec)) {
+        Ok(status) => match status.code() {
+            Some(0) => format!("{}: exited with status 0", req.label),
+            Some(c) => format!("{}: exited with status {c}", req.label),
+            None => format!("{}: ended by a signal", req.label),
+        },
+        Err(e) => format!("cannot enter {}: {e}", req.label),
+    };
+    print!("nsview: {outcome}. Press Enter to return to nsview.");
+    let _ = io::stdout().flush();
+    let mut line = String::new();
+    let _ = io::stdin().lock().read_line(&mut line);
+    outcome
 }
 
 fn draw(

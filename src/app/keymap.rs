@@ -41,11 +41,13 @@ pub enum Action {
     ToggleEmpty,
     /// Namespaces view: flat list or tree by owner / parent.
     ToggleTree,
+    /// Run a shell or a command inside the selection's namespaces.
+    EnterNs,
 }
 
 impl Action {
     /// Every action, in the order the help screen lists them.
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -64,6 +66,7 @@ impl Action {
         Action::Sort,
         Action::SortReverse,
         Action::Devices,
+        Action::EnterNs,
         Action::PrevHierarchy,
         Action::NextHierarchy,
         Action::ToggleEmpty,
@@ -105,6 +108,7 @@ impl Action {
             Action::NextHierarchy => "next_hierarchy",
             Action::ToggleEmpty => "toggle_empty",
             Action::ToggleTree => "toggle_tree",
+            Action::EnterNs => "enter",
         }
     }
 
@@ -142,6 +146,7 @@ impl Action {
             Action::NextHierarchy => "cgroups: next hierarchy",
             Action::ToggleEmpty => "cgroups: hide / show empty groups",
             Action::ToggleTree => "namespaces: flat list / tree by owner and parent",
+            Action::EnterNs => "enter the selection's namespaces (a shell or a command)",
         }
     }
 }
@@ -282,6 +287,7 @@ impl Default for Keymap {
             (c('s'), Sort),
             (c('S'), SortReverse),
             (c('d'), Devices),
+            (c('x'), EnterNs),
             (c('['), PrevHierarchy),
             (c(']'), NextHierarchy),
             (c('z'), ToggleEmpty),

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod detail;
+pub mod enter_form;
 pub mod keymap;
 pub mod rows;
 
@@ -80,6 +81,8 @@ pub enum Msg {
     CollectError(String),
     /// SIGTERM, SIGHUP, SIGINT.
     Signal,
+    /// A command run with `x` ended (or could not start): one line for the footer.
+    EnterDone(String),
 }
 
 /// What the update asks the event loop to do.
@@ -88,6 +91,8 @@ pub enum Cmd {
     SetInterval(Duration),
     RefreshNow,
     Quit,
+    /// Suspend the screen, run a command inside the target's namespaces, come back.
+    Enter(enter_form::EnterRequest),
 }
 
 /// A modal dialog.
@@ -100,6 +105,8 @@ pub enum Dialog {
         title: String,
         text: String,
     },
+    /// `x`: choose namespaces, cgroups and command, then run it inside.
+    Enter(enter_form::EnterForm),
 }
 
 /// Selection and scrolling of one view.
@@ -286,6 +293,10 @@ impl App {
                 vec![]
             }
             Msg::Signal => vec![Cmd::Quit],
+            Msg::EnterDone(text) => {
+                self.status = Some(text);
+                vec![Cmd::RefreshNow]
+            }
         }
     }
 
@@ -419,6 +430,25 @@ impl App {
             self.refresh_rows();
             return vec![];
         }
+        if let Some(Dialog::Enter(form)) = &mut self.dialog {
+            if k.code == KeyCode::Char('c')
+                && k.modifiers
+                    .contains(crossterm::event::KeyModifiers::CONTROL)
+            {
+                return vec![Cmd::Quit];
+            }
+            return match form.key(k) {
+                enter_form::FormResult::Editing => vec![],
+                enter_form::FormResult::Cancel => {
+                    self.dialog = None;
+                    vec![]
+                }
+                enter_form::FormResult::Run(req) => {
+                    self.dialog = None;
+                    vec![Cmd::Enter(req)]
+                }
+            };
+        }
         if let Some(d) = &self.dialog {
             let action = self.keymap.action(&k);
             let close = matches!(k.code, KeyCode::Esc | KeyCode::Enter)
@@ -544,6 +574,14 @@ impl App {
             Action::Help => {
                 self.dialog = Some(Dialog::Help);
                 self.dialog_scroll = 0;
+            }
+            Action::EnterNs => {
+                if let Some(r) = self.selected() {
+                    match enter_form::EnterForm::for_row(&self.snap, &r.key, self.read_only) {
+                        Ok(form) => self.dialog = Some(Dialog::Enter(form)),
+                        Err(e) => self.status = Some(e),
+                    }
+                }
             }
             Action::PrevHierarchy | Action::NextHierarchy => {
                 let n = self.snap.hierarchies.len();

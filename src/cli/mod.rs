@@ -99,6 +99,12 @@ or a bind-mount path (/run/netns/NAME); or a cgroup path (/docker/<id>), looked 
         #[arg(long)]
         json: bool,
     },
+    /// Run a command (default: the target's login shell) inside a target's namespaces and cgroups.
+    #[command(after_help = ENTER_HELP)]
+    Enter(EnterArgs),
+    /// The single-threaded helper of `enter` (started by nsview itself).
+    #[command(name = "__enter", hide = true)]
+    EnterHelper(crate::effects::enter::HelperArgs),
     /// One full collection (namespaces, processes, cgroups), for benchmarks; prints a summary.
     #[command(name = "__collect", hide = true)]
     Collect {
@@ -109,6 +115,102 @@ or a bind-mount path (/run/netns/NAME); or a cgroup path (/docker/<id>), looked 
         #[arg(long)]
         phases: bool,
     },
+}
+
+const ENTER_HELP: &str = "\
+TARGET is a PID; a namespace as an inode, TYPE:[INODE] or a bind-mount path (/run/netns/NAME); or a \
+cgroup path (entered through its init process).
+
+The command runs in the target's namespaces (default: every type in which the target differs from \
+the host; for a namespace TARGET, that namespace), in its cgroups (every v1 hierarchy and the \
+unified one), chrooted to its root and in its working directory when mnt is joined, with a minimal \
+environment (TERM, PATH from the target, HOME) and only file descriptors 0, 1 and 2 open.
+
+The exit status is the command's (128+N when killed by signal N); 127 when the command does not \
+exist in the target, 126 when it cannot be executed, 1 when entering fails. An image without a shell \
+can be entered without its mount namespace: `--ns net,pid,uts,ipc` runs the host's command in the \
+other namespaces.
+
+Example: nsview enter 7146 --ns mnt -- cat /etc/os-release";
+
+/// `nsview enter` options.
+#[derive(Debug, clap::Args)]
+pub struct EnterArgs {
+    /// PID, namespace (inode, TYPE:[INODE], bind-mount path) or cgroup path.
+    pub target: String,
+    /// Namespace types to join, comma-separated (default: where the target differs from the host).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "TYPES",
+        conflicts_with = "all"
+    )]
+    pub ns: Vec<NsTypeArg>,
+    /// Join every namespace type the target has.
+    #[arg(long)]
+    pub all: bool,
+    /// Do not join the target's cgroups.
+    #[arg(long)]
+    pub no_cgroup: bool,
+    /// Working directory for the command (inside the target's root when mnt is joined).
+    #[arg(long, value_name = "DIR")]
+    pub wd: Option<PathBuf>,
+    /// Also adopt the target's uid, gid, groups, capabilities and no_new_privs.
+    #[arg(long)]
+    pub as_target: bool,
+    /// Copy the target's whole environment instead of TERM, PATH and HOME.
+    #[arg(long)]
+    pub env_from_target: bool,
+    /// The command and its arguments (default: the target's login shell).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<String>,
+}
+
+impl EnterArgs {
+    fn options(&self) -> crate::effects::enter::EnterOptions {
+        crate::effects::enter::EnterOptions {
+            types: (!self.ns.is_empty())
+                .then(|| self.ns.iter().map(|t| NsType::from(*t)).collect()),
+            all: self.all,
+            join_cgroups: !self.no_cgroup,
+            wd: self.wd.clone(),
+            as_target: self.as_target,
+            env_from_target: self.env_from_target,
+            command: self.command.clone(),
+        }
+    }
+}
+
+/// `nsview enter`: plan, run, and exit with the command's status (never returns).
+fn enter(collector: &mut Collector, live: bool, args: &EnterArgs) -> anyhow::Result<()> {
+    use crate::effects::enter::{self, EnterSpec};
+    if !live {
+        anyhow::bail!("enter works only on the live kernel (not with --root)");
+    }
+    let snap = collector.collect(CollectOptions {
+        relations: false,
+        uts: false,
+        net: false,
+        cgroups: true,
+    })?;
+    let found = resolve(&snap, &args.target)?;
+    let result = EnterSpec::for_target(&snap, &found, args.options()).and_then(|spec| {
+        discard(snap);
+        enter::run(&spec)
+    });
+    let code = match result {
+        Ok(status) => enter::exit_code(&status),
+        Err(e) => {
+            eprintln!("nsview: {e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code)
 }
 
 /// Namespace type as written on the command line.
@@ -145,7 +247,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(dir) => Roots::under(dir),
         None => Roots::default(),
     };
-    let Some(command) = cli.command else {
+    let command = match cli.command {
+        // The helper must stay single-threaded: nothing else runs before it.
+        Some(Command::EnterHelper(args)) => {
+            std::process::exit(crate::effects::enter::helper_main(args))
+        }
+        other => other,
+    };
+    let Some(command) = command else {
         let config = crate::app::config::load(cli.config.as_deref())?;
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         return crate::tui::run(crate::tui::Options {
@@ -233,6 +342,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             discard(snap);
         }
+        Command::Enter(args) => {
+            out.flush()?;
+            let live = collector.roots().is_live();
+            enter(&mut collector, live, &args)?;
+        }
+        // Dispatched above, before anything else runs.
+        Command::EnterHelper(_) => {}
         Command::Collect { repeat, phases } => {
             for i in 0..repeat.max(1) {
                 let start = std::time::Instant::now();

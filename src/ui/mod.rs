@@ -171,6 +171,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     match &app.dialog {
         Some(Dialog::Help) => draw_help(f, app, theme, body),
         Some(Dialog::Message { title, text }) => draw_message(f, theme, body, title, text),
+        Some(Dialog::Enter(form)) => draw_enter(f, theme, body, form),
         _ => {}
     }
     drawn
@@ -632,6 +633,66 @@ fn draw_help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Block::default()
                 .borders(Borders::ALL)
                 .title(" keys (Esc closes) "),
+        ),
+        r,
+    );
+}
+
+fn draw_enter(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::enter_form::EnterForm) {
+    let focus = |i: usize| {
+        if form.focus == i {
+            theme.selected()
+        } else {
+            Style::default()
+        }
+    };
+    let check = |b: bool| if b { "[x]" } else { "[ ]" };
+    let mut lines = vec![Line::from(Span::styled(
+        "namespaces to join (Space toggles)",
+        theme.heading(),
+    ))];
+    for (i, ((t, ino), on)) in form.available.iter().zip(&form.chosen).enumerate() {
+        lines.push(Line::from(Span::styled(
+            format!(" {} {:<6} {ino}", check(*on), t.name()),
+            focus(i),
+        )));
+    }
+    let cg = form.cgroup_field();
+    let cg_text = if form.cgroups_allowed {
+        format!(
+            " {} join the target's cgroups (limited and accounted like it)",
+            check(form.join_cgroups)
+        )
+    } else {
+        " [ ] join the target's cgroups (not for a bare namespace, nor in read-only mode)"
+            .to_string()
+    };
+    lines.push(Line::from(Span::styled(cg_text, focus(cg))));
+    lines.push(Line::from(""));
+    let cmd = form.command_field();
+    let shown = if form.command.is_empty() && form.focus != cmd {
+        "(empty: the target's login shell)".to_string()
+    } else {
+        format!("{}▏", form.command)
+    };
+    lines.push(Line::from(vec![
+        Span::styled("command: ", theme.heading()),
+        Span::styled(shown, focus(cmd)),
+    ]));
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "↑ ↓ Tab move  Space toggle  Enter run  Esc cancel",
+        theme.dimmed(),
+    )));
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let r = centered(area, 76, h);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" enter {} ", form.label))
+                .border_style(theme.fg(theme.accent)),
         ),
         r,
     );

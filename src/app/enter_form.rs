@@ -1,0 +1,223 @@
+//! The enter dialog (`x`): which namespaces to join, whether to join the cgroups, and the command.
+
+use super::rows::RowKey;
+use crate::cli::Target;
+use crate::model::{NsType, Snapshot};
+use crossterm::event::{KeyCode, KeyEvent};
+
+/// What the user asked to run, handed to the event loop (which suspends the screen for it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterRequest {
+    pub target: Target,
+    /// What the dialog called the target, for messages.
+    pub label: String,
+    pub ns: Vec<NsType>,
+    pub join_cgroups: bool,
+    /// Empty: the target's login shell.
+    pub command: Vec<String>,
+}
+
+/// The dialog's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterForm {
+    pub target: Target,
+    pub label: String,
+    /// Namespace types the target has, with their inodes, in type order.
+    pub available: Vec<(NsType, u64)>,
+    pub chosen: Vec<bool>,
+    pub join_cgroups: bool,
+    /// False in read-only mode: joining cgroups writes cgroup.procs.
+    pub cgroups_allowed: bool,
+    pub command: String,
+    /// 0..available.len(): a namespace; then the cgroup switch; then the command line.
+    pub focus: usize,
+}
+
+/// What a key did to the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormResult {
+    Editing,
+    Cancel,
+    Run(EnterRequest),
+}
+
+impl EnterForm {
+    /// The form for a selected row, with the defaults of `nsview enter`: every namespace in which
+    /// the target differs from the host (for a namespace row, that namespace), cgroups joined.
+    /// None for rows there is nothing to enter (the host itself).
+    pub fn for_row(snap: &Snapshot, key: &RowKey, read_only: bool) -> Result<EnterForm, String> {
+        let (target, label, pid, only): (Target, String, Option<i32>, Option<NsType>) = match key {
+            RowKey::Group(private) => {
+                let g = snap
+                    .groups
+                    .iter()
+                    .find(|g| private.iter().all(|(t, i)| g.private.get(t) == Some(i)))
+                    .ok_or("the group is gone")?;
+                (
+                    Target::Process(g.init_pid),
+                    g.name.clone(),
+                    Some(g.init_pid),
+                    None,
+                )
+            }
+            RowKey::Process(pid) => {
+                let p = snap.processes.get(pid).ok_or("the process is gone")?;
+                (
+                    Target::Process(*pid),
+                    format!("{} {}", p.pid, p.comm),
+                    Some(*pid),
+                    None,
+                )
+            }
+            RowKey::Namespace(k) => (
+                Target::Namespace(*k),
+                format!("{}:[{}]", k.0, k.1),
+                None,
+                Some(k.0),
+            ),
+            RowKey::NetNs(ino) => (
+                Target::Namespace((NsType::Net, *ino)),
+                format!("net:[{ino}]"),
+                None,
+                Some(NsType::Net),
+            ),
+            RowKey::Cgroup(_, path) => {
+                let c = snap
+                    .cgroups
+                    .iter()
+                    .find(|c| &c.path == path && !c.pids.is_empty())
+                    .ok_or("this cgroup has no process to enter")?;
+                let pid = c.pids[0];
+                (Target::Cgroup(path.clone()), path.clone(), Some(pid), None)
+            }
+            RowKey::Host => return Err("this is the host: there is nothing to enter".into()),
+        };
+        let (available, chosen): (Vec<(NsType, u64)>, Vec<bool>) = match (pid, only) {
+            (_, Some(t)) => match &target {
+                Target::Namespace((_, ino)) => (vec![(t, *ino)], vec![true]),
+                _ => (vec![], vec![]),
+            },
+            (Some(pid), None) => {
+                let p = snap.processes.get(&pid).ok_or("the process is gone")?;
+                let differs = snap.differs_from_host(p);
+                let av: Vec<(NsType, u64)> = p.ns.iter().map(|(t, id)| (*t, id.ino)).collect();
+                let ch = av.iter().map(|(t, _)| differs.contains(t)).collect();
+                (av, ch)
+            }
+            (None, None) => (vec![], vec![]),
+        };
+        let ns_target = matches!(target, Target::Namespace(_));
+        Ok(EnterForm {
+            target,
+            label,
+            available,
+            chosen,
+            // A bare namespace has no cgroups of its own to join.
+            join_cgroups: !read_only && !ns_target,
+            cgroups_allowed: !read_only && !ns_target,
+            command: String::new(),
+            focus: 0,
+        })
+    }
+
+    fn fields(&self) -> usize {
+        self.available.len() + 2
+    }
+
+    pub fn cgroup_field(&self) -> usize {
+        self.available.len()
+    }
+
+    pub fn command_field(&self) -> usize {
+        self.available.len() + 1
+    }
+
+    /// Handle one key.
+    pub fn key(&mut self, k: KeyEvent) -> FormResult {
+        let on_command = self.focus == self.command_field();
+        match k.code {
+            KeyCode::Esc => return FormResult::Cancel,
+            KeyCode::Enter => {
+                let ns: Vec<NsType> = self
+                    .available
+                    .iter()
+                    .zip(&self.chosen)
+                    .filter(|(_, c)| **c)
+                    .map(|((t, _), _)| *t)
+                    .collect();
+                return FormResult::Run(EnterRequest {
+                    target: self.target.clone(),
+                    label: self.label.clone(),
+                    ns,
+                    join_cgroups: self.join_cgroups && self.cgroups_allowed,
+                    command: self
+                        .command
+                        .split_whitespace()
+                        .map(str::to_string)
+                        .collect(),
+                });
+            }
+            KeyCode::Up | KeyCode::BackTab => {
+                self.focus = (self.focus + self.fields() - 1) % self.fields();
+            }
+            KeyCode::Down | KeyCode::Tab => self.focus = (self.focus + 1) % self.fields(),
+            KeyCode::Backspace if on_command => {
+                self.command.pop();
+            }
+            KeyCode::Char(c) if on_command => self.command.push(c),
+            KeyCode::Char(' ') => {
+                if self.focus < self.available.len() {
+                    self.chosen[self.focus] = !self.chosen[self.focus];
+                } else if self.focus == self.cgroup_field() && self.cgroups_allowed {
+                    self.join_cgroups = !self.join_cgroups;
+                }
+            }
+            _ => {}
+        }
+        FormResult::Editing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn toggles_and_types() {
+        let mut f = EnterForm {
+            target: Target::Process(7),
+            label: "x".into(),
+            available: vec![(NsType::Mnt, 1), (NsType::Net, 2)],
+            chosen: vec![true, false],
+            join_cgroups: true,
+            cgroups_allowed: true,
+            command: String::new(),
+            focus: 0,
+        };
+        assert_eq!(f.key(key(KeyCode::Char(' '))), FormResult::Editing);
+        assert_eq!(f.chosen, vec![false, false]);
+        f.key(key(KeyCode::Down));
+        f.key(key(KeyCode::Char(' ')));
+        f.key(key(KeyCode::Down));
+        f.key(key(KeyCode::Char(' ')));
+        assert!(!f.join_cgroups);
+        f.key(key(KeyCode::Down));
+        for c in "cat /etc/os-release".chars() {
+            f.key(key(KeyCode::Char(c)));
+        }
+        match f.key(key(KeyCode::Enter)) {
+            FormResult::Run(r) => {
+                assert_eq!(r.ns, vec![NsType::Net]);
+                assert!(!r.join_cgroups);
+                assert_eq!(r.command, vec!["cat", "/etc/os-release"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(f.key(key(KeyCode::Esc)), FormResult::Cancel);
+    }
+}
