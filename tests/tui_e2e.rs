@@ -414,3 +414,83 @@ fn ctrl_c_quits_and_restores_the_terminal() {
     assert_eq!(status, 0, "nsview exits 0 on Ctrl-C");
     nsview.assert_terminal_restored("after Ctrl-C");
 }
+
+/// `x` on a group: the enter dialog, a command run inside the group's namespaces on the plain
+/// terminal, Enter, and nsview's screen back with the same selection.
+#[test]
+fn x_runs_a_command_inside_and_returns() {
+    let test = "x_runs_a_command_inside_and_returns";
+    if !ready(test) {
+        return;
+    }
+    let hostname = format!("nsv-x-{}", test_pid());
+    let group = NsProcess::spawn(
+        &["--pid", "--mount-proc", "--uts", "--ipc", "--net"],
+        &format!("hostname {hostname}; exec sleep 1000"),
+        "sleep",
+    );
+    let name = format!("sleep[{}]", group.inner);
+    let nsview = Nsview::start("e2e-enter");
+    nsview.press(&["/"]);
+    nsview.type_text(&hostname);
+    nsview.press(&["Enter"]);
+    // The pid namespace's init: the row whose name is sleep[PID].
+    nsview.wait_for(&format!(" {name} "));
+    let screen = nsview.screen();
+    let rows = table_rows(&screen);
+    let index = rows
+        .iter()
+        .position(|r| r.contains(&name))
+        .unwrap_or_else(|| panic!("no row {name}:\n{screen}"));
+    nsview.press(&["Home"]);
+    for _ in 0..index {
+        nsview.press(&["Down"]);
+    }
+    nsview.wait_for(&format!("init {} (1 inside)", group.inner));
+
+    // The dialog, with the group's private namespaces ticked.
+    nsview.press(&["x"]);
+    let dialog = nsview.wait_for(&format!("enter {name}"));
+    for ns in ["mnt", "uts", "ipc", "pid", "net"] {
+        assert!(
+            dialog.lines().any(|l| l.contains(&format!("[x] {ns:<6}"))),
+            "{ns} should be ticked:\n{dialog}"
+        );
+    }
+    // To the command line (after the namespaces and the cgroup switch), type, run.
+    for _ in 0..9 {
+        nsview.press(&["Down"]);
+    }
+    nsview.type_text("sh -c 'hostname; echo ENTERED-$$'");
+    nsview.press(&["Enter"]);
+    // The command ran inside: the group's hostname, and PID 1's child in the new pid namespace
+    // (a small PID: the shell is forked after joining).
+    let out = nsview.wait_for("Press Enter to return to nsview");
+    assert!(
+        out.lines().any(|l| l.trim() == hostname),
+        "the command should print the group's hostname {hostname}:\n{out}"
+    );
+    let small = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("ENTERED-"))
+        .and_then(|n| n.parse::<i32>().ok())
+        .unwrap_or_else(|| panic!("no ENTERED-<pid> line:\n{out}"));
+    assert!(
+        small < 100,
+        "the command's PID inside should be small, got {small}"
+    );
+    assert!(out.contains("exited with status 0"), "{out}");
+
+    // Back: the same view and selection, and the outcome in the footer.
+    nsview.press(&["Enter"]);
+    let back = nsview.wait_until("nsview's screen back", |s| {
+        s.contains(&format!("init {} (1 inside)", group.inner))
+            && s.contains("exited with status 0")
+    });
+    assert!(back.contains("1 Groups"), "{back}");
+    assert!(nsview.running(), "nsview keeps running after the command");
+    nsview.press(&["q"]);
+    assert_eq!(nsview.wait_exit(), 0);
+    nsview.assert_terminal_restored("after x and q");
+    drop(group);
+}

@@ -31,6 +31,8 @@ pub struct EnterForm {
     pub command: String,
     /// 0..available.len(): a namespace; then the cgroup switch; then the command line.
     pub focus: usize,
+    /// Why Enter did not run (a command that does not parse).
+    pub error: Option<String>,
 }
 
 /// What a key did to the form.
@@ -117,6 +119,7 @@ impl EnterForm {
             cgroups_allowed: !read_only && !ns_target,
             command: String::new(),
             focus: 0,
+            error: None,
         })
     }
 
@@ -138,6 +141,12 @@ impl EnterForm {
         match k.code {
             KeyCode::Esc => return FormResult::Cancel,
             KeyCode::Enter => {
+                // Words as a shell splits them: quotes group, backslashes escape.
+                let Some(command) = shlex::split(&self.command) else {
+                    self.error = Some("unbalanced quote in the command".into());
+                    return FormResult::Editing;
+                };
+                self.error = None;
                 let ns: Vec<NsType> = self
                     .available
                     .iter()
@@ -150,11 +159,7 @@ impl EnterForm {
                     label: self.label.clone(),
                     ns,
                     join_cgroups: self.join_cgroups && self.cgroups_allowed,
-                    command: self
-                        .command
-                        .split_whitespace()
-                        .map(str::to_string)
-                        .collect(),
+                    command,
                 });
             }
             KeyCode::Up | KeyCode::BackTab => {
@@ -198,6 +203,7 @@ mod tests {
             cgroups_allowed: true,
             command: String::new(),
             focus: 0,
+            error: None,
         };
         assert_eq!(f.key(key(KeyCode::Char(' '))), FormResult::Editing);
         assert_eq!(f.chosen, vec![false, false]);
@@ -207,17 +213,20 @@ mod tests {
         f.key(key(KeyCode::Char(' ')));
         assert!(!f.join_cgroups);
         f.key(key(KeyCode::Down));
-        for c in "cat /etc/os-release".chars() {
+        for c in "sh -c 'cat /etc/os-release; echo $$'".chars() {
             f.key(key(KeyCode::Char(c)));
         }
         match f.key(key(KeyCode::Enter)) {
             FormResult::Run(r) => {
                 assert_eq!(r.ns, vec![NsType::Net]);
                 assert!(!r.join_cgroups);
-                assert_eq!(r.command, vec!["cat", "/etc/os-release"]);
+                assert_eq!(r.command, vec!["sh", "-c", "cat /etc/os-release; echo $$"]);
             }
             other => panic!("{other:?}"),
         }
+        f.key(key(KeyCode::Char('\'')));
+        assert_eq!(f.key(key(KeyCode::Enter)), FormResult::Editing);
+        assert!(f.error.is_some());
         assert_eq!(f.key(key(KeyCode::Esc)), FormResult::Cancel);
     }
 }

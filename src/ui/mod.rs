@@ -679,9 +679,12 @@ fn draw_enter(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::enter
         Span::styled("command: ", theme.heading()),
         Span::styled(shown, focus(cmd)),
     ]));
-    lines.push(Line::from(""));
+    lines.push(Line::from(match &form.error {
+        Some(e) => Span::styled(e.clone(), theme.fg(theme.error)),
+        None => Span::raw(""),
+    }));
     lines.push(Line::from(Span::styled(
-        "↑ ↓ Tab move  Space toggle  Enter run  Esc cancel",
+        "↑ ↓ Tab move  Space toggle  Enter run (words split as by a shell)  Esc cancel",
         theme.dimmed(),
     )));
     let h = (lines.len() as u16 + 2).min(area.height);
