@@ -11,6 +11,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod refresh;
+
+pub use refresh::{FULL_READ_EVERY, ROLLING_PASSES, RefreshStats, YOUNG_PASSES};
+
 /// What to collect beyond processes and namespaces. The CLI turns off what a command does not
 /// print; the UI and the benchmark collect everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,13 +39,21 @@ impl CollectOptions {
 }
 
 /// Keeps what does not change between passes (namespace relations, device names), so a live view
-/// re-reads only what can change.
+/// re-reads only what can change: [`Collector::collect`] is one full pass (the CLI),
+/// [`Collector::refresh`] the incremental pass of a live view (see its documentation for what it
+/// keeps and for how stale a kept value can be).
 pub struct Collector {
     roots: Roots,
     relations: HashMap<NsKey, NsRelations>,
     dev_nodes: Option<BTreeMap<(bool, u32, u32), String>>,
     threads: usize,
     phases: Vec<(&'static str, Duration)>,
+    /// What [`Collector::refresh`] keeps between passes; `None` until its first pass and after
+    /// [`Collector::invalidate`].
+    live: Option<refresh::Live>,
+    /// Set by [`Collector::cgroups_changed`]: the next refresh walks the cgroup trees again.
+    cgroups_dirty: bool,
+    stats: RefreshStats,
 }
 
 impl Collector {
@@ -56,6 +68,9 @@ impl Collector {
             dev_nodes: None,
             threads,
             phases: Vec::new(),
+            live: None,
+            cgroups_dirty: false,
+            stats: RefreshStats::default(),
         }
     }
 
@@ -84,6 +99,14 @@ impl Collector {
         snap.taken_at = Some(Instant::now());
         snap.host = uts::read_host_info();
         let pids = procfs::list_pids(&self.roots)?;
+        let requests: Vec<ReadRequest> = pids
+            .iter()
+            .map(|&pid| ReadRequest {
+                pid,
+                known: None,
+                if_ran: false,
+            })
+            .collect();
         // The cgroup trees do not depend on the processes: read them alongside.
         let roots = &self.roots;
         let threads = self.threads;
@@ -94,7 +117,15 @@ impl Collector {
             let cg = opts
                 .cgroups
                 .then(|| s.spawn(move || read_cgroups(roots, dev_nodes)));
-            let pass = read_processes(roots, &pids, threads, opts, known_relations);
+            let pass = read_processes(
+                roots,
+                &requests,
+                threads,
+                opts,
+                known_relations,
+                Some(&HashSet::new()),
+                false,
+            );
             (pass, cg.map(|h| h.join()))
         });
         let mut denied_pids = Vec::new();
@@ -128,34 +159,25 @@ impl Collector {
         lap(&mut self.phases, "processes and cgroups");
 
         snap.namespaces = model::namespaces_from_processes(&snap.processes);
-        let mut openers: HashMap<NsKey, PathBuf> = snap
-            .namespaces
-            .values()
-            .filter_map(|ns| {
-                let pid = ns.lowest_pid()?;
-                Some((
-                    ns.key(),
-                    self.roots
-                        .pid_dir(pid)
-                        .join("ns")
-                        .join(ns.ns_type.proc_file()),
-                ))
-            })
-            .collect();
-        self.add_bind_mounts(&mut snap, &mut openers, pass.bind_mounts);
-        if pass.mountinfo_denied > 0 {
-            warnings.push(format!(
-                "permission denied reading the mountinfo of {} (namespaces bind-mounted there are not listed)",
-                plural(pass.mountinfo_denied, "mount namespace", "mount namespaces")
-            ));
+        let mut bind_mounts = Vec::new();
+        let mut mountinfo_denied = 0;
+        for m in pass.mountinfo {
+            match m.found {
+                Some(found) => bind_mounts.extend(found.into_iter().map(|b| (m.pid, b))),
+                None => mountinfo_denied += 1,
+            }
+        }
+        let openers = self.add_bind_mounts(&mut snap, bind_mounts);
+        if mountinfo_denied > 0 {
+            warnings.push(mountinfo_warning(mountinfo_denied));
         }
         self.relations.extend(pass.relations);
         lap(&mut self.phases, "bind mounts");
 
         // Hostnames and interfaces join namespaces from their own threads; relations are read
         // here meanwhile.
-        let uts_targets = targets_of(&snap, &openers, NsType::Uts);
-        let net_targets = targets_of(&snap, &openers, NsType::Net);
+        let uts_targets = targets_of(&self.roots, &snap, &openers, NsType::Uts, |_| true);
+        let net_targets = targets_of(&self.roots, &snap, &openers, NsType::Net, |_| true);
         let (uts_names, interfaces) = std::thread::scope(|s| {
             let uts = opts
                 .uts
@@ -191,14 +213,14 @@ impl Collector {
 
     /// Namespaces held by nsfs bind mounts, found in the mountinfo of one process of every mount
     /// namespace (a bind mount is visible only in the mount namespace where it was made).
-    /// Namespaces held by nsfs bind mounts, found in the mountinfo of one process of every mount
-    /// namespace (a bind mount is visible only in the mount namespace where it was made).
+    /// Returns how to open them through the mount point, in the mount namespace that holds it
+    /// (see [`openers`]).
     fn add_bind_mounts(
         &self,
         snap: &mut Snapshot,
-        openers: &mut HashMap<NsKey, PathBuf>,
         found: Vec<(i32, mounts::NsBindMount)>,
-    ) {
+    ) -> HashMap<NsKey, PathBuf> {
+        let mut openers = HashMap::new();
         let dev = snap.host_ns.values().next().map_or(0, |id| id.dev);
         for (pid, b) in found {
             let key = (b.ns_type, b.ino);
@@ -219,9 +241,10 @@ impl Collector {
         for ns in snap.namespaces.values_mut() {
             ns.bind_mounts.sort();
         }
+        openers
     }
 
-    fn add_relations(&mut self, snap: &mut Snapshot, openers: &HashMap<NsKey, PathBuf>) {
+    fn add_relations(&mut self, snap: &mut Snapshot, openers_by_bind: &HashMap<NsKey, PathBuf>) {
         // Drop cached relations of namespaces that no longer exist (their inode may be reused).
         self.relations
             .retain(|k, _| snap.namespaces.contains_key(k));
@@ -230,14 +253,19 @@ impl Collector {
             let rel = match self.relations.get(&key) {
                 Some(r) => r.clone(),
                 None => {
-                    let Some(path) = openers.get(&key) else {
+                    let Some(file) = openers(&self.roots, ns, openers_by_bind)
+                        .into_iter()
+                        .find_map(|path| {
+                            NsTarget {
+                                ino: ns.inode,
+                                path,
+                            }
+                            .open()
+                            .ok()
+                        })
+                    else {
                         continue;
                     };
-                    let target = NsTarget {
-                        ino: ns.inode,
-                        path: path.clone(),
-                    };
-                    let Ok(file) = target.open() else { continue };
                     let rel = nsfs::read_relations(&file, ns.ns_type);
                     self.relations.insert(key, rel.clone());
                     rel
@@ -256,6 +284,8 @@ struct CgroupPass {
     hierarchies: Vec<Hierarchy>,
     /// Members are filled in later by [`assign_members`].
     cgroups: Vec<Cgroup>,
+    /// The directory of each of `cgroups`, in the same order (for re-reading their files).
+    dirs: Vec<CgroupDir>,
     warnings: Vec<String>,
 }
 
@@ -268,6 +298,7 @@ fn read_cgroups(
         mode: CgroupMode::None,
         hierarchies: Vec::new(),
         cgroups: Vec::new(),
+        dirs: Vec::new(),
         warnings: Vec::new(),
     };
     let mountinfo = match procfs::read_self_mountinfo(roots) {
@@ -293,11 +324,12 @@ fn read_cgroups(
         }
         match cgroupfs::walk_hierarchy(&mount_dir) {
             Ok(tree) => {
-                for dir in &tree {
+                for dir in tree {
                     if let Some(cg) =
-                        read_one_cgroup(roots, &h, dir, &drivers, dev_nodes, &mut denied)
+                        read_one_cgroup(roots, &h, &dir, &drivers, dev_nodes, &mut denied)
                     {
                         pass.cgroups.push(cg);
+                        pass.dirs.push(dir);
                     }
                 }
             }
@@ -322,7 +354,9 @@ fn read_cgroups(
 /// Members come from /proc/PID/cgroup, already read: reading cgroup.procs again would make the
 /// kernel build and sort a list of every PID for each hierarchy's root.
 fn assign_members(cgroups: &mut [Cgroup], processes: &BTreeMap<i32, Process>) {
-    let mut members: HashMap<(&str, &str), Vec<i32>> = HashMap::new();
+    // Ten or so lookups per process, every pass: FNV instead of SipHash (keys are cgroup paths
+    // that only root can create; nothing to defend against).
+    let mut members: HashMap<(&str, &str), Vec<i32>, BuildFnv> = HashMap::default();
     for p in processes.values() {
         for (key, path) in &p.cgroups {
             members.entry((key, path)).or_default().push(p.pid);
@@ -334,6 +368,31 @@ fn assign_members(cgroups: &mut [Cgroup], processes: &BTreeMap<i32, Process>) {
         }
     }
 }
+
+/// FNV-1a (64 bit), for small keys hashed many times per pass.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type BuildFnv = std::hash::BuildHasherDefault<Fnv>;
 
 fn read_one_cgroup(
     roots: &Roots,
@@ -415,20 +474,47 @@ fn pid_list(pids: &[i32]) -> String {
 #[derive(Default)]
 struct ProcessPass {
     processes: Vec<ProcessRead>,
+    /// Processes re-read with [`ReadRequest::if_ran`] that had not run: PID and cgroups.
+    idle: Vec<(i32, procfs::CgroupPaths)>,
     relations: Vec<(NsKey, NsRelations)>,
-    /// (PID whose mountinfo listed it, bind mount).
-    bind_mounts: Vec<(i32, mounts::NsBindMount)>,
-    /// Mount namespaces whose mountinfo could not be read for lack of permission.
-    mountinfo_denied: usize,
+    mountinfo: Vec<MountinfoRead>,
 }
 
-/// Read processes on up to `threads` threads; vanished processes are dropped.
+/// The nsfs bind mounts of one mount namespace, from the mountinfo of one of its processes.
+#[derive(Debug, Clone)]
+struct MountinfoRead {
+    /// The process whose mountinfo was read (bind mounts are opened through its root).
+    pid: i32,
+    /// `None`: permission denied.
+    found: Option<Vec<mounts::NsBindMount>>,
+}
+
+/// One process to read, with what is known of it from an earlier pass.
+struct ReadRequest<'a> {
+    pid: i32,
+    known: Option<procfs::Known<'a>>,
+    /// Read only its cgroups if it has not run since `known` (see [`procfs::reread_process`]).
+    if_ran: bool,
+}
+
+fn mountinfo_warning(denied: usize) -> String {
+    format!(
+        "permission denied reading the mountinfo of {} (namespaces bind-mounted there are not listed)",
+        plural(denied, "mount namespace", "mount namespaces")
+    )
+}
+
+/// Read processes on up to `threads` threads; vanished processes are dropped. With
+/// `mountinfo`, the mountinfo of each mount namespace met (except those in the set) is read too.
+/// With `run_stamps`, each process's [`procfs::RunStamp`] is read too.
 fn read_processes(
     roots: &Roots,
-    pids: &[i32],
+    requests: &[ReadRequest],
     threads: usize,
     opts: CollectOptions,
     known_relations: &HashMap<NsKey, NsRelations>,
+    mountinfo: Option<&HashSet<u64>>,
+    run_stamps: bool,
 ) -> ProcessPass {
     let nsfs_dev = procfs::nsfs_device(roots);
     let ctx = procfs::ReadContext {
@@ -437,27 +523,39 @@ fn read_processes(
             .and_then(|d| d.read(NsType::Pid.proc_file(), NsType::Pid, nsfs_dev))
             .ok(),
         nsfs_dev,
+        run_stamps,
     };
-    let read_chunk = |chunk: &[i32]| -> ProcessPass {
+    let read_chunk = |chunk: &[ReadRequest]| -> ProcessPass {
         let mut scratch = procfs::Scratch::default();
         let mut pass = ProcessPass::default();
         let mut seen: HashSet<NsKey> = HashSet::new();
         let mut seen_mnt: HashSet<u64> = HashSet::new();
-        for pid in chunk {
-            let Ok((r, open)) = procfs::read_process(roots, *pid, &ctx, &mut scratch) else {
-                continue;
+        for req in chunk {
+            let pid = req.pid;
+            let read = match req.known.filter(|_| req.if_ran) {
+                Some(known) => procfs::reread_process(roots, pid, &ctx, &mut scratch, known),
+                None => procfs::read_process_known(roots, pid, &ctx, &mut scratch, req.known)
+                    .map(|(r, open)| procfs::Reread::Read(r, open)),
             };
-            if let Some(mnt) = r.process.ns.get(&NsType::Mnt)
+            let (r, open) = match read {
+                Ok(procfs::Reread::Read(r, open)) => (r, open),
+                Ok(procfs::Reread::Idle { cgroups }) => {
+                    pass.idle.push((pid, cgroups));
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            if let (Some(mnt), Some(skip)) = (r.process.ns.get(&NsType::Mnt), mountinfo)
+                && !skip.contains(&mnt.ino)
                 && seen_mnt.insert(mnt.ino)
             {
-                match open.dir.read_nsfs_mounts(&mut scratch.buf) {
-                    Ok(lines) => pass.bind_mounts.extend(
-                        mounts::nsfs_bind_mounts(&lines)
-                            .into_iter()
-                            .map(|b| (*pid, b)),
-                    ),
-                    Err(e) if e.is_permission() => pass.mountinfo_denied += 1,
-                    Err(_) => {}
+                let found = match open.dir.read_nsfs_mounts(&mut scratch.buf) {
+                    Ok(lines) => Some(Some(mounts::nsfs_bind_mounts(&lines))),
+                    Err(e) if e.is_permission() => Some(None),
+                    Err(_) => None,
+                };
+                if let Some(found) = found {
+                    pass.mountinfo.push(MountinfoRead { pid, found });
                 }
             }
             if opts.relations {
@@ -475,12 +573,12 @@ fn read_processes(
         }
         pass
     };
-    if threads <= 1 || pids.len() < 256 {
-        return read_chunk(pids);
+    if threads <= 1 || requests.len() < 256 {
+        return read_chunk(requests);
     }
-    let chunk = pids.len().div_ceil(threads);
+    let chunk = requests.len().div_ceil(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = pids
+        let handles: Vec<_> = requests
             .chunks(chunk)
             .map(|c| s.spawn(move || read_chunk(c)))
             .collect();
@@ -488,23 +586,57 @@ fn read_processes(
         for h in handles {
             let part = h.join().unwrap_or_default();
             all.processes.extend(part.processes);
+            all.idle.extend(part.idle);
             all.relations.extend(part.relations);
-            all.bind_mounts.extend(part.bind_mounts);
-            all.mountinfo_denied += part.mountinfo_denied;
+            all.mountinfo.extend(part.mountinfo);
         }
         all
     })
 }
 
-fn targets_of(snap: &Snapshot, openers: &HashMap<NsKey, PathBuf>, t: NsType) -> Vec<NsTarget> {
+/// Paths that open namespace `ns`, to be tried in order: /proc/PID/ns/TYPE of its lowest and
+/// of its highest member (one of them may exit before the namespace is opened), then its bind
+/// mount as seen by a process of the mount namespace holding it (`bind_openers`, from
+/// [`Collector::add_bind_mounts`]).
+fn openers(
+    roots: &Roots,
+    ns: &model::Namespace,
+    bind_openers: &HashMap<NsKey, PathBuf>,
+) -> Vec<PathBuf> {
+    let link = |pid: i32| roots.pid_dir(pid).join("ns").join(ns.ns_type.proc_file());
+    let mut out = Vec::with_capacity(3);
+    if let Some(&first) = ns.pids.first() {
+        out.push(link(first));
+    }
+    if let Some(&last) = ns.pids.last().filter(|&&p| Some(&p) != ns.pids.first()) {
+        out.push(link(last));
+    }
+    if let Some(path) = bind_openers.get(&ns.key()) {
+        out.push(path.clone());
+    }
+    out
+}
+
+/// Targets for the namespaces of type `t` that `want` selects, each under all its
+/// [`openers`] (the readers try them in order).
+fn targets_of(
+    roots: &Roots,
+    snap: &Snapshot,
+    bind_openers: &HashMap<NsKey, PathBuf>,
+    t: NsType,
+    want: impl Fn(&model::Namespace) -> bool,
+) -> Vec<NsTarget> {
     snap.namespaces
-        .values()
-        .filter(|ns| ns.ns_type == t)
-        .filter_map(|ns| {
-            Some(NsTarget {
-                ino: ns.inode,
-                path: openers.get(&ns.key())?.clone(),
-            })
+        .range((t, 0)..=(t, u64::MAX))
+        .map(|(_, ns)| ns)
+        .filter(|ns| want(ns))
+        .flat_map(|ns| {
+            openers(roots, ns, bind_openers)
+                .into_iter()
+                .map(|path| NsTarget {
+                    ino: ns.inode,
+                    path,
+                })
         })
         .collect()
 }

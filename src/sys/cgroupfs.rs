@@ -150,28 +150,8 @@ pub fn read_cgroup(cg: &CgroupDir) -> SysResult<CgroupRead> {
         });
     }
     let mut out = CgroupRead::default();
-    for (name, format, class) in CONTROL_FILES {
-        if !cg.files.iter().any(|f| f == name) {
-            continue;
-        }
-        let path = cg.dir.join(name);
-        let text = match read_file(&path) {
-            Ok(t) => t,
-            Err(e) if e.is_vanished() => return Err(e),
-            Err(e) if e.is_permission() => {
-                out.denied.push(path);
-                continue;
-            }
-            // EOPNOTSUPP (PSI disabled) and the like: absent.
-            Err(_) => continue,
-        };
-        if let Some(v) = parse::parse_cg_value(*format, &text) {
-            match class {
-                CgClass::Limit => out.limits.insert(name.to_string(), v),
-                CgClass::Usage => out.usage.insert(name.to_string(), v),
-            };
-        }
-    }
+    let present = present_control_files(cg);
+    read_control_files(&cg.dir, &present, &mut Vec::new(), &mut out)?;
     if cg.files.iter().any(|f| f == "devices.list") {
         match read_devices_list(&cg.dir) {
             Ok(d) => out.devices = Some(d),
@@ -181,6 +161,85 @@ pub fn read_cgroup(cg: &CgroupDir) -> SysResult<CgroupRead> {
         }
     }
     Ok(out)
+}
+
+/// Indices into [`CONTROL_FILES`] of the control files present in `cg`, in table order.
+pub fn present_control_files(cg: &CgroupDir) -> Vec<usize> {
+    CONTROL_FILES
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _, _))| cg.files.iter().any(|f| f == name))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// True for the control file at `index` of [`CONTROL_FILES`] when its content changes without
+/// anyone writing it: usage and statistics (counters, current values, pressure), and
+/// freezer.state, which the kernel turns from FREEZING into FROZEN by itself
+/// (cgroup-v1/freezer-subsystem.rst). Everything else changes only by a write to that file.
+pub fn changes_by_itself(index: usize) -> bool {
+    matches!(
+        CONTROL_FILES.get(index),
+        Some((_, _, CgClass::Usage)) | Some(("freezer.state", _, _))
+    )
+}
+
+/// Read the control files `indices` (into [`CONTROL_FILES`]) of the cgroup directory `dir` into
+/// `out`, as limits or usage by their class; `buf` is reused between files. A group that vanished
+/// gives `Err(Vanished)`; a file that needs more privilege is listed in `out.denied`; one that
+/// cannot be read otherwise (EOPNOTSUPP when PSI is disabled) or has unexpected content is left
+/// out.
+pub fn read_control_files(
+    dir: &Path,
+    indices: &[usize],
+    buf: &mut Vec<u8>,
+    out: &mut CgroupRead,
+) -> SysResult<()> {
+    for &i in indices {
+        let Some((name, format, class)) = CONTROL_FILES.get(i) else {
+            continue;
+        };
+        let path = dir.join(name);
+        let text = match read_small_file(&path, buf) {
+            Ok(t) => t,
+            Err(e) if e.is_vanished() => return Err(e),
+            Err(e) if e.is_permission() => {
+                out.denied.push(path);
+                continue;
+            }
+            Err(_) => continue,
+        };
+        if let Some(v) = parse::parse_cg_value(*format, &text) {
+            match class {
+                CgClass::Limit => out.limits.insert(name.to_string(), v),
+                CgClass::Usage => out.usage.insert(name.to_string(), v),
+            };
+        }
+    }
+    Ok(())
+}
+
+/// Read a whole kernfs file into `buf`: open, read until end of file, close. Unlike
+/// `fs::read_to_string` it asks for no file size first (kernfs reports 4096 or 0 anyway), which
+/// saves two system calls per file on the files re-read every refresh.
+fn read_small_file<'b>(path: &Path, buf: &'b mut Vec<u8>) -> SysResult<std::borrow::Cow<'b, str>> {
+    use std::io::Read;
+    let mut file = fs::File::open(path).map_err(|e| SysError::io(path, e))?;
+    buf.clear();
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(len + 4096, 0);
+        }
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(SysError::io(path, e)),
+        }
+    }
+    buf.truncate(len);
+    Ok(String::from_utf8_lossy(buf))
 }
 
 /// v2: cgroup.controllers of the hierarchy root.

@@ -13,13 +13,67 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// PIDs (thread group leaders) listed in /proc, unsorted.
+/// PIDs (thread group leaders) listed in /proc, in increasing order.
 pub fn list_pids(roots: &Roots) -> SysResult<Vec<i32>> {
-    let dir = fs::read_dir(&roots.proc).map_err(|e| SysError::io(&roots.proc, e))?;
-    Ok(dir
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
+    Ok(list_pids_with_ino(roots)?
+        .into_iter()
+        .map(|(pid, _)| pid)
         .collect())
+}
+
+/// PIDs listed in /proc with the inode number of each /proc/PID directory, sorted by PID.
+///
+/// The inode tells processes apart across passes at no extra cost (it comes with the directory
+/// entry): procfs gives /proc/PID a new inode when it builds the directory for a new process, so
+/// a PID reused by another process shows a different inode (checked on 6.18 with ns_last_pid in
+/// a private pid namespace). A living process keeps its inode while the kernel keeps its dentry
+/// cached; under memory pressure the dentry can be dropped and the same process then shows a new
+/// inode, which only costs a re-read.
+pub fn list_pids_with_ino(roots: &Roots) -> SysResult<Vec<(i32, u64)>> {
+    let mut out = Vec::new();
+    read_pids_with_ino(roots, &mut out)?;
+    Ok(out)
+}
+
+/// [`list_pids_with_ino`] into `out` (cleared first), so that a live view reuses one vector.
+///
+/// getdents(2) into a buffer on the stack: no allocation per entry, unlike `fs::read_dir`, which
+/// also allocates its own 32 KiB buffer per call (a large allocation right after a snapshot was
+/// freed makes the allocator consolidate all the small chunks the snapshot held).
+pub fn read_pids_with_ino(roots: &Roots, out: &mut Vec<(i32, u64)>) -> SysResult<()> {
+    use rustix::fs::{Mode, OFlags, RawDir};
+    use std::mem::MaybeUninit;
+    out.clear();
+    let fd = rustix::fs::open(
+        &roots.proc,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| SysError::io(&roots.proc, e.into()))?;
+    let mut buf = [MaybeUninit::<u8>::uninit(); 16 * 1024];
+    let mut dir = RawDir::new(&fd, &mut buf);
+    while let Some(entry) = dir.next() {
+        let entry = entry.map_err(|e| SysError::io(&roots.proc, e.into()))?;
+        if let Some(pid) = parse_pid(entry.file_name().to_bytes()) {
+            out.push((pid, entry.ino()));
+        }
+    }
+    // procfs lists PIDs in increasing order already (a fixture tree may not).
+    if !out.is_sorted_by_key(|&(pid, _)| pid) {
+        out.sort_unstable_by_key(|&(pid, _)| pid);
+    }
+    Ok(())
+}
+
+/// A /proc entry name that is a PID: decimal digits only, no sign, no leading zero.
+fn parse_pid(name: &[u8]) -> Option<i32> {
+    if name
+        .first()
+        .is_none_or(|c| !c.is_ascii_digit() || *c == b'0')
+    {
+        return None;
+    }
+    std::str::from_utf8(name).ok()?.parse().ok()
 }
 
 /// A read buffer reused across files, so a pass allocates once per thread.
@@ -123,8 +177,14 @@ impl ProcDir {
 
     /// The owner of /proc/PID: the process's effective UID (what lsns and ps show as USER).
     pub fn read_owner_uid(&self) -> SysResult<u32> {
+        self.read_owner_and_ino().map(|(uid, _)| uid)
+    }
+
+    /// The owner of /proc/PID (see [`ProcDir::read_owner_uid`]) and the directory's inode, which
+    /// identifies the process read through this handle (see [`list_pids_with_ino`]).
+    pub fn read_owner_and_ino(&self) -> SysResult<(u32, u64)> {
         nix::sys::stat::fstat(self.fd.as_fd())
-            .map(|st| st.st_uid)
+            .map(|st| (st.st_uid, st.st_ino))
             .map_err(|e| SysError::errno(&self.path, e))
     }
 
@@ -217,6 +277,31 @@ pub struct ReadContext {
     pub own_pid_ns: Option<NsId>,
     /// See [`nsfs_device`].
     pub nsfs_dev: u64,
+    /// Also read each process's [`RunStamp`] (before anything else of it), for a later
+    /// [`reread_process`].
+    pub run_stamps: bool,
+}
+
+/// How much a process's main thread has run, from /proc/PID/schedstat: time on a CPU (ns), time
+/// spent waiting for one (ns), and the number of times it was given one (sched-stats.rst). The
+/// line stays the same, to the byte, while the thread does not run, and changes as soon as it
+/// does (checked on 6.18).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunStamp([u64; 3]);
+
+/// /proc/PID/schedstat as a [`RunStamp`]. Any failure is "no telling", not "gone": the file is
+/// missing without CONFIG_SCHED_INFO (and in fixture trees), and a process that exited is noticed
+/// by the reads that follow.
+fn read_run_stamp(dir: &ProcDir, buf: &mut ReadBuf) -> Option<RunStamp> {
+    parse_schedstat(&dir.read_text("schedstat", buf).ok()?)
+}
+
+/// /proc/PID/schedstat: "runtime delay count". `None` for the "0 0 0" the kernel prints when it
+/// does not keep the counts: then there is no telling.
+fn parse_schedstat(text: &str) -> Option<RunStamp> {
+    let mut f = text.split_ascii_whitespace().map(|v| v.parse::<u64>());
+    let stamp = [f.next()?.ok()?, f.next()?.ok()?, f.next()?.ok()?];
+    (stamp != [0, 0, 0]).then_some(RunStamp(stamp))
 }
 
 /// The handles of a process just read, for reading more of it without new path lookups. Drop
@@ -232,6 +317,77 @@ pub struct ProcessRead {
     pub process: Process,
     /// Files that could not be read for lack of permission (for one warning).
     pub denied: Vec<PathBuf>,
+    /// Inode of the /proc/PID directory the process was read through (its identity, see
+    /// [`list_pids_with_ino`]).
+    pub ino: u64,
+    /// Read before everything else when [`ReadContext::run_stamps`] is set.
+    pub stamp: Option<RunStamp>,
+}
+
+/// What is already known of a process being read again: the parts that cannot change while the
+/// process lives, valid only for the process whose /proc/PID inode is `ino`.
+#[derive(Debug, Clone, Copy)]
+pub struct Known<'a> {
+    pub ino: u64,
+    /// NSpid: a process never changes pid namespace (setns(2) with CLONE_NEWPID only changes
+    /// pid_for_children), so its PIDs in the nested namespaces are fixed for life.
+    pub nspid: &'a [i32],
+    /// Its pid namespace (/proc/PID/ns/pid), fixed for life for the same reason.
+    pub pid_ns: Option<NsId>,
+    /// Its [`RunStamp`] when it was read: see [`reread_process`].
+    pub stamp: Option<RunStamp>,
+}
+
+/// Cgroup path per hierarchy key, as in [`Process::cgroups`].
+pub type CgroupPaths = BTreeMap<Arc<str>, Arc<str>>;
+
+/// What [`reread_process`] found.
+// Returned by value once per process and taken apart at once: boxing would only add an
+// allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum Reread {
+    /// Read again in full (it ran since, or there was no telling).
+    Read(ProcessRead, OpenProcess),
+    /// It has not run since it was read: only its cgroups, which others can change, were read.
+    Idle { cgroups: CgroupPaths },
+}
+
+/// Read a process known from an earlier read again, cheaply when it has not run since.
+///
+/// Namespaces (setns, unshare), the command line (exec, setproctitle), comm, UID and the
+/// *_for_children links change only by what the process does itself. When its main thread has
+/// not run since `known` was read (same [`RunStamp`], and the stamp is read before the rest) they
+/// cannot have changed, and only /proc/PID/cgroup is read again: another process can move it to
+/// another cgroup at any time. Changes made to it by its other threads (writing its argv area, or
+/// /proc/PID/comm) are not seen this way: the caller reads in full from time to time anyway.
+/// Otherwise, as [`read_process_known`].
+pub fn reread_process(
+    roots: &Roots,
+    pid: i32,
+    ctx: &ReadContext,
+    scratch: &mut Scratch,
+    known: Known<'_>,
+) -> SysResult<Reread> {
+    let dir = ProcDir::open(roots, pid)?;
+    let (uid, ino) = dir.read_owner_and_ino()?;
+    let stamp = read_run_stamp(&dir, &mut scratch.buf);
+    if ino == known.ino && stamp.is_some() && stamp == known.stamp {
+        match dir.read_text("cgroup", &mut scratch.buf) {
+            Ok(t) => {
+                let lines = parse::parse_proc_pid_cgroup(&t);
+                let cgroups = lines
+                    .iter()
+                    .map(|l| (scratch.intern(&l.key), scratch.intern(&l.path)))
+                    .collect();
+                return Ok(Reread::Idle { cgroups });
+            }
+            Err(e) if e.is_vanished() => return Err(e),
+            // Read in full, which records what could not be read.
+            Err(_) => {}
+        }
+    }
+    read_process_in(dir, uid, ino, Some(stamp), pid, ctx, scratch, Some(known))
+        .map(|(r, open)| Reread::Read(r, open))
 }
 
 /// Read one process: /proc/PID/ns/*, stat or status, cmdline and cgroup. A process that vanished
@@ -242,15 +398,54 @@ pub fn read_process(
     ctx: &ReadContext,
     scratch: &mut Scratch,
 ) -> SysResult<(ProcessRead, OpenProcess)> {
-    let buf = &mut scratch.buf;
-    let dir = ProcDir::open(roots, pid)?;
-    let mut denied = Vec::new();
+    read_process_known(roots, pid, ctx, scratch, None)
+}
 
-    let uid = dir.read_owner_uid()?;
+/// [`read_process`] for a process read before: when `known` is still the same process (same
+/// /proc/PID inode), its NSpid is taken from `known` and the small stat file is read instead of
+/// status. Everything else is read as for a new process.
+pub fn read_process_known(
+    roots: &Roots,
+    pid: i32,
+    ctx: &ReadContext,
+    scratch: &mut Scratch,
+    known: Option<Known<'_>>,
+) -> SysResult<(ProcessRead, OpenProcess)> {
+    let dir = ProcDir::open(roots, pid)?;
+    let (uid, ino) = dir.read_owner_and_ino()?;
+    read_process_in(dir, uid, ino, None, pid, ctx, scratch, known)
+}
+
+/// The body of [`read_process_known`] once /proc/PID is open; `stamp` is the [`RunStamp`] when
+/// the caller already read it.
+#[allow(clippy::too_many_arguments)]
+fn read_process_in(
+    dir: ProcDir,
+    uid: u32,
+    ino: u64,
+    stamp: Option<Option<RunStamp>>,
+    pid: i32,
+    ctx: &ReadContext,
+    scratch: &mut Scratch,
+    known: Option<Known<'_>>,
+) -> SysResult<(ProcessRead, OpenProcess)> {
+    let buf = &mut scratch.buf;
+    let mut denied = Vec::new();
+    let known = known.filter(|k| k.ino == ino);
+    // First, so that a change made after it shows as a new stamp next time.
+    let stamp = match stamp {
+        Some(s) => s,
+        None if ctx.run_stamps => read_run_stamp(&dir, buf),
+        None => None,
+    };
 
     let ns_dir = dir.ns_dir()?;
     let mut ns = BTreeMap::new();
+    let known_pid_ns = known.and_then(|k| k.pid_ns);
     for t in NsType::ALL {
+        if t == NsType::Pid && known_pid_ns.is_some() {
+            continue;
+        }
         match ns_dir.read(t.proc_file(), t, ctx.nsfs_dev) {
             Ok(id) => {
                 ns.insert(t, id);
@@ -261,6 +456,13 @@ pub fn read_process(
             Err(_) => {}
         }
     }
+    // The links of a process all read alike (one permission check, gone together when it
+    // exits): when the others were read, so would its pid namespace have been.
+    if let Some(pid_ns) = known_pid_ns
+        && !ns.is_empty()
+    {
+        ns.insert(NsType::Pid, pid_ns);
+    }
 
     // One of stat and status is enough: status has Name, PPid and NSpid, and NSpid matters only
     // outside our own pid namespace (inside it, the only PID is the one we know). Kernel threads
@@ -268,6 +470,11 @@ pub fn read_process(
     let in_own_pid_ns = ctx.own_pid_ns.is_some() && ns.get(&NsType::Pid) == ctx.own_pid_ns.as_ref();
     let basics = if in_own_pid_ns {
         read_basics_from_stat(&dir, pid, buf)?
+    } else if let Some(known) = known {
+        Basics {
+            nspid: known.nspid.to_vec(),
+            ..read_basics_from_stat(&dir, pid, buf)?
+        }
     } else {
         match dir.read_text("status", buf) {
             Ok(t) => match parse::parse_status(&t) {
@@ -337,6 +544,8 @@ pub fn read_process(
             kernel_thread: basics.kernel_thread,
         },
         denied,
+        ino,
+        stamp,
     };
     Ok((read, OpenProcess { dir, ns_dir }))
 }
@@ -407,4 +616,62 @@ pub fn read_proc_devices(roots: &Roots) -> SysResult<BTreeMap<(bool, u32), Strin
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedstat_is_a_stamp_unless_the_kernel_keeps_no_counts() {
+        assert_eq!(
+            parse_schedstat("290590 432228 1\n"),
+            Some(RunStamp([290590, 432228, 1]))
+        );
+        assert_ne!(
+            parse_schedstat("290590 432228 1\n"),
+            parse_schedstat("379151 432228 2\n")
+        );
+        assert_eq!(parse_schedstat("0 0 0\n"), None);
+        assert_eq!(parse_schedstat("12 34\n"), None);
+        assert_eq!(parse_schedstat(""), None);
+        assert_eq!(parse_schedstat("a b c\n"), None);
+    }
+
+    #[test]
+    fn only_pid_names_are_pids() {
+        assert_eq!(parse_pid(b"1"), Some(1));
+        assert_eq!(parse_pid(b"4194304"), Some(4194304));
+        for name in [
+            &b"self"[..],
+            b"thread-self",
+            b"0",
+            b"01",
+            b"+5",
+            b"-5",
+            b"",
+            b"12a",
+        ] {
+            assert_eq!(parse_pid(name), None, "{:?}", String::from_utf8_lossy(name));
+        }
+    }
+
+    #[test]
+    fn listing_a_fixture_proc_gives_sorted_pids_and_inodes() {
+        use std::os::unix::fs::MetadataExt;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let proc_dir = tmp.path().join("proc");
+        for name in ["300", "2", "1000", "self", "cgroups"] {
+            fs::create_dir_all(proc_dir.join(name)).expect("mkdir");
+        }
+        let roots = Roots::under(tmp.path());
+        let listed = list_pids_with_ino(&roots).expect("list");
+        let ino = |n: &str| fs::metadata(proc_dir.join(n)).expect("stat").ino();
+        assert_eq!(
+            listed,
+            vec![(2, ino("2")), (300, ino("300")), (1000, ino("1000"))]
+        );
+        assert_eq!(list_pids(&roots).expect("list"), vec![2, 300, 1000]);
+        assert!(list_pids(&Roots::under(&tmp.path().join("nope"))).is_err());
+    }
 }
