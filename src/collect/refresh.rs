@@ -1,0 +1,989 @@
+//! The incremental pass of a live view, [`Collector::refresh`]: the same [`Snapshot`] a full pass
+//! ([`Collector::collect`]) would give, built by re-reading only what may have changed since the
+//! previous pass and keeping the rest.
+//!
+//! # What is re-read, and how stale a kept value can be
+//!
+//! Passes are counted per collector. R is [`ROLLING_PASSES`] (10), Y is [`YOUNG_PASSES`] (2), F is
+//! [`FULL_READ_EVERY`] (3).
+//!
+//! | what | re-read | stale for at most |
+//! |---|---|---|
+//! | the list of processes (readdir of /proc, with each /proc/PID inode) | every pass | - |
+//! | a process first seen, or a PID reused (its /proc/PID inode changed) | at once, in full | - |
+//! | a process first seen in the last Y passes (exec or setns right after fork) | every pass, in full | - |
+//! | a process whose parent exited (reparented: PPid changes) | at once, in full | - |
+//! | any other process | at its turn, 1/R of them per pass: schedstat and cgroup, the rest if it ran since (see below) | R passes |
+//! | the same, for changes made to it by others than its main thread | every F-th turn in full | F x R passes |
+//! | namespace relations (owner, parent, creator UID) | once per namespace (they never change) | - |
+//! | hostname (UTS) and interfaces (net) of a namespace, nsfs bind mounts of a mount namespace | new namespaces and those of the last Y passes every pass, the others 1/R per pass | R passes |
+//! | nsfs bind mounts of the host's mount namespace (`ip netns add`) | every pass | - |
+//! | cgroup usage (memory, cpuacct, cpu.stat, pids.current, failcnt, events, pressure) and freezer.state | every pass | - |
+//! | cgroup limits and devices.list | 1/R of the cgroups per pass | R passes |
+//! | the cgroup trees (groups created or removed) | after [`Collector::cgroups_changed`], or when a process turns up in a group not in the trees, or a group vanishes | - |
+//!
+//! "R passes" means: a change made just after something was read shows in the snapshot of the
+//! R-th pass after that read at the latest, i.e. within R x the refresh interval (10 s at one pass
+//! a second). [`Collector::invalidate`] drops everything kept: the next pass reads the whole host
+//! again, as `collect` does. A live view calls it after its own writes and when the user asks for
+//! a refresh.
+//!
+//! What a process's turn reads: a process's namespaces (setns, unshare), command line (exec,
+//! setproctitle), comm, UID and *_for_children links change only by what its main thread does,
+//! and /proc/PID/schedstat tells whether that thread ran since the last read (it counts every
+//! time the thread is given a CPU). A turn reads schedstat and /proc/PID/cgroup (others move
+//! processes between cgroups), and reads the rest only if the process ran. Most processes of a
+//! host sleep most of the time; on the benchmark population a turn then costs about a quarter of
+//! a full read (12 µs instead of 44 µs). What only others can change without the process running: its cgroup (read at every
+//! turn), its PPid (read at once when the parent exits), and, rarely, its argv area or comm
+//! written by another of its threads or a debugger: every F-th turn reads in full regardless.
+//!
+//! Changes a kept value can miss for up to R passes, because the kernel gives no cheap sign of
+//! them: setns(2)/unshare(2) by a process that did not exec since, a process moved to another
+//! cgroup by someone else (its cgroup's usage files, re-read every pass, show the move at once),
+//! a command line rewritten in place (setproctitle), a hostname changed inside an existing UTS
+//! namespace, an interface added to an existing network namespace, a limit written by another
+//! program.
+//!
+//! # Identity
+//!
+//! A process is the pair (PID, inode of /proc/PID), both from the directory entry (see
+//! [`procfs::list_pids_with_ino`]). A namespace keeps what was read about it (relations, names,
+//! interfaces, bind mounts) only while some process that held it in the previous pass still holds
+//! it: namespace inode numbers are reused once a namespace is freed, and a container that stops
+//! and another that starts within one interval can have namespaces with the same numbers.
+//!
+//! # Cost
+//!
+//! See README "Performance": on the benchmark population a pass costs about a tenth of a full
+//! one. What remains is mostly fixed per process: listing /proc, and copying every process into
+//! the new snapshot and grouping them again.
+
+use super::*;
+use crate::model::Interface;
+use crate::sys::uts::UtsName;
+
+/// A process, namespace or cgroup limit that nothing else causes to be re-read is re-read at
+/// least once every this many passes: the staleness bound of [`Collector::refresh`].
+pub const ROLLING_PASSES: u64 = 10;
+
+/// Every this many turns of the rolling slice a process is read in full even if it has not run
+/// (see [`procfs::reread_process`]): changes made to it by its other threads or by other
+/// processes (its argv area or /proc/PID/comm written by a sibling thread, a debugger's pokes)
+/// show within this many times [`ROLLING_PASSES`].
+pub const FULL_READ_EVERY: u8 = 3;
+
+/// Processes and namespaces first seen within this many passes are re-read every pass: a new
+/// process is often read between fork and exec (or before it joins its namespaces), and a new
+/// network namespace gets its interfaces after its first process runs.
+pub const YOUNG_PASSES: u64 = 2;
+
+/// What the last [`Collector::refresh`] did, for benchmarks and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RefreshStats {
+    /// Passes made by this collector's refresh since it was created or invalidated (1 = first).
+    pub pass: u64,
+    /// True when nothing was kept: the first pass, or the first after `invalidate` or a change of
+    /// options.
+    pub full: bool,
+    /// Processes listed in /proc.
+    pub listed: usize,
+    /// Processes kept from the previous pass without reading anything of them.
+    pub kept: usize,
+    /// Processes read because they were new (or their PID was reused).
+    pub read_new: usize,
+    /// Processes re-read because they were first seen within [`YOUNG_PASSES`].
+    pub read_young: usize,
+    /// Processes whose turn in the rolling slice came (at most every [`ROLLING_PASSES`]) ...
+    pub read_rolling: usize,
+    /// ... of which had not run since they were read, so that only their cgroups were read.
+    pub rolling_idle: usize,
+    /// Processes re-read because their parent exited (they were reparented).
+    pub read_reparented: usize,
+    /// Processes that exited between the listing and their read.
+    pub vanished: usize,
+    /// Mount namespaces whose mountinfo was read.
+    pub mountinfo_read: usize,
+    /// UTS namespaces joined for their names.
+    pub uts_read: usize,
+    /// Network namespaces joined for their interfaces.
+    pub net_read: usize,
+    /// True when every network namespace had to be read (a new link whose peer namespace was not
+    /// among those read).
+    pub net_all: bool,
+    /// True when the cgroup trees were walked (and every file of every group read).
+    pub cgroup_walk: bool,
+    /// Cgroups whose limits (and devices.list) were re-read without a walk.
+    pub cgroup_limits_read: usize,
+}
+
+/// What [`Collector::refresh`] keeps between passes.
+pub(super) struct Live {
+    opts: CollectOptions,
+    /// Number of the last pass (0 before the first).
+    pass: u64,
+    procs: BTreeMap<i32, CachedProcess>,
+    ns: HashMap<NsKey, NsState>,
+    /// The host's mount namespace in the last pass (its mountinfo is read every pass).
+    host_mnt: Option<u64>,
+    /// The listing of /proc, kept for its allocation.
+    listing: Vec<(i32, u64)>,
+    cgroups: Option<CgroupState>,
+}
+
+impl Live {
+    fn new(opts: CollectOptions) -> Live {
+        Live {
+            opts,
+            pass: 0,
+            procs: BTreeMap::new(),
+            ns: HashMap::new(),
+            host_mnt: None,
+            listing: Vec::new(),
+            cgroups: None,
+        }
+    }
+}
+
+struct CachedProcess {
+    /// Inode of /proc/PID when the process was read: with the PID, its identity.
+    ino: u64,
+    process: Process,
+    /// Some file of it could not be read for lack of permission.
+    denied: bool,
+    /// The pass that first read this process; `None` for processes found by a full pass (they
+    /// are not young).
+    born: Option<u64>,
+    /// The pass by which it must be read again.
+    due: u64,
+    /// From /proc/PID/schedstat, read before the rest of the last full read.
+    stamp: Option<procfs::RunStamp>,
+    /// Turns of the rolling slice since the last full read (where only its cgroups were read,
+    /// because it had not run).
+    idle_turns: u8,
+    /// Set when the pass that read it found it new, or in other namespaces than before: that
+    /// pass, and the namespaces it held before that it still holds (none when new). In any other
+    /// pass it held all its namespaces in the previous pass too.
+    moved: Option<(u64, Vec<NsKey>)>,
+}
+
+impl CachedProcess {
+    /// Whether it held namespace `key` (one of its own) in the previous pass as well.
+    fn carries(&self, key: &NsKey, pass: u64) -> bool {
+        match &self.moved {
+            Some((p, kept)) if *p == pass => kept.contains(key),
+            _ => true,
+        }
+    }
+}
+
+/// What was read about one namespace, beyond its members.
+struct NsState {
+    born: Option<u64>,
+    /// The pass by which its type-specific data (names, interfaces, bind mounts) must be read
+    /// again.
+    due: u64,
+    /// UTS: `None` until read; `Some(None)` when reading failed (no names, as in a full pass).
+    uts: Option<Option<UtsName>>,
+    /// Net: as `uts`.
+    interfaces: Option<Option<Vec<Interface>>>,
+    /// Mnt: the last read of its mountinfo, with the inode of the /proc/PID it was read through.
+    mountinfo: Option<(MountinfoRead, u64)>,
+}
+
+impl NsState {
+    fn new(born: Option<u64>, due: u64) -> NsState {
+        NsState {
+            born,
+            due,
+            uts: None,
+            interfaces: None,
+            mountinfo: None,
+        }
+    }
+}
+
+/// The cgroup trees as last walked, with the files last read.
+struct CgroupState {
+    mode: CgroupMode,
+    hierarchies: Vec<Hierarchy>,
+    /// Without members (filled per snapshot).
+    cgroups: Vec<Cgroup>,
+    dirs: Vec<CgroupDir>,
+    /// Per cgroup: indices into [`cgroupfs::CONTROL_FILES`] of its usage files (and
+    /// freezer.state), re-read every pass, and of its limits, re-read 1/R per pass.
+    volatile: Vec<Vec<usize>>,
+    limits: Vec<Vec<usize>>,
+    has_devices: Vec<bool>,
+    /// Per cgroup: the pass by which its limits must be read again.
+    limits_due: Vec<u64>,
+    warnings: Vec<String>,
+    /// Hierarchy key -> paths of the groups in the trees.
+    known: HashMap<String, HashSet<String>>,
+    /// Cgroups of processes that were not in the trees when they were walked (a hierarchy that is
+    /// not mounted, a path outside nsview's cgroup namespace): no reason to walk again.
+    unknown: HashMap<String, HashSet<String>>,
+}
+
+fn contains(map: &HashMap<String, HashSet<String>>, key: &str, path: &str) -> bool {
+    map.get(key).is_some_and(|paths| paths.contains(path))
+}
+
+impl CgroupState {
+    fn from_walk(
+        pass: CgroupPass,
+        processes: &BTreeMap<i32, CachedProcess>,
+        now: u64,
+    ) -> CgroupState {
+        let mut known: HashMap<String, HashSet<String>> = HashMap::new();
+        for cg in &pass.cgroups {
+            known
+                .entry(cg.hierarchy.clone())
+                .or_default()
+                .insert(cg.path.clone());
+        }
+        let mut unknown: HashMap<String, HashSet<String>> = HashMap::new();
+        for c in processes.values() {
+            for (key, path) in &c.process.cgroups {
+                if !contains(&known, key, path) {
+                    unknown
+                        .entry(key.to_string())
+                        .or_default()
+                        .insert(path.to_string());
+                }
+            }
+        }
+        let mut volatile = Vec::with_capacity(pass.dirs.len());
+        let mut limits = Vec::with_capacity(pass.dirs.len());
+        let mut has_devices = Vec::with_capacity(pass.dirs.len());
+        let mut limits_due = Vec::with_capacity(pass.dirs.len());
+        for (i, dir) in pass.dirs.iter().enumerate() {
+            let (v, l): (Vec<usize>, Vec<usize>) = cgroupfs::present_control_files(dir)
+                .into_iter()
+                .partition(|&f| cgroupfs::changes_by_itself(f));
+            volatile.push(v);
+            limits.push(l);
+            has_devices.push(pass.cgroups.get(i).is_some_and(|c| c.devices.is_some()));
+            limits_due.push(next_due(now, i as u64));
+        }
+        CgroupState {
+            mode: pass.mode,
+            hierarchies: pass.hierarchies,
+            cgroups: pass.cgroups,
+            dirs: pass.dirs,
+            volatile,
+            limits,
+            has_devices,
+            limits_due,
+            warnings: pass.warnings,
+            known,
+            unknown,
+        }
+    }
+
+    /// True when `p` is in a cgroup that was not in the trees at the last walk (and was not
+    /// already unknown then): the trees changed.
+    fn misses(&self, p: &Process) -> bool {
+        p.cgroups.iter().any(|(key, path)| {
+            !contains(&self.known, key, path) && !contains(&self.unknown, key, path)
+        })
+    }
+}
+
+/// Spreads items over the R passes of a rolling cycle (a multiplicative hash, so that PIDs or
+/// inodes in arithmetic progression do not pile up in one slot).
+fn slot(x: u64) -> u64 {
+    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % ROLLING_PASSES
+}
+
+/// The first pass after `pass` that falls in `slot`'s turn: at most [`ROLLING_PASSES`] later.
+fn next_due(pass: u64, slot: u64) -> u64 {
+    let next = pass + 1;
+    next + (slot % ROLLING_PASSES + ROLLING_PASSES - next % ROLLING_PASSES) % ROLLING_PASSES
+}
+
+fn young(born: Option<u64>, pass: u64) -> bool {
+    born.is_some_and(|b| pass > b && pass <= b + YOUNG_PASSES)
+}
+
+/// Why a process is read in this pass.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reason {
+    New,
+    Young,
+    Rolling,
+    Reparented,
+}
+
+/// How the cgroup side of a pass went.
+enum CgroupOutcome {
+    Walked(CgroupPass),
+    /// Usage (and due limits) re-read; `vanished` when a group disappeared meanwhile.
+    Reread {
+        state: Box<CgroupState>,
+        vanished: bool,
+        limits_read: usize,
+    },
+}
+
+/// Re-read what changes by itself in every cgroup, and the limits of those whose turn came.
+/// Stops at the first group that vanished (the trees changed: the caller walks them again).
+fn reread_cgroups(
+    state: &mut CgroupState,
+    pass: u64,
+    roots: &Roots,
+    dev_nodes: &mut Option<BTreeMap<(bool, u32, u32), String>>,
+    drivers: &mut Option<BTreeMap<(bool, u32), String>>,
+) -> (bool, usize) {
+    let mut buf = Vec::new();
+    let mut limits_read = 0;
+    let mut files: Vec<usize> = Vec::new();
+    for i in 0..state.cgroups.len() {
+        let (Some(cg), Some(dir)) = (state.cgroups.get_mut(i), state.dirs.get(i)) else {
+            break;
+        };
+        let limits_due = state.limits_due.get(i).is_some_and(|&d| d <= pass);
+        files.clear();
+        files.extend(state.volatile.get(i).into_iter().flatten());
+        if limits_due {
+            files.extend(state.limits.get(i).into_iter().flatten());
+        }
+        let mut read = cgroupfs::CgroupRead::default();
+        if !files.is_empty() {
+            if let Err(e) = cgroupfs::read_control_files(&dir.dir, &files, &mut buf, &mut read) {
+                if e.is_vanished() {
+                    return (true, limits_read);
+                }
+                continue;
+            }
+            // A file read before and unreadable now is absent, as in a full pass.
+            for &f in &files {
+                if let Some((name, _, _)) = cgroupfs::CONTROL_FILES.get(f) {
+                    cg.limits.remove(*name);
+                    cg.usage.remove(*name);
+                }
+            }
+            cg.limits.append(&mut read.limits);
+            cg.usage.append(&mut read.usage);
+        }
+        if limits_due {
+            limits_read += 1;
+            if state.has_devices.get(i).copied().unwrap_or(false) {
+                match cgroupfs::read_devices_list(&dir.dir) {
+                    Ok(rules) => {
+                        let nodes =
+                            dev_nodes.get_or_insert_with(|| cgroupfs::read_dev_nodes(&roots.dev));
+                        let drivers = drivers.get_or_insert_with(|| {
+                            procfs::read_proc_devices(roots).unwrap_or_default()
+                        });
+                        let default_allow = rules
+                            .iter()
+                            .any(|r| r.kind == 'a' && r.major.is_none() && r.minor.is_none());
+                        cg.devices = Some(cgroupfs::name_devices(&rules, nodes, drivers));
+                        cg.devices_default =
+                            Some(if default_allow { "allow" } else { "deny" }.to_string());
+                    }
+                    Err(e) if e.is_vanished() => return (true, limits_read),
+                    Err(_) => {}
+                }
+            }
+            if let Some(d) = state.limits_due.get_mut(i) {
+                *d = next_due(pass, i as u64);
+            }
+        }
+    }
+    (false, limits_read)
+}
+
+impl Collector {
+    /// One incremental pass for a live view: the snapshot a full pass ([`Collector::collect`])
+    /// would give, re-reading only what may have changed since the previous call (see the
+    /// [module documentation](self) for what is kept and for how long: nothing kept is more than
+    /// [`ROLLING_PASSES`] passes old). The first call, the first after [`Collector::invalidate`]
+    /// and the first with other `opts` read everything.
+    ///
+    /// Fails only when /proc cannot be listed at all, like `collect`.
+    pub fn refresh(&mut self, opts: CollectOptions) -> SysResult<Snapshot> {
+        self.phases.clear();
+        let mut clock = Instant::now();
+        let mut lap = |phases: &mut Vec<_>, name| {
+            let now = Instant::now();
+            phases.push((name, now - clock));
+            clock = now;
+        };
+
+        let mut live = match self.live.take() {
+            Some(live) if live.opts == opts => live,
+            _ => {
+                // Nothing kept can be trusted without the previous pass to compare with.
+                self.relations.clear();
+                self.cgroups_dirty = true;
+                Live::new(opts)
+            }
+        };
+        let full = live.pass == 0;
+        live.pass += 1;
+        let pass = live.pass;
+        let mut stats = RefreshStats {
+            pass,
+            full,
+            ..RefreshStats::default()
+        };
+
+        let mut warnings = Warnings::default();
+        let mut snap = Snapshot::default();
+        snap.taken_at = Some(Instant::now());
+        snap.host = uts::read_host_info();
+        let mut listing = std::mem::take(&mut live.listing);
+        if let Err(e) = procfs::read_pids_with_ino(&self.roots, &mut listing) {
+            self.live = Some(live);
+            return Err(e);
+        }
+        stats.listed = listing.len();
+        lap(&mut self.phases, "list /proc");
+
+        // Which processes to read, and why.
+        let parent_same = |c: &CachedProcess| -> bool {
+            let ppid = c.process.ppid;
+            if ppid <= 0 {
+                return true;
+            }
+            match listing.binary_search_by_key(&ppid, |&(pid, _)| pid) {
+                Ok(at) => live
+                    .procs
+                    .get(&ppid)
+                    .zip(listing.get(at))
+                    .is_some_and(|(parent, &(_, ino))| parent.ino == ino),
+                Err(_) => false,
+            }
+        };
+        let mut requests: Vec<ReadRequest> = Vec::new();
+        let mut requested: Vec<i32> = Vec::new();
+        for &(pid, ino) in &listing {
+            let cached = live.procs.get(&pid).filter(|c| c.ino == ino);
+            let reason = match cached {
+                None => Some(Reason::New),
+                Some(c) if young(c.born, pass) => Some(Reason::Young),
+                // Before its rolling turn: reparenting changes PPid while the process sleeps,
+                // which a turn that finds it idle would not read.
+                Some(c) if !parent_same(c) => Some(Reason::Reparented),
+                Some(c) if c.due <= pass => Some(Reason::Rolling),
+                Some(_) => None,
+            };
+            let Some(reason) = reason else {
+                stats.kept += 1;
+                continue;
+            };
+            match reason {
+                Reason::New => stats.read_new += 1,
+                Reason::Young => stats.read_young += 1,
+                Reason::Rolling => stats.read_rolling += 1,
+                Reason::Reparented => stats.read_reparented += 1,
+            }
+            requests.push(ReadRequest {
+                pid,
+                known: cached.map(|c| procfs::Known {
+                    ino: c.ino,
+                    nspid: &c.process.nspid,
+                    pid_ns: c.process.ns.get(&NsType::Pid).copied(),
+                    stamp: c.stamp,
+                }),
+                if_ran: reason == Reason::Rolling
+                    && cached.is_some_and(|c| c.idle_turns + 1 < FULL_READ_EVERY),
+            });
+            requested.push(pid);
+        }
+        // Processes on the process threads; meanwhile the cgroup side on its own thread: a walk
+        // when the trees may have changed, else the files that change by themselves.
+        let walk = opts.cgroups && (self.cgroups_dirty || live.cgroups.is_none());
+        let mut cg_state = if opts.cgroups && !walk {
+            live.cgroups.take()
+        } else {
+            None
+        };
+        let roots = &self.roots;
+        let threads = self.threads;
+        let dev_nodes = &mut self.dev_nodes;
+        let known_relations = &self.relations;
+        let (read, cgroup_outcome) = std::thread::scope(|s| {
+            let cg = if walk {
+                Some(s.spawn(move || CgroupOutcome::Walked(read_cgroups(roots, dev_nodes))))
+            } else {
+                cg_state.take().map(|mut state| {
+                    s.spawn(move || {
+                        let mut drivers = None;
+                        let (vanished, limits_read) =
+                            reread_cgroups(&mut state, pass, roots, dev_nodes, &mut drivers);
+                        CgroupOutcome::Reread {
+                            state: Box::new(state),
+                            vanished,
+                            limits_read,
+                        }
+                    })
+                })
+            };
+            let read = read_processes(roots, &requests, threads, opts, known_relations, None, true);
+            (read, cg.map(|h| h.join()))
+        });
+        drop(requests);
+        lap(&mut self.phases, "read processes, cgroup files");
+
+        // The process cache of this pass: kept entries moved over, read ones replaced.
+        let ProcessPass {
+            processes: read_processes_list,
+            idle,
+            relations: read_relations,
+            mountinfo: _,
+        } = read;
+        let mut fresh: HashMap<i32, ProcessRead> = read_processes_list
+            .into_iter()
+            .map(|r| (r.process.pid, r))
+            .collect();
+        let mut read_pids: Vec<i32> = Vec::with_capacity(fresh.len());
+        // Gone: cached but no longer listed (both are sorted by PID).
+        let mut gone: Vec<i32> = Vec::new();
+        {
+            let mut listed = listing.iter().map(|&(pid, _)| pid).peekable();
+            for &pid in live.procs.keys() {
+                while listed.next_if(|&l| l < pid).is_some() {}
+                if listed.peek() != Some(&pid) {
+                    gone.push(pid);
+                }
+            }
+        }
+        for pid in gone {
+            live.procs.remove(&pid);
+        }
+        // Not run since their last read: only their cgroups may have changed.
+        stats.rolling_idle = idle.len();
+        let mut idle_pids: HashSet<i32> = HashSet::with_capacity(idle.len());
+        for (pid, cgroups) in idle {
+            idle_pids.insert(pid);
+            if let Some(c) = live.procs.get_mut(&pid) {
+                c.due = next_due(pass, slot(pid as u64));
+                c.idle_turns = c.idle_turns.saturating_add(1);
+                if c.process.cgroups != cgroups {
+                    c.process.cgroups = cgroups;
+                    read_pids.push(pid);
+                }
+            }
+        }
+        for &pid in &requested {
+            if idle_pids.contains(&pid) {
+                continue;
+            }
+            let Some(r) = fresh.remove(&pid) else {
+                stats.vanished += 1;
+                live.procs.remove(&pid);
+                continue;
+            };
+            let due = next_due(pass, slot(pid as u64));
+            let denied = !r.denied.is_empty();
+            read_pids.push(pid);
+            match live.procs.get_mut(&pid).filter(|c| c.ino == r.ino) {
+                Some(c) => {
+                    if c.process.ns != r.process.ns {
+                        let kept = r
+                            .process
+                            .ns
+                            .iter()
+                            .filter(|(t, id)| c.process.ns.get(t) == Some(id))
+                            .map(|(t, id)| (*t, id.ino))
+                            .collect();
+                        c.moved = Some((pass, kept));
+                    }
+                    c.process = r.process;
+                    c.denied = denied;
+                    c.due = due;
+                    c.stamp = r.stamp;
+                    c.idle_turns = 0;
+                }
+                None => {
+                    live.procs.insert(
+                        pid,
+                        CachedProcess {
+                            ino: r.ino,
+                            process: r.process,
+                            denied,
+                            born: (!full).then_some(pass),
+                            due,
+                            stamp: r.stamp,
+                            idle_turns: 0,
+                            moved: Some((pass, Vec::new())),
+                        },
+                    );
+                }
+            }
+        }
+
+        snap.processes = live
+            .procs
+            .iter()
+            .map(|(&pid, c)| (pid, c.process.clone()))
+            .collect();
+        let denied_pids: Vec<i32> = live
+            .procs
+            .iter()
+            .filter(|(_, c)| c.denied)
+            .map(|(&pid, _)| pid)
+            .collect();
+        if !denied_pids.is_empty() {
+            warnings.push(format!(
+                "permission denied reading the namespaces or cgroups of {} ({})",
+                plural(denied_pids.len(), "process", "processes"),
+                pid_list(&denied_pids)
+            ));
+        }
+        snap.host_ns = host_namespaces(&snap.processes);
+        snap.namespaces = model::namespaces_from_processes(&snap.processes);
+        lap(&mut self.phases, "snapshot of processes");
+
+        // The cgroup side: walk again if the trees changed under a re-read.
+        let cgroup_state = match cgroup_outcome {
+            None => None,
+            Some(Err(_)) => {
+                warnings.push("reading the cgroup trees failed".into());
+                None
+            }
+            Some(Ok(CgroupOutcome::Walked(cg))) => {
+                stats.cgroup_walk = true;
+                Some(CgroupState::from_walk(cg, &live.procs, pass))
+            }
+            Some(Ok(CgroupOutcome::Reread {
+                state,
+                vanished,
+                limits_read,
+            })) => {
+                stats.cgroup_limits_read = limits_read;
+                let moved = read_pids
+                    .iter()
+                    .filter_map(|pid| live.procs.get(pid))
+                    .any(|c| state.misses(&c.process));
+                if vanished || moved {
+                    stats.cgroup_walk = true;
+                    let cg = read_cgroups(&self.roots, &mut self.dev_nodes);
+                    Some(CgroupState::from_walk(cg, &live.procs, pass))
+                } else {
+                    Some(*state)
+                }
+            }
+        };
+        if let Some(state) = &cgroup_state {
+            snap.cgroup_mode = Some(state.mode);
+            snap.hierarchies = state.hierarchies.clone();
+            snap.cgroups = state.cgroups.clone();
+            assign_members(&mut snap.cgroups, &snap.processes);
+            for w in &state.warnings {
+                warnings.push(w.clone());
+            }
+        }
+        // A walk that failed outright is tried again next pass.
+        self.cgroups_dirty = opts.cgroups && cgroup_state.is_none();
+        live.cgroups = cgroup_state;
+        lap(&mut self.phases, "cgroups");
+
+        // Namespaces: keep what was read about those still held by a process that held them in
+        // the previous pass; start afresh for the others.
+        let born = (!full).then_some(pass);
+        for (key, ns) in &snap.namespaces {
+            let carried = ns
+                .pids
+                .iter()
+                .any(|pid| live.procs.get(pid).is_some_and(|c| c.carries(key, pass)));
+            let fresh = || NsState::new(born, next_due(pass, slot(key.1)));
+            match live.ns.get_mut(key) {
+                Some(_) if carried => {}
+                // Its inode may be a freed namespace's: what was read about that one is wrong.
+                Some(st) => {
+                    self.relations.remove(key);
+                    *st = fresh();
+                }
+                None => {
+                    self.relations.remove(key);
+                    live.ns.insert(*key, fresh());
+                }
+            }
+        }
+        self.relations.extend(read_relations);
+
+        // nsfs bind mounts: the mountinfo of the mount namespaces that are new, young, due, or the
+        // host's, read through their lowest PID. Not through whichever process the threads met
+        // first: bind-mounted namespaces are opened through the reader's /proc/PID/root, and a
+        // process read because it is new (a kworker, a short-lived command) may be gone by then.
+        let host_mnt = snap.host_ns.get(&NsType::Mnt).map(|id| id.ino);
+        live.host_mnt = host_mnt;
+        let mut mnt_read = 0;
+        let mut buf = procfs::ReadBuf::default();
+        for (key, ns) in snap
+            .namespaces
+            .range((NsType::Mnt, 0)..=(NsType::Mnt, u64::MAX))
+        {
+            let Some(st) = live.ns.get_mut(key) else {
+                continue;
+            };
+            let reader_same = st.mountinfo.as_ref().is_some_and(|(m, pid_ino)| {
+                live.procs.get(&m.pid).is_some_and(|c| {
+                    c.ino == *pid_ino
+                        && c.process.ns.get(&NsType::Mnt).map(|id| id.ino) == Some(key.1)
+                })
+            });
+            let needed =
+                !reader_same || young(st.born, pass) || st.due <= pass || Some(key.1) == host_mnt;
+            if !needed {
+                continue;
+            }
+            let Some(pid) = ns.lowest_pid() else {
+                continue;
+            };
+            let Some(pid_ino) = live.procs.get(&pid).map(|c| c.ino) else {
+                continue;
+            };
+            let Ok(dir) = procfs::ProcDir::open(&self.roots, pid) else {
+                continue;
+            };
+            let found = match dir.read_nsfs_mounts(&mut buf) {
+                Ok(lines) => Some(mounts::nsfs_bind_mounts(&lines)),
+                Err(e) if e.is_permission() => None,
+                // Gone meanwhile: keep what was read before, try again next pass.
+                Err(_) => continue,
+            };
+            mnt_read += 1;
+            st.due = next_due(pass, slot(key.1));
+            st.mountinfo = Some((MountinfoRead { pid, found }, pid_ino));
+        }
+        stats.mountinfo_read = mnt_read;
+        let mut bind_mounts = Vec::new();
+        let mut mountinfo_denied = 0;
+        for key in snap
+            .namespaces
+            .range((NsType::Mnt, 0)..=(NsType::Mnt, u64::MAX))
+            .map(|(k, _)| k)
+        {
+            if let Some((m, _)) = live.ns.get(key).and_then(|st| st.mountinfo.as_ref()) {
+                match &m.found {
+                    Some(found) => bind_mounts.extend(found.iter().map(|b| (m.pid, b.clone()))),
+                    None => mountinfo_denied += 1,
+                }
+            }
+        }
+        let bind_openers = self.add_bind_mounts(&mut snap, bind_mounts);
+        // Namespaces held only by bind mounts: the same namespace as long as it stays listed.
+        for key in snap.namespaces.keys() {
+            live.ns
+                .entry(*key)
+                .or_insert_with(|| NsState::new(born, next_due(pass, slot(key.1))));
+        }
+        // Forget the namespaces that are gone; network namespaces among them take the links
+        // that had their peer there with them.
+        let mut gone_net: HashSet<u64> = HashSet::new();
+        live.ns.retain(|key, _| {
+            let present = snap.namespaces.contains_key(key);
+            if !present && key.0 == NsType::Net {
+                gone_net.insert(key.1);
+            }
+            present
+        });
+        if mountinfo_denied > 0 {
+            warnings.push(mountinfo_warning(mountinfo_denied));
+        }
+        lap(&mut self.phases, "namespaces, bind mounts");
+
+        // Names and interfaces of the namespaces that are new, young or due (joined on helper
+        // threads); relations of new namespaces meanwhile.
+        let due = |st: &NsState| young(st.born, pass) || st.due <= pass;
+        let uts_targets = if opts.uts {
+            targets_of(&self.roots, &snap, &bind_openers, NsType::Uts, |ns| {
+                live.ns
+                    .get(&ns.key())
+                    .is_some_and(|st| st.uts.is_none() || due(st))
+            })
+        } else {
+            Vec::new()
+        };
+        let net_wanted: HashSet<u64> = if opts.net {
+            net_to_read(&snap, &live.ns, &gone_net, due)
+        } else {
+            HashSet::new()
+        };
+        let net_targets = targets_of(&self.roots, &snap, &bind_openers, NsType::Net, |ns| {
+            net_wanted.contains(&ns.inode)
+        });
+        let (uts_names, interfaces) = std::thread::scope(|s| {
+            let uts =
+                (!uts_targets.is_empty()).then(|| s.spawn(|| uts::read_uts_names(&uts_targets)));
+            let net = (!net_targets.is_empty())
+                .then(|| s.spawn(|| net::read_netns_interfaces(&net_targets)));
+            if opts.relations {
+                self.add_relations(&mut snap, &bind_openers);
+            }
+            (
+                uts.and_then(|h| h.join().ok()).unwrap_or_default(),
+                net.and_then(|h| h.join().ok()).unwrap_or_default(),
+            )
+        });
+        // A link whose peer namespace was not among those read stays unresolved: then read them
+        // all, as a full pass does (a new veth pair whose other end is in a namespace read
+        // earlier, such as a container's eth0 and the host's new veth).
+        let all_net = snap
+            .namespaces
+            .range((NsType::Net, 0)..=(NsType::Net, u64::MAX))
+            .count();
+        let unresolved = interfaces.values().any(|r| {
+            r.as_ref().is_ok_and(|ifs| {
+                ifs.iter()
+                    .any(|i| i.peer_ifindex.is_some() && i.peer_netns.is_none())
+            })
+        });
+        let interfaces = if unresolved && net_targets.len() < all_net {
+            stats.net_all = true;
+            let all = targets_of(&self.roots, &snap, &bind_openers, NsType::Net, |_| true);
+            net::read_netns_interfaces(&all)
+        } else {
+            interfaces
+        };
+        stats.uts_read = uts_names.len();
+        stats.net_read = interfaces.len();
+        // A read that failed for another reason than permission (the process or bind mount it
+        // went through was gone) is tried again next pass.
+        let due_after = |err: Option<&crate::sys::SysError>, ino: u64| match err {
+            Some(e) if !e.is_permission() => pass + 1,
+            _ => next_due(pass, slot(ino)),
+        };
+        for (ino, res) in uts_names {
+            if let Some(st) = live.ns.get_mut(&(NsType::Uts, ino)) {
+                st.due = due_after(res.as_ref().err(), ino);
+                st.uts = Some(res.ok());
+            }
+        }
+        for (ino, res) in interfaces {
+            if let Some(st) = live.ns.get_mut(&(NsType::Net, ino)) {
+                st.due = due_after(res.as_ref().err(), ino);
+                st.interfaces = Some(res.ok());
+            }
+        }
+        for (key, ns) in snap.namespaces.iter_mut() {
+            let Some(st) = live.ns.get(key) else {
+                continue;
+            };
+            if let Some(Some(name)) = &st.uts {
+                ns.hostname = Some(name.hostname.clone());
+                ns.domainname = Some(name.domainname.clone());
+            }
+            if let Some(Some(ifs)) = &st.interfaces {
+                ns.interfaces = Some(ifs.clone());
+            }
+        }
+        lap(&mut self.phases, "relations, uts, net");
+
+        snap.groups = model::isolation_groups(&snap.processes, &snap.host_ns);
+        snap.warnings = warnings.0;
+        self.stats = stats;
+        live.listing = listing;
+        self.live = Some(live);
+        Ok(snap)
+    }
+
+    /// Forget everything kept between refreshes: the next [`Collector::refresh`] reads the whole
+    /// host again (processes, namespaces, cgroup trees, device names). For a live view after its
+    /// own writes and when the user asks for a refresh.
+    pub fn invalidate(&mut self) {
+        self.live = None;
+        self.relations.clear();
+        self.dev_nodes = None;
+        self.cgroups_dirty = true;
+    }
+
+    /// Tell the collector that cgroups may have been created or removed (a watcher on the cgroup
+    /// mounts saw it): the next [`Collector::refresh`] walks the cgroup trees again.
+    pub fn cgroups_changed(&mut self) {
+        self.cgroups_dirty = true;
+    }
+
+    /// What the last [`Collector::refresh`] read and kept.
+    pub fn last_refresh(&self) -> RefreshStats {
+        self.stats
+    }
+}
+
+/// The network namespaces to read in this pass: those never read, young or due, those with a link
+/// whose peer namespace vanished, and the namespaces their known links lead to (a veth is
+/// resolved only when both ends are read together).
+fn net_to_read(
+    snap: &Snapshot,
+    states: &HashMap<NsKey, NsState>,
+    gone_net: &HashSet<u64>,
+    due: impl Fn(&NsState) -> bool,
+) -> HashSet<u64> {
+    let mut wanted: HashSet<u64> = HashSet::new();
+    for key in snap
+        .namespaces
+        .range((NsType::Net, 0)..=(NsType::Net, u64::MAX))
+        .map(|(k, _)| k)
+    {
+        let Some(st) = states.get(key) else {
+            continue;
+        };
+        let peer_gone = || {
+            matches!(&st.interfaces, Some(Some(ifs))
+                if ifs.iter().any(|i| i.peer_netns.is_some_and(|p| gone_net.contains(&p))))
+        };
+        if st.interfaces.is_none() || due(st) || peer_gone() {
+            wanted.insert(key.1);
+        }
+    }
+    let peers: Vec<u64> = wanted
+        .iter()
+        .filter_map(|ino| states.get(&(NsType::Net, *ino)))
+        .filter_map(|st| match &st.interfaces {
+            Some(Some(ifs)) => Some(ifs.iter().filter_map(|i| i.peer_netns)),
+            _ => None,
+        })
+        .flatten()
+        .filter(|p| snap.namespaces.contains_key(&(NsType::Net, *p)))
+        .collect();
+    wanted.extend(peers);
+    wanted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_passes_fall_in_the_slot_and_within_the_bound() {
+        for pass in 0..40 {
+            for s in 0..ROLLING_PASSES {
+                let d = next_due(pass, s);
+                assert!(
+                    d > pass && d <= pass + ROLLING_PASSES,
+                    "pass {pass} slot {s}"
+                );
+                assert_eq!(d % ROLLING_PASSES, s);
+            }
+        }
+    }
+
+    #[test]
+    fn slots_spread_consecutive_pids() {
+        let mut count = [0usize; ROLLING_PASSES as usize];
+        for pid in 1000..11000u64 {
+            count[slot(pid) as usize] += 1;
+        }
+        // 1,000 each if perfectly even; the rolling slice stays close to 1/R.
+        assert!(count.iter().all(|&c| (800..1200).contains(&c)), "{count:?}");
+        let mut even = [0usize; ROLLING_PASSES as usize];
+        for pid in (1000..21000u64).step_by(2) {
+            even[slot(pid) as usize] += 1;
+        }
+        assert!(even.iter().all(|&c| (800..1200).contains(&c)), "{even:?}");
+    }
+
+    #[test]
+    fn young_means_the_passes_right_after_the_first_read() {
+        assert!(!young(None, 5));
+        assert!(!young(Some(5), 5));
+        assert!(young(Some(5), 6));
+        assert!(young(Some(5), 5 + YOUNG_PASSES));
+        assert!(!young(Some(5), 6 + YOUNG_PASSES));
+    }
+}
