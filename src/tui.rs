@@ -302,7 +302,8 @@ fn spawn_poller(
         let mut watcher: Option<notify::RecommendedWatcher> = None;
         loop {
             let started = Instant::now();
-            match collector.collect(CollectOptions::ALL) {
+            // Incremental: only what can have changed is read again (see Collector::refresh).
+            match collector.refresh(CollectOptions::ALL) {
                 Ok(snap) => {
                     if watcher.is_none() {
                         watcher = watch_cgroups(&roots, &snap, watcher_tx.clone());
@@ -326,10 +327,16 @@ fn spawn_poller(
                         interval = d;
                         deadline = started + d;
                     }
-                    Ok(Control::Now) => break,
+                    Ok(Control::Now) => {
+                        // "Refresh now" (and the return from a command run with x) re-reads
+                        // everything, not just what changed.
+                        collector.invalidate();
+                        break;
+                    }
                     Ok(Control::CgroupsChanged) => {
                         // A container start makes a burst of mkdirs: gather it into one pass.
                         drain_for(&ctrl_rx, Duration::from_millis(15));
+                        collector.cgroups_changed();
                         break;
                     }
                     Ok(Control::Quit) | Err(RecvTimeoutError::Disconnected) => return,
