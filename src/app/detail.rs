@@ -72,19 +72,7 @@ pub fn detail(snap: &Snapshot, cpu: &CpuMap, history: &History, key: &RowKey) ->
                 }
             }
             d.h("members (pid, inside, command)");
-            for pid in g.pids.iter().take(200) {
-                if let Some(p) = snap.processes.get(pid) {
-                    d.t(format!(
-                        "{:>7} {:>6}  {}",
-                        p.pid,
-                        p.nspid.last().copied().unwrap_or(p.pid),
-                        p.command_line()
-                    ));
-                }
-            }
-            if g.pids.len() > 200 {
-                d.t(format!("... and {} more", g.pids.len() - 200));
-            }
+            members(&mut d, snap, &g.pids, 200);
             if let Some(ino) = g.private.get(&NsType::Net) {
                 net_section(&mut d, snap, *ino);
             }
@@ -401,16 +389,7 @@ fn cgroup_body(d: &mut Detail, snap: &Snapshot, cpu: &CpuMap, history: &History,
     }
     if !c.pids.is_empty() {
         d.h("processes (pid, inside, command)");
-        for pid in c.pids.iter().take(100) {
-            if let Some(p) = snap.processes.get(pid) {
-                d.t(format!(
-                    "{:>7} {:>6}  {}",
-                    p.pid,
-                    p.nspid.last().copied().unwrap_or(p.pid),
-                    p.command_line()
-                ));
-            }
-        }
+        members(d, snap, &c.pids, 100);
     }
 }
 
@@ -449,16 +428,26 @@ fn namespace_body(d: &mut Detail, snap: &Snapshot, ns: &Namespace) {
     }
     if !ns.pids.is_empty() {
         d.h("processes (pid, inside, command)");
-        for pid in ns.pids.iter().take(100) {
-            if let Some(p) = snap.processes.get(pid) {
-                d.t(format!(
-                    "{:>7} {:>6}  {}",
-                    p.pid,
-                    p.nspid.last().copied().unwrap_or(p.pid),
-                    p.command_line()
-                ));
-            }
-        }
+        members(d, snap, &ns.pids, 100);
+    }
+}
+
+/// One line per member process (PID, PID inside, command), at most `limit`, then how many more.
+fn members(d: &mut Detail, snap: &Snapshot, pids: &[i32], limit: usize) {
+    for p in pids
+        .iter()
+        .take(limit)
+        .filter_map(|pid| snap.processes.get(pid))
+    {
+        d.t(format!(
+            "{:>7} {:>6}  {}",
+            p.pid,
+            p.nspid.last().copied().unwrap_or(p.pid),
+            p.command_line()
+        ));
+    }
+    if pids.len() > limit {
+        d.t(format!("... and {} more", pids.len() - limit));
     }
 }
 

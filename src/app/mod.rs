@@ -320,13 +320,7 @@ impl App {
         }
         self.users
             .entry(uid)
-            .or_insert_with(|| {
-                nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-                    .ok()
-                    .flatten()
-                    .map(|u| u.name)
-                    .unwrap_or_else(|| uid.to_string())
-            })
+            .or_insert_with(|| crate::sys::users::user_name(uid).unwrap_or_else(|| uid.to_string()))
             .clone()
     }
 

@@ -83,11 +83,7 @@ impl Users {
                 if !live {
                     return uid.to_string();
                 }
-                nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-                    .ok()
-                    .flatten()
-                    .map(|u| u.name)
-                    .unwrap_or_else(|| uid.to_string())
+                crate::sys::users::user_name(uid).unwrap_or_else(|| uid.to_string())
             })
             .clone()
     }

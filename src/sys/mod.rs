@@ -9,6 +9,7 @@ pub mod nsfs;
 pub mod parse;
 pub mod procfs;
 pub mod roots;
+pub mod users;
 pub mod uts;
 
 pub use error::{SysError, SysResult};
