@@ -474,8 +474,9 @@ fn pid_list(pids: &[i32]) -> String {
 #[derive(Default)]
 struct ProcessPass {
     processes: Vec<ProcessRead>,
-    /// Processes re-read with [`ReadRequest::if_ran`] that had not run: PID and cgroups.
-    idle: Vec<(i32, procfs::CgroupPaths)>,
+    /// Processes re-read with [`ReadRequest::if_ran`] that had not run: PID, cgroups if they
+    /// changed, and the hash of /proc/PID/cgroup.
+    idle: Vec<(i32, Option<procfs::CgroupPaths>, u64)>,
     relations: Vec<(NsKey, NsRelations)>,
     mountinfo: Vec<MountinfoRead>,
 }
@@ -539,8 +540,11 @@ fn read_processes(
             };
             let (r, open) = match read {
                 Ok(procfs::Reread::Read(r, open)) => (r, open),
-                Ok(procfs::Reread::Idle { cgroups }) => {
-                    pass.idle.push((pid, cgroups));
+                Ok(procfs::Reread::Idle {
+                    cgroups,
+                    cgroup_hash,
+                }) => {
+                    pass.idle.push((pid, cgroups, cgroup_hash));
                     continue;
                 }
                 Err(_) => continue,

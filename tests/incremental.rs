@@ -588,11 +588,14 @@ fn refresh_matches_collect_on_quiet_test_processes() {
     g.add_process(sleeper.pid()).expect("move into the group");
     let ours = [p1.outer, p1.inner, p2.outer, p2.inner, sleeper.pid()];
 
+    // Given back each time, as a live view does: unchanged processes are moved out of it.
     let mut c = Collector::new(Roots::default());
     for _ in 0..(ROLLING_PASSES * u64::from(FULL_READ_EVERY) + YOUNG_PASSES + 1) {
-        refresh(&mut c);
+        let old = refresh(&mut c);
+        c.recycle(old);
     }
     let r = refresh(&mut c);
+    assert!(c.last_refresh().recycled > 0, "{:?}", c.last_refresh());
     let f = collect();
 
     for pid in ours {
@@ -655,11 +658,13 @@ fn a_quiet_refresh_reads_a_slice_and_invalidate_reads_everything() {
     }
     let _serial = serial();
     let mut c = Collector::new(Roots::default());
-    refresh(&mut c);
+    let mut last = refresh(&mut c);
     let mut rolled = 0;
     for _ in 0..ROLLING_PASSES {
-        refresh(&mut c);
+        c.recycle(last);
+        last = refresh(&mut c);
         let s = c.last_refresh();
+        assert!(s.recycled > 0, "{s:?}");
         assert!(!s.full);
         assert!(s.kept > 0, "{s:?}");
         assert_eq!(
@@ -751,7 +756,17 @@ fn refresh_follows_a_fixture_tree_as_a_full_pass_does() {
             .expect("collect")
     };
     let mut c = Collector::new(roots.clone());
-    let refresh = |c: &mut Collector| c.refresh(CollectOptions::ALL).expect("refresh");
+    // Each snapshot is given back before the next refresh, as a live view does, so that the
+    // comparisons also cover processes moved out of a recycled snapshot.
+    let mut previous: Option<Snapshot> = None;
+    let mut refresh = |c: &mut Collector| {
+        if let Some(old) = previous.take() {
+            c.recycle(old);
+        }
+        let snap = c.refresh(CollectOptions::ALL).expect("refresh");
+        previous = Some(snap.clone());
+        snap
+    };
 
     let r = refresh(&mut c);
     assert_same(&r, &full(), "at first");

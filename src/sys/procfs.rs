@@ -322,6 +322,8 @@ pub struct ProcessRead {
     pub ino: u64,
     /// Read before everything else when [`ReadContext::run_stamps`] is set.
     pub stamp: Option<RunStamp>,
+    /// [`content_hash`] of /proc/PID/cgroup (0 when unreadable).
+    pub cgroup_hash: u64,
 }
 
 /// What is already known of a process being read again: the parts that cannot change while the
@@ -330,12 +332,15 @@ pub struct ProcessRead {
 pub struct Known<'a> {
     pub ino: u64,
     /// NSpid: a process never changes pid namespace (setns(2) with CLONE_NEWPID only changes
-    /// pid_for_children), so its PIDs in the nested namespaces are fixed for life.
-    pub nspid: &'a [i32],
+    /// pid_for_children), so its PIDs in the nested namespaces are fixed for life. `None`: not
+    /// known (status is read).
+    pub nspid: Option<&'a [i32]>,
     /// Its pid namespace (/proc/PID/ns/pid), fixed for life for the same reason.
     pub pid_ns: Option<NsId>,
     /// Its [`RunStamp`] when it was read: see [`reread_process`].
     pub stamp: Option<RunStamp>,
+    /// [`content_hash`] of its /proc/PID/cgroup when it was read.
+    pub cgroup_hash: u64,
 }
 
 /// Cgroup path per hierarchy key, as in [`Process::cgroups`].
@@ -348,8 +353,32 @@ pub type CgroupPaths = BTreeMap<Arc<str>, Arc<str>>;
 pub enum Reread {
     /// Read again in full (it ran since, or there was no telling).
     Read(ProcessRead, OpenProcess),
-    /// It has not run since it was read: only its cgroups, which others can change, were read.
-    Idle { cgroups: CgroupPaths },
+    /// It has not run since it was read: only its cgroups, which others can change, were read;
+    /// `None` when /proc/PID/cgroup is what it was ([`Known::cgroup_hash`]).
+    Idle {
+        cgroups: Option<CgroupPaths>,
+        cgroup_hash: u64,
+    },
+}
+
+/// A 64-bit FNV-1a hash of a file's bytes: whether a file read again is what it was, without
+/// keeping (or touching) what was parsed from it.
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The task count and the last PID handed out, from /proc/loadavg ("0.30 2.15 3.14 2/245
+/// 12345"). While both stay the same no task was created or released, so the PIDs in /proc and
+/// the processes behind them are the same (a PID is reused only by a new task, which moves the
+/// last PID on). `None` when unreadable.
+pub fn read_task_marker(roots: &Roots) -> Option<(u64, u64)> {
+    let text = fs::read_to_string(roots.proc.join("loadavg")).ok()?;
+    let mut f = text.split_ascii_whitespace().skip(3);
+    let tasks = f.next()?.split_once('/')?.1.parse().ok()?;
+    let last_pid = f.next()?.parse().ok()?;
+    Some((tasks, last_pid))
 }
 
 /// Read a process known from an earlier read again, cheaply when it has not run since.
@@ -372,14 +401,24 @@ pub fn reread_process(
     let (uid, ino) = dir.read_owner_and_ino()?;
     let stamp = read_run_stamp(&dir, &mut scratch.buf);
     if ino == known.ino && stamp.is_some() && stamp == known.stamp {
-        match dir.read_text("cgroup", &mut scratch.buf) {
-            Ok(t) => {
-                let lines = parse::parse_proc_pid_cgroup(&t);
+        match dir.read_into("cgroup", &mut scratch.buf) {
+            Ok(bytes) => {
+                let cgroup_hash = content_hash(bytes);
+                if cgroup_hash == known.cgroup_hash {
+                    return Ok(Reread::Idle {
+                        cgroups: None,
+                        cgroup_hash,
+                    });
+                }
+                let lines = parse::parse_proc_pid_cgroup(&String::from_utf8_lossy(bytes));
                 let cgroups = lines
                     .iter()
                     .map(|l| (scratch.intern(&l.key), scratch.intern(&l.path)))
                     .collect();
-                return Ok(Reread::Idle { cgroups });
+                return Ok(Reread::Idle {
+                    cgroups: Some(cgroups),
+                    cgroup_hash,
+                });
             }
             Err(e) if e.is_vanished() => return Err(e),
             // Read in full, which records what could not be read.
@@ -470,9 +509,9 @@ fn read_process_in(
     let in_own_pid_ns = ctx.own_pid_ns.is_some() && ns.get(&NsType::Pid) == ctx.own_pid_ns.as_ref();
     let basics = if in_own_pid_ns {
         read_basics_from_stat(&dir, pid, buf)?
-    } else if let Some(known) = known {
+    } else if let Some(nspid) = known.and_then(|k| k.nspid) {
         Basics {
-            nspid: known.nspid.to_vec(),
+            nspid: nspid.to_vec(),
             ..read_basics_from_stat(&dir, pid, buf)?
         }
     } else {
@@ -503,9 +542,11 @@ fn read_process_in(
         Err(_) => Vec::new(),
     };
 
-    let cgroups = match dir.read_text("cgroup", buf) {
-        Ok(t) => {
-            let lines = parse::parse_proc_pid_cgroup(&t);
+    let mut cgroup_hash = 0;
+    let cgroups = match dir.read_into("cgroup", buf) {
+        Ok(bytes) => {
+            cgroup_hash = content_hash(bytes);
+            let lines = parse::parse_proc_pid_cgroup(&String::from_utf8_lossy(bytes));
             lines
                 .iter()
                 .map(|l| (scratch.intern(&l.key), scratch.intern(&l.path)))
@@ -546,6 +587,7 @@ fn read_process_in(
         denied,
         ino,
         stamp,
+        cgroup_hash,
     };
     Ok((read, OpenProcess { dir, ns_dir }))
 }
@@ -636,6 +678,24 @@ mod tests {
         assert_eq!(parse_schedstat("12 34\n"), None);
         assert_eq!(parse_schedstat(""), None);
         assert_eq!(parse_schedstat("a b c\n"), None);
+    }
+
+    #[test]
+    fn the_task_marker_is_the_task_count_and_the_last_pid() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        fs::create_dir_all(tmp.path().join("proc")).expect("mkdir");
+        let roots = Roots::under(tmp.path());
+        assert_eq!(read_task_marker(&roots), None);
+        fs::write(
+            tmp.path().join("proc/loadavg"),
+            "0.30 2.15 3.14 2/245 12345\n",
+        )
+        .expect("w");
+        assert_eq!(read_task_marker(&roots), Some((245, 12345)));
+        fs::write(tmp.path().join("proc/loadavg"), "0.30 2.15\n").expect("w");
+        assert_eq!(read_task_marker(&roots), None);
+        assert_ne!(content_hash(b"0::/a\n"), content_hash(b"0::/b\n"));
+        assert_eq!(content_hash(b"0::/a\n"), content_hash(b"0::/a\n"));
     }
 
     #[test]
