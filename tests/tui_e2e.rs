@@ -253,14 +253,19 @@ fn isolation_group_appears_live_filter_detail_devices_quit() {
         return;
     }
     let nsview = Nsview::start("e2e-live");
-    // Newest first (PID descending) and the selection on the first row, so a new group shows at
-    // the top however many there are (the selection follows its item, "host", otherwise).
+    // Newest first (PID descending), and the filter on the group's hostname before the group
+    // exists (the Groups view matches hostnames too): the new group then shows at the top
+    // however many other groups there are and wherever PIDs wrapped around.
     nsview.press(&["S"]);
     nsview.wait_for("PID▼");
-    nsview.press(&["Home"]);
+    let hostname = format!("nsv-e2e-{}", test_pid());
+    nsview.press(&["/"]);
+    nsview.type_text(&hostname);
+    nsview.wait_for(&format!("filter: {hostname}"));
+    nsview.press(&["Enter"]);
+    nsview.wait_for(&format!("matching '{hostname}')"));
 
     // Only now the isolation group starts: nsview must pick it up by itself.
-    let hostname = format!("nsv-e2e-{}", test_pid());
     let group = NsProcess::spawn(
         &["--pid", "--mount-proc", "--uts", "--ipc", "--net"],
         &format!("hostname {hostname}; exec sleep 1000"),
@@ -270,12 +275,6 @@ fn isolation_group_appears_live_filter_detail_devices_quit() {
     let name = format!("sleep[{inner}]");
     nsview.wait_for(&name);
     assert!(nsview.running(), "nsview was not restarted");
-
-    // Filter by hostname (the Groups view matches hostnames too).
-    nsview.press(&["/"]);
-    nsview.type_text(&hostname);
-    nsview.wait_for(&format!("filter: {hostname}"));
-    nsview.press(&["Enter"]);
     // Home: the first row, the newest group: the pid namespace's init.
     nsview.press(&["Home"]);
     let filtered = nsview.wait_until("the filtered list with the group selected", |s| {
