@@ -9,6 +9,8 @@ pub mod nsfs;
 pub mod parse;
 pub mod procfs;
 pub mod roots;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod users;
 pub mod uts;
 

@@ -722,17 +722,8 @@ mod tests {
     use std::process::Command;
     use std::time::{Duration, Instant};
 
-    /// Real-kernel tests need root: skip with a reason, except in CI where a skip would hide a
-    /// broken setup.
     fn require_root() -> bool {
-        if nix::unistd::geteuid().is_root() {
-            return true;
-        }
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("CI=true but not root: the network namespace tests need root");
-        }
-        eprintln!("skipped: needs root to create and join network namespaces");
-        false
+        crate::sys::test_support::require_root("the network namespace tests")
     }
 
     fn ip(args: &[&str]) {

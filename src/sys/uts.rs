@@ -88,17 +88,8 @@ mod tests {
     use std::path::PathBuf;
     use std::process::{Child, Command, Stdio};
 
-    /// Real-kernel tests need root: skip with a reason, except in CI where skipping would hide
-    /// a broken setup.
     fn require_root() -> bool {
-        if nix::unistd::geteuid().is_root() {
-            return true;
-        }
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("CI=true but not root: the UTS namespace tests need root");
-        }
-        eprintln!("skipped: needs root to create and join UTS namespaces");
-        false
+        crate::sys::test_support::require_root("the UTS namespace tests")
     }
 
     /// A process in a new UTS namespace with known names; killed and reaped on drop, also when
