@@ -141,12 +141,14 @@ fn main() -> Result<(), Box<dyn Error>> {
             let what = match args.mode {
                 Mode::Collect => String::new(),
                 Mode::Refresh => format!(
-                    "  read new {} young {} rolling {} reparented {}, kept {}; mountinfo {} uts {} net {}{}{}",
+                    "  read new {} young {} rolling {} ({} had not run) reparented {}, kept {}, recycled {}; mountinfo {} uts {} net {}{}{}",
                     s.read_new,
                     s.read_young,
                     s.read_rolling,
+                    s.rolling_idle,
                     s.read_reparented,
                     s.kept,
+                    s.recycled,
                     s.mountinfo_read,
                     s.uts_read,
                     s.net_read,

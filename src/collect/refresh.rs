@@ -301,7 +301,7 @@ impl Interner {
 }
 
 impl Entry {
-    /// A process just read, packed.
+    /// A process just read, packed (its count of idle turns at its [`stagger`]).
     fn new(r: ProcessRead, born: u64, due: u64, pass: u64, interner: &mut Interner) -> Entry {
         let p = r.process;
         Entry {
@@ -311,7 +311,7 @@ impl Entry {
             born,
             due,
             changed: pass,
-            idle_turns: 0,
+            idle_turns: stagger(p.pid),
             denied: !r.denied.is_empty(),
             kernel_thread: p.kernel_thread,
             uid: p.uid,
@@ -594,6 +594,14 @@ fn assign_members_from_entries(cgroups: &mut [Cgroup], entries: &[Entry]) {
 /// inodes in arithmetic progression do not pile up in one slot).
 fn slot(x: u64) -> u64 {
     (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % ROLLING_PASSES
+}
+
+/// Where a process starts counting its turns towards the next full read: spread over
+/// [`FULL_READ_EVERY`], so that processes found together (all of them, in the first pass) do not
+/// all come up for a full read in the same cycle. A process is read in full again within
+/// [`FULL_READ_EVERY`] turns whatever it starts at.
+fn stagger(pid: i32) -> u8 {
+    (((pid as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) % u64::from(FULL_READ_EVERY)) as u8
 }
 
 /// The first pass after `pass` that falls in `slot`'s turn: at most [`ROLLING_PASSES`] later.
@@ -926,10 +934,13 @@ impl Collector {
                 None => pass,
             };
             let mut entry = Entry::new(r, born, due, pass, interner);
-            if let Some(e) = &same_process
-                && entry.same_data(e)
-            {
-                entry.changed = e.changed;
+            if let Some(e) = &same_process {
+                // Read in full again: the count of idle turns starts over (only a process read
+                // for the first time starts at its stagger).
+                entry.idle_turns = 0;
+                if entry.same_data(e) {
+                    entry.changed = e.changed;
+                }
             }
             match &same_process {
                 Some(e) if Arc::ptr_eq(&e.ns, &entry.ns) => {}
