@@ -65,11 +65,13 @@ impl Drop for TerminalGuard {
 }
 
 /// Messages to the poller thread.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug)]
 enum Control {
     Interval(Duration),
     Now,
     CgroupsChanged,
+    /// A snapshot the UI no longer shows: its unchanged processes are reused by the next pass.
+    Recycle(Box<crate::model::Snapshot>),
     Quit,
 }
 
@@ -186,6 +188,9 @@ fn event_loop(
                     }
                     Cmd::RefreshNow => {
                         let _ = ctrl.send(Control::Now);
+                    }
+                    Cmd::Recycle(old) => {
+                        let _ = ctrl.send(Control::Recycle(old));
                     }
                     Cmd::Enter(req) => {
                         screen.suspend();
@@ -323,6 +328,7 @@ fn spawn_poller(
             loop {
                 let timeout = deadline.saturating_duration_since(Instant::now());
                 match ctrl_rx.recv_timeout(timeout) {
+                    Ok(Control::Recycle(old)) => collector.recycle(*old),
                     Ok(Control::Interval(d)) => {
                         interval = d;
                         deadline = started + d;
@@ -335,7 +341,15 @@ fn spawn_poller(
                     }
                     Ok(Control::CgroupsChanged) => {
                         // A container start makes a burst of mkdirs: gather it into one pass.
-                        drain_for(&ctrl_rx, Duration::from_millis(15));
+                        for other in drain_for(&ctrl_rx, Duration::from_millis(15)) {
+                            match other {
+                                Control::Recycle(old) => collector.recycle(*old),
+                                Control::Interval(d) => interval = d,
+                                Control::Now => collector.invalidate(),
+                                Control::Quit => return,
+                                Control::CgroupsChanged => {}
+                            }
+                        }
                         collector.cgroups_changed();
                         break;
                     }
@@ -348,14 +362,16 @@ fn spawn_poller(
     (ctrl_tx, handle)
 }
 
-/// Swallow further change notices for `d`.
-fn drain_for(rx: &Receiver<Control>, d: Duration) {
+/// Swallow further change notices for `d`; returns the other messages that came meanwhile.
+fn drain_for(rx: &Receiver<Control>, d: Duration) -> Vec<Control> {
     let end = Instant::now() + d;
+    let mut others = Vec::new();
     while let Ok(c) = rx.recv_timeout(end.saturating_duration_since(Instant::now())) {
-        if c != Control::CgroupsChanged {
-            break;
+        if !matches!(c, Control::CgroupsChanged) {
+            others.push(c);
         }
     }
+    others
 }
 
 /// Watch every cgroup hierarchy for directories created or removed (a container started or

@@ -4,7 +4,7 @@
 //! (`ROLLING_PASSES` passes) for changes to a living process; `invalidate` makes the next pass
 //! see everything.
 //!
-//! The last test does the same on a fixture tree, without root.
+//! The last test does the same on a fixture tree.
 //!
 //! Each test makes its own processes, namespaces and cgroups (tests/common guards; cgroups only
 //! under /sys/fs/cgroup/<hier>/nsview-test-<pid>/) and looks only at those, on a host where other
@@ -732,6 +732,13 @@ fn assert_same(r: &Snapshot, f: &Snapshot, when: &str) {
 #[test]
 fn refresh_follows_a_fixture_tree_as_a_full_pass_does() {
     use fixture::{Host, Ns};
+    if !nix::unistd::geteuid().is_root() {
+        skip(
+            "refresh_follows_a_fixture_tree",
+            "needs root (the fixture trees make /proc/PID owned by each process's UID)",
+        );
+        return;
+    }
     let ct = Ns::host()
         .with("mnt", 4026532380)
         .with("uts", 4026532381)

@@ -86,13 +86,15 @@ pub enum Msg {
 }
 
 /// What the update asks the event loop to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Cmd {
     SetInterval(Duration),
     RefreshNow,
     Quit,
     /// Suspend the screen, run a command inside the target's namespaces, come back.
     Enter(enter_form::EnterRequest),
+    /// The snapshot just replaced, for the collector to reuse what did not change.
+    Recycle(Box<Snapshot>),
 }
 
 /// A modal dialog.
@@ -285,8 +287,8 @@ impl App {
             }
             Msg::Resize => vec![],
             Msg::Snapshot(s) => {
-                self.on_snapshot(*s);
-                vec![]
+                let old = self.on_snapshot(*s);
+                vec![Cmd::Recycle(Box::new(old))]
             }
             Msg::CollectError(e) => {
                 self.status = Some(format!("collection failed: {e}"));
@@ -300,18 +302,20 @@ impl App {
         }
     }
 
-    fn on_snapshot(&mut self, snap: Snapshot) {
+    /// Show `snap`; returns the snapshot it replaces.
+    fn on_snapshot(&mut self, snap: Snapshot) -> Snapshot {
         // Rates are between the snapshot on screen and the new one.
         if self.ready {
             self.cpu = rates::cpu_percent(&self.snap, &snap);
         }
-        self.snap = snap;
+        let old = std::mem::replace(&mut self.snap, snap);
         self.history.record(&self.snap, &self.cpu);
         if self.hierarchy >= self.snap.hierarchies.len() {
             self.hierarchy = 0;
         }
         self.ready = true;
         self.refresh_rows();
+        old
     }
 
     fn user_name(&mut self, uid: u32) -> String {
