@@ -29,16 +29,9 @@ pub struct Theme {
 }
 
 impl Default for Theme {
+    /// The config file's default colours (one place: app::config::Colors::default).
     fn default() -> Self {
-        Theme {
-            header: Color::Cyan,
-            selection: Color::Blue,
-            accent: Color::Yellow,
-            warning: Color::Yellow,
-            error: Color::Red,
-            dim: Color::DarkGray,
-            mono: false,
-        }
+        Theme::from_config(&crate::app::config::Colors::default(), false)
     }
 }
 
