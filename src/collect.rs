@@ -88,13 +88,7 @@ impl Collector {
     pub fn collect(&mut self, opts: CollectOptions) -> SysResult<Snapshot> {
         let mut warnings = Warnings::default();
         let mut snap = Snapshot::default();
-        self.phases.clear();
-        let mut clock = Instant::now();
-        let mut lap = |phases: &mut Vec<_>, name| {
-            let now = Instant::now();
-            phases.push((name, now - clock));
-            clock = now;
-        };
+        let mut clock = PhaseClock::start(&mut self.phases);
 
         snap.taken_at = Some(Instant::now());
         snap.host = uts::read_host_info();
@@ -156,7 +150,7 @@ impl Collector {
             None => {}
         }
         snap.host_ns = host_namespaces(&snap.processes);
-        lap(&mut self.phases, "processes and cgroups");
+        clock.lap(&mut self.phases, "processes and cgroups");
 
         snap.namespaces = model::namespaces_from_processes(&snap.processes);
         let mut bind_mounts = Vec::new();
@@ -172,7 +166,7 @@ impl Collector {
             warnings.push(mountinfo_warning(mountinfo_denied));
         }
         self.relations.extend(pass.relations);
-        lap(&mut self.phases, "bind mounts");
+        clock.lap(&mut self.phases, "bind mounts");
 
         // Hostnames and interfaces join namespaces from their own threads; relations are read
         // here meanwhile.
@@ -204,7 +198,7 @@ impl Collector {
                 ns.interfaces = Some(ifs);
             }
         }
-        lap(&mut self.phases, "relations, uts, net");
+        clock.lap(&mut self.phases, "relations, uts, net");
 
         snap.groups = model::isolation_groups(&snap.processes, &snap.host_ns);
         snap.warnings = warnings.0;
@@ -643,6 +637,27 @@ fn targets_of(
                 })
         })
         .collect()
+}
+
+/// Times the phases of a pass (`nsview __collect --phases`, examples/refresh_loop).
+pub(crate) struct PhaseClock {
+    last: Instant,
+}
+
+impl PhaseClock {
+    pub(crate) fn start(phases: &mut Vec<(&'static str, Duration)>) -> PhaseClock {
+        phases.clear();
+        PhaseClock {
+            last: Instant::now(),
+        }
+    }
+
+    /// Record the time since the last lap under `name`.
+    pub(crate) fn lap(&mut self, phases: &mut Vec<(&'static str, Duration)>, name: &'static str) {
+        let now = Instant::now();
+        phases.push((name, now - self.last));
+        self.last = now;
+    }
 }
 
 /// Warnings, each text once.

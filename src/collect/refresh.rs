@@ -62,6 +62,7 @@
 //! computed from the shared sets, and a snapshot given back to [`Collector::recycle`] lends its
 //! unchanged processes to the next one.
 
+use super::PhaseClock;
 use super::*;
 use crate::model::Interface;
 use crate::sys::uts::UtsName;
@@ -716,13 +717,7 @@ impl Collector {
     ///
     /// Fails only when /proc cannot be listed at all, like `collect`.
     pub fn refresh(&mut self, opts: CollectOptions) -> SysResult<Snapshot> {
-        self.phases.clear();
-        let mut clock = Instant::now();
-        let mut lap = |phases: &mut Vec<_>, name| {
-            let now = Instant::now();
-            phases.push((name, now - clock));
-            clock = now;
-        };
+        let mut clock = PhaseClock::start(&mut self.phases);
 
         let mut live = match self.live.take() {
             Some(live) if live.opts == opts => live,
@@ -752,7 +747,7 @@ impl Collector {
             return Err(e);
         }
         stats.listed = listing.len();
-        lap(&mut self.phases, "list /proc");
+        clock.lap(&mut self.phases, "list /proc");
 
         // Which processes to read, and why: the listing and the entries are both sorted by PID.
         let mut requests: Vec<ReadRequest> = Vec::new();
@@ -856,7 +851,7 @@ impl Collector {
             (read, cg.map(|h| h.join()))
         });
         drop(requests);
-        lap(&mut self.phases, "read processes, cgroup files");
+        clock.lap(&mut self.phases, "read processes, cgroup files");
 
         // The process cache of this pass: kept entries moved over, read ones replaced.
         let ProcessPass {
@@ -1007,7 +1002,7 @@ impl Collector {
         snap.host_ns = host_namespaces(&snap.processes);
         let sets = by_ns_set(&live.entries);
         snap.namespaces = namespaces_from_entries(&sets);
-        lap(&mut self.phases, "snapshot of processes");
+        clock.lap(&mut self.phases, "snapshot of processes");
 
         // The cgroup side: walk again if the trees changed under a re-read.
         let cgroup_state = match cgroup_outcome {
@@ -1054,7 +1049,7 @@ impl Collector {
         // A walk that failed outright is tried again next pass.
         self.cgroups_dirty = opts.cgroups && cgroup_state.is_none();
         live.cgroups = cgroup_state;
-        lap(&mut self.phases, "cgroups");
+        clock.lap(&mut self.phases, "cgroups");
 
         // Namespaces: keep what was read about those still held by a process that held them in
         // the previous pass; start afresh for the others.
@@ -1165,7 +1160,7 @@ impl Collector {
         if mountinfo_denied > 0 {
             warnings.push(mountinfo_warning(mountinfo_denied));
         }
-        lap(&mut self.phases, "namespaces, bind mounts");
+        clock.lap(&mut self.phases, "namespaces, bind mounts");
 
         // Names and interfaces of the namespaces that are new, young or due (joined on helper
         // threads); relations of new namespaces meanwhile.
@@ -1252,7 +1247,7 @@ impl Collector {
                 ns.interfaces = Some(ifs.clone());
             }
         }
-        lap(&mut self.phases, "relations, uts, net");
+        clock.lap(&mut self.phases, "relations, uts, net");
 
         snap.groups = isolation_groups_from_entries(&sets, &snap.host_ns);
         snap.warnings = warnings.0;
