@@ -36,6 +36,14 @@ impl CollectOptions {
         net: true,
         cgroups: true,
     };
+
+    /// Processes and namespace membership only.
+    pub const PROCESSES: CollectOptions = CollectOptions {
+        relations: false,
+        uts: false,
+        net: false,
+        cgroups: false,
+    };
 }
 
 /// Keeps what does not change between passes (namespace relations, device names), so a live view

@@ -200,15 +200,14 @@ fn resources_section(d: &mut Detail, snap: &Snapshot, cpu: &CpuMap, history: &Hi
     // whole cgroup's usage, not its own.
     match rows::cgroup_of(snap, pid, "memory").or_else(|| rows::cgroup_of(snap, pid, "pids")) {
         Some(c) => {
-            let others = c.pids.len().saturating_sub(1);
-            let group = snap.group_of(pid);
-            let outside = match group {
+            let outside = match snap.group_of(pid) {
                 Some(g) => c
                     .pids
                     .iter()
                     .filter(|p| g.pids.binary_search(p).is_err())
                     .count(),
-                None => others,
+                // A host process: everyone else in the cgroup.
+                None => c.pids.len().saturating_sub(1),
             };
             if outside > 0 {
                 d.h(format!(

@@ -276,17 +276,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         cgroups: false,
         ..CollectOptions::ALL
     };
-    let procs_only = CollectOptions {
-        relations: false,
-        uts: false,
-        net: false,
-        cgroups: false,
-    };
+    // Each command reads what it prints: `ps` needs no relations, hostnames or interfaces,
+    // `cgroups` no namespace details either.
+    let procs_only = CollectOptions::PROCESSES;
     let cgroups_only = CollectOptions {
-        relations: false,
-        uts: false,
-        net: false,
         cgroups: true,
+        ..CollectOptions::PROCESSES
     };
     match command {
         Command::List { ns_type, json } => {
