@@ -7,7 +7,8 @@
 #   1. refuses to run unless root: the real-kernel tests create namespaces, cgroups, netns;
 #   2. installs the Debian packages in TEST_PACKAGES that are missing (apt-get update once,
 #      only when something is missing; no apt at all when everything is there);
-#   3. starts the container runtimes the suite needs (start_runtimes; none yet), with their
+#   3. starts the container runtimes the suite needs (start_runtimes: Docker, podman, runc,
+#      LXC; scripts/runtimes.sh), with their
 #      teardown (stop_runtimes) on EXIT, so it runs on failure and Ctrl-C too;
 #   4. runs cargo fmt --check, cargo clippy --all-targets --locked -- -D warnings and
 #      cargo test --locked (default --test-threads: the tests are parallel-safe);
@@ -24,44 +25,30 @@ SCRIPT_NAME=test.sh
 # shellcheck source=scripts/lib.sh
 . "$ROOT/scripts/lib.sh"
 
-# Debian packages the test suite needs. Add runtimes here when tests use them
-# (docker.io, runc, podman, lxc) and start them in start_runtimes below.
-#   util-linux      lsns (cross-check), unshare, nsenter
+# Debian packages the test suite needs.
+#   util-linux      lsns (cross-check), unshare, nsenter, flock, setsid
 #   iproute2        ip netns, veth pairs
 #   busybox-static  tiny root filesystems for containers
 #   tmux            driving the TUI in a real terminal
-#   procps          ps, sysctl
+#   procps          ps, sysctl, pgrep
 #   jq              JSON checks in shell-level tests
-TEST_PACKAGES=(util-linux iproute2 busybox-static tmux procps jq)
+#   docker.io       dockerd 20.10 (brings containerd, runc); started by start_runtimes
+#   runc            OCI containers started directly by the tests
+#   podman          rootful podman 4.3 (brings conmon); daemonless
+#   lxc             LXC 5.0 (lxc-start with a busybox rootfs)
+TEST_PACKAGES=(util-linux iproute2 busybox-static tmux procps jq docker.io runc podman lxc)
 
 # --- container runtimes hook -----------------------------------------------------------
 # start_runtimes starts every daemon the suite needs and records what it started;
 # stop_runtimes undoes exactly that. stop_runtimes is registered with on_exit BEFORE
-# start_runtimes runs, so a half-started set is torn down too; it must therefore cope
-# with anything not having been started. Rules (../shared/docs/testing.md): signal only
-# PIDs this script started, never pkill by name; absolute cgroupsPath for runc.
-# A later issue fills these in, e.g. for Docker:
-#   start:  dockerd --iptables=false --ip6tables=false --bridge=none \
-#             --storage-driver=overlay2 --exec-opt native.cgroupdriver=cgroupfs \
-#             >"$RUNTIME_LOG_DIR/dockerd.log" 2>&1 &
-#           RUNTIME_PIDS+=($!)   # then wait for `docker info` to succeed
-#   stop:   remove the test's containers, then kill "${RUNTIME_PIDS[@]}" and wait for them.
-RUNTIME_PIDS=()
-
-start_runtimes() {
-    : # nothing yet
-}
-
-stop_runtimes() {
-    local pid
-    for pid in "${RUNTIME_PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || continue
-        # Give a daemon a few seconds to shut down cleanly before forcing it.
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
-    RUNTIME_PIDS=()
-}
+# start_runtimes runs, so a half-started set is torn down too; it copes with anything not
+# having been started. Both live in scripts/runtimes.sh: Docker (dockerd with its own
+# containerd), podman, runc and LXC, a busybox image imported offline, the NSVIEW_TEST_*
+# variables the tests read (tests/common/runtimes.rs), and the teardown. Rules
+# (../shared/docs/testing.md): signal only PIDs this script started, never pkill by name;
+# absolute cgroupsPath for runc.
+# shellcheck source=scripts/runtimes.sh
+. "$ROOT/scripts/runtimes.sh"
 
 # --- steps ------------------------------------------------------------------------------
 RESULTS=()

@@ -1147,3 +1147,5 @@ impl Drop for TmuxGuard {
         let _ = fs::remove_file(&self.socket);
     }
 }
+
+pub mod runtimes;
