@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod containers;
 mod refresh;
 
 pub use refresh::{FULL_READ_EVERY, ROLLING_PASSES, RefreshStats, YOUNG_PASSES};
@@ -62,6 +63,8 @@ pub struct Collector {
     /// Set by [`Collector::cgroups_changed`]: the next refresh walks the cgroup trees again.
     cgroups_dirty: bool,
     stats: RefreshStats,
+    /// Runtimes' records of the containers seen (names, images), kept between passes.
+    runtimes: containers::RuntimeCache,
 }
 
 impl Collector {
@@ -79,6 +82,7 @@ impl Collector {
             live: None,
             cgroups_dirty: false,
             stats: RefreshStats::default(),
+            runtimes: containers::RuntimeCache::default(),
         }
     }
 
@@ -210,6 +214,8 @@ impl Collector {
 
         snap.groups = model::isolation_groups(&snap.processes, &snap.host_ns);
         snap.warnings = warnings.0;
+        self.add_containers(&mut snap);
+        clock.lap(&mut self.phases, "containers");
         Ok(snap)
     }
 

@@ -101,7 +101,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     let (ctrl, poller) = spawn_poller(opts.roots.clone(), opts.interval, tx.clone());
 
     let mut screen = Screen::new(tx, opts.mouse)?;
-    let result = event_loop(&mut app, &opts.theme, &rx, &ctrl, &mut screen);
+    let result = event_loop(&mut app, &opts, &rx, &ctrl, &mut screen);
 
     let _ = ctrl.send(Control::Quit);
     screen.suspend();
@@ -159,11 +159,12 @@ impl Screen {
 
 fn event_loop(
     app: &mut App,
-    theme: &Theme,
+    opts: &Options,
     rx: &Receiver<Msg>,
     ctrl: &Sender<Control>,
     screen: &mut Screen,
 ) -> anyhow::Result<()> {
+    let theme = &opts.theme;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
     draw(&mut terminal, app, theme)?;
@@ -191,6 +192,19 @@ fn event_loop(
                     }
                     Cmd::Recycle(old) => {
                         let _ = ctrl.send(Control::Recycle(old));
+                    }
+                    Cmd::Effect(req) => {
+                        // Writes (and the reads they start with) happen off the UI thread; the
+                        // reply arrives as a message like any other.
+                        let tx = screen.tx.clone();
+                        let roots = opts.roots.clone();
+                        let read_only = opts.read_only;
+                        std::thread::Builder::new()
+                            .name("nsview-effect".into())
+                            .spawn(move || {
+                                let reply = crate::effects::request::run(req, &roots, read_only);
+                                let _ = tx.send(Msg::Effect(reply));
+                            })?;
                     }
                     Cmd::Enter(req) => {
                         screen.suspend();

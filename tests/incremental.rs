@@ -717,12 +717,16 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A Docker container id of the fixture tree.
+const DOCKER_ID: &str = "4653218bbd17a0c1e2f3a4b5c6d7e8f90123456789abcdef0123456789abcdef";
+
 /// What a refresh and a full pass must agree on (everything but the time).
 fn assert_same(r: &Snapshot, f: &Snapshot, when: &str) {
     assert_eq!(r.processes, f.processes, "processes {when}");
     assert_eq!(r.namespaces, f.namespaces, "namespaces {when}");
     assert_eq!(r.host_ns, f.host_ns, "host namespaces {when}");
     assert_eq!(r.groups, f.groups, "isolation groups {when}");
+    assert_eq!(r.containers, f.containers, "containers {when}");
     assert_eq!(r.cgroup_mode, f.cgroup_mode, "cgroup mode {when}");
     assert_eq!(r.hierarchies, f.hierarchies, "hierarchies {when}");
     assert_eq!(r.cgroups, f.cgroups, "cgroups {when}");
@@ -748,6 +752,22 @@ fn refresh_follows_a_fixture_tree_as_a_full_pass_does() {
         .process(1, 0, "init", &[], Ns::host(), &[("unified", "/")])
         .process(100, 1, "sh", &[100, 1], ct, &[("unified", "/c1")])
         .process(200, 1, "sleep", &[], Ns::host(), &[("unified", "/")])
+        // A Docker container (systemd driver), named by its config.v2.json.
+        .process(
+            400,
+            1,
+            "sleep",
+            &[400, 1],
+            Ns::host().with("mnt", 4026532390).with("pid", 4026532393),
+            &[(
+                "unified",
+                &format!("/system.slice/docker-{DOCKER_ID}.scope"),
+            )],
+        )
+        .file(
+            &format!("var/lib/docker/containers/{DOCKER_ID}/config.v2.json"),
+            br#"{"Name":"/web-1","Config":{"Image":"nginx:1.25"},"State":{"Running":true}}"#,
+        )
         .cgroup(
             "unified",
             "/c1",
@@ -777,8 +797,9 @@ fn refresh_follows_a_fixture_tree_as_a_full_pass_does() {
 
     let r = refresh(&mut c);
     assert_same(&r, &full(), "at first");
-    assert_eq!(r.processes.len(), 3);
+    assert_eq!(r.processes.len(), 4);
     assert!(r.group_of(100).is_some());
+    assert_eq!(r.container_of(400).map(|c| c.name.as_str()), Some("web-1"));
     for _ in 0..=YOUNG_PASSES {
         refresh(&mut c);
     }

@@ -40,6 +40,11 @@ struct Nsview {
 impl Nsview {
     /// Start nsview in a fresh tmux server and wait for its first frame with data.
     fn start(name: &str) -> Nsview {
+        Nsview::start_sized(name, WIDTH, HEIGHT)
+    }
+
+    /// [`Nsview::start`] in a pane of `width` x `height`.
+    fn start_sized(name: &str, width: u16, height: u16) -> Nsview {
         let config = tempfile::Builder::new()
             .prefix("nsview-e2e-config-")
             .tempdir()
@@ -49,9 +54,11 @@ impl Nsview {
         for p in [bin, cfg] {
             assert!(!p.contains('\''), "cannot quote {p} for the pane's shell");
         }
-        let command =
-            format!("XDG_CONFIG_HOME='{cfg}' '{bin}'; echo NSVIEW-EXIT=$?; exec sleep 100000");
-        let tmux = TmuxGuard::start(name, WIDTH, HEIGHT, &command);
+        // The journal of changes (XDG_STATE_HOME) goes to the same temporary directory.
+        let command = format!(
+            "XDG_CONFIG_HOME='{cfg}' XDG_STATE_HOME='{cfg}' '{bin}'; echo NSVIEW-EXIT=$?; exec sleep 100000"
+        );
+        let tmux = TmuxGuard::start(name, width, height, &command);
         let shell: i32 = tmux
             .tmux(&["display-message", "-p", "-t", name, "#{pane_pid}"])
             .trim()
@@ -73,8 +80,8 @@ impl Nsview {
         });
         me.pid = pid;
         me.start = start;
-        // The first frame with a snapshot: the Groups table has a title with a count.
-        me.wait_for(" Groups (");
+        // The first frame with a snapshot: the Containers table has a title with a count.
+        me.wait_for(" Containers (");
         me
     }
 
@@ -254,7 +261,7 @@ fn isolation_group_appears_live_filter_detail_devices_quit() {
     }
     let nsview = Nsview::start("e2e-live");
     // Newest first (PID descending), and the filter on the group's hostname before the group
-    // exists (the Groups view matches hostnames too): the new group then shows at the top
+    // exists (the Containers view matches hostnames too): the new group then shows at the top
     // however many other groups there are and wherever PIDs wrapped around.
     nsview.press(&["S"]);
     nsview.wait_for("PID▼");
@@ -298,18 +305,16 @@ fn isolation_group_appears_live_filter_detail_devices_quit() {
         }
     }
 
-    // The row: the group's init, 1 inside its pid namespace, private mnt uts ipc pid net.
+    // The row: no runtime owns it, the group's init, private mnt uts ipc pid net (its PID 1
+    // inside is in the detail pane, waited for above).
     let row = rows
         .iter()
         .find(|r| r.starts_with(&name))
         .unwrap_or_else(|| panic!("no row {name} in the list:\n{filtered}"));
     let cells: Vec<&str> = row.split_whitespace().collect();
-    if !cells
-        .windows(2)
-        .any(|w| w[0] == inner.to_string() && w[1] == "1")
-    {
+    if cells.get(1) != Some(&"-") || !cells.contains(&inner.to_string().as_str()) {
         problems.push(format!(
-            "row should show PID {inner} and PID 1 inside: {row}"
+            "row should show no runtime (-) and the init's PID {inner}: {row}"
         ));
     }
     if !row.contains("mnt uts ipc pid net") {
@@ -486,10 +491,217 @@ fn x_runs_a_command_inside_and_returns() {
         s.contains(&format!("init {} (1 inside)", group.inner))
             && s.contains("exited with status 0")
     });
-    assert!(back.contains("1 Groups"), "{back}");
+    assert!(back.contains("1 Containers"), "{back}");
     assert!(nsview.running(), "nsview keeps running after the command");
     nsview.press(&["q"]);
     assert_eq!(nsview.wait_exit(), 0);
     nsview.assert_terminal_restored("after x and q");
     drop(group);
+}
+
+/// `e` on a process in cgroups of ours: type a new CPU weight, Enter shows old -> new, y writes
+/// it, the kernel file has it and the screen shows it; `u` undoes it the same way.
+#[test]
+fn e_edits_a_limit_and_u_undoes_it() {
+    let test = "e_edits_a_limit_and_u_undoes_it";
+    if !ready(test) {
+        return;
+    }
+    let cpu = CgroupGuard::create("cpu", "e2e_edit").expect("cpu cgroup");
+    let mem = CgroupGuard::create("memory", "e2e_edit").expect("memory cgroup");
+    let p = ChildGuard::spawn_sleep();
+    cpu.add_process(p.pid()).expect("join cpu");
+    mem.add_process(p.pid()).expect("join memory");
+    let pid = p.pid().to_string();
+
+    let nsview = Nsview::start("e2e-edit");
+    nsview.press(&["4", "/"]);
+    nsview.type_text(&pid);
+    nsview.press(&["Enter"]);
+    let screen = nsview.wait_for(&format!(" {pid} "));
+    // The Processes view's rows (its header starts with PID), the process's by its first field.
+    let index = screen
+        .lines()
+        .skip_while(|l| !l.contains("PID"))
+        .skip(1)
+        .map(|l| l.strip_prefix('│').unwrap_or(l).trim_start())
+        .position(|r| r.split_whitespace().next() == Some(pid.as_str()))
+        .unwrap_or_else(|| panic!("no row for {pid}:\n{screen}"));
+    nsview.press(&["Home"]);
+    for _ in 0..index {
+        nsview.press(&["Down"]);
+    }
+
+    nsview.press(&["e"]);
+    let form = nsview.wait_for("edit limits of");
+    assert!(form.contains("1024 (weight 100)"), "{form}");
+    nsview.type_text("512");
+    nsview.press(&["Enter"]);
+    let confirm = nsview.wait_for("write these values?");
+    assert!(confirm.contains("cpu.shares 1024 -> 512"), "{confirm}");
+    assert_eq!(
+        cpu.read("cpu.shares").expect("read"),
+        "1024",
+        "nothing written before y"
+    );
+    nsview.press(&["y"]);
+    let done = nsview.wait_for("journal entry 1");
+    assert!(done.contains("cpu.shares 1024 -> 512"), "{done}");
+    assert_eq!(cpu.read("cpu.shares").expect("read"), "512");
+    nsview.press(&["Escape"]);
+    // The refreshed detail pane shows what the kernel now says.
+    nsview.wait_for("cpu.shares 512");
+
+    nsview.press(&["u"]);
+    let confirm = nsview.wait_for("revert it?");
+    assert!(confirm.contains("entry 1: set"), "{confirm}");
+    nsview.press(&["y"]);
+    nsview.wait_for("reverted entry 1");
+    assert_eq!(cpu.read("cpu.shares").expect("read"), "1024");
+    // Esc, then q once the dialog is gone (ESC and q in one burst read as Alt-q).
+    nsview.press(&["Escape"]);
+    nsview.wait_until("the outcome dialog to close", |s| {
+        !s.contains("reverted entry 1")
+    });
+    nsview.press(&["q"]);
+    assert_eq!(nsview.wait_exit(), 0);
+    nsview.assert_terminal_restored("after e, u and q");
+    drop(p);
+}
+
+/// The Containers view on real runtimes: a Docker container (with limits), and podman, LXC and
+/// runc ones, each listed by its name with its runtime; Docker's limits in its detail pane. Then,
+/// with nsview running, one more Docker container starts and shows up by itself (the cgroup
+/// hierarchies are watched), and goes away when it is removed.
+#[test]
+fn containers_view_lists_runtimes_and_follows_docker_live() {
+    use common::runtimes::{docker_run, lxc_start, podman_run, runc_run};
+    let test = "containers_view_lists_runtimes_and_follows_docker_live";
+    if !ready(test) {
+        return;
+    }
+    // Short names: a whole name, runtime and image must fit the detail pane's title.
+    let Some(web) = docker_run(
+        test,
+        "tw",
+        &[
+            "--cpu-shares",
+            "2048",
+            "--memory",
+            "128m",
+            "--cpuset-cpus",
+            "0",
+        ],
+        &[],
+    ) else {
+        return;
+    };
+    let others: Vec<_> = [
+        podman_run(test, "tp", &[], &[]),
+        lxc_start(test, "tl"),
+        runc_run(test, "tr"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+
+    // Wide, so that every column and whole names show.
+    let nsview = Nsview::start_sized("e2e-containers", 220, 50);
+    // Only this test's containers: their names start with nsview-test-<pid>-t.
+    let prefix = unique_name("t");
+    nsview.press(&["/"]);
+    nsview.type_text(&prefix);
+    nsview.press(&["Enter"]);
+    nsview.wait_for(&format!("matching '{prefix}')"));
+
+    // A row per container: its name first, then its runtime, then (Docker, podman) its image.
+    let row_of = |screen: &str, name: &str| -> Option<Vec<String>> {
+        table_rows(screen).into_iter().find_map(|r| {
+            let cells: Vec<String> = r.split_whitespace().map(str::to_string).collect();
+            (cells.first().map(String::as_str) == Some(name)).then_some(cells)
+        })
+    };
+    let mut problems: Vec<String> = Vec::new();
+    let all: Vec<&common::runtimes::RuntimeContainer> = std::iter::once(&web.c)
+        .chain(others.iter().map(|g| &g.c))
+        .collect();
+    let screen = nsview.wait_until("every container listed by its name", |s| {
+        all.iter().all(|c| row_of(s, &c.name).is_some())
+    });
+    for c in &all {
+        let Some(cells) = row_of(&screen, &c.name) else {
+            continue;
+        };
+        if cells.get(1).map(String::as_str) != Some(c.runtime) {
+            problems.push(format!(
+                "{}: runtime should be {}: {cells:?}",
+                c.name, c.runtime
+            ));
+        }
+        if let Some(image) = &c.image
+            && cells.get(2) != Some(image)
+        {
+            problems.push(format!("{}: image should be {image}: {cells:?}", c.name));
+        }
+        if !cells.contains(&c.init_pid.to_string()) {
+            problems.push(format!(
+                "{}: init PID {} missing: {cells:?}",
+                c.name, c.init_pid
+            ));
+        }
+    }
+    let docker_row = row_of(&screen, &web.c.name).unwrap_or_default().join(" ");
+    if !docker_row.contains(&format!(" {} ", &web.c.id[..12])) || !docker_row.contains("/ 128M") {
+        problems.push(format!(
+            "the Docker row should show its 12-digit id and the 128M limit: {docker_row}"
+        ));
+    }
+
+    // The Docker container's detail pane: its limits as `docker run` set them.
+    let index = table_rows(&screen)
+        .iter()
+        .position(|r| r.starts_with(&format!("{} ", web.c.name)))
+        .unwrap_or_else(|| panic!("no row {}:\n{screen}", web.c.name));
+    nsview.press(&["Home"]);
+    for _ in 0..index {
+        nsview.press(&["Down"]);
+    }
+    let title = format!(
+        "{} (docker, {})",
+        web.c.name,
+        web.c.image.as_deref().unwrap_or("")
+    );
+    let detail = nsview.wait_until("the Docker container's detail pane", |s| {
+        s.contains(&title) && s.contains(&format!("init {} (1 inside)", web.c.init_pid))
+    });
+    for want in ["cpu.shares 2048 (weight 174)", "cpuset.cpus 0", "/ 128M"] {
+        if !detail.contains(want) {
+            problems.push(format!("the detail pane should show {want:?}"));
+        }
+    }
+
+    // Live: one more Docker container while nsview runs, then gone again.
+    let late = docker_run(test, "tn", &[], &[]).expect("Docker answered a moment ago");
+    let late_name = late.c.name.clone();
+    nsview.wait_until("the new Docker container listed", |s| {
+        row_of(s, &late_name)
+            .is_some_and(|cells| cells.get(1).map(String::as_str) == Some("docker"))
+    });
+    assert!(nsview.running(), "nsview was not restarted");
+    drop(late);
+    nsview.wait_until("the removed Docker container gone from the list", |s| {
+        row_of(s, &late_name).is_none() && row_of(s, &web.c.name).is_some()
+    });
+    assert!(nsview.running(), "nsview was not restarted");
+
+    nsview.press(&["q"]);
+    assert_eq!(nsview.wait_exit(), 0);
+    nsview.assert_terminal_restored("after the containers view");
+    drop(others);
+    drop(web);
+    assert!(
+        problems.is_empty(),
+        "what the Containers view showed:\n- {}\nscreen:\n{screen}\ndetail:\n{detail}",
+        problems.join("\n- ")
+    );
 }

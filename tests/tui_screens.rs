@@ -33,10 +33,13 @@ use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------------------------------------
 // The fixture: a hybrid host (v1 controllers + an empty cgroup2 at /sys/fs/cgroup/unified) with
-// Docker's cgroupfs driver, one container, one bare isolation group and one named netns.
+// Docker's cgroupfs driver, two containers (web-1, and batch: paused, on the host's network), one
+// bare isolation group and one named netns.
 
-/// The container's ID (64 hex digits); its cgroup is /docker/<CID> in every hierarchy.
+/// web-1's ID (64 hex digits); its cgroup is /docker/<CID> in every hierarchy.
 const CID: &str = "8d3f2a71c9e04b5a6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
+/// batch's ID: `docker run --network host --cpu-shares 512`, then `docker pause`.
+const BATCH_CID: &str = "b47c0e5d9a8f7e6d5c4b3a29180716f5e4d3c2b1a09f8e7d6c5b4a3928170605";
 
 // The container's namespaces (`docker run --hostname web-1`): mnt uts ipc pid net.
 const WEB_MNT: u64 = 4026532601;
@@ -45,6 +48,11 @@ const WEB_IPC: u64 = 4026532603;
 const WEB_PID: u64 = 4026532604;
 const WEB_NET: u64 = 4026532606;
 // A process in a new uts and net namespace only (`unshare --uts --net`), hostname "sandbox".
+// batch's namespaces: mnt uts ipc pid of its own, the host's network.
+const BATCH_MNT: u64 = 4026532651;
+const BATCH_UTS: u64 = 4026532652;
+const BATCH_IPC: u64 = 4026532653;
+const BATCH_PID: u64 = 4026532654;
 const BOX_UTS: u64 = 4026532701;
 const BOX_NET: u64 = 4026532703;
 // `ip netns add blue`: a network namespace held only by its bind mount.
@@ -77,6 +85,19 @@ fn web_cgroup() -> String {
     format!("/docker/{CID}")
 }
 
+fn batch_cgroup() -> String {
+    format!("/docker/{BATCH_CID}")
+}
+
+/// Docker's record of a container (/var/lib/docker/containers/<id>/config.v2.json), as the
+/// collector reads it when the daemon does not answer: name, image, labels, state.
+fn docker_record(name: &str, image: &str, paused: bool, labels: &str) -> Vec<u8> {
+    format!(
+        r#"{{"State":{{"Running":true,"Paused":{paused},"Restarting":false,"Pid":0}},"ID":"","Name":"/{name}","Config":{{"Image":"{image}","Labels":{{{labels}}}}},"Driver":"overlay2"}}"#
+    )
+    .into_bytes()
+}
+
 fn web_ns() -> Ns {
     Ns::host()
         .with("mnt", WEB_MNT)
@@ -88,6 +109,7 @@ fn web_ns() -> Ns {
 
 fn host() -> Host {
     let web = web_cgroup();
+    let batch = batch_cgroup();
     let session = "/user.slice/user-1000.slice/session-2.scope";
     let mut h = Host::new();
     for (key, mount) in V1 {
@@ -163,6 +185,35 @@ fn host() -> Host {
         .edit(7190, |p| {
             p.cmdline = vec!["nginx: worker process".into()];
             p.uid = 101;
+        })
+        // batch: python as PID 1 of its pid namespace, in the host's network namespace.
+        .process(
+            7780,
+            1,
+            "containerd-shim",
+            &[],
+            Ns::host(),
+            &[("name=systemd", "/system.slice/containerd.service")],
+        )
+        .edit(7780, |p| {
+            p.args(&format!(
+                "/usr/bin/containerd-shim-runc-v2 -namespace moby -id {BATCH_CID}"
+            ));
+        })
+        .process(
+            7794,
+            7780,
+            "python3",
+            &[7794, 1],
+            Ns::host()
+                .with("mnt", BATCH_MNT)
+                .with("uts", BATCH_UTS)
+                .with("ipc", BATCH_IPC)
+                .with("pid", BATCH_PID),
+            &[("*", batch.as_str())],
+        )
+        .edit(7794, |p| {
+            p.args("python3 /app/batch.py");
         })
         // `unshare --uts --net sleep 1000` from the user's shell: private uts and net only.
         .process(
@@ -254,6 +305,48 @@ fn host() -> Host {
             &[("pids.max", "512\n"), ("pids.current", "2\n")],
         )
         .cgroup("freezer", &web, &[("freezer.state", "THAWED\n")])
+        // batch: `--cpu-shares 512`, no memory or pids limit, paused (frozen).
+        .cgroup(
+            "cpu,cpuacct",
+            &batch,
+            &[
+                ("cpu.shares", "512\n"),
+                ("cpu.cfs_quota_us", "-1\n"),
+                ("cpu.cfs_period_us", "100000\n"),
+                ("cpuacct.usage", "120000000000\n"),
+            ],
+        )
+        .cgroup(
+            "memory",
+            &batch,
+            &[
+                ("memory.limit_in_bytes", NO_LIMIT),
+                ("memory.usage_in_bytes", "1048576\n"),
+                ("memory.max_usage_in_bytes", "2097152\n"),
+                ("memory.failcnt", "0\n"),
+            ],
+        )
+        .cgroup("devices", &batch, &[("devices.list", WEB_DEVICES)])
+        .cgroup(
+            "pids",
+            &batch,
+            &[("pids.max", "max\n"), ("pids.current", "1\n")],
+        )
+        .cgroup("freezer", &batch, &[("freezer.state", "FROZEN\n")])
+        // Docker's records: names, images, compose labels; batch is paused.
+        .file(
+            &format!("var/lib/docker/containers/{CID}/config.v2.json"),
+            &docker_record(
+                "web-1",
+                "nginx:1.25",
+                false,
+                r#""com.docker.compose.project":"shop","com.docker.compose.service":"web""#,
+            ),
+        )
+        .file(
+            &format!("var/lib/docker/containers/{BATCH_CID}/config.v2.json"),
+            &docker_record("batch", "python:3.12-slim", true, ""),
+        )
         // A service that has ended leaves its (empty) cgroup behind; z hides it.
         .cgroup(
             "memory",
@@ -607,27 +700,71 @@ fn select_row(s: &mut Screen, needle: &str) {
 // The screens
 
 #[test]
-fn groups_view() {
+fn containers_view() {
     let s = Screen::standard();
-    assert_eq!(s.app.view, View::Groups);
-    // The container's row: init PID, 2 processes, 9M of 128M.
-    let row = s.line_with("nginx[7146]");
-    for want in ["7146", "9M / 128M"] {
-        assert!(row.contains(want), "container row lacks {want:?}: {row}");
+    assert_eq!(s.app.view, View::Containers);
+    assert!(s.text().contains(" 1 Containers "), "{}", s.text());
+    assert!(
+        s.line_with("nsview  host node-7").contains("3 containers"),
+        "web-1, batch and the sleep group: {}",
+        s.line_with("nsview  host node-7")
+    );
+    // web-1: named from Docker's record, its init, 2 processes, 9M of 128M.
+    let row = s.line_with("web-1");
+    for want in ["docker", "7146", "9M / 128M"] {
+        assert!(row.contains(want), "web-1's row lacks {want:?}: {row}");
     }
-    insta::assert_snapshot!("groups_view", s.render());
+    insta::assert_snapshot!("containers_view", s.render());
     // Which namespaces are private is the point of the view: the list must be whole.
-    let row = s.line_with("nginx[7146]");
     assert!(
         row.contains("mnt uts ipc pid net"),
-        "Groups view at 120x40: the container's PRIVATE NS must read 'mnt uts ipc pid net': {row}"
+        "Containers view at 120x40: web-1's PRIVATE NS must read 'mnt uts ipc pid net': {row}"
     );
+    // `--network host`: the network namespace is the host's, so net is not private.
+    let row = s.line_with("batch");
+    let list = row.split('│').nth(1).unwrap_or_default().trim_end();
+    assert!(
+        list.contains("docker") && list.ends_with(" mnt uts ipc pid"),
+        "batch runs with --network host: PRIVATE NS 'mnt uts ipc pid', without net: {row}"
+    );
+    // An isolation group no runtime owns, a named netns, the host.
+    for (name, want) in [
+        ("sleep[8300]", "uts net"),
+        ("blue", "netns"),
+        ("host ", "-"),
+    ] {
+        let row = s.line_with(name);
+        assert!(row.contains(want), "row {name:?} lacks {want:?}: {row}");
+    }
+}
+
+/// With room, the other columns come: STATE (batch is paused), INSIDE, IMAGE, ID.
+#[test]
+fn containers_view_wide_terminal() {
+    let s = Screen::new(200, 40, true, false);
+    let text = s.text();
+    for want in ["STATE", "INSIDE", "IMAGE", "ID "] {
+        assert!(
+            s.line_with("NAME").contains(want),
+            "at 200 columns the header has {want}:\n{text}"
+        );
+    }
+    let web = s.line_with("web-1");
+    for want in ["nginx:1.25", &CID[..12], "running"] {
+        assert!(web.contains(want), "web-1's row lacks {want:?}: {web}");
+    }
+    assert!(!web.contains(&CID[..13]), "ids are 12 hex digits: {web}");
+    let batch = s.line_with("batch");
+    for want in ["python:3.12-slim", &BATCH_CID[..12], "paused"] {
+        assert!(batch.contains(want), "batch's row lacks {want:?}: {batch}");
+    }
+    insta::assert_snapshot!("containers_view_200x40", s.render());
 }
 
 #[test]
 fn container_detail_pane() {
     let mut s = Screen::standard();
-    select_row(&mut s, "nginx[7146]");
+    select_row(&mut s, "web-1");
     insta::assert_snapshot!("container_detail_pane", s.render());
     let mut seen = s.text();
     // The rest of the pane, scrolled with the detail pane focused (Tab, then down).
@@ -639,7 +776,11 @@ fn container_detail_pane() {
     insta::assert_snapshot!("container_detail_pane_scrolled", s.render());
     seen.push_str(&s.text());
     for want in [
+        "web-1 (docker, nginx:1.25)",
+        &format!("id {}  state running", &CID[..12]),
         "init 7146 (1 inside)  processes 2",
+        &format!("cgroup /docker/{}…", &CID[..12]),
+        "compose project shop",
         &format!("uts    {WEB_UTS} private (web-1)"),
         &format!("net    {WEB_NET} private"),
         &format!("user   {HOST_USER} host"),
@@ -658,7 +799,7 @@ fn container_detail_pane() {
 #[test]
 fn container_detail_pane_wide_terminal() {
     let mut s = Screen::new(180, 50, true, false);
-    select_row(&mut s, "nginx[7146]");
+    select_row(&mut s, "web-1");
     let text = s.text();
     for want in [
         "2 eth0 veth UP 172.17.0.2/16  peer 7 in host".to_string(),
@@ -761,7 +902,7 @@ fn processes_view() {
 #[test]
 fn devices_view() {
     let mut s = Screen::standard();
-    select_row(&mut s, "nginx[7146]");
+    select_row(&mut s, "web-1");
     s.char('d');
     let text = s.text();
     assert!(
@@ -771,7 +912,7 @@ fn devices_view() {
     insta::assert_snapshot!("devices_view", s.render());
     s.key(KeyCode::Esc);
     assert!(s.app.dialog.is_none(), "Esc closes the devices view");
-    assert!(s.text().contains("nginx[7146]"));
+    assert!(s.text().contains("web-1"));
 }
 
 #[test]
@@ -804,14 +945,14 @@ fn help_overlay() {
 fn filter_while_typing_and_kept() {
     let mut s = Screen::standard();
     s.char('/').type_text("web-1");
-    // Editing: the footer shows the filter; the hostname matches the container's group.
+    // Editing: the footer shows the filter; the name (and hostname) matches the container.
     assert!(s.app.filter_editing);
     insta::assert_snapshot!("filter_typing", s.render());
     s.key(KeyCode::Enter);
     assert!(!s.app.filter_editing);
     assert_eq!(s.app.rows.len(), 1, "only the container matches 'web-1'");
     assert!(
-        s.text().contains("Groups (1 matching 'web-1')"),
+        s.text().contains("Containers (1 matching 'web-1')"),
         "{}",
         s.text()
     );
@@ -832,17 +973,36 @@ fn filter_by_pid_in_processes_view() {
 #[test]
 fn sort_reversed() {
     let mut s = Screen::standard();
-    // Groups sort by PID at first (PID▲); S reverses (PID▼).
+    // Containers sort by PID at first (PID▲); S reverses (PID▼).
     s.char('S');
-    insta::assert_snapshot!("groups_sort_pid_reversed", s.render());
+    insta::assert_snapshot!("containers_sort_pid_reversed", s.render());
 }
 
 #[test]
 fn minimum_size_80x24() {
     let mut s = Screen::new(80, 24, true, false);
-    select_row(&mut s, "nginx[7146]");
+    select_row(&mut s, "web-1");
     assert!(!s.text().contains("terminal too small"));
-    insta::assert_snapshot!("groups_80x24", s.render());
+    insta::assert_snapshot!("containers_80x24", s.render());
+    // The columns that matter most stay at 80 columns.
+    let header = s.line_with("NAME");
+    for want in [
+        "RUNTIME",
+        "PID",
+        "PROCS",
+        "CPU%",
+        "MEM / LIMIT",
+        "PRIVATE NS",
+    ] {
+        assert!(header.contains(want), "80x24 header lacks {want}: {header}");
+    }
+    let row = s.line_with("web-1");
+    for want in ["docker", "7146", "9M / 128M", "mnt uts ipc pid net"] {
+        assert!(
+            row.contains(want),
+            "80x24: web-1's row lacks {want:?}: {row}"
+        );
+    }
     s.char('3');
     insta::assert_snapshot!("cgroups_80x24", s.render());
 }
@@ -943,8 +1103,8 @@ fn cpu_percent_between_consecutive_snapshots() {
     );
     let cpu = s.app.cpu.get(&root).copied();
     assert!(near(cpu, 150.0), "root cgroup A to B: 150.0%, got {cpu:?}");
-    let row = s.line_with("nginx[7146]");
-    assert!(row.contains("25.0"), "Groups row shows CPU% 25.0: {row}");
+    let row = s.line_with("web-1");
+    assert!(row.contains("25.0"), "web-1's row shows CPU% 25.0: {row}");
 
     s.send(Msg::Snapshot(Box::new(c)));
     let cpu = s.app.cpu.get(&key).copied();
@@ -954,4 +1114,389 @@ fn cpu_percent_between_consecutive_snapshots() {
     );
     let cpu = s.app.cpu.get(&root).copied();
     assert!(near(cpu, 100.0), "root cgroup B to C: 100.0%, got {cpu:?}");
+}
+
+/// A stand-in for dockerd on `<root>/var/run/docker.sock`, for one container of the fixture
+/// tree: GET /containers/<id>/json answers its HostConfig, POST /containers/<id>/update does
+/// what dockerd (through runc) does with CpuShares and Memory: writes cpu.shares and
+/// memory.limit_in_bytes of /docker/<id>. The update bodies are kept for the test to check.
+struct FakeDockerd {
+    sock: std::path::PathBuf,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    updates: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeDockerd {
+    fn start(root: &std::path::Path, id: &str, host_config: serde_json::Value) -> FakeDockerd {
+        use std::io::{BufRead, BufReader, Read, Write};
+        use std::sync::atomic::Ordering;
+        let sock = root.join("var/run/docker.sock");
+        std::fs::create_dir_all(sock.parent().expect("socket directory")).expect("mkdir");
+        let listener = std::os::unix::net::UnixListener::bind(&sock).expect("bind docker.sock");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let updates = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (root, id) = (root.to_path_buf(), id.to_string());
+        let (st, up) = (stop.clone(), updates.clone());
+        let thread = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut conn) = conn else { continue };
+                let mut reader = BufReader::new(conn.try_clone().expect("clone stream"));
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                let mut length = 0;
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = h.split_once(':')
+                        && k.eq_ignore_ascii_case("content-length")
+                    {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0u8; length];
+                let _ = reader.read_exact(&mut body);
+                let (code, answer) = if target == format!("/containers/{id}/json") {
+                    (
+                        200,
+                        serde_json::json!({"Id": id, "HostConfig": host_config}),
+                    )
+                } else if target == format!("/containers/{id}/update") {
+                    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                    let write = |h: &str, file: &str, value: &serde_json::Value| {
+                        let path = root.join(format!("sys/fs/cgroup/{h}/docker/{id}/{file}"));
+                        std::fs::write(path, format!("{value}\n")).expect("write cgroup file");
+                    };
+                    if let Some(shares) = v.get("CpuShares") {
+                        write("cpu,cpuacct", "cpu.shares", shares);
+                    }
+                    if let Some(memory) = v.get("Memory") {
+                        write("memory", "memory.limit_in_bytes", memory);
+                    }
+                    up.lock().expect("updates").push(v);
+                    (200, serde_json::json!({"Warnings": []}))
+                } else {
+                    (404, serde_json::json!({"message": "page not found"}))
+                };
+                let answer = answer.to_string();
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+                    answer.len()
+                );
+            }
+        });
+        FakeDockerd {
+            sock,
+            stop,
+            updates,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for FakeDockerd {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = std::os::unix::net::UnixStream::connect(&self.sock);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `e` on the container: the form with the values in place, validation as you type, Enter ->
+/// old -> new from the files (a worker reads them), y -> written through Docker's API (web-1 is
+/// a Docker container) and re-read. The worker's part runs here on a second copy of the fixture
+/// tree, through the same function the event loop calls, with a stand-in for dockerd.
+#[test]
+fn edit_limits_validate_confirm_and_outcome() {
+    use nsview::app::{Cmd, Dialog};
+    use nsview::effects::{cgroup::CgroupWriter, journal::Journal, request};
+    let tree = host().build();
+    let roots = Roots::under(tree.root());
+    // `docker run --memory 128m --cpu-shares 2048 --pids-limit 512`: what inspect shows.
+    let dockerd = FakeDockerd::start(
+        tree.root(),
+        CID,
+        serde_json::json!({
+            "CpuShares": 2048, "Memory": 134217728, "MemorySwap": 268435456,
+            "PidsLimit": 512, "CpuPeriod": 0, "CpuQuota": 0, "NanoCpus": 0,
+            "CpusetCpus": "", "CpusetMems": "",
+        }),
+    );
+    let state = tempfile::tempdir().expect("state dir");
+    let writer = CgroupWriter {
+        read_only: false,
+        journal: Journal {
+            path: state.path().join("journal.jsonl"),
+        },
+    };
+    let mut s = Screen::standard();
+    select_row(&mut s, "web-1");
+    s.char('e');
+    insta::assert_snapshot!("edit_form", s.render());
+    let text = s.text();
+    for want in ["CPU weight", "2048 (weight 174)", "memory limit", "128M"] {
+        assert!(text.contains(want), "edit form lacks {want:?}:\n{text}");
+    }
+    // Out of range as it is typed: said under the field.
+    s.char('1');
+    assert!(
+        s.text()
+            .contains("cpu.shares: 1 is out of range: 2..262144"),
+        "{}",
+        s.text()
+    );
+    s.key(KeyCode::Backspace).type_text("512");
+    let memory = match &s.app.dialog {
+        Some(Dialog::Edit(f)) => f
+            .fields
+            .iter()
+            .position(|f| f.label == "memory limit")
+            .expect("memory field"),
+        other => panic!("{other:?}"),
+    };
+    for _ in 0..memory {
+        s.key(KeyCode::Down);
+    }
+    s.type_text("256m");
+    insta::assert_snapshot!("edit_form_typed", s.render());
+
+    // Enter: the preview runs on the worker.
+    let cmds = s
+        .app
+        .update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let [Cmd::Effect(req)] = cmds.as_slice() else {
+        panic!("Enter should ask the worker for a preview, got {cmds:?}");
+    };
+    s.draw();
+    assert!(s.text().contains("reading web-1..."), "{}", s.text());
+    let reply = request::run_with(req.clone(), &roots, &writer);
+    s.send(Msg::Effect(reply));
+    insta::assert_snapshot!("edit_confirm", s.render());
+    let cg = |h: &str, f: &str| {
+        std::fs::read_to_string(
+            tree.root()
+                .join(format!("sys/fs/cgroup/{h}/docker/{CID}/{f}")),
+        )
+        .expect("read fixture file")
+        .trim()
+        .to_string()
+    };
+    assert_eq!(
+        cg("memory", "memory.limit_in_bytes"),
+        "134217728",
+        "nothing written before y"
+    );
+
+    // y: written, re-read, shown.
+    let cmds = s.app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('y'),
+        KeyModifiers::NONE,
+    )));
+    let [Cmd::Effect(req)] = cmds.as_slice() else {
+        panic!("y should ask the worker to write, got {cmds:?}");
+    };
+    let reply = request::run_with(req.clone(), &roots, &writer);
+    s.send(Msg::Effect(reply));
+    insta::assert_snapshot!("edit_outcome", s.render());
+    assert_eq!(
+        *dockerd.updates.lock().expect("updates"),
+        vec![serde_json::json!({"CpuShares": 512, "Memory": 268435456})],
+        "one update through Docker's API, with both values"
+    );
+    assert_eq!(cg("memory", "memory.limit_in_bytes"), "268435456");
+    assert_eq!(cg("cpu,cpuacct", "cpu.shares"), "512");
+    s.key(KeyCode::Esc);
+    assert!(s.app.dialog.is_none());
+}
+
+/// Read-only: every change key says so and opens nothing.
+#[test]
+fn read_only_refuses_change_keys() {
+    let mut s = Screen::new(120, 40, true, true);
+    select_row(&mut s, "web-1");
+    for c in ['e', 'f', 'u'] {
+        s.char(c);
+        assert!(
+            s.app.dialog.is_none(),
+            "{c} opened a dialog in read-only mode"
+        );
+        assert!(s.text().contains("read-only"), "{c}: {}", s.text());
+    }
+}
+
+/// The other rows' detail: a paused container on the host's network, an isolation group no
+/// runtime owns (in a cgroup it shares with the user's shell), a named netns.
+#[test]
+fn other_rows_detail_pane() {
+    let mut s = Screen::new(120, 50, true, false);
+    select_row(&mut s, "batch");
+    let text = s.text();
+    for want in [
+        "batch (docker, python:3.12-slim)".to_string(),
+        format!("id {}  state paused", &BATCH_CID[..12]),
+        format!("net    {HOST_NET} host"),
+        "cpu.shares 512 (weight 59)".to_string(),
+        "freezer.state FROZEN".to_string(),
+    ] {
+        assert!(
+            text.contains(&want),
+            "batch's detail lacks {want:?}:\n{text}"
+        );
+    }
+
+    select_row(&mut s, "sleep[8300]");
+    let text = s.text();
+    for want in [
+        "┌ sleep[8300] ─",
+        "isolation group  state running",
+        "init 8300 (8300 inside)",
+        "limits and usage of / (shared: 5",
+        "cgroups (its init's, shared)",
+    ] {
+        assert!(
+            text.contains(want),
+            "the group's detail lacks {want:?}:\n{text}"
+        );
+    }
+    insta::assert_snapshot!("isolation_group_detail_pane", s.render());
+
+    select_row(&mut s, "blue");
+    let text = s.text();
+    for want in [
+        format!("net:[{BLUE_NET}]"),
+        "bind mount /run/netns/blue".to_string(),
+    ] {
+        assert!(
+            text.contains(&want),
+            "blue's detail lacks {want:?}:\n{text}"
+        );
+    }
+}
+
+/// The filter finds containers by name, image, id prefix and runtime; the selection follows its
+/// container when a new snapshot reorders the rows.
+#[test]
+fn filter_by_image_id_runtime_and_selection_follows() {
+    let mut s = Screen::standard();
+    let names = |s: &Screen| -> Vec<String> {
+        s.app.rows.iter().map(|r| r.cells[0].text.clone()).collect()
+    };
+    for (filter, want) in [
+        ("python:3.12", vec!["batch"]),
+        (&CID[..8], vec!["web-1"]),
+        ("docker", vec!["web-1", "batch"]),
+        ("shop", vec!["web-1"]),
+        ("netns", vec!["blue"]),
+    ] {
+        s.char('/').type_text(filter).key(KeyCode::Enter);
+        assert_eq!(names(&s), want, "filter {filter:?}");
+        s.key(KeyCode::Esc);
+    }
+
+    // Sorted by CPU% (lowest first), batch selected; then web-1 gets busy and batch, idle,
+    // moves above it.
+    select_row(&mut s, "batch");
+    let key = s.app.selected().map(|r| r.key.clone());
+    assert_eq!(
+        key,
+        Some(nsview::app::rows::RowKey::Container(BATCH_CID.to_string())),
+        "a container's row is keyed by its id"
+    );
+    let a = s.app.snap.clone();
+    let b = later(&a, 1, 0, 1_000_000_000);
+    let c = later(&b, 1, 500_000_000, 1_000_000_000);
+    let cpu = nsview::app::rows::CONTAINER_COLUMNS
+        .iter()
+        .position(|c| c.title == "CPU%")
+        .expect("a CPU% column");
+    s.app.states[0].sort = Some((cpu, false));
+    s.send(Msg::Snapshot(Box::new(b)));
+    assert_eq!(names(&s)[..2], ["web-1", "batch"], "both idle: as listed");
+    assert_eq!(s.app.selected().map(|r| r.key.clone()), key);
+    s.send(Msg::Snapshot(Box::new(c)));
+    assert_eq!(names(&s)[..2], ["batch", "web-1"], "web-1 used 50% CPU");
+    assert_eq!(
+        s.app.selected().map(|r| r.key.clone()),
+        key,
+        "the selection moved with batch's row"
+    );
+}
+
+/// The keys act on the selected container: x enters it through its init, e and f change its own
+/// cgroups (through Docker's API for a Docker container), d shows its devices cgroup.
+#[test]
+fn keys_act_on_the_container() {
+    use nsview::app::Dialog;
+    use nsview::cli::Target;
+    let mut s = Screen::standard();
+    select_row(&mut s, "web-1");
+    s.char('x');
+    match &s.app.dialog {
+        Some(Dialog::Enter(f)) => {
+            assert_eq!(f.target, Target::Container(CID.to_string()));
+            assert_eq!(f.label, "web-1");
+            let ticked: Vec<NsType> = f
+                .available
+                .iter()
+                .zip(&f.chosen)
+                .filter(|(_, on)| **on)
+                .map(|((t, _), _)| *t)
+                .collect();
+            use NsType::*;
+            assert_eq!(ticked, vec![Mnt, Uts, Ipc, Pid, Net]);
+        }
+        other => panic!("x on web-1: {other:?}"),
+    }
+    s.key(KeyCode::Esc);
+
+    s.char('e');
+    match &s.app.dialog {
+        Some(Dialog::Edit(f)) => {
+            assert_eq!(
+                f.at.docker.as_deref(),
+                Some(CID),
+                "edits go through Docker's API"
+            );
+            let places: Vec<(String, String)> =
+                f.at.places
+                    .iter()
+                    .map(|(h, p)| (h.key.clone(), p.clone()))
+                    .collect();
+            let web = web_cgroup();
+            for key in ["cpu,cpuacct", "memory", "pids", "freezer", "devices"] {
+                assert!(
+                    places.contains(&(key.to_string(), web.clone())),
+                    "e on web-1 changes {web} in [{key}]: {places:?}"
+                );
+            }
+        }
+        other => panic!("e on web-1: {other:?}"),
+    }
+    s.key(KeyCode::Esc);
+
+    // batch is paused: f offers to thaw it.
+    select_row(&mut s, "batch");
+    s.char('f');
+    assert!(s.text().contains("thaw batch (1 process)?"), "{}", s.text());
+    s.char('n');
+
+    // The isolation group shares its cgroups with the user's shell: nothing to change as its.
+    select_row(&mut s, "sleep[8300]");
+    s.char('e');
+    assert!(s.app.dialog.is_none());
+    assert!(
+        s.text().contains("sleep[8300]: no cgroup of its own"),
+        "{}",
+        s.text()
+    );
 }

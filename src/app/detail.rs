@@ -3,6 +3,7 @@
 
 use super::History;
 use super::rows::{self, CpuMap, RowKey, human_bytes};
+use crate::model::containers::Container;
 use crate::model::format::{short_cgroup_path, value};
 use crate::model::{Cgroup, DeviceRule, Namespace, NsType, Process, Snapshot};
 
@@ -44,37 +45,9 @@ impl Detail {
 pub fn detail(snap: &Snapshot, cpu: &CpuMap, history: &History, key: &RowKey) -> Detail {
     let mut d = Detail::default();
     match key {
-        RowKey::Group(private) => {
-            let Some(g) = snap.groups.iter().find(|g| {
-                g.private.len() == private.len()
-                    && private.iter().all(|(t, i)| g.private.get(t) == Some(i))
-            }) else {
-                return d;
-            };
-            d.title = g.name.clone();
-            let init = snap.processes.get(&g.init_pid);
-            d.t(format!(
-                "init {} ({} inside)  processes {}",
-                g.init_pid,
-                init.and_then(|p| p.nspid.last())
-                    .map_or("-".into(), |n| n.to_string()),
-                g.pids.len()
-            ));
-            if let Some(p) = init {
-                d.t(format!("command {}", p.command_line()));
-            }
-            if let Some(p) = init {
-                namespaces_section(&mut d, snap, p);
-                resources_section(&mut d, snap, cpu, history, p.pid);
-                d.h("cgroups of the init process");
-                for (k, path) in &p.cgroups {
-                    d.t(format!("[{k}] {}", short_cgroup_path(path)));
-                }
-            }
-            d.h("members (pid, inside, command)");
-            members(&mut d, snap, &g.pids, 200);
-            if let Some(ino) = g.private.get(&NsType::Net) {
-                net_section(&mut d, snap, *ino);
+        RowKey::Container(key) => {
+            if let Some(c) = snap.container(key) {
+                container_body(&mut d, snap, cpu, history, c);
             }
         }
         RowKey::NetNs(ino) => {
@@ -149,15 +122,31 @@ pub fn detail(snap: &Snapshot, cpu: &CpuMap, history: &History, key: &RowKey) ->
                     .collect::<Vec<_>>()
                     .join(" ")
             ));
-            if let Some(g) = snap.group_of(p.pid) {
-                d.t(format!("group {}", g.name));
+            if let Some(c) = snap.container_of(p.pid) {
+                d.t(format!("container {}", c.name));
             }
             namespaces_section(&mut d, snap, p);
             d.h("cgroups");
             for (k, path) in &p.cgroups {
                 d.t(format!("[{k}] {}", short_cgroup_path(path)));
             }
-            resources_section(&mut d, snap, cpu, history, p.pid);
+            let pid = p.pid;
+            let members = snap.container_of(pid).map(|c| c.pids.as_slice());
+            resources_section(
+                &mut d,
+                cpu,
+                history,
+                |controller| rows::cgroup_of(snap, pid, controller),
+                |cg| match members {
+                    Some(m) => cg
+                        .pids
+                        .iter()
+                        .filter(|p| m.binary_search(p).is_err())
+                        .count(),
+                    // A host process: everyone else in the cgroup.
+                    None => cg.pids.len().saturating_sub(1),
+                },
+            );
         }
     }
     d
@@ -173,10 +162,14 @@ fn namespaces_section(d: &mut Detail, snap: &Snapshot, p: &Process) {
             "host"
         };
         let sharers: Vec<String> = snap
-            .groups
+            .containers
             .iter()
-            .filter(|g| g.private.get(t) == Some(&id.ino) && g.pids.binary_search(&p.pid).is_err())
-            .map(|g| g.name.clone())
+            .filter(|c| {
+                c.namespaces.get(t) == Some(&id.ino)
+                    && !c.shared_with_host.contains(t)
+                    && c.pids.binary_search(&p.pid).is_err()
+            })
+            .map(|c| c.name.clone())
             .collect();
         let extra = if sharers.is_empty() {
             String::new()
@@ -194,60 +187,162 @@ fn namespaces_section(d: &mut Detail, snap: &Snapshot, p: &Process) {
     }
 }
 
-/// Memory, CPU, pids and devices of a process's cgroups, with gauges and sparklines.
-fn resources_section(d: &mut Detail, snap: &Snapshot, cpu: &CpuMap, history: &History, pid: i32) {
-    // Say whose numbers these are: a process in a cgroup shared with others (the host's) sees the
-    // whole cgroup's usage, not its own.
-    match rows::cgroup_of(snap, pid, "memory").or_else(|| rows::cgroup_of(snap, pid, "pids")) {
-        Some(c) => {
-            let outside = match snap.group_of(pid) {
-                Some(g) => c
-                    .pids
-                    .iter()
-                    .filter(|p| g.pids.binary_search(p).is_err())
-                    .count(),
-                // A host process: everyone else in the cgroup.
-                None => c.pids.len().saturating_sub(1),
-            };
-            if outside > 0 {
-                d.h(format!(
-                    "limits and usage of {} (shared: {outside} more processes)",
-                    c.path
-                ));
-            } else {
-                d.h(format!("limits and usage of {}", c.path));
-            }
-        }
+/// Memory, CPU, pids and devices of the cgroups `cgroup_for` finds per controller, with gauges
+/// and sparklines. `outside` counts the processes of a cgroup that are not the selection's.
+fn resources_section<'a>(
+    d: &mut Detail,
+    cpu: &CpuMap,
+    history: &History,
+    cgroup_for: impl Fn(&str) -> Option<&'a Cgroup>,
+    outside: impl Fn(&Cgroup) -> usize,
+) {
+    // Say whose numbers these are: a selection in a cgroup shared with others (the host's) sees
+    // the whole cgroup's usage, not its own.
+    match cgroup_for("memory").or_else(|| cgroup_for("pids")) {
+        Some(c) => match outside(c) {
+            0 => d.h(format!(
+                "limits and usage of {}",
+                short_cgroup_path(&c.path)
+            )),
+            n => d.h(format!(
+                "limits and usage of {} (shared: {n} more processes)",
+                short_cgroup_path(&c.path)
+            )),
+        },
         None => d.h("limits and usage"),
     }
-    if let Some(c) = rows::cgroup_of(snap, pid, "memory") {
+    if let Some(c) = cgroup_for("memory") {
         memory_items(d, history, c);
     }
-    if let Some(c) =
-        rows::cgroup_of(snap, pid, "cpuacct").or_else(|| rows::cgroup_of(snap, pid, "cpu"))
-    {
+    if let Some(c) = cgroup_for("cpuacct").or_else(|| cgroup_for("cpu")) {
         cpu_items(d, cpu, history, c);
     }
-    if let Some(c) = rows::cgroup_of(snap, pid, "cpu") {
+    if let Some(c) = cgroup_for("cpu") {
         weight_line(d, c);
     }
-    if let Some(c) = rows::cgroup_of(snap, pid, "cpuset") {
+    if let Some(c) = cgroup_for("cpuset") {
         for f in ["cpuset.cpus", "cpuset.mems", "cpuset.cpus.effective"] {
             if let Some(v) = c.limits.get(f).or_else(|| c.usage.get(f)) {
                 d.t(format!("{f} {}", value(v)));
             }
         }
     }
-    if let Some(c) = rows::cgroup_of(snap, pid, "pids") {
+    if let Some(c) = cgroup_for("pids") {
         pids_items(d, c);
     }
-    if let Some(v) =
-        rows::cgroup_of(snap, pid, "freezer").and_then(|c| c.limits.get("freezer.state"))
-    {
+    if let Some(v) = cgroup_for("freezer").and_then(|c| c.limits.get("freezer.state")) {
         d.t(format!("freezer.state {}", value(v)));
     }
-    if let Some(c) = rows::cgroup_of(snap, pid, "devices") {
+    if let Some(c) = cgroup_for("devices") {
         devices_summary(d, c);
+    }
+}
+
+/// The detail pane's title for a container: `web-1 (docker, nginx:1.25)`; an isolation group
+/// no runtime owns is its name alone.
+pub fn container_title(c: &Container) -> String {
+    let about: Vec<&str> = c
+        .runtime
+        .map(|r| r.name())
+        .into_iter()
+        .chain(c.image.as_deref())
+        .collect();
+    if about.is_empty() {
+        c.name.clone()
+    } else {
+        format!("{} ({})", c.name, about.join(", "))
+    }
+}
+
+/// Everything known about a container (or an isolation group no runtime owns): who it is, its
+/// init, namespaces, the limits and usage of its own cgroups (its init's when it has none of its
+/// own, said to be shared), its cgroups, processes, interfaces and the runtime's labels.
+fn container_body(d: &mut Detail, snap: &Snapshot, cpu: &CpuMap, history: &History, c: &Container) {
+    d.title = container_title(c);
+    let init = snap.processes.get(&c.init_pid);
+    match (c.short_id().filter(|id| *id != c.name), c.runtime) {
+        (Some(id), _) => d.t(format!("id {id}  state {}", c.state)),
+        (None, None) => d.t(format!("isolation group  state {}", c.state)),
+        // Known by its name (LXC, nspawn, runc).
+        (None, Some(_)) => d.t(format!("state {}", c.state)),
+    }
+    d.t(format!(
+        "init {} ({} inside)  processes {}",
+        c.init_pid,
+        init.and_then(|p| p.nspid.last())
+            .map_or("-".into(), |n| n.to_string()),
+        c.pids.len()
+    ));
+    if let Some(p) = init {
+        d.t(format!("command {}", p.command_line()));
+    }
+    if let Some(path) = &c.cgroup {
+        d.t(format!("cgroup {}", short_cgroup_path(path)));
+    }
+    if let Some(project) = &c.compose_project {
+        d.t(format!("compose project {project}"));
+    }
+    if let Some(pod) = &c.pod {
+        d.t(format!(
+            "pod {}/{}{}",
+            pod.namespace.as_deref().unwrap_or("?"),
+            pod.name.as_deref().unwrap_or("?"),
+            match (&pod.container, pod.sandbox) {
+                (_, true) => "  sandbox (holds the pod's namespaces)".to_string(),
+                (Some(name), false) => format!("  container {name}"),
+                (None, false) => String::new(),
+            }
+        ));
+    }
+    if let Some(p) = init {
+        namespaces_section(d, snap, p);
+    }
+    resources_section(
+        d,
+        cpu,
+        history,
+        |controller| {
+            rows::container_cgroup(snap, c, controller)
+                .or_else(|| rows::cgroup_of(snap, c.init_pid, controller))
+        },
+        |cg| {
+            cg.pids
+                .iter()
+                .filter(|p| c.pids.binary_search(p).is_err())
+                .count()
+        },
+    );
+    if c.cgroups.is_empty() {
+        d.h("cgroups (its init's, shared)");
+        for (k, path) in init.iter().flat_map(|p| p.cgroups.iter()) {
+            d.t(format!("[{k}] {}", short_cgroup_path(path)));
+        }
+    } else {
+        d.h("cgroups");
+        for (k, path) in &c.cgroups {
+            d.t(format!("[{k}] {}", short_cgroup_path(path)));
+        }
+    }
+    d.h("processes (pid, inside, command)");
+    members(d, snap, &c.pids, 200);
+    if let Some(ino) = c.namespaces.get(&NsType::Net)
+        && !c.shared_with_host.contains(&NsType::Net)
+    {
+        net_section(d, snap, *ino);
+    }
+    // The full id when the line above shortened it, and the runtime's labels.
+    let full_id = c.id.as_deref().filter(|id| Some(*id) != c.short_id());
+    if full_id.is_some() || !c.labels.is_empty() {
+        d.h(format!(
+            "{} record",
+            c.runtime.map_or("runtime", |r| r.name())
+        ));
+        if let Some(id) = full_id {
+            d.t(format!("id {id}"));
+        }
+        for (k, v) in &c.labels {
+            d.t(format!("{k}={v}"));
+        }
     }
 }
 
@@ -416,14 +511,17 @@ fn namespace_body(d: &mut Detail, snap: &Snapshot, ns: &Namespace) {
     if ns.ns_type == NsType::Net {
         net_section(d, snap, ns.inode);
     }
-    let groups: Vec<&str> = snap
-        .groups
+    let users: Vec<&str> = snap
+        .containers
         .iter()
-        .filter(|g| g.private.get(&ns.ns_type) == Some(&ns.inode))
-        .map(|g| g.name.as_str())
+        .filter(|c| {
+            c.namespaces.get(&ns.ns_type) == Some(&ns.inode)
+                && !c.shared_with_host.contains(&ns.ns_type)
+        })
+        .map(|c| c.name.as_str())
         .collect();
-    if !groups.is_empty() {
-        d.t(format!("used by {}", groups.join(", ")));
+    if !users.is_empty() {
+        d.t(format!("used by {}", users.join(", ")));
     }
     if !ns.pids.is_empty() {
         d.h("processes (pid, inside, command)");
@@ -450,7 +548,7 @@ fn members(d: &mut Detail, snap: &Snapshot, pids: &[i32], limit: usize) {
     }
 }
 
-/// A name for a network namespace: its bind mount, or the group using it.
+/// A name for a network namespace: its bind mount, or the container using it.
 fn netns_name(snap: &Snapshot, ino: u64) -> String {
     if let Some(b) = snap
         .namespaces
@@ -459,12 +557,10 @@ fn netns_name(snap: &Snapshot, ino: u64) -> String {
     {
         return b.clone();
     }
-    if let Some(g) = snap
-        .groups
-        .iter()
-        .find(|g| g.private.get(&NsType::Net) == Some(&ino))
-    {
-        return g.name.clone();
+    if let Some(c) = snap.containers.iter().find(|c| {
+        c.namespaces.get(&NsType::Net) == Some(&ino) && !c.shared_with_host.contains(&NsType::Net)
+    }) {
+        return c.name.clone();
     }
     if snap.host_ns.get(&NsType::Net).is_some_and(|h| h.ino == ino) {
         return "host".into();
@@ -508,16 +604,18 @@ fn net_section(d: &mut Detail, snap: &Snapshot, ino: u64) {
 pub fn devices_cgroup<'a>(snap: &'a Snapshot, key: &RowKey) -> Option<&'a Cgroup> {
     let hier = rows::hierarchy_for(snap, "devices")?;
     let path: String = match key {
-        RowKey::Group(private) => {
-            let g = snap
-                .groups
-                .iter()
-                .find(|g| private.iter().all(|(t, i)| g.private.get(t) == Some(i)))?;
-            snap.processes
-                .get(&g.init_pid)?
-                .cgroups
-                .get(hier)?
-                .to_string()
+        RowKey::Container(k) => {
+            let c = snap.container(k)?;
+            // Its own devices cgroup, else (an isolation group without one) its init's.
+            match c.cgroups.get(hier) {
+                Some(p) => p.clone(),
+                None => snap
+                    .processes
+                    .get(&c.init_pid)?
+                    .cgroups
+                    .get(hier)?
+                    .to_string(),
+            }
         }
         RowKey::Process(pid) => snap.processes.get(pid)?.cgroups.get(hier)?.to_string(),
         RowKey::Cgroup(_, path) => path.clone(),

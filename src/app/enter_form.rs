@@ -49,16 +49,13 @@ impl EnterForm {
     /// None for rows there is nothing to enter (the host itself).
     pub fn for_row(snap: &Snapshot, key: &RowKey, read_only: bool) -> Result<EnterForm, String> {
         let (target, label, pid, only): (Target, String, Option<i32>, Option<NsType>) = match key {
-            RowKey::Group(private) => {
-                let g = snap
-                    .groups
-                    .iter()
-                    .find(|g| private.iter().all(|(t, i)| g.private.get(t) == Some(i)))
-                    .ok_or("the group is gone")?;
+            // Entered through its init, as `docker exec` does.
+            RowKey::Container(key) => {
+                let c = snap.container(key).ok_or("the container is gone")?;
                 (
-                    Target::Process(g.init_pid),
-                    g.name.clone(),
-                    Some(g.init_pid),
+                    Target::Container(key.clone()),
+                    c.name.clone(),
+                    Some(c.init_pid),
                     None,
                 )
             }

@@ -43,11 +43,19 @@ pub enum Action {
     ToggleTree,
     /// Run a shell or a command inside the selection's namespaces.
     EnterNs,
+    /// Edit the selection's cgroup limits.
+    EditLimits,
+    /// Freeze or thaw the selection's cgroup.
+    Freeze,
+    /// Move the selected process into another cgroup.
+    MoveProcess,
+    /// Revert the newest change in the journal.
+    Undo,
 }
 
 impl Action {
     /// Every action, in the order the help screen lists them.
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 32] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -67,6 +75,10 @@ impl Action {
         Action::SortReverse,
         Action::Devices,
         Action::EnterNs,
+        Action::EditLimits,
+        Action::Freeze,
+        Action::MoveProcess,
+        Action::Undo,
         Action::PrevHierarchy,
         Action::NextHierarchy,
         Action::ToggleEmpty,
@@ -109,6 +121,10 @@ impl Action {
             Action::ToggleEmpty => "toggle_empty",
             Action::ToggleTree => "toggle_tree",
             Action::EnterNs => "enter",
+            Action::EditLimits => "edit_limits",
+            Action::Freeze => "freeze",
+            Action::MoveProcess => "move",
+            Action::Undo => "undo",
         }
     }
 
@@ -147,6 +163,12 @@ impl Action {
             Action::ToggleEmpty => "cgroups: hide / show empty groups",
             Action::ToggleTree => "namespaces: flat list / tree by owner and parent",
             Action::EnterNs => "enter the selection's namespaces (a shell or a command)",
+            Action::EditLimits => {
+                "edit the selection's cgroup limits (validated, confirmed, undoable)"
+            }
+            Action::Freeze => "freeze / thaw the selection's cgroup",
+            Action::MoveProcess => "move the selected process into another cgroup",
+            Action::Undo => "undo the last change (from the journal)",
         }
     }
 }
@@ -288,6 +310,10 @@ impl Default for Keymap {
             (c('S'), SortReverse),
             (c('d'), Devices),
             (c('x'), EnterNs),
+            (c('e'), EditLimits),
+            (c('f'), Freeze),
+            (c('m'), MoveProcess),
+            (c('u'), Undo),
             (c('['), PrevHierarchy),
             (c(']'), NextHierarchy),
             (c('z'), ToggleEmpty),

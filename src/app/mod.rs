@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod detail;
+pub mod edit_form;
 pub mod enter_form;
 pub mod keymap;
 pub mod rows;
@@ -18,7 +19,8 @@ use std::time::Duration;
 /// The four views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
-    Groups,
+    /// Containers, the isolation groups no runtime owns, named netns and the host.
+    Containers,
     Namespaces,
     Cgroups,
     Processes,
@@ -26,7 +28,7 @@ pub enum View {
 
 impl View {
     pub const ALL: [View; 4] = [
-        View::Groups,
+        View::Containers,
         View::Namespaces,
         View::Cgroups,
         View::Processes,
@@ -34,7 +36,7 @@ impl View {
 
     pub fn index(self) -> usize {
         match self {
-            View::Groups => 0,
+            View::Containers => 0,
             View::Namespaces => 1,
             View::Cgroups => 2,
             View::Processes => 3,
@@ -43,7 +45,7 @@ impl View {
 
     pub fn title(self) -> &'static str {
         match self {
-            View::Groups => "Groups",
+            View::Containers => "Containers",
             View::Namespaces => "Namespaces",
             View::Cgroups => "Cgroups",
             View::Processes => "Processes",
@@ -52,7 +54,7 @@ impl View {
 
     pub fn columns(self) -> &'static [rows::Column] {
         match self {
-            View::Groups => rows::GROUP_COLUMNS,
+            View::Containers => rows::CONTAINER_COLUMNS,
             View::Namespaces => rows::NAMESPACE_COLUMNS,
             View::Cgroups => rows::CGROUP_COLUMNS,
             View::Processes => rows::PROCESS_COLUMNS,
@@ -62,7 +64,7 @@ impl View {
     /// The column sorted by when the view opens: (column, reversed).
     fn default_sort(self) -> (usize, bool) {
         match self {
-            View::Groups => (1, false),
+            View::Containers => (rows::CONTAINER_PID_COLUMN, false),
             View::Namespaces => (0, false),
             View::Cgroups => (0, false),
             View::Processes => (0, false),
@@ -83,6 +85,8 @@ pub enum Msg {
     Signal,
     /// A command run with `x` ended (or could not start): one line for the footer.
     EnterDone(String),
+    /// A change (or its preview) finished on the worker thread.
+    Effect(crate::effects::request::Reply),
 }
 
 /// What the update asks the event loop to do.
@@ -95,10 +99,12 @@ pub enum Cmd {
     Enter(enter_form::EnterRequest),
     /// The snapshot just replaced, for the collector to reuse what did not change.
     Recycle(Box<Snapshot>),
+    /// Run a change (or preview one) off the UI thread; the reply comes back as [`Msg::Effect`].
+    Effect(crate::effects::request::Request),
 }
 
 /// A modal dialog.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Dialog {
     Help,
     /// devices.list of the cgroup behind this row, full screen.
@@ -109,6 +115,26 @@ pub enum Dialog {
     },
     /// `x`: choose namespaces, cgroups and command, then run it inside.
     Enter(enter_form::EnterForm),
+    /// `e`: new values for the selection's limits.
+    Edit(edit_form::EditForm),
+    /// `m`: where to move the selected process.
+    Move(edit_form::MoveForm),
+    /// A device rule to add (from the devices view).
+    Rule(edit_form::RuleForm),
+    /// Old -> new, y/n: runs `then` on yes.
+    Confirm {
+        title: String,
+        lines: Vec<String>,
+        then: crate::effects::request::Request,
+    },
+    /// A change is being made on the worker thread.
+    Working(String),
+    /// What the kernel says after a change, or why it refused.
+    Outcome {
+        title: String,
+        lines: Vec<String>,
+        ok: bool,
+    },
 }
 
 /// Selection and scrolling of one view.
@@ -226,7 +252,7 @@ impl App {
             ready: false,
             cpu: CpuMap::new(),
             history: History::default(),
-            view: View::Groups,
+            view: View::Containers,
             states,
             rows: Vec::new(),
             filter: String::new(),
@@ -299,6 +325,7 @@ impl App {
                 self.status = Some(text);
                 vec![Cmd::RefreshNow]
             }
+            Msg::Effect(reply) => self.on_effect(reply),
         }
     }
 
@@ -332,7 +359,7 @@ impl App {
     pub fn refresh_rows(&mut self) {
         let sort = self.state().sort;
         let items = match self.view {
-            View::Groups => rows::group_rows(&self.snap, &self.cpu)
+            View::Containers => rows::container_rows(&self.snap, &self.cpu)
                 .into_iter()
                 .map(|r| (r, None))
                 .collect(),
@@ -447,6 +474,9 @@ impl App {
                 }
             };
         }
+        if let Some(cmds) = self.on_form_key(k) {
+            return cmds;
+        }
         if let Some(d) = &self.dialog {
             let action = self.keymap.action(&k);
             let close = matches!(k.code, KeyCode::Esc | KeyCode::Enter)
@@ -486,6 +516,88 @@ impl App {
             return vec![];
         }
         self.on_action_key(k)
+    }
+
+    /// Keys for the change dialogs (forms, confirm, devices rules); None when no such dialog
+    /// is open.
+    fn on_form_key(&mut self, k: KeyEvent) -> Option<Vec<Cmd>> {
+        use edit_form::FormResult;
+        let ctrl_c = k.code == KeyCode::Char('c')
+            && k.modifiers
+                .contains(crossterm::event::KeyModifiers::CONTROL);
+        let result = match &mut self.dialog {
+            Some(Dialog::Edit(f)) => f.on_key(k),
+            Some(Dialog::Move(f)) => f.on_key(k),
+            Some(Dialog::Rule(f)) => f.on_key(k),
+            Some(Dialog::Confirm { then, .. }) => match k.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                    FormResult::Submit(then.clone())
+                }
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+                    FormResult::Cancel
+                }
+                _ if ctrl_c => return Some(vec![Cmd::Quit]),
+                _ => FormResult::Editing,
+            },
+            // Nothing to do while the worker runs but quit, or hide the box (the reply still
+            // shows when it comes).
+            Some(Dialog::Working(_)) => {
+                if k.code == KeyCode::Esc {
+                    self.dialog = None;
+                }
+                return Some(if ctrl_c { vec![Cmd::Quit] } else { vec![] });
+            }
+            Some(Dialog::Devices(key)) => {
+                let allow = match k.code {
+                    KeyCode::Char('a') => true,
+                    KeyCode::Char('D') => false,
+                    _ => return None,
+                };
+                let key = key.clone();
+                if self.read_only {
+                    self.status = Some(READ_ONLY.into());
+                    return Some(vec![]);
+                }
+                match edit_form::places_for_row(&self.snap, &key) {
+                    Ok(at) => self.dialog = Some(Dialog::Rule(edit_form::RuleForm::new(at, allow))),
+                    Err(e) => self.status = Some(e),
+                }
+                return Some(vec![]);
+            }
+            _ => return None,
+        };
+        if ctrl_c {
+            return Some(vec![Cmd::Quit]);
+        }
+        Some(match result {
+            FormResult::Editing => vec![],
+            FormResult::Cancel => {
+                self.dialog = None;
+                vec![]
+            }
+            FormResult::Submit(req) => {
+                self.dialog = Some(Dialog::Working(working_text(&req)));
+                vec![Cmd::Effect(req)]
+            }
+        })
+    }
+
+    /// A reply from the worker: ask, or show the outcome and refresh at once so the tables show
+    /// what the kernel now says.
+    fn on_effect(&mut self, reply: crate::effects::request::Reply) -> Vec<Cmd> {
+        use crate::effects::request::Reply;
+        match reply {
+            Reply::Confirm { title, lines, then } => {
+                self.dialog = Some(Dialog::Confirm { title, lines, then });
+                vec![]
+            }
+            Reply::Done { title, lines, ok } => {
+                self.status = Some(format!("{title}: {}", if ok { "done" } else { "failed" }));
+                self.dialog = Some(Dialog::Outcome { title, lines, ok });
+                self.dialog_scroll = 0;
+                vec![Cmd::RefreshNow]
+            }
+        }
     }
 
     fn on_action_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
@@ -530,7 +642,7 @@ impl App {
             Action::Right => self.expand(),
             Action::Open => self.toggle_open(),
             Action::NextPane => self.detail_focus = !self.detail_focus,
-            Action::ViewGroups => self.set_view(View::Groups),
+            Action::ViewGroups => self.set_view(View::Containers),
             Action::ViewNamespaces => self.set_view(View::Namespaces),
             Action::ViewCgroups => self.set_view(View::Cgroups),
             Action::ViewProcesses => self.set_view(View::Processes),
@@ -581,6 +693,43 @@ impl App {
                     }
                 }
             }
+            Action::EditLimits | Action::Freeze | Action::MoveProcess | Action::Undo
+                if self.read_only =>
+            {
+                self.status = Some(READ_ONLY.into());
+            }
+            Action::EditLimits => {
+                if let Some(r) = self.selected() {
+                    match edit_form::EditForm::for_row(&self.snap, &r.key) {
+                        Ok(form) => self.dialog = Some(Dialog::Edit(form)),
+                        Err(e) => self.status = Some(e),
+                    }
+                }
+            }
+            Action::Freeze => {
+                if let Some(r) = self.selected() {
+                    match self.freeze_confirm(&r.key.clone()) {
+                        Ok(d) => self.dialog = Some(d),
+                        Err(e) => self.status = Some(e),
+                    }
+                }
+            }
+            Action::MoveProcess => {
+                if let Some(r) = self.selected() {
+                    match edit_form::MoveForm::for_row(&self.snap, &r.key) {
+                        Ok(form) => self.dialog = Some(Dialog::Move(form)),
+                        Err(e) => self.status = Some(e),
+                    }
+                }
+            }
+            Action::Undo => {
+                let req = crate::effects::request::Request::Undo {
+                    preview: true,
+                    hierarchies: self.snap.hierarchies.clone(),
+                };
+                self.dialog = Some(Dialog::Working(working_text(&req)));
+                return vec![Cmd::Effect(req)];
+            }
             Action::PrevHierarchy | Action::NextHierarchy => {
                 let n = self.snap.hierarchies.len();
                 if n > 0 {
@@ -608,6 +757,52 @@ impl App {
             }
         }
         vec![]
+    }
+
+    /// `f`: freeze when thawed, thaw when frozen; the state comes from the snapshot's
+    /// freezer.state / cgroup.freeze of the selection's cgroup.
+    fn freeze_confirm(&self, key: &rows::RowKey) -> Result<Dialog, String> {
+        let at = edit_form::places_for_row(&self.snap, key)?;
+        let state = at.places.iter().find_map(|(h, path)| {
+            let c = self.snap.cgroup(&h.key, path)?;
+            match (c.limits.get("freezer.state"), c.limits.get("cgroup.freeze")) {
+                (Some(crate::model::CgValue::Text(s)), _) => Some(s.trim() != "THAWED"),
+                (_, Some(crate::model::CgValue::Int(n))) => Some(*n == 1),
+                _ => None,
+            }
+        });
+        let Some(frozen) = state else {
+            return Err(format!(
+                "{}: no freezer (no v1 freezer hierarchy has it, no cgroup.freeze)",
+                at.label
+            ));
+        };
+        let procs: std::collections::BTreeSet<i32> = at
+            .places
+            .iter()
+            .filter_map(|(h, p)| self.snap.cgroup(&h.key, p))
+            .flat_map(|c| c.pids.iter().copied())
+            .collect();
+        let verb = if frozen { "thaw" } else { "freeze" };
+        let mut lines = vec![format!(
+            "{verb} {} ({} process{})?",
+            at.label,
+            procs.len(),
+            if procs.len() == 1 { "" } else { "es" }
+        )];
+        if !frozen {
+            lines.push("frozen processes stop until thawed (f again, or u to undo)".to_string());
+        }
+        lines.push(String::new());
+        lines.push("y / Enter: yes, n / Esc: no".into());
+        Ok(Dialog::Confirm {
+            title: verb.to_string(),
+            lines,
+            then: crate::effects::request::Request::Freeze {
+                at,
+                freeze: !frozen,
+            },
+        })
     }
 
     fn toggle_open(&mut self) {
@@ -661,7 +856,7 @@ impl App {
             MouseEventKind::Down(MouseButton::Left) => {
                 let tabs = self.hits.tabs;
                 if m.row == tabs.y && tabs.width > 0 {
-                    // " 1 Groups  2 Namespaces  3 Cgroups  4 Processes": pick by position.
+                    // " 1 Containers  2 Namespaces  3 Cgroups  4 Processes": pick by position.
                     let mut x = tabs.x + 1;
                     for v in View::ALL {
                         let w = v.title().len() as u16 + 4;
@@ -732,6 +927,29 @@ fn hide_empty_cgroups(items: Vec<(rows::Row, Option<RowKey>)>) -> Vec<(rows::Row
 }
 
 /// "1s", "500ms", "2.5s".
+/// What every change key says in read-only mode.
+pub const READ_ONLY: &str =
+    "read-only (--read-only or read_only in the config): changes are turned off";
+
+/// The line shown while the worker makes a change.
+fn working_text(req: &crate::effects::request::Request) -> String {
+    use crate::effects::request::Request;
+    match req {
+        Request::Set {
+            at, preview: true, ..
+        } => format!("reading {}...", at.label),
+        Request::Set { at, .. } => format!("writing {}...", at.label),
+        Request::Freeze { at, freeze } => format!(
+            "{} {}...",
+            if *freeze { "freezing" } else { "thawing" },
+            at.label
+        ),
+        Request::Move { at, pid } => format!("moving {pid} to {}...", at.label),
+        Request::Device { at, .. } => format!("writing device rule of {}...", at.label),
+        Request::Undo { .. } => "reading the journal...".into(),
+    }
+}
+
 pub fn interval_text(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {

@@ -1,5 +1,6 @@
 //! What each view lists: rows built from a snapshot, as plain data (pure functions, no I/O).
 
+use crate::model::containers::Container;
 use crate::model::{Cgroup, NsKey, NsType, Snapshot};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -7,8 +8,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 /// The identity of a row, stable across refreshes (selection follows it, not the row number).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RowKey {
-    /// An isolation group, by the namespaces in which it differs from the host.
-    Group(Vec<(NsType, u64)>),
+    /// A container or an isolation group no runtime owns, by its
+    /// [`Container::key`](crate::model::containers::Container::key).
+    Container(String),
     /// A network namespace with no process, held by a bind mount (`ip netns add`).
     NetNs(u64),
     Host,
@@ -92,6 +94,11 @@ pub struct Column {
     pub right: bool,
     /// Minimum width; the last column takes the rest.
     pub width: u16,
+    /// Which columns go first when the terminal is narrow: the highest number first; 0 stays as
+    /// long as it fits at all.
+    pub priority: u8,
+    /// Up to this width when its texts are longer and there is room to spare (names).
+    pub max: u16,
 }
 
 const fn col(title: &'static str, right: bool, width: u16) -> Column {
@@ -99,18 +106,40 @@ const fn col(title: &'static str, right: bool, width: u16) -> Column {
         title,
         right,
         width,
+        priority: 0,
+        max: width,
     }
 }
 
-pub const GROUP_COLUMNS: &[Column] = &[
-    col("NAME", false, 16),
+impl Column {
+    const fn priority(self, priority: u8) -> Column {
+        Column { priority, ..self }
+    }
+
+    const fn grow(self, max: u16) -> Column {
+        Column { max, ..self }
+    }
+}
+
+/// The Containers view. At 80 columns (and in the list beside the detail pane) NAME, RUNTIME,
+/// PID, PROCS, CPU%, MEM / LIMIT and PRIVATE NS show; STATE, INSIDE, IMAGE and ID follow as
+/// the width allows.
+pub const CONTAINER_COLUMNS: &[Column] = &[
+    col("NAME", false, 14).grow(40),
+    col("RUNTIME", false, 7).grow(10),
+    col("IMAGE", false, 16).priority(3).grow(32),
+    col("ID", false, 12).priority(4),
+    col("STATE", false, 8).priority(1),
     col("PID", true, 7),
-    col("INSIDE", true, 6),
+    col("INSIDE", true, 6).priority(2),
     col("PROCS", true, 5),
     col("CPU%", true, 6),
-    col("MEM / LIMIT", true, 15),
+    col("MEM / LIMIT", true, 13),
     col("PRIVATE NS", false, 12),
 ];
+
+/// Column indexes of [`CONTAINER_COLUMNS`] that code refers to.
+pub const CONTAINER_PID_COLUMN: usize = 5;
 
 pub const NAMESPACE_COLUMNS: &[Column] = &[
     col("TYPE", false, 14),
@@ -269,23 +298,20 @@ pub fn ns_list(types: impl Iterator<Item = NsType>) -> String {
 /// CPU% per (hierarchy, path), from the UI's rate computation.
 pub type CpuMap = HashMap<(String, String), f64>;
 
-/// The group's own cgroup for `controller`: the one its init is in, when every process in that
-/// cgroup belongs to the group. A group that shares its cgroup with others (all of the host, say)
-/// has no usage of its own to show.
-fn own_cgroup<'a>(
+/// The container's own cgroup in the hierarchy that holds `controller` (none for an isolation
+/// group whose processes share their cgroup with others: it has no usage of its own to show).
+pub fn container_cgroup<'a>(
     snap: &'a Snapshot,
-    g: &crate::model::IsolationGroup,
+    c: &Container,
     controller: &str,
 ) -> Option<&'a Cgroup> {
-    let c = cgroup_of(snap, g.init_pid, controller)?;
-    let own =
-        c.pids.len() <= g.pids.len() && c.pids.iter().all(|p| g.pids.binary_search(p).is_ok());
-    own.then_some(c)
+    let key = hierarchy_for(snap, controller)?;
+    snap.cgroup(key, c.cgroups.get(key)?)
 }
 
-fn group_cpu(snap: &Snapshot, cpu: &CpuMap, g: &crate::model::IsolationGroup) -> Option<f64> {
-    let c = own_cgroup(snap, g, "cpuacct").or_else(|| own_cgroup(snap, g, "cpu"))?;
-    cpu_at(snap, cpu, c)
+fn container_cpu(snap: &Snapshot, cpu: &CpuMap, c: &Container) -> Option<f64> {
+    let cg = container_cgroup(snap, c, "cpuacct").or_else(|| container_cgroup(snap, c, "cpu"))?;
+    cpu_at(snap, cpu, cg)
 }
 
 /// CPU% of a cgroup; for a v1 hierarchy without cpuacct, that of the same path in the one with it.
@@ -298,51 +324,73 @@ pub fn cpu_at(snap: &Snapshot, cpu: &CpuMap, c: &Cgroup) -> Option<f64> {
         .copied()
 }
 
-/// Groups view: isolation groups, named network namespaces without processes, and the host.
-pub fn group_rows(snap: &Snapshot, cpu: &CpuMap) -> Vec<Row> {
+/// The text a container's row is found by: names, ids, image, runtime, PIDs, namespace
+/// inodes, cgroup path, hostname, compose project and pod.
+fn container_search(snap: &Snapshot, c: &Container) -> String {
+    let hostname = c
+        .namespaces
+        .get(&NsType::Uts)
+        .filter(|_| !c.shared_with_host.contains(&NsType::Uts))
+        .and_then(|ino| snap.namespaces.get(&(NsType::Uts, *ino)))
+        .and_then(|ns| ns.hostname.as_deref());
+    let mut words: Vec<&str> = vec![c.name.as_str(), c.state.as_str()];
+    words.extend(c.id.as_deref());
+    words.extend(c.image.as_deref());
+    words.extend(c.runtime.map(|r| r.name()));
+    words.extend(c.cgroup.as_deref());
+    words.extend(hostname);
+    words.extend(c.compose_project.as_deref());
+    if let Some(pod) = &c.pod {
+        words.extend(pod.namespace.as_deref());
+        words.extend(pod.name.as_deref());
+    }
+    let numbers = c
+        .pids
+        .iter()
+        .map(|p| p.to_string())
+        .chain(
+            c.private_namespaces()
+                .filter_map(|t| c.namespaces.get(&t))
+                .map(|i| i.to_string()),
+        )
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!("{} {numbers}", words.join(" ")).to_lowercase()
+}
+
+/// Containers view: containers and the isolation groups no runtime owns, named network
+/// namespaces without processes, and the host.
+pub fn container_rows(snap: &Snapshot, cpu: &CpuMap) -> Vec<Row> {
+    let text_or_none = |t: Option<&str>| t.map_or_else(Cell::none, Cell::text);
     let mut rows = Vec::new();
-    for g in &snap.groups {
-        let init = snap.processes.get(&g.init_pid);
-        let inside = init.and_then(|p| p.nspid.last().copied());
-        let mem_cg = own_cgroup(snap, g, "memory");
-        let cg_path = display_cgroup(snap, g.init_pid).unwrap_or_else(|| "-".into());
-        let hostname = g
-            .private
-            .get(&NsType::Uts)
-            .and_then(|ino| snap.namespaces.get(&(NsType::Uts, *ino)))
-            .and_then(|ns| ns.hostname.clone());
+    for c in &snap.containers {
+        let inside = snap
+            .processes
+            .get(&c.init_pid)
+            .and_then(|p| p.nspid.last().copied());
         rows.push(Row {
-            key: RowKey::Group(g.private.iter().map(|(t, i)| (*t, *i)).collect()),
+            key: RowKey::Container(c.key().to_string()),
             depth: 0,
             cells: vec![
-                Cell::text(g.name.clone()),
-                Cell::num(g.init_pid as f64, g.init_pid.to_string()),
+                Cell::text(c.name.clone()),
+                text_or_none(c.runtime.map(|r| r.name())),
+                text_or_none(c.image.as_deref()),
+                // LXC and nspawn containers (and runc's, here) are known by their name: an id
+                // that only repeats it says nothing.
+                text_or_none(c.short_id().filter(|id| *id != c.name)),
+                Cell::text(c.state.clone()),
+                Cell::num(c.init_pid as f64, c.init_pid.to_string()),
                 inside.map_or(Cell::none(), |i| Cell::num(i as f64, i.to_string())),
-                Cell::num(g.pids.len() as f64, g.pids.len().to_string()),
-                cpu_cell(group_cpu(snap, cpu, g)),
-                mem_cell(mem_cg),
-                Cell::text(ns_list(g.private.keys().copied())),
+                Cell::num(c.pids.len() as f64, c.pids.len().to_string()),
+                cpu_cell(container_cpu(snap, cpu, c)),
+                mem_cell(container_cgroup(snap, c, "memory")),
+                Cell::text(ns_list(c.private_namespaces())),
             ],
-            search: format!(
-                "{} {} {} {} {}",
-                g.name,
-                g.pids
-                    .iter()
-                    .map(|p| p.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                g.private
-                    .values()
-                    .map(|i| i.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                cg_path,
-                hostname.unwrap_or_default()
-            )
-            .to_lowercase(),
+            search: container_search(snap, c),
             has_children: false,
             collapsed: false,
-            dim: false,
+            // Paused or frozen: nothing in it runs (STATE says which, when it has room).
+            dim: matches!(c.state.as_str(), "paused" | "frozen" | "freezing"),
         });
     }
     for ns in snap
@@ -357,6 +405,10 @@ pub fn group_rows(snap: &Snapshot, cpu: &CpuMap) -> Vec<Row> {
             depth: 0,
             cells: vec![
                 Cell::text(short),
+                Cell::text("netns"),
+                Cell::none(),
+                Cell::none(),
+                Cell::none(),
                 Cell::none(),
                 Cell::none(),
                 Cell::num(0.0, "0"),
@@ -386,6 +438,10 @@ pub fn group_rows(snap: &Snapshot, cpu: &CpuMap) -> Vec<Row> {
         depth: 0,
         cells: vec![
             Cell::text("host"),
+            Cell::none(),
+            Cell::none(),
+            Cell::none(),
+            Cell::none(),
             host_pids
                 .first()
                 .map_or(Cell::none(), |p| Cell::num(*p as f64, p.to_string())),
@@ -625,11 +681,15 @@ pub fn flatten(
             Some((col, rev)) => {
                 let va = items[*a].0.cells.get(col).map(|c| &c.sort);
                 let vb = items[*b].0.cells.get(col).map(|c| &c.sort);
-                let o = match (va, vb) {
+                match (va, vb) {
+                    // Rows without a value stay last in either direction.
+                    (Some(SortVal::None), _) | (_, Some(SortVal::None)) => {
+                        va.zip(vb).map_or(Ordering::Equal, |(x, y)| x.cmp(y))
+                    }
+                    (Some(x), Some(y)) if rev => x.cmp(y).reverse(),
                     (Some(x), Some(y)) => x.cmp(y),
                     _ => Ordering::Equal,
-                };
-                if rev { o.reverse() } else { o }
+                }
             }
             None => Ordering::Equal,
         }

@@ -99,5 +99,12 @@ pub fn show(snap: &Snapshot, target: &Target) -> Value {
             "path": path,
             "cgroups": snap.cgroups.iter().filter(|c| &c.path == path).map(cgroup).collect::<Vec<_>>(),
         }),
+        Target::Container(key) => match snap.container(key) {
+            Some(c) => with(
+                json!({"kind": "container"}),
+                super::containers::show_json(snap, c),
+            ),
+            None => Value::Null,
+        },
     }
 }

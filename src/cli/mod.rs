@@ -1,5 +1,7 @@
 //! The command line: parsing (clap), dispatch, and printing the model as text or JSON.
 
+mod change;
+mod containers;
 mod json;
 mod target;
 mod text;
@@ -32,8 +34,9 @@ pub struct Cli {
     #[arg(short = 'd', long = "delay", value_name = "SECONDS", value_parser = parse_delay)]
     pub delay: Option<f64>,
 
-    /// Turn every write off (the interactive view shows READ-ONLY).
-    #[arg(long)]
+    /// Turn every write off (the interactive view shows READ-ONLY; set, freeze, thaw, move,
+    /// devices and undo refuse).
+    #[arg(long, global = true)]
     pub read_only: bool,
 
     /// Do not capture the mouse (leaves text selection to the terminal).
@@ -87,21 +90,31 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show one process, namespace or cgroup in full.
+    /// List containers (recognised from their cgroups, named by their runtimes) and the isolation
+    /// groups no runtime owns.
+    Containers {
+        /// Print JSON ({"containers": [...]}).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one process, namespace, cgroup or container in full.
     #[command(
         after_help = "TARGET is a PID; a namespace as an inode, TYPE:[INODE] (net:[4026532385]) \
-or a bind-mount path (/run/netns/NAME); or a cgroup path (/docker/<id>), looked up in every hierarchy."
+or a bind-mount path (/run/netns/NAME); a cgroup path (/docker/<id>), looked up in every hierarchy; \
+or a container's name or id prefix."
     )]
     Show {
-        /// PID, namespace (inode, TYPE:[INODE], bind-mount path) or cgroup path.
+        /// PID, namespace (inode, TYPE:[INODE], bind-mount path), cgroup path or container.
         target: String,
-        /// Print JSON ({"kind": "process"|"namespace"|"cgroup", ...}).
+        /// Print JSON ({"kind": "process"|"namespace"|"cgroup"|"container", ...}).
         #[arg(long)]
         json: bool,
     },
     /// Run a command (default: the target's login shell) inside a target's namespaces and cgroups.
     #[command(after_help = ENTER_HELP)]
     Enter(EnterArgs),
+    #[command(flatten)]
+    Change(change::ChangeCommand),
     /// The single-threaded helper of `enter` (started by nsview itself).
     #[command(name = "__enter", hide = true)]
     EnterHelper(crate::effects::enter::HelperArgs),
@@ -118,8 +131,8 @@ or a bind-mount path (/run/netns/NAME); or a cgroup path (/docker/<id>), looked 
 }
 
 const ENTER_HELP: &str = "\
-TARGET is a PID; a namespace as an inode, TYPE:[INODE] or a bind-mount path (/run/netns/NAME); or a \
-cgroup path (entered through its init process).
+TARGET is a PID; a namespace as an inode, TYPE:[INODE] or a bind-mount path (/run/netns/NAME); a \
+cgroup path or a container's name or id prefix (entered through its init process).
 
 The command runs in the target's namespaces (default: every type in which the target differs from \
 the host; for a namespace TARGET, that namespace), in its cgroups (every v1 hierarchy and the \
@@ -136,7 +149,7 @@ Example: nsview enter 7146 --ns mnt -- cat /etc/os-release";
 /// `nsview enter` options.
 #[derive(Debug, clap::Args)]
 pub struct EnterArgs {
-    /// PID, namespace (inode, TYPE:[INODE], bind-mount path) or cgroup path.
+    /// PID, namespace (inode, TYPE:[INODE], bind-mount path), cgroup path or container.
     pub target: String,
     /// Namespace types to join, comma-separated (default: where the target differs from the host).
     #[arg(
@@ -269,8 +282,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             keymap: config.keymap,
         });
     };
+    if let Command::Change(cmd) = command {
+        let config = crate::app::config::load(cli.config.as_deref())?;
+        let mut out = std::io::stdout().lock();
+        change::run(cmd, roots, cli.read_only || config.read_only, &mut out)?;
+        out.flush()?;
+        return Ok(());
+    }
     let mut users = text::Users::new(roots.is_live());
     let mut collector = Collector::new(roots);
+    // Runtimes' records name containers: only for the commands that show them.
+    collector.read_runtime_records(matches!(
+        command,
+        Command::Containers { .. } | Command::Show { .. } | Command::Enter(_)
+    ));
     let mut out = std::io::stdout().lock();
     let ns_only = CollectOptions {
         cgroups: false,
@@ -326,6 +351,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             discard(snap);
         }
+        Command::Containers { json } => {
+            let snap = collector.collect(cgroups_only)?;
+            warn(&snap.warnings);
+            if json {
+                print_json(&mut out, &containers::list_json(&snap))?;
+            } else {
+                containers::table(&mut out, &snap)?;
+            }
+            discard(snap);
+        }
         Command::Show { target, json } => {
             let snap = collector.collect(CollectOptions::ALL)?;
             let found = resolve(&snap, &target)?;
@@ -343,7 +378,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             enter(&mut collector, live, &args)?;
         }
         // Dispatched above, before anything else runs.
-        Command::EnterHelper(_) => {}
+        Command::EnterHelper(_) | Command::Change(_) => {}
         Command::Collect { repeat, phases } => {
             for i in 0..repeat.max(1) {
                 let start = std::time::Instant::now();

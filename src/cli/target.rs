@@ -1,5 +1,6 @@
 //! TARGET on the command line -> the thing it names in a snapshot.
 
+use crate::model::containers::Container;
 use crate::model::{NsKey, NsType, Snapshot};
 use crate::sys::parse::parse_ns_link;
 
@@ -10,6 +11,8 @@ pub enum Target {
     Namespace(NsKey),
     /// A cgroup path, present in at least one hierarchy.
     Cgroup(String),
+    /// A container (or isolation group), by its [`Container::key`]; see [`Snapshot::container`].
+    Container(String),
 }
 
 /// Errors resolving a TARGET: each is one line for the admin.
@@ -21,12 +24,16 @@ pub enum TargetError {
     Ambiguous { target: String, candidates: String },
     #[error("'{0}' is not a PID, namespace (INODE, TYPE:[INODE], bind-mount path) or cgroup path")]
     Malformed(String),
+    #[error("'{target}' matches several containers ({candidates}); give more of the id")]
+    AmbiguousContainer { target: String, candidates: String },
 }
 
 /// Resolve `arg` against `snap`:
 /// - a number: a live PID, else a namespace inode;
 /// - `TYPE:[INODE]`: that namespace;
-/// - a path: a namespace bind mount with that path, else a cgroup path in any hierarchy.
+/// - a path: a namespace bind mount with that path, else a cgroup path in any hierarchy;
+/// - else a container's name, or a prefix of its id (a number that is a PID or a namespace inode
+///   stays one; other numbers may be id prefixes).
 pub fn resolve(snap: &Snapshot, arg: &str) -> Result<Target, TargetError> {
     let arg_t = arg.trim();
     if arg_t.is_empty() {
@@ -45,7 +52,7 @@ pub fn resolve(snap: &Snapshot, arg: &str) -> Result<Target, TargetError> {
             .copied()
             .collect();
         return match matches.as_slice() {
-            [] => Err(TargetError::NotFound(arg.to_string())),
+            [] => container(snap, arg_t).unwrap_or(Err(TargetError::NotFound(arg.to_string()))),
             [one] => Ok(Target::Namespace(*one)),
             many => Err(TargetError::Ambiguous {
                 target: arg.to_string(),
@@ -78,10 +85,52 @@ pub fn resolve(snap: &Snapshot, arg: &str) -> Result<Target, TargetError> {
         }
         return Err(TargetError::NotFound(arg.to_string()));
     }
+    if let Some(found) = container(snap, arg_t) {
+        return found;
+    }
     if NsType::parse(arg_t).is_some() || arg_t.contains(":[") {
         return Err(TargetError::Malformed(arg.to_string()));
     }
     Err(TargetError::NotFound(arg.to_string()))
+}
+
+/// The container named `arg` (a name that is not unique is ambiguous, as two pods' containers
+/// can be), else the one whose id is or starts with `arg`; None when no container matches.
+fn container(snap: &Snapshot, arg: &str) -> Option<Result<Target, TargetError>> {
+    let found = |c: &Container| Ok(Target::Container(c.key().to_string()));
+    let named: Vec<&Container> = snap.containers.iter().filter(|c| c.name == arg).collect();
+    let matches = match named.as_slice() {
+        [one] => return Some(found(one)),
+        [] => {
+            if let Some(c) = snap
+                .containers
+                .iter()
+                .find(|c| c.id.as_deref() == Some(arg))
+            {
+                return Some(found(c));
+            }
+            snap.containers
+                .iter()
+                .filter(|c| c.id.as_deref().is_some_and(|id| id.starts_with(arg)))
+                .collect()
+        }
+        _ => named,
+    };
+    match matches.as_slice() {
+        [] => None,
+        [one] => Some(found(one)),
+        many => Some(Err(TargetError::AmbiguousContainer {
+            target: arg.to_string(),
+            candidates: many
+                .iter()
+                .map(|c| match c.short_id() {
+                    Some(id) if id != c.name => format!("{} {id}", c.name),
+                    _ => c.name.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        })),
+    }
 }
 
 /// "/a//b/" -> "/a/b"; "/" stays "/". `..` is kept literally (no such cgroup exists, so it simply
@@ -163,5 +212,80 @@ mod tests {
             Err(TargetError::NotFound("uts:[1]".into()))
         );
         assert!(matches!(resolve(&s, ""), Err(TargetError::Malformed(_))));
+    }
+
+    fn container(name: &str, id: Option<&str>, init_pid: i32) -> Container {
+        Container {
+            name: name.into(),
+            id: id.map(str::to_string),
+            runtime: None,
+            image: None,
+            state: "running".into(),
+            init_pid,
+            pids: vec![init_pid],
+            cgroup: None,
+            namespaces: BTreeMap::new(),
+            shared_with_host: vec![],
+            cgroups: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            compose_project: None,
+            pod: None,
+        }
+    }
+
+    #[test]
+    fn containers_by_name_or_id_prefix() {
+        let web = "4653218bbd17a0c1e2f3a4b5c6d7e8f90123456789abcdef0123456789abcdef";
+        let batch = "4653999bbd17a0c1e2f3a4b5c6d7e8f90123456789abcdef0123456789abcdef";
+        let digits = "1234567bbd17a0c1e2f3a4b5c6d7e8f90123456789abcdef0123456789abcdef";
+        let mut s = snap();
+        s.processes.insert(
+            1234,
+            crate::model::Process {
+                pid: 1234,
+                ppid: 1,
+                nspid: vec![1234],
+                comm: "sh".into(),
+                cmdline: vec![],
+                uid: 0,
+                ns: BTreeMap::new(),
+                pid_for_children: None,
+                time_for_children: None,
+                cgroups: BTreeMap::new(),
+                kernel_thread: false,
+            },
+        );
+        s.containers = vec![
+            container("web-1", Some(web), 10),
+            container("batch", Some(batch), 20),
+            container("num", Some(digits), 30),
+            container("sh[40]", None, 40),
+            container("dup", Some("c1"), 50),
+            container("dup", Some("c2"), 60),
+            // A container named like a namespace type is still found by its name.
+            container("net", Some("c3"), 70),
+        ];
+        let ct = |k: &str| Ok(Target::Container(k.into()));
+        assert_eq!(resolve(&s, "web-1"), ct(web));
+        assert_eq!(resolve(&s, "46532"), ct(web));
+        assert_eq!(resolve(&s, web), ct(web));
+        assert_eq!(resolve(&s, "sh[40]"), ct("sh[40]"));
+        assert_eq!(resolve(&s, "net"), ct("c3"));
+        // A number: a PID first, then a namespace inode, then an id prefix.
+        assert_eq!(resolve(&s, "1234"), Ok(Target::Process(1234)));
+        assert_eq!(resolve(&s, "12345"), ct(digits));
+        assert_eq!(
+            resolve(&s, "4653"),
+            Err(TargetError::AmbiguousContainer {
+                target: "4653".into(),
+                candidates: "web-1 4653218bbd17, batch 4653999bbd17".into()
+            })
+        );
+        assert!(matches!(
+            resolve(&s, "dup"),
+            Err(TargetError::AmbiguousContainer { .. })
+        ));
+        assert_eq!(resolve(&s, "c2"), ct("c2"));
+        assert_eq!(resolve(&s, "zz"), Err(TargetError::NotFound("zz".into())));
     }
 }

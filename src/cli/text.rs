@@ -7,24 +7,24 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 /// A table whose columns are padded to their widest cell; the last column is never padded.
-struct Table {
+pub(super) struct Table {
     rows: Vec<Vec<String>>,
     right: Vec<bool>,
 }
 
 impl Table {
-    fn new(header: &[&str], right: &[bool]) -> Self {
+    pub(super) fn new(header: &[&str], right: &[bool]) -> Self {
         Table {
             rows: vec![header.iter().map(|s| s.to_string()).collect()],
             right: right.to_vec(),
         }
     }
 
-    fn push(&mut self, row: Vec<String>) {
+    pub(super) fn push(&mut self, row: Vec<String>) {
         self.rows.push(row);
     }
 
-    fn write(&self, out: &mut impl Write) -> io::Result<()> {
+    pub(super) fn write(&self, out: &mut impl Write) -> io::Result<()> {
         let cols = self.rows.iter().map(Vec::len).max().unwrap_or(0);
         let widths: Vec<usize> = (0..cols)
             .map(|c| {
@@ -89,7 +89,7 @@ impl Users {
     }
 }
 
-fn dash<T: ToString>(v: Option<T>) -> String {
+pub(super) fn dash<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
 }
 
@@ -217,7 +217,7 @@ pub fn cgroups(out: &mut impl Write, snap: &Snapshot, tree: bool) -> io::Result<
     t.write(out)
 }
 
-fn write_cgroup(out: &mut impl Write, c: &Cgroup) -> io::Result<()> {
+pub(super) fn write_cgroup(out: &mut impl Write, c: &Cgroup) -> io::Result<()> {
     writeln!(
         out,
         "  [{}] {}  ({} processes)",
@@ -344,6 +344,7 @@ pub fn show(out: &mut impl Write, snap: &Snapshot, target: &Target) -> io::Resul
                 write_cgroup(out, c)?;
             }
         }
+        Target::Container(key) => super::containers::show_text(out, snap, key)?,
     }
     Ok(())
 }

@@ -1251,6 +1251,8 @@ impl Collector {
 
         snap.groups = isolation_groups_from_entries(&sets, &snap.host_ns);
         snap.warnings = warnings.0;
+        self.add_containers(&mut snap);
+        clock.lap(&mut self.phases, "containers");
         self.stats = stats;
         if let Some(t) = snap.taken_at {
             if live.issued.len() >= 4 {
@@ -1273,6 +1275,7 @@ impl Collector {
         self.relations.clear();
         self.dev_nodes = None;
         self.cgroups_dirty = true;
+        self.runtimes.forget();
     }
 
     /// Give back a snapshot this collector's [`Collector::refresh`] made and the caller no

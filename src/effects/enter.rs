@@ -300,6 +300,16 @@ fn entry<'a>(snap: &'a Snapshot, target: &Target) -> Result<Entry<'a>, EnterErro
                 format!("cgroup {path} (PID {pid})"),
             ))
         }
+        // A container is entered through its init, as `docker exec` does.
+        Target::Container(key) => {
+            let c = snap
+                .container(key)
+                .ok_or_else(|| EnterError::TargetGone(format!("no container {key}")))?;
+            Ok(Entry::Process(
+                process(c.init_pid)?,
+                format!("container {} (PID {})", c.name, c.init_pid),
+            ))
+        }
         Target::Namespace(key) => {
             let ns = snap.namespaces.get(key).ok_or_else(|| {
                 EnterError::TargetGone(format!("no namespace {}:[{}]", key.0, key.1))

@@ -1,6 +1,7 @@
 //! The model: one snapshot of the host, grouped by namespace identity and by cgroup. Pure data;
 //! built by [`crate::collect`], read by the CLI and the UI.
 
+pub mod containers;
 pub mod format;
 pub mod rates;
 mod types;
@@ -96,6 +97,9 @@ pub struct Snapshot {
     /// The host's namespaces: those of PID 1 (or of nsview itself when PID 1 is unreadable).
     pub host_ns: BTreeMap<NsType, NsId>,
     pub groups: Vec<IsolationGroup>,
+    /// Containers recognised from their cgroups and named from runtimes' records, and the
+    /// isolation groups no runtime is known to own (see [`containers`]), by init PID.
+    pub containers: Vec<containers::Container>,
     pub cgroup_mode: Option<CgroupMode>,
     pub hierarchies: Vec<Hierarchy>,
     /// Sorted by hierarchy order, then path (parents before children).
@@ -106,10 +110,12 @@ pub struct Snapshot {
     index: std::sync::OnceLock<Index>,
 }
 
-/// Lookups the UI makes for every row: PID -> group, (hierarchy, path) -> cgroup.
+/// Lookups the UI makes for every row: PID -> group, PID -> container, (hierarchy, path) ->
+/// cgroup.
 #[derive(Debug, Clone, Default)]
 struct Index {
     group_of_pid: std::collections::HashMap<i32, usize>,
+    container_of_pid: std::collections::HashMap<i32, usize>,
     cgroup: std::collections::HashMap<(String, String), usize>,
 }
 
@@ -130,6 +136,12 @@ impl Snapshot {
                 .enumerate()
                 .flat_map(|(i, g)| g.pids.iter().map(move |p| (*p, i)))
                 .collect(),
+            container_of_pid: self
+                .containers
+                .iter()
+                .enumerate()
+                .flat_map(|(i, c)| c.pids.iter().map(move |p| (*p, i)))
+                .collect(),
             cgroup: self
                 .cgroups
                 .iter()
@@ -142,6 +154,17 @@ impl Snapshot {
     /// The isolation group a process belongs to, if it is not a host process.
     pub fn group_of(&self, pid: i32) -> Option<&IsolationGroup> {
         self.groups.get(*self.index().group_of_pid.get(&pid)?)
+    }
+
+    /// The container (or isolation group) a process belongs to.
+    pub fn container_of(&self, pid: i32) -> Option<&containers::Container> {
+        self.containers
+            .get(*self.index().container_of_pid.get(&pid)?)
+    }
+
+    /// The container whose [`containers::Container::key`] is `key`.
+    pub fn container(&self, key: &str) -> Option<&containers::Container> {
+        self.containers.iter().find(|c| c.key() == key)
     }
 
     /// The cgroup at `path` in hierarchy `key`.

@@ -115,7 +115,7 @@ pub struct Interface {
 }
 
 /// One process as the kernel shows it in /proc/PID.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Default, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Process {
     pub pid: i32,
     pub ppid: i32,

@@ -1,12 +1,18 @@
 //! Readers: the only code that opens kernel files. Each reader is named after the file it reads;
 //! parsing lives in [`parse`] and does no I/O.
 
+pub mod bpf;
 pub mod cgroupfs;
+pub mod docker;
 pub mod error;
+pub mod http;
 pub mod mounts;
 pub mod net;
 pub mod nsfs;
+pub mod oci;
 pub mod parse;
+pub mod podman;
+pub mod pods;
 pub mod procfs;
 pub mod roots;
 #[cfg(test)]

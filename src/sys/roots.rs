@@ -53,6 +53,56 @@ impl Roots {
         self.proc.join(pid.to_string())
     }
 
+    /// A path of the host's file system (`/var/lib/docker`) as reachable here: below `fs`.
+    fn host_path(&self, path: &str) -> PathBuf {
+        self.fs.join(path.trim_start_matches('/'))
+    }
+
+    /// The Docker Engine API socket (`DOCKER_HOST`'s default).
+    pub fn docker_sock(&self) -> PathBuf {
+        self.host_path("/var/run/docker.sock")
+    }
+
+    /// Docker's per-container directories (`<id>/config.v2.json`).
+    pub fn docker_containers(&self) -> PathBuf {
+        self.host_path("/var/lib/docker/containers")
+    }
+
+    /// podman's (containers/storage's) lists of containers, one per storage driver, rootful.
+    pub fn podman_containers_json(&self) -> Vec<PathBuf> {
+        ["overlay", "vfs", "btrfs", "zfs"]
+            .iter()
+            .map(|d| {
+                self.host_path(&format!(
+                    "/var/lib/containers/storage/{d}-containers/containers.json"
+                ))
+            })
+            .collect()
+    }
+
+    /// The kubelet's pod log directories (`<namespace>_<pod>_<uid>/<container>/`).
+    pub fn pod_logs(&self) -> PathBuf {
+        self.host_path("/var/log/pods")
+    }
+
+    /// The OCI bundle configs that may hold a Kubernetes container's annotations: containerd's
+    /// CRI plugin (namespace k8s.io), then CRI-O's (run root, then storage root).
+    pub fn kube_bundle_configs(&self, id: &str) -> Vec<PathBuf> {
+        [
+            format!("/run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}/config.json"),
+            format!("/run/containers/storage/overlay-containers/{id}/userdata/config.json"),
+            format!("/var/lib/containers/storage/overlay-containers/{id}/userdata/config.json"),
+        ]
+        .iter()
+        .map(|p| self.host_path(p))
+        .collect()
+    }
+
+    /// runc's default state directory (`runc --root`): `<id>/state.json`.
+    pub fn runc_root(&self) -> PathBuf {
+        self.host_path("/run/runc")
+    }
+
     /// Map a mount point as the kernel names it (in mountinfo) to where it is reachable here.
     pub fn mount_path(&self, mount_point: &Path) -> PathBuf {
         match mount_point.strip_prefix(DEFAULT_CGROUP_MOUNT) {

@@ -165,9 +165,227 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
         Some(Dialog::Help) => draw_help(f, app, theme, body),
         Some(Dialog::Message { title, text }) => draw_message(f, theme, body, title, text),
         Some(Dialog::Enter(form)) => draw_enter(f, theme, body, form),
+        Some(Dialog::Edit(form)) => draw_edit(f, theme, body, form),
+        Some(Dialog::Move(form)) => draw_move(f, theme, body, form),
+        Some(Dialog::Rule(form)) => draw_rule(f, theme, body, form),
+        Some(Dialog::Confirm { title, lines, .. }) => draw_lines(
+            f,
+            theme,
+            body,
+            title,
+            lines,
+            theme.accent,
+            app.dialog_scroll,
+        ),
+        Some(Dialog::Working(text)) => draw_lines(
+            f,
+            theme,
+            body,
+            "working",
+            std::slice::from_ref(text),
+            theme.accent,
+            0,
+        ),
+        Some(Dialog::Outcome { title, lines, ok }) => {
+            let mut all = lines.clone();
+            all.push(String::new());
+            all.push("Esc / Enter closes".into());
+            let color = if *ok { theme.accent } else { theme.error };
+            draw_lines(f, theme, body, title, &all, color, app.dialog_scroll)
+        }
         _ => {}
     }
     drawn
+}
+
+/// A titled box of text lines (confirmations, outcomes), wrapped to the box.
+fn draw_lines(
+    f: &mut Frame,
+    theme: &Theme,
+    area: Rect,
+    title: &str,
+    lines: &[String],
+    color: Color,
+    scroll: u16,
+) {
+    let width = 92.min(area.width);
+    let inner = width.saturating_sub(2) as usize;
+    let wrapped: Vec<Line> = lines
+        .iter()
+        .flat_map(|l| {
+            if l.is_empty() {
+                vec![String::new()]
+            } else {
+                wrap(l, inner.max(10))
+            }
+        })
+        .map(Line::from)
+        .collect();
+    let h = (wrapped.len() as u16 + 2).min(area.height);
+    let r = centered(area, width, h);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(wrapped).scroll((scroll, 0)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {title} "))
+                .border_style(theme.fg(color)),
+        ),
+        r,
+    );
+}
+
+/// `e`: one line per limit: label, value in place, what is typed, and the accepted form or the
+/// validation error under the focused field.
+fn draw_edit(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::edit_form::EditForm) {
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{:<14} {:<28} {}", "LIMIT", "NOW", "NEW (empty: unchanged)"),
+        theme.heading(),
+    ))];
+    for (i, fld) in form.fields.iter().enumerate() {
+        let focused = form.focus == i;
+        let input = if focused {
+            format!("{}▏", fld.input)
+        } else {
+            fld.input.clone()
+        };
+        let style = if focused {
+            theme.selected()
+        } else {
+            Style::default()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<14} ", fld.label), style),
+            Span::raw(format!("{:<28} ", truncate_to(&fld.current, 28))),
+            Span::styled(
+                input,
+                if fld.error.is_some() {
+                    theme.fg(theme.error)
+                } else {
+                    Style::default()
+                },
+            ),
+        ]));
+        if focused {
+            let (note, style) = match &fld.error {
+                Some(e) => (e.clone(), theme.fg(theme.error)),
+                None => (
+                    format!("{}: {}", fld.key.name, fld.key.form),
+                    theme.dimmed(),
+                ),
+            };
+            for l in wrap(&note, 86) {
+                lines.push(Line::from(Span::styled(format!("  {l}"), style)));
+            }
+        }
+    }
+    lines.push(Line::from(match &form.error {
+        Some(e) => Span::styled(e.clone(), theme.fg(theme.error)),
+        None => Span::raw(""),
+    }));
+    lines.push(Line::from(Span::styled(
+        "↑ ↓ Tab move  type a value  Enter review old -> new  Esc cancel",
+        theme.dimmed(),
+    )));
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let r = centered(area, 92, h);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" edit limits of {} ", form.at.label))
+                .border_style(theme.fg(theme.accent)),
+        ),
+        r,
+    );
+}
+
+fn truncate_to(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn draw_move(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::edit_form::MoveForm) {
+    let style = |i: usize| {
+        if form.focus == i {
+            theme.selected()
+        } else {
+            Style::default()
+        }
+    };
+    let lines = vec![
+        Line::from(vec![
+            Span::styled("to cgroup:   ", theme.heading()),
+            Span::styled(
+                if form.focus == 0 {
+                    format!("{}▏", form.path)
+                } else {
+                    form.path.clone()
+                },
+                style(0),
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled("hierarchies: ", theme.heading()),
+            Span::styled(format!("◂ {} ▸", form.hierarchy_text()), style(1)),
+        ]),
+        Line::from(match &form.error {
+            Some(e) => Span::styled(e.clone(), theme.fg(theme.error)),
+            None => Span::raw(""),
+        }),
+        Line::from(Span::styled(
+            "Tab switch field  ← → choose hierarchy  Enter move  Esc cancel",
+            theme.dimmed(),
+        )),
+    ];
+    let r = centered(area, 80, lines.len() as u16 + 2);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" move {} {} ", form.pid, form.comm))
+                .border_style(theme.fg(theme.accent)),
+        ),
+        r,
+    );
+}
+
+fn draw_rule(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::edit_form::RuleForm) {
+    let verb = if form.allow { "allow" } else { "deny" };
+    let lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{verb} rule: "), theme.heading()),
+            Span::raw(format!("{}▏", form.text)),
+        ]),
+        Line::from(match &form.error {
+            Some(e) => Span::styled(e.clone(), theme.fg(theme.error)),
+            None => Span::styled(
+                "'a' for all, or TYPE MAJOR:MINOR ACCESS: c 1:3 rwm, b 8:* r, c 136:* rw",
+                theme.dimmed(),
+            ),
+        }),
+        Line::from(Span::styled("Enter write  Esc cancel", theme.dimmed())),
+    ];
+    let r = centered(area, 84, lines.len() as u16 + 4);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" devices.{verb} of {} ", form.at.label))
+                    .border_style(theme.fg(theme.accent)),
+            ),
+        r,
+    );
 }
 
 fn draw_header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
@@ -209,7 +427,7 @@ fn draw_header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         (3, format!("cgroup {mode}")),
         (0, format!("{} procs", s.processes.len())),
         (2, format!("{} ns", s.namespaces.len())),
-        (4, format!("{} groups", s.groups.len())),
+        (4, format!("{} containers", s.containers.len())),
         (5, interval_text(app.interval)),
     ];
     let badge = if app.read_only { " READ-ONLY " } else { "" };
@@ -295,7 +513,7 @@ fn tree_column(view: View) -> Option<usize> {
     match view {
         View::Cgroups | View::Namespaces => Some(0),
         View::Processes => Some(5),
-        View::Groups => None,
+        View::Containers => None,
     }
 }
 
@@ -312,7 +530,12 @@ fn draw_table(f: &mut Frame, app: &App, theme: &Theme, area: Rect) -> Drawn {
         offset = index + 1 - page;
     }
     let sort = st.sort;
-    let shown = fit_columns(cols, area.width.saturating_sub(2));
+    let fitted = fit_columns(
+        cols,
+        &wanted_widths(cols, &app.rows),
+        area.width.saturating_sub(2),
+    );
+    let shown: Vec<usize> = fitted.iter().map(|(i, _)| *i).collect();
     let header = TRow::new(shown.iter().map(|&i| {
         let c = &cols[i];
         let mark = match sort {
@@ -328,13 +551,13 @@ fn draw_table(f: &mut Frame, app: &App, theme: &Theme, area: Rect) -> Drawn {
     let body: Vec<TRow> = visible
         .map(|r| table_row(r, cols, &shown, tree, theme))
         .collect();
-    let widths: Vec<Constraint> = shown
+    let widths: Vec<Constraint> = fitted
         .iter()
-        .map(|&i| {
+        .map(|&(i, w)| {
             if i + 1 == cols.len() {
                 Constraint::Fill(1)
             } else {
-                Constraint::Length(cols[i].width)
+                Constraint::Length(w)
             }
         })
         .collect();
@@ -394,24 +617,78 @@ fn draw_table(f: &mut Frame, app: &App, theme: &Theme, area: Rect) -> Drawn {
     }
 }
 
-/// The columns that fit in `width` at their full width, left to right; the last column always
-/// shows and takes what is left. Columns are dropped rather than squeezed: a cut-off number
-/// (an inode, a PID) would be wrong, not just short.
-fn fit_columns(cols: &[Column], width: u16) -> Vec<usize> {
+/// The columns that fit in `width`, as (column, width) in display order; the last column always
+/// shows and takes what is left. Columns are dropped rather than squeezed: a cut-off number (an
+/// inode, a PID) would be wrong, not just short. Priority 0 columns come first, left to right,
+/// leaving the last column its minimum; then columns that grow (names) get room for their
+/// longest text (`want`), as far as the last column's texts (`want[last]`) still fit; then the
+/// other columns by priority, as they fit beside the last column's texts, and those of them that
+/// grow get what room is left.
+fn fit_columns(cols: &[Column], want: &[u16], width: u16) -> Vec<(usize, u16)> {
     const LAST_MIN: u16 = 12;
-    let last = cols.len().saturating_sub(1);
+    let Some(last) = cols.len().checked_sub(1) else {
+        return Vec::new();
+    };
+    let last_need = want.get(last).copied().unwrap_or(0).clamp(LAST_MIN, width);
+    let mut widths: Vec<Option<u16>> = vec![None; cols.len()];
     let mut used = 0u16;
-    let mut shown = Vec::with_capacity(cols.len());
+    let grow = |widths: &mut [Option<u16>], used: &mut u16| {
+        for (i, c) in cols.iter().enumerate().take(last) {
+            let Some(w) = widths[i] else { continue };
+            let room = width.saturating_sub(*used + last_need);
+            let wanted = want.get(i).copied().unwrap_or(0).min(c.max);
+            let extra = wanted.saturating_sub(w).min(room);
+            widths[i] = Some(w + extra);
+            *used += extra;
+        }
+    };
     for (i, c) in cols.iter().enumerate().take(last) {
-        if used + c.width + 1 + LAST_MIN <= width {
+        if c.priority == 0 && used + c.width + 1 + LAST_MIN <= width {
             used += c.width + 1;
-            shown.push(i);
+            widths[i] = Some(c.width);
         }
     }
-    if !cols.is_empty() {
-        shown.push(last);
+    grow(&mut widths, &mut used);
+    let mut rest: Vec<usize> = (0..last).filter(|i| cols[*i].priority > 0).collect();
+    rest.sort_by_key(|i| cols[*i].priority);
+    for i in rest {
+        let c = &cols[i];
+        if used + c.width + 1 + last_need <= width {
+            used += c.width + 1;
+            widths[i] = Some(c.width);
+        }
     }
-    shown
+    grow(&mut widths, &mut used);
+    widths[last] = Some(width.saturating_sub(used));
+    widths
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, w)| Some((i, w?)))
+        .collect()
+}
+
+/// The width each column's texts want (title included), for the columns whose width depends on
+/// them: those that grow, and the last one when others give way to it. Other columns: 0.
+fn wanted_widths(cols: &[Column], rows: &[Row]) -> Vec<u16> {
+    let last = cols.len().saturating_sub(1);
+    let yields = cols.iter().any(|c| c.priority > 0);
+    cols.iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if c.max > c.width || (i == last && yields) {
+                let longest = rows
+                    .iter()
+                    .filter_map(|r| r.cells.get(i))
+                    .map(|cell| cell.text.chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .max(c.title.len() + 1);
+                u16::try_from(longest).unwrap_or(u16::MAX)
+            } else {
+                0
+            }
+        })
+        .collect()
 }
 
 fn table_row<'a>(
@@ -585,10 +862,17 @@ fn draw_footer(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     } else {
         let hints = match app.view {
             View::Cgroups => {
-                " [ ] hierarchy  z empty  d devices  / filter  s sort  Tab pane  ? help  q quit"
+                " e edit  f freeze  u undo  d devices  [ ] hierarchy  / filter  s sort  ? help  q quit"
             }
-            View::Namespaces => " t tree  d devices  / filter  s sort  Tab pane  ? help  q quit",
-            _ => " d devices  / filter  s sort  Tab pane  + - interval  ? help  q quit",
+            View::Namespaces => {
+                " x enter  t tree  d devices  / filter  s sort  Tab pane  ? help  q quit"
+            }
+            View::Processes => {
+                " e edit  f freeze  m move  x enter  u undo  d devices  / filter  ? help  q quit"
+            }
+            View::Containers => {
+                " e edit  f freeze  x enter  u undo  d devices  / filter  s sort  ? help  q quit"
+            }
         };
         Line::from(Span::styled(hints, theme.dimmed()))
     };
@@ -775,7 +1059,7 @@ fn draw_devices(
         Paragraph::new(lines)
             .scroll((app.dialog_scroll, 0))
             .block(block.title(format!(
-                " devices.list of {} [{}] (Esc closes) ",
+                " devices.list of {} [{}]  a allow  D deny  Esc closes ",
                 c.path, c.hierarchy
             ))),
         area,
@@ -784,7 +1068,72 @@ fn draw_devices(
 
 #[cfg(test)]
 mod tests {
-    use super::wrap;
+    use super::{fit_columns, wrap};
+    use crate::app::rows::CONTAINER_COLUMNS;
+
+    /// The Containers view's columns at a width: (title, width) in display order.
+    fn fitted(want: &[u16], width: u16) -> Vec<(&'static str, u16)> {
+        fit_columns(CONTAINER_COLUMNS, want, width)
+            .into_iter()
+            .map(|(i, w)| (CONTAINER_COLUMNS[i].title, w))
+            .collect()
+    }
+
+    #[test]
+    fn columns_give_way_by_priority_and_names_grow() {
+        let titles = |f: &[(&'static str, u16)]| f.iter().map(|(t, _)| *t).collect::<Vec<_>>();
+        // Short texts everywhere; PRIVATE NS wants 19 ("mnt uts ipc pid net").
+        let mut want = vec![0u16; CONTAINER_COLUMNS.len()];
+        want[CONTAINER_COLUMNS.len() - 1] = 19;
+        // 80 columns: the essentials, and PRIVATE NS whole.
+        let at80 = fitted(&want, 78);
+        assert_eq!(
+            titles(&at80),
+            [
+                "NAME",
+                "RUNTIME",
+                "PID",
+                "PROCS",
+                "CPU%",
+                "MEM / LIMIT",
+                "PRIVATE NS"
+            ]
+        );
+        assert!(at80.last().is_some_and(|(_, w)| *w >= 19), "{at80:?}");
+        // Wider: STATE first, then INSIDE, IMAGE, ID, each at its place in the row.
+        assert!(titles(&fitted(&want, 90)).contains(&"STATE"));
+        assert!(!titles(&fitted(&want, 90)).contains(&"IMAGE"));
+        assert_eq!(
+            titles(&fitted(&want, 160)),
+            [
+                "NAME",
+                "RUNTIME",
+                "IMAGE",
+                "ID",
+                "STATE",
+                "PID",
+                "INSIDE",
+                "PROCS",
+                "CPU%",
+                "MEM / LIMIT",
+                "PRIVATE NS"
+            ]
+        );
+        // A long name takes spare room before the optional columns do, up to its text.
+        want[0] = 30;
+        let f = fitted(&want, 100);
+        assert_eq!(f[0], ("NAME", 30), "{f:?}");
+        let f = fitted(&want, 78);
+        assert_eq!(f[0], ("NAME", 15), "only the room PRIVATE NS leaves: {f:?}");
+        // Every other view: all priority 0, nothing grows: left to right while they fit.
+        let cols = crate::app::rows::CGROUP_COLUMNS;
+        let n = cols.len();
+        let shown: Vec<usize> = fit_columns(cols, &vec![0; n], 60)
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(shown, [0, 1, 2, n - 1]);
+    }
 
     #[test]
     fn wraps_at_spaces() {

@@ -1,0 +1,664 @@
+//! The forms that change cgroups: `e` (limits), `m` (move a process), and a device rule from the
+//! devices view. Pure state and key handling; validation as the admin types uses the same
+//! parser as `nsview set` ([`crate::effects::limits`]). What they produce is an
+//! [`effects::request::Request`](crate::effects::request::Request) for the worker.
+
+use super::rows::RowKey;
+use crate::effects::cgroup::DeviceRuleSpec;
+use crate::effects::limits::{self, KeyDef, Knob};
+use crate::effects::request::{Places, Request};
+use crate::model::{CgValue, Snapshot, format};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Where the selected row's cgroups are, or why it has none to change.
+pub fn places_for_row(snap: &Snapshot, key: &RowKey) -> Result<Places, String> {
+    let of_pid = |pid: i32, label: String| -> Result<Places, String> {
+        let p = snap.processes.get(&pid).ok_or("the process is gone")?;
+        let places = snap
+            .hierarchies
+            .iter()
+            .filter_map(|h| {
+                p.cgroups
+                    .get(h.key.as_str())
+                    .map(|path| (h.clone(), path.to_string()))
+            })
+            .collect();
+        // A Docker container's limits go through Docker's API.
+        let docker = snap
+            .containers
+            .iter()
+            .find(|c| {
+                c.init_pid == pid && c.runtime == Some(crate::model::containers::Runtime::Docker)
+            })
+            .and_then(|c| c.id.clone());
+        Ok(Places {
+            label,
+            target: pid.to_string(),
+            places,
+            docker,
+        })
+    };
+    match key {
+        RowKey::Container(key) => {
+            let c = snap.container(key).ok_or("the container is gone")?;
+            // Only its own cgroups: an isolation group in a cgroup it shares (a user's session)
+            // must not have the others' limits changed through it.
+            let places: Vec<_> = snap
+                .hierarchies
+                .iter()
+                .filter_map(|h| c.cgroups.get(&h.key).map(|path| (h.clone(), path.clone())))
+                .collect();
+            if places.is_empty() {
+                return Err(format!(
+                    "{}: no cgroup of its own (its processes share their cgroups with others): \
+                     select its cgroup or a process",
+                    c.name
+                ));
+            }
+            // A Docker container's limits go through Docker's API.
+            let docker =
+                c.id.clone()
+                    .filter(|_| c.runtime == Some(crate::model::containers::Runtime::Docker));
+            Ok(Places {
+                label: c.name.clone(),
+                target: c.name.clone(),
+                places,
+                docker,
+            })
+        }
+        RowKey::Process(pid) => {
+            let comm = snap
+                .processes
+                .get(pid)
+                .map(|p| p.comm.clone())
+                .unwrap_or_default();
+            of_pid(*pid, format!("{pid} {comm}"))
+        }
+        RowKey::Cgroup(_, path) => Ok(Places {
+            label: path.clone(),
+            target: path.clone(),
+            places: snap
+                .hierarchies
+                .iter()
+                .filter(|h| snap.cgroup(&h.key, path).is_some())
+                .map(|h| (h.clone(), path.clone()))
+                .collect(),
+            docker: None,
+        }),
+        RowKey::Host => Err("the host's own cgroups: select a container, cgroup or process".into()),
+        RowKey::Namespace(_) | RowKey::NetNs(_) => {
+            Err("a namespace has no cgroup: select a container, cgroup or process".into())
+        }
+    }
+}
+
+/// One editable limit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The kernel file written (the version this cgroup has).
+    pub key: &'static KeyDef,
+    pub label: &'static str,
+    /// The value in place, as the admin reads it.
+    pub current: String,
+    /// What was typed; empty = leave as is.
+    pub input: String,
+    /// Why the input is not accepted (shown under the field as it is typed).
+    pub error: Option<String>,
+}
+
+impl Field {
+    fn validate(&mut self) {
+        self.error = if self.input.trim().is_empty() {
+            None
+        } else {
+            limits::parse_request(self.key.name, self.input.trim())
+                .err()
+                .map(|e| e.to_string())
+        };
+    }
+}
+
+/// `e`: the limits of one target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditForm {
+    pub at: Places,
+    pub fields: Vec<Field>,
+    pub focus: usize,
+    /// Why Enter did nothing.
+    pub error: Option<String>,
+}
+
+/// What a key did to a form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormResult {
+    Editing,
+    Cancel,
+    Submit(Request),
+}
+
+/// The knobs the form offers, in order, with a label.
+const FIELDS: &[(Knob, &str)] = &[
+    (Knob::CpuWeight, "CPU weight"),
+    (Knob::CpuBandwidth, "CPU quota"),
+    (Knob::CpusetCpus, "CPUs"),
+    (Knob::CpusetMems, "memory nodes"),
+    (Knob::MemoryLimit, "memory limit"),
+    (Knob::MemoryHigh, "memory high"),
+    (Knob::Swap, "swap"),
+    (Knob::PidsMax, "max processes"),
+];
+
+impl EditForm {
+    /// The form for a row: one field per limit file its cgroups have, with the current values.
+    pub fn for_row(snap: &Snapshot, key: &RowKey) -> Result<EditForm, String> {
+        let at = places_for_row(snap, key)?;
+        let mut fields = Vec::new();
+        for (knob, label) in FIELDS {
+            let found = at.places.iter().find_map(|(h, path)| {
+                let c = snap.cgroup(&h.key, path)?;
+                let name = match knob {
+                    Knob::CpuBandwidth if h.version == 1 => "cpu.cfs_quota_us",
+                    _ => limits::file_for(*knob, h.version)?,
+                };
+                let v = c.limits.get(name)?;
+                Some((h.version, name, v, c))
+            });
+            let Some((version, name, v, c)) = found else {
+                continue;
+            };
+            // The bandwidth field takes cpu.max's syntax on both versions.
+            let key = if *knob == Knob::CpuBandwidth {
+                limits::key("cpu.max")
+            } else {
+                limits::key(name)
+            };
+            let Some(key) = key else { continue };
+            fields.push(Field {
+                key,
+                label,
+                current: describe_current(name, v, c, version),
+                input: String::new(),
+                error: None,
+            });
+        }
+        if fields.is_empty() {
+            return Err(format!(
+                "{}: no limit files here (the root cgroup, or no cpu, cpuset, memory or pids \
+                 controller)",
+                at.label
+            ));
+        }
+        Ok(EditForm {
+            at,
+            fields,
+            focus: 0,
+            error: None,
+        })
+    }
+
+    pub fn on_key(&mut self, k: KeyEvent) -> FormResult {
+        let n = self.fields.len();
+        match k.code {
+            KeyCode::Esc => return FormResult::Cancel,
+            KeyCode::Up | KeyCode::BackTab => self.focus = (self.focus + n - 1) % n,
+            KeyCode::Down | KeyCode::Tab => self.focus = (self.focus + 1) % n,
+            KeyCode::Enter => return self.submit(),
+            KeyCode::Backspace => {
+                self.fields[self.focus].input.pop();
+                self.fields[self.focus].validate();
+            }
+            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.fields[self.focus].input.clear();
+                self.fields[self.focus].validate();
+            }
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                let f = &mut self.fields[self.focus];
+                if f.input.len() < 64 {
+                    f.input.push(c);
+                }
+                f.validate();
+            }
+            _ => {}
+        }
+        self.error = None;
+        FormResult::Editing
+    }
+
+    fn submit(&mut self) -> FormResult {
+        if let Some(f) = self.fields.iter().find(|f| f.error.is_some()) {
+            self.error = Some(format!("fix {} first", f.label));
+            return FormResult::Editing;
+        }
+        let args: Vec<String> = self
+            .fields
+            .iter()
+            .filter(|f| !f.input.trim().is_empty())
+            .map(|f| format!("{}={}", f.key.name, f.input.trim()))
+            .collect();
+        if args.is_empty() {
+            self.error = Some("type a new value in a field (empty fields stay as they are)".into());
+            return FormResult::Editing;
+        }
+        match limits::parse_assignments(&args) {
+            Ok(requests) => FormResult::Submit(Request::Set {
+                at: self.at.clone(),
+                requests,
+                preview: true,
+            }),
+            Err(e) => {
+                self.error = Some(e.to_string());
+                FormResult::Editing
+            }
+        }
+    }
+}
+
+/// A limit as the form shows it: the raw value with units, and both scales for CPU weight.
+fn describe_current(name: &str, v: &CgValue, c: &crate::model::Cgroup, _version: u8) -> String {
+    match (name, v) {
+        ("cpu.shares", CgValue::Int(s)) => {
+            format!(
+                "{s} (weight {})",
+                limits::shares_to_weight((*s).max(0) as u64)
+            )
+        }
+        ("cpu.weight", CgValue::Int(w)) => {
+            format!(
+                "{w} (shares {})",
+                limits::weight_to_shares((*w).max(0) as u64)
+            )
+        }
+        ("cpu.cfs_quota_us", CgValue::Int(q)) => {
+            let period = match c.limits.get("cpu.cfs_period_us") {
+                Some(CgValue::Int(p)) => *p,
+                _ => limits::PERIOD_DEFAULT as i64,
+            };
+            if *q < 0 {
+                format!("max {period}")
+            } else {
+                format!("{q} {period} ({:.2} CPUs)", *q as f64 / period as f64)
+            }
+        }
+        ("cpu.max", CgValue::List(l)) => {
+            let parts: Vec<String> = l.iter().map(format::value).collect();
+            match (parts.first(), parts.get(1)) {
+                (Some(q), Some(p)) if q != "max" => match (q.parse::<f64>(), p.parse::<f64>()) {
+                    (Ok(q), Ok(p)) if p > 0.0 => {
+                        format!("{} ({:.2} CPUs)", parts.join(" "), q / p)
+                    }
+                    _ => parts.join(" "),
+                },
+                _ => parts.join(" "),
+            }
+        }
+        (_, CgValue::Int(n)) if name.starts_with("memory.") => {
+            if format::is_unlimited(*n) || *n < 0 {
+                "max".into()
+            } else {
+                limits::human_size(*n as u64)
+            }
+        }
+        (_, CgValue::Text(t)) if t.is_empty() => "(empty)".into(),
+        _ => format::value(v),
+    }
+}
+
+/// `m`: move the selected process into another cgroup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MoveForm {
+    pub pid: i32,
+    pub comm: String,
+    /// The destination path, as typed.
+    pub path: String,
+    /// Hierarchies the process is in; `hierarchy` None = all of them that have the path.
+    pub choices: Vec<String>,
+    pub hierarchy: Option<usize>,
+    /// 0: path, 1: hierarchy.
+    pub focus: usize,
+    /// Validation of the path as typed.
+    pub error: Option<String>,
+    /// Hierarchies (key, mount, version) and which have which paths, from the snapshot.
+    known: Vec<(crate::model::Hierarchy, Vec<String>)>,
+}
+
+impl MoveForm {
+    pub fn for_row(snap: &Snapshot, key: &RowKey) -> Result<MoveForm, String> {
+        let RowKey::Process(pid) = key else {
+            return Err("m moves a process: select one in the Processes view (4)".into());
+        };
+        let p = snap.processes.get(pid).ok_or("the process is gone")?;
+        if p.kernel_thread {
+            return Err(format!(
+                "{pid} ({}) is a kernel thread: kernel threads stay in the root cgroup",
+                p.comm
+            ));
+        }
+        let known: Vec<(crate::model::Hierarchy, Vec<String>)> = snap
+            .hierarchies
+            .iter()
+            .map(|h| {
+                let paths = snap
+                    .cgroups
+                    .iter()
+                    .filter(|c| c.hierarchy == h.key)
+                    .map(|c| c.path.clone())
+                    .collect();
+                (h.clone(), paths)
+            })
+            .collect();
+        let choices: Vec<String> = known
+            .iter()
+            .filter(|(h, _)| p.cgroups.contains_key(h.key.as_str()))
+            .map(|(h, _)| h.key.clone())
+            .collect();
+        // Start from where it is (the memory hierarchy's path, else any), to edit from there.
+        let path = p
+            .cgroups
+            .get("memory")
+            .or_else(|| p.cgroups.values().next())
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "/".into());
+        let mut form = MoveForm {
+            pid: *pid,
+            comm: p.comm.clone(),
+            path,
+            choices,
+            hierarchy: None,
+            focus: 0,
+            error: None,
+            known,
+        };
+        form.validate();
+        Ok(form)
+    }
+
+    /// Which hierarchies the move lands in, given the path and the choice.
+    fn destinations(&self) -> Vec<(crate::model::Hierarchy, String)> {
+        self.known
+            .iter()
+            .filter(|(h, _)| match self.hierarchy {
+                None => self.choices.contains(&h.key),
+                Some(i) => self.choices.get(i) == Some(&h.key),
+            })
+            .filter(|(_, paths)| paths.contains(&self.path))
+            .map(|(h, _)| (h.clone(), self.path.clone()))
+            .collect()
+    }
+
+    fn validate(&mut self) {
+        self.error = if !self.path.starts_with('/') {
+            Some("a cgroup path starts with /".into())
+        } else if self.destinations().is_empty() {
+            Some(match self.hierarchy.and_then(|i| self.choices.get(i)) {
+                Some(h) => format!("no cgroup {} in {h}", self.path),
+                None => format!("no cgroup {} in any hierarchy of this process", self.path),
+            })
+        } else {
+            None
+        };
+    }
+
+    /// The hierarchy choice as shown.
+    pub fn hierarchy_text(&self) -> String {
+        match self.hierarchy.and_then(|i| self.choices.get(i)) {
+            Some(h) => h.clone(),
+            None => "all that have the path".into(),
+        }
+    }
+
+    pub fn on_key(&mut self, k: KeyEvent) -> FormResult {
+        match k.code {
+            KeyCode::Esc => return FormResult::Cancel,
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
+                self.focus = 1 - self.focus
+            }
+            KeyCode::Enter => {
+                if let Some(e) = &self.error {
+                    let e = e.clone();
+                    self.error = Some(e);
+                    return FormResult::Editing;
+                }
+                let places = self.destinations();
+                return FormResult::Submit(Request::Move {
+                    at: Places {
+                        label: self.path.clone(),
+                        target: self.path.clone(),
+                        places,
+                        docker: None,
+                    },
+                    pid: self.pid,
+                });
+            }
+            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') if self.focus == 1 => {
+                let n = self.choices.len() + 1;
+                let cur = self.hierarchy.map_or(0, |i| i + 1);
+                let next = if k.code == KeyCode::Left {
+                    (cur + n - 1) % n
+                } else {
+                    (cur + 1) % n
+                };
+                self.hierarchy = next.checked_sub(1);
+            }
+            KeyCode::Backspace if self.focus == 0 => {
+                self.path.pop();
+            }
+            KeyCode::Char('u')
+                if self.focus == 0 && k.modifiers.contains(KeyModifiers::CONTROL) =>
+            {
+                self.path.clear()
+            }
+            KeyCode::Char(c)
+                if self.focus == 0
+                    && !k.modifiers.contains(KeyModifiers::CONTROL)
+                    && self.path.len() < 4096 =>
+            {
+                self.path.push(c)
+            }
+            _ => {}
+        }
+        self.validate();
+        FormResult::Editing
+    }
+}
+
+/// A device rule typed in the devices view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleForm {
+    pub at: Places,
+    pub allow: bool,
+    pub text: String,
+    pub error: Option<String>,
+}
+
+impl RuleForm {
+    pub fn new(at: Places, allow: bool) -> RuleForm {
+        RuleForm {
+            at,
+            allow,
+            text: String::new(),
+            error: None,
+        }
+    }
+
+    pub fn on_key(&mut self, k: KeyEvent) -> FormResult {
+        match k.code {
+            KeyCode::Esc => return FormResult::Cancel,
+            KeyCode::Enter => {
+                return match DeviceRuleSpec::parse(&self.text) {
+                    Ok(rule) => FormResult::Submit(Request::Device {
+                        at: self.at.clone(),
+                        allow: self.allow,
+                        rule,
+                    }),
+                    Err(e) => {
+                        self.error = Some(e.to_string());
+                        FormResult::Editing
+                    }
+                };
+            }
+            KeyCode::Backspace => {
+                self.text.pop();
+            }
+            KeyCode::Char(c)
+                if !k.modifiers.contains(KeyModifiers::CONTROL) && self.text.len() < 64 =>
+            {
+                self.text.push(c)
+            }
+            _ => {}
+        }
+        self.error = if self.text.trim().is_empty() {
+            None
+        } else {
+            DeviceRuleSpec::parse(&self.text)
+                .err()
+                .map(|e| e.to_string())
+        };
+        FormResult::Editing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Cgroup, Hierarchy, Process};
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    fn key(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    fn snap() -> Snapshot {
+        let mut s = Snapshot::default();
+        for (k, v) in [("cpu", 1u8), ("memory", 1)] {
+            s.hierarchies.push(Hierarchy {
+                key: k.into(),
+                version: v,
+                controllers: vec![k.into()],
+                mount: format!("/sys/fs/cgroup/{k}"),
+                id: 1,
+            });
+        }
+        let cg = |h: &str, limits: &[(&str, CgValue)]| Cgroup {
+            hierarchy: h.into(),
+            path: "/web".into(),
+            pids: vec![7],
+            limits: limits
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            usage: BTreeMap::new(),
+            devices: None,
+            devices_default: None,
+        };
+        s.cgroups.push(cg(
+            "cpu",
+            &[
+                ("cpu.shares", CgValue::Int(2048)),
+                ("cpu.cfs_quota_us", CgValue::Int(-1)),
+                ("cpu.cfs_period_us", CgValue::Int(100_000)),
+            ],
+        ));
+        s.cgroups.push(cg(
+            "memory",
+            &[("memory.limit_in_bytes", CgValue::Int(134_217_728))],
+        ));
+        let mut p = Process {
+            pid: 7,
+            comm: "sleep".into(),
+            ..Process::default()
+        };
+        for h in ["cpu", "memory"] {
+            p.cgroups.insert(Arc::from(h), Arc::from("/web"));
+        }
+        s.processes.insert(7, p);
+        s
+    }
+
+    #[test]
+    fn edit_form_shows_current_values_and_validates_as_typed() {
+        let s = snap();
+        let mut f = EditForm::for_row(&s, &RowKey::Process(7)).expect("form");
+        let labels: Vec<(&str, &str)> = f
+            .fields
+            .iter()
+            .map(|f| (f.label, f.current.as_str()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                ("CPU weight", "2048 (weight 174)"),
+                ("CPU quota", "max 100000"),
+                ("memory limit", "128M")
+            ]
+        );
+        f.on_key(key('1'));
+        assert!(
+            f.fields[0]
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("out of range"))
+        );
+        assert_eq!(
+            f.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+            FormResult::Editing
+        );
+        assert!(f.error.is_some());
+        f.on_key(key('0'));
+        f.on_key(key('2'));
+        f.on_key(key('4'));
+        assert_eq!(f.fields[0].error, None, "1024 is fine");
+        f.on_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+        f.on_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+        for c in "256m".chars() {
+            f.on_key(key(c));
+        }
+        match f.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)) {
+            FormResult::Submit(Request::Set {
+                requests, preview, ..
+            }) => {
+                assert!(preview);
+                let names: Vec<&str> = requests.iter().map(|r| r.key.name).collect();
+                assert_eq!(names, ["cpu.shares", "memory.limit_in_bytes"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn move_form_checks_the_path_exists() {
+        let mut s = snap();
+        s.cgroups.push(Cgroup {
+            hierarchy: "memory".into(),
+            path: "/other".into(),
+            pids: vec![],
+            limits: BTreeMap::new(),
+            usage: BTreeMap::new(),
+            devices: None,
+            devices_default: None,
+        });
+        let mut f = MoveForm::for_row(&s, &RowKey::Process(7)).expect("form");
+        assert_eq!(f.path, "/web");
+        for _ in 0..3 {
+            f.on_key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+        }
+        for c in "other".chars() {
+            f.on_key(key(c));
+        }
+        assert_eq!(f.error, None, "{:?}", f.error);
+        match f.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)) {
+            FormResult::Submit(Request::Move { at, pid }) => {
+                assert_eq!(pid, 7);
+                let hs: Vec<&str> = at.places.iter().map(|(h, _)| h.key.as_str()).collect();
+                assert_eq!(hs, ["memory"], "only memory has /other");
+            }
+            other => panic!("{other:?}"),
+        }
+        f.on_key(key('x'));
+        assert!(
+            f.error
+                .as_deref()
+                .is_some_and(|e| e.contains("no cgroup /otherx"))
+        );
+    }
+}

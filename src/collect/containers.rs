@@ -1,0 +1,332 @@
+//! The containers of a pass: recognised from the snapshot's cgroup paths (the model's
+//! [`containers::detect`]), named from runtimes' records, which are read here and kept.
+//!
+//! Every source is optional and fails soft: a missing socket, file or directory means fewer
+//! names, never an error; permission denied is one warning. Sources are read only for the
+//! containers that need them (no Docker container, no Docker API request), so a host without
+//! containers costs nothing, and a host with Docker but no daemon one failed connect(2).
+//!
+//! Records are kept by container id (pod UID, init PID) between passes of one collector, so that
+//! a live view asks a runtime again only when a container it has not asked about appears, when
+//! one's freezer state changes (a "paused" container shows as such), or when what it knows is
+//! [`RECORD_TTL`] old (a `docker rename`); a container no source knew is asked about again after
+//! [`MISSING_TTL`] (its records may have been written just after its first process started).
+
+use super::Collector;
+use crate::model::Snapshot;
+use crate::model::containers::{self, Detected, Metadata, Runtime, RuntimeRecord};
+use crate::sys::{Roots, SysError, docker, oci, podman, pods};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+/// How long a record read from a runtime is shown without asking again.
+pub const RECORD_TTL: Duration = Duration::from_secs(30);
+
+/// How long "no source knows this container" holds before the sources are asked again.
+pub const MISSING_TTL: Duration = Duration::from_secs(5);
+
+/// How long the Docker API is left alone after it failed other than by being absent (a daemon
+/// that hangs or refuses): config.v2.json files are read meanwhile.
+const API_BACKOFF: Duration = Duration::from_secs(30);
+
+/// What was asked about, for [`RuntimeCache::asked`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Asked {
+    /// A container id, in one runtime's records (Docker, podman, containerd's or CRI-O's
+    /// bundles).
+    Id(Runtime, String),
+    /// A pod UID (its log directory).
+    Pod(String),
+    /// The init PID of an isolation group no layout recognised (runc's state files).
+    Init(i32),
+}
+
+/// Runtimes' records kept between passes (see the module documentation).
+#[derive(Debug, Default)]
+pub(super) struct RuntimeCache {
+    meta: Metadata,
+    /// When each was last asked about, and the container's freezer state then.
+    asked: HashMap<Asked, (Instant, Option<&'static str>)>,
+    /// When the Docker API last failed other than by being absent.
+    api_failed: Option<Instant>,
+    /// One line per source that needs more privilege, until it is read.
+    denied: Vec<(String, String)>,
+    /// Set by [`Collector::read_runtime_records`].
+    off: bool,
+}
+
+impl RuntimeCache {
+    /// Forget every record (for [`Collector::invalidate`]): the next pass asks again.
+    pub(super) fn forget(&mut self) {
+        *self = RuntimeCache {
+            off: self.off,
+            ..RuntimeCache::default()
+        };
+    }
+
+    /// Whether `what` needs asking now: never asked, or what was learnt is too old.
+    fn due(&self, what: &Asked, known: bool, frozen: Option<&'static str>, now: Instant) -> bool {
+        match self.asked.get(what) {
+            None => true,
+            Some((at, was_frozen)) => {
+                let ttl = if known { RECORD_TTL } else { MISSING_TTL };
+                now.duration_since(*at) >= ttl || *was_frozen != frozen
+            }
+        }
+    }
+
+    /// Remember a source's permission problem (or that it is gone) under `source`.
+    fn note(&mut self, source: &str, result: Result<(), &SysError>) {
+        self.denied.retain(|(s, _)| s != source);
+        if let Err(e) = result
+            && e.is_permission()
+        {
+            self.denied.push((
+                source.to_string(),
+                format!("{e} (containers are listed without their {source} names)"),
+            ));
+        }
+    }
+
+    /// Read what the containers of `detected` need and is not known or is stale; forget what
+    /// belongs to containers that are gone.
+    fn update(&mut self, roots: &Roots, snap: &Snapshot, detected: &Detected, now: Instant) {
+        let frozen: HashMap<&str, Option<&'static str>> = detected
+            .found
+            .iter()
+            .filter_map(|f| match &f.key {
+                containers::FoundKey::Id(id) => Some((id.as_str(), f.frozen)),
+                containers::FoundKey::Name(..) => None,
+            })
+            .collect();
+        let due_ids = |cache: &RuntimeCache, source: Runtime, ids: Vec<&str>| -> Vec<String> {
+            ids.into_iter()
+                .filter(|id| {
+                    let f = frozen.get(id).copied().flatten();
+                    let known = cache.meta.records.contains_key(*id);
+                    cache.due(&Asked::Id(source, id.to_string()), known, f, now)
+                })
+                .map(str::to_string)
+                .collect()
+        };
+        let mark = |cache: &mut RuntimeCache, source: Runtime, ids: &[String]| {
+            for id in ids {
+                let f = frozen.get(id.as_str()).copied().flatten();
+                cache.asked.insert(Asked::Id(source, id.clone()), (now, f));
+            }
+        };
+
+        // Docker: the API, else config.v2.json per container.
+        let docker_ids = due_ids(
+            self,
+            Runtime::Docker,
+            detected.ids_for(Runtime::Docker).collect(),
+        );
+        if !docker_ids.is_empty() {
+            let wanted: HashSet<&str> = detected.ids_for(Runtime::Docker).collect();
+            let mut missing: HashSet<&str> = docker_ids.iter().map(String::as_str).collect();
+            let api_ok = self
+                .api_failed
+                .is_none_or(|at| now.duration_since(at) >= API_BACKOFF);
+            if api_ok {
+                let sock = roots.docker_sock();
+                match docker::read_containers_api(&sock) {
+                    Ok(list) => {
+                        self.api_failed = None;
+                        self.note("Docker", Ok(()));
+                        let dir = roots.docker_containers();
+                        for (id, mut r) in list {
+                            if !wanted.contains(id.as_str()) {
+                                continue;
+                            }
+                            missing.remove(id.as_str());
+                            // The list names the image by its id once the name it was run by
+                            // points elsewhere (re-tagged, re-imported); Docker's own record
+                            // keeps the name it was run by.
+                            if r.image.as_deref().is_some_and(|i| i.starts_with("sha256:"))
+                                && let Ok(own) = docker::read_config_v2(&dir, &id)
+                                && own
+                                    .image
+                                    .as_deref()
+                                    .is_some_and(|i| !i.starts_with("sha256:"))
+                            {
+                                r.image = own.image;
+                            }
+                            self.meta.records.insert(id, r);
+                        }
+                    }
+                    Err(e) => {
+                        if !e.is_vanished() {
+                            self.api_failed = Some(now);
+                        }
+                        self.note("Docker", Err(&e));
+                    }
+                }
+            }
+            let dir = roots.docker_containers();
+            for id in missing {
+                match docker::read_config_v2(&dir, id) {
+                    Ok(r) => {
+                        self.meta.records.insert(id.to_string(), r);
+                    }
+                    Err(e) if e.is_permission() => self.note("Docker", Err(&e)),
+                    Err(_) => {}
+                }
+            }
+            mark(self, Runtime::Docker, &docker_ids);
+        }
+
+        // podman: containers/storage's list.
+        let podman_ids = due_ids(
+            self,
+            Runtime::Podman,
+            detected.ids_for(Runtime::Podman).collect(),
+        );
+        if !podman_ids.is_empty() {
+            let wanted: HashSet<&str> = detected.ids_for(Runtime::Podman).collect();
+            for path in roots.podman_containers_json() {
+                match podman::read_containers_json(&path) {
+                    Ok(list) => {
+                        self.note("podman", Ok(()));
+                        for (id, r) in list {
+                            if wanted.contains(id.as_str()) {
+                                self.meta.records.insert(id, r);
+                            }
+                        }
+                    }
+                    Err(e) if e.is_vanished() => {}
+                    Err(e) => self.note("podman", Err(&e)),
+                }
+            }
+            mark(self, Runtime::Podman, &podman_ids);
+        }
+
+        // Kubernetes containers of containerd and CRI-O: their bundles' annotations. One that
+        // Docker knows (dockershim) has its labels already.
+        let kube: Vec<&str> = detected
+            .ids_for(Runtime::Containerd)
+            .chain(detected.ids_for(Runtime::CriO))
+            .filter(|id| {
+                self.meta
+                    .records
+                    .get(*id)
+                    .is_none_or(|r| r.runtime != Runtime::Docker)
+            })
+            .collect();
+        let kube_ids = due_ids(self, Runtime::Containerd, kube);
+        for id in &kube_ids {
+            // The first config is containerd's, the others CRI-O's (Roots::kube_bundle_configs).
+            for (i, path) in roots.kube_bundle_configs(id).iter().enumerate() {
+                match oci::read_bundle_annotations(path) {
+                    Ok(annotations) => {
+                        self.meta.records.insert(
+                            id.clone(),
+                            RuntimeRecord {
+                                runtime: if i == 0 {
+                                    Runtime::Containerd
+                                } else {
+                                    Runtime::CriO
+                                },
+                                name: None,
+                                image: oci::annotated_image(&annotations),
+                                state: None,
+                                labels: annotations,
+                            },
+                        );
+                        break;
+                    }
+                    Err(e) if e.is_permission() => self.note("Kubernetes", Err(&e)),
+                    Err(_) => {}
+                }
+            }
+        }
+        mark(self, Runtime::Containerd, &kube_ids);
+
+        // Pods: the kubelet's log directories.
+        let uids: HashSet<&str> = detected.pod_uids().collect();
+        let pods_due = uids.iter().any(|uid| {
+            self.due(
+                &Asked::Pod(uid.to_string()),
+                self.meta.pods.contains_key(*uid),
+                None,
+                now,
+            )
+        });
+        if pods_due {
+            match pods::read_pod_log_dirs(&roots.pod_logs()) {
+                Ok(list) => {
+                    self.note("Kubernetes pod", Ok(()));
+                    for p in list {
+                        if uids.contains(p.uid.as_str()) {
+                            self.meta.pods.insert(p.uid.clone(), p);
+                        }
+                    }
+                }
+                Err(e) => self.note("Kubernetes pod", Err(&e)),
+            }
+            for uid in &uids {
+                self.asked.insert(Asked::Pod(uid.to_string()), (now, None));
+            }
+        }
+
+        // runc: its state files name the isolation groups whose init they hold.
+        let inits: Vec<i32> = detected.loose_inits(snap).collect();
+        let runc_due = inits.iter().any(|pid| {
+            let known = self.meta.runc.iter().any(|r| r.init_pid == *pid);
+            self.due(&Asked::Init(*pid), known, None, now)
+        });
+        if runc_due {
+            match oci::read_runc_states(&roots.runc_root(), Runtime::Runc) {
+                Ok(states) => {
+                    self.note("runc", Ok(()));
+                    self.meta.runc = states;
+                }
+                Err(e) => {
+                    self.meta.runc.clear();
+                    self.note("runc", Err(&e));
+                }
+            }
+            for pid in &inits {
+                self.asked.insert(Asked::Init(*pid), (now, None));
+            }
+        }
+
+        // Forget the containers that are gone (an id is never reused; a PID or a pod UID's
+        // record would be wrong for the next owner).
+        let ids: HashSet<&str> = frozen.keys().copied().collect();
+        let inits: HashSet<i32> = inits.into_iter().collect();
+        self.meta.records.retain(|id, _| ids.contains(id.as_str()));
+        self.meta.pods.retain(|uid, _| uids.contains(uid.as_str()));
+        self.meta.runc.retain(|r| inits.contains(&r.init_pid));
+        self.asked.retain(|k, _| match k {
+            Asked::Id(_, id) => ids.contains(id.as_str()),
+            Asked::Pod(uid) => uids.contains(uid.as_str()),
+            Asked::Init(pid) => inits.contains(pid),
+        });
+    }
+}
+
+impl Collector {
+    /// Whether passes read runtimes' records (on by default). Off, containers are still
+    /// recognised, by their short ids and paths: for commands that do not show them, so that a
+    /// daemon that hangs cannot slow them down.
+    pub fn read_runtime_records(&mut self, on: bool) {
+        self.runtimes.off = !on;
+    }
+
+    /// Set `snap.containers` (see [`containers::build`]) from what the snapshot shows and what
+    /// runtimes record, read as needed (see the module documentation).
+    pub(super) fn add_containers(&mut self, snap: &mut Snapshot) {
+        let detected = containers::detect(snap);
+        if !self.runtimes.off {
+            self.runtimes
+                .update(&self.roots, snap, &detected, Instant::now());
+        }
+        snap.containers = containers::build(snap, &detected, &self.runtimes.meta);
+        for (_, w) in &self.runtimes.denied {
+            if !snap.warnings.contains(w) {
+                snap.warnings.push(w.clone());
+            }
+        }
+    }
+}

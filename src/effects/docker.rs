@@ -1,0 +1,486 @@
+//! `set` on a Docker container through the Engine API (POST /containers/{id}/update), so that
+//! `docker inspect` and restarts keep the change; the kernel files are re-read afterwards, as
+//! for a direct write. Keys the API has no field for (memory.high) are written directly, and the
+//! output says so. `--direct` skips the API and says that Docker's record was not changed.
+//!
+//! Mapping (Docker Engine API, ContainerUpdate / HostConfig resources): cpu.shares and cpu.weight
+//! -> CpuShares (Docker converts to cpu.weight itself on v2), cpu.max and the CFS files ->
+//! CpuQuota + CpuPeriod (or NanoCpus when the container was made with --cpus), cpuset.* ->
+//! CpusetCpus / CpusetMems, memory.limit_in_bytes / memory.max -> Memory,
+//! memory.soft_limit_in_bytes -> MemoryReservation, memory.memsw.limit_in_bytes -> MemorySwap
+//! (memory + swap, as in v1), memory.swap.max -> MemorySwap = Memory + swap, pids.max ->
+//! PidsLimit.
+
+use super::cgroup::{self, CgroupError, CgroupWriter, Location, SetOutcome, Written};
+use super::journal::{Action, Change};
+use super::limits::{self, Knob, Quota, Request, Value as LimitValue};
+use crate::sys::http;
+use serde_json::{Map, Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Updates make the daemon call runc; give it longer than a read.
+const UPDATE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A Docker container to update through its daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockerTarget {
+    /// The full container id.
+    pub id: String,
+    /// The Engine API socket.
+    pub sock: PathBuf,
+}
+
+/// HostConfig field names the update takes, and the kernel files they end up in.
+const FIELDS: &[&str] = &[
+    "CpuShares",
+    "CpuPeriod",
+    "CpuQuota",
+    "NanoCpus",
+    "CpusetCpus",
+    "CpusetMems",
+    "Memory",
+    "MemorySwap",
+    "MemoryReservation",
+    "PidsLimit",
+];
+
+/// What the API gets, and what it cannot take.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiPlan {
+    /// The update body.
+    pub new: Map<String, Value>,
+    /// The body that puts back what the container had (for rollback and undo).
+    pub old: Map<String, Value>,
+    /// Requests the API has no field for: written directly.
+    pub direct: Vec<Request>,
+    pub notes: Vec<String>,
+}
+
+fn int(hc: &Map<String, Value>, k: &str) -> i64 {
+    hc.get(k).and_then(Value::as_i64).unwrap_or(0)
+}
+
+/// Map validated requests to an update body, given the container's HostConfig (from GET
+/// /containers/{id}/json). Pure.
+pub fn api_plan(
+    requests: &[Request],
+    host_config: &Map<String, Value>,
+) -> Result<ApiPlan, limits::InputError> {
+    let mut new = Map::new();
+    let mut direct = Vec::new();
+    let mut notes = Vec::new();
+    let memory_asked = requests.iter().find_map(|r| match (r.key.knob, &r.value) {
+        (Knob::MemoryLimit, LimitValue::Bytes(b)) => Some(*b),
+        _ => None,
+    });
+    for r in requests {
+        let na = |why: String| limits::InputError::NotApplicable {
+            key: r.key.name.to_string(),
+            why,
+        };
+        match (&r.value, r.key.knob) {
+            (LimitValue::Shares(s), _) => {
+                new.insert("CpuShares".into(), json!(s));
+            }
+            (LimitValue::Weight(w), _) => {
+                let s = limits::weight_to_shares(*w);
+                new.insert("CpuShares".into(), json!(s));
+                notes.push(format!(
+                    "cpu.weight {w} sent to Docker as CpuShares {s} (runc/crun curve; Docker \
+                     converts back on cgroup v2)"
+                ));
+            }
+            (LimitValue::Bandwidth { quota, period }, _) => {
+                let cur_period = match int(host_config, "CpuPeriod") {
+                    0 => limits::PERIOD_DEFAULT as i64,
+                    p => p,
+                };
+                let p = period.map_or(cur_period, |p| p as i64);
+                let nano = int(host_config, "NanoCpus");
+                match quota {
+                    // Docker refuses CpuQuota on a container made with --cpus: keep its form.
+                    Quota::Cpus(c) if nano > 0 && period.is_none() => {
+                        new.insert("NanoCpus".into(), json!((c * 1e9).round() as i64));
+                    }
+                    _ if nano > 0 => {
+                        return Err(na(
+                            "this container was made with --cpus (NanoCpus): give CPUs (e.g. \
+                             cpu.max=1.5), or use --direct"
+                                .into(),
+                        ));
+                    }
+                    Quota::Keep => {
+                        new.insert("CpuPeriod".into(), json!(p));
+                    }
+                    Quota::Max => {
+                        new.insert("CpuPeriod".into(), json!(p));
+                        new.insert("CpuQuota".into(), json!(-1));
+                    }
+                    Quota::Micros(q) => {
+                        new.insert("CpuPeriod".into(), json!(p));
+                        new.insert("CpuQuota".into(), json!(q));
+                    }
+                    Quota::Cpus(c) => {
+                        new.insert("CpuPeriod".into(), json!(p));
+                        new.insert("CpuQuota".into(), json!((c * p as f64).round() as i64));
+                    }
+                }
+            }
+            (LimitValue::List(l), Knob::CpusetCpus) => {
+                new.insert("CpusetCpus".into(), json!(limits::format_list(l)));
+            }
+            (LimitValue::List(l), _) => {
+                new.insert("CpusetMems".into(), json!(limits::format_list(l)));
+            }
+            (LimitValue::Count(n), _) => {
+                new.insert("PidsLimit".into(), json!(n.map_or(-1, |n| n as i64)));
+            }
+            (LimitValue::Bytes(b), Knob::MemoryLimit) => match b {
+                Some(b) => {
+                    new.insert("Memory".into(), json!(b));
+                }
+                None => {
+                    // The API cannot lift a memory limit (it takes 0 as "unchanged" and refuses
+                    // values below 6 MB).
+                    direct.push(r.clone());
+                    notes.push(format!(
+                        "{}=max written to the cgroup directly: Docker's update cannot remove a \
+                         memory limit, so its record keeps the old one",
+                        r.key.name
+                    ));
+                }
+            },
+            (LimitValue::Bytes(b), Knob::MemorySoftLimit) => {
+                new.insert("MemoryReservation".into(), json!(b.map_or(0, |b| b as i64)));
+            }
+            (LimitValue::Bytes(b), Knob::Swap) => {
+                let v = match (b, r.key.name) {
+                    (None, _) => -1,
+                    (Some(b), "memory.memsw.limit_in_bytes") => *b as i64,
+                    (Some(swap), _) => {
+                        let memory = match memory_asked {
+                            Some(Some(m)) => m as i64,
+                            _ => int(host_config, "Memory"),
+                        };
+                        if memory <= 0 {
+                            return Err(na(
+                                "Docker's MemorySwap is memory + swap, and this container has \
+                                 no memory limit to add the swap to: set memory.max too"
+                                    .into(),
+                            ));
+                        }
+                        notes.push(
+                            "memory.swap.max (swap alone) sent to Docker as MemorySwap = \
+                             Memory + swap"
+                                .into(),
+                        );
+                        memory + *swap as i64
+                    }
+                };
+                new.insert("MemorySwap".into(), json!(v));
+            }
+            (LimitValue::Bytes(_), _) => {
+                direct.push(r.clone());
+                notes.push(format!(
+                    "{} has no field in Docker's update: written to the cgroup directly (Docker's \
+                     record does not have it)",
+                    r.key.name
+                ));
+            }
+        }
+    }
+    // Docker refuses a Memory above the MemorySwap in place unless MemorySwap comes too: keep the
+    // swap the container had.
+    if let Some(m) = new.get("Memory").and_then(Value::as_i64)
+        && !new.contains_key("MemorySwap")
+    {
+        let (old_mem, old_swap) = (int(host_config, "Memory"), int(host_config, "MemorySwap"));
+        if old_swap > 0 && m > old_swap {
+            let swap = if old_mem > 0 { old_swap - old_mem } else { 0 };
+            new.insert("MemorySwap".into(), json!(m + swap));
+            notes.push(format!(
+                "MemorySwap raised to {} to keep the container's {} of swap (Docker requires \
+                 memory <= memory + swap)",
+                limits::human_size((m + swap) as u64),
+                limits::human_size(swap.max(0) as u64)
+            ));
+        }
+    }
+    let old = old_body(&new, host_config);
+    Ok(ApiPlan {
+        new,
+        old,
+        direct,
+        notes,
+    })
+}
+
+/// The HostConfig values of the fields in `new`, as an update body that restores them. Values
+/// Docker reads as "unchanged" in an update (0) are written as "unlimited" (-1) where that is
+/// what 0 meant.
+fn old_body(new: &Map<String, Value>, hc: &Map<String, Value>) -> Map<String, Value> {
+    let mut old = Map::new();
+    for k in new.keys() {
+        let v = hc.get(k).cloned().unwrap_or(Value::Null);
+        let v = match (k.as_str(), v.as_i64()) {
+            ("PidsLimit" | "MemorySwap" | "CpuQuota", Some(0)) | ("PidsLimit", None) => json!(-1),
+            _ if v.is_null() => json!(0),
+            _ => v,
+        };
+        old.insert(k.clone(), v);
+    }
+    old
+}
+
+/// GET /containers/{id}/json's HostConfig.
+fn host_config(d: &DockerTarget) -> Result<Map<String, Value>, CgroupError> {
+    let (code, body) = http::request_unix(
+        &d.sock,
+        "GET",
+        &format!("/containers/{}/json", d.id),
+        None,
+        UPDATE_TIMEOUT,
+    )
+    .map_err(|e| unreachable_daemon(&d.sock, &e.to_string()))?;
+    if code != 200 {
+        return Err(refused(code, &body));
+    }
+    let v: Value = serde_json::from_slice(&body).map_err(|e| CgroupError::Unsupported {
+        what: format!("Docker's answer about {} is not JSON: {e}", short(&d.id)),
+    })?;
+    let hc = v.get("HostConfig").and_then(Value::as_object).cloned();
+    Ok(hc
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| FIELDS.contains(&k.as_str()))
+        .collect())
+}
+
+/// POST /containers/{id}/update with `body`.
+fn update(d: &DockerTarget, body: &Map<String, Value>) -> Result<(), CgroupError> {
+    let bytes = serde_json::to_vec(body).map_err(|e| CgroupError::Unsupported {
+        what: e.to_string(),
+    })?;
+    let (code, answer) = http::request_unix(
+        &d.sock,
+        "POST",
+        &format!("/containers/{}/update", d.id),
+        Some(&bytes),
+        UPDATE_TIMEOUT,
+    )
+    .map_err(|e| unreachable_daemon(&d.sock, &e.to_string()))?;
+    if code == 200 {
+        Ok(())
+    } else {
+        Err(refused(code, &answer))
+    }
+}
+
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+fn unreachable_daemon(sock: &Path, why: &str) -> CgroupError {
+    CgroupError::Unsupported {
+        what: format!(
+            "cannot reach the Docker daemon at {} ({why}); --direct writes the cgroup files \
+             instead (Docker's record then keeps the old values)",
+            sock.display()
+        ),
+    }
+}
+
+/// Docker explains a refusal in `{"message": "..."}`.
+fn refused(code: u16, body: &[u8]) -> CgroupError {
+    let message = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_string());
+    CgroupError::Unsupported {
+        what: format!("Docker refused the update (HTTP {code}): {message}; nothing changed"),
+    }
+}
+
+impl CgroupWriter {
+    /// `set` on a Docker container: the API for what it can take, direct writes for the rest;
+    /// old values read from the kernel first, new ones re-read after. One journal entry, with
+    /// the update bodies that made and that revert the change.
+    pub fn set_docker(
+        &self,
+        docker: &DockerTarget,
+        target: &str,
+        locs: &[Location],
+        requests: &[Request],
+        dry_run: bool,
+    ) -> Result<SetOutcome, CgroupError> {
+        let hc = host_config(docker)?;
+        let plan = api_plan(requests, &hc)?;
+        let api_requests: Vec<Request> = requests
+            .iter()
+            .filter(|r| !plan.direct.contains(r))
+            .cloned()
+            .collect();
+        // What the kernel files hold now, and what they should read after.
+        let api_planned = self.plan(locs, &api_requests)?;
+        let direct_planned = self.plan(locs, &plan.direct)?;
+        let mut notes = vec![format!(
+            "applied through the Docker Engine API (container {}), so docker inspect and restarts \
+             keep it",
+            short(&docker.id)
+        )];
+        notes.extend(plan.notes.iter().cloned());
+        if dry_run {
+            let (unchanged, written): (Vec<Written>, Vec<Written>) = api_planned
+                .into_iter()
+                .chain(direct_planned)
+                .partition(|w| cgroup::same_value(&w.write.file, &w.write.content, &w.old));
+            return Ok(SetOutcome {
+                written,
+                unchanged,
+                dry_run: true,
+                entry: None,
+                notes,
+            });
+        }
+        self.check_writable("set")?;
+        let api_files: Vec<(String, String)> = api_planned
+            .iter()
+            .map(|w| (w.location.hierarchy.clone(), w.write.file.clone()))
+            .collect();
+        let mut journal = self.journal.lock()?;
+        if !plan.new.is_empty() {
+            update(docker, &plan.new)?;
+        }
+        let mut written: Vec<Written> = api_planned
+            .into_iter()
+            .map(|mut w| {
+                w.now = cgroup::read_control(&w.location, &w.write.file).unwrap_or_default();
+                w
+            })
+            .collect();
+        let direct_todo: Vec<Written> = direct_planned
+            .into_iter()
+            .filter(|w| !cgroup::same_value(&w.write.file, &w.write.content, &w.old))
+            .collect();
+        match cgroup::write_in_order(direct_todo) {
+            Ok(done) => written.extend(done),
+            Err(e) => {
+                // Put Docker back too: all or nothing.
+                let back = update(docker, &plan.old);
+                return Err(CgroupError::RolledBack {
+                    first: Box::new(e),
+                    rollback: match back {
+                        Ok(()) => "Docker's update was reverted too".into(),
+                        Err(e2) => format!("ROLLBACK INCOMPLETE: Docker's update stays: {e2}"),
+                    },
+                });
+            }
+        }
+        let changes: Vec<Change> = written
+            .iter()
+            .filter(|w| w.old != w.now)
+            .map(|w| {
+                let mut c = w.change();
+                if api_files.contains(&(w.location.hierarchy.clone(), w.write.file.clone())) {
+                    c.via = Some("docker-api".into());
+                }
+                c
+            })
+            .collect();
+        journal.api = Some(json!({"id": docker.id, "old": plan.old, "new": plan.new}));
+        let entry = journal.append(Action::Set, target, changes, None)?;
+        let (unchanged, written): (Vec<Written>, Vec<Written>) =
+            written.into_iter().partition(|w| w.old == w.now);
+        Ok(SetOutcome {
+            written,
+            unchanged,
+            dry_run: false,
+            entry,
+            notes,
+        })
+    }
+}
+
+/// Undo the API part of an entry: post the body that restores the old values.
+pub fn revert(api: &Value, sock: &Path) -> Result<(), CgroupError> {
+    let id = api.get("id").and_then(Value::as_str).unwrap_or_default();
+    let old = api
+        .get("old")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if id.is_empty() || old.is_empty() {
+        return Ok(());
+    }
+    update(
+        &DockerTarget {
+            id: id.to_string(),
+            sock: sock.to_path_buf(),
+        },
+        &old,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hc(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn plan(args: &[&str], h: Value) -> ApiPlan {
+        let reqs = limits::parse_assignments(args).expect("valid");
+        api_plan(&reqs, &hc(h)).expect("plan")
+    }
+
+    #[test]
+    fn keys_map_to_update_fields() {
+        // What `docker run --cpu-shares 2048 --memory 128m --cpuset-cpus 0` records.
+        let made = json!({"CpuShares": 2048, "Memory": 134217728, "MemorySwap": 268435456,
+            "CpusetCpus": "0", "CpuPeriod": 0, "CpuQuota": 0, "NanoCpus": 0, "PidsLimit": null});
+        let p = plan(
+            &[
+                "memory.max=256m",
+                "cpu.weight=100",
+                "cpu.max=1.5",
+                "pids.max=64",
+                "cpuset.cpus=0-1",
+            ],
+            made.clone(),
+        );
+        assert_eq!(
+            Value::Object(p.new.clone()),
+            json!({"Memory": 268435456, "CpuShares": 1024, "CpuPeriod": 100000,
+                "CpuQuota": 150000, "PidsLimit": 64, "CpusetCpus": "0-1"})
+        );
+        assert_eq!(
+            Value::Object(p.old.clone()),
+            json!({"Memory": 134217728, "CpuShares": 2048, "CpuPeriod": 0, "CpuQuota": -1,
+                "PidsLimit": -1, "CpusetCpus": "0"})
+        );
+        assert!(p.direct.is_empty());
+        // Above the memory + swap in place: swap kept.
+        let p = plan(&["memory.limit_in_bytes=512m"], made.clone());
+        assert_eq!(p.new.get("MemorySwap"), Some(&json!(671088640)));
+        // memory.high has no field: direct, and said.
+        let p = plan(&["memory.high=1g", "memory.swap.max=64m"], made);
+        assert_eq!(p.direct.len(), 1);
+        assert_eq!(p.new.get("MemorySwap"), Some(&json!(134217728 + 67108864)));
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("memory.high has no field"))
+        );
+    }
+
+    #[test]
+    fn nano_cpus_containers_take_cpus_only() {
+        let h = json!({"NanoCpus": 1500000000i64});
+        let p = plan(&["cpu.max=0.5"], h.clone());
+        assert_eq!(p.new.get("NanoCpus"), Some(&json!(500000000)));
+        let reqs = limits::parse_assignments(&["cpu.cfs_quota_us=50000"]).expect("valid");
+        assert!(api_plan(&reqs, &hc(h)).is_err());
+    }
+}

@@ -1,0 +1,326 @@
+//! The journal of applied changes: one JSON object per line in
+//! `$XDG_STATE_HOME/nsview/journal.jsonl` (default `~/.local/state/nsview/journal.jsonl`).
+//! Every write nsview makes to a cgroup is appended here (time, target, file, old value, new
+//! value, user), `nsview undo` and the TUI's `u` revert the newest change not yet undone, and
+//! `nsview journal` lists them. Appends hold an exclusive flock so the TUI and a CLI run never
+//! interleave or reuse an id.
+
+use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+/// What a journal entry did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Set,
+    Freeze,
+    Thaw,
+    Move,
+    Devices,
+    Undo,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Set => "set",
+            Action::Freeze => "freeze",
+            Action::Thaw => "thaw",
+            Action::Move => "move",
+            Action::Devices => "devices",
+            Action::Undo => "undo",
+        }
+    }
+}
+
+/// One file changed: old and new are the file's content as read before and after (for a move,
+/// the process's cgroup path before and after; for devices, devices.list before and after).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub hierarchy: String,
+    pub cgroup: String,
+    pub file: String,
+    pub old: String,
+    pub new: String,
+    /// The process moved (moves only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i32>,
+    /// The rule written (devices only), e.g. "deny c 1:3 rwm".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// How the file was changed when not written directly: "docker-api" (the Engine API's
+    /// container update, which changes Docker's record too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+}
+
+/// One applied change (all the files of one `set` together).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: u64,
+    /// RFC 3339, UTC, seconds.
+    pub time: String,
+    pub user: String,
+    pub uid: u32,
+    /// The invoking user behind sudo, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sudo_user: Option<String>,
+    pub action: Action,
+    /// The target as the admin gave it.
+    pub target: String,
+    pub changes: Vec<Change>,
+    /// For an undo: the id of the entry it reverted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo_of: Option<u64>,
+    /// For changes made through the Docker Engine API: `{"id", "old", "new"}`, the update bodies
+    /// (HostConfig fields) that made the change and that revert it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<serde_json::Value>,
+}
+
+/// Journal errors name the journal file.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal {}: {err}", path.display())]
+    Io { path: PathBuf, err: io::Error },
+    #[error("journal {}: line {line}: {reason}", path.display())]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error(
+        "no journal location: set XDG_STATE_HOME or HOME (the journal is what makes undo possible)"
+    )]
+    NoLocation,
+}
+
+/// The journal file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Journal {
+    pub path: PathBuf,
+}
+
+impl Journal {
+    /// `$XDG_STATE_HOME/nsview/journal.jsonl`, else `$HOME/.local/state/nsview/journal.jsonl`
+    /// (XDG Base Directory specification).
+    pub fn default_location() -> Result<Journal, JournalError> {
+        let state = std::env::var_os("XDG_STATE_HOME")
+            .filter(|v| !v.is_empty() && Path::new(v).is_absolute())
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(|h| PathBuf::from(h).join(".local/state"))
+            })
+            .ok_or(JournalError::NoLocation)?;
+        Ok(Journal {
+            path: state.join("nsview").join("journal.jsonl"),
+        })
+    }
+
+    fn io(&self, source: io::Error) -> JournalError {
+        JournalError::Io {
+            path: self.path.clone(),
+            err: source,
+        }
+    }
+
+    /// Open the journal for appending, creating it (and its directory) if needed, with an
+    /// exclusive lock held until the returned writer is dropped. Called BEFORE any cgroup write,
+    /// so that a change that could not be journaled is never made.
+    pub fn lock(&self) -> Result<Locked, JournalError> {
+        if let Some(dir) = self.path.parent() {
+            fs::create_dir_all(dir).map_err(|e| self.io(e))?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| self.io(e))?;
+        let file = Flock::lock(file, FlockArg::LockExclusive)
+            .map_err(|(_, e)| self.io(io::Error::from(e)))?;
+        Ok(Locked {
+            journal: self.clone(),
+            file,
+            api: None,
+        })
+    }
+
+    /// Every entry, oldest first. A missing journal is an empty one.
+    pub fn entries(&self) -> Result<Vec<Entry>, JournalError> {
+        match File::open(&self.path) {
+            Ok(f) => self.parse(&f),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(self.io(e)),
+        }
+    }
+
+    fn parse(&self, f: &File) -> Result<Vec<Entry>, JournalError> {
+        let mut out = Vec::new();
+        for (i, line) in BufReader::new(f).lines().enumerate() {
+            let line = line.map_err(|e| self.io(e))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let entry: Entry = serde_json::from_str(&line).map_err(|e| JournalError::Corrupt {
+                path: self.path.clone(),
+                line: i + 1,
+                reason: e.to_string(),
+            })?;
+            out.push(entry);
+        }
+        Ok(out)
+    }
+}
+
+/// The journal, locked for appending.
+pub struct Locked {
+    journal: Journal,
+    file: Flock<File>,
+    /// Set by the Docker path before [`Locked::append`]: recorded in the next entry.
+    pub api: Option<serde_json::Value>,
+}
+
+impl Locked {
+    /// Every entry, read under the lock (through a fresh descriptor: the locked one's offset
+    /// moves with each append).
+    pub fn entries(&self) -> Result<Vec<Entry>, JournalError> {
+        self.journal.entries()
+    }
+
+    /// Append one entry for `changes` (nothing when there are none), numbering it after the last
+    /// one. Returns the entry written.
+    pub fn append(
+        &mut self,
+        action: Action,
+        target: &str,
+        changes: Vec<Change>,
+        undo_of: Option<u64>,
+    ) -> Result<Option<Entry>, JournalError> {
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        let id = self.entries()?.last().map_or(1, |e| e.id + 1);
+        let uid = nix::unistd::getuid().as_raw();
+        let entry = Entry {
+            id,
+            time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            user: crate::sys::users::user_name(uid).unwrap_or_else(|| uid.to_string()),
+            uid,
+            sudo_user: std::env::var("SUDO_USER").ok().filter(|s| !s.is_empty()),
+            action,
+            target: target.to_string(),
+            changes,
+            undo_of,
+            api: self.api.take(),
+        };
+        let mut line = serde_json::to_string(&entry).map_err(|e| self.journal.io(e.into()))?;
+        line.push('\n');
+        // One write of a whole line to an O_APPEND file, under the lock.
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| self.journal.io(e))?;
+        Ok(Some(entry))
+    }
+}
+
+/// The newest entry that changed something and has not been undone yet.
+pub fn last_undoable(entries: &[Entry]) -> Option<&Entry> {
+    let undone: std::collections::BTreeSet<u64> =
+        entries.iter().filter_map(|e| e.undo_of).collect();
+    entries
+        .iter()
+        .rev()
+        .find(|e| e.action != Action::Undo && !undone.contains(&e.id))
+}
+
+/// The id of the undo entry that reverted `id`, if any.
+pub fn undone_by(entries: &[Entry], id: u64) -> Option<u64> {
+    entries.iter().find(|e| e.undo_of == Some(id)).map(|e| e.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(file: &str, old: &str, new: &str) -> Change {
+        Change {
+            hierarchy: "memory".into(),
+            cgroup: "/a".into(),
+            file: file.into(),
+            old: old.into(),
+            new: new.into(),
+            pid: None,
+            rule: None,
+            via: None,
+        }
+    }
+
+    #[test]
+    fn appends_numbers_and_finds_what_to_undo() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let j = Journal {
+            path: dir.path().join("state/nsview/journal.jsonl"),
+        };
+        assert!(j.entries().expect("empty").is_empty());
+        {
+            let mut l = j.lock().expect("lock");
+            let e1 = l
+                .append(
+                    Action::Set,
+                    "/a",
+                    vec![change("memory.max", "max", "1")],
+                    None,
+                )
+                .expect("append")
+                .expect("entry");
+            assert_eq!(e1.id, 1);
+            assert!(
+                l.append(Action::Set, "/a", vec![], None)
+                    .expect("nothing")
+                    .is_none()
+            );
+            l.append(
+                Action::Freeze,
+                "/a",
+                vec![change("freezer.state", "THAWED", "FROZEN")],
+                None,
+            )
+            .expect("append");
+        }
+        let entries = j.entries().expect("entries");
+        assert_eq!(entries.len(), 2);
+        assert_eq!(last_undoable(&entries).map(|e| e.id), Some(2));
+        j.lock()
+            .expect("lock")
+            .append(
+                Action::Undo,
+                "/a",
+                vec![change("freezer.state", "FROZEN", "THAWED")],
+                Some(2),
+            )
+            .expect("append");
+        let entries = j.entries().expect("entries");
+        assert_eq!(last_undoable(&entries).map(|e| e.id), Some(1));
+        assert_eq!(undone_by(&entries, 2), Some(3));
+        let text = fs::read_to_string(&j.path).expect("read");
+        assert!(text.lines().all(|l| l.starts_with("{\"id\":")), "{text}");
+    }
+
+    #[test]
+    fn a_corrupt_line_is_reported_with_its_number() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let j = Journal {
+            path: dir.path().join("journal.jsonl"),
+        };
+        fs::write(&j.path, "{not json}\n").expect("write");
+        let e = j.entries().unwrap_err().to_string();
+        assert!(e.contains("line 1"), "{e}");
+    }
+}

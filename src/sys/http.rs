@@ -1,0 +1,321 @@
+//! A minimal HTTP/1.1 GET over a Unix socket, for runtimes' local APIs (the Docker Engine API on
+//! /var/run/docker.sock). Enough of RFC 9112 for a daemon's JSON answer: one request with
+//! `Connection: close`, a body delimited by Content-Length, by chunked transfer coding (which
+//! dockerd uses) or by the end of the connection. Short timeouts: a daemon that hangs costs a
+//! collection pass a fraction of a second, never the pass.
+
+use super::error::{SysError, SysResult};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Answers larger than this are refused (a host with thousands of containers answers a few MB).
+const MAX_RESPONSE: usize = 64 << 20;
+
+/// `GET target` on the HTTP server listening on the Unix socket `sock`; the body of a 200
+/// answer. `timeout` bounds each read and write; the whole exchange may take at most ten times
+/// that. No socket (ENOENT) or nobody listening (ECONNREFUSED) fail at once.
+pub fn get_unix(sock: &Path, target: &str, timeout: Duration) -> SysResult<Vec<u8>> {
+    let mut stream = UnixStream::connect(sock).map_err(|e| SysError::io(sock, e))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .and_then(|()| stream.set_write_timeout(Some(timeout)))
+        .map_err(|e| SysError::io(sock, e))?;
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: nsview\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| SysError::io(sock, e))?;
+    let deadline = Instant::now() + timeout * 10;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        if Instant::now() > deadline {
+            return Err(SysError::io(
+                sock,
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "the answer took too long"),
+            ));
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                raw.extend_from_slice(buf.get(..n).unwrap_or_default());
+                if raw.len() > MAX_RESPONSE {
+                    return Err(SysError::parse(sock, "answer too large"));
+                }
+                // A complete answer ends the exchange even if the server keeps the connection.
+                if let Ok(Some(body)) = parse_response(&raw) {
+                    return Ok(body);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(SysError::io(sock, e)),
+        }
+    }
+    match parse_response(&raw) {
+        Ok(Some(body)) => Ok(body),
+        Ok(None) => match split_head(&raw) {
+            // Neither length nor chunks: the body is what came before the end of the connection.
+            Some((head, body)) if !is_chunked(&head) && content_length(&head).is_none() => {
+                check_status(&head).map_err(|r| SysError::parse(sock, r))?;
+                Ok(body.to_vec())
+            }
+            _ => Err(SysError::parse(sock, "the answer ended early")),
+        },
+        Err(reason) => Err(SysError::parse(sock, reason)),
+    }
+}
+
+/// One request with an optional JSON body on the Unix socket `sock`, for the Docker Engine
+/// API's updates: the status code and the body, whatever the status (the API explains refusals
+/// in a JSON body: `{"message": "..."}`). Same timeouts as [`get_unix`].
+pub fn request_unix(
+    sock: &Path,
+    method: &str,
+    target: &str,
+    body: Option<&[u8]>,
+    timeout: Duration,
+) -> SysResult<(u16, Vec<u8>)> {
+    let mut stream = UnixStream::connect(sock).map_err(|e| SysError::io(sock, e))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .and_then(|()| stream.set_write_timeout(Some(timeout)))
+        .map_err(|e| SysError::io(sock, e))?;
+    let body = body.unwrap_or_default();
+    let mut request = format!(
+        "{method} {target} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: nsview\r\nAccept: application/json\r\nConnection: close\r\n"
+    );
+    if !body.is_empty() || method != "GET" {
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    request.push_str("\r\n");
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    stream
+        .write_all(&bytes)
+        .map_err(|e| SysError::io(sock, e))?;
+    let deadline = Instant::now() + timeout * 10;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    let complete = |raw: &[u8]| -> Option<(u16, Vec<u8>)> {
+        let (head, rest) = split_head(raw)?;
+        let code = status_code(&head)?;
+        if is_chunked(&head) {
+            return dechunk(rest).ok().flatten().map(|b| (code, b));
+        }
+        match content_length(&head) {
+            Some(n) if rest.len() >= n => Some((code, rest.get(..n).unwrap_or_default().to_vec())),
+            _ => None,
+        }
+    };
+    loop {
+        if Instant::now() > deadline {
+            return Err(SysError::io(
+                sock,
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "the answer took too long"),
+            ));
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                raw.extend_from_slice(buf.get(..n).unwrap_or_default());
+                if raw.len() > MAX_RESPONSE {
+                    return Err(SysError::parse(sock, "answer too large"));
+                }
+                if let Some(done) = complete(&raw) {
+                    return Ok(done);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(SysError::io(sock, e)),
+        }
+    }
+    match split_head(&raw) {
+        Some((head, rest)) if !is_chunked(&head) && content_length(&head).is_none() => {
+            let code = status_code(&head).ok_or_else(|| SysError::parse(sock, "no status"))?;
+            Ok((code, rest.to_vec()))
+        }
+        _ => complete(&raw).ok_or_else(|| SysError::parse(sock, "the answer ended early")),
+    }
+}
+
+/// The status code of an HTTP/1.x status line.
+fn status_code(head: &Head) -> Option<u16> {
+    if !head.status.starts_with("HTTP/1.") {
+        return None;
+    }
+    head.status.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The head (status line and headers, lower-cased names) and the rest, once the blank line
+/// that ends the head has arrived.
+fn split_head(raw: &[u8]) -> Option<(Head, &[u8])> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(raw.get(..end)?);
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap_or_default().to_string();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Some((Head { status, headers }, raw.get(end + 4..)?))
+}
+
+struct Head {
+    status: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Head {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn is_chunked(head: &Head) -> bool {
+    head.header("transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
+}
+
+fn content_length(head: &Head) -> Option<usize> {
+    head.header("content-length")?.parse().ok()
+}
+
+/// Only 200 carries what was asked for.
+fn check_status(head: &Head) -> Result<(), String> {
+    let code = head.status.split_whitespace().nth(1).unwrap_or_default();
+    if head.status.starts_with("HTTP/1.") && code == "200" {
+        Ok(())
+    } else {
+        Err(format!("answered '{}'", head.status))
+    }
+}
+
+/// The body of a complete answer in `raw`; `Ok(None)` while more is needed (or, for an answer
+/// delimited by the end of the connection, until then).
+fn parse_response(raw: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    let Some((head, rest)) = split_head(raw) else {
+        return Ok(None);
+    };
+    if is_chunked(&head) {
+        let Some(body) = dechunk(rest)? else {
+            return Ok(None);
+        };
+        check_status(&head)?;
+        return Ok(Some(body));
+    }
+    match content_length(&head) {
+        Some(n) if rest.len() >= n => {
+            check_status(&head)?;
+            Ok(Some(rest.get(..n).unwrap_or_default().to_vec()))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Decode a chunked body (RFC 9112 section 7.1): `size[;ext]CRLF data CRLF`... up to the chunk
+/// of size 0; trailers are ignored. `Ok(None)` while incomplete.
+fn dechunk(mut rest: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    let mut body = Vec::new();
+    loop {
+        let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") else {
+            return Ok(None);
+        };
+        let line = String::from_utf8_lossy(rest.get(..eol).unwrap_or_default());
+        let size_text = line.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size_text, 16)
+            .map_err(|_| format!("bad chunk size '{size_text}'"))?;
+        rest = rest.get(eol + 2..).unwrap_or_default();
+        if size == 0 {
+            return Ok(Some(body));
+        }
+        if rest.len() < size + 2 {
+            return Ok(None);
+        }
+        body.extend_from_slice(rest.get(..size).unwrap_or_default());
+        rest = rest.get(size + 2..).unwrap_or_default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixListener;
+
+    #[test]
+    fn chunked_and_sized_answers() {
+        let chunked = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n[{\"a\"\r\n4;ext=1\r\n:1}]\r\n0\r\n\r\n";
+        assert_eq!(parse_response(chunked), Ok(Some(b"[{\"a\":1}]".to_vec())));
+        // Cut anywhere: incomplete, not an error.
+        for cut in 0..chunked.len() - 4 {
+            assert_eq!(parse_response(&chunked[..cut]), Ok(None), "cut at {cut}");
+        }
+        let sized = b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n[]";
+        assert_eq!(parse_response(sized), Ok(Some(b"[]".to_vec())));
+        let error = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
+        assert!(parse_response(error).is_err());
+        assert!(
+            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err()
+        );
+    }
+
+    fn serve(answer: &'static [u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("api.sock");
+        let listener = UnixListener::bind(&sock).unwrap();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = listener.accept() {
+                let mut req = [0u8; 1024];
+                let n = s.read(&mut req).unwrap_or(0);
+                assert!(req[..n].starts_with(b"GET /containers/json?all=1 HTTP/1.1\r\n"));
+                // In two writes, as a daemon flushing headers first would.
+                let (a, b) = answer.split_at(answer.len() / 2);
+                let _ = s.write_all(a);
+                std::thread::sleep(Duration::from_millis(20));
+                let _ = s.write_all(b);
+            }
+        });
+        (dir, sock)
+    }
+
+    #[test]
+    fn get_over_a_unix_socket() {
+        let (_dir, sock) =
+            serve(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n");
+        let body = get_unix(&sock, "/containers/json?all=1", Duration::from_millis(500));
+        assert_eq!(body.ok(), Some(b"[]".to_vec()));
+        // Delimited by the end of the connection.
+        let (_dir, sock) = serve(b"HTTP/1.1 200 OK\r\n\r\n[1]");
+        let body = get_unix(&sock, "/containers/json?all=1", Duration::from_millis(500));
+        assert_eq!(body.ok(), Some(b"[1]".to_vec()));
+    }
+
+    #[test]
+    fn no_socket_is_vanished() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = get_unix(
+            &dir.path().join("none.sock"),
+            "/",
+            Duration::from_millis(300),
+        );
+        assert!(err.is_err_and(|e| e.is_vanished()));
+    }
+
+    #[test]
+    fn a_silent_server_times_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("silent.sock");
+        let listener = UnixListener::bind(&sock).unwrap();
+        let err = get_unix(&sock, "/", Duration::from_millis(50));
+        drop(listener);
+        assert!(err.is_err());
+    }
+}

@@ -1,0 +1,122 @@
+//! `nsview set <container>` on a real Docker container (issue 6 with issue 4): through the Engine
+//! API by default, so `docker inspect` shows the change; `--direct` writes the cgroup files and
+//! leaves Docker's record alone; undo goes back the way the change came; Docker's refusals are
+//! one line and change nothing.
+
+mod common;
+
+use common::runtimes::docker_run;
+use common::*;
+use std::process::Command;
+
+fn inspect(name: &str, field: &str) -> String {
+    run_ok(
+        "docker",
+        &[
+            "inspect",
+            "-f",
+            &format!("{{{{.HostConfig.{field}}}}}"),
+            name,
+        ],
+    )
+    .trim()
+    .to_string()
+}
+
+fn kernel(hier: &str, cgroup: &str, file: &str) -> String {
+    std::fs::read_to_string(format!("{CGROUP_ROOT}/{hier}{cgroup}/{file}"))
+        .unwrap_or_else(|e| panic!("read {hier}{cgroup}/{file}: {e}"))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn set_goes_through_dockers_api_and_undo_comes_back() {
+    let test = "set_goes_through_dockers_api";
+    let Some(guard) = docker_run(
+        test,
+        "set-api",
+        &[
+            "--cpu-shares",
+            "2048",
+            "--memory",
+            "128m",
+            "--cpuset-cpus",
+            "0",
+        ],
+        &[],
+    ) else {
+        return;
+    };
+    let c = &guard.c;
+    let state = tempfile::tempdir().expect("state dir");
+    let nsview = |args: &[&str]| {
+        run_with_timeout(
+            Command::new(nsview_bin())
+                .args(args)
+                .env("XDG_STATE_HOME", state.path()),
+            NSVIEW_TIMEOUT,
+        )
+    };
+    // nsview sees what `docker run` asked for.
+    assert_eq!(kernel("cpu", &c.cgroup, "cpu.shares"), "2048");
+    assert_eq!(
+        kernel("memory", &c.cgroup, "memory.limit_in_bytes"),
+        "134217728"
+    );
+
+    // By name, through the API: Docker's record and the kernel agree.
+    let r = nsview(&["set", &c.name, "memory.max=256m"]);
+    r.assert_success();
+    assert!(r.stdout.contains("Docker Engine API"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("memory.limit_in_bytes 134217728 (128M) -> 268435456 (256M)"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(inspect(&c.name, "Memory"), "268435456");
+    assert_eq!(
+        kernel("memory", &c.cgroup, "memory.limit_in_bytes"),
+        "268435456"
+    );
+
+    // By id prefix, --direct: the kernel changes, Docker's record does not, and nsview says so.
+    let r = nsview(&["set", &c.id[..12], "cpu.shares=512", "--direct"]);
+    r.assert_success();
+    assert!(r.stdout.contains("Docker's record"), "{}", r.stdout);
+    assert_eq!(kernel("cpu", &c.cgroup, "cpu.shares"), "512");
+    assert_eq!(inspect(&c.name, "CpuShares"), "2048");
+
+    // Docker's own refusal: one line, nothing changed.
+    let r = nsview(&["set", &c.name, "memory.max=4m"]);
+    assert_eq!(r.code(), Some(1), "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.stderr_lines().len(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Docker refused the update"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        kernel("memory", &c.cgroup, "memory.limit_in_bytes"),
+        "268435456"
+    );
+
+    // Undo: the direct write first, then the API change, through the API.
+    nsview(&["undo"]).assert_success();
+    assert_eq!(kernel("cpu", &c.cgroup, "cpu.shares"), "2048");
+    let r = nsview(&["undo"]);
+    r.assert_success();
+    assert_eq!(inspect(&c.name, "Memory"), "134217728");
+    assert_eq!(
+        kernel("memory", &c.cgroup, "memory.limit_in_bytes"),
+        "134217728"
+    );
+
+    let j = nsview(&["journal", "--json"]);
+    j.assert_success();
+    let j = j.json();
+    let first = &j["entries"][0];
+    assert_eq!(first["changes"][0]["via"], "docker-api", "{first:#}");
+    assert_eq!(first["api"]["new"]["Memory"], 268435456, "{first:#}");
+}
