@@ -130,6 +130,13 @@ fn docker_container_by_name_with_its_limits() {
     let c = &g.c;
     assert_eq!(c.cgroup, format!("/docker/{}", c.id));
     let got = assert_listed(c);
+    // ps names the container its processes belong to by the runtime's name.
+    let ps = nsview_json(&["ps", "--json"]);
+    assert_eq!(
+        get_process(&ps, c.init_pid)["container"],
+        c.name.as_str(),
+        "ps --json of the init"
+    );
     assert_eq!(
         got["cgroups"]["memory"], c.cgroup,
         "its cgroup per hierarchy: {got}"

@@ -39,7 +39,11 @@ pub fn process(snap: &Snapshot, p: &Process) -> Value {
         "uid": p.uid,
         "ns": ns,
         "cgroups": p.cgroups,
-        "container": snap.group_of(p.pid).map(|g| g.name.clone()),
+        // The container's name (web-1) when a runtime names it, else the isolation group's.
+        "container": snap
+            .container_of(p.pid)
+            .map(|c| c.name.clone())
+            .or_else(|| snap.group_of(p.pid).map(|g| g.name.clone())),
         "host_ns_differs": snap.differs_from_host(p),
     })
 }

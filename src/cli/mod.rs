@@ -294,7 +294,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     // Runtimes' records name containers: only for the commands that show them.
     collector.read_runtime_records(matches!(
         command,
-        Command::Containers { .. } | Command::Show { .. } | Command::Enter(_)
+        Command::Containers { .. } | Command::Ps { .. } | Command::Show { .. } | Command::Enter(_)
     ));
     let mut out = std::io::stdout().lock();
     let ns_only = CollectOptions {

@@ -166,7 +166,11 @@ pub fn processes(out: &mut impl Write, snap: &Snapshot, users: &mut Users) -> io
             dash(p.nspid.last()),
             users.name(p.uid),
             differs(snap, p),
-            dash(snap.group_of(p.pid).map(|g| g.name.clone())),
+            dash(
+                snap.container_of(p.pid)
+                    .map(|c| c.name.clone())
+                    .or_else(|| snap.group_of(p.pid).map(|g| g.name.clone())),
+            ),
             p.command_line(),
         ]);
     }
