@@ -1396,3 +1396,123 @@ fn keys_act_on_the_container() {
         s.text()
     );
 }
+
+/// The worker's side of a change, on a second copy of the fixture tree with a journal of its
+/// own: what src/tui.rs does with a `Cmd::Effect`.
+struct Worker {
+    tree: fixture::Fixture,
+    writer: nsview::effects::cgroup::CgroupWriter,
+    _state: tempfile::TempDir,
+}
+
+impl Worker {
+    fn new() -> Worker {
+        let state = tempfile::tempdir().expect("state dir");
+        Worker {
+            tree: host().build(),
+            writer: nsview::effects::cgroup::CgroupWriter {
+                read_only: false,
+                journal: nsview::effects::journal::Journal {
+                    path: state.path().join("journal.jsonl"),
+                },
+            },
+            _state: state,
+        }
+    }
+
+    /// Send `key` to the app; it must ask for one effect, which runs here; its reply goes back.
+    fn key(&self, s: &mut Screen, code: KeyCode) {
+        use nsview::app::Cmd;
+        let cmds = s
+            .app
+            .update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        let req = cmds
+            .iter()
+            .find_map(|c| match c {
+                Cmd::Effect(r) => Some(r.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{code:?} should ask the worker for a change, got {cmds:?}"));
+        let reply =
+            nsview::effects::request::run_with(req, &Roots::under(self.tree.root()), &self.writer);
+        s.send(Msg::Effect(reply));
+    }
+
+    fn file(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.tree.root().join("sys/fs/cgroup").join(rel))
+            .unwrap_or_else(|e| panic!("read {rel}: {e}"))
+            .trim()
+            .to_string()
+    }
+}
+
+/// `f` on a cgroup: asks, then freezes and shows the state reached; `u` (asked, then done) thaws.
+#[test]
+fn f_freezes_after_asking_and_u_thaws() {
+    let w = Worker::new();
+    let mut s = Screen::standard();
+    s.char('3');
+    select_row(&mut s, &CID[..12]);
+    s.char('f');
+    match &s.app.dialog {
+        Some(nsview::app::Dialog::Confirm { lines, .. }) => assert_eq!(
+            lines[0],
+            format!("freeze /docker/{CID} (2 processes)?"),
+            "f asks first"
+        ),
+        other => panic!("f should ask first, got {other:?}"),
+    }
+    assert_eq!(
+        w.file(&format!("freezer/docker/{CID}/freezer.state")),
+        "THAWED"
+    );
+    w.key(&mut s, KeyCode::Char('y'));
+    let text = s.text();
+    assert!(text.contains("freezer.state: THAWED -> FROZEN"), "{text}");
+    assert_eq!(
+        w.file(&format!("freezer/docker/{CID}/freezer.state")),
+        "FROZEN"
+    );
+    s.key(KeyCode::Esc);
+    // u: the journal's newest entry, asked, then reverted.
+    w.key(&mut s, KeyCode::Char('u'));
+    assert!(s.text().contains("revert it?"), "{}", s.text());
+    w.key(&mut s, KeyCode::Char('y'));
+    assert!(s.text().contains("reverted entry 1"), "{}", s.text());
+    assert_eq!(
+        w.file(&format!("freezer/docker/{CID}/freezer.state")),
+        "THAWED"
+    );
+}
+
+/// In the devices view, D adds a deny rule: typed, checked as typed, written, devices.list shown.
+#[test]
+fn devices_view_adds_a_rule() {
+    let w = Worker::new();
+    let deny = w
+        .tree
+        .root()
+        .join(format!("sys/fs/cgroup/devices/docker/{CID}/devices.deny"));
+    std::fs::write(&deny, "").expect("devices.deny in the fixture");
+    let mut s = Screen::standard();
+    select_row(&mut s, "web-1");
+    s.char('d').char('D');
+    s.type_text("c 1:3 rwx");
+    assert!(
+        s.text().contains("is not valid"),
+        "checked as typed:\n{}",
+        s.text()
+    );
+    s.key(KeyCode::Backspace).char('m');
+    insta::assert_snapshot!("devices_rule_form", s.render());
+    w.key(&mut s, KeyCode::Enter);
+    assert_eq!(
+        std::fs::read_to_string(&deny).expect("read").trim(),
+        "c 1:3 rwm"
+    );
+    assert!(
+        s.text().contains("deny c 1:3 rwm: devices.list now:"),
+        "{}",
+        s.text()
+    );
+}
