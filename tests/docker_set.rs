@@ -120,3 +120,41 @@ fn set_goes_through_dockers_api_and_undo_comes_back() {
     assert_eq!(first["changes"][0]["via"], "docker-api", "{first:#}");
     assert_eq!(first["api"]["new"]["Memory"], 268435456, "{first:#}");
 }
+
+/// A container made without limits: Docker needs MemorySwap along with a first Memory, and
+/// cannot put CpuShares back to "unset" (it reads 0 as "leave as is"): nsview does both right
+/// and says how.
+#[test]
+fn a_container_without_limits_gets_one_and_loses_it_again() {
+    let test = "a_container_without_limits";
+    let Some(guard) = docker_run(test, "no-limits", &[], &[]) else {
+        return;
+    };
+    let c = &guard.c;
+    let state = tempfile::tempdir().expect("state dir");
+    let nsview = |args: &[&str]| {
+        run_with_timeout(
+            Command::new(nsview_bin())
+                .args(args)
+                .env("XDG_STATE_HOME", state.path()),
+            NSVIEW_TIMEOUT,
+        )
+    };
+    // By cgroup path: still through Docker's API.
+    let r = nsview(&["set", &c.cgroup, "memory.max=256m", "cpu.shares=512"]);
+    r.assert_success();
+    assert!(r.stdout.contains("Docker Engine API"), "{}", r.stdout);
+    assert_eq!(inspect(&c.name, "Memory"), "268435456");
+    assert_eq!(inspect(&c.name, "CpuShares"), "512");
+    assert_eq!(kernel("cpu", &c.cgroup, "cpu.shares"), "512");
+
+    let r = nsview(&["undo"]);
+    r.assert_success();
+    assert_eq!(
+        kernel("cpu", &c.cgroup, "cpu.shares"),
+        "1024",
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("Docker could not put"), "{}", r.stdout);
+}

@@ -173,6 +173,12 @@ impl EditForm {
                 limits::key(name)
             };
             let Some(key) = key else { continue };
+            // v1's swap file limits memory + swap; say so where the number is typed.
+            let label = if *knob == Knob::Swap && version == 1 {
+                "memory + swap"
+            } else {
+                label
+            };
             fields.push(Field {
                 key,
                 label,

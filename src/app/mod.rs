@@ -726,6 +726,7 @@ impl App {
                 let req = crate::effects::request::Request::Undo {
                     preview: true,
                     hierarchies: self.snap.hierarchies.clone(),
+                    expect: None,
                 };
                 self.dialog = Some(Dialog::Working(working_text(&req)));
                 return vec![Cmd::Effect(req)];

@@ -308,7 +308,7 @@ pub fn run(
             }
         }
         ChangeCommand::Undo { force, json } => {
-            let outcome = writer.undo(&roots, &snap.hierarchies, force)?;
+            let outcome = writer.undo(&roots, &snap.hierarchies, force, None)?;
             if json {
                 print(
                     out,
@@ -316,6 +316,7 @@ pub fn run(
                         "action": "undo",
                         "undone": outcome.undone.id,
                         "changes": outcome.reverted,
+                        "notes": outcome.notes,
                         "journal_id": outcome.entry.as_ref().map(|e| e.id),
                     }),
                 )?;
@@ -330,6 +331,9 @@ pub fn run(
                 )?;
                 for c in &outcome.reverted {
                     writeln!(out, "  {}", change_line(c))?;
+                }
+                for n in &outcome.notes {
+                    writeln!(out, "  note: {n}")?;
                 }
             }
         }
@@ -401,13 +405,32 @@ fn freeze(
     Ok(())
 }
 
-/// The Docker container a TARGET names, when it names one Docker knows.
+/// The Docker container a TARGET names, when it names one Docker knows: by name or id, by its
+/// cgroup path (/docker/<id>), or by a process in it (whose cgroups are the container's), so that
+/// every way of naming it keeps Docker's record right.
 fn docker_of(snap: &Snapshot, roots: &Roots, target: &str) -> Option<DockerTarget> {
-    let Ok(Target::Container(key)) = resolve(snap, target) else {
-        return None;
+    use crate::model::containers::Runtime;
+    let c = match resolve(snap, target).ok()? {
+        Target::Container(key) => snap.container(&key)?,
+        Target::Cgroup(path) => snap
+            .containers
+            .iter()
+            .find(|c| c.cgroup.as_deref() == Some(path.as_str()))?,
+        Target::Process(pid) => {
+            let c = snap.container_of(pid)?;
+            let p = snap.processes.get(&pid)?;
+            let same = c
+                .cgroups
+                .iter()
+                .all(|(k, path)| p.cgroups.get(k.as_str()).is_some_and(|q| **q == **path));
+            if !same {
+                return None;
+            }
+            c
+        }
+        Target::Namespace(_) => return None,
     };
-    let c = snap.container(&key)?;
-    (c.runtime == Some(crate::model::containers::Runtime::Docker)).then(|| DockerTarget {
+    (c.runtime == Some(Runtime::Docker)).then(|| DockerTarget {
         id: c.id.clone().unwrap_or_default(),
         sock: roots.docker_sock(),
     })

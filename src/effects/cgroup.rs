@@ -86,6 +86,17 @@ pub enum CgroupError {
 }
 
 impl CgroupError {
+    /// The cgroup or process behind the error is gone.
+    pub fn is_vanished(&self) -> bool {
+        matches!(
+            self,
+            CgroupError::Kernel {
+                errno: Errno::NOENT | Errno::NODEV | Errno::SRCH,
+                ..
+            }
+        )
+    }
+
     fn kernel(loc: &Location, file: &str, value: Option<&str>, errno: Errno) -> Self {
         CgroupError::Kernel {
             path: loc.file(file),
@@ -102,6 +113,11 @@ fn explain(file: &str, value: Option<&str>, errno: Errno) -> String {
     let name = errno_name(errno);
     let why = match (errno, file) {
         (Errno::NOENT | Errno::NODEV, _) => "the cgroup vanished".to_string(),
+        (Errno::PERM, "devices.allow") => {
+            "the parent cgroup does not allow that device (a child can have only what its \
+             parent has)"
+                .into()
+        }
         (Errno::ACCESS | Errno::PERM, _) => {
             "permission denied: changing cgroups needs root (or a cgroup delegated to you)".into()
         }
@@ -222,7 +238,26 @@ fn open_control(loc: &Location, file: &str, write: bool) -> Result<OwnedFd, Cgro
             | ResolveFlags::NO_MAGICLINKS
             | ResolveFlags::NO_XDEV,
     )
-    .map_err(|e| CgroupError::kernel(loc, file, write.then_some(""), e))
+    .map_err(|e| {
+        // A file missing from a cgroup that is there: the controller or feature that provides
+        // it is off (memsw files need swap accounting), not a vanished cgroup.
+        if e == Errno::NOENT && loc.dir().is_dir() {
+            CgroupError::Unsupported {
+                what: format!(
+                    "{}: no {file} here (the controller or kernel feature that provides it is \
+                     not enabled for this cgroup{})",
+                    loc.dir().display(),
+                    if file.contains("memsw") || file.contains("swap") {
+                        "; swap files need swap accounting"
+                    } else {
+                        ""
+                    }
+                ),
+            }
+        } else {
+            CgroupError::kernel(loc, file, write.then_some(""), e)
+        }
+    })
 }
 
 /// Mount points under the real /sys/fs/cgroup are checked to be cgroupfs.
@@ -299,7 +334,12 @@ pub fn same_value(file: &str, written: &str, now: &str) -> bool {
     if file == "cpu.max" {
         return w.split_ascii_whitespace().eq(n.split_ascii_whitespace());
     }
-    if file.ends_with("_in_bytes") {
+    if file.ends_with("_in_bytes")
+        || matches!(
+            file,
+            "memory.max" | "memory.high" | "memory.low" | "memory.min" | "memory.swap.max"
+        )
+    {
         let (Ok(w), Ok(n)) = (w.parse::<i64>(), n.parse::<i64>()) else {
             return false;
         };
@@ -365,6 +405,7 @@ impl Written {
             old: self.old.clone(),
             new: self.now.clone(),
             pid: None,
+            start: None,
             rule: None,
             via: None,
         }
@@ -487,11 +528,20 @@ impl CgroupWriter {
         requests: &[Request],
         dry_run: bool,
     ) -> Result<SetOutcome, CgroupError> {
+        // The lock first, so that the old values read for the plan are the ones replaced: two
+        // writers (the view and a command) cannot journal the same old value.
+        let mut journal = if dry_run {
+            None
+        } else {
+            self.check_writable("set")?;
+            Some(self.journal.lock()?)
+        };
         let planned = self.plan(locs, requests)?;
+        refuse_root(planned.iter().map(|w| &w.location))?;
         let (unchanged, todo): (Vec<Written>, Vec<Written>) = planned
             .into_iter()
             .partition(|w| same_value(&w.write.file, &w.write.content, &w.old));
-        if dry_run {
+        let Some(journal) = journal.as_mut() else {
             return Ok(SetOutcome {
                 written: todo,
                 unchanged,
@@ -499,16 +549,18 @@ impl CgroupWriter {
                 entry: None,
                 notes: Vec::new(),
             });
-        }
-        self.check_writable("set")?;
-        let mut journal = self.journal.lock()?;
+        };
         let done = write_in_order(todo)?;
-        let entry = journal.append(
+        let entry = match journal.append(
             Action::Set,
             target,
             done.iter().map(Written::change).collect(),
             None,
-        )?;
+        ) {
+            Ok(entry) => entry,
+            // A change that cannot be journaled is not kept.
+            Err(e) => return Err(rollback(e.into(), &done)),
+        };
         Ok(SetOutcome {
             written: done,
             unchanged,
@@ -533,9 +585,21 @@ impl CgroupWriter {
                  v2 cgroup.freeze; the root cgroup cannot be frozen)"
             ),
         })?;
+        if freeze && holds_self(roots_of(&loc), &loc) {
+            return Err(CgroupError::Conflict {
+                what: format!(
+                    "refusing to freeze {}: nsview itself runs in it (freezing it would stop \
+                     nsview and this terminal); freeze a cgroup below it",
+                    loc.label()
+                ),
+            });
+        }
         self.check_writable(verb)?;
         let mut journal = self.journal.lock()?;
-        let old = read_state(&loc, file)?;
+        // The journal keeps the file's own words (freezer.state THAWED/FROZEN, cgroup.freeze
+        // 0/1), so that undo can compare and write them back as they are.
+        let old = read_control(&loc, file)?;
+        let old_state = read_state(&loc, file)?;
         let content = match (file, freeze) {
             ("freezer.state", true) => "FROZEN",
             ("freezer.state", false) => "THAWED",
@@ -544,28 +608,62 @@ impl CgroupWriter {
         };
         write_control(&loc, file, content)?;
         let state = wait_state(&loc, file, freeze)?;
+        if freeze && state != "FROZEN" {
+            // A task that does not stop (uninterruptible sleep on NFS, say) leaves the group
+            // half-frozen: put it back rather than leave it so.
+            let thaw = if file == "freezer.state" {
+                "THAWED"
+            } else {
+                "0"
+            };
+            let back = write_control(&loc, file, thaw).and_then(|()| wait_state(&loc, file, false));
+            return Err(CgroupError::Conflict {
+                what: match back {
+                    Ok(_) => format!(
+                        "{}: not every task stopped within 2 s (state {state}; one in \
+                         uninterruptible sleep?); thawed again, nothing changed",
+                        loc.label()
+                    ),
+                    Err(e) => format!(
+                        "{}: not every task stopped within 2 s (state {state}), and thawing \
+                         again failed: {e}",
+                        loc.label()
+                    ),
+                },
+            });
+        }
+        let now = read_control(&loc, file)?;
         let change = Change {
             hierarchy: loc.hierarchy.clone(),
             cgroup: loc.path.clone(),
             file: file.to_string(),
             old: old.clone(),
-            new: state.clone(),
+            new: now.clone(),
             pid: None,
+            start: None,
             rule: None,
             via: None,
         };
-        let entry = if old == state {
+        let entry = if old == now {
             None
         } else {
             let action = if freeze { Action::Freeze } else { Action::Thaw };
-            journal.append(action, target, vec![change], None)?
+            match journal.append(action, target, vec![change], None) {
+                Ok(e) => e,
+                Err(e) => {
+                    let _ = write_control(&loc, file, &old);
+                    return Err(CgroupError::RolledBack {
+                        first: Box::new(e.into()),
+                        rollback: format!("{} {file} put back to {old}", loc.label()),
+                    });
+                }
+            }
         };
-        let parent_frozen = file == "freezer.state"
-            && read_control(&loc, "freezer.parent_freezing").is_ok_and(|s| s.trim() == "1");
+        let parent_frozen = ancestor_frozen(&loc, file);
         Ok(FreezeOutcome {
             location: loc,
             file,
-            old,
+            old: old_state,
             state,
             parent_frozen,
             entry,
@@ -624,11 +722,27 @@ impl CgroupWriter {
                 old: old.clone(),
                 new: after.get(&loc.hierarchy).cloned().unwrap_or_default(),
                 pid: Some(pid),
+                start: start_time(roots, pid),
                 rule: None,
                 via: None,
             })
             .collect();
-        let entry = journal.append(Action::Move, target, changes.clone(), None)?;
+        let entry = match journal.append(Action::Move, target, changes.clone(), None) {
+            Ok(e) => e,
+            Err(e) => {
+                for (loc, old_path) in done.iter().rev() {
+                    let back = Location {
+                        path: old_path.clone(),
+                        ..loc.clone()
+                    };
+                    let _ = write_control(&back, "cgroup.procs", &pid.to_string());
+                }
+                return Err(CgroupError::RolledBack {
+                    first: Box::new(e.into()),
+                    rollback: format!("{pid} moved back"),
+                });
+            }
+        };
         Ok(MoveOutcome {
             pid,
             changes,
@@ -656,6 +770,19 @@ impl CgroupWriter {
         };
         write_control(&loc, file, &rule.to_string())?;
         let now = read_control(&loc, "devices.list")?;
+        let mut notes = Vec::new();
+        let default_allow = old.lines().any(|l| l.starts_with("a "));
+        if now == old {
+            notes.push(if default_allow && !allow {
+                "devices.list does not change: the default is allow, and deny exceptions are not \
+                 visible in devices.list (the rule is in force)"
+                    .to_string()
+            } else {
+                "nothing changed: the kernel adds or removes only exceptions that match type, \
+                 major and minor exactly (c 136:0 does not remove c 136:*)"
+                    .to_string()
+            });
+        }
         let change = Change {
             hierarchy: loc.hierarchy.clone(),
             cgroup: loc.path.clone(),
@@ -663,45 +790,72 @@ impl CgroupWriter {
             old: old.clone(),
             new: now.clone(),
             pid: None,
+            start: None,
             rule: Some(format!("{} {rule}", if allow { "allow" } else { "deny" })),
             via: None,
         };
-        let entry = journal.append(Action::Devices, target, vec![change], None)?;
+        // A no-op is not journaled, except a deny under allow-all, which did change something
+        // devices.list cannot show.
+        let entry = if now == old && (!default_allow || allow) {
+            None
+        } else {
+            match journal.append(Action::Devices, target, vec![change.clone()], None) {
+                Ok(e) => e,
+                Err(e) => {
+                    let back = revert_devices(&loc, &change);
+                    return Err(CgroupError::RolledBack {
+                        first: Box::new(e.into()),
+                        rollback: match back {
+                            Ok(_) => "the rule was taken back".into(),
+                            Err(e2) => format!("ROLLBACK INCOMPLETE: {e2}"),
+                        },
+                    });
+                }
+            }
+        };
         Ok(DevicesOutcome {
             location: loc,
             old,
             now,
             entry,
+            notes,
         })
     }
 
-    /// Revert the newest journal entry not yet undone. Each file must still hold what nsview
-    /// wrote (else nothing is changed, unless `force`). Journaled as an undo entry.
+    /// Revert the newest journal entry not yet undone (or, with `expect`, exactly that entry:
+    /// the TUI confirms one entry and must not revert another that arrived since). Every file
+    /// must still hold what nsview left (else nothing is changed, unless `force`); things that
+    /// vanished since (a removed cgroup, an exited process) stop the undo unless `force`, which
+    /// skips them. All or nothing: when a write fails, the files already reverted are put back.
+    /// Journaled as an undo entry.
     pub fn undo(
         &self,
         roots: &Roots,
         snap_mounts: &[Hierarchy],
         force: bool,
+        expect: Option<u64>,
     ) -> Result<UndoOutcome, CgroupError> {
         self.check_writable("undo")?;
         let mut journal = self.journal.lock()?;
-        let entries = journal.entries()?;
-        let Some(entry) = journal::last_undoable(&entries).cloned() else {
+        let Some(entry) = journal::last_undoable(journal.entries()).cloned() else {
             return Err(CgroupError::Conflict {
                 what: format!("nothing to undo (journal {})", self.journal.path.display()),
             });
         };
-        let loc_of = |c: &Change| -> Result<Location, CgroupError> {
-            let h = snap_mounts
-                .iter()
-                .find(|h| h.key == c.hierarchy)
-                .ok_or_else(|| CgroupError::Conflict {
-                    what: format!(
-                        "entry {}: hierarchy {} is not mounted any more",
-                        entry.id, c.hierarchy
-                    ),
-                })?;
-            Ok(Location {
+        if let Some(want) = expect
+            && want != entry.id
+        {
+            return Err(CgroupError::Conflict {
+                what: format!(
+                    "the journal changed since: the newest change is now entry {} (not {want}); \
+                     nothing undone, look again",
+                    entry.id
+                ),
+            });
+        }
+        let loc_of = |c: &Change| -> Option<Location> {
+            let h = snap_mounts.iter().find(|h| h.key == c.hierarchy)?;
+            Some(Location {
                 hierarchy: h.key.clone(),
                 version: h.version,
                 mount: roots.mount_path(Path::new(&h.mount)),
@@ -710,18 +864,68 @@ impl CgroupWriter {
         };
         // Check first, write after: nothing is changed when any file moved on since.
         let mut steps: Vec<(Location, Change)> = Vec::new();
+        let mut skipped: Vec<String> = Vec::new();
         for c in entry.changes.iter().rev() {
-            let loc = loc_of(c)?;
+            // Only files nsview itself writes are replayed: the journal is data, not commands.
+            if !UNDOABLE_FILES.contains(&c.file.as_str()) {
+                return Err(CgroupError::Conflict {
+                    what: format!(
+                        "entry {}: {} is not a file nsview writes; refusing to replay it",
+                        entry.id, c.file
+                    ),
+                });
+            }
+            let gone = |what: String| -> Result<(), CgroupError> {
+                if force {
+                    Ok(())
+                } else {
+                    Err(CgroupError::Conflict {
+                        what: format!(
+                            "entry {}: {what}; nothing undone (--force skips what is gone and \
+                             reverts the rest)",
+                            entry.id
+                        ),
+                    })
+                }
+            };
+            let Some(loc) = loc_of(c) else {
+                gone(format!("hierarchy {} is not mounted any more", c.hierarchy))?;
+                skipped.push(format!("{}: not mounted", c.hierarchy));
+                continue;
+            };
             let now = match entry.action {
                 Action::Move => {
-                    let pid = c.pid.unwrap_or(0);
-                    proc_cgroups(roots, pid)?
-                        .get(&c.hierarchy)
-                        .cloned()
-                        .unwrap_or_default()
+                    let pid = c
+                        .pid
+                        .filter(|p| *p > 0)
+                        .ok_or_else(|| CgroupError::Conflict {
+                            what: format!("entry {}: a move without a PID", entry.id),
+                        })?;
+                    let same_process = c.start.is_none_or(|s| start_time(roots, pid) == Some(s));
+                    let cg = proc_cgroups(roots, pid).ok().filter(|_| same_process);
+                    let Some(cg) = cg else {
+                        gone(format!("process {pid} has exited"))?;
+                        skipped.push(format!("process {pid} has exited"));
+                        continue;
+                    };
+                    cg.get(&c.hierarchy).cloned().unwrap_or_default()
                 }
-                Action::Devices => read_control(&loc, "devices.list")?,
-                _ => read_control(&loc, &c.file)?,
+                _ => {
+                    let file = if entry.action == Action::Devices {
+                        "devices.list"
+                    } else {
+                        c.file.as_str()
+                    };
+                    match read_control(&loc, file) {
+                        Ok(now) => now,
+                        Err(e) if e.is_vanished() => {
+                            gone(format!("{} vanished", loc.label()))?;
+                            skipped.push(format!("{} vanished", loc.label()));
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
             };
             let moved_on = match entry.action {
                 Action::Move | Action::Devices => now != c.new,
@@ -735,25 +939,40 @@ impl CgroupWriter {
                         entry.id,
                         loc.label(),
                         c.file,
-                        limits::annotate(&c.file, &now),
-                        limits::annotate(&c.file, &c.new),
-                        limits::annotate(&c.file, &c.old)
+                        limits::annotate(&c.file, &now).replace('\n', ", "),
+                        limits::annotate(&c.file, &c.new).replace('\n', ", "),
+                        limits::annotate(&c.file, &c.old).replace('\n', ", ")
                     ),
                 });
             }
             steps.push((loc, c.clone()));
         }
-        let mut reverted: Vec<Change> = Vec::new();
+        let mut reverted: Vec<(Location, Change)> = Vec::new();
+        let mut notes = skipped;
         // Changes made through Docker's API go back the same way, in one update, so that
-        // Docker's record follows.
+        // Docker's record follows; what Docker cannot put back (it reads 0 and "" as "leave
+        // as is") is then written directly.
         if let Some(api) = &entry.api {
             super::docker::revert(api, &roots.docker_sock())?;
             for (loc, c) in steps.iter().filter(|(_, c)| c.via.is_some()) {
-                reverted.push(Change {
-                    old: c.new.clone(),
-                    new: read_control(loc, &c.file)?,
-                    ..c.clone()
-                });
+                let mut now = read_control(loc, &c.file)?;
+                if !same_value(&c.file, &c.old, &now) {
+                    write_control(loc, &c.file, &restore_content(&c.file, &c.old))?;
+                    now = read_control(loc, &c.file)?;
+                    notes.push(format!(
+                        "Docker could not put {} back: written to the cgroup directly (Docker's \
+                         record keeps the value it had)",
+                        c.file
+                    ));
+                }
+                reverted.push((
+                    loc.clone(),
+                    Change {
+                        old: c.new.clone(),
+                        new: now,
+                        ..c.clone()
+                    },
+                ));
             }
             journal.api = Some(serde_json::json!({
                 "id": api.get("id"),
@@ -762,68 +981,33 @@ impl CgroupWriter {
             }));
         }
         for (loc, c) in steps.iter().filter(|(_, c)| c.via.is_none()) {
-            let result = match entry.action {
-                Action::Move => {
-                    let pid = c.pid.unwrap_or(0);
-                    let back = Location {
-                        path: c.old.clone(),
-                        ..loc.clone()
-                    };
-                    write_control(&back, "cgroup.procs", &pid.to_string()).and_then(|()| {
-                        let now = proc_cgroups(roots, pid)?
-                            .get(&c.hierarchy)
-                            .cloned()
-                            .unwrap_or_default();
-                        Ok(Change {
-                            cgroup: c.old.clone(),
-                            old: c.new.clone(),
-                            new: now,
-                            ..c.clone()
-                        })
-                    })
-                }
-                Action::Devices => revert_devices(loc, c),
-                Action::Freeze | Action::Thaw => {
-                    let content = undo_freeze_content(&c.file, &c.old);
-                    write_control(loc, &c.file, content).and_then(|()| {
-                        let state =
-                            wait_state(loc, &c.file, content == "FROZEN" || content == "1")?;
-                        Ok(Change {
-                            old: c.new.clone(),
-                            new: state,
-                            ..c.clone()
-                        })
-                    })
-                }
-                _ => {
-                    write_control(loc, &c.file, &restore_content(&c.file, &c.old)).and_then(|()| {
-                        Ok(Change {
-                            old: c.new.clone(),
-                            new: read_control(loc, &c.file)?,
-                            ..c.clone()
-                        })
-                    })
-                }
-            };
-            match result {
-                Ok(ch) => reverted.push(ch),
+            match revert_one(roots, entry.action, loc, c) {
+                Ok(ch) => reverted.push((loc.clone(), ch)),
                 Err(e) => {
-                    // Keep the journal truthful about the part that was reverted.
-                    let partial =
-                        journal.append(Action::Undo, &entry.target, reverted.clone(), None);
-                    let _ = partial;
+                    // All or nothing: put back what this undo already changed.
+                    let mut failures = Vec::new();
+                    for (loc, ch) in reverted.iter().rev() {
+                        if ch.via.is_some() {
+                            failures.push(format!("{} stays as Docker's update left it", ch.file));
+                            continue;
+                        }
+                        // `ch.old` is what the file held before this undo: put it back.
+                        if let Err(e2) = revert_one(roots, entry.action, loc, ch) {
+                            failures.push(e2.to_string());
+                        }
+                    }
                     return Err(CgroupError::RolledBack {
                         first: Box::new(e),
-                        rollback: format!(
-                            "undo of entry {} stopped after {} of {} files",
-                            entry.id,
-                            reverted.len(),
-                            steps.len()
-                        ),
+                        rollback: if failures.is_empty() {
+                            format!("undo of entry {} rolled back: nothing changed", entry.id)
+                        } else {
+                            format!("UNDO ROLLBACK INCOMPLETE: {}", failures.join("; "))
+                        },
                     });
                 }
             }
         }
+        let reverted: Vec<Change> = reverted.into_iter().map(|(_, c)| c).collect();
         let undo_entry = journal.append(
             Action::Undo,
             &entry.target,
@@ -834,8 +1018,105 @@ impl CgroupWriter {
             undone: entry,
             reverted,
             entry: undo_entry,
+            notes,
         })
     }
+}
+
+/// The files undo may write: the ones nsview writes (a journal is data, not commands).
+const UNDOABLE_FILES: &[&str] = &[
+    "cpu.shares",
+    "cpu.weight",
+    "cpu.max",
+    "cpu.cfs_quota_us",
+    "cpu.cfs_period_us",
+    "cpuset.cpus",
+    "cpuset.mems",
+    "memory.limit_in_bytes",
+    "memory.max",
+    "memory.high",
+    "memory.soft_limit_in_bytes",
+    "memory.memsw.limit_in_bytes",
+    "memory.swap.max",
+    "pids.max",
+    "freezer.state",
+    "cgroup.freeze",
+    "cgroup.procs",
+    "devices.allow",
+    "devices.deny",
+];
+
+/// Put one change of an entry back: `c.old` is what to restore, `c.new` what nsview left.
+/// Returns the change the undo made (old and new swapped, as read back).
+fn revert_one(
+    roots: &Roots,
+    action: Action,
+    loc: &Location,
+    c: &Change,
+) -> Result<Change, CgroupError> {
+    match action {
+        Action::Move => {
+            let pid = c
+                .pid
+                .filter(|p| *p > 0)
+                .ok_or_else(|| CgroupError::Conflict {
+                    what: "a move without a PID".into(),
+                })?;
+            let back = Location {
+                path: c.old.clone(),
+                ..loc.clone()
+            };
+            write_control(&back, "cgroup.procs", &pid.to_string())?;
+            let now = proc_cgroups(roots, pid)?
+                .get(&c.hierarchy)
+                .cloned()
+                .unwrap_or_default();
+            Ok(Change {
+                cgroup: c.old.clone(),
+                old: c.new.clone(),
+                new: now,
+                ..c.clone()
+            })
+        }
+        Action::Devices => revert_devices(loc, c),
+        Action::Freeze | Action::Thaw => {
+            let content = undo_freeze_content(&c.file, &c.old);
+            write_control(loc, &c.file, content)?;
+            wait_state(loc, &c.file, content == "FROZEN" || content == "1")?;
+            Ok(Change {
+                old: c.new.clone(),
+                new: read_control(loc, &c.file)?,
+                ..c.clone()
+            })
+        }
+        _ => {
+            write_control(loc, &c.file, &restore_content(&c.file, &c.old))?;
+            Ok(Change {
+                old: c.new.clone(),
+                new: read_control(loc, &c.file)?,
+                ..c.clone()
+            })
+        }
+    }
+}
+
+/// /proc/PID/stat field 22 (starttime): tells a process from a later one with the same PID.
+fn start_time(roots: &Roots, pid: i32) -> Option<u64> {
+    let text = std::fs::read_to_string(roots.pid_dir(pid).join("stat")).ok()?;
+    parse::parse_stat(&text).and_then(|f| f.start_time)
+}
+
+/// The root cgroup's files are the host's own defaults (and v2 has no limits there): nsview
+/// changes cgroups below it.
+fn refuse_root<'a>(mut locs: impl Iterator<Item = &'a Location>) -> Result<(), CgroupError> {
+    if locs.any(|l| l.path == "/") {
+        return Err(CgroupError::Conflict {
+            what: "refusing to change the root cgroup (the host's defaults): give a cgroup below \
+                   it, or a process that is in one"
+                .into(),
+        });
+    }
+    Ok(())
 }
 
 /// Write `todo` in order, re-reading each file; on a failure write back the old values of those
@@ -843,15 +1124,27 @@ impl CgroupWriter {
 pub(crate) fn write_in_order(todo: Vec<Written>) -> Result<Vec<Written>, CgroupError> {
     let mut done: Vec<Written> = Vec::new();
     for mut w in todo {
-        match write_control(&w.location, &w.write.file, &w.write.content) {
-            Ok(()) => {
-                w.now = read_control(&w.location, &w.write.file).unwrap_or_default();
+        if let Err(e) = write_control(&w.location, &w.write.file, &w.write.content) {
+            return Err(rollback(e, &done));
+        }
+        match read_control(&w.location, &w.write.file) {
+            Ok(now) => {
+                w.now = now;
                 done.push(w);
             }
-            Err(e) => return Err(rollback(e, &done)),
+            // Written but not readable back: undone with the rest rather than journaled blind.
+            Err(e) => {
+                done.push(w);
+                return Err(rollback(e, &done));
+            }
         }
     }
     Ok(done)
+}
+
+/// Write `old` (a file's content as read before a change) back to `file`.
+pub(crate) fn restore_file(loc: &Location, file: &str, old: &str) -> Result<(), CgroupError> {
+    write_control(loc, file, &restore_content(file, old))
 }
 
 /// What to write to restore `old` (v1 reads "unlimited" as a huge number; writing -1 is the
@@ -865,11 +1158,14 @@ fn restore_content(file: &str, old: &str) -> String {
     }
 }
 
+/// What to write to a freezer file to get back to `old`, the file's content before (v1
+/// THAWED / FREEZING / FROZEN, v2 0 / 1; entries of older versions of nsview hold the words for
+/// v2 too).
 fn undo_freeze_content(file: &str, old: &str) -> &'static str {
-    match (file, old) {
+    match (file, old.trim()) {
         ("freezer.state", "THAWED") => "THAWED",
         ("freezer.state", _) => "FROZEN",
-        (_, "0") => "0",
+        (_, "0" | "THAWED") => "0",
         _ => "1",
     }
 }
@@ -905,7 +1201,7 @@ pub(crate) fn rollback(first: CgroupError, done: &[Written]) -> CgroupError {
 fn rollback_text(n: usize, failures: &[String]) -> String {
     if failures.is_empty() {
         format!(
-            "rolled back: the {n} change{} already made {} undone, nothing changed",
+            "rolled back: the {n} change{} already made {} written back and re-read",
             if n == 1 { "" } else { "s" },
             if n == 1 { "was" } else { "were" }
         )
@@ -927,6 +1223,43 @@ fn freezer_of(locs: &[Location]) -> Option<(Location, &'static str)> {
             l.version == 2 && list_files(l).is_ok_and(|f| f.iter().any(|f| f == "cgroup.freeze"))
         })
         .map(|l| (l.clone(), "cgroup.freeze"))
+}
+
+/// Whether nsview's own process is in `loc` or below it (freezing that would stop nsview).
+/// On a fixture tree (not the live /proc) the answer is no.
+fn holds_self(roots: Option<Roots>, loc: &Location) -> bool {
+    let Some(roots) = roots else { return false };
+    let Ok(own) = proc_cgroups(&roots, std::process::id() as i32) else {
+        return false;
+    };
+    own.get(&loc.hierarchy).is_some_and(|mine| {
+        loc.path == "/" || *mine == loc.path || mine.starts_with(&format!("{}/", loc.path))
+    })
+}
+
+/// The live roots when `loc` is on the live cgroup mounts.
+fn roots_of(loc: &Location) -> Option<Roots> {
+    is_live_mount(&loc.mount).then(Roots::default)
+}
+
+/// A frozen ancestor keeps a group frozen whatever it is told: v1 freezer.parent_freezing, v2
+/// cgroup.freeze of any ancestor.
+fn ancestor_frozen(loc: &Location, file: &str) -> bool {
+    if file == "freezer.state" {
+        return read_control(loc, "freezer.parent_freezing").is_ok_and(|s| s.trim() == "1");
+    }
+    let mut path = parent_path(&loc.path);
+    while let Some(p) = path {
+        let up = Location {
+            path: p.clone(),
+            ..loc.clone()
+        };
+        if read_control(&up, "cgroup.freeze").is_ok_and(|s| s.trim() == "1") {
+            return true;
+        }
+        path = parent_path(&p);
+    }
+    false
 }
 
 /// The freezer state as a word: v1 freezer.state, or v2 "FROZEN"/"THAWED" from cgroup.events
@@ -990,6 +1323,8 @@ pub struct DevicesOutcome {
     pub old: String,
     pub now: String,
     pub entry: Option<Entry>,
+    /// Why devices.list may not show a change.
+    pub notes: Vec<String>,
 }
 
 /// Result of an undo.
@@ -998,6 +1333,8 @@ pub struct UndoOutcome {
     pub undone: Entry,
     pub reverted: Vec<Change>,
     pub entry: Option<Entry>,
+    /// What was skipped (--force) or put back another way.
+    pub notes: Vec<String>,
 }
 
 /// /proc/PID/cgroup as hierarchy key -> path.
@@ -1079,6 +1416,17 @@ impl DeviceRuleSpec {
         if access.is_empty() {
             return Err(bad());
         }
+        // The kernel reads any rule of type `a` as "all devices" and ignores the rest of it
+        // (devcgroup_update_access): `allow a 1:3 r` would allow every device. Only the whole
+        // form is accepted, so that what is written is what it looks like.
+        if kind == 'a' && (major.is_some() || minor.is_some() || access != "rwm") {
+            return Err(InputError::BadValue {
+                key: "device rule".into(),
+                value: text.to_string(),
+                form: "'a' alone (or 'a *:* rwm'): type a means every device, whatever numbers \
+                       or access follow it; use b or c for one device",
+            });
+        }
         Ok(DeviceRuleSpec {
             kind,
             major,
@@ -1134,46 +1482,65 @@ fn devices_location(locs: &[Location]) -> Result<Location, CgroupError> {
     })
 }
 
-/// Undo a device rule: restore the list that was in place. A whitelist (default deny) is
-/// restored exactly: a rule that allowed something is taken back by denying it, entries the
-/// deny removed are allowed again. With the default allow (`a *:* rwm`) devices.list hides deny
-/// exceptions, so undoing a deny allows that rule again, and undoing an allow denies it.
+/// Undo a device rule: restore the list that was in place (cgroup-v1/devices.rst).
+/// - Before, a whitelist (default deny): devices.list showed all of it, so it is restored
+///   exactly: from allow-all back to deny-all first, then the old entries allowed again and
+///   entries that were not there denied.
+/// - Before, the default was allow (`a *:* rwm`): deny exceptions are not visible in
+///   devices.list, so the rule is inverted (a deny is allowed again, an allow denied), and a
+///   switch to deny-all goes back to allow-all (exceptions that were hidden then are lost; the
+///   kernel cannot show them).
+///
+/// The list read afterwards must be the old one, or the undo reports what differs.
 fn revert_devices(loc: &Location, c: &Change) -> Result<Change, CgroupError> {
     let rule = c.rule.as_deref().unwrap_or_default();
     let (verb, spec) = rule.split_once(' ').unwrap_or(("", ""));
     let spec = DeviceRuleSpec::parse(spec)?;
+    let list = || -> Result<Vec<parse::DevicesLine>, CgroupError> {
+        Ok(parse::parse_devices_list(&read_control(loc, "devices.list")?).unwrap_or_default())
+    };
+    let spec_of = |l: &parse::DevicesLine| DeviceRuleSpec {
+        kind: l.kind,
+        major: l.major,
+        minor: l.minor,
+        access: l.access.clone(),
+    };
+    let allow_all = |l: &[parse::DevicesLine]| l.iter().any(|l| l.kind == 'a');
     let old = parse::parse_devices_list(&c.old).unwrap_or_default();
-    let new = parse::parse_devices_list(&c.new).unwrap_or_default();
-    let whitelist = !old.iter().any(|l| l.kind == 'a') && !new.iter().any(|l| l.kind == 'a');
-    if whitelist {
-        if verb == "allow" {
-            // Remove what the allow added: deny the rule, then re-allow old entries it covered.
+    if !allow_all(&old) {
+        if allow_all(&list()?) {
+            write_control(loc, "devices.deny", "a")?;
+        } else if verb == "allow" {
             write_control(loc, "devices.deny", &spec.to_string())?;
         }
         for line in &old {
-            let now =
-                parse::parse_devices_list(&read_control(loc, "devices.list")?).unwrap_or_default();
-            if !now.contains(line) {
-                let spec = DeviceRuleSpec {
-                    kind: line.kind,
-                    major: line.major,
-                    minor: line.minor,
-                    access: line.access.clone(),
-                };
-                write_control(loc, "devices.allow", &spec.to_string())?;
+            if !list()?.contains(line) {
+                write_control(loc, "devices.allow", &spec_of(line).to_string())?;
             }
         }
-    } else {
-        match verb {
-            "allow" if old.iter().any(|l| l.kind == 'a') => {}
-            "allow" => write_control(loc, "devices.deny", &spec.to_string())?,
-            _ if spec.kind == 'a' && spec.major.is_none() && spec.minor.is_none() => {
-                write_control(loc, "devices.allow", "a")?
+        for line in list()? {
+            if !old.contains(&line) {
+                write_control(loc, "devices.deny", &spec_of(&line).to_string())?;
             }
-            _ => write_control(loc, "devices.allow", &spec.to_string())?,
         }
+    } else if !allow_all(&list()?) {
+        write_control(loc, "devices.allow", "a")?;
+    } else if verb == "deny" {
+        write_control(loc, "devices.allow", &spec.to_string())?;
+    } else if spec.kind != 'a' {
+        write_control(loc, "devices.deny", &spec.to_string())?;
     }
     let now = read_control(loc, "devices.list")?;
+    if parse::parse_devices_list(&now) != parse::parse_devices_list(&c.old) {
+        return Err(CgroupError::Conflict {
+            what: format!(
+                "{}: devices.list could not be restored exactly: now {}, before the change {}",
+                loc.label(),
+                now.replace('\n', ", "),
+                c.old.replace('\n', ", ")
+            ),
+        });
+    }
     Ok(Change {
         old: c.new.clone(),
         new: now,

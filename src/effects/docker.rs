@@ -19,8 +19,9 @@ use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Updates make the daemon call runc; give it longer than a read.
-const UPDATE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Updates make the daemon call runc, and lowering a memory limit makes the kernel reclaim
+/// first: give it well beyond a read.
+const UPDATE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A Docker container to update through its daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,21 +111,20 @@ pub fn api_plan(
                                 .into(),
                         ));
                     }
-                    Quota::Keep => {
-                        new.insert("CpuPeriod".into(), json!(p));
-                    }
+                    // The period only when asked: once set, Docker refuses --cpus for good.
+                    Quota::Keep => {}
                     Quota::Max => {
-                        new.insert("CpuPeriod".into(), json!(p));
                         new.insert("CpuQuota".into(), json!(-1));
                     }
                     Quota::Micros(q) => {
-                        new.insert("CpuPeriod".into(), json!(p));
                         new.insert("CpuQuota".into(), json!(q));
                     }
                     Quota::Cpus(c) => {
-                        new.insert("CpuPeriod".into(), json!(p));
                         new.insert("CpuQuota".into(), json!((c * p as f64).round() as i64));
                     }
+                }
+                if period.is_some() {
+                    new.insert("CpuPeriod".into(), json!(p));
                 }
             }
             (LimitValue::List(l), Knob::CpusetCpus) => {
@@ -175,7 +175,9 @@ pub fn api_plan(
                              Memory + swap"
                                 .into(),
                         );
-                        memory + *swap as i64
+                        memory.checked_add(*swap as i64).ok_or_else(|| {
+                            na("memory + swap is larger than the kernel can count".into())
+                        })?
                     }
                 };
                 new.insert("MemorySwap".into(), json!(v));
@@ -198,13 +200,19 @@ pub fn api_plan(
         let (old_mem, old_swap) = (int(host_config, "Memory"), int(host_config, "MemorySwap"));
         if old_swap > 0 && m > old_swap {
             let swap = if old_mem > 0 { old_swap - old_mem } else { 0 };
-            new.insert("MemorySwap".into(), json!(m + swap));
+            let raised = m.saturating_add(swap);
+            new.insert("MemorySwap".into(), json!(raised));
             notes.push(format!(
                 "MemorySwap raised to {} to keep the container's {} of swap (Docker requires \
                  memory <= memory + swap)",
-                limits::human_size((m + swap) as u64),
+                limits::human_size(raised as u64),
                 limits::human_size(swap.max(0) as u64)
             ));
+        } else if old_swap <= 0 {
+            // No memory + swap limit in place (0 or -1): Docker still refuses a Memory larger
+            // than it unless MemorySwap comes along; -1 keeps swap unlimited, as it was.
+            new.insert("MemorySwap".into(), json!(-1));
+            notes.push("MemorySwap -1 sent along (swap stays unlimited, as it was)".into());
         }
     }
     let old = old_body(&new, host_config);
@@ -258,7 +266,7 @@ fn host_config(d: &DockerTarget) -> Result<Map<String, Value>, CgroupError> {
 }
 
 /// POST /containers/{id}/update with `body`.
-fn update(d: &DockerTarget, body: &Map<String, Value>) -> Result<(), CgroupError> {
+fn update(d: &DockerTarget, body: &Map<String, Value>) -> Result<Vec<String>, CgroupError> {
     let bytes = serde_json::to_vec(body).map_err(|e| CgroupError::Unsupported {
         what: e.to_string(),
     })?;
@@ -269,12 +277,32 @@ fn update(d: &DockerTarget, body: &Map<String, Value>) -> Result<(), CgroupError
         Some(&bytes),
         UPDATE_TIMEOUT,
     )
-    .map_err(|e| unreachable_daemon(&d.sock, &e.to_string()))?;
-    if code == 200 {
-        Ok(())
-    } else {
-        Err(refused(code, &answer))
+    .map_err(|e| {
+        if e.to_string().contains("took too long") || e.to_string().contains("timed out") {
+            CgroupError::Unsupported {
+                what: format!(
+                    "Docker did not answer the update of {} within {} s; it may still complete: \
+                     check with nsview show (nothing journaled)",
+                    short(&d.id),
+                    UPDATE_TIMEOUT.as_secs()
+                ),
+            }
+        } else {
+            unreachable_daemon(&d.sock, &e.to_string())
+        }
+    })?;
+    if code != 200 {
+        return Err(refused(code, &answer));
     }
+    // Docker answers {"Warnings": [...]} for what it accepted but did not do as asked.
+    Ok(serde_json::from_slice::<Value>(&answer)
+        .ok()
+        .and_then(|v| v.get("Warnings").and_then(Value::as_array).cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|w| format!("Docker: {w}"))
+        .collect())
 }
 
 fn short(id: &str) -> &str {
@@ -350,7 +378,7 @@ impl CgroupWriter {
             .collect();
         let mut journal = self.journal.lock()?;
         if !plan.new.is_empty() {
-            update(docker, &plan.new)?;
+            notes.extend(update(docker, &plan.new)?);
         }
         let mut written: Vec<Written> = api_planned
             .into_iter()
@@ -367,13 +395,9 @@ impl CgroupWriter {
             Ok(done) => written.extend(done),
             Err(e) => {
                 // Put Docker back too: all or nothing.
-                let back = update(docker, &plan.old);
                 return Err(CgroupError::RolledBack {
                     first: Box::new(e),
-                    rollback: match back {
-                        Ok(()) => "Docker's update was reverted too".into(),
-                        Err(e2) => format!("ROLLBACK INCOMPLETE: Docker's update stays: {e2}"),
-                    },
+                    rollback: put_back(docker, &plan.old, &written),
                 });
             }
         }
@@ -389,7 +413,23 @@ impl CgroupWriter {
             })
             .collect();
         journal.api = Some(json!({"id": docker.id, "old": plan.old, "new": plan.new}));
-        let entry = journal.append(Action::Set, target, changes, None)?;
+        let entry = match journal.append(Action::Set, target, changes, None) {
+            Ok(e) => e,
+            Err(e) => {
+                let direct: Vec<Written> = written
+                    .iter()
+                    .filter(|w| {
+                        !api_files.contains(&(w.location.hierarchy.clone(), w.write.file.clone()))
+                    })
+                    .cloned()
+                    .collect();
+                let first = cgroup::rollback(e.into(), &direct);
+                return Err(CgroupError::RolledBack {
+                    first: Box::new(first),
+                    rollback: put_back(docker, &plan.old, &written),
+                });
+            }
+        };
         let (unchanged, written): (Vec<Written>, Vec<Written>) =
             written.into_iter().partition(|w| w.old == w.now);
         Ok(SetOutcome {
@@ -400,6 +440,26 @@ impl CgroupWriter {
             notes,
         })
     }
+}
+
+/// Post the body that restores the old values, then check the kernel files: what Docker cannot
+/// put back (it reads 0 and "" as "leave as is") is written directly. Says what happened.
+fn put_back(docker: &DockerTarget, old: &Map<String, Value>, written: &[Written]) -> String {
+    let mut said = match update(docker, old) {
+        Ok(_) => "Docker's update was reverted".to_string(),
+        Err(e) => format!("ROLLBACK INCOMPLETE: Docker's update stays: {e}"),
+    };
+    for w in written {
+        let now = cgroup::read_control(&w.location, &w.write.file).unwrap_or_default();
+        if !cgroup::same_value(&w.write.file, &w.old, &now) {
+            let fixed = cgroup::restore_file(&w.location, &w.write.file, &w.old);
+            said.push_str(&match fixed {
+                Ok(()) => format!("; {} written back directly", w.write.file),
+                Err(e) => format!("; {} NOT restored: {e}", w.write.file),
+            });
+        }
+    }
+    said
 }
 
 /// Undo the API part of an entry: post the body that restores the old values.
@@ -420,6 +480,7 @@ pub fn revert(api: &Value, sock: &Path) -> Result<(), CgroupError> {
         },
         &old,
     )
+    .map(|_| ())
 }
 
 #[cfg(test)]
@@ -452,12 +513,12 @@ mod tests {
         );
         assert_eq!(
             Value::Object(p.new.clone()),
-            json!({"Memory": 268435456, "CpuShares": 1024, "CpuPeriod": 100000,
+            json!({"Memory": 268435456, "CpuShares": 1024,
                 "CpuQuota": 150000, "PidsLimit": 64, "CpusetCpus": "0-1"})
         );
         assert_eq!(
             Value::Object(p.old.clone()),
-            json!({"Memory": 134217728, "CpuShares": 2048, "CpuPeriod": 0, "CpuQuota": -1,
+            json!({"Memory": 134217728, "CpuShares": 2048, "CpuQuota": -1,
                 "PidsLimit": -1, "CpusetCpus": "0"})
         );
         assert!(p.direct.is_empty());

@@ -48,6 +48,10 @@ pub struct Change {
     /// The process moved (moves only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<i32>,
+    /// Its start time (/proc/PID/stat field 22), so that undo never moves a later process that
+    /// got the same PID (moves only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<u64>,
     /// The rule written (devices only), e.g. "deny c 1:3 rwm".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
@@ -96,6 +100,8 @@ pub enum JournalError {
         "no journal location: set XDG_STATE_HOME or HOME (the journal is what makes undo possible)"
     )]
     NoLocation,
+    #[error("journal {}: not trusted: {why}", path.display())]
+    Untrusted { path: PathBuf, why: String },
 }
 
 /// The journal file.
@@ -130,8 +136,10 @@ impl Journal {
     }
 
     /// Open the journal for appending, creating it (and its directory) if needed, with an
-    /// exclusive lock held until the returned writer is dropped. Called BEFORE any cgroup write,
-    /// so that a change that could not be journaled is never made.
+    /// exclusive lock held until the returned writer is dropped, and read it whole. Called
+    /// BEFORE any cgroup write: a journal that cannot be opened, is not ours, or does not parse
+    /// stops the change before anything is written, so that a change that could not be
+    /// journaled is never made.
     pub fn lock(&self) -> Result<Locked, JournalError> {
         if let Some(dir) = self.path.parent() {
             fs::create_dir_all(dir).map_err(|e| self.io(e))?;
@@ -142,11 +150,15 @@ impl Journal {
             .append(true)
             .open(&self.path)
             .map_err(|e| self.io(e))?;
+        check_owner(&self.path, &file)?;
         let file = Flock::lock(file, FlockArg::LockExclusive)
             .map_err(|(_, e)| self.io(io::Error::from(e)))?;
+        let entries = self.entries()?;
         Ok(Locked {
             journal: self.clone(),
             file,
+            next_id: entries.last().map_or(1, |e| e.id + 1),
+            entries,
             api: None,
         })
     }
@@ -154,7 +166,10 @@ impl Journal {
     /// Every entry, oldest first. A missing journal is an empty one.
     pub fn entries(&self) -> Result<Vec<Entry>, JournalError> {
         match File::open(&self.path) {
-            Ok(f) => self.parse(&f),
+            Ok(f) => {
+                check_owner(&self.path, &f)?;
+                self.parse(&f)
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(e) => Err(self.io(e)),
         }
@@ -178,19 +193,45 @@ impl Journal {
     }
 }
 
+/// Undo replays what the journal says as root: a journal someone else could have written (not
+/// owned by the effective user, or writable by group or others) is refused.
+fn check_owner(path: &Path, file: &File) -> Result<(), JournalError> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata().map_err(|e| JournalError::Io {
+        path: path.to_path_buf(),
+        err: e,
+    })?;
+    let euid = nix::unistd::geteuid().as_raw();
+    if meta.uid() != euid || meta.mode() & 0o022 != 0 {
+        return Err(JournalError::Untrusted {
+            path: path.to_path_buf(),
+            why: format!(
+                "owned by uid {} with mode {:o}; nsview runs as uid {euid} and trusts only its own \
+                 journal, writable by nobody else",
+                meta.uid(),
+                meta.mode() & 0o777
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// The journal, locked for appending.
 pub struct Locked {
     journal: Journal,
     file: Flock<File>,
+    /// The id the next entry gets (read at lock time, before any write).
+    next_id: u64,
+    /// The entries as read at lock time.
+    entries: Vec<Entry>,
     /// Set by the Docker path before [`Locked::append`]: recorded in the next entry.
     pub api: Option<serde_json::Value>,
 }
 
 impl Locked {
-    /// Every entry, read under the lock (through a fresh descriptor: the locked one's offset
-    /// moves with each append).
-    pub fn entries(&self) -> Result<Vec<Entry>, JournalError> {
-        self.journal.entries()
+    /// Every entry, as read under the lock.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
     }
 
     /// Append one entry for `changes` (nothing when there are none), numbering it after the last
@@ -205,7 +246,7 @@ impl Locked {
         if changes.is_empty() {
             return Ok(None);
         }
-        let id = self.entries()?.last().map_or(1, |e| e.id + 1);
+        let id = self.next_id;
         let uid = nix::unistd::getuid().as_raw();
         let entry = Entry {
             id,
@@ -226,6 +267,8 @@ impl Locked {
             .write_all(line.as_bytes())
             .and_then(|()| self.file.sync_data())
             .map_err(|e| self.journal.io(e))?;
+        self.next_id += 1;
+        self.entries.push(entry.clone());
         Ok(Some(entry))
     }
 }
@@ -257,6 +300,7 @@ mod tests {
             old: old.into(),
             new: new.into(),
             pid: None,
+            start: None,
             rule: None,
             via: None,
         }

@@ -378,8 +378,11 @@ pub fn parse_request(name: &str, raw: &str) -> Result<Request, InputError> {
         _ => Value::Bytes(parse_size(raw).ok_or_else(bad)?),
     };
     check_bandwidth(key, raw, &value)?;
+    // Only a memory limit of less than a page makes no sense (the kernel rounds it to 0); 0 is a
+    // valid swap limit (no swap), memory.high, or soft limit.
     if let Value::Bytes(Some(b)) = value
         && b < PAGE
+        && key.knob == Knob::MemoryLimit
     {
         return Err(range(format!(
             "at least one page ({PAGE} bytes); the kernel rounds down to pages"
@@ -698,12 +701,26 @@ pub fn plan(
                 let p = period.unwrap_or(cur_period);
                 let q = quota_text(*quota, p, &cur_quota, "-1");
                 check_quota(req, &q).map_err(not_applicable)?;
-                // The period first: a quota is checked against the period in place.
-                if period.is_some() {
-                    push("cpu.cfs_period_us", p.to_string(), vec![]);
-                }
-                if !matches!(quota, Quota::Keep) {
-                    push("cpu.cfs_quota_us", q, cpus_note(*quota, p));
+                // v1 checks every intermediate quota/period against the parent's bandwidth:
+                // write first the file that keeps the ratio in between the lower (-1 is no
+                // limit, always allowed).
+                let ratio = |q: &str, p: u64| match q.parse::<i64>() {
+                    Ok(q) if q >= 0 && p > 0 => q as f64 / p as f64,
+                    _ => 0.0,
+                };
+                let period_first = ratio(&cur_quota, p) <= ratio(&q, cur_period);
+                let quota_write = (!matches!(quota, Quota::Keep))
+                    .then(|| ("cpu.cfs_quota_us", q.clone(), cpus_note(*quota, p)));
+                let period_write = period
+                    .is_some()
+                    .then(|| ("cpu.cfs_period_us", p.to_string(), vec![]));
+                let order = if period_first {
+                    [period_write, quota_write]
+                } else {
+                    [quota_write, period_write]
+                };
+                for (file, content, notes) in order.into_iter().flatten() {
+                    push(file, content, notes);
                 }
             }
             (Value::List(list), _) => {
@@ -778,8 +795,43 @@ fn plan_bytes(
     let v1 = |b: Option<u64>| b.map_or("-1".to_string(), |b| b.to_string());
     let v2 = |b: Option<u64>| b.map_or("max".to_string(), |b| b.to_string());
     match (req.key.knob, version) {
-        (Knob::MemoryLimit, 1) => push("memory.limit_in_bytes", v1(bytes), vec![]),
-        (Knob::MemoryLimit, _) => push("memory.max", v2(bytes), vec![]),
+        (Knob::MemoryLimit, 1) => {
+            push(
+                "memory.limit_in_bytes",
+                v1(bytes),
+                usage_note(bytes, place, current, 1),
+            );
+            // v1 keeps memory + swap >= memory: a limit raised above the memsw in place needs
+            // the memsw raised too; keep the swap the group had, as Docker's update would
+            // refuse otherwise.
+            let memsw_asked = all.iter().any(|r| r.key.knob == Knob::Swap);
+            let cur = |f: &str| -> Option<u64> {
+                let v: i64 = current.get(&place.hierarchy, f)?.parse().ok()?;
+                (v >= 0 && !crate::model::format::is_unlimited(v)).then_some(v as u64)
+            };
+            if let (Some(new), Some(memsw), false) =
+                (bytes, cur("memory.memsw.limit_in_bytes"), memsw_asked)
+                && new > memsw
+            {
+                let swap = memsw.saturating_sub(cur("memory.limit_in_bytes").unwrap_or(memsw));
+                let raised = new.saturating_add(swap);
+                push(
+                    "memory.memsw.limit_in_bytes",
+                    raised.to_string(),
+                    vec![format!(
+                        "memory.memsw.limit_in_bytes raised to {} to keep the group's {} of \
+                         swap (v1 needs memory + swap >= memory)",
+                        human_size(raised),
+                        human_size(swap)
+                    )],
+                );
+            }
+        }
+        (Knob::MemoryLimit, _) => push(
+            "memory.max",
+            v2(bytes),
+            usage_note(bytes, place, current, 2),
+        ),
         (Knob::MemoryHigh, 2) => push("memory.high", v2(bytes), vec![]),
         (Knob::MemoryHigh, _) => {
             return Err(
@@ -858,6 +910,36 @@ fn plan_bytes(
     Ok(())
 }
 
+/// A memory limit below what the group uses now: v1 refuses (EBUSY) unless reclaim frees
+/// enough, v2 reclaims and then OOM-kills. Said in the preview, before anything is written.
+fn usage_note(
+    bytes: Option<u64>,
+    place: &Place,
+    current: &dyn Current,
+    version: u8,
+) -> Vec<String> {
+    let file = if version == 1 {
+        "memory.usage_in_bytes"
+    } else {
+        "memory.current"
+    };
+    let usage: Option<u64> = current
+        .get(&place.hierarchy, file)
+        .and_then(|u| u.parse().ok());
+    match (bytes, usage) {
+        (Some(b), Some(u)) if b < u => vec![format!(
+            "below what the group uses now ({}): {}",
+            human_size(u),
+            if version == 1 {
+                "the kernel reclaims, and refuses (EBUSY) if it cannot free enough"
+            } else {
+                "the kernel reclaims, and OOM-kills processes if it cannot free enough"
+            }
+        )],
+        _ => vec![],
+    }
+}
+
 /// The memory limit in force after this set: the one asked, else the current one; None when
 /// there is none.
 fn memory_limit_after(all: &[Request], place: &Place, current: &dyn Current) -> Option<u64> {
@@ -879,7 +961,27 @@ fn memory_limit_after(all: &[Request], place: &Place, current: &dyn Current) -> 
 /// v1 keeps memory.memsw.limit_in_bytes >= memory.limit_in_bytes at every moment (EINVAL
 /// otherwise): when both change, raise memsw first if the new memory limit exceeds the memsw in
 /// place, else lower the memory limit first (what Docker does).
-fn order_memory_writes(writes: &mut [FileWrite], current: &dyn Current) {
+fn order_memory_writes(writes: &mut Vec<FileWrite>, current: &dyn Current) {
+    // Memory limits last: they are the writes that can hurt (reclaim, OOM on v2) and the
+    // likeliest to be refused (EBUSY), so the others are in place or rolled back before.
+    let is_memory = |w: &FileWrite| {
+        matches!(
+            w.file.as_str(),
+            "memory.limit_in_bytes" | "memory.memsw.limit_in_bytes" | "memory.max"
+        )
+    };
+    let (mut memory, others): (Vec<FileWrite>, Vec<FileWrite>) = std::mem::take(writes)
+        .into_iter()
+        .partition(|w| is_memory(w));
+    order_memsw(&mut memory, current);
+    writes.extend(others);
+    writes.extend(memory);
+}
+
+/// v1 keeps memory.memsw.limit_in_bytes >= memory.limit_in_bytes at every moment (EINVAL
+/// otherwise): when both change, raise memsw first if the new memory limit exceeds the memsw in
+/// place, else lower the memory limit first (what Docker does).
+fn order_memsw(writes: &mut [FileWrite], current: &dyn Current) {
     let find = |w: &[FileWrite], f: &str| w.iter().position(|x| x.file == f);
     let (Some(mem), Some(sw)) = (
         find(writes, "memory.limit_in_bytes"),
@@ -1162,15 +1264,16 @@ mod tests {
             &cur,
         )
         .expect("plan");
+        // Memory limits last (the write most likely refused, and the one that can hurt).
         assert_eq!(
             contents(&w),
             vec![
-                t("memory", "memory.limit_in_bytes", "134217728"),
                 t("cpu", "cpu.shares", "2048"),
                 t("cpu", "cpu.cfs_quota_us", "150000"),
+                t("memory", "memory.limit_in_bytes", "134217728"),
             ]
         );
-        assert!(w[1].notes[0].contains("converted cpu.weight 174 to cpu.shares 2048"));
+        assert!(w[0].notes[0].contains("converted cpu.weight 174 to cpu.shares 2048"));
         let w = plan_of(
             &[
                 "memory.limit_in_bytes=1g",
@@ -1184,12 +1287,12 @@ mod tests {
         assert_eq!(
             contents(&w),
             vec![
-                t("unified", "memory.max", "1073741824"),
                 t("unified", "cpu.weight", "174"),
                 t("unified", "cpu.max", "50000 100000"),
+                t("unified", "memory.max", "1073741824"),
             ]
         );
-        assert!(w[1].notes[0].contains("converted cpu.shares 2048 to cpu.weight 174"));
+        assert!(w[0].notes[0].contains("converted cpu.shares 2048 to cpu.weight 174"));
         let w = plan_of(&["cpu.max=max 200000"], &v2_places(), &cur).expect("plan");
         assert_eq!(contents(&w), vec![t("unified", "cpu.max", "max 200000")]);
         let w = plan_of(&["cpu.max=20000 50000"], &v1_places(), &cur).expect("plan");
@@ -1262,6 +1365,54 @@ mod tests {
         )
         .expect("plan");
         assert_eq!(w[0].file, "memory.limit_in_bytes");
+    }
+
+    #[test]
+    fn v1_bandwidth_order_keeps_the_ratio_in_between_low() {
+        // 1.5 CPUs in place; asking 0.5 CPUs with a shorter period: quota first (0.25 then 0.5),
+        // not period first (3 CPUs in between, which a 2-CPU parent refuses).
+        let cur = Cur(BTreeMap::from([
+            (("cpu", "cpu.cfs_period_us"), "100000"),
+            (("cpu", "cpu.cfs_quota_us"), "150000"),
+        ]));
+        let w = plan_of(&["cpu.max=25000 50000"], &v1_places(), &cur).expect("plan");
+        assert_eq!(
+            contents(&w),
+            vec![
+                t("cpu", "cpu.cfs_quota_us", "25000"),
+                t("cpu", "cpu.cfs_period_us", "50000"),
+            ]
+        );
+        // A longer period with more quota: period first (0.75 in between).
+        let w = plan_of(&["cpu.max=400000 200000"], &v1_places(), &cur).expect("plan");
+        assert_eq!(w[0].file, "cpu.cfs_period_us");
+    }
+
+    #[test]
+    fn raising_a_v1_limit_above_memsw_keeps_the_swap() {
+        // docker run --memory 128m: memsw 256m. 512m needs memsw 640m.
+        let cur = Cur(BTreeMap::from([
+            (("memory", "memory.limit_in_bytes"), "134217728"),
+            (("memory", "memory.memsw.limit_in_bytes"), "268435456"),
+            (("memory", "memory.usage_in_bytes"), "1048576"),
+        ]));
+        let w = plan_of(&["memory.max=512m"], &v1_places(), &cur).expect("plan");
+        assert_eq!(
+            contents(&w),
+            vec![
+                t("memory", "memory.memsw.limit_in_bytes", "671088640"),
+                t("memory", "memory.limit_in_bytes", "536870912"),
+            ]
+        );
+        // Below usage: said before anything is written.
+        let w = plan_of(&["memory.max=512k"], &v1_places(), &cur).expect("plan");
+        assert!(
+            w[0].notes[0].contains("below what the group uses now"),
+            "{:?}",
+            w[0].notes
+        );
+        // Zero swap is a valid setting.
+        assert!(parse_assignment("memory.swap.max=0").is_ok());
     }
 
     #[test]

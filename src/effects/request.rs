@@ -54,10 +54,12 @@ pub enum Request {
         allow: bool,
         rule: DeviceRuleSpec,
     },
-    /// `preview`: say which entry undo would revert, without writing.
+    /// `preview`: say which entry undo would revert, without writing; the confirmed undo
+    /// reverts exactly the entry shown (`expect`), or nothing.
     Undo {
         preview: bool,
         hierarchies: Vec<Hierarchy>,
+        expect: Option<u64>,
     },
 }
 
@@ -218,6 +220,7 @@ pub fn run_with(req: Request, roots: &Roots, writer: &CgroupWriter) -> Reply {
         Request::Undo {
             preview,
             hierarchies,
+            expect,
         } => {
             if preview {
                 if read_only {
@@ -254,6 +257,7 @@ pub fn run_with(req: Request, roots: &Roots, writer: &CgroupWriter) -> Reply {
                                 then: Request::Undo {
                                     preview: false,
                                     hierarchies,
+                                    expect: Some(e.id),
                                 },
                             }
                         }
@@ -268,7 +272,7 @@ pub fn run_with(req: Request, roots: &Roots, writer: &CgroupWriter) -> Reply {
                     Err(e) => failed("undo", e.to_string()),
                 };
             }
-            match writer.undo(roots, &hierarchies, false) {
+            match writer.undo(roots, &hierarchies, false, expect) {
                 Ok(o) => {
                     let mut lines = vec![format!(
                         "reverted entry {} ({} {})",
@@ -284,6 +288,7 @@ pub fn run_with(req: Request, roots: &Roots, writer: &CgroupWriter) -> Reply {
                             limits::describe(&c.file, &c.old, &c.new).replace('\n', ", ")
                         )
                     }));
+                    lines.extend(o.notes.iter().map(|n| format!("note: {n}")));
                     Reply::Done {
                         title: "undo".into(),
                         lines,

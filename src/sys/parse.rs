@@ -24,6 +24,9 @@ pub struct StatFields {
     pub flags: u64,
     /// Field 14 + 15: user and system time in clock ticks.
     pub cpu_ticks: u64,
+    /// Field 22: when the process started, in clock ticks after boot (None when the line is
+    /// cut short); with the PID, it names one process for its whole life.
+    pub start_time: Option<u64>,
 }
 
 /// PF_KTHREAD from include/linux/sched.h.
@@ -47,11 +50,14 @@ pub fn parse_stat(text: &str) -> Option<StatFields> {
     // Fields 10..13: minflt cminflt majflt cmajflt; 14 utime; 15 stime.
     let utime: u64 = rest.nth(4)?.parse().ok()?;
     let stime: u64 = rest.next()?.parse().ok()?;
+    // Fields 16..21: cutime cstime priority nice num_threads itrealvalue; 22: starttime.
+    let start_time = rest.nth(6).and_then(|f| f.parse().ok());
     Some(StatFields {
         comm,
         ppid,
         flags,
         cpu_ticks: utime + stime,
+        start_time,
     })
 }
 
