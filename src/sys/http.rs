@@ -17,54 +17,9 @@ const MAX_RESPONSE: usize = 64 << 20;
 /// answer. `timeout` bounds each read and write; the whole exchange may take at most ten times
 /// that. No socket (ENOENT) or nobody listening (ECONNREFUSED) fail at once.
 pub fn get_unix(sock: &Path, target: &str, timeout: Duration) -> SysResult<Vec<u8>> {
-    let mut stream = UnixStream::connect(sock).map_err(|e| SysError::io(sock, e))?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .and_then(|()| stream.set_write_timeout(Some(timeout)))
-        .map_err(|e| SysError::io(sock, e))?;
-    let request = format!(
-        "GET {target} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: nsview\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
-    );
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| SysError::io(sock, e))?;
-    let deadline = Instant::now() + timeout * 10;
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        if Instant::now() > deadline {
-            return Err(SysError::io(
-                sock,
-                std::io::Error::new(std::io::ErrorKind::TimedOut, "the answer took too long"),
-            ));
-        }
-        match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                raw.extend_from_slice(buf.get(..n).unwrap_or_default());
-                if raw.len() > MAX_RESPONSE {
-                    return Err(SysError::parse(sock, "answer too large"));
-                }
-                // A complete answer ends the exchange even if the server keeps the connection.
-                if let Ok(Some(body)) = parse_response(&raw) {
-                    return Ok(body);
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(SysError::io(sock, e)),
-        }
-    }
-    match parse_response(&raw) {
-        Ok(Some(body)) => Ok(body),
-        Ok(None) => match split_head(&raw) {
-            // Neither length nor chunks: the body is what came before the end of the connection.
-            Some((head, body)) if !is_chunked(&head) && content_length(&head).is_none() => {
-                check_status(&head).map_err(|r| SysError::parse(sock, r))?;
-                Ok(body.to_vec())
-            }
-            _ => Err(SysError::parse(sock, "the answer ended early")),
-        },
-        Err(reason) => Err(SysError::parse(sock, reason)),
+    match request_unix(sock, "GET", target, None, timeout)? {
+        (200, body) => Ok(body),
+        (code, _) => Err(SysError::parse(sock, format!("answered HTTP {code}"))),
     }
 }
 
@@ -102,17 +57,6 @@ pub fn request_unix(
     let deadline = Instant::now() + timeout * 10;
     let mut raw = Vec::new();
     let mut buf = [0u8; 16 * 1024];
-    let complete = |raw: &[u8]| -> Option<(u16, Vec<u8>)> {
-        let (head, rest) = split_head(raw)?;
-        let code = status_code(&head)?;
-        if is_chunked(&head) {
-            return dechunk(rest).ok().flatten().map(|b| (code, b));
-        }
-        match content_length(&head) {
-            Some(n) if rest.len() >= n => Some((code, rest.get(..n).unwrap_or_default().to_vec())),
-            _ => None,
-        }
-    };
     loop {
         if Instant::now() > deadline {
             return Err(SysError::io(
@@ -141,6 +85,20 @@ pub fn request_unix(
             Ok((code, rest.to_vec()))
         }
         _ => complete(&raw).ok_or_else(|| SysError::parse(sock, "the answer ended early")),
+    }
+}
+
+/// The status code and body of a complete answer in `raw`; None while more is needed (or, for
+/// an answer delimited by the end of the connection, until then).
+fn complete(raw: &[u8]) -> Option<(u16, Vec<u8>)> {
+    let (head, rest) = split_head(raw)?;
+    let code = status_code(&head)?;
+    if is_chunked(&head) {
+        return dechunk(rest).ok().flatten().map(|b| (code, b));
+    }
+    match content_length(&head) {
+        Some(n) if rest.len() >= n => Some((code, rest.get(..n).unwrap_or_default().to_vec())),
+        _ => None,
     }
 }
 
@@ -189,38 +147,6 @@ fn content_length(head: &Head) -> Option<usize> {
     head.header("content-length")?.parse().ok()
 }
 
-/// Only 200 carries what was asked for.
-fn check_status(head: &Head) -> Result<(), String> {
-    let code = head.status.split_whitespace().nth(1).unwrap_or_default();
-    if head.status.starts_with("HTTP/1.") && code == "200" {
-        Ok(())
-    } else {
-        Err(format!("answered '{}'", head.status))
-    }
-}
-
-/// The body of a complete answer in `raw`; `Ok(None)` while more is needed (or, for an answer
-/// delimited by the end of the connection, until then).
-fn parse_response(raw: &[u8]) -> Result<Option<Vec<u8>>, String> {
-    let Some((head, rest)) = split_head(raw) else {
-        return Ok(None);
-    };
-    if is_chunked(&head) {
-        let Some(body) = dechunk(rest)? else {
-            return Ok(None);
-        };
-        check_status(&head)?;
-        return Ok(Some(body));
-    }
-    match content_length(&head) {
-        Some(n) if rest.len() >= n => {
-            check_status(&head)?;
-            Ok(Some(rest.get(..n).unwrap_or_default().to_vec()))
-        }
-        _ => Ok(None),
-    }
-}
-
 /// Decode a chunked body (RFC 9112 section 7.1): `size[;ext]CRLF data CRLF`... up to the chunk
 /// of size 0; trailers are ignored. `Ok(None)` while incomplete.
 fn dechunk(mut rest: &[u8]) -> Result<Option<Vec<u8>>, String> {
@@ -253,17 +179,18 @@ mod tests {
     #[test]
     fn chunked_and_sized_answers() {
         let chunked = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n[{\"a\"\r\n4;ext=1\r\n:1}]\r\n0\r\n\r\n";
-        assert_eq!(parse_response(chunked), Ok(Some(b"[{\"a\":1}]".to_vec())));
-        // Cut anywhere: incomplete, not an error.
+        assert_eq!(complete(chunked), Some((200, b"[{\"a\":1}]".to_vec())));
+        // Cut anywhere: incomplete.
         for cut in 0..chunked.len() - 4 {
-            assert_eq!(parse_response(&chunked[..cut]), Ok(None), "cut at {cut}");
+            assert_eq!(complete(&chunked[..cut]), None, "cut at {cut}");
         }
         let sized = b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n[]";
-        assert_eq!(parse_response(sized), Ok(Some(b"[]".to_vec())));
+        assert_eq!(complete(sized), Some((200, b"[]".to_vec())));
         let error = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
-        assert!(parse_response(error).is_err());
-        assert!(
-            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err()
+        assert_eq!(complete(error), Some((500, vec![])));
+        assert_eq!(
+            complete(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+            None
         );
     }
 
