@@ -141,9 +141,15 @@ fn main() -> Result<(), Box<dyn Error>> {
             let what = match args.mode {
                 Mode::Collect => String::new(),
                 Mode::Refresh => format!(
-                    "  read new {} young {} rolling {} ({} had not run) reparented {}, kept {}, recycled {}; mountinfo {} uts {} net {}{}{}",
+                    "  {} read new {} young {} events {} rolling {} ({} had not run) reparented {}, kept {}, recycled {}; mountinfo {} uts {} net {}{}{}",
+                    if s.from_events {
+                        format!("{} events;", s.events)
+                    } else {
+                        "listed /proc;".to_string()
+                    },
                     s.read_new,
                     s.read_young,
+                    s.read_events,
                     s.read_rolling,
                     s.rolling_idle,
                     s.read_reparented,

@@ -111,6 +111,7 @@ impl Collector {
                 pid,
                 known: None,
                 if_ran: false,
+                check_others: false,
             })
             .collect();
         // The cgroup trees do not depend on the processes: read them alongside.
@@ -504,6 +505,9 @@ struct ReadRequest<'a> {
     known: Option<procfs::Known<'a>>,
     /// Read only its cgroups if it has not run since `known` (see [`procfs::reread_process`]).
     if_ran: bool,
+    /// With `if_ran`: also compare what others can change without it running (its command line
+    /// and comm).
+    check_others: bool,
 }
 
 fn mountinfo_warning(denied: usize) -> String {
@@ -542,7 +546,9 @@ fn read_processes(
         for req in chunk {
             let pid = req.pid;
             let read = match req.known.filter(|_| req.if_ran) {
-                Some(known) => procfs::reread_process(roots, pid, &ctx, &mut scratch, known),
+                Some(known) => {
+                    procfs::reread_process(roots, pid, &ctx, &mut scratch, known, req.check_others)
+                }
                 None => procfs::read_process_known(roots, pid, &ctx, &mut scratch, req.known)
                     .map(|(r, open)| procfs::Reread::Read(r, open)),
             };

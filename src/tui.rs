@@ -1,7 +1,7 @@
 //! The interactive terminal UI: terminal setup and restore, the event loop, and the threads that
 //! feed it (input, signals, the poller that collects snapshots, the cgroup watcher).
 
-use crate::app::{App, Cmd, Msg};
+use crate::app::{App, Cmd, Msg, Same};
 use crate::collect::{CollectOptions, Collector};
 use crate::sys::Roots;
 use crate::ui::{self, Theme};
@@ -327,7 +327,9 @@ fn spawn_poller(
                     if watcher.is_none() {
                         watcher = watch_cgroups(&roots, &snap, watcher_tx.clone());
                     }
-                    if tx.send(Msg::Snapshot(Box::new(snap))).is_err() {
+                    // What it shares with the previous snapshot spares the UI rebuilding rows.
+                    let same = Same::from_refresh(&collector.last_refresh());
+                    if tx.send(Msg::Refresh(Box::new(snap), same)).is_err() {
                         return;
                     }
                 }

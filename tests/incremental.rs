@@ -154,7 +154,12 @@ fn new_processes_and_namespaces_show_at_once_and_go_at_once() {
     assert!(!stats.full);
     assert!(stats.read_new >= 2, "{stats:?}");
     assert_eq!(
-        stats.kept + stats.read_new + stats.read_young + stats.read_rolling + stats.read_reparented,
+        stats.kept
+            + stats.read_new
+            + stats.read_young
+            + stats.read_rolling
+            + stats.read_reparented
+            + stats.read_events,
         stats.listed,
         "every listed process is kept or read: {stats:?}"
     );
@@ -490,6 +495,202 @@ fn a_reparented_process_shows_its_new_parent_at_once() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The process events connector
+// ---------------------------------------------------------------------------------------------
+
+/// Refresh past the passes in which new processes are read every time; false (and a skip) when
+/// no pass learnt of processes from the connector (a kernel without CONFIG_PROC_EVENTS).
+fn settle_with_events(c: &mut Collector, test: &str) -> bool {
+    let mut events = false;
+    for _ in 0..=YOUNG_PASSES + 1 {
+        let old = refresh(c);
+        events |= c.last_refresh().from_events;
+        c.recycle(old);
+    }
+    if !events {
+        skip(
+            test,
+            "the process events connector is not available on this kernel",
+        );
+    }
+    events
+}
+
+/// With the connector, an exec, and a process renaming itself (/proc/PID/comm), are read at the
+/// next refresh, where the rolling re-read alone would take up to [`ROLLING_PASSES`] passes.
+/// Both between two listings of /proc and across the listing of every
+/// [`ROLLING_PASSES`]-th pass.
+#[test]
+fn an_exec_and_a_rename_show_at_the_next_refresh() {
+    const TEST: &str = "an_exec_and_a_rename_show_at_the_next_refresh";
+    if !require_root_and_tools(TEST, &["sh", "sleep"]) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut c = Collector::new(Roots::default());
+    refresh(&mut c);
+    if !settle_with_events(&mut c, TEST) {
+        return;
+    }
+    // Every pass of a whole cycle, so that one of them lists /proc.
+    let mut listed = false;
+    for round in 0..ROLLING_PASSES {
+        let go = dir.path().join(format!("go-{round}"));
+        let wait = format!("while [ ! -e {} ]; do sleep 0.05; done", go.display());
+        let name = format!("inc-r{round}");
+        let execs = ChildGuard::spawn_sh(&format!("{wait}; exec sleep {}", 100_000 + round));
+        let renames = ChildGuard::spawn_sh(&format!(
+            "{wait}; printf {name} > /proc/$$/comm; sleep 100000"
+        ));
+        let (pid, renamed) = (execs.pid(), renames.pid());
+        // Past their young passes.
+        for _ in 0..=YOUNG_PASSES {
+            let old = refresh(&mut c);
+            c.recycle(old);
+        }
+        fs::write(&go, "").expect("write go");
+        poll("exec into sleep, and the rename", POLL_TIMEOUT, || {
+            (comm(pid).as_deref() == Some("sleep") && comm(renamed).as_deref() == Some(&name))
+                .then_some(())
+        });
+        let snap = refresh(&mut c);
+        let stats = c.last_refresh();
+        listed |= !stats.from_events;
+        assert_eq!(
+            process(&snap, pid).cmdline,
+            vec!["sleep".to_string(), (100_000 + round).to_string()],
+            "round {round}: {stats:?}"
+        );
+        assert_eq!(
+            process(&snap, renamed).comm,
+            name,
+            "round {round}: {stats:?}"
+        );
+        assert!(!stats.processes_same, "{stats:?}");
+        c.recycle(snap);
+    }
+    assert!(listed, "no pass of the cycle listed /proc");
+}
+
+/// What a refresh says is the same as in the previous pass is: the processes, namespaces,
+/// isolation groups and containers it flags equal those of the snapshot before (which a live
+/// view then keeps), while processes come and go around it.
+#[test]
+fn what_refresh_says_is_unchanged_is_unchanged() {
+    const TEST: &str = "what_refresh_says_is_unchanged_is_unchanged";
+    if !require_root_and_tools(TEST, &["sh", "sleep", "unshare"]) {
+        return;
+    }
+    let _serial = serial();
+    let mut c = Collector::new(Roots::default());
+    let mut previous = refresh(&mut c);
+    let mut held: Vec<ChildGuard> = Vec::new();
+    let mut same = [0usize; 3];
+    let passes = 2 * ROLLING_PASSES + YOUNG_PASSES;
+    for n in 0..passes {
+        // Changes now and then: a process starts, one ends, one gets a namespace of its own.
+        match n % 5 {
+            1 => held.push(ChildGuard::spawn_sleep()),
+            3 => {
+                if let Some(mut g) = held.pop() {
+                    g.kill();
+                }
+            }
+            4 if n < ROLLING_PASSES => {
+                let p = NsProcess::spawn(
+                    &["--uts"],
+                    "hostname inc-same && exec sleep 100000",
+                    "sleep",
+                );
+                held.push(p.guard);
+            }
+            _ => {}
+        }
+        let snap = refresh(&mut c);
+        let stats = c.last_refresh();
+        if stats.processes_same {
+            same[0] += 1;
+            assert_eq!(snap.processes, previous.processes, "pass {n}: {stats:?}");
+        }
+        if stats.namespaces_same {
+            same[1] += 1;
+            assert!(stats.processes_same);
+            assert_eq!(snap.namespaces, previous.namespaces, "pass {n}: {stats:?}");
+            assert_eq!(snap.host_ns, previous.host_ns, "pass {n}");
+        }
+        if stats.containers_same {
+            same[2] += 1;
+            assert!(stats.processes_same);
+            assert_eq!(snap.groups, previous.groups, "pass {n}: {stats:?}");
+            assert_eq!(snap.containers, previous.containers, "pass {n}: {stats:?}");
+        }
+        // The new one is kept to compare with; the one before goes back, as a view does.
+        c.recycle(std::mem::replace(&mut previous, snap.clone()));
+        drop(snap);
+    }
+    eprintln!(
+        "{TEST}: of {passes} passes, processes the same in {}, namespaces in {}, containers in {}",
+        same[0], same[1], same[2]
+    );
+}
+
+/// A hostname changed inside an existing UTS namespace (no process changes) shows within the
+/// bound, also while the refreshes keep the namespaces of a snapshot given back.
+#[test]
+fn a_hostname_changed_in_place_shows_within_the_bound() {
+    const TEST: &str = "a_hostname_changed_in_place";
+    if !require_root_and_tools(TEST, &["unshare", "nsenter", "hostname", "sleep"]) {
+        return;
+    }
+    let _serial = serial();
+    let p = NsProcess::spawn(
+        &["--uts"],
+        "hostname inc-before && exec sleep 100000",
+        "sleep",
+    );
+    let pid = p.outer;
+    let mut c = Collector::new(Roots::default());
+    let mut last = refresh(&mut c);
+    for _ in 0..=YOUNG_PASSES {
+        c.recycle(last);
+        last = refresh(&mut c);
+    }
+    let uts = process(&last, pid).ns[&NsType::Uts].ino;
+    assert_eq!(
+        last.namespaces[&(NsType::Uts, uts)].hostname.as_deref(),
+        Some("inc-before")
+    );
+    let out = std::process::Command::new("nsenter")
+        .args(["-t", &pid.to_string(), "-u", "hostname", "inc-after"])
+        .status()
+        .expect("nsenter");
+    assert!(out.success(), "nsenter -u hostname");
+    let mut seen = None;
+    for n in 1..=ROLLING_PASSES {
+        c.recycle(last);
+        last = refresh(&mut c);
+        if last.namespaces[&(NsType::Uts, uts)].hostname.as_deref() == Some("inc-after") {
+            seen = Some(n);
+            break;
+        }
+    }
+    assert!(
+        seen.is_some(),
+        "hostname not seen within {ROLLING_PASSES} refreshes"
+    );
+    // And it stays, in the passes that keep the namespaces given back.
+    for _ in 0..3 {
+        c.recycle(last);
+        last = refresh(&mut c);
+        assert_eq!(
+            last.namespaces[&(NsType::Uts, uts)].hostname.as_deref(),
+            Some("inc-after")
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Cgroup trees
 // ---------------------------------------------------------------------------------------------
 
@@ -668,7 +869,7 @@ fn a_quiet_refresh_reads_a_slice_and_invalidate_reads_everything() {
         assert!(!s.full);
         assert!(s.kept > 0, "{s:?}");
         assert_eq!(
-            s.kept + s.read_new + s.read_young + s.read_rolling + s.read_reparented,
+            s.kept + s.read_new + s.read_young + s.read_rolling + s.read_reparented + s.read_events,
             s.listed,
             "{s:?}"
         );

@@ -1116,6 +1116,47 @@ fn cpu_percent_between_consecutive_snapshots() {
     assert!(near(cpu, 100.0), "root cgroup B to C: 100.0%, got {cpu:?}");
 }
 
+/// A snapshot from the live collector that says its processes, namespaces and containers are
+/// those of the snapshot before (`Msg::Refresh`) is shown by updating what moves (the Containers
+/// view's CPU% and MEM / LIMIT) instead of building every row again: each view shows exactly
+/// what it shows after a snapshot that says nothing (`Msg::Snapshot`), rows and screen.
+#[test]
+fn a_refresh_that_keeps_the_containers_shows_what_building_every_row_shows() {
+    use nsview::app::Same;
+    let a = snapshot();
+    let mut b = later(&a, 1, 250_000_000, 1_500_000_000);
+    add_usage(
+        &mut b,
+        "memory",
+        &web_cgroup(),
+        "memory.usage_in_bytes",
+        4 << 20,
+    );
+    let c = later(&b, 1, 100_000_000, 1_000_000_000);
+    let same = Same {
+        processes: true,
+        namespaces: true,
+        containers: true,
+    };
+    for view in ['1', '2', '3', '4'] {
+        let mut kept = Screen::fed(120, 40, true, false, vec![a.clone()]);
+        let mut built = Screen::fed(120, 40, true, false, vec![a.clone()]);
+        kept.char(view);
+        built.char(view);
+        for next in [&b, &c] {
+            kept.send(Msg::Refresh(Box::new(next.clone()), same));
+            built.send(Msg::Snapshot(Box::new(next.clone())));
+            assert_eq!(kept.app.rows, built.app.rows, "view {view}");
+            assert_eq!(kept.text(), built.text(), "view {view}");
+        }
+    }
+    let s = Screen::fed(120, 40, true, false, vec![a.clone()]);
+    let mut s = s;
+    s.send(Msg::Refresh(Box::new(b), same));
+    let row = s.line_with("web-1");
+    assert!(row.contains("25.0"), "CPU% updated in place: {row}");
+}
+
 /// `e` on the container: the form with the values in place, validation as you type, Enter ->
 /// old -> new from the files (a worker reads them), y -> written and re-read. The worker's part
 /// runs here on a second copy of the fixture tree, through the same function the event loop

@@ -44,10 +44,11 @@ impl Detail {
 /// Build the detail of `key`.
 pub fn detail(snap: &Snapshot, cpu: &CpuMap, history: &History, key: &RowKey) -> Detail {
     let mut d = Detail::default();
+    let idx = rows::CgroupIndex::new(snap);
     match key {
         RowKey::Container(key) => {
             if let Some(c) = snap.container(key) {
-                container_body(&mut d, snap, cpu, history, c);
+                container_body(&mut d, &idx, cpu, history, c);
             }
         }
         RowKey::NetNs(ino) => {
@@ -62,11 +63,10 @@ pub fn detail(snap: &Snapshot, cpu: &CpuMap, history: &History, key: &RowKey) ->
             for (t, id) in &snap.host_ns {
                 d.t(format!("{:<6} {}", t.name(), id.ino));
             }
-            let n = snap
-                .processes
-                .values()
-                .filter(|p| snap.group_of(p.pid).is_none())
-                .count();
+            // Isolation groups do not overlap: what they do not hold is the host's (counted
+            // without visiting every process).
+            let grouped: usize = snap.groups.iter().map(|g| g.pids.len()).sum();
+            let n = snap.processes.len().saturating_sub(grouped);
             d.t(format!("processes in every host namespace: {n}"));
             d.t(format!(
                 "cgroup mode {}",
@@ -136,7 +136,7 @@ pub fn detail(snap: &Snapshot, cpu: &CpuMap, history: &History, key: &RowKey) ->
                 &mut d,
                 cpu,
                 history,
-                |controller| rows::cgroup_of(snap, pid, controller),
+                |controller| rows::cgroup_of(&idx, pid, controller),
                 |cg| match members {
                     Some(m) => cg
                         .pids
@@ -257,7 +257,14 @@ pub fn container_title(c: &Container) -> String {
 /// Everything known about a container (or an isolation group no runtime owns): who it is, its
 /// init, namespaces, the limits and usage of its own cgroups (its init's when it has none of its
 /// own, said to be shared), its cgroups, processes, interfaces and the runtime's labels.
-fn container_body(d: &mut Detail, snap: &Snapshot, cpu: &CpuMap, history: &History, c: &Container) {
+fn container_body(
+    d: &mut Detail,
+    idx: &rows::CgroupIndex,
+    cpu: &CpuMap,
+    history: &History,
+    c: &Container,
+) {
+    let snap = idx.snapshot();
     d.title = container_title(c);
     let init = snap.processes.get(&c.init_pid);
     match (c.short_id().filter(|id| *id != c.name), c.runtime) {
@@ -302,8 +309,8 @@ fn container_body(d: &mut Detail, snap: &Snapshot, cpu: &CpuMap, history: &Histo
         cpu,
         history,
         |controller| {
-            rows::container_cgroup(snap, c, controller)
-                .or_else(|| rows::cgroup_of(snap, c.init_pid, controller))
+            rows::container_cgroup(idx, c, controller)
+                .or_else(|| rows::cgroup_of(idx, c.init_pid, controller))
         },
         |cg| {
             cg.pids

@@ -78,7 +78,11 @@ pub enum Msg {
     Key(KeyEvent),
     Mouse(MouseEvent),
     Resize,
+    /// A snapshot, with nothing known about how it differs from the one shown.
     Snapshot(Box<Snapshot>),
+    /// A snapshot from the live collector, which says what it has in common with the previous
+    /// one (the one shown).
+    Refresh(Box<Snapshot>, Same),
     /// The poller could not collect (e.g. /proc unreadable).
     CollectError(String),
     /// SIGTERM, SIGHUP, SIGINT.
@@ -101,6 +105,30 @@ pub enum Cmd {
     Recycle(Box<Snapshot>),
     /// Run a change (or preview one) off the UI thread; the reply comes back as [`Msg::Effect`].
     Effect(crate::effects::request::Request),
+}
+
+/// The parts of a snapshot that are those of the snapshot before it (see
+/// [`crate::collect::RefreshStats`]): rows computed only from them need not be built again.
+/// The default says nothing is known to be the same.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Same {
+    /// Every process, with everything shown of it (cgroups included).
+    pub processes: bool,
+    /// Every namespace, with its members and what was read about it.
+    pub namespaces: bool,
+    /// The isolation groups and containers.
+    pub containers: bool,
+}
+
+impl Same {
+    /// What the collector's last refresh says.
+    pub fn from_refresh(stats: &crate::collect::RefreshStats) -> Same {
+        Same {
+            processes: stats.processes_same,
+            namespaces: stats.namespaces_same,
+            containers: stats.containers_same,
+        }
+    }
 }
 
 /// A modal dialog.
@@ -313,7 +341,11 @@ impl App {
             }
             Msg::Resize => vec![],
             Msg::Snapshot(s) => {
-                let old = self.on_snapshot(*s);
+                let old = self.on_snapshot(*s, Same::default());
+                vec![Cmd::Recycle(Box::new(old))]
+            }
+            Msg::Refresh(s, same) => {
+                let old = self.on_snapshot(*s, same);
                 vec![Cmd::Recycle(Box::new(old))]
             }
             Msg::CollectError(e) => {
@@ -329,8 +361,9 @@ impl App {
         }
     }
 
-    /// Show `snap`; returns the snapshot it replaces.
-    fn on_snapshot(&mut self, snap: Snapshot) -> Snapshot {
+    /// Show `snap`, of which `same` tells what is as in the one shown; returns the snapshot it
+    /// replaces.
+    fn on_snapshot(&mut self, snap: Snapshot, same: Same) -> Snapshot {
         // Rates are between the snapshot on screen and the new one.
         if self.ready {
             self.cpu = rates::cpu_percent(&self.snap, &snap);
@@ -340,9 +373,37 @@ impl App {
         if self.hierarchy >= self.snap.hierarchies.len() {
             self.hierarchy = 0;
         }
+        let same = if self.ready { same } else { Same::default() };
         self.ready = true;
-        self.refresh_rows();
+        self.update_rows(same);
         old
+    }
+
+    /// The rows after a new snapshot: built again only when what they show may have changed.
+    /// Every second on an idle host the processes, namespaces and containers are those of the
+    /// previous snapshot and only cgroup usage moves (CPU%, memory).
+    fn update_rows(&mut self, same: Same) {
+        let sort_col = self.state().sort.map(|(c, _)| c);
+        let keep = match self.view {
+            View::Namespaces => same.processes && same.namespaces,
+            View::Processes => same.processes,
+            View::Containers => {
+                let usage_sorted = matches!(
+                    sort_col,
+                    Some(rows::CONTAINER_CPU_COLUMN | rows::CONTAINER_MEM_COLUMN)
+                );
+                let keep = same.processes && same.namespaces && same.containers && !usage_sorted;
+                if keep {
+                    rows::update_container_usage(&mut self.rows, &self.snap, &self.cpu);
+                }
+                keep
+            }
+            // Few rows, most of them showing usage.
+            View::Cgroups => false,
+        };
+        if !keep {
+            self.refresh_rows();
+        }
     }
 
     fn user_name(&mut self, uid: u32) -> String {
@@ -358,16 +419,18 @@ impl App {
     /// Recompute the rows of the current view and put the selection back on its item.
     pub fn refresh_rows(&mut self) {
         let sort = self.state().sort;
+        // The text a filter matches is built only while there is a filter.
+        let search = !self.filter.trim().is_empty();
         let items = match self.view {
-            View::Containers => rows::container_rows(&self.snap, &self.cpu)
+            View::Containers => rows::container_rows(&self.snap, &self.cpu, search)
                 .into_iter()
                 .map(|r| (r, None))
                 .collect(),
-            View::Namespaces => rows::namespace_items(&self.snap, self.ns_tree),
+            View::Namespaces => rows::namespace_items(&self.snap, self.ns_tree, search),
             View::Cgroups => {
                 let key = self.current_hierarchy().map(|h| h.key.clone());
                 let mut items = match key {
-                    Some(k) => rows::cgroup_items(&self.snap, &k, &self.cpu),
+                    Some(k) => rows::cgroup_items(&self.snap, &k, &self.cpu, search),
                     None => Vec::new(),
                 };
                 if self.hide_empty {
@@ -380,7 +443,7 @@ impl App {
                 let names: HashMap<u32, String> =
                     uids.into_iter().map(|u| (u, self.user_name(u))).collect();
                 let lookup = |u: u32| names.get(&u).cloned().unwrap_or_else(|| u.to_string());
-                rows::process_items(&self.snap, &lookup)
+                rows::process_items(&self.snap, &lookup, search)
             }
         };
         self.rows = rows::flatten(items, sort, &self.collapsed, &self.filter);

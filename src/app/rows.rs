@@ -140,6 +140,8 @@ pub const CONTAINER_COLUMNS: &[Column] = &[
 
 /// Column indexes of [`CONTAINER_COLUMNS`] that code refers to.
 pub const CONTAINER_PID_COLUMN: usize = 5;
+pub const CONTAINER_CPU_COLUMN: usize = 8;
+pub const CONTAINER_MEM_COLUMN: usize = 9;
 
 pub const NAMESPACE_COLUMNS: &[Column] = &[
     col("TYPE", false, 14),
@@ -248,11 +250,42 @@ pub fn hierarchy_for<'a>(snap: &'a Snapshot, controller: &str) -> Option<&'a str
         .map(|h| h.key.as_str())
 }
 
+/// A snapshot's cgroups by (hierarchy key, path), borrowed: built once for a rows update or a
+/// detail pane. The snapshot's own index ([`Snapshot::cgroup`]) is built anew for every
+/// snapshot, with every other lookup table, and allocates two strings per lookup.
+pub struct CgroupIndex<'a> {
+    snap: &'a Snapshot,
+    by_path: HashMap<(&'a str, &'a str), &'a Cgroup>,
+}
+
+impl<'a> CgroupIndex<'a> {
+    pub fn new(snap: &'a Snapshot) -> CgroupIndex<'a> {
+        CgroupIndex {
+            snap,
+            by_path: snap
+                .cgroups
+                .iter()
+                .map(|c| ((c.hierarchy.as_str(), c.path.as_str()), c))
+                .collect(),
+        }
+    }
+
+    pub fn snapshot(&self) -> &'a Snapshot {
+        self.snap
+    }
+
+    /// The cgroup at `path` in hierarchy `key`.
+    pub fn get(&self, key: &str, path: &str) -> Option<&'a Cgroup> {
+        let by_path: &HashMap<(&str, &str), &'a Cgroup> = &self.by_path;
+        by_path.get(&(key, path)).copied()
+    }
+}
+
 /// The cgroup of `pid` in the hierarchy that holds `controller`.
-pub fn cgroup_of<'a>(snap: &'a Snapshot, pid: i32, controller: &str) -> Option<&'a Cgroup> {
-    let key = hierarchy_for(snap, controller)?;
-    let path = snap.processes.get(&pid)?.cgroups.get(key)?;
-    snap.cgroup(key, path)
+pub fn cgroup_of<'a>(idx: &CgroupIndex<'a>, pid: i32, controller: &str) -> Option<&'a Cgroup> {
+    let key = hierarchy_for(idx.snap, controller)?;
+    let path = idx.snap.processes.get(&pid)?.cgroups.get(key)?;
+    idx.get(key, path)
 }
 
 /// A process's cgroup path to show: the memory one (where containers are limited), else the v2
@@ -301,17 +334,17 @@ pub type CpuMap = HashMap<(String, String), f64>;
 /// The container's own cgroup in the hierarchy that holds `controller` (none for an isolation
 /// group whose processes share their cgroup with others: it has no usage of its own to show).
 pub fn container_cgroup<'a>(
-    snap: &'a Snapshot,
+    idx: &CgroupIndex<'a>,
     c: &Container,
     controller: &str,
 ) -> Option<&'a Cgroup> {
-    let key = hierarchy_for(snap, controller)?;
-    snap.cgroup(key, c.cgroups.get(key)?)
+    let key = hierarchy_for(idx.snap, controller)?;
+    idx.get(key, c.cgroups.get(key)?)
 }
 
-fn container_cpu(snap: &Snapshot, cpu: &CpuMap, c: &Container) -> Option<f64> {
-    let cg = container_cgroup(snap, c, "cpuacct").or_else(|| container_cgroup(snap, c, "cpu"))?;
-    cpu_at(snap, cpu, cg)
+fn container_cpu(idx: &CgroupIndex, cpu: &CpuMap, c: &Container) -> Option<f64> {
+    let cg = container_cgroup(idx, c, "cpuacct").or_else(|| container_cgroup(idx, c, "cpu"))?;
+    cpu_at(idx.snap, cpu, cg)
 }
 
 /// CPU% of a cgroup; for a v1 hierarchy without cpuacct, that of the same path in the one with it.
@@ -358,10 +391,47 @@ fn container_search(snap: &Snapshot, c: &Container) -> String {
     format!("{} {numbers}", words.join(" ")).to_lowercase()
 }
 
+/// CPU% of the host's row: the root cgroup of the hierarchy with cpuacct.
+fn host_cpu(snap: &Snapshot, cpu: &CpuMap) -> Option<f64> {
+    let h = hierarchy_for(snap, "cpuacct")?;
+    snap.cgroups
+        .iter()
+        .find(|c| c.path == "/" && c.hierarchy == h)
+        .and_then(|c| cpu.get(&(c.hierarchy.clone(), c.path.clone())).copied())
+}
+
+/// The CPU% and MEM / LIMIT cells of Containers rows built from an earlier snapshot with the same
+/// containers and processes, from `snap`'s cgroup usage: what changes from one second to the
+/// next on an idle host.
+pub fn update_container_usage(rows: &mut [Row], snap: &Snapshot, cpu: &CpuMap) {
+    let by_key: HashMap<&str, &Container> = snap.containers.iter().map(|c| (c.key(), c)).collect();
+    let idx = CgroupIndex::new(snap);
+    for row in rows {
+        let (cpu_now, mem) = match &row.key {
+            RowKey::Container(k) => match by_key.get(k.as_str()) {
+                Some(c) => (
+                    cpu_cell(container_cpu(&idx, cpu, c)),
+                    mem_cell(container_cgroup(&idx, c, "memory")),
+                ),
+                None => continue,
+            },
+            RowKey::Host => (cpu_cell(host_cpu(snap, cpu)), Cell::none()),
+            _ => continue,
+        };
+        if let Some(cell) = row.cells.get_mut(CONTAINER_CPU_COLUMN) {
+            *cell = cpu_now;
+        }
+        if let Some(cell) = row.cells.get_mut(CONTAINER_MEM_COLUMN) {
+            *cell = mem;
+        }
+    }
+}
+
 /// Containers view: containers and the isolation groups no runtime owns, named network
-/// namespaces without processes, and the host.
-pub fn container_rows(snap: &Snapshot, cpu: &CpuMap) -> Vec<Row> {
+/// namespaces without processes, and the host. `search`: fill [`Row::search`] (for a filter).
+pub fn container_rows(snap: &Snapshot, cpu: &CpuMap, search: bool) -> Vec<Row> {
     let text_or_none = |t: Option<&str>| t.map_or_else(Cell::none, Cell::text);
+    let idx = CgroupIndex::new(snap);
     let mut rows = Vec::new();
     for c in &snap.containers {
         let inside = snap
@@ -382,11 +452,15 @@ pub fn container_rows(snap: &Snapshot, cpu: &CpuMap) -> Vec<Row> {
                 Cell::num(c.init_pid as f64, c.init_pid.to_string()),
                 inside.map_or(Cell::none(), |i| Cell::num(i as f64, i.to_string())),
                 Cell::num(c.pids.len() as f64, c.pids.len().to_string()),
-                cpu_cell(container_cpu(snap, cpu, c)),
-                mem_cell(container_cgroup(snap, c, "memory")),
+                cpu_cell(container_cpu(&idx, cpu, c)),
+                mem_cell(container_cgroup(&idx, c, "memory")),
                 Cell::text(ns_list(c.private_namespaces())),
             ],
-            search: container_search(snap, c),
+            search: if search {
+                container_search(snap, c)
+            } else {
+                String::new()
+            },
             has_children: false,
             collapsed: false,
             // Paused or frozen: nothing in it runs (STATE says which, when it has room).
@@ -416,7 +490,11 @@ pub fn container_rows(snap: &Snapshot, cpu: &CpuMap) -> Vec<Row> {
                 Cell::none(),
                 Cell::text("net"),
             ],
-            search: format!("{} {} netns", name, ns.inode).to_lowercase(),
+            search: if search {
+                format!("{} {} netns", name, ns.inode).to_lowercase()
+            } else {
+                String::new()
+            },
             has_children: false,
             collapsed: false,
             dim: false,
@@ -428,11 +506,7 @@ pub fn container_rows(snap: &Snapshot, cpu: &CpuMap) -> Vec<Row> {
         .filter(|p| snap.group_of(p.pid).is_none())
         .map(|p| p.pid)
         .collect();
-    let host_cpu = snap
-        .cgroups
-        .iter()
-        .find(|c| c.path == "/" && hierarchy_for(snap, "cpuacct").is_some_and(|h| h == c.hierarchy))
-        .and_then(|c| cpu.get(&(c.hierarchy.clone(), c.path.clone())).copied());
+    let host_cpu = host_cpu(snap, cpu);
     rows.push(Row {
         key: RowKey::Host,
         depth: 0,
@@ -469,8 +543,8 @@ pub fn ns_name(ns: &crate::model::Namespace) -> String {
 }
 
 /// Namespaces view. `tree`: user namespaces nested by parent, every other namespace under its
-/// owning user namespace, pid namespaces by parent.
-pub fn namespace_items(snap: &Snapshot, tree: bool) -> Vec<(Row, Option<RowKey>)> {
+/// owning user namespace, pid namespaces by parent. `search`: fill [`Row::search`].
+pub fn namespace_items(snap: &Snapshot, tree: bool, search: bool) -> Vec<(Row, Option<RowKey>)> {
     snap.namespaces
         .values()
         .map(|ns| {
@@ -517,20 +591,24 @@ pub fn namespace_items(snap: &Snapshot, tree: bool) -> Vec<(Row, Option<RowKey>)
                     },
                     Cell::text(command.clone()),
                 ],
-                search: format!(
-                    "{} {} {} {} {}",
-                    ns.ns_type,
-                    ns.inode,
-                    name,
-                    command,
-                    ns.pids
-                        .iter()
-                        .take(64)
-                        .map(|p| p.to_string())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                )
-                .to_lowercase(),
+                search: if search {
+                    format!(
+                        "{} {} {} {} {}",
+                        ns.ns_type,
+                        ns.inode,
+                        name,
+                        command,
+                        ns.pids
+                            .iter()
+                            .take(64)
+                            .map(|p| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )
+                    .to_lowercase()
+                } else {
+                    String::new()
+                },
                 has_children: false,
                 collapsed: false,
                 dim: ns.pids.is_empty() && ns.bind_mounts.is_empty(),
@@ -540,8 +618,13 @@ pub fn namespace_items(snap: &Snapshot, tree: bool) -> Vec<(Row, Option<RowKey>)
         .collect()
 }
 
-/// Cgroups view: the tree of one hierarchy.
-pub fn cgroup_items(snap: &Snapshot, hierarchy: &str, cpu: &CpuMap) -> Vec<(Row, Option<RowKey>)> {
+/// Cgroups view: the tree of one hierarchy. `search`: fill [`Row::search`].
+pub fn cgroup_items(
+    snap: &Snapshot,
+    hierarchy: &str,
+    cpu: &CpuMap,
+    search: bool,
+) -> Vec<(Row, Option<RowKey>)> {
     snap.cgroups
         .iter()
         .filter(|c| c.hierarchy == hierarchy)
@@ -581,17 +664,21 @@ pub fn cgroup_items(snap: &Snapshot, hierarchy: &str, cpu: &CpuMap) -> Vec<(Row,
                         Cell::text(limits)
                     },
                 ],
-                search: format!(
-                    "{} {}",
-                    c.path,
-                    c.pids
-                        .iter()
-                        .take(64)
-                        .map(|p| p.to_string())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                )
-                .to_lowercase(),
+                search: if search {
+                    format!(
+                        "{} {}",
+                        c.path,
+                        c.pids
+                            .iter()
+                            .take(64)
+                            .map(|p| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )
+                    .to_lowercase()
+                } else {
+                    String::new()
+                },
                 has_children: false,
                 collapsed: false,
                 dim: c.pids.is_empty(),
@@ -601,8 +688,12 @@ pub fn cgroup_items(snap: &Snapshot, hierarchy: &str, cpu: &CpuMap) -> Vec<(Row,
         .collect()
 }
 
-/// Processes view: a tree by parent.
-pub fn process_items(snap: &Snapshot, users: &dyn Fn(u32) -> String) -> Vec<(Row, Option<RowKey>)> {
+/// Processes view: a tree by parent. `search`: fill [`Row::search`].
+pub fn process_items(
+    snap: &Snapshot,
+    users: &dyn Fn(u32) -> String,
+    search: bool,
+) -> Vec<(Row, Option<RowKey>)> {
     snap.processes
         .values()
         .map(|p| {
@@ -625,7 +716,11 @@ pub fn process_items(snap: &Snapshot, users: &dyn Fn(u32) -> String) -> Vec<(Row
                     Cell::text(crate::model::format::short_cgroup_path(&cg)),
                     Cell::text(command.clone()),
                 ],
-                search: format!("{} {} {} {}", p.pid, command, cg, p.comm).to_lowercase(),
+                search: if search {
+                    format!("{} {} {} {}", p.pid, command, cg, p.comm).to_lowercase()
+                } else {
+                    String::new()
+                },
                 has_children: false,
                 collapsed: false,
                 dim: p.kernel_thread,
@@ -699,17 +794,16 @@ pub fn flatten(
         v.sort_by(cmp);
     }
     let mut out = Vec::with_capacity(items.len());
-    let mut visited = vec![false; items.len()];
+    // Each row is moved out once (a tree walk visits each index at most once).
+    let mut slots: Vec<Option<Row>> = items.into_iter().map(|(r, _)| Some(r)).collect();
     let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|r| (*r, 0)).collect();
     while let Some((i, depth)) = stack.pop() {
-        if visited[i] {
+        let Some(mut row) = slots.get_mut(i).and_then(Option::take) else {
             continue;
-        }
-        visited[i] = true;
+        };
         if !keep[i] {
             continue;
         }
-        let mut row = items[i].0.clone();
         row.depth = depth;
         let kids = children.get(&i).map(Vec::as_slice).unwrap_or(&[]);
         row.has_children = kids.iter().any(|k| keep[*k]);

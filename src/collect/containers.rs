@@ -323,6 +323,12 @@ impl Collector {
                 .update(&self.roots, snap, &detected, Instant::now());
         }
         snap.containers = containers::build(snap, &detected, &self.runtimes.meta);
+        self.add_runtime_warnings(snap);
+    }
+
+    /// The warnings of the runtimes' records last read (a refresh that keeps the containers of
+    /// an earlier pass adds them without building the containers again).
+    pub(super) fn add_runtime_warnings(&self, snap: &mut Snapshot) {
         for (_, w) in &self.runtimes.denied {
             if !snap.warnings.contains(w) {
                 snap.warnings.push(w.clone());

@@ -9,18 +9,21 @@
 //!
 //! | what | re-read | stale for at most |
 //! |---|---|---|
-//! | the list of processes (readdir of /proc, with each /proc/PID inode) | every pass | - |
-//! | a process first seen, or a PID reused (its /proc/PID inode changed) | at once, in full | - |
-//! | a process first seen in the last Y passes (exec or setns right after fork) | every pass, in full | - |
+//! | the list of processes | from the process events connector every pass (forks and exits, see below); /proc listed (readdir, with each /proc/PID inode) every R-th pass, and every pass without the connector | - |
+//! | a process first seen, or a PID reused (exit and fork, or its /proc/PID inode changed) | at once, in full | - |
+//! | a process that exec'd or changed its comm, UID or GID (connector) | at once, in full (after an overrun, which loses events: as any other process, below) | - |
+//! | a process first seen in the last Y passes (setns right after fork) | every pass, in full | - |
 //! | a process whose parent exited (reparented: PPid changes) | at once, in full | - |
-//! | any other process | at its turn, 1/R of them per pass: schedstat and cgroup, the rest if it ran since (see below) | R passes |
-//! | the same, for changes made to it by others than its main thread | every F-th turn in full | F x R passes |
+//! | any other process | at its turn, 1/R of them per pass: schedstat and cgroup (and its UID), the rest if it ran since (see below) | R passes |
+//! | the same, for changes made to it by others than its main thread (argv written in place, comm without the connector) | every F-th turn: command line and comm compared, all of it read if they differ | F x R passes |
+//! | a process the connector says nothing more about: a leader thread that exited before the others (its process lives on), a zombie until reaped | at the next listing of /proc | R passes |
 //! | namespace relations (owner, parent, creator UID) | once per namespace (they never change) | - |
 //! | hostname (UTS) and interfaces (net) of a namespace, nsfs bind mounts of a mount namespace | new namespaces and those of the last Y passes every pass, the others 1/R per pass | R passes |
 //! | nsfs bind mounts of the host's mount namespace (`ip netns add`) | every pass | - |
 //! | cgroup usage (memory, cpuacct, cpu.stat, pids.current, failcnt, events, pressure) and freezer.state | every pass | - |
 //! | cgroup limits and devices.list | 1/R of the cgroups per pass | R passes |
 //! | the cgroup trees (groups created or removed) | after [`Collector::cgroups_changed`], or when a process turns up in a group not in the trees, or a group vanishes | - |
+//! | containers (runtimes' records: names, images, labels, states) | built again when a process, the cgroup trees or a freezer state changed, and every R passes (records are asked again when due: a new container, a freezer change, 30 s) | R passes past the 30 s |
 //!
 //! "R passes" means: a change made just after something was read shows in the snapshot of the
 //! R-th pass after that read at the latest, i.e. within R x the refresh interval (10 s at one pass
@@ -28,16 +31,28 @@
 //! again, as `collect` does. A live view calls it after its own writes and when the user asks for
 //! a refresh.
 //!
+//! Which processes exist: as root in the initial namespaces, on the live /proc, the collector
+//! listens to the kernel's process events connector ([`crate::sys::proc_connector`]): forks,
+//! execs, exits and changes of comm or credentials since the last pass, so that a pass need not
+//! list /proc (a sixth of an incremental pass, the kernel looking up every /proc/PID) to learn who
+//! came and went, and learns at once of what a turn would find only within R passes. /proc is
+//! still listed every R-th pass (what the events cannot tell: see the table), and at once when
+//! the socket's buffer overflowed (events were lost), when the socket fails, and always without
+//! the connector (not root, another pid namespace, a fixture tree, a kernel without
+//! CONFIG_PROC_EVENTS): then a pass is what it was before, every change but new and gone
+//! processes within the bounds of the rolling turns.
+//!
 //! What a process's turn reads: a process's namespaces (setns, unshare), command line (exec,
 //! setproctitle), comm, UID and *_for_children links change only by what its main thread does,
 //! and /proc/PID/schedstat tells whether that thread ran since the last read (it counts every
 //! time the thread is given a CPU). A turn reads schedstat and /proc/PID/cgroup (others move
-//! processes between cgroups), and reads the rest only if the process ran. Most processes of a
-//! host sleep most of the time; on the benchmark population a turn then costs about a quarter of
-//! a full read (12 µs instead of 44 µs). What only others can change without the process
-//! running: its cgroup (read at every turn), its PPid (read at once when the parent exits), and,
-//! rarely, its argv area or comm written by another of its threads or a debugger: every F-th
-//! turn reads in full regardless.
+//! processes between cgroups), compares the owner of /proc/PID (its UID) from the fstat that
+//! gives the inode, and reads the rest only if the process ran. Most processes of a host sleep
+//! most of the time; on the benchmark population a turn then costs about a quarter of a full read
+//! (12 µs instead of 44 µs). What only others can change without the process running: its cgroup
+//! (read at every turn), its PPid (read at once when the parent exits), and, rarely, its argv
+//! area or comm written by another of its threads or a debugger: every F-th turn reads cmdline
+//! and stat as well and compares them.
 //!
 //! Changes a kept value can miss for up to R passes, because the kernel gives no cheap sign of
 //! them: setns(2)/unshare(2) by a process that did not exec since, a process moved to another
@@ -49,22 +64,29 @@
 //! # Identity
 //!
 //! A process is the pair (PID, inode of /proc/PID), both from the directory entry (see
-//! [`procfs::list_pids_with_ino`]). A namespace keeps what was read about it (relations, names,
-//! interfaces, bind mounts) only while some process that held it in the previous pass still holds
-//! it: namespace inode numbers are reused once a namespace is freed, and a container that stops
-//! and another that starts within one interval can have namespaces with the same numbers.
+//! [`procfs::list_pids_with_ino`]); between listings, a PID that exited and was forked again is a
+//! new process. A namespace keeps what was read about it (relations, names, interfaces, bind
+//! mounts) only while some process that held it in the previous pass still holds it: namespace
+//! inode numbers are reused once a namespace is freed, and a container that stops and another
+//! that starts within one interval can have namespaces with the same numbers.
 //!
 //! # Cost
 //!
-//! See README "Performance". What remains is mostly fixed per process and per pass: listing
-//! /proc, and building a new snapshot of every process. Memory idle for a second can be slow to
-//! touch again (see [`Entry`]), so the cache is packed, namespaces, groups and cgroup members are
-//! computed from the shared sets, and a snapshot given back to [`Collector::recycle`] lends its
-//! unchanged processes to the next one.
+//! See README "Performance". Memory idle for a second can be slow to touch again (see [`Entry`]),
+//! so the cache is packed, namespaces, groups and cgroup members are computed from the shared
+//! sets, and a snapshot given back to [`Collector::recycle`] lends the next pass what did not
+//! change since it was made: its processes (each one unchanged, or all of them), and, when no
+//! process came, went or changed, its namespaces (unless what was read about them changed), its
+//! isolation groups, and its containers (unless the cgroup trees or a freezer state changed). On
+//! an idle host a pass then reads the connector's socket, the processes whose turn it is, the
+//! names and interfaces of a tenth of the namespaces and the cgroup usage files, and builds
+//! nothing but the cgroup list. [`RefreshStats`] says which parts are those of the previous pass,
+//! so that a view keeps what it computed from them.
 
 use super::PhaseClock;
 use super::*;
-use crate::model::Interface;
+use crate::model::{CgValue, Interface};
+use crate::sys::proc_connector::{Drained, ProcEvent, ProcEvents};
 use crate::sys::uts::UtsName;
 use std::sync::Arc;
 
@@ -105,6 +127,14 @@ pub struct RefreshStats {
     pub rolling_idle: usize,
     /// Processes re-read because their parent exited (they were reparented).
     pub read_reparented: usize,
+    /// Processes re-read because the process events connector reported an exec or a change of
+    /// comm or credentials.
+    pub read_events: usize,
+    /// True when the processes came from the last listing and the connector's events since,
+    /// false when /proc was listed in this pass.
+    pub from_events: bool,
+    /// Events received from the connector in this pass (threads left out).
+    pub events: usize,
     /// Processes that exited between the listing and their read.
     pub vanished: usize,
     /// Mount namespaces whose mountinfo was read.
@@ -122,6 +152,12 @@ pub struct RefreshStats {
     pub cgroup_limits_read: usize,
     /// Processes moved from a snapshot given back to [`Collector::recycle`] instead of built.
     pub recycled: usize,
+    /// True when the snapshot's processes are those of the previous pass (nothing came, went or
+    /// changed), its namespaces (with what was read about them) too, and its isolation groups
+    /// and containers: a view can keep what it computed from them.
+    pub processes_same: bool,
+    pub namespaces_same: bool,
+    pub containers_same: bool,
 }
 
 /// What [`Collector::refresh`] keeps between passes.
@@ -134,8 +170,25 @@ pub(super) struct Live {
     /// When the last few snapshots were taken, and by which pass (to recognise one given back
     /// to [`Collector::recycle`]).
     issued: Vec<(Instant, u64)>,
-    /// The processes of a snapshot given back, and the pass that built it.
-    recycled: Option<(u64, BTreeMap<i32, Process>)>,
+    /// A snapshot given back, and the pass that built it: the parts that did not change since
+    /// are moved out of it instead of built again.
+    recycled: Option<(u64, Snapshot)>,
+    /// The last pass in which a process came, went or changed (what it shows, or its cgroups).
+    procs_changed: u64,
+    /// The last pass in which what was read about namespaces (names, interfaces, bind mounts)
+    /// changed.
+    ns_changed: u64,
+    /// The last pass in which the cgroup trees were walked or a freezer state changed.
+    cg_changed: u64,
+    /// Freezer state (freezer.state, cgroup.freeze) of every cgroup at the last pass.
+    freezer: Vec<Option<CgValue>>,
+    /// The last pass that built the containers (they are rebuilt at least every
+    /// [`ROLLING_PASSES`] passes, which also asks runtimes again when their records are due),
+    /// and what it built.
+    containers_built: u64,
+    containers: Vec<crate::model::containers::Container>,
+    /// Every nsfs bind mount found at the last pass, sorted.
+    bind_list: Vec<(NsKey, String)>,
     /// The shared parts of `entries`.
     interner: Interner,
     ns: HashMap<NsKey, NsState>,
@@ -148,6 +201,26 @@ pub(super) struct Live {
     decided: Vec<(usize, Option<usize>, Option<Reason>)>,
     same: Vec<i32>,
     cgroups: Option<CgroupState>,
+    /// The process events connector, when it can be used.
+    connector: Connector,
+    /// The last pass that listed /proc: the connector's events go on from there (0: the next
+    /// pass lists).
+    listed: u64,
+    /// The events of this pass, and the PIDs they say to read again (sorted), kept for their
+    /// allocations.
+    events: Vec<ProcEvent>,
+    touched: Vec<i32>,
+}
+
+/// Whether [`Collector::refresh`] may learn of processes from the connector instead of listing
+/// /proc.
+enum Connector {
+    /// Not subscribed yet: try at the next listing.
+    Untried,
+    Active(ProcEvents),
+    /// Not for this collector: not the live /proc, or the kernel refused (not root, not in the
+    /// initial namespaces, no CONFIG_PROC_EVENTS).
+    Unavailable,
 }
 
 impl Live {
@@ -158,6 +231,13 @@ impl Live {
             entries: Vec::new(),
             issued: Vec::new(),
             recycled: None,
+            procs_changed: 0,
+            ns_changed: 0,
+            cg_changed: 0,
+            freezer: Vec::new(),
+            containers_built: 0,
+            containers: Vec::new(),
+            bind_list: Vec::new(),
             interner: Interner::default(),
             ns: HashMap::new(),
             host_mnt: None,
@@ -166,6 +246,10 @@ impl Live {
             decided: Vec::new(),
             same: Vec::new(),
             cgroups: None,
+            connector: Connector::Untried,
+            listed: 0,
+            events: Vec::new(),
+            touched: Vec::new(),
         }
     }
 }
@@ -351,6 +435,9 @@ impl Entry {
             pid_ns: self.ns.ns.get(&NsType::Pid).copied(),
             stamp: self.stamp,
             cgroup_hash: self.cgroup_hash,
+            uid: self.uid,
+            comm: &self.comm,
+            cmdline: &self.cmdline,
         }
     }
 
@@ -623,6 +710,8 @@ enum Reason {
     Young,
     Rolling,
     Reparented,
+    /// The process events connector reported an exec, or a change of comm or credentials.
+    Event,
 }
 
 /// How the cgroup side of a pass went.
@@ -705,13 +794,133 @@ fn reread_cgroups(
     (false, limits_read)
 }
 
+/// The processes of this pass into `listing` (PID and /proc/PID inode, sorted by PID), and in
+/// `touched` (sorted) those the connector says exec'd or changed their comm or credentials:
+/// from the last listing and the connector's events since, or by listing /proc again (the first
+/// pass, every [`ROLLING_PASSES`] passes to catch what the events cannot tell, and whenever the
+/// connector lost events or cannot be used). A listing subscribes first, so that no event after
+/// it is missed.
+fn list_processes(
+    roots: &Roots,
+    live: &mut Live,
+    full: bool,
+    listing: &mut Vec<(i32, u64)>,
+    touched: &mut Vec<i32>,
+) -> SysResult<()> {
+    touched.clear();
+    live.events.clear();
+    let pass = live.pass;
+    let complete = match &mut live.connector {
+        Connector::Active(connector) => match connector.drain(&mut live.events) {
+            Ok(Drained::Complete) => true,
+            Ok(Drained::Overrun) => false,
+            Err(_) => {
+                live.connector = Connector::Untried;
+                false
+            }
+        },
+        _ => false,
+    };
+    if complete && !full && live.listed > 0 && pass < live.listed + ROLLING_PASSES {
+        apply_events(&live.events, &live.entries, listing, touched);
+        return Ok(());
+    }
+    if let Connector::Untried = live.connector {
+        live.connector = match roots.is_live().then(ProcEvents::subscribe) {
+            Some(Ok(c)) => Connector::Active(c),
+            // Not the live /proc (a fixture, another pid namespace's), or the kernel refused.
+            _ => Connector::Unavailable,
+        };
+    }
+    procfs::read_pids_with_ino(roots, listing)?;
+    live.listed = pass;
+    // The listing shows who came and went; an exec or a change of comm or credentials since the
+    // last pass is still news.
+    if complete {
+        touched.extend(live.events.iter().filter_map(|ev| match *ev {
+            ProcEvent::Exec(tgid) | ProcEvent::Changed(tgid) => Some(tgid),
+            ProcEvent::Fork { .. } | ProcEvent::Exit(_) => None,
+        }));
+        touched.sort_unstable();
+        touched.dedup();
+    }
+    Ok(())
+}
+
+/// The processes of the last pass (`entries`) changed by `events`, as a listing: a process that
+/// exited is left out, a new one has inode 0 (it is read as new, and its inode read then), and
+/// one that exec'd or changed its comm or credentials is listed as it was and put in `touched`.
+/// A PID that exited and came back (reused within the interval) is new; one that exited and then
+/// exec'd is the same process (an exec by another thread ends the leader first).
+fn apply_events(
+    events: &[ProcEvent],
+    entries: &[Entry],
+    listing: &mut Vec<(i32, u64)>,
+    touched: &mut Vec<i32>,
+) {
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Fate {
+        Gone,
+        Changed,
+        Reborn,
+    }
+    let mut fate: HashMap<i32, Fate> = HashMap::new();
+    for ev in events {
+        match *ev {
+            ProcEvent::Fork { tgid, .. } => {
+                let now = match fate.get(&tgid) {
+                    Some(Fate::Gone) => Fate::Reborn,
+                    Some(&f) => f,
+                    None => Fate::Changed,
+                };
+                fate.insert(tgid, now);
+            }
+            ProcEvent::Exec(tgid) | ProcEvent::Changed(tgid) => {
+                let now = match fate.get(&tgid) {
+                    Some(Fate::Reborn) => Fate::Reborn,
+                    _ => Fate::Changed,
+                };
+                fate.insert(tgid, now);
+            }
+            ProcEvent::Exit(tgid) => {
+                fate.insert(tgid, Fate::Gone);
+            }
+        }
+    }
+    listing.clear();
+    for e in entries {
+        match fate.remove(&e.pid) {
+            None => listing.push((e.pid, e.ino)),
+            Some(Fate::Gone) => {}
+            Some(Fate::Changed) => {
+                listing.push((e.pid, e.ino));
+                touched.push(e.pid);
+            }
+            Some(Fate::Reborn) => listing.push((e.pid, 0)),
+        }
+    }
+    // What is left are PIDs the last pass did not have: new processes (a fork and an exit of the
+    // same short-lived process cancel out).
+    let before = listing.len();
+    listing.extend(
+        fate.into_iter()
+            .filter(|(_, f)| *f != Fate::Gone)
+            .map(|(pid, _)| (pid, 0)),
+    );
+    if listing.len() > before {
+        listing.sort_unstable_by_key(|&(pid, _)| pid);
+    }
+}
+
 impl Collector {
     /// One incremental pass for a live view: the snapshot a full pass ([`Collector::collect`])
     /// would give, re-reading only what may have changed since the previous call. New and gone
-    /// processes, reused PIDs and cgroup usage are exact at every pass; other changes show
-    /// within [`ROLLING_PASSES`] passes (a few rare ones within [`FULL_READ_EVERY`] times that):
-    /// see the documentation of src/collect/refresh.rs. The first call, the first after
-    /// [`Collector::invalidate`] and the first with other `opts` read everything.
+    /// processes, reused PIDs, execs (with the process events connector) and cgroup usage are
+    /// exact at every pass (between two listings of /proc a process leaves at its exit, not when
+    /// its parent reaps it); other changes show within [`ROLLING_PASSES`] passes (a few rare
+    /// ones within [`FULL_READ_EVERY`] times that): see the documentation of
+    /// src/collect/refresh.rs. The first call, the first after [`Collector::invalidate`] and the
+    /// first with other `opts` read everything.
     ///
     /// A live view should give each snapshot it replaces back to [`Collector::recycle`].
     ///
@@ -742,11 +951,16 @@ impl Collector {
         snap.taken_at = Some(Instant::now());
         snap.host = uts::read_host_info();
         let mut listing = std::mem::take(&mut live.listing);
-        if let Err(e) = procfs::read_pids_with_ino(&self.roots, &mut listing) {
+        let mut touched = std::mem::take(&mut live.touched);
+        if let Err(e) = list_processes(&self.roots, &mut live, full, &mut listing, &mut touched) {
+            // The events drained are lost with this pass: the next one lists /proc.
+            live.listed = 0;
             self.live = Some(live);
             return Err(e);
         }
         stats.listed = listing.len();
+        stats.from_events = live.listed != pass;
+        stats.events = live.events.len();
         clock.lap(&mut self.phases, "list /proc");
 
         // Which processes to read, and why: the listing and the entries are both sorted by PID.
@@ -774,6 +988,8 @@ impl Collector {
                         same.push(pid);
                         if young(e.born, pass) {
                             Some(Reason::Young)
+                        } else if touched.binary_search(&pid).is_ok() {
+                            Some(Reason::Event)
                         } else if e.due <= pass {
                             Some(Reason::Rolling)
                         } else {
@@ -788,7 +1004,7 @@ impl Collector {
         // rolling turn, which would not read PPid of a process that did not run.
         for (_, cached, reason) in decided.iter_mut() {
             if let Some(e) = cached.and_then(|k| live.entries.get(k))
-                && !matches!(reason, Some(Reason::Young))
+                && matches!(reason, None | Some(Reason::Rolling))
                 && e.ppid > 0
                 && same.binary_search(&e.ppid).is_err()
             {
@@ -805,6 +1021,7 @@ impl Collector {
                 Reason::Young => stats.read_young += 1,
                 Reason::Rolling => stats.read_rolling += 1,
                 Reason::Reparented => stats.read_reparented += 1,
+                Reason::Event => stats.read_events += 1,
             }
             let Some(&(pid, _)) = listing.get(i) else {
                 continue;
@@ -813,10 +1030,11 @@ impl Collector {
             requests.push(ReadRequest {
                 pid,
                 known: entry.map(Entry::known),
-                if_ran: reason == Reason::Rolling
-                    && entry.is_some_and(|e| e.idle_turns + 1 < FULL_READ_EVERY),
+                if_ran: reason == Reason::Rolling,
+                check_others: entry.is_some_and(|e| e.idle_turns + 1 >= FULL_READ_EVERY),
             });
         }
+        live.touched = touched;
 
         // Processes on the process threads; meanwhile the cgroup side on its own thread: a walk
         // when the trees may have changed, else the files that change by themselves.
@@ -881,6 +1099,11 @@ impl Collector {
         let mut entries = std::mem::take(&mut live.spare_entries);
         entries.clear();
         entries.reserve(listing.len());
+        // Whether any process came, went or changed in this pass: old entries carried over
+        // (kept, or read again as the same process), and entries that changed.
+        let old_len = old_entries.len();
+        let mut carried = 0;
+        let mut changed_now = false;
         let mut old = old_entries.drain(..).enumerate().peekable();
         let interner = &mut live.interner;
         for &(i, cached, reason) in &decided {
@@ -894,6 +1117,7 @@ impl Collector {
             });
             if reason.is_none() {
                 // Kept as it was.
+                carried += usize::from(previous.is_some());
                 entries.extend(previous);
                 continue;
             }
@@ -906,12 +1130,19 @@ impl Collector {
                         if !Arc::ptr_eq(&cgroups, &e.cgroups) {
                             e.cgroups = cgroups;
                             e.changed = pass;
+                            changed_now = true;
                         }
                         read_pids.push(pid);
                     }
                     e.cgroup_hash = cgroup_hash;
                     e.due = due;
-                    e.idle_turns = e.idle_turns.saturating_add(1);
+                    // Its command line and comm were compared at this turn (see the request).
+                    e.idle_turns = if e.idle_turns + 1 >= FULL_READ_EVERY {
+                        0
+                    } else {
+                        e.idle_turns + 1
+                    };
+                    carried += 1;
                     entries.push(e);
                     continue;
                 }
@@ -933,10 +1164,12 @@ impl Collector {
                 // Read in full again: the count of idle turns starts over (only a process read
                 // for the first time starts at its stagger).
                 entry.idle_turns = 0;
+                carried += 1;
                 if entry.same_data(e) {
                     entry.changed = e.changed;
                 }
             }
+            changed_now |= entry.changed == pass;
             match &same_process {
                 Some(e) if Arc::ptr_eq(&e.ns, &entry.ns) => {}
                 Some(e) => {
@@ -959,6 +1192,9 @@ impl Collector {
         drop(old);
         live.spare_entries = old_entries;
         live.entries = entries;
+        if changed_now || carried < old_len {
+            live.procs_changed = pass;
+        }
         if pass % ROLLING_PASSES == 0 {
             live.interner.purge();
         }
@@ -966,32 +1202,43 @@ impl Collector {
         // The snapshot's processes: those unchanged since a snapshot given back are moved out of
         // it, the others built from their entries. Both are sorted by PID.
         let mut denied_pids: Vec<i32> = Vec::new();
-        let (recycled_pass, recycled) = match live.recycled.take() {
-            Some((p, map)) => (p, map),
-            None => (0, BTreeMap::new()),
+        let (recycled_pass, mut recycled) = match live.recycled.take() {
+            Some((p, old)) => (p, old),
+            None => (0, Snapshot::default()),
         };
-        let mut recycled = recycled.into_iter().peekable();
-        let mut reused = 0;
-        // Inserted in PID order: no temporary array of every process, as collecting would make.
-        for e in &live.entries {
-            if e.denied {
-                denied_pids.push(e.pid);
-            }
-            while recycled.next_if(|(pid, _)| *pid < e.pid).is_some() {}
-            let old = recycled
-                .next_if(|(pid, _)| *pid == e.pid)
-                .filter(|_| e.changed <= recycled_pass);
-            let process = match old {
-                Some((_, p)) => {
-                    reused += 1;
-                    p
+        // Nothing came, went or changed since the snapshot given back: its processes, and what
+        // is computed from them alone, are this pass's.
+        let same_procs = recycled_pass > 0 && live.procs_changed <= recycled_pass;
+        if same_procs {
+            snap.processes = std::mem::take(&mut recycled.processes);
+            stats.recycled = snap.processes.len();
+            denied_pids.extend(live.entries.iter().filter(|e| e.denied).map(|e| e.pid));
+        } else {
+            let mut old = std::mem::take(&mut recycled.processes)
+                .into_iter()
+                .peekable();
+            let mut reused = 0;
+            // Inserted in PID order: no temporary array of every process, as collecting would
+            // make.
+            for e in &live.entries {
+                if e.denied {
+                    denied_pids.push(e.pid);
                 }
-                None => e.process(),
-            };
-            snap.processes.insert(e.pid, process);
+                while old.next_if(|(pid, _)| *pid < e.pid).is_some() {}
+                let kept = old
+                    .next_if(|(pid, _)| *pid == e.pid)
+                    .filter(|_| e.changed <= recycled_pass);
+                let process = match kept {
+                    Some((_, p)) => {
+                        reused += 1;
+                        p
+                    }
+                    None => e.process(),
+                };
+                snap.processes.insert(e.pid, process);
+            }
+            stats.recycled = reused;
         }
-        drop(recycled);
-        stats.recycled = reused;
         if !denied_pids.is_empty() {
             warnings.push(format!(
                 "permission denied reading the namespaces or cgroups of {} ({})",
@@ -1000,8 +1247,14 @@ impl Collector {
             ));
         }
         snap.host_ns = host_namespaces(&snap.processes);
-        let sets = by_ns_set(&live.entries);
-        snap.namespaces = namespaces_from_entries(&sets);
+        // The namespaces: those of the snapshot given back while no process changed since (what
+        // was read about them is checked below), else from the processes' shared sets.
+        let mut sets = (!same_procs).then(|| by_ns_set(&live.entries));
+        let mut reuse_ns = same_procs;
+        snap.namespaces = match &sets {
+            Some(sets) => namespaces_from_entries(sets),
+            None => std::mem::take(&mut recycled.namespaces),
+        };
         clock.lap(&mut self.phases, "snapshot of processes");
 
         // The cgroup side: walk again if the trees changed under a re-read.
@@ -1045,6 +1298,24 @@ impl Collector {
             for w in &state.warnings {
                 warnings.push(w.clone());
             }
+        }
+        // Containers show freezer states: a change (or a walk) makes them be built again.
+        if stats.cgroup_walk {
+            live.cg_changed = pass;
+        }
+        let freezer: Vec<Option<CgValue>> = snap
+            .cgroups
+            .iter()
+            .map(|c| {
+                c.limits
+                    .get("freezer.state")
+                    .or_else(|| c.limits.get("cgroup.freeze"))
+                    .cloned()
+            })
+            .collect();
+        if freezer != live.freezer {
+            live.cg_changed = pass;
+            live.freezer = freezer;
         }
         // A walk that failed outright is tried again next pass.
         self.cgroups_dirty = opts.cgroups && cgroup_state.is_none();
@@ -1140,6 +1411,23 @@ impl Collector {
                 }
             }
         }
+        let mut bind_list: Vec<(NsKey, String)> = bind_mounts
+            .iter()
+            .map(|(_, b)| ((b.ns_type, b.ino), b.mount_point.clone()))
+            .collect();
+        bind_list.sort_unstable();
+        bind_list.dedup();
+        if bind_list != live.bind_list {
+            live.ns_changed = pass;
+            live.bind_list = bind_list;
+        }
+        // The namespaces given back hold the bind mounts of their pass: a bind mount added or
+        // removed since (a namespace held only by it comes or goes) means building them again.
+        if reuse_ns && live.ns_changed > recycled_pass {
+            reuse_ns = false;
+            let sets = sets.get_or_insert_with(|| by_ns_set(&live.entries));
+            snap.namespaces = namespaces_from_entries(sets);
+        }
         let bind_openers = self.add_bind_mounts(&mut snap, bind_mounts);
         // Namespaces held only by bind mounts: the same namespace as long as it stays listed.
         for key in snap.namespaces.keys() {
@@ -1187,7 +1475,9 @@ impl Collector {
                 (!uts_targets.is_empty()).then(|| s.spawn(|| uts::read_uts_names(&uts_targets)));
             let net = (!net_targets.is_empty())
                 .then(|| s.spawn(|| net::read_netns_interfaces(&net_targets)));
-            if opts.relations {
+            // Relations never change: namespaces given back have theirs already, unless one
+            // could not be opened then (tried again here).
+            if opts.relations && !(reuse_ns && self.relations.len() == snap.namespaces.len()) {
                 self.add_relations(&mut snap, &bind_openers);
             }
             (
@@ -1226,32 +1516,74 @@ impl Collector {
         for (ino, res) in uts_names {
             if let Some(st) = live.ns.get_mut(&(NsType::Uts, ino)) {
                 st.due = due_after(res.as_ref().err(), ino);
-                st.uts = Some(res.ok());
+                let read = Some(res.ok());
+                if st.uts != read {
+                    st.uts = read;
+                    live.ns_changed = pass;
+                }
             }
         }
         for (ino, res) in interfaces {
             if let Some(st) = live.ns.get_mut(&(NsType::Net, ino)) {
                 st.due = due_after(res.as_ref().err(), ino);
-                st.interfaces = Some(res.ok());
+                let read = Some(res.ok());
+                if st.interfaces != read {
+                    st.interfaces = read;
+                    live.ns_changed = pass;
+                }
             }
         }
-        for (key, ns) in snap.namespaces.iter_mut() {
-            let Some(st) = live.ns.get(key) else {
-                continue;
-            };
-            if let Some(Some(name)) = &st.uts {
-                ns.hostname = Some(name.hostname.clone());
-                ns.domainname = Some(name.domainname.clone());
-            }
-            if let Some(Some(ifs)) = &st.interfaces {
-                ns.interfaces = Some(ifs.clone());
+        // Names and interfaces as last read; namespaces given back already have them when
+        // nothing was read differently since.
+        if !reuse_ns || live.ns_changed > recycled_pass {
+            for (key, ns) in snap.namespaces.iter_mut() {
+                let Some(st) = live.ns.get(key) else {
+                    continue;
+                };
+                if let Some(uts) = &st.uts {
+                    ns.hostname = uts.as_ref().map(|n| n.hostname.clone());
+                    ns.domainname = uts.as_ref().map(|n| n.domainname.clone());
+                }
+                if let Some(ifs) = &st.interfaces {
+                    ns.interfaces = ifs.clone();
+                }
             }
         }
         clock.lap(&mut self.phases, "relations, uts, net");
 
-        snap.groups = isolation_groups_from_entries(&sets, &snap.host_ns);
+        snap.groups = match &sets {
+            Some(sets) => isolation_groups_from_entries(sets, &snap.host_ns),
+            None => std::mem::take(&mut recycled.groups),
+        };
         snap.warnings = warnings.0;
-        self.add_containers(&mut snap);
+        // Containers are computed from the processes, groups and cgroup trees (and freezer
+        // states), and the runtimes' records, asked again when due: the containers given back
+        // while none of that changed, for at most ROLLING_PASSES passes.
+        let built = live.containers_built;
+        let same_containers = built > 0
+            && live.procs_changed <= built
+            && live.cg_changed <= built
+            && pass < built + ROLLING_PASSES;
+        if same_containers {
+            // Those given back are the ones built, when they came after; else a copy.
+            snap.containers = if recycled_pass >= built {
+                std::mem::take(&mut recycled.containers)
+            } else {
+                live.containers.clone()
+            };
+            self.add_runtime_warnings(&mut snap);
+        } else {
+            self.add_containers(&mut snap);
+            live.containers_built = pass;
+            live.containers = snap.containers.clone();
+        }
+        stats.processes_same = live.procs_changed < pass;
+        stats.namespaces_same = stats.processes_same && live.ns_changed < pass;
+        // Those built before the previous pass, with nothing changed since: the previous pass had
+        // them too.
+        stats.containers_same = same_containers && built < pass;
+        // What is left of the snapshot given back is freed here, off the UI thread.
+        drop(recycled);
         clock.lap(&mut self.phases, "containers");
         self.stats = stats;
         if let Some(t) = snap.taken_at {
@@ -1279,10 +1611,11 @@ impl Collector {
     }
 
     /// Give back a snapshot this collector's [`Collector::refresh`] made and the caller no
-    /// longer needs (the one a live view replaces): the next refresh moves the processes that
-    /// did not change since out of it instead of building them again, which saves most of the
-    /// allocations of a pass (and the caller the cost of freeing the old snapshot). Optional; a
-    /// snapshot from elsewhere, or from before [`Collector::invalidate`], is just dropped.
+    /// longer needs (the one a live view replaces): the next refresh moves what did not change
+    /// since out of it (processes, and when none changed, namespaces, isolation groups and
+    /// containers) instead of building it again, which saves most of the work of a pass on an
+    /// idle host (and the caller the cost of freeing the old snapshot). Optional; a snapshot
+    /// from elsewhere, or from before [`Collector::invalidate`], is just dropped.
     pub fn recycle(&mut self, old: Snapshot) {
         let Some(live) = self.live.as_mut() else {
             return;
@@ -1294,7 +1627,7 @@ impl Collector {
         if let Some(pass) = pass
             && live.recycled.as_ref().is_none_or(|(p, _)| *p < pass)
         {
-            live.recycled = Some((pass, old.processes));
+            live.recycled = Some((pass, old));
         }
     }
 
@@ -1381,6 +1714,80 @@ mod tests {
             even[slot(pid) as usize] += 1;
         }
         assert!(even.iter().all(|&c| (800..1200).contains(&c)), "{even:?}");
+    }
+
+    /// An entry for process `pid` read through a /proc/PID of inode `ino`.
+    fn entry(pid: i32, ino: u64, interner: &mut Interner) -> Entry {
+        let read = ProcessRead {
+            process: Process {
+                pid,
+                ppid: 1,
+                nspid: vec![pid],
+                comm: "sleep".into(),
+                cmdline: vec!["sleep".into()],
+                uid: 0,
+                ns: BTreeMap::new(),
+                pid_for_children: None,
+                time_for_children: None,
+                cgroups: BTreeMap::new(),
+                kernel_thread: false,
+            },
+            denied: Vec::new(),
+            ino,
+            stamp: None,
+            cgroup_hash: 0,
+        };
+        Entry::new(read, 0, 1, 1, interner)
+    }
+
+    #[test]
+    fn events_turn_the_last_pass_into_this_ones_listing() {
+        use ProcEvent::*;
+        let mut interner = Interner::default();
+        let entries: Vec<Entry> = [(10, 100), (20, 200), (30, 300), (40, 400), (50, 500)]
+            .into_iter()
+            .map(|(pid, ino)| entry(pid, ino, &mut interner))
+            .collect();
+        let events = [
+            // 20 exits; 60 starts; 70 starts and exits within the interval.
+            Exit(20),
+            Fork {
+                tgid: 60,
+                parent: 10,
+            },
+            Fork {
+                tgid: 70,
+                parent: 10,
+            },
+            Exit(70),
+            // 30 execs; 40's PID is reused (exit, then a fork gives it to a new process).
+            Exec(30),
+            Exit(40),
+            Fork {
+                tgid: 40,
+                parent: 10,
+            },
+            Exec(40),
+            // 50's leader ends before the exec of another of its threads, which takes over.
+            Exit(50),
+            Exec(50),
+            // A comm change of 60, new anyway.
+            Changed(60),
+        ];
+        let (mut listing, mut touched) = (Vec::new(), Vec::new());
+        apply_events(&events, &entries, &mut listing, &mut touched);
+        assert_eq!(
+            listing,
+            vec![(10, 100), (30, 300), (40, 0), (50, 500), (60, 0)],
+            "gone left out, new and reused with inode 0 (read as new)"
+        );
+        assert_eq!(touched, vec![30, 50], "read again in full");
+
+        // No events: the last pass as it was.
+        let (mut listing, mut touched) = (Vec::new(), Vec::new());
+        apply_events(&[], &entries, &mut listing, &mut touched);
+        assert_eq!(listing.len(), entries.len());
+        assert!(touched.is_empty());
     }
 
     #[test]

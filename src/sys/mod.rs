@@ -13,6 +13,7 @@ pub mod oci;
 pub mod parse;
 pub mod podman;
 pub mod pods;
+pub mod proc_connector;
 pub mod procfs;
 pub mod roots;
 #[cfg(test)]

@@ -341,6 +341,11 @@ pub struct Known<'a> {
     pub stamp: Option<RunStamp>,
     /// [`content_hash`] of its /proc/PID/cgroup when it was read.
     pub cgroup_hash: u64,
+    /// Its UID, comm and command line as read: what [`reread_process`] compares when asked to
+    /// check what others can change in a process that has not run.
+    pub uid: u32,
+    pub comm: &'a str,
+    pub cmdline: &'a [String],
 }
 
 /// Cgroup path per hierarchy key, as in [`Process::cgroups`].
@@ -375,20 +380,41 @@ pub fn content_hash(bytes: &[u8]) -> u64 {
 /// *_for_children links change only by what the process does itself. When its main thread has
 /// not run since `known` was read (same [`RunStamp`], and the stamp is read before the rest) they
 /// cannot have changed, and only /proc/PID/cgroup is read again: another process can move it to
-/// another cgroup at any time. Changes made to it by its other threads (writing its argv area, or
-/// /proc/PID/comm) are not seen this way: the caller reads in full from time to time anyway.
-/// Otherwise, as [`read_process_known`].
+/// another cgroup at any time. Its UID (the owner of /proc/PID, from the fstat that gives the
+/// inode) is compared for free. Changes made to it by its other threads or by a debugger (its
+/// argv area written, /proc/PID/comm written) do not show in the stamp: with `check_others`,
+/// cmdline and stat are read too and compared with `known`. Anything that differs, and a process
+/// that ran, is read again in full, as by [`read_process_known`].
 pub fn reread_process(
     roots: &Roots,
     pid: i32,
     ctx: &ReadContext,
     scratch: &mut Scratch,
     known: Known<'_>,
+    check_others: bool,
 ) -> SysResult<Reread> {
     let dir = ProcDir::open(roots, pid)?;
     let (uid, ino) = dir.read_owner_and_ino()?;
     let stamp = read_run_stamp(&dir, &mut scratch.buf);
-    if ino == known.ino && stamp.is_some() && stamp == known.stamp {
+    let idle = ino == known.ino && stamp.is_some() && stamp == known.stamp && uid == known.uid;
+    let unchanged = |scratch: &mut Scratch| -> SysResult<bool> {
+        if !check_others {
+            return Ok(true);
+        }
+        let same_cmdline = match dir.read_into("cmdline", &mut scratch.buf) {
+            Ok(b) => parse::parse_cmdline(b) == known.cmdline,
+            Err(e) if e.is_vanished() => return Err(e),
+            Err(_) => false,
+        };
+        let same_comm = same_cmdline
+            && match dir.read_text("stat", &mut scratch.buf) {
+                Ok(t) => parse::parse_stat(&t).is_some_and(|s| s.comm == known.comm),
+                Err(e) if e.is_vanished() => return Err(e),
+                Err(_) => false,
+            };
+        Ok(same_comm)
+    };
+    if idle && unchanged(scratch)? {
         match dir.read_into("cgroup", &mut scratch.buf) {
             Ok(bytes) => {
                 let cgroup_hash = content_hash(bytes);
