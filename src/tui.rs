@@ -193,7 +193,7 @@ fn event_loop(
                     Cmd::Recycle(old) => {
                         let _ = ctrl.send(Control::Recycle(old));
                     }
-                    Cmd::Effect(req) => {
+                    Cmd::Effect { id, req } => {
                         // Writes (and the reads they start with) happen off the UI thread; the
                         // reply arrives as a message like any other.
                         let tx = screen.tx.clone();
@@ -203,7 +203,7 @@ fn event_loop(
                             .name("nsview-effect".into())
                             .spawn(move || {
                                 let reply = crate::effects::request::run(req, &roots, read_only);
-                                let _ = tx.send(Msg::Effect(reply));
+                                let _ = tx.send(Msg::Effect { id, reply });
                             })?;
                     }
                     Cmd::Enter(req) => {

@@ -1212,7 +1212,7 @@ fn edit_limits_validate_confirm_and_outcome() {
     let cmds = s
         .app
         .update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
-    let [Cmd::Effect(req)] = cmds.as_slice() else {
+    let [Cmd::Effect { id, req }] = cmds.as_slice() else {
         panic!("Enter should ask the worker for a preview, got {cmds:?}");
     };
     s.draw();
@@ -1222,7 +1222,7 @@ fn edit_limits_validate_confirm_and_outcome() {
         s.text()
     );
     let reply = request::run_with(req.clone(), &roots, &writer);
-    s.send(Msg::Effect(reply));
+    s.send(Msg::Effect { id: *id, reply });
     insta::assert_snapshot!("edit_confirm", s.render());
     let cg = |h: &str, f: &str| {
         std::fs::read_to_string(
@@ -1244,11 +1244,11 @@ fn edit_limits_validate_confirm_and_outcome() {
         KeyCode::Char('y'),
         KeyModifiers::NONE,
     )));
-    let [Cmd::Effect(req)] = cmds.as_slice() else {
+    let [Cmd::Effect { id, req }] = cmds.as_slice() else {
         panic!("y should ask the worker to write, got {cmds:?}");
     };
     let reply = request::run_with(req.clone(), &roots, &writer);
-    s.send(Msg::Effect(reply));
+    s.send(Msg::Effect { id: *id, reply });
     insta::assert_snapshot!("edit_outcome", s.render());
     assert_eq!(cg("memory", "memory.limit_in_bytes"), "268435456");
     assert_eq!(cg("cpu,cpuacct", "cpu.shares"), "512");
@@ -1470,13 +1470,14 @@ impl Worker {
         let req = cmds
             .iter()
             .find_map(|c| match c {
-                Cmd::Effect(r) => Some(r.clone()),
+                Cmd::Effect { id, req } => Some((*id, req.clone())),
                 _ => None,
             })
             .unwrap_or_else(|| panic!("{code:?} should ask the worker for a change, got {cmds:?}"));
+        let (id, req) = req;
         let reply =
             nsview::effects::request::run_with(req, &Roots::under(self.tree.root()), &self.writer);
-        s.send(Msg::Effect(reply));
+        s.send(Msg::Effect { id, reply });
     }
 
     fn file(&self, rel: &str) -> String {
@@ -1555,5 +1556,52 @@ fn devices_view_adds_a_rule() {
         s.text().contains("deny c 1:3 rwm: devices.list now:"),
         "{}",
         s.text()
+    );
+}
+
+/// A reply whose box was closed never takes over the screen, and only y confirms: Enter, which
+/// ends the form before, does not write what was not read.
+#[test]
+fn a_late_reply_stays_in_the_footer_and_only_y_confirms() {
+    use nsview::app::{Cmd, Dialog};
+    let w = Worker::new();
+    let mut s = Screen::standard();
+    s.char('3');
+    select_row(&mut s, &CID[..12]);
+    s.char('e').type_text("512");
+    let cmds = s
+        .app
+        .update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let [Cmd::Effect { id, req }] = cmds.as_slice() else {
+        panic!("{cmds:?}");
+    };
+    // The admin closes the Working box and opens another form before the preview comes back.
+    s.key(KeyCode::Esc).char('e');
+    let reply =
+        nsview::effects::request::run_with(req.clone(), &Roots::under(w.tree.root()), &w.writer);
+    s.send(Msg::Effect { id: *id, reply });
+    assert!(
+        matches!(s.app.dialog, Some(Dialog::Edit(_))),
+        "the late preview must not replace the open form: {:?}",
+        s.app.dialog
+    );
+    assert!(s.text().contains("preview dropped"), "{}", s.text());
+    // The same preview, waited for: Enter does nothing, y writes.
+    s.type_text("512");
+    w.key(&mut s, KeyCode::Enter);
+    assert!(matches!(s.app.dialog, Some(Dialog::Confirm { .. })));
+    s.key(KeyCode::Enter);
+    assert!(
+        matches!(s.app.dialog, Some(Dialog::Confirm { .. })),
+        "Enter does not confirm"
+    );
+    assert_eq!(
+        w.file(&format!("cpu,cpuacct/docker/{CID}/cpu.shares")),
+        "2048"
+    );
+    w.key(&mut s, KeyCode::Char('y'));
+    assert_eq!(
+        w.file(&format!("cpu,cpuacct/docker/{CID}/cpu.shares")),
+        "512"
     );
 }

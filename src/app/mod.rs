@@ -90,7 +90,12 @@ pub enum Msg {
     /// A command run with `x` ended (or could not start): one line for the footer.
     EnterDone(String),
     /// A change (or its preview) finished on the worker thread.
-    Effect(crate::effects::request::Reply),
+    /// A change (or its preview) finished on the worker thread; `id` is the one its
+    /// [`Cmd::Effect`] carried.
+    Effect {
+        id: u64,
+        reply: crate::effects::request::Reply,
+    },
 }
 
 /// What the update asks the event loop to do.
@@ -103,8 +108,12 @@ pub enum Cmd {
     Enter(enter_form::EnterRequest),
     /// The snapshot just replaced, for the collector to reuse what did not change.
     Recycle(Box<Snapshot>),
-    /// Run a change (or preview one) off the UI thread; the reply comes back as [`Msg::Effect`].
-    Effect(crate::effects::request::Request),
+    /// Run a change (or preview one) off the UI thread; the reply comes back as [`Msg::Effect`]
+    /// with the same `id`.
+    Effect {
+        id: u64,
+        req: crate::effects::request::Request,
+    },
 }
 
 /// The parts of a snapshot that are those of the snapshot before it (see
@@ -251,6 +260,10 @@ pub struct App {
     pub detail_len: u16,
     pub interval: Duration,
     pub read_only: bool,
+    /// The id of the last change sent to the worker, and the one whose reply the Working box
+    /// waits for (None once that box is closed).
+    effect_seq: u64,
+    awaiting: Option<u64>,
     pub is_root: bool,
     /// Cgroups view: index into snap.hierarchies.
     pub hierarchy: usize,
@@ -292,6 +305,8 @@ impl App {
             detail_len: 0,
             interval,
             read_only,
+            effect_seq: 0,
+            awaiting: None,
             is_root,
             hierarchy: 0,
             hide_empty: false,
@@ -357,7 +372,7 @@ impl App {
                 self.status = Some(text);
                 vec![Cmd::RefreshNow]
             }
-            Msg::Effect(reply) => self.on_effect(reply),
+            Msg::Effect { id, reply } => self.on_effect(id, reply),
         }
     }
 
@@ -592,21 +607,22 @@ impl App {
             Some(Dialog::Edit(f)) => f.on_key(k),
             Some(Dialog::Move(f)) => f.on_key(k),
             Some(Dialog::Rule(f)) => f.on_key(k),
+            // Only y writes: Enter is what ends the form before, and a key pressed twice must not
+            // confirm what was not read.
             Some(Dialog::Confirm { then, .. }) => match k.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-                    FormResult::Submit(then.clone())
-                }
+                KeyCode::Char('y') | KeyCode::Char('Y') => FormResult::Submit(then.clone()),
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
                     FormResult::Cancel
                 }
                 _ if ctrl_c => return Some(vec![Cmd::Quit]),
                 _ => FormResult::Editing,
             },
-            // Nothing to do while the worker runs but quit, or hide the box (the reply still
-            // shows when it comes).
+            // Nothing to do while the worker runs but quit, or hide the box: its reply then only
+            // shows in the footer, and never takes over whatever is on screen by then.
             Some(Dialog::Working(_)) => {
                 if k.code == KeyCode::Esc {
                     self.dialog = None;
+                    self.awaiting = None;
                 }
                 return Some(if ctrl_c { vec![Cmd::Quit] } else { vec![] });
             }
@@ -638,17 +654,44 @@ impl App {
                 self.dialog = None;
                 vec![]
             }
-            FormResult::Submit(req) => {
-                self.dialog = Some(Dialog::Working(working_text(&req)));
-                vec![Cmd::Effect(req)]
-            }
+            FormResult::Submit(req) => self.send_effect(req),
         })
+    }
+
+    /// Hand `req` to the worker and wait for its reply in a Working box.
+    fn send_effect(&mut self, req: crate::effects::request::Request) -> Vec<Cmd> {
+        self.effect_seq += 1;
+        self.awaiting = Some(self.effect_seq);
+        self.dialog = Some(Dialog::Working(working_text(&req)));
+        vec![Cmd::Effect {
+            id: self.effect_seq,
+            req,
+        }]
     }
 
     /// A reply from the worker: ask, or show the outcome and refresh at once so the tables show
     /// what the kernel now says.
-    fn on_effect(&mut self, reply: crate::effects::request::Reply) -> Vec<Cmd> {
+    fn on_effect(&mut self, id: u64, reply: crate::effects::request::Reply) -> Vec<Cmd> {
         use crate::effects::request::Reply;
+        // A reply nobody waits for any more (its box was closed): a line in the footer, and
+        // a preview is dropped rather than shown over whatever the admin does now.
+        let current = self.awaiting == Some(id) && matches!(self.dialog, Some(Dialog::Working(_)));
+        if !current {
+            return match reply {
+                Reply::Confirm { title, .. } => {
+                    self.status = Some(format!("{title}: preview dropped (its box was closed)"));
+                    vec![]
+                }
+                Reply::Done { title, ok, .. } => {
+                    self.status = Some(format!(
+                        "{title}: {} (finished after its box was closed)",
+                        if ok { "done" } else { "failed" }
+                    ));
+                    vec![Cmd::RefreshNow]
+                }
+            };
+        }
+        self.awaiting = None;
         match reply {
             Reply::Confirm { title, lines, then } => {
                 self.dialog = Some(Dialog::Confirm { title, lines, then });
@@ -791,8 +834,7 @@ impl App {
                     hierarchies: self.snap.hierarchies.clone(),
                     expect: None,
                 };
-                self.dialog = Some(Dialog::Working(working_text(&req)));
-                return vec![Cmd::Effect(req)];
+                return self.send_effect(req);
             }
             Action::PrevHierarchy | Action::NextHierarchy => {
                 let n = self.snap.hierarchies.len();
@@ -858,7 +900,7 @@ impl App {
             lines.push("frozen processes stop until thawed (f again, or u to undo)".to_string());
         }
         lines.push(String::new());
-        lines.push("y / Enter: yes, n / Esc: no".into());
+        lines.push("y: yes, n / Esc: no".into());
         Ok(Dialog::Confirm {
             title: verb.to_string(),
             lines,

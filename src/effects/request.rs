@@ -118,7 +118,7 @@ pub fn run_with(req: Request, roots: &Roots, writer: &CgroupWriter) -> Reply {
                             o.written.iter().map(|w| w.describe()).collect();
                         lines.extend(o.notes.iter().map(|n| format!("note: {n}")));
                         lines.push(String::new());
-                        lines.push("write these values? (y / Enter: yes, n / Esc: no)".into());
+                        lines.push("write these values? (y: yes, n / Esc: no)".into());
                         Reply::Confirm {
                             title: format!("change {}", at.label),
                             lines,
@@ -250,7 +250,7 @@ pub fn run_with(req: Request, roots: &Roots, writer: &CgroupWriter) -> Reply {
                                 )
                             }));
                             lines.push(String::new());
-                            lines.push("revert it? (y / Enter: yes, n / Esc: no)".into());
+                            lines.push("revert it? (y: yes, n / Esc: no)".into());
                             Reply::Confirm {
                                 title: "undo".into(),
                                 lines,
