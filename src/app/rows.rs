@@ -598,12 +598,7 @@ pub fn namespace_items(snap: &Snapshot, tree: bool, search: bool) -> Vec<(Row, O
                         ns.inode,
                         name,
                         command,
-                        ns.pids
-                            .iter()
-                            .take(64)
-                            .map(|p| p.to_string())
-                            .collect::<Vec<_>>()
-                            .join(" ")
+                        search_pids(&ns.pids)
                     )
                     .to_lowercase()
                 } else {
@@ -616,6 +611,16 @@ pub fn namespace_items(snap: &Snapshot, tree: bool, search: bool) -> Vec<(Row, O
             (row, parent)
         })
         .collect()
+}
+
+/// The first PIDs of a row's members, for the filter to match (a row with thousands of members
+/// is found by its first ones; the rest would only make every search slower).
+fn search_pids(pids: &[i32]) -> String {
+    pids.iter()
+        .take(64)
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Cgroups view: the tree of one hierarchy. `search`: fill [`Row::search`].
@@ -665,17 +670,7 @@ pub fn cgroup_items(
                     },
                 ],
                 search: if search {
-                    format!(
-                        "{} {}",
-                        c.path,
-                        c.pids
-                            .iter()
-                            .take(64)
-                            .map(|p| p.to_string())
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    )
-                    .to_lowercase()
+                    format!("{} {}", c.path, search_pids(&c.pids)).to_lowercase()
                 } else {
                     String::new()
                 },
