@@ -1605,3 +1605,39 @@ fn a_late_reply_stays_in_the_footer_and_only_y_confirms() {
         "512"
     );
 }
+
+/// y writes what the preview showed, or nothing: a value changed by someone else between the
+/// preview and y makes the change refuse, and the file keeps the other writer's value.
+#[test]
+fn y_writes_only_what_was_shown() {
+    use nsview::app::Dialog;
+    let w = Worker::new();
+    let mut s = Screen::standard();
+    s.char('3');
+    select_row(&mut s, &CID[..12]);
+    s.char('e').type_text("512");
+    w.key(&mut s, KeyCode::Enter);
+    assert!(matches!(s.app.dialog, Some(Dialog::Confirm { .. })));
+    let shares = w
+        .tree
+        .root()
+        .join(format!("sys/fs/cgroup/cpu,cpuacct/docker/{CID}/cpu.shares"));
+    std::fs::write(&shares, "4096\n").expect("another writer");
+    w.key(&mut s, KeyCode::Char('y'));
+    match &s.app.dialog {
+        Some(Dialog::Outcome { ok, lines, .. }) => {
+            assert!(!ok, "{lines:?}");
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.contains("changed since the preview")),
+                "{lines:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        w.file(&format!("cpu,cpuacct/docker/{CID}/cpu.shares")),
+        "4096"
+    );
+}

@@ -250,6 +250,7 @@ impl EditForm {
                 at: self.at.clone(),
                 requests,
                 preview: true,
+                expect: None,
             }),
             Err(e) => {
                 self.error = Some(e.to_string());

@@ -151,7 +151,9 @@ pub fn run(
             let locs = locations(&snap, &roots, &target)?;
             let docker = docker_of(&snap, &roots, &target);
             let mut outcome = match &docker {
-                Some(d) if !direct => writer.set_docker(d, &target, &locs, &requests, dry_run)?,
+                Some(d) if !direct => {
+                    writer.set_docker(d, &target, &locs, &requests, dry_run, None)?
+                }
                 _ => writer.set(&target, &locs, &requests, dry_run)?,
             };
             if docker.is_some() && direct {

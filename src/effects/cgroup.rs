@@ -397,6 +397,16 @@ impl Written {
         s
     }
 
+    /// What identifies this write in a preview: hierarchy, file, old value, new content.
+    pub fn key(&self) -> PlannedKey {
+        (
+            self.location.hierarchy.clone(),
+            self.write.file.clone(),
+            self.old.clone(),
+            self.write.content.clone(),
+        )
+    }
+
     pub fn change(&self) -> Change {
         Change {
             hierarchy: self.location.hierarchy.clone(),
@@ -410,6 +420,31 @@ impl Written {
             via: None,
         }
     }
+}
+
+/// One write of a previewed set: hierarchy, file, old value, new content. A confirmed set must
+/// plan exactly these again, or it writes nothing.
+pub type PlannedKey = (String, String, String, String);
+
+/// Refuse when the plan made under the lock is not the one the admin confirmed.
+pub(crate) fn check_expected(
+    expect: Option<&[PlannedKey]>,
+    planned: &[Written],
+) -> Result<(), CgroupError> {
+    let Some(expect) = expect else { return Ok(()) };
+    let now: Vec<PlannedKey> = planned
+        .iter()
+        .filter(|w| !same_value(&w.write.file, &w.write.content, &w.old))
+        .map(Written::key)
+        .collect();
+    if now == expect {
+        return Ok(());
+    }
+    Err(CgroupError::Conflict {
+        what: "the values changed since the preview (someone else wrote the cgroup); nothing \
+               written: look again"
+            .into(),
+    })
 }
 
 /// The outcome of a set: what changed (or would, with a dry run), and writes that were skipped
@@ -528,6 +563,19 @@ impl CgroupWriter {
         requests: &[Request],
         dry_run: bool,
     ) -> Result<SetOutcome, CgroupError> {
+        self.set_expecting(target, locs, requests, dry_run, None)
+    }
+
+    /// [`CgroupWriter::set`], writing only if the plan made under the lock is `expect` (the
+    /// writes of a preview the admin confirmed).
+    pub fn set_expecting(
+        &self,
+        target: &str,
+        locs: &[Location],
+        requests: &[Request],
+        dry_run: bool,
+        expect: Option<&[PlannedKey]>,
+    ) -> Result<SetOutcome, CgroupError> {
         // The lock first, so that the old values read for the plan are the ones replaced: two
         // writers (the view and a command) cannot journal the same old value.
         let mut journal = if dry_run {
@@ -538,6 +586,9 @@ impl CgroupWriter {
         };
         let planned = self.plan(locs, requests)?;
         refuse_root(planned.iter().map(|w| &w.location))?;
+        if !dry_run {
+            check_expected(expect, &planned)?;
+        }
         let (unchanged, todo): (Vec<Written>, Vec<Written>) = planned
             .into_iter()
             .partition(|w| same_value(&w.write.file, &w.write.content, &w.old));

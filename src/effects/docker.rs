@@ -341,7 +341,15 @@ impl CgroupWriter {
         locs: &[Location],
         requests: &[Request],
         dry_run: bool,
+        expect: Option<&[cgroup::PlannedKey]>,
     ) -> Result<SetOutcome, CgroupError> {
+        // The lock first, so that the values read for the plan are the ones replaced.
+        let mut journal = if dry_run {
+            None
+        } else {
+            self.check_writable("set")?;
+            Some(self.journal.lock()?)
+        };
         let hc = host_config(docker)?;
         let plan = api_plan(requests, &hc)?;
         let api_requests: Vec<Request> = requests
@@ -358,7 +366,7 @@ impl CgroupWriter {
             short(&docker.id)
         )];
         notes.extend(plan.notes.iter().cloned());
-        if dry_run {
+        let Some(journal) = journal.as_mut() else {
             let (unchanged, written): (Vec<Written>, Vec<Written>) = api_planned
                 .into_iter()
                 .chain(direct_planned)
@@ -370,13 +378,13 @@ impl CgroupWriter {
                 entry: None,
                 notes,
             });
-        }
-        self.check_writable("set")?;
+        };
+        let all: Vec<Written> = api_planned.iter().chain(&direct_planned).cloned().collect();
+        cgroup::check_expected(expect, &all)?;
         let api_files: Vec<(String, String)> = api_planned
             .iter()
             .map(|w| (w.location.hierarchy.clone(), w.write.file.clone()))
             .collect();
-        let mut journal = self.journal.lock()?;
         if !plan.new.is_empty() {
             notes.extend(update(docker, &plan.new)?);
         }

@@ -2,7 +2,7 @@
 //! outcome as lines for a dialog. The UI never writes: it builds a [`Request`] from its
 //! snapshot (pure), the event loop runs it with [`run`] on a thread of its own.
 
-use super::cgroup::{CgroupWriter, DeviceRuleSpec, Location, location};
+use super::cgroup::{CgroupWriter, DeviceRuleSpec, Location, PlannedKey, Written, location};
 use super::docker::DockerTarget;
 use super::journal::{self, Journal};
 use super::limits::{self, Request as LimitRequest};
@@ -35,11 +35,14 @@ impl Places {
 /// A change, or the preview of one.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
-    /// Limits from the edit form; `preview` plans (reads the old values) without writing.
+    /// Limits from the edit form; `preview` plans (reads the old values) without writing; a
+    /// confirmed set carries the previewed writes in `expect` and writes only if it plans the
+    /// same.
     Set {
         at: Places,
         requests: Vec<LimitRequest>,
         preview: bool,
+        expect: Option<Vec<PlannedKey>>,
     },
     Freeze {
         at: Places,
@@ -96,15 +99,17 @@ pub fn run_with(req: Request, roots: &Roots, writer: &CgroupWriter) -> Reply {
             at,
             requests,
             preview,
+            expect,
         } => {
             let locs = at.locations(roots);
             let docker = at.docker.as_ref().map(|id| DockerTarget {
                 id: id.clone(),
                 sock: roots.docker_sock(),
             });
+            let expect = expect.as_deref();
             let set = |dry_run: bool| match &docker {
-                Some(d) => writer.set_docker(d, &at.target, &locs, &requests, dry_run),
-                None => writer.set(&at.target, &locs, &requests, dry_run),
+                Some(d) => writer.set_docker(d, &at.target, &locs, &requests, dry_run, expect),
+                None => writer.set_expecting(&at.target, &locs, &requests, dry_run, expect),
             };
             if preview {
                 return match set(true) {
@@ -122,7 +127,9 @@ pub fn run_with(req: Request, roots: &Roots, writer: &CgroupWriter) -> Reply {
                         Reply::Confirm {
                             title: format!("change {}", at.label),
                             lines,
+                            // What y confirms is exactly these writes.
                             then: Request::Set {
+                                expect: Some(o.written.iter().map(Written::key).collect()),
                                 at,
                                 requests,
                                 preview: false,
