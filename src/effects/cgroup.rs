@@ -1152,9 +1152,9 @@ fn revert_one(
 }
 
 /// /proc/PID/stat field 22 (starttime): tells a process from a later one with the same PID.
-fn start_time(roots: &Roots, pid: i32) -> Option<u64> {
+pub(crate) fn start_time(roots: &Roots, pid: i32) -> Option<u64> {
     let text = std::fs::read_to_string(roots.pid_dir(pid).join("stat")).ok()?;
-    parse::parse_stat(&text).and_then(|f| f.start_time)
+    parse::parse_start_time(&text)
 }
 
 /// The root cgroup's files are the host's own defaults (and v2 has no limits there): nsview

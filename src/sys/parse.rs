@@ -50,15 +50,21 @@ pub fn parse_stat(text: &str) -> Option<StatFields> {
     // Fields 10..13: minflt cminflt majflt cmajflt; 14 utime; 15 stime.
     let utime: u64 = rest.nth(4)?.parse().ok()?;
     let stime: u64 = rest.next()?.parse().ok()?;
-    // Fields 16..21: cutime cstime priority nice num_threads itrealvalue; 22: starttime.
-    let start_time = rest.nth(6).and_then(|f| f.parse().ok());
     Some(StatFields {
         comm,
         ppid,
         flags,
         cpu_ticks: utime + stime,
-        start_time,
+        start_time: parse_start_time(text),
     })
+}
+
+/// Field 22 of /proc/PID/stat (starttime, clock ticks after boot), without allocating: with the
+/// PID, it names one process for its whole life.
+pub fn parse_start_time(stat: &str) -> Option<u64> {
+    // Fields after the command (which may contain spaces and parentheses) start at field 3.
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    rest.split_ascii_whitespace().nth(19)?.parse().ok()
 }
 
 /// The fields nsview needs from /proc/PID/status.
@@ -386,6 +392,15 @@ pub fn parse_cg_value(format: CgFormat, text: &str) -> Option<CgValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_time_is_field_22() {
+        let stat = "7146 (a (b) c) S 7130 7146 7130 0 -1 4194560 104 0 0 0 0 0 0 0 20 0 1 0 \
+                    987654 2818048 ...";
+        assert_eq!(parse_start_time(stat), Some(987654));
+        assert_eq!(parse_stat(stat).and_then(|f| f.start_time), Some(987654));
+        assert_eq!(parse_start_time("7146 (sleep) S 1"), None);
+    }
 
     #[test]
     fn ns_links() {
