@@ -115,14 +115,7 @@ fn docker_container_by_name_with_its_limits() {
     let Some(g) = docker_run(
         "docker_container_by_name_with_its_limits",
         "web",
-        &[
-            "--cpu-shares",
-            "2048",
-            "--memory",
-            "128m",
-            "--cpuset-cpus",
-            "0",
-        ],
+        &runtimes::ARTICLE_LIMITS,
         &[],
     ) else {
         return;

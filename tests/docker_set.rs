@@ -33,19 +33,7 @@ fn kernel(hier: &str, cgroup: &str, file: &str) -> String {
 #[test]
 fn set_goes_through_dockers_api_and_undo_comes_back() {
     let test = "set_goes_through_dockers_api";
-    let Some(guard) = docker_run(
-        test,
-        "set-api",
-        &[
-            "--cpu-shares",
-            "2048",
-            "--memory",
-            "128m",
-            "--cpuset-cpus",
-            "0",
-        ],
-        &[],
-    ) else {
+    let Some(guard) = docker_run(test, "set-api", &runtimes::ARTICLE_LIMITS, &[]) else {
         return;
     };
     let c = &guard.c;

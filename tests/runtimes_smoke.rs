@@ -113,19 +113,7 @@ fn started_then_panicked(
 #[test]
 fn docker_container_with_limits_in_docker_cgroups() {
     let test = "docker_container_with_limits";
-    let Some(mut g) = docker_run(
-        test,
-        "limits",
-        &[
-            "--cpu-shares",
-            "2048",
-            "--memory",
-            "128m",
-            "--cpuset-cpus",
-            "0",
-        ],
-        &[],
-    ) else {
+    let Some(mut g) = docker_run(test, "limits", &runtimes::ARTICLE_LIMITS, &[]) else {
         return;
     };
     let c = g.c.clone();

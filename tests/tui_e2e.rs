@@ -581,19 +581,7 @@ fn containers_view_lists_runtimes_and_follows_docker_live() {
         return;
     }
     // Short names: a whole name, runtime and image must fit the detail pane's title.
-    let Some(web) = docker_run(
-        test,
-        "tw",
-        &[
-            "--cpu-shares",
-            "2048",
-            "--memory",
-            "128m",
-            "--cpuset-cpus",
-            "0",
-        ],
-        &[],
-    ) else {
+    let Some(web) = docker_run(test, "tw", &runtimes::ARTICLE_LIMITS, &[]) else {
         return;
     };
     let others: Vec<_> = [

@@ -104,10 +104,21 @@ pub struct ContainerGuard {
 // The four ways to get a container
 // ---------------------------------------------------------------------------------------------
 
+/// The limits of the article's Docker example (`docker run --cpu-shares 2048 --memory 128m
+/// --cpuset-cpus 0`): cpu.shares 2048, memory.limit_in_bytes 134217728, cpuset.cpus 0.
+pub const ARTICLE_LIMITS: [&str; 6] = [
+    "--cpu-shares",
+    "2048",
+    "--memory",
+    "128m",
+    "--cpuset-cpus",
+    "0",
+];
+
 /// `docker run -d --name nsview-test-<pid>-<name> EXTRA_ARGS... IMAGE CMD...` (CMD defaults to
 /// `sleep 100000`; it must keep running). Docker runs with `--bridge=none` here, so the
 /// container has a network namespace with only `lo`. `extra_args` such as
-/// `["--cpu-shares", "2048", "--memory", "128m", "--cpuset-cpus", "0"]` set limits.
+/// [`ARTICLE_LIMITS`] set limits.
 pub fn docker_run(
     test: &str,
     name: &str,
