@@ -248,11 +248,8 @@ pub fn run(
                 )?;
             } else {
                 writeln!(out, "moved {pid} ({}):", p.comm)?;
-                for c in &outcome.changes {
-                    writeln!(out, "  {}: {} -> {}", c.hierarchy, c.old, c.new)?;
-                }
-                for l in &outcome.unchanged {
-                    writeln!(out, "  {}: already in {}", l.hierarchy, l.path)?;
+                for l in outcome.describe() {
+                    writeln!(out, "  {l}")?;
                 }
                 footer(out, outcome.entry.as_ref(), false)?;
             }
@@ -373,27 +370,10 @@ fn freeze(
             }),
         )?;
     } else {
-        writeln!(
-            out,
-            "{} {}: {} -> {}",
-            outcome.location.label(),
-            outcome.file,
-            outcome.old,
-            outcome.state
-        )?;
-        if outcome.state != wanted {
-            if outcome.parent_frozen {
-                writeln!(
-                    out,
-                    "  still frozen: an ancestor cgroup is frozen (freezer.parent_freezing 1)"
-                )?;
-            } else {
-                writeln!(
-                    out,
-                    "  not {wanted} after 2 s: some tasks have not stopped yet (state {})",
-                    outcome.state
-                )?;
-            }
+        let mut lines = outcome.describe(freeze).into_iter();
+        writeln!(out, "{}", lines.next().unwrap_or_default())?;
+        for l in lines {
+            writeln!(out, "  {l}")?;
         }
         footer(out, outcome.entry.as_ref(), false)?;
     }

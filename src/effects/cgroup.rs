@@ -1357,6 +1357,29 @@ pub struct FreezeOutcome {
     pub entry: Option<Entry>,
 }
 
+impl FreezeOutcome {
+    /// The state the kernel reached (and why, when it is not the one asked), for the CLI and
+    /// the view alike.
+    pub fn describe(&self, freeze: bool) -> Vec<String> {
+        let want = if freeze { "FROZEN" } else { "THAWED" };
+        let mut lines = vec![format!(
+            "{} {}: {} -> {}",
+            self.location.label(),
+            self.file,
+            self.old,
+            self.state
+        )];
+        if self.state != want {
+            lines.push(if self.parent_frozen {
+                "still frozen: an ancestor cgroup is frozen".to_string()
+            } else {
+                format!("not {want} after 2 s: some tasks have not stopped yet")
+            });
+        }
+        lines
+    }
+}
+
 /// Result of a move.
 #[derive(Debug, Clone)]
 pub struct MoveOutcome {
@@ -1365,6 +1388,21 @@ pub struct MoveOutcome {
     /// Hierarchies where the process already was in the destination.
     pub unchanged: Vec<Location>,
     pub entry: Option<Entry>,
+}
+
+impl MoveOutcome {
+    /// Per hierarchy: where the process was and is now, or that it was already there.
+    pub fn describe(&self) -> Vec<String> {
+        self.changes
+            .iter()
+            .map(|c| format!("{}: {} -> {}", c.hierarchy, c.old, c.new))
+            .chain(
+                self.unchanged
+                    .iter()
+                    .map(|l| format!("{}: already in {}", l.hierarchy, l.path)),
+            )
+            .collect()
+    }
 }
 
 /// Result of a device rule.

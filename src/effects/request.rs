@@ -158,20 +158,7 @@ pub fn run_with(req: Request, roots: &Roots, writer: &CgroupWriter) -> Reply {
             match writer.freeze(&at.target, &at.locations(roots), freeze) {
                 Ok(o) => {
                     let want = if freeze { "FROZEN" } else { "THAWED" };
-                    let mut lines = vec![format!(
-                        "{} {}: {} -> {}",
-                        o.location.label(),
-                        o.file,
-                        o.old,
-                        o.state
-                    )];
-                    if o.state != want {
-                        lines.push(if o.parent_frozen {
-                            "still frozen: an ancestor cgroup is frozen".into()
-                        } else {
-                            format!("not {want} after 2 s: some tasks have not stopped yet")
-                        });
-                    }
+                    let mut lines = o.describe(freeze);
                     lines.push(journal_line(o.entry.as_ref()));
                     Reply::Done {
                         title: format!("{verb} {}", at.label),
@@ -185,16 +172,7 @@ pub fn run_with(req: Request, roots: &Roots, writer: &CgroupWriter) -> Reply {
         Request::Move { at, pid } => {
             match writer.move_process(roots, &at.target, pid, &at.locations(roots)) {
                 Ok(o) => {
-                    let mut lines: Vec<String> = o
-                        .changes
-                        .iter()
-                        .map(|c| format!("{}: {} -> {}", c.hierarchy, c.old, c.new))
-                        .collect();
-                    lines.extend(
-                        o.unchanged
-                            .iter()
-                            .map(|l| format!("{}: already in {}", l.hierarchy, l.path)),
-                    );
+                    let mut lines = o.describe();
                     lines.push(journal_line(o.entry.as_ref()));
                     Reply::Done {
                         title: format!("moved {pid} to {}", at.label),
