@@ -36,7 +36,13 @@ impl NsTarget {
 nix::ioctl_none!(ns_get_userns, 0xb7, 0x1);
 nix::ioctl_none!(ns_get_parent, 0xb7, 0x2);
 nix::ioctl_none!(ns_get_nstype, 0xb7, 0x3);
-nix::ioctl_read!(ns_get_owner_uid, 0xb7, 0x4, libc_uid_t);
+// NS_GET_OWNER_UID writes a uid_t through its argument but is defined as _IO(NSIO, 0x4)
+// (include/uapi/linux/nsfs.h), without the size and direction bits `ioctl_read!` would add.
+nix::ioctl_read_bad!(
+    ns_get_owner_uid,
+    nix::request_code_none!(0xb7, 0x4),
+    libc_uid_t
+);
 
 #[allow(non_camel_case_types)]
 type libc_uid_t = u32;
