@@ -2,6 +2,7 @@
 //! parsing lives in [`parse`] and does no I/O.
 
 pub mod bpf;
+pub mod btf;
 pub mod cgroupfs;
 pub mod docker;
 pub mod error;
