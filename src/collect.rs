@@ -9,12 +9,15 @@ use crate::sys::procfs::{self, ProcessRead};
 use crate::sys::{Roots, SysResult, net, uts};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod containers;
 mod refresh;
+mod tasks;
 
 pub use refresh::{FULL_READ_EVERY, ROLLING_PASSES, RefreshStats, YOUNG_PASSES};
+pub use tasks::{ITER_MIN_PROCESSES, ProcessSource};
 
 /// What to collect beyond processes and namespaces. The CLI turns off what a command does not
 /// print; the UI and the benchmark collect everything.
@@ -65,6 +68,8 @@ pub struct Collector {
     stats: RefreshStats,
     /// Runtimes' records of the containers seen (names, images), kept between passes.
     runtimes: containers::RuntimeCache,
+    /// The BPF task iterator a full pass reads processes with (see [`tasks`]).
+    iter: tasks::IterState,
 }
 
 impl Collector {
@@ -83,7 +88,20 @@ impl Collector {
             cgroups_dirty: false,
             stats: RefreshStats::default(),
             runtimes: containers::RuntimeCache::default(),
+            iter: tasks::IterState::default(),
         }
+    }
+
+    /// How the last full pass read processes: "bpf task iterator", or "/proc (bpf task
+    /// iterator: why not)".
+    pub fn process_source(&self) -> String {
+        self.iter.describe()
+    }
+
+    /// How full passes read processes (default [`ProcessSource::Auto`]).
+    pub fn with_process_source(mut self, source: ProcessSource) -> Self {
+        self.iter.source = source;
+        self
     }
 
     pub fn roots(&self) -> &Roots {
@@ -104,26 +122,54 @@ impl Collector {
 
         snap.taken_at = Some(Instant::now());
         snap.host = uts::read_host_info();
-        let pids = procfs::list_pids(&self.roots)?;
-        let requests: Vec<ReadRequest> = pids
-            .iter()
-            .map(|&pid| ReadRequest {
-                pid,
-                known: None,
-                if_ran: false,
-                check_others: false,
-            })
-            .collect();
-        // The cgroup trees do not depend on the processes: read them alongside.
+        // The cgroup trees do not depend on the processes: read them alongside. With the task
+        // iterator, the walk also notes each cgroup's id, which names the tasks' cgroups.
         let roots = &self.roots;
         let threads = self.threads;
         let dev_nodes = &mut self.dev_nodes;
         // Relations never change for a namespace; those known from earlier passes are kept.
         let known_relations = &self.relations;
-        let (pass, cgroup_pass) = std::thread::scope(|s| {
-            let cg = opts
-                .cgroups
-                .then(|| s.spawn(move || read_cgroups(roots, dev_nodes)));
+        let pids = procfs::list_pids(roots)?;
+        let iter_state = &mut self.iter;
+        let try_iter = iter_state.worth_trying(roots, pids.len());
+        let want = CgroupWant {
+            limits: opts.cgroups,
+            ids: try_iter,
+        };
+        let nsfs_dev = procfs::nsfs_device(roots);
+        let (pass, cgroup_pass) = std::thread::scope(|s| -> SysResult<_> {
+            let cg = (want.limits || want.ids)
+                .then(|| s.spawn(move || read_cgroups(roots, dev_nodes, want)));
+            let from_iter = if try_iter {
+                // The iterator loads and runs in its own thread while command lines, which it
+                // does not give, are read here.
+                let it = s.spawn(move || tasks::read_tasks(iter_state));
+                let cmdlines = tasks::read_cmdlines(roots, &pids, threads);
+                it.join().ok().flatten().map(|t| (t, cmdlines))
+            } else {
+                None
+            };
+            if let Some((tasks, cmdlines)) = from_iter {
+                let (mut pass, task_cgroups) =
+                    tasks::process_pass(roots, tasks, cmdlines, nsfs_dev, threads);
+                let cgroup_pass = cg.map(|h| h.join());
+                let no_ids = tasks::CgroupIds::default();
+                let ids = match &cgroup_pass {
+                    Some(Ok(p)) => &p.ids,
+                    _ => &no_ids,
+                };
+                tasks::assign_cgroups(roots, &mut pass, &task_cgroups, ids);
+                return Ok((pass, cgroup_pass));
+            }
+            let requests: Vec<ReadRequest> = pids
+                .iter()
+                .map(|&pid| ReadRequest {
+                    pid,
+                    known: None,
+                    if_ran: false,
+                    check_others: false,
+                })
+                .collect();
             let pass = read_processes(
                 roots,
                 &requests,
@@ -133,8 +179,9 @@ impl Collector {
                 Some(&HashSet::new()),
                 false,
             );
-            (pass, cg.map(|h| h.join()))
-        });
+            Ok((pass, cg.map(|h| h.join())))
+        })?;
+        let cgroup_pass = cgroup_pass.filter(|_| opts.cgroups);
         let mut denied_pids = Vec::new();
         for r in pass.processes {
             if !r.denied.is_empty() {
@@ -296,12 +343,31 @@ struct CgroupPass {
     /// The directory of each of `cgroups`, in the same order (for re-reading their files).
     dirs: Vec<CgroupDir>,
     warnings: Vec<String>,
+    /// With [`CgroupWant::ids`]: how to name the cgroups the task iterator reports.
+    ids: tasks::CgroupIds,
+}
+
+/// What [`read_cgroups`] reads besides the trees.
+#[derive(Debug, Clone, Copy)]
+struct CgroupWant {
+    /// Limit, usage and device files of every cgroup.
+    limits: bool,
+    /// Each cgroup's id (see [`tasks::CgroupIds`]).
+    ids: bool,
+}
+
+impl CgroupWant {
+    const LIMITS: CgroupWant = CgroupWant {
+        limits: true,
+        ids: false,
+    };
 }
 
 /// Find the hierarchies in /proc/self/mountinfo and read every cgroup of each.
 fn read_cgroups(
     roots: &Roots,
     dev_nodes: &mut Option<BTreeMap<(bool, u32, u32), String>>,
+    want: CgroupWant,
 ) -> CgroupPass {
     let mut pass = CgroupPass {
         mode: CgroupMode::None,
@@ -309,6 +375,7 @@ fn read_cgroups(
         cgroups: Vec::new(),
         dirs: Vec::new(),
         warnings: Vec::new(),
+        ids: tasks::CgroupIds::default(),
     };
     let mountinfo = match procfs::read_self_mountinfo(roots) {
         Ok(m) => m,
@@ -322,6 +389,12 @@ fn read_cgroups(
     let controllers = procfs::read_proc_cgroups(roots).unwrap_or_default();
     let (mode, found) = mounts::cgroup_mounts(&mountinfo, &self_cgroup, &controllers);
     pass.mode = mode;
+    if want.ids {
+        pass.ids.lines = self_cgroup
+            .iter()
+            .map(|l| (l.id, Arc::<str>::from(l.key.as_str())))
+            .collect();
+    }
 
     let drivers = procfs::read_proc_devices(roots).unwrap_or_default();
     let mut denied = 0usize;
@@ -331,9 +404,26 @@ fn read_cgroups(
         if h.version == 2 {
             h.controllers = cgroupfs::read_cgroup_controllers(&mount_dir).unwrap_or_default();
         }
+        // Ids name cgroups only where the walk's paths are /proc/PID/cgroup's: a mount of the
+        // hierarchy's root.
+        let id_of_hierarchy = pass
+            .ids
+            .lines
+            .iter()
+            .find(|(_, k)| **k == *h.key)
+            .map(|(id, k)| (*id, k.clone()))
+            .filter(|_| want.ids && m.root == "/");
         match cgroupfs::walk_hierarchy(&mount_dir) {
             Ok(tree) => {
                 for dir in tree {
+                    if let Some((hid, key)) = &id_of_hierarchy {
+                        pass.ids
+                            .paths
+                            .insert((*hid, dir.ino), (key.clone(), Arc::from(dir.path.as_str())));
+                    }
+                    if !want.limits {
+                        continue;
+                    }
                     if let Some(cg) =
                         read_one_cgroup(roots, &h, &dir, &drivers, dev_nodes, &mut denied)
                     {

@@ -124,10 +124,22 @@ or a container's name or id prefix."
         /// Number of collections to run with one collector (the first is cold, later ones warm).
         #[arg(long, default_value_t = 1)]
         repeat: u32,
-        /// Print how long each phase took.
+        /// Print how long each phase took, and how processes were read.
         #[arg(long)]
         phases: bool,
+        /// How to read processes: `auto` (the BPF task iterator on hosts with many
+        /// processes), `proc` (/proc only) or `iter` (the iterator whenever it can be used).
+        #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
+        source: SourceArg,
     },
+}
+
+/// `__collect --source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceArg {
+    Auto,
+    Proc,
+    Iter,
 }
 
 const ENTER_HELP: &str = "\
@@ -379,7 +391,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         // Dispatched above, before anything else runs.
         Command::EnterHelper(_) | Command::Change(_) => {}
-        Command::Collect { repeat, phases } => {
+        Command::Collect {
+            repeat,
+            phases,
+            source,
+        } => {
+            collector = collector.with_process_source(match source {
+                SourceArg::Auto => crate::collect::ProcessSource::Auto,
+                SourceArg::Proc => crate::collect::ProcessSource::Proc,
+                SourceArg::Iter => crate::collect::ProcessSource::TaskIter,
+            });
             for i in 0..repeat.max(1) {
                 let start = std::time::Instant::now();
                 let snap = collector.collect(CollectOptions::ALL)?;
@@ -394,6 +415,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     start.elapsed().as_secs_f64() * 1000.0
                 )?;
                 if phases {
+                    writeln!(out, "  processes read with {}", collector.process_source())?;
                     for (name, d) in collector.phases() {
                         writeln!(out, "  {name:<12} {:>8.1} ms", d.as_secs_f64() * 1000.0)?;
                     }

@@ -1050,7 +1050,9 @@ impl Collector {
         let known_relations = &self.relations;
         let (read, cgroup_outcome) = std::thread::scope(|s| {
             let cg = if walk {
-                Some(s.spawn(move || CgroupOutcome::Walked(read_cgroups(roots, dev_nodes))))
+                Some(s.spawn(move || {
+                    CgroupOutcome::Walked(read_cgroups(roots, dev_nodes, CgroupWant::LIMITS))
+                }))
             } else {
                 cg_state.take().map(|mut state| {
                     s.spawn(move || {
@@ -1283,7 +1285,7 @@ impl Collector {
                     .any(|cgroups| state.misses(cgroups));
                 if vanished || moved {
                     stats.cgroup_walk = true;
-                    let cg = read_cgroups(&self.roots, &mut self.dev_nodes);
+                    let cg = read_cgroups(&self.roots, &mut self.dev_nodes, CgroupWant::LIMITS);
                     Some(CgroupState::from_walk(cg, &live.interner, pass))
                 } else {
                     Some(*state)

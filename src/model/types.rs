@@ -124,7 +124,7 @@ pub struct Process {
     pub comm: String,
     /// Arguments; lossily decoded from the NUL-separated /proc/PID/cmdline. Empty for kernel threads.
     pub cmdline: Vec<String>,
-    /// Real UID.
+    /// Effective UID: the owner of /proc/PID (what ps and lsns show as the process's user).
     pub uid: u32,
     /// Namespace identity per type. A type the kernel lacks, or an unreadable link, is absent.
     pub ns: BTreeMap<NsType, NsId>,

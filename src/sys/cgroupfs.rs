@@ -74,14 +74,21 @@ pub struct CgroupDir {
     pub dir: PathBuf,
     /// Names of the regular files in it (the kernel creates exactly those its controllers offer).
     pub files: Vec<String>,
+    /// Inode number of the directory: the cgroup's id (kernfs node id, as in
+    /// `cgroup_id` / BPF's view of the cgroup).
+    pub ino: u64,
 }
 
 /// Walk the tree of one hierarchy mounted at `mount_dir` (depth first, parents before children).
 /// Directories that vanish during the walk are skipped.
 pub fn walk_hierarchy(mount_dir: &Path) -> SysResult<Vec<CgroupDir>> {
+    use std::os::unix::fs::{DirEntryExt, MetadataExt};
     let mut out = Vec::new();
-    let mut stack = vec![("/".to_string(), mount_dir.to_path_buf())];
-    while let Some((path, dir)) = stack.pop() {
+    let root_ino = fs::metadata(mount_dir)
+        .map_err(|e| SysError::io(mount_dir, e))?
+        .ino();
+    let mut stack = vec![("/".to_string(), mount_dir.to_path_buf(), root_ino)];
+    while let Some((path, dir, ino)) = stack.pop() {
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
             // The hierarchy root must be readable; a group below it may be removed mid-walk.
@@ -94,21 +101,26 @@ pub fn walk_hierarchy(mount_dir: &Path) -> SysResult<Vec<CgroupDir>> {
             let Ok(ft) = entry.file_type() else { continue };
             let name = entry.file_name().to_string_lossy().into_owned();
             if ft.is_dir() {
-                children.push(name);
+                children.push((name, entry.ino()));
             } else if ft.is_file() {
                 files.push(name);
             }
         }
         children.sort();
-        for child in children.into_iter().rev() {
+        for (child, child_ino) in children.into_iter().rev() {
             let child_path = if path == "/" {
                 format!("/{child}")
             } else {
                 format!("{path}/{child}")
             };
-            stack.push((child_path, dir.join(&child)));
+            stack.push((child_path, dir.join(&child), child_ino));
         }
-        out.push(CgroupDir { path, dir, files });
+        out.push(CgroupDir {
+            path,
+            dir,
+            files,
+            ino,
+        });
     }
     Ok(out)
 }

@@ -17,6 +17,7 @@ pub mod pods;
 pub mod proc_connector;
 pub mod procfs;
 pub mod roots;
+pub mod task_iter;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod users;

@@ -92,13 +92,17 @@ pub struct Scratch {
 
 impl Scratch {
     fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.strings.get(s) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(s);
-        self.strings.insert(a.clone());
-        a
+        intern(&mut self.strings, s)
     }
+}
+
+fn intern(strings: &mut HashSet<Arc<str>>, s: &str) -> Arc<str> {
+    if let Some(a) = strings.get(s) {
+        return a.clone();
+    }
+    let a: Arc<str> = Arc::from(s);
+    strings.insert(a.clone());
+    a
 }
 
 /// An open /proc/PID directory. Reading through one directory fd keeps every file of one process
@@ -111,6 +115,19 @@ pub struct ProcDir {
 impl ProcDir {
     pub fn open(roots: &Roots, pid: i32) -> SysResult<ProcDir> {
         let path = roots.pid_dir(pid);
+        let fd = nix::fcntl::open(
+            &path,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| SysError::errno(&path, e))?;
+        Ok(ProcDir { fd, path })
+    }
+
+    /// The /proc directory itself, to read `PID/FILE` below it in one call each (for readers
+    /// that need one file of many processes).
+    pub fn open_root(roots: &Roots) -> SysResult<ProcDir> {
+        let path = roots.proc.clone();
         let fd = nix::fcntl::open(
             &path,
             OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
@@ -167,7 +184,25 @@ impl ProcDir {
     /// Only the nsfs lines of /proc/PID/mountinfo (namespaces held by bind mounts). Read once per
     /// mount namespace, so it skips every other line before parsing.
     pub fn read_nsfs_mounts(&self, buf: &mut ReadBuf) -> SysResult<Vec<parse::MountLine>> {
-        let text = self.read_text("mountinfo", buf)?;
+        self.read_nsfs_mounts_in("mountinfo", buf)
+    }
+
+    /// [`ProcDir::read_nsfs_mounts`] of process `pid`, from the /proc directory
+    /// ([`ProcDir::open_root`]).
+    pub fn read_nsfs_mounts_of(
+        &self,
+        pid: i32,
+        buf: &mut ReadBuf,
+    ) -> SysResult<Vec<parse::MountLine>> {
+        self.read_nsfs_mounts_in(&format!("{pid}/mountinfo"), buf)
+    }
+
+    fn read_nsfs_mounts_in(
+        &self,
+        name: &str,
+        buf: &mut ReadBuf,
+    ) -> SysResult<Vec<parse::MountLine>> {
+        let text = self.read_text(name, buf)?;
         Ok(text
             .lines()
             .filter(|l| l.contains(" - nsfs "))
@@ -560,11 +595,7 @@ fn read_process_in(
     let cgroups = match dir.read_into("cgroup", buf) {
         Ok(bytes) => {
             cgroup_hash = content_hash(bytes);
-            let lines = parse::parse_proc_pid_cgroup(&String::from_utf8_lossy(bytes));
-            lines
-                .iter()
-                .map(|l| (scratch.intern(&l.key), scratch.intern(&l.path)))
-                .collect()
+            cgroup_paths(bytes, &mut scratch.strings)
         }
         Err(e) if e.is_vanished() => return Err(e),
         Err(e) => {
@@ -604,6 +635,23 @@ fn read_process_in(
         cgroup_hash,
     };
     Ok((read, OpenProcess { dir, ns_dir }))
+}
+
+/// /proc/PID/cgroup of process `pid`, from the /proc directory ([`ProcDir::open_root`]).
+pub fn read_cgroup_paths(
+    proc_root: &ProcDir,
+    pid: i32,
+    scratch: &mut Scratch,
+) -> SysResult<CgroupPaths> {
+    let bytes = proc_root.read_into(&format!("{pid}/cgroup"), &mut scratch.buf)?;
+    Ok(cgroup_paths(bytes, &mut scratch.strings))
+}
+
+fn cgroup_paths(bytes: &[u8], strings: &mut HashSet<Arc<str>>) -> CgroupPaths {
+    parse::parse_proc_pid_cgroup(&String::from_utf8_lossy(bytes))
+        .iter()
+        .map(|l| (intern(strings, &l.key), intern(strings, &l.path)))
+        .collect()
 }
 
 /// What stat or status tell about a process.

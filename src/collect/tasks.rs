@@ -1,0 +1,456 @@
+//! The process side of a full pass from the BPF task iterator ([`crate::sys::task_iter`]):
+//! identities, PIDs and namespaces with their relations come from the kernel in one read; only
+//! what the iterator cannot give is read from /proc: each process's command line, the nsfs bind
+//! mounts of each mount namespace (mountinfo) and, for the few processes missing from the
+//! hierarchies' cgroup.procs (exited, or started since), /proc/PID/cgroup.
+//!
+//! Used by [`super::Collector::collect`] when the live kernel is read as root from the initial
+//! pid namespace; otherwise, or when the iterator cannot be loaded, the /proc reader does the
+//! whole job (same [`ProcessPass`], same snapshot).
+
+use super::{MountinfoRead, ProcessPass};
+use crate::model::{NsId, NsKey, NsType, Process};
+use crate::sys::nsfs::NsRelations;
+use crate::sys::procfs::{self, CgroupPaths, ProcDir, ProcessRead, Scratch};
+use crate::sys::task_iter::{Task, TaskIter, TaskNs};
+use crate::sys::{Roots, mounts};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Where the BTF of the running kernel is (CONFIG_DEBUG_INFO_BTF).
+const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+
+/// Below this many processes a full pass reads /proc: loading the iterator (reading the
+/// kernel's BTF, verifying the program: about 10 ms here) costs more than it saves. Measured
+/// with `nsview __collect --source proc|iter` (README, Performance).
+pub const ITER_MIN_PROCESSES: usize = 600;
+
+/// How a full pass reads processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProcessSource {
+    /// The task iterator on hosts with [`ITER_MIN_PROCESSES`] or more (or once it is loaded),
+    /// /proc otherwise or when it cannot be used.
+    #[default]
+    Auto,
+    /// /proc only.
+    Proc,
+    /// The task iterator whenever it can be used, however few the processes.
+    TaskIter,
+}
+
+/// The collector's task iterator: loaded on first use and kept for later passes, or why not.
+#[derive(Debug, Default)]
+pub(super) struct IterState {
+    pub(super) source: ProcessSource,
+    loaded: Loaded,
+    /// How the last pass read processes, for [`IterState::describe`].
+    last: Option<String>,
+}
+
+#[derive(Debug, Default)]
+enum Loaded {
+    #[default]
+    Untried,
+    Yes(TaskIter),
+    /// It cannot be used here, and why.
+    No(String),
+}
+
+impl IterState {
+    /// The iterator when it can stand in for /proc here: live roots, and nsview in the initial
+    /// pid namespace (checked on the records themselves, see [`in_initial_pid_ns`]).
+    fn get(&mut self) -> Option<&TaskIter> {
+        if matches!(self.loaded, Loaded::Untried) {
+            self.loaded = match TaskIter::load(Path::new(VMLINUX_BTF)) {
+                Ok(it) => Loaded::Yes(it),
+                Err(e) => Loaded::No(e.to_string()),
+            };
+        }
+        match &self.loaded {
+            Loaded::Yes(it) => Some(it),
+            _ => None,
+        }
+    }
+
+    /// Whether this pass, over `processes` processes, should use the iterator; when not, the
+    /// reason is what [`IterState::describe`] says.
+    pub(super) fn worth_trying(&mut self, roots: &Roots, processes: usize) -> bool {
+        let why_not = match (&self.loaded, self.source) {
+            (_, ProcessSource::Proc) => Some("turned off".to_string()),
+            (Loaded::No(why), _) => Some(why.clone()),
+            (Loaded::Yes(_), _) => None,
+            (Loaded::Untried, source) => {
+                let cannot = if !roots.is_live() {
+                    Some("not reading the live kernel")
+                } else if !nix::unistd::geteuid().is_root() {
+                    Some("needs root")
+                } else if !Path::new(VMLINUX_BTF).exists() {
+                    Some("the kernel has no BTF (CONFIG_DEBUG_INFO_BTF)")
+                } else {
+                    None
+                };
+                match cannot {
+                    Some(why) => {
+                        self.loaded = Loaded::No(why.to_string());
+                        Some(why.to_string())
+                    }
+                    None if source == ProcessSource::Auto && processes < ITER_MIN_PROCESSES => {
+                        Some(format!(
+                            "not loaded for fewer than {ITER_MIN_PROCESSES} processes"
+                        ))
+                    }
+                    None => None,
+                }
+            }
+        };
+        self.last = Some(match &why_not {
+            Some(why) => format!("/proc (bpf task iterator: {why})"),
+            None => "bpf task iterator".to_string(),
+        });
+        why_not.is_none()
+    }
+
+    fn set_unavailable(&mut self, why: String) {
+        self.last = Some(format!("/proc (bpf task iterator: {why})"));
+        self.loaded = Loaded::No(why);
+    }
+
+    /// How the last pass read processes: "bpf task iterator", or "/proc (bpf task iterator:
+    /// why not)".
+    pub(super) fn describe(&self) -> String {
+        self.last.clone().unwrap_or_else(|| "/proc".to_string())
+    }
+}
+
+/// Load the iterator if needed and walk the tasks; None (and the reason kept in `state`) when it
+/// cannot stand in for /proc.
+pub(super) fn read_tasks(state: &mut IterState) -> Option<Vec<Task>> {
+    let tasks = match state.get() {
+        Some(it) => it.read(),
+        None => {
+            let why = match &state.loaded {
+                Loaded::No(why) => why.clone(),
+                _ => "not loaded".to_string(),
+            };
+            state.set_unavailable(why);
+            return None;
+        }
+    };
+    match tasks {
+        Ok(t) if in_initial_pid_ns(&t) => Some(t),
+        Ok(_) => {
+            state.set_unavailable("nsview is not in the initial pid namespace".into());
+            None
+        }
+        Err(e) => {
+            state.set_unavailable(e.to_string());
+            None
+        }
+    }
+}
+
+/// /proc/PID/cmdline of every process, `threads` at a time (read while the iterator runs; a
+/// process started after the listing has its command line read by [`process_pass`]).
+pub(super) fn read_cmdlines(
+    roots: &Roots,
+    pids: &[i32],
+    threads: usize,
+) -> HashMap<i32, Vec<String>> {
+    let read_chunk = |chunk: &[i32]| -> Vec<(i32, Vec<String>)> {
+        let Ok(proc_root) = ProcDir::open_root(roots) else {
+            return Vec::new();
+        };
+        let mut scratch = Scratch::default();
+        chunk
+            .iter()
+            .filter_map(|&pid| {
+                let b = proc_root
+                    .read_into(&format!("{pid}/cmdline"), &mut scratch.buf)
+                    .ok()?;
+                Some((pid, crate::sys::parse::parse_cmdline(b)))
+            })
+            .collect()
+    };
+    if threads <= 1 || pids.len() < 256 {
+        return read_chunk(pids).into_iter().collect();
+    }
+    let chunk = pids.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = pids
+            .chunks(chunk)
+            .map(|c| s.spawn(move || read_chunk(c)))
+            .collect();
+        let mut all = HashMap::with_capacity(pids.len());
+        for h in handles {
+            all.extend(h.join().unwrap_or_default());
+        }
+        all
+    })
+}
+
+/// True when the records were taken from the initial pid namespace: nsview's own record has a
+/// single PID level. (From a nested pid namespace the iterator would still report initial-
+/// namespace PIDs, which are not the PIDs /proc shows there.)
+pub(super) fn in_initial_pid_ns(tasks: &[Task]) -> bool {
+    let me = std::process::id() as i32;
+    tasks
+        .iter()
+        .any(|t| t.pid == me && t.nspid.len() == 1 && t.nspid.first() == Some(&me))
+}
+
+/// What names the cgroups the task iterator reports (by hierarchy id and cgroup id, see
+/// [`Task::cgroups`]), from the cgroup trees' walk.
+#[derive(Debug, Default)]
+pub(super) struct CgroupIds {
+    /// The lines /proc/PID/cgroup has, as (hierarchy id, key), from /proc/self/cgroup.
+    pub lines: Vec<(u32, Arc<str>)>,
+    /// (hierarchy id, directory inode) -> (hierarchy key, cgroup path).
+    pub paths: HashMap<(u32, u64), (Arc<str>, Arc<str>)>,
+}
+
+impl CgroupIds {
+    /// The cgroup paths /proc/PID/cgroup would show for a task, or None when one of its
+    /// hierarchies cannot be named from the ids (not walked, a cgroup made after the walk, a
+    /// removed one): then that file must be read.
+    fn paths_of(&self, cg: &TaskCgroups) -> Option<CgroupPaths> {
+        if !cg.complete || self.lines.is_empty() {
+            return None;
+        }
+        let mut out = CgroupPaths::new();
+        for (hid, key) in &self.lines {
+            let id = cg.ids.iter().find(|(h, _)| h == hid).map(|(_, id)| *id)?;
+            // proc_cgroup_show: on v1 hierarchies an exiting task shows as in the root.
+            if *hid != 0 && cg.exiting {
+                out.insert(key.clone(), Arc::from("/"));
+                continue;
+            }
+            let (_, path) = self.paths.get(&(*hid, id))?;
+            out.insert(key.clone(), path.clone());
+        }
+        Some(out)
+    }
+}
+
+/// A task's cgroups as the iterator saw them.
+pub(super) struct TaskCgroups {
+    ids: Vec<(u32, u64)>,
+    complete: bool,
+    exiting: bool,
+}
+
+/// Give each process of `pass` its cgroups, named from `ids`; a process they cannot name has its
+/// /proc/PID/cgroup read instead, and is dropped if it exited meanwhile.
+pub(super) fn assign_cgroups(
+    roots: &Roots,
+    pass: &mut ProcessPass,
+    task_cgroups: &HashMap<i32, TaskCgroups>,
+    ids: &CgroupIds,
+) {
+    let mut scratch = Scratch::default();
+    let mut proc_root = None;
+    pass.processes.retain_mut(|r| {
+        let pid = r.process.pid;
+        if let Some(c) = task_cgroups.get(&pid).and_then(|cg| ids.paths_of(cg)) {
+            r.process.cgroups = c;
+            return true;
+        }
+        if proc_root.is_none() {
+            proc_root = ProcDir::open_root(roots).ok();
+        }
+        let Some(root) = &proc_root else {
+            return true;
+        };
+        match procfs::read_cgroup_paths(root, pid, &mut scratch) {
+            Ok(c) => {
+                r.process.cgroups = c;
+                true
+            }
+            Err(e) => !e.is_vanished(),
+        }
+    });
+}
+
+/// Turn the iterator's records into the same [`ProcessPass`] the /proc reader makes, cgroups
+/// apart (see [`assign_cgroups`]), with the command lines read meanwhile (`cmdlines`); the
+/// missing ones and the mountinfo of each mount namespace are read here, `threads` at a time.
+pub(super) fn process_pass(
+    roots: &Roots,
+    tasks: Vec<Task>,
+    mut cmdlines: HashMap<i32, Vec<String>>,
+    nsfs_dev: u64,
+    threads: usize,
+) -> (ProcessPass, HashMap<i32, TaskCgroups>) {
+    let relations = relations_of(&tasks, nsfs_dev);
+    let cgroups = tasks
+        .iter()
+        .map(|t| {
+            (
+                t.pid,
+                TaskCgroups {
+                    ids: t.cgroups.clone(),
+                    complete: t.cgroups_complete,
+                    exiting: t.exiting,
+                },
+            )
+        })
+        .collect();
+    let mut slots: Vec<(Task, Option<Vec<String>>)> = tasks
+        .into_iter()
+        .map(|t| {
+            let cmdline = cmdlines.remove(&t.pid);
+            (t, cmdline)
+        })
+        .collect();
+
+    // Each chunk also says which mount namespace each of its mountinfo reads was for.
+    let read_chunk = |chunk: &mut [(Task, Option<Vec<String>>)]| -> (ProcessPass, Vec<u64>) {
+        let mut pass = ProcessPass::default();
+        let mut mnts = Vec::new();
+        let Ok(proc_root) = ProcDir::open_root(roots) else {
+            return (pass, mnts);
+        };
+        let mut scratch = Scratch::default();
+        let mut seen_mnt: HashSet<u64> = HashSet::new();
+        for (task, cmdline) in chunk.iter_mut() {
+            let pid = task.pid;
+            // /proc names kernel threads by their full name (get_kthread_comm) and workqueue
+            // workers by what they run ("kworker/0:1-events"), not by task->comm.
+            let comm = if task.kernel_thread {
+                match proc_root.read_into(&format!("{pid}/comm"), &mut scratch.buf) {
+                    Ok(b) => Some(
+                        String::from_utf8_lossy(b)
+                            .trim_end_matches('\n')
+                            .to_string(),
+                    ),
+                    Err(e) if e.is_vanished() => continue,
+                    Err(_) => None,
+                }
+            } else {
+                None
+            };
+            let cmdline = match cmdline.take() {
+                Some(c) => c,
+                None if task.kernel_thread => Vec::new(),
+                None => match proc_root.read_into(&format!("{pid}/cmdline"), &mut scratch.buf) {
+                    Ok(b) => crate::sys::parse::parse_cmdline(b),
+                    // Exited since the iterator ran: gone, as /proc would have it.
+                    Err(e) if e.is_vanished() => continue,
+                    Err(_) => Vec::new(),
+                },
+            };
+            let mnt = task
+                .ns
+                .iter()
+                .find(|(t, _)| *t == NsType::Mnt)
+                .map(|(_, n)| n.ino);
+            if let Some(mnt) = mnt
+                && seen_mnt.insert(mnt)
+            {
+                let found = match proc_root.read_nsfs_mounts_of(pid, &mut scratch.buf) {
+                    Ok(lines) => Some(Some(mounts::nsfs_bind_mounts(&lines))),
+                    Err(e) if e.is_permission() => Some(None),
+                    Err(_) => None,
+                };
+                if let Some(found) = found {
+                    pass.mountinfo.push(MountinfoRead { pid, found });
+                    mnts.push(mnt);
+                }
+            }
+            let mut process = process_of(task, cmdline, nsfs_dev);
+            if let Some(comm) = comm {
+                process.comm = comm;
+            }
+            pass.processes.push(ProcessRead {
+                process,
+                denied: Vec::new(),
+                ino: 0,
+                stamp: None,
+                cgroup_hash: 0,
+            });
+        }
+        (pass, mnts)
+    };
+
+    let (mut pass, mnts) = if threads <= 1 || slots.len() < 256 {
+        read_chunk(&mut slots)
+    } else {
+        let chunk = slots.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = slots
+                .chunks_mut(chunk)
+                .map(|c| s.spawn(move || read_chunk(c)))
+                .collect();
+            let mut all = (ProcessPass::default(), Vec::new());
+            for h in handles {
+                let (part, mnts) = h.join().unwrap_or_default();
+                all.0.processes.extend(part.processes);
+                all.0.mountinfo.extend(part.mountinfo);
+                all.1.extend(mnts);
+            }
+            all
+        })
+    };
+    // Two chunks may each have met a mount namespace first: one read is enough.
+    let mut mnt_seen = HashSet::new();
+    let mut mnts = mnts.into_iter();
+    pass.mountinfo
+        .retain(|_| mnts.next().is_none_or(|ino| mnt_seen.insert(ino)));
+    pass.relations = relations;
+    (pass, cgroups)
+}
+
+fn process_of(task: &Task, cmdline: Vec<String>, dev: u64) -> Process {
+    let id = |n: &TaskNs| NsId { dev, ino: n.ino };
+    let ns: BTreeMap<NsType, NsId> = task.ns.iter().map(|(t, n)| (*t, id(n))).collect();
+    let differs =
+        |t: NsType, n: Option<TaskNs>| n.map(|n| id(&n)).filter(|n| ns.get(&t) != Some(n));
+    Process {
+        pid: task.pid,
+        ppid: task.ppid,
+        nspid: task.nspid.clone(),
+        comm: task.comm.clone(),
+        cmdline,
+        uid: task.euid,
+        pid_for_children: differs(NsType::Pid, task.pid_for_children),
+        time_for_children: differs(NsType::Time, task.time_for_children),
+        ns,
+        cgroups: CgroupPaths::new(),
+        kernel_thread: task.kernel_thread,
+    }
+}
+
+/// Owner and parent of every namespace the tasks are in, as NS_GET_USERNS, NS_GET_PARENT and
+/// NS_GET_OWNER_UID would give them.
+fn relations_of(tasks: &[Task], dev: u64) -> Vec<(NsKey, NsRelations)> {
+    let mut seen: HashSet<NsKey> = HashSet::new();
+    let mut out = Vec::new();
+    let id = |ino: u64| NsId { dev, ino };
+    for task in tasks {
+        let extra = [
+            task.pid_for_children.map(|n| (NsType::Pid, n)),
+            task.time_for_children.map(|n| (NsType::Time, n)),
+        ];
+        for (t, n) in task.ns.iter().copied().chain(extra.into_iter().flatten()) {
+            if !seen.insert((t, n.ino)) {
+                continue;
+            }
+            let parent = matches!(t, NsType::Pid | NsType::User)
+                .then_some(n.parent)
+                .flatten();
+            out.push((
+                (t, n.ino),
+                NsRelations {
+                    owner: n.owner.map(id),
+                    parent: parent.map(id),
+                    owner_uid: if t == NsType::User {
+                        task.user_owner_uid
+                    } else {
+                        None
+                    },
+                },
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,863 @@
+//! Every task's identity and namespaces in one read: a BPF task iterator (kernel/bpf/task_iter.c,
+//! Documentation/bpf/bpf_iterators.rst).
+//!
+//! Reading /proc costs about 27 system calls per process (ten namespace links, stat or status,
+//! cmdline, cgroup, each a path walk through procfs). The kernel can instead walk its task list
+//! once and hand nsview fixed-size records: a small BPF program of type TRACING attached as
+//! `iter/task` reads, for every thread-group leader, its PIDs (NSpid), parent, effective UID,
+//! flags, comm and, for each of its namespaces, the inode, the owning user namespace and the
+//! parent (pid and user namespaces) - exactly what /proc/PID/ns/* and the NS_GET_USERNS /
+//! NS_GET_PARENT ioctls report. Reading the iterator's file returns the records.
+//!
+//! The program is assembled here from member offsets found in the running kernel's BTF
+//! (/sys/kernel/btf/vmlinux, see [`super::btf`]), so no compiler or object file is needed and
+//! the layout always matches the kernel (the same idea as libbpf's CO-RE relocations). Loads
+//! through kernel pointers are checked by the verifier against that BTF and are fault-safe (a
+//! NULL pointer, for instance `nsproxy` of an exiting task, reads as 0, which this reader treats
+//! as "absent", as /proc would fail the readlink).
+//!
+//! Needs CAP_BPF and CAP_PERFMON (root) and a kernel with BTF and BPF iterators (5.8+); callers
+//! fall back to /proc when [`TaskIter::load`] fails. The iterator lists tasks of the caller's
+//! pid namespace with their PIDs as seen from the initial pid namespace: callers use it only
+//! when they run in the initial pid namespace themselves.
+
+use super::btf::{Btf, Field, FieldKind};
+use super::error::{SysError, SysResult};
+use crate::model::NsType;
+use nix::libc;
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
+
+/// Deepest pid namespace nesting (MAX_PID_NS_LEVEL in include/linux/pid_namespace.h): NSpid has
+/// at most this many + 1 entries.
+const MAX_PID_LEVEL: usize = 32;
+
+/// The namespaces of a task as the iterator reports them, in record order: the eight of
+/// [`NsType::ALL`], then pid_for_children and time_for_children.
+const NS_SLOTS: usize = 10;
+const SLOT_PID_FOR_CHILDREN: usize = 8;
+const SLOT_TIME_FOR_CHILDREN: usize = 9;
+
+/// Record layout, in u32 words.
+mod rec {
+    pub const PID: usize = 0;
+    pub const PPID: usize = 1;
+    pub const EUID: usize = 2;
+    pub const FLAGS: usize = 3;
+    /// 16 bytes: task->comm.
+    pub const COMM: usize = 4;
+    pub const LEVEL: usize = 8;
+    /// User namespace only: the UID of its creator (NS_GET_OWNER_UID).
+    pub const OWNER_UID: usize = 9;
+    /// NS_SLOTS x (inum, owner inum, parent inum).
+    pub const NS: usize = 10;
+    pub const NSPID: usize = NS + 3 * super::NS_SLOTS;
+    /// 1 when the task's cgroups below are not all there (more than CGROUPS, or a broken list).
+    pub const CG_INCOMPLETE: usize = NSPID + super::MAX_PID_LEVEL + 1;
+    /// CGROUPS x (hierarchy id, cgroup id as two words, low first): an id of 0 ends the list.
+    pub const CG: usize = CG_INCOMPLETE + 1;
+    pub const CGROUPS: usize = 16;
+    /// Rounded up to whole 8-byte stack slots (the verifier wants aligned stack stores).
+    pub const WORDS: usize = (CG + 3 * CGROUPS).next_multiple_of(2);
+    pub const BYTES: usize = WORDS * 4;
+}
+
+/// PF_KTHREAD and PF_EXITING (include/linux/sched.h), as in /proc/PID/stat's flags.
+const PF_KTHREAD: u32 = 0x0020_0000;
+const PF_EXITING: u32 = 0x0000_0004;
+
+/// One namespace of a task: inode and relations (0 in the record = absent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TaskNs {
+    pub ino: u64,
+    /// Inode of the owning user namespace (NS_GET_USERNS; for a user namespace, its parent).
+    pub owner: Option<u64>,
+    /// Inode of the parent namespace (NS_GET_PARENT: pid and user namespaces only).
+    pub parent: Option<u64>,
+}
+
+/// One process (thread-group leader) as the iterator saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// PID in the initial pid namespace.
+    pub pid: i32,
+    pub ppid: i32,
+    /// Effective UID (the owner of /proc/PID for a dumpable process; what ps shows).
+    pub euid: u32,
+    pub kernel_thread: bool,
+    pub comm: String,
+    /// The PID in each pid namespace from the initial one down to the task's own (NSpid).
+    pub nspid: Vec<i32>,
+    /// Namespaces by type; a type the task has none of (exiting task, kernel without it) is
+    /// absent.
+    pub ns: Vec<(NsType, TaskNs)>,
+    pub pid_for_children: Option<TaskNs>,
+    pub time_for_children: Option<TaskNs>,
+    /// For the task's user namespace: the UID of its creator.
+    pub user_owner_uid: Option<u32>,
+    /// The task's cgroup in each hierarchy: (hierarchy id as in /proc/PID/cgroup, cgroup id =
+    /// the inode number of its directory), the default hierarchy (id 0) included even when
+    /// cgroup2 is mounted nowhere.
+    pub cgroups: Vec<(u32, u64)>,
+    /// False when the iterator could not list all of the task's cgroups.
+    pub cgroups_complete: bool,
+    /// PF_EXITING: on v1 hierarchies /proc/PID/cgroup then says "/".
+    pub exiting: bool,
+}
+
+/// Why the iterator is not available (callers fall back to /proc and can say why).
+#[derive(Debug, thiserror::Error)]
+pub enum IterError {
+    #[error("kernel BTF: {0}")]
+    Btf(#[from] SysError),
+    #[error("kernel BTF lacks {0}")]
+    Layout(String),
+    #[error("bpf({cmd}): {source}")]
+    Bpf {
+        cmd: &'static str,
+        source: std::io::Error,
+    },
+    #[error("the verifier refused the task iterator: {0}")]
+    Verifier(String),
+}
+
+/// A loaded task iterator: the program and its iter link, ready to be read any number of times.
+#[derive(Debug)]
+pub struct TaskIter {
+    _prog: OwnedFd,
+    link: OwnedFd,
+}
+
+impl TaskIter {
+    /// Assemble the program for the running kernel (its BTF at `btf_path`), load it and attach
+    /// it as a task iterator.
+    pub fn load(btf_path: &Path) -> Result<TaskIter, IterError> {
+        let btf = Btf::read(btf_path)?;
+        let layout = Layout::find(&btf)?;
+        let insns = assemble(&layout);
+        let prog = prog_load(&insns, layout.attach_btf_id)?;
+        let link = link_create(&prog)?;
+        Ok(TaskIter { _prog: prog, link })
+    }
+
+    /// Walk every task once and return the thread-group leaders.
+    pub fn read(&self) -> SysResult<Vec<Task>> {
+        let path = Path::new("bpf iter/task");
+        let fd = iter_create(&self.link).map_err(|e| SysError::io(path, e))?;
+        let mut file = File::from(fd);
+        // The kernel fills its seq_file buffer (8 pages) per read; a larger buffer saves calls.
+        let mut bytes = Vec::with_capacity(1 << 20);
+        file.read_to_end(&mut bytes)
+            .map_err(|e| SysError::io(path, e))?;
+        Ok(parse_records(&bytes))
+    }
+}
+
+/// Decode the iterator's output: whole records only (the stream is a multiple of the record size
+/// unless the kernel cut it short, in which case the tail is dropped).
+pub fn parse_records(bytes: &[u8]) -> Vec<Task> {
+    bytes
+        .chunks_exact(rec::BYTES)
+        .filter_map(parse_record)
+        .collect()
+}
+
+fn parse_record(chunk: &[u8]) -> Option<Task> {
+    let word = |i: usize| -> u32 {
+        chunk
+            .get(i * 4..i * 4 + 4)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u32::from_ne_bytes)
+    };
+    let pid = word(rec::PID) as i32;
+    if pid <= 0 {
+        return None;
+    }
+    let comm_bytes = chunk.get(rec::COMM * 4..rec::COMM * 4 + 16)?;
+    let end = comm_bytes.iter().position(|&b| b == 0).unwrap_or(16);
+    let comm = String::from_utf8_lossy(&comm_bytes[..end]).into_owned();
+    let level = (word(rec::LEVEL) as usize).min(MAX_PID_LEVEL);
+    let nspid = (0..=level).map(|i| word(rec::NSPID + i) as i32).collect();
+    let nonzero = |w: u32| (w != 0).then_some(u64::from(w));
+    let slot = |s: usize| -> Option<TaskNs> {
+        let base = rec::NS + 3 * s;
+        Some(TaskNs {
+            ino: nonzero(word(base))?,
+            owner: nonzero(word(base + 1)),
+            parent: nonzero(word(base + 2)),
+        })
+    };
+    let ns = NsType::ALL
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &t)| slot(i).map(|n| (t, n)))
+        .collect::<Vec<_>>();
+    let has_user = ns.iter().any(|(t, _)| *t == NsType::User);
+    let cgroups: Vec<(u32, u64)> = (0..rec::CGROUPS)
+        .map(|i| {
+            let base = rec::CG + 3 * i;
+            let id = u64::from(word(base + 1)) | (u64::from(word(base + 2)) << 32);
+            (word(base), id)
+        })
+        .take_while(|&(_, id)| id != 0)
+        .collect();
+    let flags = word(rec::FLAGS);
+    Some(Task {
+        pid,
+        ppid: word(rec::PPID) as i32,
+        euid: word(rec::EUID),
+        kernel_thread: flags & PF_KTHREAD != 0,
+        exiting: flags & PF_EXITING != 0,
+        cgroups_complete: word(rec::CG_INCOMPLETE) == 0 && !cgroups.is_empty(),
+        cgroups,
+        comm,
+        nspid,
+        ns,
+        pid_for_children: slot(SLOT_PID_FOR_CHILDREN),
+        time_for_children: slot(SLOT_TIME_FOR_CHILDREN),
+        user_owner_uid: has_user.then_some(word(rec::OWNER_UID)),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout: where the program finds each value, from the kernel's BTF.
+
+/// How to reach one namespace from `struct nsproxy` (or from the cred / the pid).
+#[derive(Debug, Clone, Copy)]
+struct NsLayout {
+    /// Offset of the pointer in `struct nsproxy` (None for user and pid, reached elsewhere).
+    in_nsproxy: Option<u32>,
+    /// Offset of `ns.inum` (u32) in the namespace's struct.
+    inum: u32,
+    /// Offset of the `user_ns` pointer (for a user namespace: `parent`).
+    owner: u32,
+    /// Offset of the `parent` pointer (pid and user namespaces).
+    parent: Option<u32>,
+    /// pid namespaces only: `child_reaper`, whose absence makes pid_for_children unreadable.
+    child_reaper: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+struct Layout {
+    attach_btf_id: u32,
+    meta: u32,
+    task: u32,
+    seq: u32,
+    pid: u32,
+    tgid: u32,
+    flags: u32,
+    comm: u32,
+    real_parent: u32,
+    real_cred: u32,
+    nsproxy: u32,
+    thread_pid: u32,
+    cred_euid: u32,
+    cred_user_ns: u32,
+    pid_level: u32,
+    pid_numbers: u32,
+    upid_size: u32,
+    upid_nr: u32,
+    upid_ns: u32,
+    user_owner_uid: u32,
+    task_cgroups: u32,
+    cset_cgrp_links: u32,
+    link_cgrp_link: u32,
+    link_cgrp: u32,
+    cgroup_kn: u32,
+    cgroup_root: u32,
+    root_hierarchy_id: u32,
+    kn_id: u32,
+    /// The user namespace's own layout (also the owner of every other type).
+    user: NsLayout,
+    /// The pid namespace layout (task's own, via struct pid, and pid_for_children).
+    pid_ns: NsLayout,
+    /// Per record slot: how to reach it from nsproxy. None = this kernel lacks the type.
+    slots: [Option<NsLayout>; NS_SLOTS],
+}
+
+impl Layout {
+    fn find(btf: &Btf) -> Result<Layout, IterError> {
+        let missing = |what: &str| IterError::Layout(what.to_string());
+        let field = |s: &str, path: &[&str], kind: FieldKind| -> Result<Field, IterError> {
+            btf.field(s, path)
+                .filter(|f| f.kind == kind)
+                .ok_or_else(|| missing(&format!("{s}.{}", path.join("."))))
+        };
+        let int32 = |s: &str, path: &[&str]| -> Result<u32, IterError> {
+            let f = field(s, path, FieldKind::Int)?;
+            if f.size != 4 {
+                return Err(missing(&format!("{s}.{} as 32 bits", path.join("."))));
+            }
+            Ok(f.offset)
+        };
+        let ptr = |s: &str, path: &[&str]| -> Result<u32, IterError> {
+            Ok(field(s, path, FieldKind::Ptr)?.offset)
+        };
+        let attach_btf_id = btf
+            .func_id("bpf_iter_task")
+            .ok_or_else(|| missing("bpf_iter_task (no BPF task iterator)"))?;
+        let ns_of = |s: &str, owner: &str| -> Result<NsLayout, IterError> {
+            Ok(NsLayout {
+                in_nsproxy: None,
+                inum: int32(s, &["ns", "inum"])?,
+                owner: ptr(s, &[owner])?,
+                parent: None,
+                child_reaper: None,
+            })
+        };
+        let user = NsLayout {
+            parent: Some(ptr("user_namespace", &["parent"])?),
+            ..ns_of("user_namespace", "parent")?
+        };
+        let pid_ns = NsLayout {
+            parent: Some(ptr("pid_namespace", &["parent"])?),
+            child_reaper: Some(ptr("pid_namespace", &["child_reaper"])?),
+            ..ns_of("pid_namespace", "user_ns")?
+        };
+        // A namespace type this kernel was built without has no nsproxy member: its slot stays
+        // empty, as /proc/PID/ns would have no link.
+        let via = |member: &str, base: Result<NsLayout, IterError>| -> Option<NsLayout> {
+            let off = ptr("nsproxy", &[member]).ok()?;
+            base.ok().map(|l| NsLayout {
+                in_nsproxy: Some(off),
+                ..l
+            })
+        };
+        let slots = [
+            via("mnt_ns", ns_of("mnt_namespace", "user_ns")),
+            via("uts_ns", ns_of("uts_namespace", "user_ns")),
+            via("ipc_ns", ns_of("ipc_namespace", "user_ns")),
+            // The task's own pid namespace comes from its struct pid (filled by the NSpid loop).
+            None,
+            via("net_ns", ns_of("net", "user_ns")),
+            // The user namespace comes from the task's credentials.
+            None,
+            via("cgroup_ns", ns_of("cgroup_namespace", "user_ns")),
+            via("time_ns", ns_of("time_namespace", "user_ns")),
+            via("pid_ns_for_children", Ok(pid_ns)),
+            via("time_ns_for_children", ns_of("time_namespace", "user_ns")),
+        ];
+        let upid = btf
+            .struct_id("upid")
+            .and_then(|id| btf.size_of(id))
+            .ok_or_else(|| missing("struct upid"))?;
+        let layout = Layout {
+            attach_btf_id,
+            meta: ptr("bpf_iter__task", &["meta"])?,
+            task: ptr("bpf_iter__task", &["task"])?,
+            seq: ptr("bpf_iter_meta", &["seq"])?,
+            pid: int32("task_struct", &["pid"])?,
+            tgid: int32("task_struct", &["tgid"])?,
+            flags: int32("task_struct", &["flags"])?,
+            comm: {
+                let f = field("task_struct", &["comm"], FieldKind::Array)?;
+                if f.size < 16 {
+                    return Err(missing("task_struct.comm of 16 bytes"));
+                }
+                f.offset
+            },
+            real_parent: ptr("task_struct", &["real_parent"])?,
+            real_cred: ptr("task_struct", &["real_cred"])?,
+            nsproxy: ptr("task_struct", &["nsproxy"])?,
+            thread_pid: ptr("task_struct", &["thread_pid"])?,
+            cred_euid: int32("cred", &["euid", "val"])?,
+            cred_user_ns: ptr("cred", &["user_ns"])?,
+            pid_level: int32("pid", &["level"])?,
+            pid_numbers: field("pid", &["numbers"], FieldKind::Array)?.offset,
+            upid_size: upid,
+            upid_nr: int32("upid", &["nr"])?,
+            upid_ns: ptr("upid", &["ns"])?,
+            user_owner_uid: int32("user_namespace", &["owner", "val"])?,
+            task_cgroups: ptr("task_struct", &["cgroups"])?,
+            cset_cgrp_links: field("css_set", &["cgrp_links"], FieldKind::Struct)?.offset,
+            link_cgrp_link: field("cgrp_cset_link", &["cgrp_link"], FieldKind::Struct)?.offset,
+            link_cgrp: ptr("cgrp_cset_link", &["cgrp"])?,
+            cgroup_kn: ptr("cgroup", &["kn"])?,
+            cgroup_root: ptr("cgroup", &["root"])?,
+            root_hierarchy_id: int32("cgroup_root", &["hierarchy_id"])?,
+            kn_id: {
+                let f = field("kernfs_node", &["id"], FieldKind::Int)?;
+                if f.size != 8 {
+                    return Err(missing("kernfs_node.id as 64 bits"));
+                }
+                f.offset
+            },
+            user,
+            pid_ns,
+            slots,
+        };
+        layout.check_offsets()?;
+        Ok(layout)
+    }
+
+    /// Loads take a signed 16-bit offset: a kernel whose structs put a member further out is
+    /// read from /proc instead.
+    fn check_offsets(&self) -> Result<(), IterError> {
+        let last_nspid = u64::from(self.pid_numbers)
+            + MAX_PID_LEVEL as u64 * u64::from(self.upid_size)
+            + u64::from(self.upid_ns);
+        let ns_offsets = self
+            .slots
+            .iter()
+            .flatten()
+            .chain([&self.user, &self.pid_ns])
+            .flat_map(|n| {
+                [
+                    n.in_nsproxy,
+                    Some(n.inum),
+                    Some(n.owner),
+                    n.parent,
+                    n.child_reaper,
+                ]
+                .into_iter()
+                .flatten()
+            });
+        let all = [
+            self.meta,
+            self.task,
+            self.seq,
+            self.pid,
+            self.tgid,
+            self.flags,
+            self.comm + 12,
+            self.real_parent,
+            self.real_cred,
+            self.nsproxy,
+            self.thread_pid,
+            self.cred_euid,
+            self.cred_user_ns,
+            self.pid_level,
+            self.user_owner_uid,
+        ]
+        .into_iter()
+        .chain(ns_offsets)
+        .map(u64::from)
+        .chain([last_nspid]);
+        for off in all {
+            if off > i16::MAX as u64 {
+                return Err(IterError::Layout(format!(
+                    "a member within reach of a load (offset {off})"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The program. Registers: r6 = meta, r7 = task, r8/r9 = pointers being walked, r10 = frame.
+// The record is built on the stack at r10 - rec::BYTES and written with bpf_seq_write.
+
+/// One BPF instruction (struct bpf_insn, include/uapi/linux/bpf.h).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+struct Insn {
+    code: u8,
+    regs: u8,
+    off: i16,
+    imm: i32,
+}
+
+/// The few instructions the program uses (Documentation/bpf/standardization/instruction-set.rst).
+mod op {
+    pub const LDX_W: u8 = 0x61;
+    pub const LDX_DW: u8 = 0x79;
+    pub const STX_W: u8 = 0x63;
+    pub const ST_DW: u8 = 0x7a;
+    pub const MOV64_IMM: u8 = 0xb7;
+    pub const MOV64_REG: u8 = 0xbf;
+    pub const ADD64_IMM: u8 = 0x07;
+    pub const JEQ_IMM: u8 = 0x15;
+    pub const JEQ_REG: u8 = 0x1d;
+    pub const JNE_REG: u8 = 0x5d;
+    pub const JLT_IMM: u8 = 0xa5;
+    pub const CALL: u8 = 0x85;
+    pub const EXIT: u8 = 0x95;
+}
+
+const FP: u8 = 10;
+/// bpf_seq_write and bpf_probe_read_kernel (include/uapi/linux/bpf.h, FN(seq_write, 127),
+/// FN(probe_read_kernel, 113)).
+const HELPER_SEQ_WRITE: i32 = 127;
+const HELPER_PROBE_READ_KERNEL: i32 = 113;
+/// An 8-byte stack slot below the record, for values read with bpf_probe_read_kernel.
+const SCRATCH: i16 = -(rec::BYTES as i16) - 8;
+
+fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+    Insn {
+        code,
+        regs: (src << 4) | (dst & 0x0f),
+        off,
+        imm,
+    }
+}
+
+/// Builds the program; jumps to labels are patched when the label is placed.
+#[derive(Default)]
+struct Asm {
+    code: Vec<Insn>,
+    /// (instruction index, label) of forward jumps.
+    fixups: Vec<(usize, usize)>,
+    labels: Vec<Option<usize>>,
+}
+
+impl Asm {
+    fn label(&mut self) -> usize {
+        self.labels.push(None);
+        self.labels.len() - 1
+    }
+    fn place(&mut self, label: usize) {
+        if let Some(l) = self.labels.get_mut(label) {
+            *l = Some(self.code.len());
+        }
+    }
+    fn emit(&mut self, i: Insn) {
+        self.code.push(i);
+    }
+    fn jump(&mut self, code: u8, dst: u8, src: u8, imm: i32, label: usize) {
+        self.fixups.push((self.code.len(), label));
+        self.emit(insn(code, dst, src, 0, imm));
+    }
+    /// dst = *(u64 *)(src + off)
+    fn ld64(&mut self, dst: u8, src: u8, off: u32) {
+        self.emit(insn(op::LDX_DW, dst, src, off as i16, 0));
+    }
+    /// dst = *(u32 *)(src + off)
+    fn ld32(&mut self, dst: u8, src: u8, off: u32) {
+        self.emit(insn(op::LDX_W, dst, src, off as i16, 0));
+    }
+    /// record word `w` = src (u32)
+    fn put(&mut self, w: usize, src: u8) {
+        self.emit(insn(op::STX_W, FP, src, word_off(w), 0));
+    }
+    fn finish(mut self) -> Vec<Insn> {
+        for (at, label) in std::mem::take(&mut self.fixups) {
+            let target = self.labels.get(label).copied().flatten().unwrap_or(at + 1);
+            if let Some(i) = self.code.get_mut(at) {
+                i.off = (target as i64 - at as i64 - 1) as i16;
+            }
+        }
+        self.code
+    }
+}
+
+/// Stack offset (from r10) of record word `w`.
+fn word_off(w: usize) -> i16 {
+    (w as i64 * 4 - rec::BYTES as i64) as i16
+}
+
+/// Store the inum, owner and parent of the namespace whose struct pointer is in `ns_reg` into
+/// record slot `slot`. Clobbers r2 and r3.
+fn put_ns(a: &mut Asm, l: &Layout, ns_reg: u8, ns: &NsLayout, slot: usize) {
+    let base = rec::NS + 3 * slot;
+    let skip = a.label();
+    if let Some(reaper) = ns.child_reaper {
+        // pid_for_children without a reaper yet: /proc cannot open it either.
+        a.ld64(2, ns_reg, reaper);
+        a.jump(op::JEQ_IMM, 2, 0, 0, skip);
+    }
+    a.ld32(2, ns_reg, ns.inum);
+    a.put(base, 2);
+    a.ld64(3, ns_reg, ns.owner);
+    a.ld32(2, 3, l.user.inum);
+    a.put(base + 1, 2);
+    if let Some(parent) = ns.parent {
+        a.ld64(3, ns_reg, parent);
+        a.ld32(2, 3, ns.inum);
+        a.put(base + 2, 2);
+    }
+    a.place(skip);
+}
+
+fn assemble(l: &Layout) -> Vec<Insn> {
+    let mut a = Asm::default();
+    let out = a.label();
+    a.ld64(6, 1, l.meta);
+    a.ld64(7, 1, l.task);
+    a.jump(op::JEQ_IMM, 7, 0, 0, out);
+    // Threads share their leader's namespaces and PIDs: leaders only, like /proc's listing.
+    a.ld32(2, 7, l.pid);
+    a.ld32(3, 7, l.tgid);
+    a.jump(op::JNE_REG, 2, 3, 0, out);
+    for w in (0..rec::WORDS).step_by(2) {
+        a.emit(insn(op::ST_DW, FP, 0, word_off(w), 0));
+    }
+    a.put(rec::PID, 3);
+    a.ld64(2, 7, l.real_parent);
+    a.ld32(2, 2, l.tgid);
+    a.put(rec::PPID, 2);
+    a.ld32(2, 7, l.flags);
+    a.put(rec::FLAGS, 2);
+    for i in 0..4 {
+        a.ld32(2, 7, l.comm + 4 * i as u32);
+        a.put(rec::COMM + i, 2);
+    }
+    // Credentials: effective UID and the user namespace.
+    a.ld64(8, 7, l.real_cred);
+    a.ld32(2, 8, l.cred_euid);
+    a.put(rec::EUID, 2);
+    a.ld64(8, 8, l.cred_user_ns);
+    put_ns(&mut a, l, 8, &l.user, 5);
+    a.ld32(2, 8, l.user_owner_uid);
+    a.put(rec::OWNER_UID, 2);
+    // nsproxy: every other type.
+    a.ld64(8, 7, l.nsproxy);
+    for (slot, ns) in l.slots.iter().enumerate() {
+        if let Some(ns) = ns
+            && let Some(off) = ns.in_nsproxy
+        {
+            let none = a.label();
+            a.ld64(9, 8, off);
+            a.jump(op::JEQ_IMM, 9, 0, 0, none);
+            put_ns(&mut a, l, 9, ns, slot);
+            a.place(none);
+        }
+    }
+    // struct pid: NSpid and the task's own pid namespace (that of the deepest level).
+    let done = a.label();
+    let no_pid_ns = a.label();
+    a.emit(insn(op::MOV64_IMM, 0, 0, 0, 0));
+    a.ld64(8, 7, l.thread_pid);
+    a.jump(op::JEQ_IMM, 8, 0, 0, done);
+    a.ld32(2, 8, l.pid_level);
+    a.put(rec::LEVEL, 2);
+    a.emit(insn(op::MOV64_REG, 9, 2, 0, 0)); // r9 = level
+    for i in 0..=MAX_PID_LEVEL {
+        a.jump(op::JLT_IMM, 9, 0, i as i32, done);
+        let upid = l.pid_numbers + i as u32 * l.upid_size;
+        a.ld32(2, 8, upid + l.upid_nr);
+        a.put(rec::NSPID + i, 2);
+        // r0 = numbers[i].ns: after the loop, the deepest level's, the task's own pid namespace.
+        a.ld64(0, 8, upid + l.upid_ns);
+    }
+    a.place(done);
+    a.jump(op::JEQ_IMM, 0, 0, 0, no_pid_ns);
+    put_ns(&mut a, l, 0, &l.pid_ns_no_reaper(), 3);
+    a.place(no_pid_ns);
+    put_cgroups(&mut a, l);
+    // bpf_seq_write(meta->seq, record, size)
+    a.ld64(1, 6, l.seq);
+    a.emit(insn(op::MOV64_REG, 2, FP, 0, 0));
+    a.emit(insn(op::ADD64_IMM, 2, 0, 0, -(rec::BYTES as i32)));
+    a.emit(insn(op::MOV64_IMM, 3, 0, 0, rec::BYTES as i32));
+    a.emit(insn(op::CALL, 0, 0, 0, HELPER_SEQ_WRITE));
+    a.place(out);
+    a.emit(insn(op::MOV64_IMM, 0, 0, 0, 0));
+    a.emit(insn(op::EXIT, 0, 0, 0, 0));
+    a.finish()
+}
+
+/// The task's cgroups: walk css_set->cgrp_links (one cgrp_cset_link per hierarchy, the list
+/// proc_cgroup_show resolves too) and store each link's cgroup's hierarchy id and kernfs id.
+/// The list is reached through bpf_probe_read_kernel on plain addresses (its nodes are embedded
+/// list_heads the verifier cannot type). Uses r7 (list head), r8 (node), r9 (cgroup).
+fn put_cgroups(a: &mut Asm, l: &Layout) {
+    let done = a.label();
+    let bad = a.label();
+    // r7 = task->cgroups
+    a.emit(insn(op::MOV64_REG, 3, 7, 0, 0));
+    a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.task_cgroups as i32));
+    probe_read_to(a, SCRATCH, 8);
+    a.emit(insn(op::LDX_DW, 7, FP, SCRATCH, 0));
+    a.jump(op::JEQ_IMM, 7, 0, 0, bad);
+    a.emit(insn(op::ADD64_IMM, 7, 0, 0, l.cset_cgrp_links as i32));
+    // r8 = head->next
+    a.emit(insn(op::MOV64_REG, 3, 7, 0, 0));
+    probe_read_to(a, SCRATCH, 8);
+    a.emit(insn(op::LDX_DW, 8, FP, SCRATCH, 0));
+    for i in 0..rec::CGROUPS {
+        let base = rec::CG + 3 * i;
+        a.jump(op::JEQ_REG, 8, 7, 0, done);
+        a.jump(op::JEQ_IMM, 8, 0, 0, bad);
+        // r9 = container_of(node, struct cgrp_cset_link, cgrp_link)->cgrp
+        a.emit(insn(op::MOV64_REG, 3, 8, 0, 0));
+        a.emit(insn(
+            op::ADD64_IMM,
+            3,
+            0,
+            0,
+            l.link_cgrp as i32 - l.link_cgrp_link as i32,
+        ));
+        probe_read_to(a, SCRATCH, 8);
+        a.emit(insn(op::LDX_DW, 9, FP, SCRATCH, 0));
+        // cgroup->kn->id, straight into the record
+        a.emit(insn(op::MOV64_REG, 3, 9, 0, 0));
+        a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.cgroup_kn as i32));
+        probe_read_to(a, SCRATCH, 8);
+        a.emit(insn(op::LDX_DW, 3, FP, SCRATCH, 0));
+        a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.kn_id as i32));
+        probe_read_to(a, word_off(base + 1), 8);
+        // cgroup->root->hierarchy_id
+        a.emit(insn(op::MOV64_REG, 3, 9, 0, 0));
+        a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.cgroup_root as i32));
+        probe_read_to(a, SCRATCH, 8);
+        a.emit(insn(op::LDX_DW, 3, FP, SCRATCH, 0));
+        a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.root_hierarchy_id as i32));
+        probe_read_to(a, word_off(base), 4);
+        // r8 = node->next
+        a.emit(insn(op::MOV64_REG, 3, 8, 0, 0));
+        probe_read_to(a, SCRATCH, 8);
+        a.emit(insn(op::LDX_DW, 8, FP, SCRATCH, 0));
+    }
+    // More links than slots, unless the list ends right here.
+    a.jump(op::JEQ_REG, 8, 7, 0, done);
+    a.place(bad);
+    a.emit(insn(op::MOV64_IMM, 2, 0, 0, 1));
+    a.put(rec::CG_INCOMPLETE, 2);
+    a.place(done);
+}
+
+/// bpf_probe_read_kernel(r10 + dst, size, r3). Clobbers r0-r5.
+fn probe_read_to(a: &mut Asm, dst: i16, size: i32) {
+    a.emit(insn(op::MOV64_REG, 1, FP, 0, 0));
+    a.emit(insn(op::ADD64_IMM, 1, 0, 0, i32::from(dst)));
+    a.emit(insn(op::MOV64_IMM, 2, 0, 0, size));
+    a.emit(insn(op::CALL, 0, 0, 0, HELPER_PROBE_READ_KERNEL));
+}
+
+impl Layout {
+    /// The task's own pid namespace has a reaper by definition (it was forked into).
+    fn pid_ns_no_reaper(&self) -> NsLayout {
+        NsLayout {
+            child_reaper: None,
+            ..self.pid_ns
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// bpf(2).
+
+const BPF_PROG_LOAD: libc::c_int = 5;
+const BPF_LINK_CREATE: libc::c_int = 28;
+const BPF_ITER_CREATE: libc::c_int = 33;
+const BPF_PROG_TYPE_TRACING: u32 = 26;
+const BPF_TRACE_ITER: u32 = 28;
+
+/// The BPF_PROG_LOAD part of `union bpf_attr`, up to attach_prog_fd.
+#[repr(C)]
+#[derive(Default)]
+struct ProgLoadAttr {
+    prog_type: u32,
+    insn_cnt: u32,
+    insns: u64,
+    license: u64,
+    log_level: u32,
+    log_size: u32,
+    log_buf: u64,
+    kern_version: u32,
+    prog_flags: u32,
+    prog_name: [u8; 16],
+    prog_ifindex: u32,
+    expected_attach_type: u32,
+    prog_btf_fd: u32,
+    func_info_rec_size: u32,
+    func_info: u64,
+    func_info_cnt: u32,
+    line_info_rec_size: u32,
+    line_info: u64,
+    line_info_cnt: u32,
+    attach_btf_id: u32,
+    attach_prog_fd: u32,
+    _pad: u32,
+}
+
+/// The BPF_LINK_CREATE part of `union bpf_attr` for an iterator.
+#[repr(C)]
+#[derive(Default)]
+struct LinkCreateAttr {
+    prog_fd: u32,
+    target_fd: u32,
+    attach_type: u32,
+    flags: u32,
+    iter_info: u64,
+    iter_info_len: u32,
+    _pad: u32,
+}
+
+#[repr(C)]
+#[derive(Default)]
+struct IterCreateAttr {
+    link_fd: u32,
+    flags: u32,
+}
+
+/// bpf(cmd, attr): a new file descriptor.
+fn bpf_fd<T>(cmd: libc::c_int, attr: &mut T) -> std::io::Result<OwnedFd> {
+    // SAFETY: bpf(2) reads (and for some commands writes back) at most size_of::<T>() bytes of
+    // `attr`, a live repr(C) value laid out as the kernel's union bpf_attr prefix for `cmd`;
+    // pointers inside it (instructions, license, log) point to buffers that outlive the call.
+    let rc = unsafe { libc::syscall(libc::SYS_bpf, cmd, attr as *mut T, std::mem::size_of::<T>()) };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: on success these commands return a new file descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(rc as libc::c_int) })
+}
+
+fn prog_load(insns: &[Insn], attach_btf_id: u32) -> Result<OwnedFd, IterError> {
+    let license = c"GPL";
+    let mut name = [0u8; 16];
+    for (d, s) in name.iter_mut().zip(b"nsview_tasks") {
+        *d = *s;
+    }
+    let mut attr = ProgLoadAttr {
+        prog_type: BPF_PROG_TYPE_TRACING,
+        insn_cnt: insns.len() as u32,
+        insns: insns.as_ptr() as u64,
+        license: license.as_ptr() as u64,
+        prog_name: name,
+        expected_attach_type: BPF_TRACE_ITER,
+        attach_btf_id,
+        ..ProgLoadAttr::default()
+    };
+    match bpf_fd(BPF_PROG_LOAD, &mut attr) {
+        Ok(fd) => Ok(fd),
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Err(IterError::Bpf {
+            cmd: "BPF_PROG_LOAD",
+            source: e,
+        }),
+        Err(e) => {
+            // Load again with the verifier's log, to say why.
+            let mut log = vec![0u8; 1 << 20];
+            let mut attr = ProgLoadAttr {
+                log_level: 1,
+                log_size: log.len() as u32,
+                log_buf: log.as_mut_ptr() as u64,
+                ..attr
+            };
+            let _ = bpf_fd(BPF_PROG_LOAD, &mut attr);
+            let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+            let text = String::from_utf8_lossy(&log[..end]);
+            let tail: Vec<&str> = text.lines().rev().take(6).collect();
+            let why = tail.into_iter().rev().collect::<Vec<_>>().join(" | ");
+            Err(IterError::Verifier(if why.is_empty() {
+                e.to_string()
+            } else {
+                why
+            }))
+        }
+    }
+}
+
+fn link_create(prog: &OwnedFd) -> Result<OwnedFd, IterError> {
+    let mut attr = LinkCreateAttr {
+        prog_fd: prog.as_raw_fd() as u32,
+        attach_type: BPF_TRACE_ITER,
+        ..LinkCreateAttr::default()
+    };
+    bpf_fd(BPF_LINK_CREATE, &mut attr).map_err(|source| IterError::Bpf {
+        cmd: "BPF_LINK_CREATE",
+        source,
+    })
+}
+
+fn iter_create(link: &OwnedFd) -> std::io::Result<OwnedFd> {
+    let mut attr = IterCreateAttr {
+        link_fd: link.as_raw_fd() as u32,
+        flags: 0,
+    };
+    bpf_fd(BPF_ITER_CREATE, &mut attr)
+}

@@ -1,0 +1,364 @@
+//! The BPF task iterator against /proc, on the real kernel as root: a full pass reads processes
+//! with the iterator (src/sys/task_iter.rs) when it can, and must give exactly what the /proc
+//! reader gives (`Collector::without_task_iter`): PIDs and NSpid, parent, comm, command line,
+//! UID, every namespace with its owner and parent, pid_for_children / time_for_children, and the
+//! cgroup of every hierarchy, for processes made to exercise each of those (nested pid and user
+//! namespaces, an unshare(CLONE_NEWPID) without fork, a zombie in a v1 and v2 cgroup of our own)
+//! and for every other process that stays the same while the passes run.
+//!
+//! Each test makes its own processes and cgroups (tests/common guards; cgroups only under
+//! /sys/fs/cgroup/<hier>/nsview-test-<pid>/).
+
+mod common;
+
+use common::*;
+use nsview::collect::{CollectOptions, Collector, ITER_MIN_PROCESSES, ProcessSource};
+use nsview::model::{NsType, Process, Snapshot};
+use nsview::sys::Roots;
+use std::collections::BTreeMap;
+use std::process::Command;
+
+fn with_iter() -> (Snapshot, String) {
+    let mut c = Collector::new(Roots::default()).with_process_source(ProcessSource::TaskIter);
+    let snap = c
+        .collect(CollectOptions::ALL)
+        .expect("collect with the iterator");
+    (snap, c.process_source())
+}
+
+fn with_proc() -> (Snapshot, String) {
+    let mut c = Collector::new(Roots::default()).with_process_source(ProcessSource::Proc);
+    let snap = c.collect(CollectOptions::ALL).expect("collect from /proc");
+    (snap, c.process_source())
+}
+
+/// The namespace relations of a snapshot: (type, inode) -> (owner, parent, owner_uid).
+type Relations = BTreeMap<(NsType, u64), (Option<u64>, Option<u64>, Option<u32>)>;
+
+fn relations(snap: &Snapshot) -> Relations {
+    snap.namespaces
+        .values()
+        .filter(|ns| !ns.pids.is_empty())
+        .map(|ns| ((ns.ns_type, ns.inode), (ns.owner, ns.parent, ns.owner_uid)))
+        .collect()
+}
+
+/// A process of `guard`'s tree whose comm is `comm` (the test knows there is exactly one).
+fn descendant(root: i32, comm_want: &str) -> i32 {
+    poll(&format!("a {comm_want} below {root}"), POLL_TIMEOUT, || {
+        let mut stack = vec![root];
+        while let Some(p) = stack.pop() {
+            if comm(p).as_deref() == Some(comm_want) && p != root {
+                return Some(p);
+            }
+            stack.extend(children_of(p));
+        }
+        None
+    })
+}
+
+fn state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.chars().next()
+}
+
+#[test]
+fn iterator_and_proc_agree_on_processes_made_to_differ() {
+    if !require_root_and_tools(
+        "iterator_and_proc_agree_on_processes_made_to_differ",
+        &["unshare", "sh", "sleep", "ip"],
+    ) {
+        return;
+    }
+    // Every namespace type new, inside a new user namespace owned by root.
+    let all_new = NsProcess::spawn(
+        &[
+            "--user",
+            "--map-root-user",
+            "--pid",
+            "--mount",
+            "--mount-proc",
+            "--uts",
+            "--ipc",
+            "--net",
+            "--cgroup",
+            "--time",
+        ],
+        "exec sleep 1000",
+        "sleep",
+    );
+    // Three pid namespace levels: NSpid has three entries.
+    let nested = ChildGuard::spawn(Command::new("unshare").args([
+        "--fork",
+        "--kill-child",
+        "--pid",
+        "sh",
+        "-c",
+        "unshare --fork --kill-child --pid sh -c 'sleep 1001; true'; true",
+    ]));
+    let deep = descendant(nested.pid(), "sleep");
+    // unshare(CLONE_NEWPID) without fork: the shell's pid_for_children differs from its pid
+    // namespace (its child sleep is PID 1 there); a lone sleep has a pid_for_children without a
+    // reaper, which /proc cannot open either.
+    let for_children =
+        ChildGuard::spawn(Command::new("unshare").args(["--pid", "sh", "-c", "sleep 1002; true"]));
+    let reaperless = ChildGuard::spawn(Command::new("unshare").args(["--pid", "sleep", "1003"]));
+    // A process and a zombie in cgroups of our own in every hierarchy.
+    let hierarchies = cgroup_hierarchies();
+    let groups: Vec<CgroupGuard> = hierarchies
+        .iter()
+        .map(|h| CgroupGuard::create(&h.dir_name(), "iter").expect("create test cgroup"))
+        .collect();
+    let parent = ChildGuard::spawn_sh("sleep 0.3; sleep 0 & exec sleep 1004");
+    for g in &groups {
+        g.add_process(parent.pid()).expect("move into test cgroup");
+    }
+    let zombie = poll("a zombie child", POLL_TIMEOUT, || {
+        children_of(parent.pid())
+            .into_iter()
+            .find(|&c| state(c) == Some('Z'))
+    });
+    // A network namespace held only by a bind mount (found through mountinfo).
+    let netns = NetnsGuard::create("iter");
+    let for_children_sh = for_children.pid();
+    let for_children_child = descendant(for_children_sh, "sleep");
+
+    let (a, source) = with_iter();
+    assert_eq!(
+        source, "bpf task iterator",
+        "the iterator must load as root here"
+    );
+    let (b, proc_source) = with_proc();
+    assert!(proc_source.starts_with("/proc"), "{proc_source}");
+
+    let ours = [
+        all_new.outer,
+        all_new.inner,
+        nested.pid(),
+        deep,
+        for_children_sh,
+        for_children_child,
+        reaperless.pid(),
+        parent.pid(),
+        zombie,
+    ];
+    for pid in ours {
+        let (x, y): (&Process, &Process) = (
+            a.processes
+                .get(&pid)
+                .unwrap_or_else(|| panic!("{pid} missing (iterator)")),
+            b.processes
+                .get(&pid)
+                .unwrap_or_else(|| panic!("{pid} missing (/proc)")),
+        );
+        assert_eq!(x, y, "process {pid}: iterator (left) vs /proc (right)");
+    }
+    // What each was made for, so the agreement above is not about empty fields.
+    let deep_p = &a.processes[&deep];
+    assert_eq!(deep_p.nspid.len(), 3, "{:?}", deep_p.nspid);
+    let want: Vec<i64> = deep_p.nspid.iter().map(|&p| i64::from(p)).collect();
+    assert_eq!(want, nspid(deep), "NSpid in /proc/{deep}/status");
+    let sh = &a.processes[&for_children_sh];
+    assert!(sh.pid_for_children.is_some(), "{sh:?}");
+    assert_eq!(
+        sh.pid_for_children.map(|n| n.ino),
+        a.processes[&for_children_child]
+            .ns
+            .get(&NsType::Pid)
+            .map(|n| n.ino)
+    );
+    assert_eq!(a.processes[&reaperless.pid()].pid_for_children, None);
+    let inner = &a.processes[&all_new.inner];
+    assert_eq!(inner.ns.len(), 8, "{inner:?}");
+    for (t, id) in &inner.ns {
+        assert_ne!(Some(id), a.host_ns.get(t), "{t:?} should be new");
+    }
+    let z = &a.processes[&zombie];
+    for g in &groups {
+        let key = hierarchies
+            .iter()
+            .find(|h| h.dir_name() == g.hier)
+            .map(|h| h.key.clone())
+            .expect("hierarchy");
+        let path = z.cgroups.get(key.as_str()).map(|p| p.to_string());
+        let want = proc_cgroups(zombie).get(&key).cloned();
+        assert_eq!(path, want, "zombie's {key} cgroup");
+        let live = &a.processes[&parent.pid()];
+        assert_eq!(
+            live.cgroups.get(key.as_str()).map(|p| p.to_string()),
+            Some(g.rel.clone()),
+            "{key}"
+        );
+    }
+
+    // Owner, parent and creator of every namespace of ours, including the new user namespace
+    // (parent: the host's) and the nested pid namespaces (parent chain).
+    // Our namespaces, whole (members, relations, bind mounts, hostname, interfaces), and our
+    // cgroups, members included.
+    let ours_ns: Vec<_> = ours
+        .iter()
+        .flat_map(|pid| a.processes[pid].ns.iter().map(|(t, id)| (*t, id.ino)))
+        .filter(|(t, ino)| a.host_ns.get(t).map(|h| h.ino) != Some(*ino))
+        .chain([(NsType::Net, netns.inode())])
+        .collect();
+    for key in &ours_ns {
+        assert_eq!(
+            a.namespaces.get(key),
+            b.namespaces.get(key),
+            "namespace {key:?}: iterator (left) vs /proc (right)"
+        );
+    }
+    assert_eq!(
+        a.namespaces[&(NsType::Net, netns.inode())].bind_mounts,
+        vec![netns.path()]
+    );
+    for g in &groups {
+        let find = |s: &Snapshot| {
+            s.cgroups
+                .iter()
+                .find(|c| c.path == g.rel && c.pids.contains(&parent.pid()))
+                .cloned()
+        };
+        let (x, y) = (find(&a), find(&b));
+        assert!(x.is_some(), "{} {} with {}", g.hier, g.rel, parent.pid());
+        assert_eq!(x.map(|c| c.pids), y.map(|c| c.pids), "{} members", g.hier);
+    }
+
+    let (ra, rb) = (relations(&a), relations(&b));
+    for pid in ours {
+        for (t, id) in &a.processes[&pid].ns {
+            let key = (*t, id.ino);
+            assert_eq!(
+                ra.get(&key),
+                rb.get(&key),
+                "relations of {t:?}:[{}]",
+                id.ino
+            );
+            assert!(ra.contains_key(&key));
+        }
+    }
+    let user = inner.ns[&NsType::User].ino;
+    assert_eq!(
+        ra[&(NsType::User, user)].1,
+        Some(a.host_ns[&NsType::User].ino)
+    );
+    assert_eq!(ra[&(NsType::User, user)].2, Some(0));
+    let deep_pid_ns = deep_p.ns[&NsType::Pid].ino;
+    assert!(ra[&(NsType::Pid, deep_pid_ns)].1.is_some());
+}
+
+#[test]
+fn iterator_and_proc_agree_on_every_process_that_stays_put() {
+    if !require_root_and_tools(
+        "iterator_and_proc_agree_on_every_process_that_stays_put",
+        &[],
+    ) {
+        return;
+    }
+    // Iterator, /proc, iterator: a process is compared when both iterator passes saw it the same
+    // (it neither exited, exec'd, moved nor was replaced meanwhile).
+    let (a, _) = with_iter();
+    let (b, _) = with_proc();
+    let (c, source) = with_iter();
+    assert_eq!(source, "bpf task iterator");
+    let mut compared = 0;
+    let mut differ = Vec::new();
+    // A workqueue worker's name says what it runs at the moment ("kworker/0:1-events"), which
+    // changes from one read to the next: only the worker part is stable.
+    let stable = |p: &Process| -> Process {
+        let mut p = p.clone();
+        if p.kernel_thread && p.comm.starts_with("kworker/") {
+            p.comm.truncate(p.comm.find('-').unwrap_or(p.comm.len()));
+        }
+        p
+    };
+    for (pid, x) in &a.processes {
+        let (Some(y), Some(z)) = (b.processes.get(pid), c.processes.get(pid)) else {
+            continue;
+        };
+        let (x, y, z) = (&stable(x), &stable(y), &stable(z));
+        if x != z {
+            continue;
+        }
+        compared += 1;
+        if x != y {
+            differ.push(format!("{pid}:\n  iterator {x:?}\n  /proc    {y:?}"));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
+    assert!(
+        compared * 10 >= a.processes.len() * 9,
+        "only {compared} of {} processes were stable enough to compare",
+        a.processes.len()
+    );
+    let (ra, rb, rc) = (relations(&a), relations(&b), relations(&c));
+    for (key, rel) in &ra {
+        if rc.get(key) == Some(rel)
+            && let Some(other) = rb.get(key)
+        {
+            assert_eq!(rel, other, "relations of {key:?}");
+        }
+    }
+    // The same namespaces and cgroups, member for member where stable.
+    assert_eq!(a.cgroup_mode, b.cgroup_mode);
+    assert_eq!(a.hierarchies, b.hierarchies);
+}
+
+#[test]
+fn collect_says_how_it_read_processes() {
+    if !require_root_and_tools("collect_says_how_it_read_processes", &["setpriv"]) {
+        return;
+    }
+    let out = run_ok(nsview_bin(), &["__collect", "--phases", "--source", "iter"]);
+    assert!(
+        out.contains("processes read with bpf task iterator"),
+        "{out}"
+    );
+    let out = run_ok(nsview_bin(), &["__collect", "--phases", "--source", "proc"]);
+    assert!(
+        out.contains("processes read with /proc (bpf task iterator: turned off)"),
+        "{out}"
+    );
+    // Auto: the iterator from ITER_MIN_PROCESSES processes on, /proc below (the margin keeps
+    // processes that come and go between the count and the pass out of the way).
+    let out = run_ok(nsview_bin(), &["__collect", "--phases"]);
+    let processes: usize = out
+        .split_whitespace()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no process count in {out}"));
+    if processes >= ITER_MIN_PROCESSES + 50 {
+        assert!(
+            out.contains("processes read with bpf task iterator"),
+            "{out}"
+        );
+    } else if processes + 50 < ITER_MIN_PROCESSES {
+        let why = format!("bpf task iterator: not loaded for fewer than {ITER_MIN_PROCESSES}");
+        assert!(out.contains(&why), "{out}");
+    }
+    // Without root: /proc, and why.
+    let r = run_with_timeout(
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+            ])
+            .arg(nsview_bin())
+            .args(["__collect", "--phases", "--source", "iter"]),
+        NSVIEW_TIMEOUT,
+    );
+    r.assert_success();
+    assert!(
+        r.stdout
+            .contains("processes read with /proc (bpf task iterator: needs root)"),
+        "{}",
+        r.stdout
+    );
+}
