@@ -9,9 +9,11 @@
 # 3. brings up scripts/bench-population.sh (~4,500 processes in ~2,500 namespaces) and
 #    tears it down on exit, failure and Ctrl-C included. A population that was already
 #    up (started by hand) is used as it is and left up;
-# 4. times `lsns -J > /dev/null` and `nsview __collect > /dev/null` (hidden subcommand: one
-#    full collection, one-line summary) with hyperfine; if nsview cannot be built or
-#    `__collect` fails, only lsns is timed and the table says why nsview was skipped;
+# 4. times `lsns -J > /dev/null`, `nsview __collect > /dev/null` (hidden subcommand: one
+#    full collection, one-line summary; processes read with the BPF task iterator, as root on a
+#    host this size) and `nsview __collect --source proc` (the /proc reader alone) with
+#    hyperfine; if nsview cannot be built or `__collect` fails, only lsns is timed and the table
+#    says why nsview was skipped;
 # 5. prints a markdown table (tool, mean, stddev, ratio vs lsns) with the population counts
 #    and writes it to target/bench-collect.md (hyperfine's raw JSON: target/bench-collect.json).
 #
@@ -77,9 +79,9 @@ main() {
 
     if [[ -z $skip_reason ]]; then
         local out rc=0
-        out=$("$nsview" __collect 2>&1) || rc=$?
+        out=$("$nsview" __collect --phases 2>&1) || rc=$?
         if ((rc == 0)); then
-            summary=$(head -n1 <<<"$out")
+            summary=$(head -n2 <<<"$out" | sed 's/^ *//' | paste -sd ';' - | sed 's/;/; /')
             log "nsview __collect: $summary"
         else
             local first
@@ -90,7 +92,9 @@ main() {
     [[ -z $skip_reason ]] || warn "nsview skipped: $skip_reason"
 
     local cmds=(-n 'lsns -J' 'lsns -J > /dev/null')
-    [[ -n $skip_reason ]] || cmds+=(-n 'nsview __collect' "$(printf '%q' "$nsview") __collect > /dev/null")
+    # The default (the BPF task iterator on a host this size, as root), and the /proc reader alone.
+    [[ -n $skip_reason ]] || cmds+=(-n 'nsview __collect' "$(printf '%q' "$nsview") __collect > /dev/null"
+        -n 'nsview __collect --source proc' "$(printf '%q' "$nsview") __collect --source proc > /dev/null")
     hyperfine --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT_JSON" "${cmds[@]}"
 
     local hyperfine_version load

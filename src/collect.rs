@@ -129,9 +129,10 @@ impl Collector {
         let dev_nodes = &mut self.dev_nodes;
         // Relations never change for a namespace; those known from earlier passes are kept.
         let known_relations = &self.relations;
-        let pids = procfs::list_pids(roots)?;
         let iter_state = &mut self.iter;
-        let try_iter = iter_state.worth_trying(roots, pids.len());
+        // Decided before listing /proc, so that the iterator loads while /proc is listed.
+        let tasks_now = procfs::read_loadavg_tasks(roots).unwrap_or(usize::MAX);
+        let try_iter = iter_state.worth_trying(roots, tasks_now);
         let want = CgroupWant {
             limits: opts.cgroups,
             ids: try_iter,
@@ -140,10 +141,11 @@ impl Collector {
         let (pass, cgroup_pass) = std::thread::scope(|s| -> SysResult<_> {
             let cg = (want.limits || want.ids)
                 .then(|| s.spawn(move || read_cgroups(roots, dev_nodes, want)));
-            let from_iter = if try_iter {
+            let it = try_iter.then(|| s.spawn(move || tasks::read_tasks(iter_state)));
+            let pids = procfs::list_pids(roots)?;
+            let from_iter = if let Some(it) = it {
                 // The iterator loads and runs in its own thread while command lines, which it
                 // does not give, are read here.
-                let it = s.spawn(move || tasks::read_tasks(iter_state));
                 let cmdlines = tasks::read_cmdlines(roots, &pids, threads);
                 it.join().ok().flatten().map(|t| (t, cmdlines))
             } else {

@@ -21,16 +21,17 @@ use std::sync::Arc;
 /// Where the BTF of the running kernel is (CONFIG_DEBUG_INFO_BTF).
 const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 
-/// Below this many processes a full pass reads /proc: loading the iterator (reading the
-/// kernel's BTF, verifying the program: about 10 ms here) costs more than it saves. Measured
-/// with `nsview __collect --source proc|iter` (README, Performance).
+/// Below this many tasks (threads included, as /proc/loadavg counts them) a full pass reads
+/// /proc: loading the iterator (reading the kernel's BTF, verifying the program: about 10 ms
+/// here) costs more than it saves. Measured with `nsview __collect --source proc|iter`
+/// (README, Performance).
 pub const ITER_MIN_PROCESSES: usize = 600;
 
 /// How a full pass reads processes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProcessSource {
-    /// The task iterator on hosts with [`ITER_MIN_PROCESSES`] or more (or once it is loaded),
-    /// /proc otherwise or when it cannot be used.
+    /// The task iterator on hosts with [`ITER_MIN_PROCESSES`] tasks or more (or once it is
+    /// loaded), /proc otherwise or when it cannot be used.
     #[default]
     Auto,
     /// /proc only.
@@ -73,9 +74,9 @@ impl IterState {
         }
     }
 
-    /// Whether this pass, over `processes` processes, should use the iterator; when not, the
+    /// Whether this pass, on a host with `tasks` tasks, should use the iterator; when not, the
     /// reason is what [`IterState::describe`] says.
-    pub(super) fn worth_trying(&mut self, roots: &Roots, processes: usize) -> bool {
+    pub(super) fn worth_trying(&mut self, roots: &Roots, tasks: usize) -> bool {
         let why_not = match (&self.loaded, self.source) {
             (_, ProcessSource::Proc) => Some("turned off".to_string()),
             (Loaded::No(why), _) => Some(why.clone()),
@@ -95,11 +96,9 @@ impl IterState {
                         self.loaded = Loaded::No(why.to_string());
                         Some(why.to_string())
                     }
-                    None if source == ProcessSource::Auto && processes < ITER_MIN_PROCESSES => {
-                        Some(format!(
-                            "not loaded for fewer than {ITER_MIN_PROCESSES} processes"
-                        ))
-                    }
+                    None if source == ProcessSource::Auto && tasks < ITER_MIN_PROCESSES => Some(
+                        format!("not loaded for fewer than {ITER_MIN_PROCESSES} tasks"),
+                    ),
                     None => None,
                 }
             }
@@ -272,8 +271,9 @@ pub(super) fn assign_cgroups(
 }
 
 /// Turn the iterator's records into the same [`ProcessPass`] the /proc reader makes, cgroups
-/// apart (see [`assign_cgroups`]), with the command lines read meanwhile (`cmdlines`); the
-/// missing ones and the mountinfo of each mount namespace are read here, `threads` at a time.
+/// apart (see [`assign_cgroups`]), with the command lines read meanwhile (`cmdlines`). What is
+/// left to read from /proc (kernel threads' names, command lines of processes started since
+/// the listing, the mountinfo of one process per mount namespace) is read `threads` at a time.
 pub(super) fn process_pass(
     roots: &Roots,
     tasks: Vec<Task>,
@@ -282,122 +282,146 @@ pub(super) fn process_pass(
     threads: usize,
 ) -> (ProcessPass, HashMap<i32, TaskCgroups>) {
     let relations = relations_of(&tasks, nsfs_dev);
-    let cgroups = tasks
-        .iter()
-        .map(|t| {
-            (
-                t.pid,
-                TaskCgroups {
-                    ids: t.cgroups.clone(),
-                    complete: t.cgroups_complete,
-                    exiting: t.exiting,
-                },
-            )
-        })
-        .collect();
-    let mut slots: Vec<(Task, Option<Vec<String>>)> = tasks
-        .into_iter()
-        .map(|t| {
-            let cmdline = cmdlines.remove(&t.pid);
-            (t, cmdline)
-        })
-        .collect();
-
-    // Each chunk also says which mount namespace each of its mountinfo reads was for.
-    let read_chunk = |chunk: &mut [(Task, Option<Vec<String>>)]| -> (ProcessPass, Vec<u64>) {
-        let mut pass = ProcessPass::default();
-        let mut mnts = Vec::new();
-        let Ok(proc_root) = ProcDir::open_root(roots) else {
-            return (pass, mnts);
-        };
-        let mut scratch = Scratch::default();
-        let mut seen_mnt: HashSet<u64> = HashSet::new();
-        for (task, cmdline) in chunk.iter_mut() {
-            let pid = task.pid;
-            // /proc names kernel threads by their full name (get_kthread_comm) and workqueue
-            // workers by what they run ("kworker/0:1-events"), not by task->comm.
-            let comm = if task.kernel_thread {
-                match proc_root.read_into(&format!("{pid}/comm"), &mut scratch.buf) {
-                    Ok(b) => Some(
-                        String::from_utf8_lossy(b)
-                            .trim_end_matches('\n')
-                            .to_string(),
-                    ),
-                    Err(e) if e.is_vanished() => continue,
-                    Err(_) => None,
-                }
-            } else {
-                None
-            };
-            let cmdline = match cmdline.take() {
-                Some(c) => c,
-                None if task.kernel_thread => Vec::new(),
-                None => match proc_root.read_into(&format!("{pid}/cmdline"), &mut scratch.buf) {
-                    Ok(b) => crate::sys::parse::parse_cmdline(b),
-                    // Exited since the iterator ran: gone, as /proc would have it.
-                    Err(e) if e.is_vanished() => continue,
-                    Err(_) => Vec::new(),
-                },
-            };
-            let mnt = task
-                .ns
-                .iter()
-                .find(|(t, _)| *t == NsType::Mnt)
-                .map(|(_, n)| n.ino);
-            if let Some(mnt) = mnt
-                && seen_mnt.insert(mnt)
-            {
-                let found = match proc_root.read_nsfs_mounts_of(pid, &mut scratch.buf) {
-                    Ok(lines) => Some(Some(mounts::nsfs_bind_mounts(&lines))),
-                    Err(e) if e.is_permission() => Some(None),
-                    Err(_) => None,
-                };
-                if let Some(found) = found {
-                    pass.mountinfo.push(MountinfoRead { pid, found });
-                    mnts.push(mnt);
-                }
-            }
-            let mut process = process_of(task, cmdline, nsfs_dev);
-            if let Some(comm) = comm {
-                process.comm = comm;
-            }
-            pass.processes.push(ProcessRead {
-                process,
-                denied: Vec::new(),
-                ino: 0,
-                stamp: None,
-                cgroup_hash: 0,
-            });
+    let mut cgroups = HashMap::with_capacity(tasks.len());
+    let mut processes = Vec::with_capacity(tasks.len());
+    let mut jobs = Vec::new();
+    let mut seen_mnt: HashSet<u64> = HashSet::new();
+    for task in &tasks {
+        let i = processes.len();
+        let cmdline = cmdlines.remove(&task.pid);
+        // /proc names kernel threads by their full name (get_kthread_comm) and workqueue
+        // workers by what they run ("kworker/0:1-events"), not by task->comm.
+        if task.kernel_thread {
+            jobs.push(Job::Comm(i));
+        } else if cmdline.is_none() {
+            jobs.push(Job::Cmdline(i));
         }
-        (pass, mnts)
-    };
+        if let Some((_, mnt)) = task.ns.iter().find(|(t, _)| *t == NsType::Mnt)
+            && seen_mnt.insert(mnt.ino)
+        {
+            jobs.push(Job::Mountinfo(task.pid));
+        }
+        processes.push(process_of(task, cmdline.unwrap_or_default(), nsfs_dev));
+        cgroups.insert(
+            task.pid,
+            TaskCgroups {
+                ids: task.cgroups.clone(),
+                complete: task.cgroups_complete,
+                exiting: task.exiting,
+            },
+        );
+    }
 
-    let (mut pass, mnts) = if threads <= 1 || slots.len() < 256 {
-        read_chunk(&mut slots)
+    let run = |jobs: &[Job]| -> Vec<(Job, JobResult)> {
+        let Ok(proc_root) = ProcDir::open_root(roots) else {
+            return Vec::new();
+        };
+        let mut buf = procfs::ReadBuf::default();
+        jobs.iter()
+            .map(|&job| (job, run_job(&proc_root, &processes, job, &mut buf)))
+            .collect()
+    };
+    let results: Vec<(Job, JobResult)> = if threads <= 1 || jobs.len() < 64 {
+        run(&jobs)
     } else {
-        let chunk = slots.len().div_ceil(threads);
+        let chunk = jobs.len().div_ceil(threads);
         std::thread::scope(|s| {
-            let handles: Vec<_> = slots
-                .chunks_mut(chunk)
-                .map(|c| s.spawn(move || read_chunk(c)))
+            let handles: Vec<_> = jobs
+                .chunks(chunk)
+                .map(|c| s.spawn(move || run(c)))
                 .collect();
-            let mut all = (ProcessPass::default(), Vec::new());
-            for h in handles {
-                let (part, mnts) = h.join().unwrap_or_default();
-                all.0.processes.extend(part.processes);
-                all.0.mountinfo.extend(part.mountinfo);
-                all.1.extend(mnts);
-            }
-            all
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
         })
     };
-    // Two chunks may each have met a mount namespace first: one read is enough.
-    let mut mnt_seen = HashSet::new();
-    let mut mnts = mnts.into_iter();
-    pass.mountinfo
-        .retain(|_| mnts.next().is_none_or(|ino| mnt_seen.insert(ino)));
+
+    let mut pass = ProcessPass::default();
+    let mut gone = HashSet::new();
+    for (job, result) in results {
+        match (job, result) {
+            (Job::Comm(i), JobResult::Text(comm)) => {
+                if let Some(p) = processes.get_mut(i) {
+                    p.comm = comm;
+                }
+            }
+            (Job::Cmdline(i), JobResult::Args(args)) => {
+                if let Some(p) = processes.get_mut(i) {
+                    p.cmdline = args;
+                }
+            }
+            (Job::Mountinfo(pid), JobResult::Mounts(found)) => {
+                pass.mountinfo.push(MountinfoRead { pid, found });
+            }
+            // Exited since the iterator ran: gone, as /proc would have it.
+            (Job::Comm(i) | Job::Cmdline(i), JobResult::Vanished) => {
+                gone.insert(i);
+            }
+            _ => {}
+        }
+    }
+    pass.processes = processes
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !gone.contains(i))
+        .map(|(_, process)| ProcessRead {
+            process,
+            denied: Vec::new(),
+            ino: 0,
+            stamp: None,
+            cgroup_hash: 0,
+        })
+        .collect();
     pass.relations = relations;
     (pass, cgroups)
+}
+
+/// One /proc read left after the iterator (process index into the pass, or PID).
+#[derive(Debug, Clone, Copy)]
+enum Job {
+    Comm(usize),
+    Cmdline(usize),
+    Mountinfo(i32),
+}
+
+enum JobResult {
+    Text(String),
+    Args(Vec<String>),
+    Mounts(Option<Vec<mounts::NsBindMount>>),
+    Vanished,
+    /// Unreadable: the field keeps what the iterator gave.
+    Unread,
+}
+
+fn run_job(
+    proc_root: &ProcDir,
+    processes: &[Process],
+    job: Job,
+    buf: &mut procfs::ReadBuf,
+) -> JobResult {
+    let pid_of = |i: usize| processes.get(i).map_or(0, |p| p.pid);
+    match job {
+        Job::Comm(i) => match proc_root.read_into(&format!("{}/comm", pid_of(i)), buf) {
+            Ok(b) => JobResult::Text(
+                String::from_utf8_lossy(b)
+                    .trim_end_matches('\n')
+                    .to_string(),
+            ),
+            Err(e) if e.is_vanished() => JobResult::Vanished,
+            Err(_) => JobResult::Unread,
+        },
+        Job::Cmdline(i) => match proc_root.read_into(&format!("{}/cmdline", pid_of(i)), buf) {
+            Ok(b) => JobResult::Args(crate::sys::parse::parse_cmdline(b)),
+            Err(e) if e.is_vanished() => JobResult::Vanished,
+            Err(_) => JobResult::Unread,
+        },
+        Job::Mountinfo(pid) => match proc_root.read_nsfs_mounts_of(pid, buf) {
+            Ok(lines) => JobResult::Mounts(Some(mounts::nsfs_bind_mounts(&lines))),
+            Err(e) if e.is_permission() => JobResult::Mounts(None),
+            Err(_) => JobResult::Unread,
+        },
+    }
 }
 
 fn process_of(task: &Task, cmdline: Vec<String>, dev: u64) -> Process {

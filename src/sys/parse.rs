@@ -143,6 +143,16 @@ pub fn parse_cmdline(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The total of the fourth field of /proc/loadavg ("runnable/total"): the host's tasks.
+pub fn parse_loadavg_tasks(text: &str) -> Option<usize> {
+    text.split_whitespace()
+        .nth(3)?
+        .split_once('/')?
+        .1
+        .parse()
+        .ok()
+}
+
 /// One line of /proc/PID/cgroup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CgroupLine {
@@ -392,6 +402,19 @@ pub fn parse_cg_value(format: CgFormat, text: &str) -> Option<CgValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loadavg_gives_the_task_total() {
+        assert_eq!(
+            parse_loadavg_tasks("1.29 3.18 3.87 1/4579 12295\n"),
+            Some(4579)
+        );
+        assert_eq!(parse_loadavg_tasks("0.00 0.01 0.05 1/87 9"), Some(87));
+        assert_eq!(parse_loadavg_tasks("0.00 0.01 0.05"), None);
+        assert_eq!(parse_loadavg_tasks("0.00 0.01 0.05 187 9"), None);
+        assert_eq!(parse_loadavg_tasks("0.00 0.01 0.05 1/x 9"), None);
+        assert_eq!(parse_loadavg_tasks(""), None);
+    }
 
     #[test]
     fn start_time_is_field_22() {

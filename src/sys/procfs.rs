@@ -675,6 +675,14 @@ fn read_basics_from_stat(dir: &ProcDir, pid: i32, buf: &mut ReadBuf) -> SysResul
     })
 }
 
+/// The number of tasks (threads included) on the host: the denominator of the fourth field of
+/// /proc/loadavg ("1/4890"), a quick upper bound of the process count.
+pub fn read_loadavg_tasks(roots: &Roots) -> SysResult<usize> {
+    let path = roots.proc.join("loadavg");
+    let text = std::fs::read_to_string(&path).map_err(|e| SysError::io(&path, e))?;
+    parse::parse_loadavg_tasks(&text).ok_or_else(|| SysError::parse(&path, "no task count"))
+}
+
 /// /proc/self/mountinfo: the mounts nsview itself sees (cgroup hierarchies).
 pub fn read_self_mountinfo(roots: &Roots) -> SysResult<Vec<parse::MountLine>> {
     let path = roots.proc.join("self/mountinfo");
