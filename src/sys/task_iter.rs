@@ -861,3 +861,192 @@ fn iter_create(link: &OwnedFd) -> std::io::Result<OwnedFd> {
     };
     bpf_fd(BPF_ITER_CREATE, &mut attr)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_record_fits_the_bpf_stack_in_whole_slots() {
+        const {
+            assert!(rec::BYTES.is_multiple_of(8));
+            // The record, the scratch slot below it, and nothing else: BPF's stack is 512 bytes.
+            assert!(rec::BYTES + 8 <= 512);
+            assert!(rec::CG + 3 * rec::CGROUPS <= rec::WORDS);
+        }
+    }
+
+    fn put(rec: &mut [u8], word: usize, v: u32) {
+        rec[word * 4..word * 4 + 4].copy_from_slice(&v.to_ne_bytes());
+    }
+
+    #[test]
+    fn a_record_decodes_to_a_task() {
+        let mut r = vec![0u8; rec::BYTES];
+        put(&mut r, rec::PID, 4242);
+        put(&mut r, rec::PPID, 1);
+        put(&mut r, rec::EUID, 1000);
+        put(&mut r, rec::FLAGS, PF_EXITING);
+        r[rec::COMM * 4..rec::COMM * 4 + 5].copy_from_slice(b"sleep");
+        put(&mut r, rec::LEVEL, 1);
+        put(&mut r, rec::NSPID, 4242);
+        put(&mut r, rec::NSPID + 1, 7);
+        put(&mut r, rec::OWNER_UID, 0);
+        // mnt: inode and owner; user (slot 5): inode, owner = parent; pid_for_children absent.
+        put(&mut r, rec::NS, 4026532001);
+        put(&mut r, rec::NS + 1, 4026531837);
+        put(&mut r, rec::NS + 15, 4026532005);
+        put(&mut r, rec::NS + 16, 4026531837);
+        put(&mut r, rec::NS + 17, 4026531837);
+        // Two cgroups: v2 (hierarchy 0) and hierarchy 3, a 64-bit id; then the list ends.
+        put(&mut r, rec::CG, 0);
+        put(&mut r, rec::CG + 1, 77);
+        put(&mut r, rec::CG + 3, 3);
+        put(&mut r, rec::CG + 4, 5);
+        put(&mut r, rec::CG + 5, 1);
+        let mut stream = r.clone();
+        // A second, empty record (PID 0: no task) and a cut-off tail are dropped.
+        stream.extend(vec![0u8; rec::BYTES]);
+        stream.extend(vec![1u8; 10]);
+        let tasks = parse_records(&stream);
+        assert_eq!(tasks.len(), 1);
+        let t = &tasks[0];
+        assert_eq!((t.pid, t.ppid, t.euid), (4242, 1, 1000));
+        assert_eq!(t.comm, "sleep");
+        assert_eq!(t.nspid, vec![4242, 7]);
+        assert!(t.exiting && !t.kernel_thread);
+        assert_eq!(
+            t.ns,
+            vec![
+                (
+                    NsType::Mnt,
+                    TaskNs {
+                        ino: 4026532001,
+                        owner: Some(4026531837),
+                        parent: None
+                    }
+                ),
+                (
+                    NsType::User,
+                    TaskNs {
+                        ino: 4026532005,
+                        owner: Some(4026531837),
+                        parent: Some(4026531837)
+                    }
+                ),
+            ]
+        );
+        assert_eq!(t.pid_for_children, None);
+        assert_eq!(t.user_owner_uid, Some(0));
+        assert_eq!(t.cgroups, vec![(0, 77), (3, (1u64 << 32) | 5)]);
+        assert!(t.cgroups_complete);
+
+        put(&mut r, rec::CG_INCOMPLETE, 1);
+        assert!(!parse_records(&r)[0].cgroups_complete);
+    }
+
+    fn ns_layout(base: u32) -> NsLayout {
+        NsLayout {
+            in_nsproxy: Some(base),
+            inum: 100,
+            owner: 108,
+            parent: None,
+            child_reaper: None,
+        }
+    }
+
+    fn layout() -> Layout {
+        let pid_ns = NsLayout {
+            parent: Some(200),
+            child_reaper: Some(208),
+            ..ns_layout(0)
+        };
+        Layout {
+            attach_btf_id: 1,
+            meta: 0,
+            task: 8,
+            seq: 0,
+            pid: 1264,
+            tgid: 1268,
+            flags: 44,
+            comm: 1800,
+            real_parent: 1280,
+            real_cred: 1820,
+            nsproxy: 1840,
+            thread_pid: 1300,
+            cred_euid: 20,
+            cred_user_ns: 136,
+            pid_level: 4,
+            pid_numbers: 96,
+            upid_size: 16,
+            upid_nr: 0,
+            upid_ns: 8,
+            user_owner_uid: 60,
+            task_cgroups: 2600,
+            cset_cgrp_links: 160,
+            link_cgrp_link: 32,
+            link_cgrp: 0,
+            cgroup_kn: 264,
+            cgroup_root: 272,
+            root_hierarchy_id: 8,
+            kn_id: 64,
+            user: NsLayout {
+                in_nsproxy: None,
+                parent: Some(120),
+                ..ns_layout(0)
+            },
+            pid_ns,
+            slots: [
+                Some(ns_layout(8)),
+                Some(ns_layout(16)),
+                Some(ns_layout(24)),
+                None,
+                Some(ns_layout(40)),
+                None,
+                Some(ns_layout(48)),
+                Some(ns_layout(56)),
+                Some(NsLayout {
+                    in_nsproxy: Some(32),
+                    ..pid_ns
+                }),
+                Some(ns_layout(64)),
+            ],
+        }
+    }
+
+    #[test]
+    fn every_jump_of_the_program_lands_inside_it() {
+        let code = assemble(&layout());
+        assert!(code.len() < 4096, "{} instructions", code.len());
+        assert_eq!(code.last().map(|i| i.code), Some(op::EXIT));
+        let jumps = [op::JEQ_IMM, op::JEQ_REG, op::JNE_REG, op::JLT_IMM];
+        for (at, i) in code.iter().enumerate() {
+            if jumps.contains(&i.code) {
+                let target = at as i64 + 1 + i64::from(i.off);
+                assert!(
+                    target > at as i64 && (target as usize) < code.len(),
+                    "jump at {at} to {target} of {}",
+                    code.len()
+                );
+            }
+        }
+        // Every stack access stays within the record and the scratch slot below it.
+        for i in &code {
+            let dst_fp = i.regs & 0x0f == FP;
+            let src_fp = i.regs >> 4 == FP;
+            let mem =
+                matches!(i.code, op::STX_W | op::ST_DW) && dst_fp || i.code == op::LDX_DW && src_fp;
+            if mem {
+                assert!(i.off < 0 && i64::from(i.off) >= i64::from(SCRATCH), "{i:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn offsets_beyond_a_load_fall_back_to_proc() {
+        let mut l = layout();
+        assert!(l.check_offsets().is_ok());
+        l.nsproxy = 40_000;
+        assert!(matches!(l.check_offsets(), Err(IterError::Layout(_))));
+    }
+}
