@@ -160,7 +160,37 @@ impl Collector {
                     Some(Ok(p)) => &p.ids,
                     _ => &no_ids,
                 };
-                tasks::assign_cgroups(roots, &mut pass, &task_cgroups, ids);
+                tasks::assign_cgroups(roots, &mut pass, &task_cgroups, ids, threads);
+                // What the iterator did not give (see tasks::leftover_pids) comes from /proc.
+                let leftover: Vec<ReadRequest> = tasks::leftover_pids(&pids, &pass)
+                    .into_iter()
+                    .map(|pid| ReadRequest {
+                        pid,
+                        known: None,
+                        if_ran: false,
+                        check_others: false,
+                    })
+                    .collect();
+                if !leftover.is_empty() {
+                    let covered = tasks::mount_namespaces(&pass);
+                    let more = read_processes(
+                        roots,
+                        &leftover,
+                        threads,
+                        opts,
+                        known_relations,
+                        Some(&covered),
+                        false,
+                    );
+                    let have: HashSet<NsKey> = pass.relations.iter().map(|(k, _)| *k).collect();
+                    pass.processes.extend(more.processes);
+                    pass.mountinfo.extend(more.mountinfo);
+                    pass.relations.extend(
+                        more.relations
+                            .into_iter()
+                            .filter(|(k, _)| !have.contains(k)),
+                    );
+                }
                 return Ok((pass, cgroup_pass));
             }
             let requests: Vec<ReadRequest> = pids

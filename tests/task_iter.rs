@@ -291,6 +291,20 @@ fn iterator_and_proc_agree_on_every_process_that_stays_put() {
         differ.len(),
         differ.join("\n")
     );
+    // Nothing /proc shows is missing from the iterator's passes unless it exited meanwhile
+    // (this kernel's iterator skips PID 1, which nsview then reads from /proc).
+    let missing: Vec<i32> = b
+        .processes
+        .keys()
+        .copied()
+        .filter(|p| !a.processes.contains_key(p) && !c.processes.contains_key(p))
+        .filter(|p| alive(*p))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "missing from the iterator's passes: {missing:?}"
+    );
+    assert!(a.processes.contains_key(&1) && c.processes.contains_key(&1));
     assert!(
         compared * 10 >= a.processes.len() * 9,
         "only {compared} of {} processes were stable enough to compare",

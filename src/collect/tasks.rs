@@ -88,6 +88,8 @@ impl IterState {
                     Some("needs root")
                 } else if !Path::new(VMLINUX_BTF).exists() {
                     Some("the kernel has no BTF (CONFIG_DEBUG_INFO_BTF)")
+                } else if !in_initial_pid_ns_with_its_proc(roots) {
+                    Some("nsview is not in the initial pid namespace, or /proc is not its procfs")
                 } else {
                     None
                 };
@@ -142,15 +144,19 @@ pub(super) fn read_tasks(state: &mut IterState) -> Option<Vec<Task>> {
             state.set_unavailable("nsview is not in the initial pid namespace".into());
             None
         }
+        // Kept loaded: a failed read (ENOMEM, say) falls back for this pass only.
         Err(e) => {
-            state.set_unavailable(e.to_string());
+            state.last = Some(format!("/proc (bpf task iterator: reading it failed: {e})"));
             None
         }
     }
 }
 
 /// /proc/PID/cmdline of every process, `threads` at a time (read while the iterator runs; a
-/// process started after the listing has its command line read by [`process_pass`]).
+/// process started after the listing has its command line read by [`process_pass`]). A process
+/// that execs between this read and the iterator's shows its old command line next to its new
+/// comm until the next pass: a window of a few milliseconds, as between two files of one
+/// process for the /proc reader.
 pub(super) fn read_cmdlines(
     roots: &Roots,
     pids: &[i32],
@@ -186,6 +192,20 @@ pub(super) fn read_cmdlines(
         }
         all
     })
+}
+
+/// The iterator reports PIDs of the initial pid namespace, which the /proc reads that complete
+/// its records must use: nsview must be in that namespace (PROC_PID_INIT_INO) and /proc must be
+/// its procfs (not, say, a container's after `nsenter -m`), i.e. /proc/self is nsview.
+fn in_initial_pid_ns_with_its_proc(roots: &Roots) -> bool {
+    const PROC_PID_INIT_INO: u64 = 0xEFFF_FFFC;
+    let me = std::process::id().to_string();
+    let self_is_me =
+        std::fs::read_link(roots.proc.join("self")).is_ok_and(|p| p.as_os_str() == me.as_str());
+    let pid_ns = std::fs::read_link(roots.proc.join("self/ns/pid"))
+        .ok()
+        .and_then(|p| crate::sys::parse::parse_ns_link(&p.to_string_lossy()));
+    self_is_me && pid_ns == Some((NsType::Pid, PROC_PID_INIT_INO))
 }
 
 /// True when the records were taken from the initial pid namespace: nsview's own record has a
@@ -238,6 +258,26 @@ pub(super) struct TaskCgroups {
     exiting: bool,
 }
 
+/// The PIDs /proc listed that the iterator's pass does not have (started since, a task the
+/// iterator did not show, one whose namespaces changed during the read): the /proc reader reads
+/// them (a PID that exited meanwhile drops out there).
+pub(super) fn leftover_pids(listed: &[i32], pass: &ProcessPass) -> Vec<i32> {
+    let have: HashSet<i32> = pass.processes.iter().map(|r| r.process.pid).collect();
+    listed
+        .iter()
+        .copied()
+        .filter(|p| !have.contains(p))
+        .collect()
+}
+
+/// The mount namespaces whose mountinfo the iterator's pass read (or tried to).
+pub(super) fn mount_namespaces(pass: &ProcessPass) -> HashSet<u64> {
+    pass.processes
+        .iter()
+        .filter_map(|r| r.process.ns.get(&NsType::Mnt).map(|id| id.ino))
+        .collect()
+}
+
 /// Give each process of `pass` its cgroups, named from `ids`; a process they cannot name has its
 /// /proc/PID/cgroup read instead, and is dropped if it exited meanwhile.
 pub(super) fn assign_cgroups(
@@ -245,29 +285,69 @@ pub(super) fn assign_cgroups(
     pass: &mut ProcessPass,
     task_cgroups: &HashMap<i32, TaskCgroups>,
     ids: &CgroupIds,
+    threads: usize,
 ) {
-    let mut scratch = Scratch::default();
-    let mut proc_root = None;
-    pass.processes.retain_mut(|r| {
-        let pid = r.process.pid;
-        if let Some(c) = task_cgroups.get(&pid).and_then(|cg| ids.paths_of(cg)) {
-            r.process.cgroups = c;
-            return true;
+    let mut unnamed = Vec::new();
+    for (i, r) in pass.processes.iter_mut().enumerate() {
+        match task_cgroups
+            .get(&r.process.pid)
+            .and_then(|cg| ids.paths_of(cg))
+        {
+            Some(c) => r.process.cgroups = c,
+            None => unnamed.push((i, r.process.pid)),
         }
-        if proc_root.is_none() {
-            proc_root = ProcDir::open_root(roots).ok();
-        }
-        let Some(root) = &proc_root else {
-            return true;
+    }
+    if unnamed.is_empty() {
+        return;
+    }
+    // Every process, in a cgroup namespace whose root is not a mount's: as many threads as the
+    // /proc reader.
+    let read = |chunk: &[(usize, i32)]| -> Vec<(usize, crate::sys::SysResult<CgroupPaths>)> {
+        let Ok(proc_root) = ProcDir::open_root(roots) else {
+            return Vec::new();
         };
-        match procfs::read_cgroup_paths(root, pid, &mut scratch) {
-            Ok(c) => {
-                r.process.cgroups = c;
-                true
+        let mut scratch = Scratch::default();
+        chunk
+            .iter()
+            .map(|&(i, pid)| (i, procfs::read_cgroup_paths(&proc_root, pid, &mut scratch)))
+            .collect()
+    };
+    let results = if threads <= 1 || unnamed.len() < 256 {
+        read(&unnamed)
+    } else {
+        let chunk = unnamed.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = unnamed
+                .chunks(chunk)
+                .map(|c| s.spawn(move || read(c)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    let mut gone = HashSet::new();
+    for (i, result) in results {
+        let Some(r) = pass.processes.get_mut(i) else {
+            continue;
+        };
+        match result {
+            Ok(c) => r.process.cgroups = c,
+            // Exited meanwhile: gone, as /proc would have it.
+            Err(e) if e.is_vanished() => {
+                gone.insert(i);
             }
-            Err(e) => !e.is_vanished(),
+            Err(e) => r.denied.push(e.path().to_path_buf()),
         }
-    });
+    }
+    if !gone.is_empty() {
+        let mut i = 0;
+        pass.processes.retain(|_| {
+            i += 1;
+            !gone.contains(&(i - 1))
+        });
+    }
 }
 
 /// Turn the iterator's records into the same [`ProcessPass`] the /proc reader makes, cgroups
@@ -281,11 +361,17 @@ pub(super) fn process_pass(
     nsfs_dev: u64,
     threads: usize,
 ) -> (ProcessPass, HashMap<i32, TaskCgroups>) {
+    // A task that changed namespaces while the program read them is read from /proc instead
+    // (it is missing from this pass: see `leftover_pids`).
+    let tasks: Vec<Task> = tasks.into_iter().filter(|t| t.namespaces_stable).collect();
     let relations = relations_of(&tasks, nsfs_dev);
     let mut cgroups = HashMap::with_capacity(tasks.len());
     let mut processes = Vec::with_capacity(tasks.len());
     let mut jobs = Vec::new();
-    let mut seen_mnt: HashSet<u64> = HashSet::new();
+    // Up to three members of each mount namespace, tried in turn: its mountinfo is lost only if
+    // all of them exited before it was read.
+    let mut mount_readers: Vec<Vec<i32>> = Vec::new();
+    let mut mnt_index: HashMap<u64, usize> = HashMap::new();
     for task in &tasks {
         let i = processes.len();
         let cmdline = cmdlines.remove(&task.pid);
@@ -296,10 +382,21 @@ pub(super) fn process_pass(
         } else if cmdline.is_none() {
             jobs.push(Job::Cmdline(i));
         }
-        if let Some((_, mnt)) = task.ns.iter().find(|(t, _)| *t == NsType::Mnt)
-            && seen_mnt.insert(mnt.ino)
-        {
-            jobs.push(Job::Mountinfo(task.pid));
+        if let Some((_, mnt)) = task.ns.iter().find(|(t, _)| *t == NsType::Mnt) {
+            match mnt_index.get(&mnt.ino) {
+                Some(&m) => {
+                    if let Some(readers) = mount_readers.get_mut(m)
+                        && readers.len() < 3
+                    {
+                        readers.push(task.pid);
+                    }
+                }
+                None => {
+                    mnt_index.insert(mnt.ino, mount_readers.len());
+                    jobs.push(Job::Mountinfo(mount_readers.len()));
+                    mount_readers.push(vec![task.pid]);
+                }
+            }
         }
         processes.push(process_of(task, cmdline.unwrap_or_default(), nsfs_dev));
         cgroups.insert(
@@ -318,7 +415,10 @@ pub(super) fn process_pass(
         };
         let mut buf = procfs::ReadBuf::default();
         jobs.iter()
-            .map(|&job| (job, run_job(&proc_root, &processes, job, &mut buf)))
+            .map(|&job| {
+                let result = run_job(&proc_root, &processes, &mount_readers, job, &mut buf);
+                (job, result)
+            })
             .collect()
     };
     let results: Vec<(Job, JobResult)> = if threads <= 1 || jobs.len() < 64 {
@@ -351,7 +451,7 @@ pub(super) fn process_pass(
                     p.cmdline = args;
                 }
             }
-            (Job::Mountinfo(pid), JobResult::Mounts(found)) => {
+            (Job::Mountinfo(_), JobResult::Mounts(pid, found)) => {
                 pass.mountinfo.push(MountinfoRead { pid, found });
             }
             // Exited since the iterator ran: gone, as /proc would have it.
@@ -377,18 +477,20 @@ pub(super) fn process_pass(
     (pass, cgroups)
 }
 
-/// One /proc read left after the iterator (process index into the pass, or PID).
+/// One /proc read left after the iterator: a process's comm or command line (its index in the
+/// pass), or the mountinfo of a mount namespace (its index in the table of readers).
 #[derive(Debug, Clone, Copy)]
 enum Job {
     Comm(usize),
     Cmdline(usize),
-    Mountinfo(i32),
+    Mountinfo(usize),
 }
 
 enum JobResult {
     Text(String),
     Args(Vec<String>),
-    Mounts(Option<Vec<mounts::NsBindMount>>),
+    /// The process whose mountinfo was read, and its nsfs bind mounts (None: permission denied).
+    Mounts(i32, Option<Vec<mounts::NsBindMount>>),
     Vanished,
     /// Unreadable: the field keeps what the iterator gave.
     Unread,
@@ -397,6 +499,7 @@ enum JobResult {
 fn run_job(
     proc_root: &ProcDir,
     processes: &[Process],
+    mount_readers: &[Vec<i32>],
     job: Job,
     buf: &mut procfs::ReadBuf,
 ) -> JobResult {
@@ -416,11 +519,19 @@ fn run_job(
             Err(e) if e.is_vanished() => JobResult::Vanished,
             Err(_) => JobResult::Unread,
         },
-        Job::Mountinfo(pid) => match proc_root.read_nsfs_mounts_of(pid, buf) {
-            Ok(lines) => JobResult::Mounts(Some(mounts::nsfs_bind_mounts(&lines))),
-            Err(e) if e.is_permission() => JobResult::Mounts(None),
-            Err(_) => JobResult::Unread,
-        },
+        Job::Mountinfo(m) => {
+            for &pid in mount_readers.get(m).map_or(&[][..], |r| &r[..]) {
+                match proc_root.read_nsfs_mounts_of(pid, buf) {
+                    Ok(lines) => {
+                        return JobResult::Mounts(pid, Some(mounts::nsfs_bind_mounts(&lines)));
+                    }
+                    Err(e) if e.is_permission() => return JobResult::Mounts(pid, None),
+                    // Exited: the next member.
+                    Err(_) => {}
+                }
+            }
+            JobResult::Unread
+        }
     }
 }
 

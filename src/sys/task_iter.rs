@@ -5,9 +5,10 @@
 //! cmdline, cgroup, each a path walk through procfs). The kernel can instead walk its task list
 //! once and hand nsview fixed-size records: a small BPF program of type TRACING attached as
 //! `iter/task` reads, for every thread-group leader, its PIDs (NSpid), parent, effective UID,
-//! flags, comm and, for each of its namespaces, the inode, the owning user namespace and the
-//! parent (pid and user namespaces) - exactly what /proc/PID/ns/* and the NS_GET_USERNS /
-//! NS_GET_PARENT ioctls report. Reading the iterator's file returns the records.
+//! flags, comm, for each of its namespaces the inode, the owning user namespace and the parent
+//! (pid and user namespaces) - exactly what /proc/PID/ns/* and the NS_GET_USERNS /
+//! NS_GET_PARENT ioctls report - and its cgroup in each hierarchy (what /proc/PID/cgroup
+//! resolves). Reading the iterator's file returns the records.
 //!
 //! The program is assembled here from member offsets found in the running kernel's BTF
 //! (/sys/kernel/btf/vmlinux, see [`super::btf`]), so no compiler or object file is needed and
@@ -16,10 +17,17 @@
 //! NULL pointer, for instance `nsproxy` of an exiting task, reads as 0, which this reader treats
 //! as "absent", as /proc would fail the readlink).
 //!
-//! Needs CAP_BPF and CAP_PERFMON (root) and a kernel with BTF and BPF iterators (5.8+); callers
-//! fall back to /proc when [`TaskIter::load`] fails. The iterator lists tasks of the caller's
-//! pid namespace with their PIDs as seen from the initial pid namespace: callers use it only
-//! when they run in the initial pid namespace themselves.
+//! What the records do not settle is left to /proc by the caller: a record says when the task
+//! changed namespaces or cgroups while the program read them (setns, unshare, exit and cgroup
+//! moves free what it was reading without waiting for it: the reads cannot fault, but could see
+//! reused memory); a task the iterator does not show (on this 6.18 kernel, PID 1) is read from
+//! /proc. Unlike /proc, the program does not ask ptrace_may_access(): as root this differs only
+//! where a security module denies root reading another process's /proc/PID/ns.
+//!
+//! Needs CAP_BPF and CAP_PERFMON (root) and a kernel with BTF and BPF iterators (5.8+; tested on
+//! 6.18); callers fall back to /proc when [`TaskIter::load`] fails. The iterator lists tasks of
+//! the caller's pid namespace with their PIDs as seen from the initial pid namespace: callers
+//! use it only when they run in the initial pid namespace themselves.
 
 use super::btf::{Btf, Field, FieldKind};
 use super::error::{SysError, SysResult};
@@ -54,15 +62,21 @@ mod rec {
     /// NS_SLOTS x (inum, owner inum, parent inum).
     pub const NS: usize = 10;
     pub const NSPID: usize = NS + 3 * super::NS_SLOTS;
-    /// 1 when the task's cgroups below are not all there (more than CGROUPS, or a broken list).
-    pub const CG_INCOMPLETE: usize = NSPID + super::MAX_PID_LEVEL + 1;
+    /// STATUS_* bits: what the program could not read reliably.
+    pub const STATUS: usize = NSPID + super::MAX_PID_LEVEL + 1;
     /// CGROUPS x (hierarchy id, cgroup id as two words, low first): an id of 0 ends the list.
-    pub const CG: usize = CG_INCOMPLETE + 1;
+    pub const CG: usize = STATUS + 1;
     pub const CGROUPS: usize = 16;
     /// Rounded up to whole 8-byte stack slots (the verifier wants aligned stack stores).
     pub const WORDS: usize = (CG + 3 * CGROUPS).next_multiple_of(2);
     pub const BYTES: usize = WORDS * 4;
 }
+
+/// The task's cgroups below are not all there: more than [`rec::CGROUPS`], a read failed, or
+/// the task moved to another css_set while they were read.
+const STATUS_CGROUPS: u32 = 1;
+/// The task changed namespaces (setns, unshare, exit) while they were read.
+const STATUS_NAMESPACES: u32 = 2;
 
 /// PF_KTHREAD and PF_EXITING (include/linux/sched.h), as in /proc/PID/stat's flags.
 const PF_KTHREAD: u32 = 0x0020_0000;
@@ -83,10 +97,13 @@ pub struct TaskNs {
 pub struct Task {
     /// PID in the initial pid namespace.
     pub pid: i32,
+    /// PID of the parent (`real_parent`'s thread group), as /proc/PID/status PPid.
     pub ppid: i32,
     /// Effective UID (the owner of /proc/PID for a dumpable process; what ps shows).
     pub euid: u32,
+    /// PF_KTHREAD.
     pub kernel_thread: bool,
+    /// task->comm (kernel threads' full names are longer: /proc/PID/comm has them).
     pub comm: String,
     /// The PID in each pid namespace from the initial one down to the task's own (NSpid).
     pub nspid: Vec<i32>,
@@ -103,6 +120,8 @@ pub struct Task {
     pub cgroups: Vec<(u32, u64)>,
     /// False when the iterator could not list all of the task's cgroups.
     pub cgroups_complete: bool,
+    /// False when the task changed namespaces while they were read: read it from /proc.
+    pub namespaces_stable: bool,
     /// PF_EXITING: on v1 hierarchies /proc/PID/cgroup then says "/".
     pub exiting: bool,
 }
@@ -110,17 +129,27 @@ pub struct Task {
 /// Why the iterator is not available (callers fall back to /proc and can say why).
 #[derive(Debug, thiserror::Error)]
 pub enum IterError {
+    /// /sys/kernel/btf/vmlinux could not be read.
     #[error("kernel BTF: {0}")]
     Btf(#[from] SysError),
+    /// A struct member the program reads is not in this kernel's BTF.
     #[error("kernel BTF lacks {0}")]
     Layout(String),
+    /// A bpf(2) command failed (EPERM: not root).
     #[error("bpf({cmd}): {source}")]
     Bpf {
         cmd: &'static str,
         source: std::io::Error,
     },
+    /// The verifier refused the program; the last lines of its log.
     #[error("the verifier refused the task iterator: {0}")]
     Verifier(String),
+    /// A bug in the assembler (a jump without its label).
+    #[error("assembling the task iterator: {0}")]
+    Assembly(String),
+    /// The instruction encoding here is little-endian and pointers 8 bytes.
+    #[error("the task iterator is built for 64-bit little-endian machines")]
+    Machine,
 }
 
 /// A loaded task iterator: the program and its iter link, ready to be read any number of times.
@@ -134,9 +163,14 @@ impl TaskIter {
     /// Assemble the program for the running kernel (its BTF at `btf_path`), load it and attach
     /// it as a task iterator.
     pub fn load(btf_path: &Path) -> Result<TaskIter, IterError> {
+        // The instruction encoding below packs registers little-endian and the layout reads
+        // pointers as 8 bytes.
+        if cfg!(target_endian = "big") || !cfg!(target_pointer_width = "64") {
+            return Err(IterError::Machine);
+        }
         let btf = Btf::read(btf_path)?;
         let layout = Layout::find(&btf)?;
-        let insns = assemble(&layout);
+        let insns = assemble(&layout)?;
         let prog = prog_load(&insns, layout.attach_btf_id)?;
         let link = link_create(&prog)?;
         Ok(TaskIter { _prog: prog, link })
@@ -144,7 +178,8 @@ impl TaskIter {
 
     /// Walk every task once and return the thread-group leaders.
     pub fn read(&self) -> SysResult<Vec<Task>> {
-        let path = Path::new("bpf iter/task");
+        // The iterator's file has no path; errors name the program.
+        let path = Path::new("bpf(BPF_ITER_CREATE) iter/task nsview_tasks");
         let fd = iter_create(&self.link).map_err(|e| SysError::io(path, e))?;
         let mut file = File::from(fd);
         // The kernel fills its seq_file buffer (8 pages) per read; a larger buffer saves calls.
@@ -210,7 +245,8 @@ fn parse_record(chunk: &[u8]) -> Option<Task> {
         euid: word(rec::EUID),
         kernel_thread: flags & PF_KTHREAD != 0,
         exiting: flags & PF_EXITING != 0,
-        cgroups_complete: word(rec::CG_INCOMPLETE) == 0 && !cgroups.is_empty(),
+        cgroups_complete: word(rec::STATUS) & STATUS_CGROUPS == 0 && !cgroups.is_empty(),
+        namespaces_stable: word(rec::STATUS) & STATUS_NAMESPACES == 0,
         cgroups,
         comm,
         nspid,
@@ -465,12 +501,16 @@ mod op {
     pub const LDX_W: u8 = 0x61;
     pub const LDX_DW: u8 = 0x79;
     pub const STX_W: u8 = 0x63;
+    pub const STX_DW: u8 = 0x7b;
+    pub const OR64_IMM: u8 = 0x47;
     pub const ST_DW: u8 = 0x7a;
     pub const MOV64_IMM: u8 = 0xb7;
     pub const MOV64_REG: u8 = 0xbf;
     pub const ADD64_IMM: u8 = 0x07;
+    pub const JA: u8 = 0x05;
     pub const JEQ_IMM: u8 = 0x15;
     pub const JEQ_REG: u8 = 0x1d;
+    pub const JNE_IMM: u8 = 0x55;
     pub const JNE_REG: u8 = 0x5d;
     pub const JLT_IMM: u8 = 0xa5;
     pub const CALL: u8 = 0x85;
@@ -484,6 +524,10 @@ const HELPER_SEQ_WRITE: i32 = 127;
 const HELPER_PROBE_READ_KERNEL: i32 = 113;
 /// An 8-byte stack slot below the record, for values read with bpf_probe_read_kernel.
 const SCRATCH: i16 = -(rec::BYTES as i16) - 8;
+/// Where the iterator's meta pointer waits for bpf_seq_write, below the scratch slot.
+const META: i16 = SCRATCH - 8;
+// BPF's stack is 512 bytes.
+const _: () = assert!(-(META as i32) <= 512);
 
 fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
     Insn {
@@ -532,14 +576,20 @@ impl Asm {
     fn put(&mut self, w: usize, src: u8) {
         self.emit(insn(op::STX_W, FP, src, word_off(w), 0));
     }
-    fn finish(mut self) -> Vec<Insn> {
+    /// The program, with every jump pointed at its label.
+    fn finish(mut self) -> Result<Vec<Insn>, IterError> {
         for (at, label) in std::mem::take(&mut self.fixups) {
-            let target = self.labels.get(label).copied().flatten().unwrap_or(at + 1);
+            let target =
+                self.labels.get(label).copied().flatten().ok_or_else(|| {
+                    IterError::Assembly(format!("jump at {at} to an unplaced label"))
+                })?;
+            let off = i16::try_from(target as i64 - at as i64 - 1)
+                .map_err(|_| IterError::Assembly(format!("jump at {at} too far")))?;
             if let Some(i) = self.code.get_mut(at) {
-                i.off = (target as i64 - at as i64 - 1) as i16;
+                i.off = off;
             }
         }
-        self.code
+        Ok(self.code)
     }
 }
 
@@ -571,9 +621,10 @@ fn put_ns(a: &mut Asm, l: &Layout, ns_reg: u8, ns: &NsLayout, slot: usize) {
     a.place(skip);
 }
 
-fn assemble(l: &Layout) -> Vec<Insn> {
+fn assemble(l: &Layout) -> Result<Vec<Insn>, IterError> {
     let mut a = Asm::default();
     let out = a.label();
+    // r7 = the task, for the whole program; the meta pointer waits on the stack.
     a.ld64(6, 1, l.meta);
     a.ld64(7, 1, l.task);
     a.jump(op::JEQ_IMM, 7, 0, 0, out);
@@ -581,9 +632,11 @@ fn assemble(l: &Layout) -> Vec<Insn> {
     a.ld32(2, 7, l.pid);
     a.ld32(3, 7, l.tgid);
     a.jump(op::JNE_REG, 2, 3, 0, out);
+    a.emit(insn(op::STX_DW, FP, 6, META, 0));
     for w in (0..rec::WORDS).step_by(2) {
         a.emit(insn(op::ST_DW, FP, 0, word_off(w), 0));
     }
+    a.emit(insn(op::ST_DW, FP, 0, SCRATCH, 0));
     a.put(rec::PID, 3);
     a.ld64(2, 7, l.real_parent);
     a.ld32(2, 2, l.tgid);
@@ -602,7 +655,8 @@ fn assemble(l: &Layout) -> Vec<Insn> {
     put_ns(&mut a, l, 8, &l.user, 5);
     a.ld32(2, 8, l.user_owner_uid);
     a.put(rec::OWNER_UID, 2);
-    // nsproxy: every other type.
+    // nsproxy: every other type. setns, unshare and exit replace and free it without waiting
+    // for readers like this one: if the task's nsproxy changed meanwhile, say so.
     a.ld64(8, 7, l.nsproxy);
     for (slot, ns) in l.slots.iter().enumerate() {
         if let Some(ns) = ns
@@ -615,30 +669,16 @@ fn assemble(l: &Layout) -> Vec<Insn> {
             a.place(none);
         }
     }
-    // struct pid: NSpid and the task's own pid namespace (that of the deepest level).
-    let done = a.label();
-    let no_pid_ns = a.label();
-    a.emit(insn(op::MOV64_IMM, 0, 0, 0, 0));
-    a.ld64(8, 7, l.thread_pid);
-    a.jump(op::JEQ_IMM, 8, 0, 0, done);
-    a.ld32(2, 8, l.pid_level);
-    a.put(rec::LEVEL, 2);
-    a.emit(insn(op::MOV64_REG, 9, 2, 0, 0)); // r9 = level
-    for i in 0..=MAX_PID_LEVEL {
-        a.jump(op::JLT_IMM, 9, 0, i as i32, done);
-        let upid = l.pid_numbers + i as u32 * l.upid_size;
-        a.ld32(2, 8, upid + l.upid_nr);
-        a.put(rec::NSPID + i, 2);
-        // r0 = numbers[i].ns: after the loop, the deepest level's, the task's own pid namespace.
-        a.ld64(0, 8, upid + l.upid_ns);
-    }
-    a.place(done);
-    a.jump(op::JEQ_IMM, 0, 0, 0, no_pid_ns);
-    put_ns(&mut a, l, 0, &l.pid_ns_no_reaper(), 3);
-    a.place(no_pid_ns);
+    let same = a.label();
+    a.ld64(2, 7, l.nsproxy);
+    a.jump(op::JEQ_REG, 2, 8, 0, same);
+    set_status(&mut a, STATUS_NAMESPACES);
+    a.place(same);
+    put_pids(&mut a, l);
     put_cgroups(&mut a, l);
     // bpf_seq_write(meta->seq, record, size)
-    a.ld64(1, 6, l.seq);
+    a.emit(insn(op::LDX_DW, 1, FP, META, 0));
+    a.ld64(1, 1, l.seq);
     a.emit(insn(op::MOV64_REG, 2, FP, 0, 0));
     a.emit(insn(op::ADD64_IMM, 2, 0, 0, -(rec::BYTES as i32)));
     a.emit(insn(op::MOV64_IMM, 3, 0, 0, rec::BYTES as i32));
@@ -649,27 +689,95 @@ fn assemble(l: &Layout) -> Vec<Insn> {
     a.finish()
 }
 
+/// record STATUS |= bit. Clobbers r2.
+fn set_status(a: &mut Asm, bit: u32) {
+    a.emit(insn(op::LDX_W, 2, FP, word_off(rec::STATUS), 0));
+    a.emit(insn(op::OR64_IMM, 2, 0, 0, bit as i32));
+    a.put(rec::STATUS, 2);
+}
+
+/// NSpid and the task's own pid namespace (that of the deepest level), from struct pid. Its
+/// `numbers` array is read with bpf_probe_read_kernel: kernels before 6.5 declare it
+/// `numbers[1]`, and the verifier would refuse typed loads past the first element. Uses r8
+/// (struct pid), r9 (level, then the pid namespace).
+fn put_pids(a: &mut Asm, l: &Layout) {
+    let done = a.label();
+    let no_pid_ns = a.label();
+    a.ld64(8, 7, l.thread_pid);
+    a.jump(op::JEQ_IMM, 8, 0, 0, done);
+    a.ld32(2, 8, l.pid_level);
+    a.put(rec::LEVEL, 2);
+    a.emit(insn(op::MOV64_REG, 9, 2, 0, 0));
+    for i in 0..=MAX_PID_LEVEL {
+        a.jump(op::JLT_IMM, 9, 0, i as i32, done);
+        let upid = l.pid_numbers + i as u32 * l.upid_size;
+        // numbers[i].nr into the record; numbers[i].ns into the scratch slot (the last wins).
+        a.emit(insn(op::MOV64_REG, 3, 8, 0, 0));
+        a.emit(insn(op::ADD64_IMM, 3, 0, 0, (upid + l.upid_nr) as i32));
+        probe_read_to(a, word_off(rec::NSPID + i), 4);
+        a.emit(insn(op::MOV64_REG, 3, 8, 0, 0));
+        a.emit(insn(op::ADD64_IMM, 3, 0, 0, (upid + l.upid_ns) as i32));
+        probe_read_to(a, SCRATCH, 8);
+    }
+    a.place(done);
+    a.emit(insn(op::LDX_DW, 9, FP, SCRATCH, 0));
+    a.jump(op::JEQ_IMM, 9, 0, 0, no_pid_ns);
+    // The task's own pid namespace: inode, owner, parent (a failed read leaves 0: absent).
+    // Unlike pid_for_children, /proc does not ask for a reaper here (pidns_get).
+    let base = rec::NS + 3 * 3;
+    a.emit(insn(op::MOV64_REG, 3, 9, 0, 0));
+    a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.pid_ns.inum as i32));
+    probe_read_to(a, word_off(base), 4);
+    for (ptr, word) in [
+        (l.pid_ns.owner, base + 1),
+        (l.pid_ns.parent.unwrap_or(0), base + 2),
+    ] {
+        if ptr == 0 {
+            continue;
+        }
+        let inum = if word == base + 1 {
+            l.user.inum
+        } else {
+            l.pid_ns.inum
+        };
+        a.emit(insn(op::MOV64_REG, 3, 9, 0, 0));
+        a.emit(insn(op::ADD64_IMM, 3, 0, 0, ptr as i32));
+        probe_read_to(a, SCRATCH, 8);
+        a.emit(insn(op::LDX_DW, 3, FP, SCRATCH, 0));
+        a.emit(insn(op::ADD64_IMM, 3, 0, 0, inum as i32));
+        probe_read_to(a, word_off(word), 4);
+    }
+    a.place(no_pid_ns);
+}
+
 /// The task's cgroups: walk css_set->cgrp_links (one cgrp_cset_link per hierarchy, the list
 /// proc_cgroup_show resolves too) and store each link's cgroup's hierarchy id and kernfs id.
 /// The list is reached through bpf_probe_read_kernel on plain addresses (its nodes are embedded
-/// list_heads the verifier cannot type). Uses r7 (list head), r8 (node), r9 (cgroup).
+/// list_heads the verifier cannot type). The links are freed without waiting for readers when
+/// the task's css_set goes away: a failed read, or a task that moved to another css_set by the
+/// end of the walk, marks the cgroups incomplete (then /proc/PID/cgroup is read). Uses r6 (list
+/// head), r8 (node), r9 (cgroup).
 fn put_cgroups(a: &mut Asm, l: &Layout) {
     let done = a.label();
     let bad = a.label();
-    // r7 = task->cgroups
+    let end = a.label();
+    let read_ok = |a: &mut Asm| a.jump(op::JNE_IMM, 0, 0, 0, bad);
+    // r6 = &task->cgroups->cgrp_links
     a.emit(insn(op::MOV64_REG, 3, 7, 0, 0));
     a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.task_cgroups as i32));
     probe_read_to(a, SCRATCH, 8);
-    a.emit(insn(op::LDX_DW, 7, FP, SCRATCH, 0));
-    a.jump(op::JEQ_IMM, 7, 0, 0, bad);
-    a.emit(insn(op::ADD64_IMM, 7, 0, 0, l.cset_cgrp_links as i32));
+    read_ok(a);
+    a.emit(insn(op::LDX_DW, 6, FP, SCRATCH, 0));
+    a.jump(op::JEQ_IMM, 6, 0, 0, bad);
+    a.emit(insn(op::ADD64_IMM, 6, 0, 0, l.cset_cgrp_links as i32));
     // r8 = head->next
-    a.emit(insn(op::MOV64_REG, 3, 7, 0, 0));
+    a.emit(insn(op::MOV64_REG, 3, 6, 0, 0));
     probe_read_to(a, SCRATCH, 8);
+    read_ok(a);
     a.emit(insn(op::LDX_DW, 8, FP, SCRATCH, 0));
     for i in 0..rec::CGROUPS {
         let base = rec::CG + 3 * i;
-        a.jump(op::JEQ_REG, 8, 7, 0, done);
+        a.jump(op::JEQ_REG, 8, 6, 0, done);
         a.jump(op::JEQ_IMM, 8, 0, 0, bad);
         // r9 = container_of(node, struct cgrp_cset_link, cgrp_link)->cgrp
         a.emit(insn(op::MOV64_REG, 3, 8, 0, 0));
@@ -681,50 +789,55 @@ fn put_cgroups(a: &mut Asm, l: &Layout) {
             l.link_cgrp as i32 - l.link_cgrp_link as i32,
         ));
         probe_read_to(a, SCRATCH, 8);
+        read_ok(a);
         a.emit(insn(op::LDX_DW, 9, FP, SCRATCH, 0));
         // cgroup->kn->id, straight into the record
         a.emit(insn(op::MOV64_REG, 3, 9, 0, 0));
         a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.cgroup_kn as i32));
         probe_read_to(a, SCRATCH, 8);
+        read_ok(a);
         a.emit(insn(op::LDX_DW, 3, FP, SCRATCH, 0));
         a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.kn_id as i32));
         probe_read_to(a, word_off(base + 1), 8);
+        read_ok(a);
         // cgroup->root->hierarchy_id
         a.emit(insn(op::MOV64_REG, 3, 9, 0, 0));
         a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.cgroup_root as i32));
         probe_read_to(a, SCRATCH, 8);
+        read_ok(a);
         a.emit(insn(op::LDX_DW, 3, FP, SCRATCH, 0));
         a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.root_hierarchy_id as i32));
         probe_read_to(a, word_off(base), 4);
+        read_ok(a);
         // r8 = node->next
         a.emit(insn(op::MOV64_REG, 3, 8, 0, 0));
         probe_read_to(a, SCRATCH, 8);
+        read_ok(a);
         a.emit(insn(op::LDX_DW, 8, FP, SCRATCH, 0));
     }
     // More links than slots, unless the list ends right here.
-    a.jump(op::JEQ_REG, 8, 7, 0, done);
-    a.place(bad);
-    a.emit(insn(op::MOV64_IMM, 2, 0, 0, 1));
-    a.put(rec::CG_INCOMPLETE, 2);
+    a.jump(op::JEQ_REG, 8, 6, 0, done);
+    a.jump(op::JA, 0, 0, 0, bad);
     a.place(done);
+    // Still the same css_set?
+    a.emit(insn(op::MOV64_REG, 3, 7, 0, 0));
+    a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.task_cgroups as i32));
+    probe_read_to(a, SCRATCH, 8);
+    read_ok(a);
+    a.emit(insn(op::LDX_DW, 2, FP, SCRATCH, 0));
+    a.emit(insn(op::ADD64_IMM, 2, 0, 0, l.cset_cgrp_links as i32));
+    a.jump(op::JEQ_REG, 2, 6, 0, end);
+    a.place(bad);
+    set_status(a, STATUS_CGROUPS);
+    a.place(end);
 }
 
-/// bpf_probe_read_kernel(r10 + dst, size, r3). Clobbers r0-r5.
+/// bpf_probe_read_kernel(r10 + dst, size, r3); r0 = 0 on success. Clobbers r0-r5.
 fn probe_read_to(a: &mut Asm, dst: i16, size: i32) {
     a.emit(insn(op::MOV64_REG, 1, FP, 0, 0));
     a.emit(insn(op::ADD64_IMM, 1, 0, 0, i32::from(dst)));
     a.emit(insn(op::MOV64_IMM, 2, 0, 0, size));
     a.emit(insn(op::CALL, 0, 0, 0, HELPER_PROBE_READ_KERNEL));
-}
-
-impl Layout {
-    /// The task's own pid namespace has a reaper by definition (it was forked into).
-    fn pid_ns_no_reaper(&self) -> NsLayout {
-        NsLayout {
-            child_reaper: None,
-            ..self.pid_ns
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -828,16 +941,22 @@ fn prog_load(insns: &[Insn], attach_btf_id: u32) -> Result<OwnedFd, IterError> {
                 log_buf: log.as_mut_ptr() as u64,
                 ..attr
             };
-            let _ = bpf_fd(BPF_PROG_LOAD, &mut attr);
+            if let Ok(fd) = bpf_fd(BPF_PROG_LOAD, &mut attr) {
+                // The first failure was passing (ENOMEM, EAGAIN).
+                return Ok(fd);
+            }
             let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
             let text = String::from_utf8_lossy(&log[..end]);
             let tail: Vec<&str> = text.lines().rev().take(6).collect();
             let why = tail.into_iter().rev().collect::<Vec<_>>().join(" | ");
-            Err(IterError::Verifier(if why.is_empty() {
-                e.to_string()
+            if why.is_empty() {
+                Err(IterError::Bpf {
+                    cmd: "BPF_PROG_LOAD",
+                    source: e,
+                })
             } else {
-                why
-            }))
+                Err(IterError::Verifier(why))
+            }
         }
     }
 }
@@ -941,8 +1060,13 @@ mod tests {
         assert_eq!(t.cgroups, vec![(0, 77), (3, (1u64 << 32) | 5)]);
         assert!(t.cgroups_complete);
 
-        put(&mut r, rec::CG_INCOMPLETE, 1);
+        assert!(t.namespaces_stable);
+        put(&mut r, rec::STATUS, STATUS_CGROUPS);
         assert!(!parse_records(&r)[0].cgroups_complete);
+        assert!(parse_records(&r)[0].namespaces_stable);
+        put(&mut r, rec::STATUS, STATUS_NAMESPACES);
+        assert!(parse_records(&r)[0].cgroups_complete);
+        assert!(!parse_records(&r)[0].namespaces_stable);
     }
 
     fn ns_layout(base: u32) -> NsLayout {
@@ -1016,10 +1140,17 @@ mod tests {
 
     #[test]
     fn every_jump_of_the_program_lands_inside_it() {
-        let code = assemble(&layout());
+        let code = assemble(&layout()).expect("assembles");
         assert!(code.len() < 4096, "{} instructions", code.len());
         assert_eq!(code.last().map(|i| i.code), Some(op::EXIT));
-        let jumps = [op::JEQ_IMM, op::JEQ_REG, op::JNE_REG, op::JLT_IMM];
+        let jumps = [
+            op::JA,
+            op::JEQ_IMM,
+            op::JEQ_REG,
+            op::JNE_IMM,
+            op::JNE_REG,
+            op::JLT_IMM,
+        ];
         for (at, i) in code.iter().enumerate() {
             if jumps.contains(&i.code) {
                 let target = at as i64 + 1 + i64::from(i.off);
@@ -1030,14 +1161,30 @@ mod tests {
                 );
             }
         }
-        // Every stack access stays within the record and the scratch slot below it.
+        // Every stack access stays within the record and the two slots below it, aligned to
+        // its size.
         for i in &code {
             let dst_fp = i.regs & 0x0f == FP;
             let src_fp = i.regs >> 4 == FP;
-            let mem =
-                matches!(i.code, op::STX_W | op::ST_DW) && dst_fp || i.code == op::LDX_DW && src_fp;
+            let size = match i.code {
+                op::STX_W | op::LDX_W => 4,
+                _ => 8,
+            };
+            let mem = matches!(i.code, op::STX_W | op::STX_DW | op::ST_DW) && dst_fp
+                || matches!(i.code, op::LDX_DW | op::LDX_W) && src_fp;
             if mem {
-                assert!(i.off < 0 && i64::from(i.off) >= i64::from(SCRATCH), "{i:?}");
+                assert!(i.off < 0 && i64::from(i.off) >= i64::from(META), "{i:?}");
+                assert_eq!(i64::from(i.off).rem_euclid(size), 0, "{i:?}");
+            }
+        }
+        // Every probe read's destination too.
+        for w in code.windows(4) {
+            if w[3].code == op::CALL && w[3].imm == HELPER_PROBE_READ_KERNEL {
+                let (dst, size) = (w[1].imm, w[2].imm);
+                assert!(
+                    dst < 0 && dst >= i32::from(SCRATCH) && dst + size <= 0,
+                    "{w:?}"
+                );
             }
         }
     }
