@@ -693,15 +693,7 @@ fn a_read_only_cgroupfs_and_a_non_root_user_get_one_clear_line() {
     )
     .expect("chmod");
     let r = run_with_timeout(
-        Command::new("setpriv")
-            .args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--inh-caps=-all",
-            ])
-            .arg(nsview_bin())
-            .args(["set", &g.rel, "cpu.shares=2048"])
+        nsview_as_nobody(&["set", &g.rel, "cpu.shares=2048"])
             .env("XDG_STATE_HOME", nobody_state.path())
             .env("HOME", nobody_state.path()),
         NSVIEW_TIMEOUT,

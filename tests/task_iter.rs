@@ -362,15 +362,7 @@ fn collect_says_how_it_read_processes() {
     }
     // Without root: /proc, and why.
     let r = run_with_timeout(
-        Command::new("setpriv")
-            .args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--inh-caps=-all",
-            ])
-            .arg(nsview_bin())
-            .args(["__collect", "--phases", "--source", "iter"]),
+        &mut nsview_as_nobody(&["__collect", "--phases", "--source", "iter"]),
         NSVIEW_TIMEOUT,
     );
     r.assert_success();

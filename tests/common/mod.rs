@@ -256,6 +256,21 @@ pub fn nsview_bin() -> &'static str {
 }
 
 /// Run `nsview ARGS...`, whatever the exit status.
+/// `nsview ARGS...` as user and group nobody (65534), without supplementary groups or
+/// capabilities (setpriv(1)): what an unprivileged admin sees.
+pub fn nsview_as_nobody(args: &[&str]) -> Command {
+    let mut cmd = Command::new("setpriv");
+    cmd.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+    ])
+    .arg(nsview_bin())
+    .args(args);
+    cmd
+}
+
 pub fn nsview(args: &[&str]) -> Run {
     run_with_timeout(Command::new(nsview_bin()).args(args), NSVIEW_TIMEOUT)
 }
