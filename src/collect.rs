@@ -17,7 +17,7 @@ mod refresh;
 mod tasks;
 
 pub use refresh::{FULL_READ_EVERY, ROLLING_PASSES, RefreshStats, YOUNG_PASSES};
-pub use tasks::{ITER_MIN_PROCESSES, ProcessSource};
+pub use tasks::{ITER_MIN_TASKS, ProcessSource};
 
 /// What to collect beyond processes and namespaces. The CLI turns off what a command does not
 /// print; the UI and the benchmark collect everything.
@@ -443,15 +443,15 @@ fn read_cgroups(
             .lines
             .iter()
             .find(|(_, k)| **k == *h.key)
-            .map(|(id, k)| (*id, k.clone()))
+            .map(|(id, _)| *id)
             .filter(|_| want.ids && m.root == "/");
         match cgroupfs::walk_hierarchy(&mount_dir) {
             Ok(tree) => {
                 for dir in tree {
-                    if let Some((hid, key)) = &id_of_hierarchy {
+                    if let Some(hid) = id_of_hierarchy {
                         pass.ids
                             .paths
-                            .insert((*hid, dir.ino), (key.clone(), Arc::from(dir.path.as_str())));
+                            .insert((hid, dir.ino), Arc::from(dir.path.as_str()));
                     }
                     if !want.limits {
                         continue;

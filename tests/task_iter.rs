@@ -12,7 +12,7 @@
 mod common;
 
 use common::*;
-use nsview::collect::{CollectOptions, Collector, ITER_MIN_PROCESSES, ProcessSource};
+use nsview::collect::{CollectOptions, Collector, ITER_MIN_TASKS, ProcessSource};
 use nsview::model::{NsType, Process, Snapshot};
 use nsview::sys::Roots;
 use std::collections::BTreeMap;
@@ -338,7 +338,7 @@ fn collect_says_how_it_read_processes() {
         out.contains("processes read with /proc (bpf task iterator: turned off)"),
         "{out}"
     );
-    // Auto: the iterator from ITER_MIN_PROCESSES tasks on (threads included, as /proc/loadavg
+    // Auto: the iterator from ITER_MIN_TASKS tasks on (threads included, as /proc/loadavg
     // counts them), /proc below; the margin keeps tasks that come and go out of the way.
     let tasks = || -> usize {
         let text = std::fs::read_to_string("/proc/loadavg").expect("loadavg");
@@ -351,13 +351,13 @@ fn collect_says_how_it_read_processes() {
     let before = tasks();
     let out = run_ok(nsview_bin(), &["__collect", "--phases"]);
     let after = tasks();
-    if before.min(after) >= ITER_MIN_PROCESSES + 50 {
+    if before.min(after) >= ITER_MIN_TASKS + 50 {
         assert!(
             out.contains("processes read with bpf task iterator"),
             "{out}"
         );
-    } else if before.max(after) + 50 < ITER_MIN_PROCESSES {
-        let why = format!("bpf task iterator: not loaded for fewer than {ITER_MIN_PROCESSES}");
+    } else if before.max(after) + 50 < ITER_MIN_TASKS {
+        let why = format!("bpf task iterator: not loaded for fewer than {ITER_MIN_TASKS}");
         assert!(out.contains(&why), "{out}");
     }
     // Without root: /proc, and why.

@@ -1,12 +1,14 @@
 //! The process side of a full pass from the BPF task iterator ([`crate::sys::task_iter`]):
-//! identities, PIDs and namespaces with their relations come from the kernel in one read; only
-//! what the iterator cannot give is read from /proc: each process's command line, the nsfs bind
-//! mounts of each mount namespace (mountinfo) and, for the few processes missing from the
-//! hierarchies' cgroup.procs (exited, or started since), /proc/PID/cgroup.
+//! identities, PIDs, namespaces with their relations and cgroups (by id, named from the cgroup
+//! walk) come from the kernel in one read; only what the iterator cannot give is read from
+//! /proc: each process's command line, kernel threads' names, the nsfs bind mounts of each
+//! mount namespace (mountinfo), /proc/PID/cgroup where the ids cannot be named, and whole, with
+//! the /proc reader, the processes the iterator did not settle (see [`leftover_pids`]).
 //!
 //! Used by [`super::Collector::collect`] when the live kernel is read as root from the initial
-//! pid namespace; otherwise, or when the iterator cannot be loaded, the /proc reader does the
-//! whole job (same [`ProcessPass`], same snapshot).
+//! pid namespace on a host with [`ITER_MIN_TASKS`] tasks or more; otherwise, or when the
+//! iterator cannot be loaded, the /proc reader does the whole job (same [`ProcessPass`], same
+//! snapshot).
 
 use super::{MountinfoRead, ProcessPass};
 use crate::model::{NsId, NsKey, NsType, Process};
@@ -25,12 +27,12 @@ const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 /// /proc: loading the iterator (reading the kernel's BTF, verifying the program: about 10 ms
 /// here) costs more than it saves. Measured with `nsview __collect --source proc|iter`
 /// (README, Performance).
-pub const ITER_MIN_PROCESSES: usize = 600;
+pub const ITER_MIN_TASKS: usize = 600;
 
 /// How a full pass reads processes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProcessSource {
-    /// The task iterator on hosts with [`ITER_MIN_PROCESSES`] tasks or more (or once it is
+    /// The task iterator on hosts with [`ITER_MIN_TASKS`] tasks or more (or once it is
     /// loaded), /proc otherwise or when it cannot be used.
     #[default]
     Auto,
@@ -59,8 +61,7 @@ enum Loaded {
 }
 
 impl IterState {
-    /// The iterator when it can stand in for /proc here: live roots, and nsview in the initial
-    /// pid namespace (checked on the records themselves, see [`in_initial_pid_ns`]).
+    /// The iterator, loaded on first use (None: it cannot load here, see `loaded`).
     fn get(&mut self) -> Option<&TaskIter> {
         if matches!(self.loaded, Loaded::Untried) {
             self.loaded = match TaskIter::load(Path::new(VMLINUX_BTF)) {
@@ -98,9 +99,9 @@ impl IterState {
                         self.loaded = Loaded::No(why.to_string());
                         Some(why.to_string())
                     }
-                    None if source == ProcessSource::Auto && tasks < ITER_MIN_PROCESSES => Some(
-                        format!("not loaded for fewer than {ITER_MIN_PROCESSES} tasks"),
-                    ),
+                    None if source == ProcessSource::Auto && tasks < ITER_MIN_TASKS => {
+                        Some(format!("not loaded for fewer than {ITER_MIN_TASKS} tasks"))
+                    }
                     None => None,
                 }
             }
@@ -224,8 +225,8 @@ pub(super) fn in_initial_pid_ns(tasks: &[Task]) -> bool {
 pub(super) struct CgroupIds {
     /// The lines /proc/PID/cgroup has, as (hierarchy id, key), from /proc/self/cgroup.
     pub lines: Vec<(u32, Arc<str>)>,
-    /// (hierarchy id, directory inode) -> (hierarchy key, cgroup path).
-    pub paths: HashMap<(u32, u64), (Arc<str>, Arc<str>)>,
+    /// (hierarchy id, directory inode) -> cgroup path.
+    pub paths: HashMap<(u32, u64), Arc<str>>,
 }
 
 impl CgroupIds {
@@ -244,8 +245,7 @@ impl CgroupIds {
                 out.insert(key.clone(), Arc::from("/"));
                 continue;
             }
-            let (_, path) = self.paths.get(&(*hid, id))?;
-            out.insert(key.clone(), path.clone());
+            out.insert(key.clone(), self.paths.get(&(*hid, id))?.clone());
         }
         Some(out)
     }

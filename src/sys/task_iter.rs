@@ -431,9 +431,8 @@ impl Layout {
     /// Loads take a signed 16-bit offset: a kernel whose structs put a member further out is
     /// read from /proc instead.
     fn check_offsets(&self) -> Result<(), IterError> {
-        let last_nspid = u64::from(self.pid_numbers)
-            + MAX_PID_LEVEL as u64 * u64::from(self.upid_size)
-            + u64::from(self.upid_ns);
+        // (struct pid's numbers[] and the cgroup walk are reached with bpf_probe_read_kernel at
+        // an address computed with 32-bit immediates: no such limit.)
         let ns_offsets = self
             .slots
             .iter()
@@ -469,8 +468,7 @@ impl Layout {
         ]
         .into_iter()
         .chain(ns_offsets)
-        .map(u64::from)
-        .chain([last_nspid]);
+        .map(u64::from);
         for off in all {
             if off > i16::MAX as u64 {
                 return Err(IterError::Layout(format!(
