@@ -11,7 +11,7 @@
 #    up (started by hand) is used as it is and left up;
 # 4. times `lsns -J > /dev/null`, `nsview __collect > /dev/null` (hidden subcommand: one
 #    full collection, one-line summary; processes read with the BPF task iterator, as root on a
-#    host this size) and `nsview __collect --source proc` (the /proc reader alone) with
+#    host this size) and `nsview __collect --process-source proc` (the /proc reader alone) with
 #    hyperfine; if nsview cannot be built or `__collect` fails, only lsns is timed and the table
 #    says why nsview was skipped;
 # 5. prints a markdown table (tool, mean, stddev, ratio vs lsns) with the population counts
@@ -94,7 +94,7 @@ main() {
     local cmds=(-n 'lsns -J' 'lsns -J > /dev/null')
     # The default (the BPF task iterator on a host this size, as root), and the /proc reader alone.
     [[ -n $skip_reason ]] || cmds+=(-n 'nsview __collect' "$(printf '%q' "$nsview") __collect > /dev/null"
-        -n 'nsview __collect --source proc' "$(printf '%q' "$nsview") __collect --source proc > /dev/null")
+        -n 'nsview __collect --process-source proc' "$(printf '%q' "$nsview") __collect --process-source proc > /dev/null")
     hyperfine --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT_JSON" "${cmds[@]}"
 
     local hyperfine_version load

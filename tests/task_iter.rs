@@ -328,12 +328,18 @@ fn collect_says_how_it_read_processes() {
     if !require_root_and_tools("collect_says_how_it_read_processes", &["setpriv"]) {
         return;
     }
-    let out = run_ok(nsview_bin(), &["__collect", "--phases", "--source", "iter"]);
+    let out = run_ok(
+        nsview_bin(),
+        &["__collect", "--phases", "--process-source", "iter"],
+    );
     assert!(
         out.contains("processes read with bpf task iterator"),
         "{out}"
     );
-    let out = run_ok(nsview_bin(), &["__collect", "--phases", "--source", "proc"]);
+    let out = run_ok(
+        nsview_bin(),
+        &["__collect", "--phases", "--process-source", "proc"],
+    );
     assert!(
         out.contains("processes read with /proc (bpf task iterator: turned off)"),
         "{out}"
@@ -362,7 +368,7 @@ fn collect_says_how_it_read_processes() {
     }
     // Without root: /proc, and why.
     let r = run_with_timeout(
-        &mut nsview_as_nobody(&["__collect", "--phases", "--source", "iter"]),
+        &mut nsview_as_nobody(&["__collect", "--phases", "--process-source", "iter"]),
         NSVIEW_TIMEOUT,
     );
     r.assert_success();
@@ -372,4 +378,97 @@ fn collect_says_how_it_read_processes() {
         "{}",
         r.stdout
     );
+}
+
+/// `nsview ARGS --json` with processes read by `source`, optionally from a new cgroup
+/// namespace (`unshare --cgroup`), as JSON.
+fn cli_json(source: &str, cgroup_ns: bool, args: &[&str]) -> serde_json::Value {
+    let mut cmd = if cgroup_ns {
+        let mut c = Command::new("unshare");
+        c.args(["--cgroup", nsview_bin()]);
+        c
+    } else {
+        Command::new(nsview_bin())
+    };
+    cmd.args(["--process-source", source]).args(args);
+    let r = run_with_timeout(&mut cmd, NSVIEW_TIMEOUT);
+    r.assert_success();
+    r.json()
+}
+
+/// ps --json's processes by PID.
+fn ps_by_pid(v: &serde_json::Value) -> BTreeMap<i64, serde_json::Value> {
+    array(v, "processes")
+        .iter()
+        .map(|p| (p["pid"].as_i64().expect("pid"), p.clone()))
+        .collect()
+}
+
+#[test]
+fn the_cli_prints_the_same_from_both_readers_also_in_a_cgroup_namespace() {
+    if !require_root_and_tools(
+        "the_cli_prints_the_same_from_both_readers_also_in_a_cgroup_namespace",
+        &["unshare"],
+    ) {
+        return;
+    }
+    // A process in a cgroup of our own in every hierarchy, so that paths below the namespace
+    // root appear too.
+    let groups: Vec<CgroupGuard> = cgroup_hierarchies()
+        .iter()
+        .map(|h| CgroupGuard::create(&h.dir_name(), "cli").expect("create test cgroup"))
+        .collect();
+    let sleeper = ChildGuard::spawn_sleep();
+    for g in &groups {
+        g.add_process(sleeper.pid()).expect("move into test cgroup");
+    }
+    for cgroup_ns in [false, true] {
+        // Iterator, /proc, iterator: processes that both iterator runs printed alike.
+        let a = ps_by_pid(&cli_json("iter", cgroup_ns, &["ps", "--json"]));
+        let b = ps_by_pid(&cli_json("proc", cgroup_ns, &["ps", "--json"]));
+        let c = ps_by_pid(&cli_json("iter", cgroup_ns, &["ps", "--json"]));
+        let mut compared = 0;
+        // The workqueue part of a kworker's name changes from one read to the next.
+        let kworker = |p: &serde_json::Value| {
+            p["comm"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("kworker/"))
+        };
+        let candidates = a.values().filter(|p| !kworker(p)).count();
+        for (pid, x) in &a {
+            if c.get(pid) != Some(x) || kworker(x) {
+                continue;
+            }
+            // nsview's own process is a different one in each run.
+            let Some(y) = b.get(pid) else { continue };
+            compared += 1;
+            assert_eq!(
+                x, y,
+                "cgroup namespace: {cgroup_ns}; iterator (left) vs /proc"
+            );
+        }
+        assert!(
+            compared * 10 >= candidates * 8,
+            "{compared} of {candidates}"
+        );
+        let me = &a[&i64::from(sleeper.pid())];
+        let cgroups = me["cgroups"].as_object().expect("cgroups");
+        for g in &groups {
+            let key = cgroup_hierarchies()
+                .into_iter()
+                .find(|h| h.dir_name() == g.hier)
+                .map(|h| h.key)
+                .expect("hierarchy");
+            let want = proc_cgroups(sleeper.pid())[&key].clone();
+            if cgroup_ns {
+                // Seen from a namespace rooted at the test's own cgroup: still below it.
+                assert!(
+                    cgroups[&key].as_str().is_some_and(|p| p.ends_with(&g.rel)),
+                    "{me}"
+                );
+            } else {
+                assert_eq!(cgroups[&key].as_str(), Some(want.as_str()), "{me}");
+            }
+        }
+    }
 }

@@ -125,6 +125,7 @@ pub fn run(
     cmd: ChangeCommand,
     roots: Roots,
     read_only: bool,
+    source: crate::collect::ProcessSource,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let writer = CgroupWriter {
@@ -134,7 +135,7 @@ pub fn run(
     if let ChangeCommand::Journal { json } = cmd {
         return print_journal(&writer.journal, json, out);
     }
-    let mut collector = Collector::new(roots.clone());
+    let mut collector = Collector::new(roots.clone()).with_process_source(source);
     let snap = collector.collect(CollectOptions {
         cgroups: true,
         ..CollectOptions::PROCESSES

@@ -47,6 +47,12 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// How commands read processes: `auto` (the BPF task iterator as root on hosts with many
+    /// tasks, /proc otherwise), `proc` (/proc only) or `iter` (the iterator whenever it can be
+    /// used). For tests and benchmarks.
+    #[arg(long, global = true, hide = true, value_enum, default_value_t = SourceArg::Auto)]
+    pub process_source: SourceArg,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -127,19 +133,25 @@ or a container's name or id prefix."
         /// Print how long each phase took, and how processes were read.
         #[arg(long)]
         phases: bool,
-        /// How to read processes: `auto` (the BPF task iterator on hosts with many
-        /// processes), `proc` (/proc only) or `iter` (the iterator whenever it can be used).
-        #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
-        source: SourceArg,
     },
 }
 
-/// `__collect --source`.
+/// `--process-source`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SourceArg {
     Auto,
     Proc,
     Iter,
+}
+
+impl From<SourceArg> for crate::collect::ProcessSource {
+    fn from(s: SourceArg) -> Self {
+        match s {
+            SourceArg::Auto => crate::collect::ProcessSource::Auto,
+            SourceArg::Proc => crate::collect::ProcessSource::Proc,
+            SourceArg::Iter => crate::collect::ProcessSource::TaskIter,
+        }
+    }
 }
 
 const ENTER_HELP: &str = "\
@@ -297,12 +309,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Change(cmd) = command {
         let config = crate::app::config::load(cli.config.as_deref())?;
         let mut out = std::io::stdout().lock();
-        change::run(cmd, roots, cli.read_only || config.read_only, &mut out)?;
+        let read_only = cli.read_only || config.read_only;
+        change::run(cmd, roots, read_only, cli.process_source.into(), &mut out)?;
         out.flush()?;
         return Ok(());
     }
     let mut users = text::Users::new(roots.is_live());
-    let mut collector = Collector::new(roots);
+    let mut collector = Collector::new(roots).with_process_source(cli.process_source.into());
     // Runtimes' records name containers: only for the commands that show them.
     collector.read_runtime_records(matches!(
         command,
@@ -391,16 +404,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         // Dispatched above, before anything else runs.
         Command::EnterHelper(_) | Command::Change(_) => {}
-        Command::Collect {
-            repeat,
-            phases,
-            source,
-        } => {
-            collector = collector.with_process_source(match source {
-                SourceArg::Auto => crate::collect::ProcessSource::Auto,
-                SourceArg::Proc => crate::collect::ProcessSource::Proc,
-                SourceArg::Iter => crate::collect::ProcessSource::TaskIter,
-            });
+        Command::Collect { repeat, phases } => {
             for i in 0..repeat.max(1) {
                 let start = std::time::Instant::now();
                 let snap = collector.collect(CollectOptions::ALL)?;

@@ -25,7 +25,7 @@ const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 
 /// Below this many tasks (threads included, as /proc/loadavg counts them) a full pass reads
 /// /proc: loading the iterator (reading the kernel's BTF, verifying the program: about 10 ms
-/// here) costs more than it saves. Measured with `nsview __collect --source proc|iter`
+/// here) costs more than it saves. Measured with `nsview __collect --process-source proc|iter`
 /// (README, Performance).
 pub const ITER_MIN_TASKS: usize = 600;
 
