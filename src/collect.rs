@@ -152,8 +152,11 @@ impl Collector {
                 None
             };
             if let Some((tasks, cmdlines)) = from_iter {
-                let (mut pass, task_cgroups) =
-                    tasks::process_pass(roots, tasks, cmdlines, nsfs_dev, threads);
+                let tasks::IterPass {
+                    mut pass,
+                    cgroups: task_cgroups,
+                    mounts_read,
+                } = tasks::process_pass(roots, tasks, cmdlines, nsfs_dev, threads);
                 let cgroup_pass = cg.map(|h| h.join());
                 let no_ids = tasks::CgroupIds::default();
                 let ids = match &cgroup_pass {
@@ -172,14 +175,13 @@ impl Collector {
                     })
                     .collect();
                 if !leftover.is_empty() {
-                    let covered = tasks::mount_namespaces(&pass);
                     let more = read_processes(
                         roots,
                         &leftover,
                         threads,
                         opts,
                         known_relations,
-                        Some(&covered),
+                        Some(&mounts_read),
                         false,
                     );
                     let have: HashSet<NsKey> = pass.relations.iter().map(|(k, _)| *k).collect();
@@ -221,6 +223,7 @@ impl Collector {
             }
             snap.processes.insert(r.process.pid, r.process);
         }
+        denied_pids.sort_unstable();
         if !denied_pids.is_empty() {
             warnings.push(format!(
                 "permission denied reading the namespaces or cgroups of {} ({})",

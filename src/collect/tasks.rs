@@ -270,14 +270,6 @@ pub(super) fn leftover_pids(listed: &[i32], pass: &ProcessPass) -> Vec<i32> {
         .collect()
 }
 
-/// The mount namespaces whose mountinfo the iterator's pass read (or tried to).
-pub(super) fn mount_namespaces(pass: &ProcessPass) -> HashSet<u64> {
-    pass.processes
-        .iter()
-        .filter_map(|r| r.process.ns.get(&NsType::Mnt).map(|id| id.ino))
-        .collect()
-}
-
 /// Give each process of `pass` its cgroups, named from `ids`; a process they cannot name has its
 /// /proc/PID/cgroup read instead, and is dropped if it exited meanwhile.
 pub(super) fn assign_cgroups(
@@ -360,7 +352,7 @@ pub(super) fn process_pass(
     mut cmdlines: HashMap<i32, Vec<String>>,
     nsfs_dev: u64,
     threads: usize,
-) -> (ProcessPass, HashMap<i32, TaskCgroups>) {
+) -> IterPass {
     // A task that changed namespaces while the program read them is read from /proc instead
     // (it is missing from this pass: see `leftover_pids`).
     let tasks: Vec<Task> = tasks.into_iter().filter(|t| t.namespaces_stable).collect();
@@ -368,9 +360,9 @@ pub(super) fn process_pass(
     let mut cgroups = HashMap::with_capacity(tasks.len());
     let mut processes = Vec::with_capacity(tasks.len());
     let mut jobs = Vec::new();
-    // Up to three members of each mount namespace, tried in turn: its mountinfo is lost only if
-    // all of them exited before it was read.
-    let mut mount_readers: Vec<Vec<i32>> = Vec::new();
+    // The members of each mount namespace, tried in turn: its mountinfo is lost only if all of
+    // them exited before it was read.
+    let mut mount_readers: Vec<(u64, Vec<i32>)> = Vec::new();
     let mut mnt_index: HashMap<u64, usize> = HashMap::new();
     for task in &tasks {
         let i = processes.len();
@@ -385,16 +377,14 @@ pub(super) fn process_pass(
         if let Some((_, mnt)) = task.ns.iter().find(|(t, _)| *t == NsType::Mnt) {
             match mnt_index.get(&mnt.ino) {
                 Some(&m) => {
-                    if let Some(readers) = mount_readers.get_mut(m)
-                        && readers.len() < 3
-                    {
+                    if let Some((_, readers)) = mount_readers.get_mut(m) {
                         readers.push(task.pid);
                     }
                 }
                 None => {
                     mnt_index.insert(mnt.ino, mount_readers.len());
                     jobs.push(Job::Mountinfo(mount_readers.len()));
-                    mount_readers.push(vec![task.pid]);
+                    mount_readers.push((mnt.ino, vec![task.pid]));
                 }
             }
         }
@@ -438,6 +428,7 @@ pub(super) fn process_pass(
     };
 
     let mut pass = ProcessPass::default();
+    let mut mounts_read = HashSet::new();
     let mut gone = HashSet::new();
     for (job, result) in results {
         match (job, result) {
@@ -451,8 +442,11 @@ pub(super) fn process_pass(
                     p.cmdline = args;
                 }
             }
-            (Job::Mountinfo(_), JobResult::Mounts(pid, found)) => {
+            (Job::Mountinfo(m), JobResult::Mounts(pid, found)) => {
                 pass.mountinfo.push(MountinfoRead { pid, found });
+                if let Some((mnt, _)) = mount_readers.get(m) {
+                    mounts_read.insert(*mnt);
+                }
             }
             // Exited since the iterator ran: gone, as /proc would have it.
             (Job::Comm(i) | Job::Cmdline(i), JobResult::Vanished) => {
@@ -474,7 +468,21 @@ pub(super) fn process_pass(
         })
         .collect();
     pass.relations = relations;
-    (pass, cgroups)
+    IterPass {
+        pass,
+        cgroups,
+        mounts_read,
+    }
+}
+
+/// What [`process_pass`] made of the iterator's records.
+pub(super) struct IterPass {
+    pub pass: ProcessPass,
+    /// Each process's cgroups as the iterator saw them, for [`assign_cgroups`].
+    pub cgroups: HashMap<i32, TaskCgroups>,
+    /// The mount namespaces whose mountinfo was read: the /proc reader, reading the leftover
+    /// processes, reads the others.
+    pub mounts_read: HashSet<u64>,
 }
 
 /// One /proc read left after the iterator: a process's comm or command line (its index in the
@@ -499,7 +507,7 @@ enum JobResult {
 fn run_job(
     proc_root: &ProcDir,
     processes: &[Process],
-    mount_readers: &[Vec<i32>],
+    mount_readers: &[(u64, Vec<i32>)],
     job: Job,
     buf: &mut procfs::ReadBuf,
 ) -> JobResult {
@@ -520,7 +528,7 @@ fn run_job(
             Err(_) => JobResult::Unread,
         },
         Job::Mountinfo(m) => {
-            for &pid in mount_readers.get(m).map_or(&[][..], |r| &r[..]) {
+            for &pid in mount_readers.get(m).map_or(&[][..], |(_, r)| &r[..]) {
                 match proc_root.read_nsfs_mounts_of(pid, buf) {
                     Ok(lines) => {
                         return JobResult::Mounts(pid, Some(mounts::nsfs_bind_mounts(&lines)));

@@ -106,9 +106,11 @@ pub fn parse_status(text: &str) -> StatusFields {
         let Some((key, v)) = line.split_once(':') else {
             continue;
         };
+        // The kernel writes "Key:\tvalue"; a comm may itself start with spaces.
+        let raw = v.strip_prefix('\t').unwrap_or(v);
         let v = v.trim_start_matches(['\t', ' ']);
         match key {
-            "Name" => out.name = Some(unescape_status_name(v)),
+            "Name" => out.name = Some(unescape_status_name(raw)),
             "PPid" => out.ppid = v.trim().parse().ok(),
             "Uid" => {
                 out.euid = v
@@ -402,6 +404,13 @@ pub fn parse_cg_value(format: CgFormat, text: &str) -> Option<CgValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_name_keeps_its_leading_spaces() {
+        let f = parse_status("Name:\t  lead\\\\x\nPPid:\t1\n");
+        assert_eq!(f.name.as_deref(), Some("  lead\\x"));
+        assert_eq!(f.ppid, Some(1));
+    }
 
     #[test]
     fn loadavg_gives_the_task_total() {

@@ -481,8 +481,9 @@ impl Layout {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The program. Registers: r6 = meta, r7 = task, r8/r9 = pointers being walked, r10 = frame.
-// The record is built on the stack at r10 - rec::BYTES and written with bpf_seq_write.
+// The program. Registers: r7 = task throughout, r6/r8/r9 = pointers being walked, r10 = frame.
+// The record is built on the stack at r10 - rec::BYTES and written with bpf_seq_write; the
+// iterator's meta pointer waits below it (META) until then.
 
 /// One BPF instruction (struct bpf_insn, include/uapi/linux/bpf.h).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -701,8 +702,13 @@ fn set_status(a: &mut Asm, bit: u32) {
 fn put_pids(a: &mut Asm, l: &Layout) {
     let done = a.label();
     let no_pid_ns = a.label();
+    let have_pid = a.label();
     a.ld64(8, 7, l.thread_pid);
-    a.jump(op::JEQ_IMM, 8, 0, 0, done);
+    a.jump(op::JNE_IMM, 8, 0, 0, have_pid);
+    // Reaped while being read: no PIDs to give; /proc will say it is gone.
+    set_status(a, STATUS_NAMESPACES);
+    a.jump(op::JA, 0, 0, 0, done);
+    a.place(have_pid);
     a.ld32(2, 8, l.pid_level);
     a.put(rec::LEVEL, 2);
     a.emit(insn(op::MOV64_REG, 9, 2, 0, 0));
@@ -726,18 +732,12 @@ fn put_pids(a: &mut Asm, l: &Layout) {
     a.emit(insn(op::MOV64_REG, 3, 9, 0, 0));
     a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.pid_ns.inum as i32));
     probe_read_to(a, word_off(base), 4);
-    for (ptr, word) in [
-        (l.pid_ns.owner, base + 1),
-        (l.pid_ns.parent.unwrap_or(0), base + 2),
-    ] {
-        if ptr == 0 {
-            continue;
-        }
-        let inum = if word == base + 1 {
-            l.user.inum
-        } else {
-            l.pid_ns.inum
-        };
+    let reads = [
+        (Some(l.pid_ns.owner), l.user.inum, base + 1),
+        (l.pid_ns.parent, l.pid_ns.inum, base + 2),
+    ];
+    for (ptr, inum, word) in reads {
+        let Some(ptr) = ptr else { continue };
         a.emit(insn(op::MOV64_REG, 3, 9, 0, 0));
         a.emit(insn(op::ADD64_IMM, 3, 0, 0, ptr as i32));
         probe_read_to(a, SCRATCH, 8);
