@@ -18,6 +18,18 @@ use serde_json::{Value, json};
 // Helpers specific to these tests
 // ---------------------------------------------------------------------------------------------
 
+/// Both ways nsview reads processes (`--process-source`): /proc, and the BPF task iterator
+/// (which a host of this test's size would not use by default). Tests of the issue's "Done when"
+/// items check both.
+const READERS: [&str; 2] = ["proc", "iter"];
+
+/// `nsview --process-source SOURCE ARGS...` as JSON.
+fn nsview_json_from(source: &str, args: &[&str]) -> Value {
+    let mut all = vec!["--process-source", source];
+    all.extend_from_slice(args);
+    nsview_json(&all)
+}
+
 /// The inode of this (host) process's namespace of `ty`.
 fn self_ns(ty: &str) -> u64 {
     ns_inode(std::process::id() as i32, ty).expect("own namespace link")
@@ -119,21 +131,23 @@ fn named_netns_without_processes_is_listed_with_its_bind_mount() {
     let netns = NetnsGuard::create("bind");
     let inode = netns.inode();
 
-    let list = nsview_json(&["list", "--json"]);
-    let ns = get_ns(&list, "net", inode);
-    assert_eq!(ns["bind_mounts"], json!([netns.path()]), "{ns}");
-    assert_eq!(ns["nprocs"], json!(0), "{ns}");
-    assert_eq!(ns["pids"], json!([]), "{ns}");
-    assert_eq!(ns["pid"], Value::Null, "{ns}");
-    assert_eq!(ns["command"], Value::Null, "{ns}");
-    assert_eq!(ns["owner"], json!(self_ns("user")), "owner user ns: {ns}");
-    assert_eq!(
-        ns["parent"],
-        Value::Null,
-        "net namespaces have no parent: {ns}"
-    );
-    assert_eq!(ns["hostname"], Value::Null, "{ns}");
-    assert_interfaces_match_ip(ns, &netns, None);
+    for source in READERS {
+        let list = nsview_json_from(source, &["list", "--json"]);
+        let ns = get_ns(&list, "net", inode);
+        assert_eq!(ns["bind_mounts"], json!([netns.path()]), "{source}: {ns}");
+        assert_eq!(ns["nprocs"], json!(0), "{source}: {ns}");
+        assert_eq!(ns["pids"], json!([]), "{source}: {ns}");
+        assert_eq!(ns["pid"], Value::Null, "{source}: {ns}");
+        assert_eq!(ns["command"], Value::Null, "{source}: {ns}");
+        assert_eq!(ns["owner"], json!(self_ns("user")), "{source}: {ns}");
+        assert_eq!(
+            ns["parent"],
+            Value::Null,
+            "net namespaces have no parent: {ns}"
+        );
+        assert_eq!(ns["hostname"], Value::Null, "{source}: {ns}");
+        assert_interfaces_match_ip(ns, &netns, None);
+    }
 
     // --type filters.
     let nets = nsview_json(&["list", "--type", "net", "--json"]);
@@ -183,82 +197,86 @@ fn unshared_pid_and_uts_namespaces() {
     assert_ne!(uts, self_ns("uts"));
     assert_ne!(pidns, self_ns("pid"));
 
-    let list = nsview_json(&["list", "--json"]);
+    // Both readers; the last one's `ps` serves the checks after the loop.
+    let mut ps = Value::Null;
+    for source in READERS {
+        let list = nsview_json_from(source, &["list", "--json"]);
 
-    // The UTS namespace: unshare(1) calls unshare(CLONE_NEWUTS) itself before forking, so the
-    // kernel counts both the unshare process and the inner one as members.
-    let want_uts_members = ns_members("uts", uts);
-    assert_eq!(
-        want_uts_members,
-        vec![outer, inner],
-        "kernel's members of uts:[{uts}]"
-    );
-    let u = get_ns(&list, "uts", uts);
-    assert_eq!(u["hostname"], "h1", "{u}");
-    assert_eq!(u["domainname"], "nsv-dom", "{u}");
-    assert_eq!(u["nprocs"], json!(2), "{u}");
-    assert_eq!(u["pids"], json!([outer, inner]), "{u}");
-    assert_eq!(u["pid"], json!(outer), "{u}");
-    assert_eq!(u["command"], json!(cmdline(outer)), "{u}");
-    assert_eq!(u["owner"], json!(self_ns("user")), "{u}");
-    assert_eq!(u["bind_mounts"], json!([]), "{u}");
-    assert_eq!(u["interfaces"], Value::Null, "{u}");
+        // The UTS namespace: unshare(1) calls unshare(CLONE_NEWUTS) itself before forking, so the
+        // kernel counts both the unshare process and the inner one as members.
+        let want_uts_members = ns_members("uts", uts);
+        assert_eq!(
+            want_uts_members,
+            vec![outer, inner],
+            "kernel's members of uts:[{uts}]"
+        );
+        let u = get_ns(&list, "uts", uts);
+        assert_eq!(u["hostname"], "h1", "{u}");
+        assert_eq!(u["domainname"], "nsv-dom", "{u}");
+        assert_eq!(u["nprocs"], json!(2), "{u}");
+        assert_eq!(u["pids"], json!([outer, inner]), "{u}");
+        assert_eq!(u["pid"], json!(outer), "{u}");
+        assert_eq!(u["command"], json!(cmdline(outer)), "{u}");
+        assert_eq!(u["owner"], json!(self_ns("user")), "{u}");
+        assert_eq!(u["bind_mounts"], json!([]), "{u}");
+        assert_eq!(u["interfaces"], Value::Null, "{u}");
 
-    // The pid namespace: only the inner process is in it (unshare only has pid_for_children).
-    let pn = get_ns(&list, "pid", pidns);
-    assert_eq!(pn["nprocs"], json!(1), "{pn}");
-    assert_eq!(pn["pids"], json!([inner]), "{pn}");
-    assert_eq!(pn["pid"], json!(inner), "{pn}");
-    assert_eq!(pn["command"], "sleep 100000", "{pn}");
-    assert_eq!(pn["parent"], json!(self_ns("pid")), "parent pid ns: {pn}");
-    assert_eq!(pn["owner"], json!(self_ns("user")), "{pn}");
-    assert_eq!(pn["hostname"], Value::Null, "{pn}");
+        // The pid namespace: only the inner process is in it (unshare only has pid_for_children).
+        let pn = get_ns(&list, "pid", pidns);
+        assert_eq!(pn["nprocs"], json!(1), "{pn}");
+        assert_eq!(pn["pids"], json!([inner]), "{pn}");
+        assert_eq!(pn["pid"], json!(inner), "{pn}");
+        assert_eq!(pn["command"], "sleep 100000", "{pn}");
+        assert_eq!(pn["parent"], json!(self_ns("pid")), "parent pid ns: {pn}");
+        assert_eq!(pn["owner"], json!(self_ns("user")), "{pn}");
+        assert_eq!(pn["hostname"], Value::Null, "{pn}");
 
-    // ps: the inner process is PID 1 of its namespace.
-    let ps = nsview_json(&["ps", "--json"]);
-    let pi = get_process(&ps, inner);
-    assert_eq!(
-        nspid(inner),
-        vec![inner as i64, 1],
-        "kernel NSpid of {inner}"
-    );
-    assert_eq!(pi["nspid"], json!([inner, 1]), "{pi}");
-    assert_eq!(pi["ppid"], json!(outer), "{pi}");
-    assert_eq!(pi["comm"], "sleep", "{pi}");
-    assert_eq!(pi["cmdline"], "sleep 100000", "{pi}");
-    assert_eq!(pi["uid"], json!(0), "{pi}");
-    assert_eq!(
-        pi["ns"],
-        json!(inner_ns),
-        "ns map of {inner} (readlink /proc/{inner}/ns/*): {pi}"
-    );
-    assert_eq!(pi["cgroups"], json!(proc_cgroups(inner)), "{pi}");
-    assert!(
-        pi["container"].is_string(),
-        "a process in its own pid+uts ns has a container: {pi}"
-    );
-    let host = host_ns_map();
-    let differs = |pid: i32| -> BTreeSet<String> {
-        let m = ns_map(pid);
-        NS_TYPES
-            .iter()
-            .filter(|t| m.get(**t) != host.get(**t))
-            .map(|t| t.to_string())
-            .collect()
-    };
-    assert_eq!(
-        differs(inner),
-        BTreeSet::from(["pid".to_string(), "uts".to_string()])
-    );
-    assert_eq!(string_set(&pi["host_ns_differs"]), differs(inner), "{pi}");
+        // ps: the inner process is PID 1 of its namespace.
+        ps = nsview_json_from(source, &["ps", "--json"]);
+        let pi = get_process(&ps, inner);
+        assert_eq!(
+            nspid(inner),
+            vec![inner as i64, 1],
+            "kernel NSpid of {inner}"
+        );
+        assert_eq!(pi["nspid"], json!([inner, 1]), "{pi}");
+        assert_eq!(pi["ppid"], json!(outer), "{pi}");
+        assert_eq!(pi["comm"], "sleep", "{pi}");
+        assert_eq!(pi["cmdline"], "sleep 100000", "{pi}");
+        assert_eq!(pi["uid"], json!(0), "{pi}");
+        assert_eq!(
+            pi["ns"],
+            json!(inner_ns),
+            "ns map of {inner} (readlink /proc/{inner}/ns/*): {pi}"
+        );
+        assert_eq!(pi["cgroups"], json!(proc_cgroups(inner)), "{pi}");
+        assert!(
+            pi["container"].is_string(),
+            "a process in its own pid+uts ns has a container: {pi}"
+        );
+        let host = host_ns_map();
+        let differs = |pid: i32| -> BTreeSet<String> {
+            let m = ns_map(pid);
+            NS_TYPES
+                .iter()
+                .filter(|t| m.get(**t) != host.get(**t))
+                .map(|t| t.to_string())
+                .collect()
+        };
+        assert_eq!(
+            differs(inner),
+            BTreeSet::from(["pid".to_string(), "uts".to_string()])
+        );
+        assert_eq!(string_set(&pi["host_ns_differs"]), differs(inner), "{pi}");
 
-    let po = get_process(&ps, outer);
-    assert_eq!(po["nspid"], json!([outer]), "{po}");
-    assert_eq!(string_set(&po["host_ns_differs"]), differs(outer), "{po}");
-    assert!(
-        po["container"].is_string(),
-        "unshare is in a non-host uts ns: {po}"
-    );
+        let po = get_process(&ps, outer);
+        assert_eq!(po["nspid"], json!([outer]), "{po}");
+        assert_eq!(string_set(&po["host_ns_differs"]), differs(outer), "{po}");
+        assert!(
+            po["container"].is_string(),
+            "unshare is in a non-host uts ns: {po}"
+        );
+    }
 
     // This test process shares all of the host's namespaces.
     let me = get_process(&ps, std::process::id() as i32);
@@ -646,6 +664,12 @@ fn cgroups_in_every_hierarchy_with_limits_devices_and_a_process() {
             );
         }
     }
+    // Members as the BPF task iterator names them (hierarchy and cgroup ids): the same.
+    let doc_iter = nsview_json_from("iter", &["cgroups", "--json"]);
+    for (h, _) in &groups {
+        let cg = get_cgroup(&doc_iter, &h.key, &rel);
+        assert_eq!(cg["pids"], json!([pid]), "iterator, {}: {cg}", h.key);
+    }
     let cg = |key: &str| get_cgroup(&doc, key, &rel);
     assert_eq!(cg("cpu")["limits"]["cpu.shares"], json!(2048));
     assert_eq!(cg("cpu")["limits"]["cpu.cfs_quota_us"], json!(50000));
@@ -835,58 +859,60 @@ fn every_namespace_lsns_lists_is_listed_by_nsview() {
         .iter()
         .map(|n| n["pid"].as_i64().and_then(|p| start_time(p as i32)))
         .collect();
-    let list = nsview_json(&["list", "--json"]);
+    for source in READERS {
+        let list = nsview_json_from(source, &["list", "--json"]);
 
-    let mut checked = 0;
-    for (n, started) in lsns.iter().zip(&starts) {
-        let ty = n["type"].as_str().unwrap();
-        let inode = n["ns"].as_u64().unwrap();
-        let Some(pid) = n["pid"].as_i64().map(|p| p as i32) else {
-            continue;
-        };
-        let stable = started.is_some()
-            && start_time(pid) == *started
-            && alive(pid)
-            && ns_inode(pid, ty) == Some(inode);
-        if !stable {
-            continue;
+        let mut checked = 0;
+        for (n, started) in lsns.iter().zip(&starts) {
+            let ty = n["type"].as_str().unwrap();
+            let inode = n["ns"].as_u64().unwrap();
+            let Some(pid) = n["pid"].as_i64().map(|p| p as i32) else {
+                continue;
+            };
+            let stable = started.is_some()
+                && start_time(pid) == *started
+                && alive(pid)
+                && ns_inode(pid, ty) == Some(inode);
+            if !stable {
+                continue;
+            }
+            checked += 1;
+            assert!(
+                find_ns(&list, ty, inode).is_some(),
+                "lsns lists {ty}:[{inode}] (pid {pid}, {}), nsview list --json does not",
+                n["command"]
+            );
         }
-        checked += 1;
         assert!(
-            find_ns(&list, ty, inode).is_some(),
-            "lsns lists {ty}:[{inode}] (pid {pid}, {}), nsview list --json does not",
-            n["command"]
+            checked >= NS_TYPES.len(),
+            "only {checked} lsns namespaces were stable"
         );
-    }
-    assert!(
-        checked >= NS_TYPES.len(),
-        "only {checked} lsns namespaces were stable"
-    );
 
-    for (ty, inode) in quiet {
-        let members = ns_members(ty, inode);
-        let want = if ty == "pid" || ty == "time" {
-            vec![p.inner] // unshare itself only has pid_for_children / time_for_children
-        } else {
-            vec![p.outer, p.inner]
-        };
-        assert_eq!(members, want, "kernel's members of {ty}:[{inode}]");
-        let n = get_ns(&list, ty, inode);
-        assert_eq!(n["pids"], json!(members), "{n}");
-        assert_eq!(n["nprocs"], json!(members.len()), "{n}");
-        assert_eq!(n["pid"], json!(members[0]), "{n}");
-        let l = lsns
-            .iter()
-            .find(|l| l["type"] == ty && l["ns"].as_u64() == Some(inode))
-            .unwrap_or_else(|| panic!("lsns does not list our {ty}:[{inode}]"));
-        assert_eq!(
-            n["nprocs"], l["nprocs"],
-            "nprocs of {ty}:[{inode}]: nsview {n} lsns {l}"
-        );
-        assert_eq!(
-            n["pid"], l["pid"],
-            "pid of {ty}:[{inode}]: nsview {n} lsns {l}"
-        );
+        for &(ty, inode) in &quiet {
+            let members = ns_members(ty, inode);
+            let want = if ty == "pid" || ty == "time" {
+                vec![p.inner] // unshare itself only has pid_for_children / time_for_children
+            } else {
+                vec![p.outer, p.inner]
+            };
+            assert_eq!(members, want, "kernel's members of {ty}:[{inode}]");
+            let n = get_ns(&list, ty, inode);
+            assert_eq!(n["pids"], json!(members), "{n}");
+            assert_eq!(n["nprocs"], json!(members.len()), "{n}");
+            assert_eq!(n["pid"], json!(members[0]), "{n}");
+            let l = lsns
+                .iter()
+                .find(|l| l["type"] == ty && l["ns"].as_u64() == Some(inode))
+                .unwrap_or_else(|| panic!("lsns does not list our {ty}:[{inode}]"));
+            assert_eq!(
+                n["nprocs"], l["nprocs"],
+                "nprocs of {ty}:[{inode}]: nsview {n} lsns {l}"
+            );
+            assert_eq!(
+                n["pid"], l["pid"],
+                "pid of {ty}:[{inode}]: nsview {n} lsns {l}"
+            );
+        }
     }
 }
 
