@@ -152,58 +152,25 @@ impl Collector {
                 None
             };
             if let Some((tasks, cmdlines)) = from_iter {
-                let tasks::IterPass {
-                    mut pass,
-                    cgroups: task_cgroups,
-                    mounts_read,
-                } = tasks::process_pass(roots, tasks, cmdlines, nsfs_dev, threads);
+                let from_iter = tasks::process_pass(roots, tasks, cmdlines, nsfs_dev, threads);
                 let cgroup_pass = cg.map(|h| h.join());
-                let no_ids = tasks::CgroupIds::default();
                 let ids = match &cgroup_pass {
-                    Some(Ok(p)) => &p.ids,
-                    _ => &no_ids,
+                    Some(Ok(p)) => Some(&p.ids),
+                    _ => None,
                 };
-                tasks::assign_cgroups(roots, &mut pass, &task_cgroups, ids, threads);
-                // What the iterator did not give (see tasks::leftover_pids) comes from /proc.
-                let leftover: Vec<ReadRequest> = tasks::leftover_pids(&pids, &pass)
-                    .into_iter()
-                    .map(|pid| ReadRequest {
-                        pid,
-                        known: None,
-                        if_ran: false,
-                        check_others: false,
-                    })
-                    .collect();
-                if !leftover.is_empty() {
-                    let more = read_processes(
-                        roots,
-                        &leftover,
-                        threads,
-                        opts,
-                        known_relations,
-                        Some(&mounts_read),
-                        false,
-                    );
-                    let have: HashSet<NsKey> = pass.relations.iter().map(|(k, _)| *k).collect();
-                    pass.processes.extend(more.processes);
-                    pass.mountinfo.extend(more.mountinfo);
-                    pass.relations.extend(
-                        more.relations
-                            .into_iter()
-                            .filter(|(k, _)| !have.contains(k)),
-                    );
-                }
+                let pass = complete_iterator_pass(
+                    roots,
+                    from_iter,
+                    ids,
+                    &pids,
+                    threads,
+                    opts,
+                    known_relations,
+                );
                 return Ok((pass, cgroup_pass));
             }
-            let requests: Vec<ReadRequest> = pids
-                .iter()
-                .map(|&pid| ReadRequest {
-                    pid,
-                    known: None,
-                    if_ran: false,
-                    check_others: false,
-                })
-                .collect();
+            let requests: Vec<ReadRequest> =
+                pids.iter().map(|&pid| ReadRequest::new(pid)).collect();
             let pass = read_processes(
                 roots,
                 &requests,
@@ -635,6 +602,18 @@ struct ReadRequest<'a> {
     check_others: bool,
 }
 
+impl ReadRequest<'_> {
+    /// A process read whole, as if never seen.
+    fn new(pid: i32) -> Self {
+        ReadRequest {
+            pid,
+            known: None,
+            if_ran: false,
+            check_others: false,
+        }
+    }
+}
+
 fn mountinfo_warning(denied: usize) -> String {
     format!(
         "permission denied reading the mountinfo of {} (namespaces bind-mounted there are not listed)",
@@ -735,6 +714,54 @@ fn read_processes(
         }
         all
     })
+}
+
+/// The iterator's pass made whole: each process's cgroups named from the cgroup walk's `ids`
+/// (see [`tasks::assign_cgroups`]), and what the iterator did not give (see
+/// [`tasks::leftover_pids`]) read by the /proc reader, skipping the mount namespaces whose
+/// mountinfo was read already.
+fn complete_iterator_pass(
+    roots: &Roots,
+    from_iter: tasks::IterPass,
+    ids: Option<&tasks::CgroupIds>,
+    listed: &[i32],
+    threads: usize,
+    opts: CollectOptions,
+    known_relations: &HashMap<NsKey, NsRelations>,
+) -> ProcessPass {
+    let tasks::IterPass {
+        mut pass,
+        cgroups,
+        mounts_read,
+    } = from_iter;
+    let no_ids = tasks::CgroupIds::default();
+    tasks::assign_cgroups(roots, &mut pass, &cgroups, ids.unwrap_or(&no_ids), threads);
+    let leftover: Vec<ReadRequest> = tasks::leftover_pids(listed, &pass)
+        .into_iter()
+        .map(ReadRequest::new)
+        .collect();
+    if leftover.is_empty() {
+        return pass;
+    }
+    let more = read_processes(
+        roots,
+        &leftover,
+        threads,
+        opts,
+        known_relations,
+        Some(&mounts_read),
+        false,
+    );
+    // The iterator's relations stand; the /proc reader adds those of namespaces it alone saw.
+    let have: HashSet<NsKey> = pass.relations.iter().map(|(k, _)| *k).collect();
+    pass.processes.extend(more.processes);
+    pass.mountinfo.extend(more.mountinfo);
+    pass.relations.extend(
+        more.relations
+            .into_iter()
+            .filter(|(k, _)| !have.contains(k)),
+    );
+    pass
 }
 
 /// Paths that open namespace `ns`, to be tried in order: /proc/PID/ns/TYPE of its lowest and
