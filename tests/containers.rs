@@ -4,6 +4,9 @@
 //! name, with its runtime, image, init, cgroup and namespaces as the kernel shows them; its
 //! limits; its files when entered by name. Without a runtime the test is skipped (a failure under
 //! CI=true).
+//!
+//! Names are unique across runtimes too (docker "web", podman "podweb", LXC "lxcweb"): nsview
+//! resolves a name among every runtime's containers, and the tests run in parallel.
 
 mod common;
 
@@ -210,7 +213,7 @@ fn docker_pause_shows_paused() {
 
 #[test]
 fn podman_container_by_name() {
-    let Some(g) = podman_run("podman_container_by_name", "web", &[], &[]) else {
+    let Some(g) = podman_run("podman_container_by_name", "podweb", &[], &[]) else {
         return;
     };
     let c = &g.c;
@@ -235,7 +238,7 @@ fn runc_container_by_its_id() {
 
 #[test]
 fn lxc_container_by_name() {
-    let Some(g) = lxc_start("lxc_container_by_name", "web") else {
+    let Some(g) = lxc_start("lxc_container_by_name", "lxcweb") else {
         return;
     };
     let c = &g.c;
