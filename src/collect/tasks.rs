@@ -178,20 +178,31 @@ pub(super) fn read_cmdlines(
             })
             .collect()
     };
-    if threads <= 1 || pids.len() < 256 {
-        return read_chunk(pids).into_iter().collect();
+    on_threads(pids, threads, 256, read_chunk)
+        .into_iter()
+        .collect()
+}
+
+/// `f` over `items` split in `threads` even chunks, one thread each (on the caller's alone when
+/// there are fewer than `min` items), the results in order. A chunk whose thread panicked gives
+/// nothing: what it would have read is read by the /proc reader or missing, never wrong.
+fn on_threads<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    min: usize,
+    f: impl Fn(&[T]) -> Vec<R> + Sync,
+) -> Vec<R> {
+    if threads <= 1 || items.len() < min {
+        return f(items);
     }
-    let chunk = pids.len().div_ceil(threads);
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
     std::thread::scope(|s| {
-        let handles: Vec<_> = pids
-            .chunks(chunk)
-            .map(|c| s.spawn(move || read_chunk(c)))
-            .collect();
-        let mut all = HashMap::with_capacity(pids.len());
-        for h in handles {
-            all.extend(h.join().unwrap_or_default());
-        }
-        all
+        let handles: Vec<_> = items.chunks(chunk).map(|c| s.spawn(move || f(c))).collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
     })
 }
 
@@ -304,21 +315,7 @@ pub(super) fn assign_cgroups(
             .map(|&(i, pid)| (i, procfs::read_cgroup_paths(&proc_root, pid, &mut scratch)))
             .collect()
     };
-    let results = if threads <= 1 || unnamed.len() < 256 {
-        read(&unnamed)
-    } else {
-        let chunk = unnamed.len().div_ceil(threads);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = unnamed
-                .chunks(chunk)
-                .map(|c| s.spawn(move || read(c)))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        })
-    };
+    let results = on_threads(&unnamed, threads, 256, read);
     let mut gone = HashSet::new();
     for (i, result) in results {
         let Some(r) = pass.processes.get_mut(i) else {
@@ -411,21 +408,7 @@ pub(super) fn process_pass(
             })
             .collect()
     };
-    let results: Vec<(Job, JobResult)> = if threads <= 1 || jobs.len() < 64 {
-        run(&jobs)
-    } else {
-        let chunk = jobs.len().div_ceil(threads);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = jobs
-                .chunks(chunk)
-                .map(|c| s.spawn(move || run(c)))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        })
-    };
+    let results = on_threads(&jobs, threads, 64, run);
 
     let mut pass = ProcessPass::default();
     let mut mounts_read = HashSet::new();

@@ -114,20 +114,16 @@ pub struct ProcDir {
 
 impl ProcDir {
     pub fn open(roots: &Roots, pid: i32) -> SysResult<ProcDir> {
-        let path = roots.pid_dir(pid);
-        let fd = nix::fcntl::open(
-            &path,
-            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| SysError::errno(&path, e))?;
-        Ok(ProcDir { fd, path })
+        Self::open_path(roots.pid_dir(pid))
     }
 
     /// The /proc directory itself, to read `PID/FILE` below it in one call each (for readers
     /// that need one file of many processes).
     pub fn open_root(roots: &Roots) -> SysResult<ProcDir> {
-        let path = roots.proc.clone();
+        Self::open_path(roots.proc.clone())
+    }
+
+    fn open_path(path: PathBuf) -> SysResult<ProcDir> {
         let fd = nix::fcntl::open(
             &path,
             OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
