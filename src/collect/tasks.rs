@@ -139,12 +139,10 @@ pub(super) fn read_tasks(state: &mut IterState) -> Option<Vec<Task>> {
             return None;
         }
     };
+    // Whether nsview is in the initial pid namespace was settled before loading
+    // (see in_initial_pid_ns_with_its_proc): it cannot change while it runs.
     match tasks {
-        Ok(t) if in_initial_pid_ns(&t) => Some(t),
-        Ok(_) => {
-            state.set_unavailable("nsview is not in the initial pid namespace".into());
-            None
-        }
+        Ok(t) => Some(t),
         // Kept loaded: a failed read (ENOMEM, say) falls back for this pass only.
         Err(e) => {
             state.last = Some(format!("/proc (bpf task iterator: reading it failed: {e})"));
@@ -218,16 +216,6 @@ fn in_initial_pid_ns_with_its_proc(roots: &Roots) -> bool {
         .ok()
         .and_then(|p| crate::sys::parse::parse_ns_link(&p.to_string_lossy()));
     self_is_me && pid_ns == Some((NsType::Pid, PROC_PID_INIT_INO))
-}
-
-/// True when the records were taken from the initial pid namespace: nsview's own record has a
-/// single PID level. (From a nested pid namespace the iterator would still report initial-
-/// namespace PIDs, which are not the PIDs /proc shows there.)
-pub(super) fn in_initial_pid_ns(tasks: &[Task]) -> bool {
-    let me = std::process::id() as i32;
-    tasks
-        .iter()
-        .any(|t| t.pid == me && t.nspid.len() == 1 && t.nspid.first() == Some(&me))
 }
 
 /// What names the cgroups the task iterator reports (by hierarchy id and cgroup id, see
