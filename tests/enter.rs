@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use nsview::cli::Target;
 use nsview::effects::enter::{self, EnterError, EnterOptions, EnterSpec};
 use nsview::model::NsType;
+use nsview::model::target::Target;
 
 /// Marker in the container's /etc/os-release.
 const MARKER: &str = "ID=nsview-enter-test-marker";

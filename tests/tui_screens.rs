@@ -1374,7 +1374,7 @@ fn filter_by_image_id_runtime_and_selection_follows() {
 #[test]
 fn keys_act_on_the_container() {
     use nsview::app::Dialog;
-    use nsview::cli::Target;
+    use nsview::model::target::Target;
     let mut s = Screen::standard();
     select_row(&mut s, "web-1");
     s.char('x');

@@ -2,9 +2,9 @@
 //! sparklines (pure; src/ui draws it).
 
 use super::History;
-use super::rows::{self, CpuMap, RowKey, human_bytes};
+use super::rows::{self, CpuMap, RowKey};
 use crate::model::containers::Container;
-use crate::model::format::{short_cgroup_path, value};
+use crate::model::format::{self, human_bytes, short_cgroup_path, value};
 use crate::model::{Cgroup, DeviceRule, Namespace, NsType, Process, Snapshot};
 
 /// One element of the detail pane.
@@ -354,7 +354,7 @@ fn container_body(
 }
 
 fn memory_items(d: &mut Detail, history: &History, c: &Cgroup) {
-    if let Some((used, limit)) = rows::memory_of(c) {
+    if let Some((used, limit)) = format::memory_of(c) {
         match limit {
             Some(l) if l > 0 => d.items.push(Item::Gauge {
                 label: "memory".into(),
@@ -441,7 +441,7 @@ pub fn shares_to_weight(shares: u64) -> u64 {
 }
 
 fn pids_items(d: &mut Detail, c: &Cgroup) {
-    if let Some((cur, max)) = rows::pids_of(c) {
+    if let Some((cur, max)) = format::pids_of(c) {
         match max {
             Some(m) if m > 0 => d.items.push(Item::Gauge {
                 label: "pids".into(),
@@ -609,7 +609,7 @@ fn net_section(d: &mut Detail, snap: &Snapshot, ino: u64) {
 
 /// The cgroup whose devices.list a row stands for, if any.
 pub fn devices_cgroup<'a>(snap: &'a Snapshot, key: &RowKey) -> Option<&'a Cgroup> {
-    let hier = rows::hierarchy_for(snap, "devices")?;
+    let hier = format::hierarchy_for(snap, "devices")?;
     let path: String = match key {
         RowKey::Container(k) => {
             let c = snap.container(k)?;

@@ -1,7 +1,7 @@
 //! The enter dialog (`x`): which namespaces to join, whether to join the cgroups, and the command.
 
 use super::rows::RowKey;
-use crate::cli::Target;
+use crate::model::target::Target;
 use crate::model::{NsType, Snapshot};
 use crossterm::event::{KeyCode, KeyEvent};
 

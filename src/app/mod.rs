@@ -231,7 +231,7 @@ impl History {
             History::push(&mut self.cpu, k.clone(), (v * 10.0).round().max(0.0) as u64);
         }
         for c in &snap.cgroups {
-            if let Some((used, _)) = rows::memory_of(c) {
+            if let Some((used, _)) = crate::model::format::memory_of(c) {
                 History::push(&mut self.mem, (c.hierarchy.clone(), c.path.clone()), used);
             }
         }

@@ -1,6 +1,7 @@
 //! What each view lists: rows built from a snapshot, as plain data (pure functions, no I/O).
 
 use crate::model::containers::Container;
+use crate::model::format::{hierarchy_for, human_bytes, memory_of, ns_list, pids_of};
 use crate::model::{Cgroup, NsKey, NsType, Snapshot};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -170,54 +171,6 @@ pub const PROCESS_COLUMNS: &[Column] = &[
     col("COMMAND", false, 10),
 ];
 
-/// Human size, base 1024 as Docker writes limits: 1.5G, 128M, 512K, 900B.
-pub fn human_bytes(v: u64) -> String {
-    const UNITS: [(&str, u64); 4] = [
-        ("T", 1 << 40),
-        ("G", 1 << 30),
-        ("M", 1 << 20),
-        ("K", 1 << 10),
-    ];
-    for (u, size) in UNITS {
-        if v >= size {
-            let x = v as f64 / size as f64;
-            return if x >= 100.0 || (x - x.round()).abs() < 0.05 {
-                format!("{:.0}{u}", x)
-            } else {
-                format!("{x:.1}{u}")
-            };
-        }
-    }
-    format!("{v}B")
-}
-
-pub use crate::model::format::is_unlimited;
-
-fn int(c: &Cgroup, file: &str, usage: bool) -> Option<i64> {
-    let map = if usage { &c.usage } else { &c.limits };
-    match map.get(file)? {
-        crate::model::CgValue::Int(i) => Some(*i),
-        _ => None,
-    }
-}
-
-/// Memory used and the limit (None = no limit) of a cgroup, v1 or v2.
-pub fn memory_of(c: &Cgroup) -> Option<(u64, Option<u64>)> {
-    let used = int(c, "memory.usage_in_bytes", true).or_else(|| int(c, "memory.current", true))?;
-    let limit = int(c, "memory.limit_in_bytes", false)
-        .or_else(|| int(c, "memory.max", false))
-        .filter(|l| !is_unlimited(*l))
-        .map(|l| l as u64);
-    Some((used.max(0) as u64, limit))
-}
-
-/// pids.current and pids.max.
-pub fn pids_of(c: &Cgroup) -> Option<(u64, Option<u64>)> {
-    let cur = int(c, "pids.current", true)?;
-    let max = int(c, "pids.max", false).map(|m| m as u64);
-    Some((cur.max(0) as u64, max))
-}
-
 fn mem_cell(c: Option<&Cgroup>) -> Cell {
     match c.and_then(memory_of) {
         Some((used, Some(limit))) => Cell::num(
@@ -234,20 +187,6 @@ fn cpu_cell(cpu: Option<f64>) -> Cell {
         Some(v) => Cell::num(v, format!("{v:.1}")),
         None => Cell::none(),
     }
-}
-
-/// The hierarchy that holds `controller` for processes: a v1 hierarchy with it, else the v2 one
-/// when its cgroup.controllers lists it.
-pub fn hierarchy_for<'a>(snap: &'a Snapshot, controller: &str) -> Option<&'a str> {
-    snap.hierarchies
-        .iter()
-        .find(|h| h.version == 1 && h.controllers.iter().any(|c| c == controller))
-        .or_else(|| {
-            snap.hierarchies
-                .iter()
-                .find(|h| h.version == 2 && h.controllers.iter().any(|c| c == controller))
-        })
-        .map(|h| h.key.as_str())
 }
 
 /// A snapshot's cgroups by (hierarchy key, path), borrowed: built once for a rows update or a
@@ -302,30 +241,6 @@ pub fn display_cgroup(snap: &Snapshot, pid: i32) -> Option<String> {
         .get(key)
         .or_else(|| p.cgroups.values().next())
         .map(|s| s.to_string())
-}
-
-/// Namespace types, compactly: "mnt uts ipc pid net", or "all but pid" when that is shorter,
-/// or "all 8".
-pub fn ns_list(types: impl Iterator<Item = NsType>) -> String {
-    let v: Vec<NsType> = types.collect();
-    if v.is_empty() {
-        return "-".into();
-    }
-    if v.len() == NsType::ALL.len() {
-        return "all 8".into();
-    }
-    let listed = v.iter().map(|t| t.name()).collect::<Vec<_>>().join(" ");
-    let missing: Vec<&str> = NsType::ALL
-        .iter()
-        .filter(|t| !v.contains(t))
-        .map(|t| t.name())
-        .collect();
-    let but = format!("all but {}", missing.join(" "));
-    if but.len() < listed.len() {
-        but
-    } else {
-        listed
-    }
 }
 
 /// CPU% per (hierarchy, path), from the UI's rate computation.
@@ -865,15 +780,5 @@ mod tests {
             keys,
             vec![RowKey::Process(1), RowKey::Process(10), RowKey::Process(11)]
         );
-    }
-
-    #[test]
-    fn sizes() {
-        assert_eq!(human_bytes(134217728), "128M");
-        assert_eq!(human_bytes(1536 * 1024 * 1024), "1.5G");
-        assert_eq!(human_bytes(512), "512B");
-        assert_eq!(human_bytes(2_200_000), "2.1M");
-        assert!(is_unlimited(9223372036854771712));
-        assert!(!is_unlimited(134217728));
     }
 }

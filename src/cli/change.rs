@@ -2,13 +2,13 @@
 //! resolve the TARGET against a fresh snapshot, hand the work to [`crate::effects::cgroup`], and
 //! print what the kernel says afterwards.
 
-use super::target::{Target, resolve};
 use crate::collect::{CollectOptions, Collector};
 use crate::effects::cgroup::{self, CgroupError, CgroupWriter, DeviceRuleSpec, Location, Written};
 use crate::effects::docker::DockerTarget;
 use crate::effects::journal::{self, Change, Entry, Journal};
 use crate::effects::limits;
 use crate::model::Snapshot;
+use crate::model::target::{Target, resolve};
 use crate::sys::Roots;
 use crate::sys::parse;
 use clap::{Subcommand, ValueEnum};

@@ -1,7 +1,8 @@
 //! The JSON contract (shared/docs/product.md, docs/cli-json.md). Keys are part of nsview's
 //! interface to scripts: change them only together with the README.
 
-use super::target::Target;
+use crate::model::containers::{Container, cgroups_of};
+use crate::model::target::Target;
 use crate::model::{Cgroup, Namespace, Process, Snapshot};
 use serde_json::{Value, json};
 
@@ -104,11 +105,42 @@ pub fn show(snap: &Snapshot, target: &Target) -> Value {
             "cgroups": snap.cgroups.iter().filter(|c| &c.path == path).map(cgroup).collect::<Vec<_>>(),
         }),
         Target::Container(key) => match snap.container(key) {
-            Some(c) => with(
-                json!({"kind": "container"}),
-                super::containers::show_json(snap, c),
-            ),
+            Some(c) => with(json!({"kind": "container"}), container_show(snap, c)),
             None => Value::Null,
         },
     }
+}
+
+/// One container as JSON: the contract's keys (name, id, runtime, image, state, init_pid, pids,
+/// cgroup, namespaces, shared_with_host), then cgroups, labels, compose_project and pod.
+pub fn container_json(c: &Container) -> Value {
+    serde_json::to_value(c).unwrap_or(Value::Null)
+}
+
+/// `{"containers": [...]}`.
+pub fn containers(snap: &Snapshot) -> Value {
+    json!({
+        "containers": snap.containers.iter().map(container_json).collect::<Vec<_>>(),
+    })
+}
+
+/// `show <container> --json` without its "kind": the container, its processes and its cgroups in
+/// full.
+fn container_show(snap: &Snapshot, c: &Container) -> Value {
+    let mut v = container_json(c);
+    if let Value::Object(m) = &mut v {
+        m.insert(
+            "processes".into(),
+            c.pids
+                .iter()
+                .filter_map(|pid| snap.processes.get(pid))
+                .map(|p| process(snap, p))
+                .collect(),
+        );
+        m.insert(
+            "cgroup_details".into(),
+            cgroups_of(snap, c).into_iter().map(cgroup).collect(),
+        );
+    }
+    v
 }

@@ -1,9 +1,7 @@
 //! The command line: parsing (clap), dispatch, and printing the model as text or JSON.
 
 mod change;
-mod containers;
 mod json;
-mod target;
 mod text;
 
 use crate::collect::{CollectOptions, Collector};
@@ -13,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 
-pub use target::{Target, resolve};
+pub use crate::model::target::{Target, resolve};
 
 /// nsview: which processes share which namespaces, and which cgroups, limits and usage apply,
 /// read straight from the kernel.
@@ -380,9 +378,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let snap = collector.collect(cgroups_only)?;
             warn(&snap.warnings);
             if json {
-                print_json(&mut out, &containers::list_json(&snap))?;
+                print_json(&mut out, &json::containers(&snap))?;
             } else {
-                containers::table(&mut out, &snap)?;
+                text::containers(&mut out, &snap)?;
             }
             discard(snap);
         }

@@ -1,7 +1,8 @@
 //! Text output: aligned columns like lsns and ps, for people.
 
-use super::target::Target;
-use crate::model::format::{main_limits, value};
+use crate::model::containers::{cgroups_of, memory_cgroup};
+use crate::model::format::{human_bytes, main_limits, memory_of, ns_list, value};
+use crate::model::target::Target;
 use crate::model::{Cgroup, Namespace, Process, Snapshot};
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -348,7 +349,106 @@ pub fn show(out: &mut impl Write, snap: &Snapshot, target: &Target) -> io::Resul
                 write_cgroup(out, c)?;
             }
         }
-        Target::Container(key) => super::containers::show_text(out, snap, key)?,
+        Target::Container(key) => container(out, snap, key)?,
+    }
+    Ok(())
+}
+
+fn memory_cell(snap: &Snapshot, c: &crate::model::containers::Container) -> String {
+    match memory_cgroup(snap, c).and_then(memory_of) {
+        Some((used, Some(limit))) => format!("{} / {}", human_bytes(used), human_bytes(limit)),
+        Some((used, None)) => format!("{} / -", human_bytes(used)),
+        None => "-".into(),
+    }
+}
+
+/// The text table of `nsview containers`.
+pub fn containers(out: &mut impl Write, snap: &Snapshot) -> io::Result<()> {
+    let mut t = Table::new(
+        &[
+            "NAME",
+            "RUNTIME",
+            "IMAGE",
+            "ID",
+            "STATE",
+            "PID",
+            "PROCS",
+            "MEM / LIMIT",
+            "PRIVATE-NS",
+        ],
+        &[false, false, false, false, false, true, true, true, false],
+    );
+    for c in &snap.containers {
+        t.push(vec![
+            c.name.clone(),
+            dash(c.runtime),
+            dash(c.image.as_deref()),
+            dash(c.short_id()),
+            c.state.clone(),
+            c.init_pid.to_string(),
+            c.pids.len().to_string(),
+            memory_cell(snap, c),
+            ns_list(c.private_namespaces()),
+        ]);
+    }
+    t.write(out)
+}
+
+/// `nsview show <container>` as text.
+fn container(out: &mut impl Write, snap: &Snapshot, key: &str) -> io::Result<()> {
+    let Some(c) = snap.container(key) else {
+        return Ok(());
+    };
+    let what = match (c.runtime, &c.image) {
+        (Some(r), Some(i)) => format!(" ({r}, {i})"),
+        (Some(r), None) => format!(" ({r})"),
+        (None, _) => " (isolation group, no runtime known)".into(),
+    };
+    writeln!(out, "container {}{what}", c.name)?;
+    if let Some(id) = &c.id {
+        writeln!(out, "  id: {id}")?;
+    }
+    writeln!(out, "  state: {}", c.state)?;
+    writeln!(
+        out,
+        "  init: {} ({} processes: {})",
+        c.init_pid,
+        c.pids.len(),
+        c.pids
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    )?;
+    writeln!(out, "  cgroup: {}", dash(c.cgroup.as_deref()))?;
+    if let Some(p) = &c.compose_project {
+        writeln!(out, "  compose project: {p}")?;
+    }
+    if let Some(pod) = &c.pod {
+        writeln!(
+            out,
+            "  pod: {}/{} (uid {}){}",
+            dash(pod.namespace.as_deref()),
+            dash(pod.name.as_deref()),
+            dash(pod.uid.as_deref()),
+            if pod.sandbox { ", its sandbox" } else { "" }
+        )?;
+    }
+    for (k, v) in &c.labels {
+        writeln!(out, "  label {k}={v}")?;
+    }
+    writeln!(out, "namespaces:")?;
+    for (t, ino) in &c.namespaces {
+        let mark = if c.shared_with_host.contains(t) {
+            "  (the host's)"
+        } else {
+            ""
+        };
+        writeln!(out, "  {:<6} {ino}{mark}", t.name())?;
+    }
+    writeln!(out, "cgroups:")?;
+    for cg in cgroups_of(snap, c) {
+        write_cgroup(out, cg)?;
     }
     Ok(())
 }

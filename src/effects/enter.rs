@@ -35,7 +35,7 @@
 //! text), so the CLI and the TUI get a typed [`EnterError`] rather than just an exit status. The
 //! pipe's write end is close-on-exec in the child: it is gone when the command starts.
 
-use crate::cli::Target;
+use crate::model::target::Target;
 use crate::model::{Namespace, NsType, Process, Snapshot};
 use crate::sys::{Roots, mounts, nsfs, parse, procfs};
 use nix::errno::Errno;

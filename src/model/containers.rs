@@ -699,6 +699,23 @@ fn loose_group(snap: &Snapshot, g: &IsolationGroup, l: &Loose, meta: &Metadata) 
     }
 }
 
+/// The cgroups of a container, in hierarchy order.
+pub fn cgroups_of<'a>(snap: &'a Snapshot, c: &Container) -> Vec<&'a Cgroup> {
+    snap.cgroups
+        .iter()
+        .filter(|g| c.cgroups.get(&g.hierarchy) == Some(&g.path))
+        .collect()
+}
+
+/// The container's memory cgroup, when it is its own: an isolation group no runtime owns may
+/// share its init's cgroup with other processes, whose usage is not the group's.
+pub fn memory_cgroup<'a>(snap: &'a Snapshot, c: &Container) -> Option<&'a Cgroup> {
+    let key = super::format::hierarchy_for(snap, "memory")?;
+    let cg = snap.cgroup(key, c.cgroups.get(key)?)?;
+    let own = c.runtime.is_some() || cg.pids.iter().all(|p| c.pids.binary_search(p).is_ok());
+    own.then_some(cg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 pub mod containers;
 pub mod format;
 pub mod rates;
+pub mod target;
 mod types;
 
 pub use types::*;

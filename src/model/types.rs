@@ -239,3 +239,14 @@ pub struct Cgroup {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub devices_default: Option<String>,
 }
+
+/// `net:[4026532385]` (the link text of /proc/PID/ns/net, or the root field of an nsfs mount) ->
+/// (type, inode). `mnt:[...]` is the mount namespace.
+pub fn parse_ns_link(text: &str) -> Option<(NsType, u64)> {
+    let (prefix, rest) = text.split_once(":[")?;
+    let ino = rest.strip_suffix(']')?.parse().ok()?;
+    let ns_type = NsType::ALL
+        .into_iter()
+        .find(|t| t.link_prefix() == prefix)?;
+    Some((ns_type, ino))
+}

@@ -1,19 +1,10 @@
 //! Parsers from the text the kernel writes to typed values. No I/O: every function takes `&str` (or
 //! bytes) and is tested on literal strings copied from real machines.
 
-use crate::model::{CgValue, NsType};
+use crate::model::CgValue;
 use std::collections::BTreeMap;
 
-/// `net:[4026532385]` (the link text of /proc/PID/ns/net, or the root field of an nsfs mount) ->
-/// (type, inode). `mnt:[...]` is the mount namespace.
-pub fn parse_ns_link(text: &str) -> Option<(NsType, u64)> {
-    let (prefix, rest) = text.split_once(":[")?;
-    let ino = rest.strip_suffix(']')?.parse().ok()?;
-    let ns_type = NsType::ALL
-        .into_iter()
-        .find(|t| t.link_prefix() == prefix)?;
-    Some((ns_type, ino))
-}
+pub use crate::model::parse_ns_link;
 
 /// The fields nsview needs from /proc/PID/stat.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -404,6 +395,7 @@ pub fn parse_cg_value(format: CgFormat, text: &str) -> Option<CgValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::NsType;
 
     #[test]
     fn a_status_name_keeps_its_leading_spaces() {

@@ -1,8 +1,7 @@
 //! TARGET on the command line -> the thing it names in a snapshot.
 
-use crate::model::containers::Container;
-use crate::model::{NsKey, NsType, Snapshot};
-use crate::sys::parse::parse_ns_link;
+use super::containers::Container;
+use super::{NsKey, NsType, Snapshot, parse_ns_link};
 
 /// What a TARGET names.
 #[derive(Debug, Clone, PartialEq, Eq)]
