@@ -4,7 +4,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     // clap exits with 2 on usage errors and 0 for --help/--version.
     let cli = nsview::cli::Cli::parse();
-    match nsview::cli::run(cli) {
+    match nsview::cli::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // A closed pipe (nsview ps | head) is not an error worth a message.

@@ -76,7 +76,7 @@ enum Control {
 }
 
 /// Run the TUI until the user quits or a signal arrives.
-pub fn run(opts: Options) -> anyhow::Result<()> {
+pub fn run_live_view(opts: Options) -> anyhow::Result<()> {
     if !io::IsTerminal::is_terminal(&io::stdout()) {
         anyhow::bail!(
             "the interactive view needs a terminal; use a subcommand (list, ps, cgroups, show) for scripts"

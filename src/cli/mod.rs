@@ -276,96 +276,77 @@ impl From<NsTypeArg> for NsType {
     }
 }
 
-/// Run a parsed command line. Errors are printed by the caller as one line.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+/// Carry out a parsed command line: the interactive view without a command, a change, or a
+/// report printed as text or JSON. Errors are printed by the caller as one line.
+pub fn dispatch(mut cli: Cli) -> anyhow::Result<()> {
     let roots = match &cli.root {
         Some(dir) => Roots::under(dir),
         None => Roots::default(),
     };
-    let command = match cli.command {
+    match cli.command.take() {
         // The helper must stay single-threaded: nothing else runs before it.
         Some(Command::EnterHelper(args)) => {
             std::process::exit(crate::effects::enter::helper_main(args))
         }
-        other => other,
-    };
-    let Some(command) = command else {
-        let config = crate::app::config::load(cli.config.as_deref())?;
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        return crate::tui::run(crate::tui::Options {
-            roots,
-            interval: cli
-                .delay
-                .map(std::time::Duration::from_secs_f64)
-                .unwrap_or(config.interval),
-            read_only: cli.read_only || config.read_only,
-            mouse: config.mouse && !cli.no_mouse,
-            theme: crate::ui::Theme::from_config(&config.colors, no_color),
-            keymap: config.keymap,
-        });
-    };
-    if let Command::Change(cmd) = command {
-        let config = crate::app::config::load(cli.config.as_deref())?;
-        let mut out = std::io::stdout().lock();
-        let read_only = cli.read_only || config.read_only;
-        change::run(cmd, roots, read_only, cli.process_source.into(), &mut out)?;
-        out.flush()?;
-        return Ok(());
+        None => live_view(&cli, roots),
+        Some(Command::Change(cmd)) => {
+            let config = crate::app::config::load(cli.config.as_deref())?;
+            let mut out = std::io::stdout().lock();
+            let read_only = cli.read_only || config.read_only;
+            change::run(cmd, roots, read_only, cli.process_source.into(), &mut out)?;
+            out.flush()?;
+            Ok(())
+        }
+        Some(command) => report(command, roots, cli.process_source),
     }
+}
+
+/// The interactive view, with the config file's settings under the command line's.
+fn live_view(cli: &Cli, roots: Roots) -> anyhow::Result<()> {
+    let config = crate::app::config::load(cli.config.as_deref())?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    crate::tui::run_live_view(crate::tui::Options {
+        roots,
+        interval: cli
+            .delay
+            .map(std::time::Duration::from_secs_f64)
+            .unwrap_or(config.interval),
+        read_only: cli.read_only || config.read_only,
+        mouse: config.mouse && !cli.no_mouse,
+        theme: crate::ui::Theme::from_config(&config.colors, no_color),
+        keymap: config.keymap,
+    })
+}
+
+/// What a report command collects: each reads only what it prints (`ps` needs no relations,
+/// hostnames or interfaces, `cgroups` no namespace details either).
+const NS_ONLY: CollectOptions = CollectOptions {
+    cgroups: false,
+    ..CollectOptions::ALL
+};
+const CGROUPS_ONLY: CollectOptions = CollectOptions {
+    cgroups: true,
+    ..CollectOptions::PROCESSES
+};
+
+/// The commands that read the host and print what they found (and `enter`, which reads it
+/// first).
+fn report(command: Command, roots: Roots, source: SourceArg) -> anyhow::Result<()> {
     let mut users = text::Users::new(roots.is_live());
-    let mut collector = Collector::new(roots).with_process_source(cli.process_source.into());
+    let mut collector = Collector::new(roots).with_process_source(source.into());
     // Runtimes' records name containers: only for the commands that show them.
     collector.read_runtime_records(matches!(
         command,
         Command::Containers { .. } | Command::Ps { .. } | Command::Show { .. } | Command::Enter(_)
     ));
     let mut out = std::io::stdout().lock();
-    let ns_only = CollectOptions {
-        cgroups: false,
-        ..CollectOptions::ALL
-    };
-    // Each command reads what it prints: `ps` needs no relations, hostnames or interfaces,
-    // `cgroups` no namespace details either.
-    let procs_only = CollectOptions::PROCESSES;
-    let cgroups_only = CollectOptions {
-        cgroups: true,
-        ..CollectOptions::PROCESSES
-    };
     match command {
         Command::List { ns_type, json } => {
-            let snap = collector.collect(ns_only)?;
-            warn(&snap.warnings);
-            let filter = ns_type.map(NsType::from);
-            let nss: Vec<_> = snap
-                .namespaces
-                .values()
-                .filter(|ns| filter.is_none_or(|t| ns.ns_type == t))
-                .collect();
-            if json {
-                let v = serde_json::json!({
-                    "namespaces": nss.iter().map(|ns| json::namespace(&snap, ns)).collect::<Vec<_>>()
-                });
-                print_json(&mut out, &v)?;
-            } else {
-                text::namespaces(&mut out, &snap, &nss, &mut users)?;
-            }
-            discard(snap);
+            list_namespaces(&mut collector, ns_type, json, &mut out, &mut users)?
         }
-        Command::Ps { json } => {
-            let snap = collector.collect(procs_only)?;
-            warn(&snap.warnings);
-            if json {
-                let v = serde_json::json!({
-                    "processes": snap.processes.values().map(|p| json::process(&snap, p)).collect::<Vec<_>>()
-                });
-                print_json(&mut out, &v)?;
-            } else {
-                text::processes(&mut out, &snap, &mut users)?;
-            }
-            discard(snap);
-        }
+        Command::Ps { json } => list_processes(&mut collector, json, &mut out, &mut users)?,
         Command::Cgroups { tree, json } => {
-            let snap = collector.collect(cgroups_only)?;
+            let snap = collector.collect(CGROUPS_ONLY)?;
             warn(&snap.warnings);
             if json {
                 print_json(&mut out, &json::cgroups(&snap))?;
@@ -375,7 +356,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             discard(snap);
         }
         Command::Containers { json } => {
-            let snap = collector.collect(cgroups_only)?;
+            let snap = collector.collect(CGROUPS_ONLY)?;
             warn(&snap.warnings);
             if json {
                 print_json(&mut out, &json::containers(&snap))?;
@@ -400,35 +381,95 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let live = collector.roots().is_live();
             enter(&mut collector, live, &args)?;
         }
-        // Dispatched above, before anything else runs.
+        // Dispatched before, with nothing collected.
         Command::EnterHelper(_) | Command::Change(_) => {}
         Command::Collect { repeat, phases } => {
-            for i in 0..repeat.max(1) {
-                let start = std::time::Instant::now();
-                let snap = collector.collect(CollectOptions::ALL)?;
-                writeln!(
-                    out,
-                    "collection {}: {} processes, {} namespaces, {} cgroups, {} groups in {:.1} ms",
-                    i + 1,
-                    snap.processes.len(),
-                    snap.namespaces.len(),
-                    snap.cgroups.len(),
-                    snap.groups.len(),
-                    start.elapsed().as_secs_f64() * 1000.0
-                )?;
-                if phases {
-                    writeln!(out, "  processes read with {}", collector.process_source())?;
-                    for (name, d) in collector.phases() {
-                        writeln!(out, "  {name:<12} {:>8.1} ms", d.as_secs_f64() * 1000.0)?;
-                    }
-                }
-                if i + 1 == repeat.max(1) {
-                    discard(snap);
-                }
-            }
+            time_passes(&mut collector, repeat, phases, &mut out)?
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// `list`: the namespaces (of one type), as text or JSON.
+fn list_namespaces(
+    collector: &mut Collector,
+    ns_type: Option<NsTypeArg>,
+    json: bool,
+    out: &mut impl Write,
+    users: &mut text::Users,
+) -> anyhow::Result<()> {
+    let snap = collector.collect(NS_ONLY)?;
+    warn(&snap.warnings);
+    let filter = ns_type.map(NsType::from);
+    let nss: Vec<_> = snap
+        .namespaces
+        .values()
+        .filter(|ns| filter.is_none_or(|t| ns.ns_type == t))
+        .collect();
+    if json {
+        let v = serde_json::json!({
+            "namespaces": nss.iter().map(|ns| json::namespace(&snap, ns)).collect::<Vec<_>>()
+        });
+        print_json(out, &v)?;
+    } else {
+        text::namespaces(out, &snap, &nss, users)?;
+    }
+    discard(snap);
+    Ok(())
+}
+
+/// `ps`: every process, as text or JSON.
+fn list_processes(
+    collector: &mut Collector,
+    json: bool,
+    out: &mut impl Write,
+    users: &mut text::Users,
+) -> anyhow::Result<()> {
+    let snap = collector.collect(CollectOptions::PROCESSES)?;
+    warn(&snap.warnings);
+    if json {
+        let v = serde_json::json!({
+            "processes": snap.processes.values().map(|p| json::process(&snap, p)).collect::<Vec<_>>()
+        });
+        print_json(out, &v)?;
+    } else {
+        text::processes(out, &snap, users)?;
+    }
+    discard(snap);
+    Ok(())
+}
+
+/// `collect`: time `repeat` full passes (and their phases).
+fn time_passes(
+    collector: &mut Collector,
+    repeat: u32,
+    phases: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    for i in 0..repeat.max(1) {
+        let start = std::time::Instant::now();
+        let snap = collector.collect(CollectOptions::ALL)?;
+        writeln!(
+            out,
+            "collection {}: {} processes, {} namespaces, {} cgroups, {} groups in {:.1} ms",
+            i + 1,
+            snap.processes.len(),
+            snap.namespaces.len(),
+            snap.cgroups.len(),
+            snap.groups.len(),
+            start.elapsed().as_secs_f64() * 1000.0
+        )?;
+        if phases {
+            writeln!(out, "  processes read with {}", collector.process_source())?;
+            for (name, d) in collector.phases() {
+                writeln!(out, "  {name:<12} {:>8.1} ms", d.as_secs_f64() * 1000.0)?;
+            }
+        }
+        if i + 1 == repeat.max(1) {
+            discard(snap);
+        }
+    }
     Ok(())
 }
 
