@@ -13,9 +13,10 @@
 //! pass (everything read, the rows built for the first time) is counted apart.
 
 use nsview::app::keymap::{Action, Keymap};
-use nsview::app::{App, Cmd, Msg, Same};
+use nsview::app::{App, Cmd, Msg};
 use nsview::collect::{CollectOptions, Collector};
 use nsview::sys::Roots;
+use nsview::tui::{self, UserNameLookup};
 use nsview::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -121,6 +122,7 @@ fn stats(name: &str, v: &[f64]) {
 fn main() -> Result<(), Box<dyn Error>> {
     let args = parse_args()?;
     let mut collector = Collector::new(Roots::default());
+    let mut users = UserNameLookup::default();
     let mut app = App::new(Duration::from_secs(1), false, true, Keymap::default());
     let theme = Theme::default();
     let backend = CrosstermBackend::new(std::io::sink());
@@ -151,10 +153,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         let tick = Instant::now();
         let c0 = process_cpu();
         let snap = collector.refresh(CollectOptions::ALL)?;
+        // The poller's part: user names are looked up off the UI thread.
+        let names = users.names_new_in(&snap);
         let c1 = process_cpu();
         let t0 = thread_cpu();
-        let same = Same::from_refresh(&collector.last_refresh());
-        let cmds = app.update(Msg::Refresh(Box::new(snap), same));
+        let unchanged = tui::unchanged_since_previous(&collector.last_refresh());
+        let mut cmds = app.update(Msg::UserNames(names));
+        cmds.extend(app.update(Msg::Refresh(Box::new(snap), unchanged)));
         let t1 = thread_cpu();
         draw(&mut terminal, &mut app)?;
         let t2 = thread_cpu();
@@ -203,9 +208,9 @@ fn main() -> Result<(), Box<dyn Error>> {
                     ms(t1 - t0),
                     ms(t2 - t1),
                     app.rows.len(),
-                    flag(same.processes, 'p'),
-                    flag(same.namespaces, 'n'),
-                    flag(same.containers, 'c'),
+                    flag(unchanged.processes, 'p'),
+                    flag(unchanged.namespaces, 'n'),
+                    flag(unchanged.containers, 'c'),
                 );
             }
         }

@@ -1,8 +1,9 @@
 //! The interactive terminal UI: terminal setup and restore, the event loop, and the threads that
 //! feed it (input, signals, the poller that collects snapshots, the cgroup watcher).
 
-use crate::app::{App, Cmd, Msg, Same};
-use crate::collect::{CollectOptions, Collector};
+use crate::app::{App, Cmd, Msg, Unchanged};
+use crate::collect::{CollectOptions, Collector, RefreshStats};
+use crate::model::Snapshot;
 use crate::sys::Roots;
 use crate::ui::{self, Theme};
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
@@ -13,7 +14,9 @@ use crossterm::terminal::{
 use notify::{EventKind, RecursiveMode, Watcher};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Stdout};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -71,7 +74,7 @@ enum Control {
     Now,
     CgroupsChanged,
     /// A snapshot the UI no longer shows: its unchanged processes are reused by the next pass.
-    Recycle(Box<crate::model::Snapshot>),
+    Recycle(Box<Snapshot>),
     Quit,
 }
 
@@ -157,6 +160,9 @@ impl Screen {
     }
 }
 
+type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Messages in, commands out, one draw after each batch; until a command says quit.
 fn event_loop(
     app: &mut App,
     opts: &Options,
@@ -168,61 +174,80 @@ fn event_loop(
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
     draw(&mut terminal, app, theme)?;
-    loop {
-        let Ok(first) = rx.recv() else {
-            return Ok(());
-        };
-        // Handle everything that is waiting before drawing once.
-        let mut pending = vec![first];
-        while let Ok(m) = rx.try_recv() {
-            pending.push(m);
-            if pending.len() > 256 {
-                break;
-            }
-        }
+    while let Some(pending) = next_batch(rx) {
         for msg in pending {
             for cmd in app.update(msg) {
-                match cmd {
-                    Cmd::Quit => return Ok(()),
-                    Cmd::SetInterval(d) => {
-                        let _ = ctrl.send(Control::Interval(d));
-                    }
-                    Cmd::RefreshNow => {
-                        let _ = ctrl.send(Control::Now);
-                    }
-                    Cmd::Recycle(old) => {
-                        let _ = ctrl.send(Control::Recycle(old));
-                    }
-                    Cmd::Effect { id, req } => {
-                        // Writes (and the reads they start with) happen off the UI thread; the
-                        // reply arrives as a message like any other.
-                        let tx = screen.tx.clone();
-                        let roots = opts.roots.clone();
-                        let read_only = opts.read_only;
-                        std::thread::Builder::new()
-                            .name("nsview-effect".into())
-                            .spawn(move || {
-                                let reply = crate::effects::request::run(req, &roots, read_only);
-                                let _ = tx.send(Msg::Effect { id, reply });
-                            })?;
-                    }
-                    Cmd::Enter(req) => {
-                        screen.suspend();
-                        let outcome = run_enter(&app.snap, &req);
-                        screen.resume()?;
-                        terminal.clear()?;
-                        let _ = screen.tx.send(Msg::EnterDone(outcome));
-                    }
+                if carry_out(cmd, app, opts, ctrl, screen, &mut terminal)?.is_break() {
+                    return Ok(());
                 }
             }
         }
         draw(&mut terminal, app, theme)?;
     }
+    Ok(())
+}
+
+/// The next message and everything waiting behind it (handled before drawing once); None when
+/// every sender is gone.
+fn next_batch(rx: &Receiver<Msg>) -> Option<Vec<Msg>> {
+    let first = rx.recv().ok()?;
+    let mut pending = vec![first];
+    while let Ok(m) = rx.try_recv() {
+        pending.push(m);
+        if pending.len() > 256 {
+            break;
+        }
+    }
+    Some(pending)
+}
+
+/// Do what the app asked; Break on quit.
+fn carry_out(
+    cmd: Cmd,
+    app: &App,
+    opts: &Options,
+    ctrl: &Sender<Control>,
+    screen: &mut Screen,
+    terminal: &mut Term,
+) -> anyhow::Result<ControlFlow<()>> {
+    match cmd {
+        Cmd::Quit => return Ok(ControlFlow::Break(())),
+        Cmd::SetInterval(d) => {
+            let _ = ctrl.send(Control::Interval(d));
+        }
+        Cmd::RefreshNow => {
+            let _ = ctrl.send(Control::Now);
+        }
+        Cmd::Recycle(old) => {
+            let _ = ctrl.send(Control::Recycle(old));
+        }
+        Cmd::Effect { id, req } => {
+            // Writes (and the reads they start with) happen off the UI thread; the reply
+            // arrives as a message like any other.
+            let tx = screen.tx.clone();
+            let roots = opts.roots.clone();
+            let read_only = opts.read_only;
+            std::thread::Builder::new()
+                .name("nsview-effect".into())
+                .spawn(move || {
+                    let reply = crate::effects::request::run(req, &roots, read_only);
+                    let _ = tx.send(Msg::Effect { id, reply });
+                })?;
+        }
+        Cmd::Enter(req) => {
+            screen.suspend();
+            let outcome = run_enter(&app.snap, &req);
+            screen.resume()?;
+            terminal.clear()?;
+            let _ = screen.tx.send(Msg::EnterDone(outcome));
+        }
+    }
+    Ok(ControlFlow::Continue(()))
 }
 
 /// Run an enter request on the plain terminal and say how it went, in one line. The user presses
 /// Enter before nsview takes the screen back, so the command's output can be read.
-fn run_enter(snap: &crate::model::Snapshot, req: &crate::app::enter_form::EnterRequest) -> String {
+fn run_enter(snap: &Snapshot, req: &crate::app::enter_form::EnterRequest) -> String {
     use std::io::{BufRead, Write};
     let ns: Vec<&str> = req.ns.iter().map(|t| t.name()).collect();
     println!(
@@ -258,11 +283,7 @@ fn run_enter(snap: &crate::model::Snapshot, req: &crate::app::enter_form::EnterR
     outcome
 }
 
-fn draw(
-    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
-    app: &mut App,
-    theme: &Theme,
-) -> io::Result<()> {
+fn draw(terminal: &mut Term, app: &mut App, theme: &Theme) -> io::Result<()> {
     let mut drawn = ui::Drawn::default();
     terminal.draw(|f| drawn = ui::draw(f, app, theme))?;
     drawn.apply_to(app);
@@ -316,66 +337,158 @@ fn spawn_poller(
     let (ctrl_tx, ctrl_rx) = mpsc::channel::<Control>();
     let watcher_tx = ctrl_tx.clone();
     let handle = thread::spawn(move || {
-        let mut collector = Collector::new(roots.clone());
-        let mut interval = interval;
-        let mut watcher: Option<notify::RecommendedWatcher> = None;
-        loop {
-            let started = Instant::now();
-            // Incremental: only what can have changed is read again (see Collector::refresh).
-            match collector.refresh(CollectOptions::ALL) {
-                Ok(snap) => {
-                    if watcher.is_none() {
-                        watcher = watch_cgroups(&roots, &snap, watcher_tx.clone());
-                    }
-                    // What it shares with the previous snapshot spares the UI rebuilding rows.
-                    let same = Same::from_refresh(&collector.last_refresh());
-                    if tx.send(Msg::Refresh(Box::new(snap), same)).is_err() {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    if tx.send(Msg::CollectError(e.to_string())).is_err() {
-                        return;
-                    }
-                }
-            }
-            // Wait for the next tick, a request, or a cgroup change.
-            let mut deadline = started + interval;
-            loop {
-                let timeout = deadline.saturating_duration_since(Instant::now());
-                match ctrl_rx.recv_timeout(timeout) {
-                    Ok(Control::Recycle(old)) => collector.recycle(*old),
-                    Ok(Control::Interval(d)) => {
-                        interval = d;
-                        deadline = started + d;
-                    }
-                    Ok(Control::Now) => {
-                        // "Refresh now" (and the return from a command run with x) re-reads
-                        // everything, not just what changed.
-                        collector.invalidate();
-                        break;
-                    }
-                    Ok(Control::CgroupsChanged) => {
-                        // A container start makes a burst of mkdirs: gather it into one pass.
-                        for other in drain_for(&ctrl_rx, Duration::from_millis(15)) {
-                            match other {
-                                Control::Recycle(old) => collector.recycle(*old),
-                                Control::Interval(d) => interval = d,
-                                Control::Now => collector.invalidate(),
-                                Control::Quit => return,
-                                Control::CgroupsChanged => {}
-                            }
-                        }
-                        collector.cgroups_changed();
-                        break;
-                    }
-                    Ok(Control::Quit) | Err(RecvTimeoutError::Disconnected) => return,
-                    Err(RecvTimeoutError::Timeout) => break,
-                }
-            }
-        }
+        Poller::new(roots, interval, tx, ctrl_rx, watcher_tx).poll_until_quit();
     });
     (ctrl_tx, handle)
+}
+
+/// The poller thread's state.
+struct Poller {
+    roots: Roots,
+    collector: Collector,
+    interval: Duration,
+    /// Started after the first pass, which says where the hierarchies are mounted.
+    watcher: Option<notify::RecommendedWatcher>,
+    watcher_tx: Sender<Control>,
+    /// None on a fixture tree: the host's names do not apply there.
+    users: Option<UserNameLookup>,
+    tx: Sender<Msg>,
+    ctrl: Receiver<Control>,
+}
+
+impl Poller {
+    fn new(
+        roots: Roots,
+        interval: Duration,
+        tx: Sender<Msg>,
+        ctrl: Receiver<Control>,
+        watcher_tx: Sender<Control>,
+    ) -> Poller {
+        Poller {
+            collector: Collector::new(roots.clone()),
+            users: roots.is_live().then(UserNameLookup::default),
+            roots,
+            interval,
+            watcher: None,
+            watcher_tx,
+            tx,
+            ctrl,
+        }
+    }
+
+    /// Collect, send, wait for the next pass; until the UI quits or goes away.
+    fn poll_until_quit(mut self) {
+        loop {
+            let started = Instant::now();
+            if self.collect_and_send().is_break() || self.wait_for_next(started).is_break() {
+                return;
+            }
+        }
+    }
+
+    /// One pass, sent to the UI with the names of its new users; Break when the UI is gone.
+    fn collect_and_send(&mut self) -> ControlFlow<()> {
+        // Incremental: only what can have changed is read again (see Collector::refresh).
+        let msgs = match self.collector.refresh(CollectOptions::ALL) {
+            Ok(snap) => {
+                if self.watcher.is_none() {
+                    self.watcher = watch_cgroups(&self.roots, &snap, self.watcher_tx.clone());
+                }
+                let names = match &mut self.users {
+                    Some(users) => users.names_new_in(&snap),
+                    None => HashMap::new(),
+                };
+                // What it shares with the previous snapshot spares the UI rebuilding rows.
+                let unchanged = unchanged_since_previous(&self.collector.last_refresh());
+                let refresh = Msg::Refresh(Box::new(snap), unchanged);
+                if names.is_empty() {
+                    vec![refresh]
+                } else {
+                    vec![Msg::UserNames(names), refresh]
+                }
+            }
+            Err(e) => vec![Msg::CollectError(e.to_string())],
+        };
+        for msg in msgs {
+            if self.tx.send(msg).is_err() {
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Wait for the next tick, a request, or a cgroup change; Break on quit.
+    fn wait_for_next(&mut self, started: Instant) -> ControlFlow<()> {
+        let mut deadline = started + self.interval;
+        loop {
+            let timeout = deadline.saturating_duration_since(Instant::now());
+            match self.ctrl.recv_timeout(timeout) {
+                Ok(Control::Recycle(old)) => self.collector.recycle(*old),
+                Ok(Control::Interval(d)) => {
+                    self.interval = d;
+                    deadline = started + d;
+                }
+                Ok(Control::Now) => {
+                    // "Refresh now" (and the return from a command run with x) re-reads
+                    // everything, not just what changed.
+                    self.collector.invalidate();
+                    return ControlFlow::Continue(());
+                }
+                Ok(Control::CgroupsChanged) => return self.gather_cgroup_changes(),
+                Ok(Control::Quit) | Err(RecvTimeoutError::Disconnected) => {
+                    return ControlFlow::Break(());
+                }
+                Err(RecvTimeoutError::Timeout) => return ControlFlow::Continue(()),
+            }
+        }
+    }
+
+    /// A container start makes a burst of mkdirs: gather it into one pass.
+    fn gather_cgroup_changes(&mut self) -> ControlFlow<()> {
+        for other in drain_for(&self.ctrl, Duration::from_millis(15)) {
+            match other {
+                Control::Recycle(old) => self.collector.recycle(*old),
+                Control::Interval(d) => self.interval = d,
+                Control::Now => self.collector.invalidate(),
+                Control::Quit => return ControlFlow::Break(()),
+                Control::CgroupsChanged => {}
+            }
+        }
+        self.collector.cgroups_changed();
+        ControlFlow::Continue(())
+    }
+}
+
+/// What the collector's last refresh says is as in the snapshot before, in the app's terms.
+pub fn unchanged_since_previous(stats: &RefreshStats) -> Unchanged {
+    Unchanged {
+        processes: stats.processes_same,
+        namespaces: stats.namespaces_same,
+        containers: stats.containers_same,
+    }
+}
+
+/// User names of the uids the snapshots show, looked up in the passwd database (NSS, which may
+/// ask a directory server) off the UI thread. Each uid is looked up once.
+#[derive(Debug, Default)]
+pub struct UserNameLookup {
+    looked_up: HashSet<u32>,
+}
+
+impl UserNameLookup {
+    /// The names of the uids of `snap`'s processes not looked up before (a uid the database
+    /// does not know has none: it shows as its number).
+    pub fn names_new_in(&mut self, snap: &Snapshot) -> HashMap<u32, String> {
+        let mut names = HashMap::new();
+        for p in snap.processes.values() {
+            if self.looked_up.insert(p.uid)
+                && let Some(name) = crate::sys::users::user_name(p.uid)
+            {
+                names.insert(p.uid, name);
+            }
+        }
+        names
+    }
 }
 
 /// Swallow further change notices for `d`; returns the other messages that came meanwhile.
@@ -394,7 +507,7 @@ fn drain_for(rx: &Receiver<Control>, d: Duration) -> Vec<Control> {
 /// stopped). Fails soft: without a watcher, changes appear at the next tick.
 fn watch_cgroups(
     roots: &Roots,
-    snap: &crate::model::Snapshot,
+    snap: &Snapshot,
     ctrl: Sender<Control>,
 ) -> Option<notify::RecommendedWatcher> {
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {

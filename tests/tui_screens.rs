@@ -1122,7 +1122,7 @@ fn cpu_percent_between_consecutive_snapshots() {
 /// what it shows after a snapshot that says nothing (`Msg::Snapshot`), rows and screen.
 #[test]
 fn a_refresh_that_keeps_the_containers_shows_what_building_every_row_shows() {
-    use nsview::app::Same;
+    use nsview::app::Unchanged;
     let a = snapshot();
     let mut b = later(&a, 1, 250_000_000, 1_500_000_000);
     add_usage(
@@ -1133,7 +1133,7 @@ fn a_refresh_that_keeps_the_containers_shows_what_building_every_row_shows() {
         4 << 20,
     );
     let c = later(&b, 1, 100_000_000, 1_000_000_000);
-    let same = Same {
+    let same = Unchanged {
         processes: true,
         namespaces: true,
         containers: true,

@@ -82,7 +82,10 @@ pub enum Msg {
     Snapshot(Box<Snapshot>),
     /// A snapshot from the live collector, which says what it has in common with the previous
     /// one (the one shown).
-    Refresh(Box<Snapshot>, Same),
+    Refresh(Box<Snapshot>, Unchanged),
+    /// Names of user ids (the passwd database, NSS), looked up off the UI thread by the poller
+    /// and sent before the snapshot whose processes run as them.
+    UserNames(HashMap<u32, String>),
     /// The poller could not collect (e.g. /proc unreadable).
     CollectError(String),
     /// SIGTERM, SIGHUP, SIGINT.
@@ -116,28 +119,17 @@ pub enum Cmd {
     },
 }
 
-/// The parts of a snapshot that are those of the snapshot before it (see
-/// [`crate::collect::RefreshStats`]): rows computed only from them need not be built again.
-/// The default says nothing is known to be the same.
+/// The parts of a snapshot that are those of the snapshot before it (the live collector knows;
+/// the poller translates what it says): rows computed only from them need not be built again.
+/// The default says nothing is known to be unchanged.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Same {
+pub struct Unchanged {
     /// Every process, with everything shown of it (cgroups included).
     pub processes: bool,
     /// Every namespace, with its members and what was read about it.
     pub namespaces: bool,
     /// The isolation groups and containers.
     pub containers: bool,
-}
-
-impl Same {
-    /// What the collector's last refresh says.
-    pub fn from_refresh(stats: &crate::collect::RefreshStats) -> Same {
-        Same {
-            processes: stats.processes_same,
-            namespaces: stats.namespaces_same,
-            containers: stats.containers_same,
-        }
-    }
 }
 
 /// A modal dialog.
@@ -276,6 +268,8 @@ pub struct App {
     pub hits: Hits,
     /// Rows that fit in the table (set by the renderer's caller), for paging.
     pub page: usize,
+    /// User names received with the snapshots ([`Msg::UserNames`]); a uid without one shows as
+    /// its number.
     users: HashMap<u32, String>,
     resolve_users: bool,
 }
@@ -321,7 +315,8 @@ impl App {
         }
     }
 
-    /// Show numeric UIDs instead of names (fixture snapshots: the host's names do not apply).
+    /// Show numeric UIDs instead of names (fixture snapshots: the host's names do not apply);
+    /// names received later are ignored.
     pub fn numeric_users(&mut self) {
         self.resolve_users = false;
         self.users.clear();
@@ -356,7 +351,7 @@ impl App {
             }
             Msg::Resize => vec![],
             Msg::Snapshot(s) => {
-                let old = self.on_snapshot(*s, Same::default());
+                let old = self.on_snapshot(*s, Unchanged::default());
                 vec![Cmd::Recycle(Box::new(old))]
             }
             Msg::Refresh(s, same) => {
@@ -373,12 +368,18 @@ impl App {
                 vec![Cmd::RefreshNow]
             }
             Msg::Effect { id, reply } => self.on_effect(id, reply),
+            Msg::UserNames(names) => {
+                if self.resolve_users {
+                    self.users.extend(names);
+                }
+                vec![]
+            }
         }
     }
 
     /// Show `snap`, of which `same` tells what is as in the one shown; returns the snapshot it
     /// replaces.
-    fn on_snapshot(&mut self, snap: Snapshot, same: Same) -> Snapshot {
+    fn on_snapshot(&mut self, snap: Snapshot, same: Unchanged) -> Snapshot {
         // Rates are between the snapshot on screen and the new one.
         if self.ready {
             self.cpu = rates::cpu_percent(&self.snap, &snap);
@@ -388,7 +389,11 @@ impl App {
         if self.hierarchy >= self.snap.hierarchies.len() {
             self.hierarchy = 0;
         }
-        let same = if self.ready { same } else { Same::default() };
+        let same = if self.ready {
+            same
+        } else {
+            Unchanged::default()
+        };
         self.ready = true;
         self.update_rows(same);
         old
@@ -397,7 +402,7 @@ impl App {
     /// The rows after a new snapshot: built again only when what they show may have changed.
     /// Every second on an idle host the processes, namespaces and containers are those of the
     /// previous snapshot and only cgroup usage moves (CPU%, memory).
-    fn update_rows(&mut self, same: Same) {
+    fn update_rows(&mut self, same: Unchanged) {
         let sort_col = self.state().sort.map(|(c, _)| c);
         let keep = match self.view {
             View::Namespaces => same.processes && same.namespaces,
@@ -421,14 +426,11 @@ impl App {
         }
     }
 
-    fn user_name(&mut self, uid: u32) -> String {
-        if !self.resolve_users {
-            return uid.to_string();
-        }
+    fn user_name(&self, uid: u32) -> String {
         self.users
-            .entry(uid)
-            .or_insert_with(|| crate::sys::users::user_name(uid).unwrap_or_else(|| uid.to_string()))
-            .clone()
+            .get(&uid)
+            .cloned()
+            .unwrap_or_else(|| uid.to_string())
     }
 
     /// Recompute the rows of the current view and put the selection back on its item.
@@ -454,10 +456,7 @@ impl App {
                 items
             }
             View::Processes => {
-                let uids: HashSet<u32> = self.snap.processes.values().map(|p| p.uid).collect();
-                let names: HashMap<u32, String> =
-                    uids.into_iter().map(|u| (u, self.user_name(u))).collect();
-                let lookup = |u: u32| names.get(&u).cloned().unwrap_or_else(|| u.to_string());
+                let lookup = |u: u32| self.user_name(u);
                 rows::process_items(&self.snap, &lookup, search)
             }
         };
