@@ -1,0 +1,71 @@
+//! Changes handed to the worker thread: the Working box, and what its reply shows.
+
+use super::{App, Cmd, Dialog};
+use crate::effects::request::{Reply, Request};
+
+impl App {
+    /// Hand `req` to the worker and wait for its reply in a Working box.
+    pub(super) fn send_effect(&mut self, req: Request) -> Vec<Cmd> {
+        self.effect_seq += 1;
+        self.awaiting = Some(self.effect_seq);
+        self.dialog = Some(Dialog::Working(working_text(&req)));
+        vec![Cmd::Effect {
+            id: self.effect_seq,
+            req,
+        }]
+    }
+
+    /// A reply from the worker: ask, or show the outcome and refresh at once so the tables show
+    /// what the kernel now says.
+    pub(super) fn on_effect(&mut self, id: u64, reply: Reply) -> Vec<Cmd> {
+        // A reply nobody waits for any more (its box was closed): a line in the footer, and
+        // a preview is dropped rather than shown over whatever the admin does now.
+        let current = self.awaiting == Some(id) && matches!(self.dialog, Some(Dialog::Working(_)));
+        if !current {
+            return match reply {
+                Reply::Confirm { title, .. } => {
+                    self.status = Some(format!("{title}: preview dropped (its box was closed)"));
+                    vec![]
+                }
+                Reply::Done { title, ok, .. } => {
+                    self.status = Some(format!(
+                        "{title}: {} (finished after its box was closed)",
+                        if ok { "done" } else { "failed" }
+                    ));
+                    vec![Cmd::RefreshNow]
+                }
+            };
+        }
+        self.awaiting = None;
+        match reply {
+            Reply::Confirm { title, lines, then } => {
+                self.dialog = Some(Dialog::Confirm { title, lines, then });
+                vec![]
+            }
+            Reply::Done { title, lines, ok } => {
+                self.status = Some(format!("{title}: {}", if ok { "done" } else { "failed" }));
+                self.dialog = Some(Dialog::Outcome { title, lines, ok });
+                self.dialog_scroll = 0;
+                vec![Cmd::RefreshNow]
+            }
+        }
+    }
+}
+
+/// The line shown while the worker makes a change.
+fn working_text(req: &Request) -> String {
+    match req {
+        Request::Set {
+            at, preview: true, ..
+        } => format!("reading {}...", at.label),
+        Request::Set { at, .. } => format!("writing {}...", at.label),
+        Request::Freeze { at, freeze } => format!(
+            "{} {}...",
+            if *freeze { "freezing" } else { "thawing" },
+            at.label
+        ),
+        Request::Move { at, pid } => format!("moving {pid} to {}...", at.label),
+        Request::Device { at, .. } => format!("writing device rule of {}...", at.label),
+        Request::Undo { .. } => "reading the journal...".into(),
+    }
+}
