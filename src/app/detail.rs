@@ -57,22 +57,7 @@ pub fn detail(snap: &Snapshot, cpu: &CpuMap, history: &History, key: &RowKey) ->
                 namespace_body(&mut d, snap, ns);
             }
         }
-        RowKey::Host => {
-            d.title = "host".into();
-            d.h("host namespaces");
-            for (t, id) in &snap.host_ns {
-                d.t(format!("{:<6} {}", t.name(), id.ino));
-            }
-            // Isolation groups do not overlap: what they do not hold is the host's (counted
-            // without visiting every process).
-            let grouped: usize = snap.groups.iter().map(|g| g.pids.len()).sum();
-            let n = snap.processes.len().saturating_sub(grouped);
-            d.t(format!("processes in every host namespace: {n}"));
-            d.t(format!(
-                "cgroup mode {}",
-                snap.cgroup_mode.map_or("-".into(), |m| m.to_string())
-            ));
-        }
+        RowKey::Host => host_body(&mut d, snap),
         RowKey::Namespace(k) => {
             if let Some(ns) = snap.namespaces.get(k) {
                 d.title = format!("{}:[{}]", ns.ns_type, ns.inode);
@@ -87,69 +72,102 @@ pub fn detail(snap: &Snapshot, cpu: &CpuMap, history: &History, key: &RowKey) ->
                 .find(|c| &c.hierarchy == h && &c.path == path)
             {
                 cgroup_body(&mut d, snap, cpu, history, c);
-                // The same path in the other hierarchies.
-                let others: Vec<&Cgroup> = snap
-                    .cgroups
-                    .iter()
-                    .filter(|o| &o.path == path && &o.hierarchy != h)
-                    .collect();
-                if !others.is_empty() {
-                    d.h("same path in other hierarchies");
-                    for o in others {
-                        let lim = crate::model::format::main_limits(o);
-                        d.t(format!(
-                            "[{}] {}",
-                            o.hierarchy,
-                            if lim.is_empty() { "-".into() } else { lim }
-                        ));
-                    }
-                }
+                same_path_elsewhere(&mut d, snap, c);
             }
         }
         RowKey::Process(pid) => {
-            let Some(p) = snap.processes.get(pid) else {
-                return d;
-            };
-            d.title = format!("{} {}", p.pid, p.comm);
-            d.t(format!("command {}", p.command_line()));
-            d.t(format!(
-                "ppid {}  uid {}  nspid {}",
-                p.ppid,
-                p.uid,
-                p.nspid
-                    .iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ));
-            if let Some(c) = snap.container_of(p.pid) {
-                d.t(format!("container {}", c.name));
+            if let Some(p) = snap.processes.get(pid) {
+                process_body(&mut d, &idx, cpu, history, p);
             }
-            namespaces_section(&mut d, snap, p);
-            d.h("cgroups");
-            for (k, path) in &p.cgroups {
-                d.t(format!("[{k}] {}", short_cgroup_path(path)));
-            }
-            let pid = p.pid;
-            let members = snap.container_of(pid).map(|c| c.pids.as_slice());
-            resources_section(
-                &mut d,
-                cpu,
-                history,
-                |controller| rows::cgroup_of(&idx, pid, controller),
-                |cg| match members {
-                    Some(m) => cg
-                        .pids
-                        .iter()
-                        .filter(|p| m.binary_search(p).is_err())
-                        .count(),
-                    // A host process: everyone else in the cgroup.
-                    None => cg.pids.len().saturating_sub(1),
-                },
-            );
         }
     }
     d
+}
+
+/// The host's namespaces and what they hold.
+fn host_body(d: &mut Detail, snap: &Snapshot) {
+    d.title = "host".into();
+    d.h("host namespaces");
+    for (t, id) in &snap.host_ns {
+        d.t(format!("{:<6} {}", t.name(), id.ino));
+    }
+    // Isolation groups do not overlap: what they do not hold is the host's (counted
+    // without visiting every process).
+    let grouped: usize = snap.groups.iter().map(|g| g.pids.len()).sum();
+    let n = snap.processes.len().saturating_sub(grouped);
+    d.t(format!("processes in every host namespace: {n}"));
+    d.t(format!(
+        "cgroup mode {}",
+        snap.cgroup_mode.map_or("-".into(), |m| m.to_string())
+    ));
+}
+
+/// The same path as `c` in the other hierarchies, with their main limits.
+fn same_path_elsewhere(d: &mut Detail, snap: &Snapshot, c: &Cgroup) {
+    let others: Vec<&Cgroup> = snap
+        .cgroups
+        .iter()
+        .filter(|o| o.path == c.path && o.hierarchy != c.hierarchy)
+        .collect();
+    if !others.is_empty() {
+        d.h("same path in other hierarchies");
+        for o in others {
+            let lim = crate::model::format::main_limits(o);
+            d.t(format!(
+                "[{}] {}",
+                o.hierarchy,
+                if lim.is_empty() { "-".into() } else { lim }
+            ));
+        }
+    }
+}
+
+/// A process: its command, ids, namespaces, cgroups, and the limits and usage it lives under.
+fn process_body(
+    d: &mut Detail,
+    idx: &rows::CgroupIndex,
+    cpu: &CpuMap,
+    history: &History,
+    p: &Process,
+) {
+    let snap = idx.snapshot();
+    d.title = format!("{} {}", p.pid, p.comm);
+    d.t(format!("command {}", p.command_line()));
+    d.t(format!(
+        "ppid {}  uid {}  nspid {}",
+        p.ppid,
+        p.uid,
+        p.nspid
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    if let Some(c) = snap.container_of(p.pid) {
+        d.t(format!("container {}", c.name));
+    }
+    namespaces_section(d, snap, p);
+    d.h("cgroups");
+    for (k, path) in &p.cgroups {
+        d.t(format!("[{k}] {}", short_cgroup_path(path)));
+    }
+    let pid = p.pid;
+    let members = snap.container_of(pid).map(|c| c.pids.as_slice());
+    resources_section(
+        d,
+        cpu,
+        history,
+        |controller| rows::cgroup_of(idx, pid, controller),
+        |cg| match members {
+            Some(m) => cg
+                .pids
+                .iter()
+                .filter(|p| m.binary_search(p).is_err())
+                .count(),
+            // A host process: everyone else in the cgroup.
+            None => cg.pids.len().saturating_sub(1),
+        },
+    );
 }
 
 fn namespaces_section(d: &mut Detail, snap: &Snapshot, p: &Process) {
@@ -267,40 +285,7 @@ fn container_body(
     let snap = idx.snapshot();
     d.title = container_title(c);
     let init = snap.processes.get(&c.init_pid);
-    match (c.short_id().filter(|id| *id != c.name), c.runtime) {
-        (Some(id), _) => d.t(format!("id {id}  state {}", c.state)),
-        (None, None) => d.t(format!("isolation group  state {}", c.state)),
-        // Known by its name (LXC, nspawn, runc).
-        (None, Some(_)) => d.t(format!("state {}", c.state)),
-    }
-    d.t(format!(
-        "init {} ({} inside)  processes {}",
-        c.init_pid,
-        init.and_then(|p| p.nspid.last())
-            .map_or("-".into(), |n| n.to_string()),
-        c.pids.len()
-    ));
-    if let Some(p) = init {
-        d.t(format!("command {}", p.command_line()));
-    }
-    if let Some(path) = &c.cgroup {
-        d.t(format!("cgroup {}", short_cgroup_path(path)));
-    }
-    if let Some(project) = &c.compose_project {
-        d.t(format!("compose project {project}"));
-    }
-    if let Some(pod) = &c.pod {
-        d.t(format!(
-            "pod {}/{}{}",
-            pod.namespace.as_deref().unwrap_or("?"),
-            pod.name.as_deref().unwrap_or("?"),
-            match (&pod.container, pod.sandbox) {
-                (_, true) => "  sandbox (holds the pod's namespaces)".to_string(),
-                (Some(name), false) => format!("  container {name}"),
-                (None, false) => String::new(),
-            }
-        ));
-    }
+    container_identity(d, c, init);
     if let Some(p) = init {
         namespaces_section(d, snap, p);
     }
@@ -337,7 +322,49 @@ fn container_body(
     {
         net_section(d, snap, *ino);
     }
-    // The full id when the line above shortened it, and the runtime's labels.
+    runtime_record(d, c);
+}
+
+/// Who a container is: id and state, init, command, cgroup, compose project, pod.
+fn container_identity(d: &mut Detail, c: &Container, init: Option<&Process>) {
+    match (c.short_id().filter(|id| *id != c.name), c.runtime) {
+        (Some(id), _) => d.t(format!("id {id}  state {}", c.state)),
+        (None, None) => d.t(format!("isolation group  state {}", c.state)),
+        // Known by its name (LXC, nspawn, runc).
+        (None, Some(_)) => d.t(format!("state {}", c.state)),
+    }
+    d.t(format!(
+        "init {} ({} inside)  processes {}",
+        c.init_pid,
+        init.and_then(|p| p.nspid.last())
+            .map_or("-".into(), |n| n.to_string()),
+        c.pids.len()
+    ));
+    if let Some(p) = init {
+        d.t(format!("command {}", p.command_line()));
+    }
+    if let Some(path) = &c.cgroup {
+        d.t(format!("cgroup {}", short_cgroup_path(path)));
+    }
+    if let Some(project) = &c.compose_project {
+        d.t(format!("compose project {project}"));
+    }
+    if let Some(pod) = &c.pod {
+        d.t(format!(
+            "pod {}/{}{}",
+            pod.namespace.as_deref().unwrap_or("?"),
+            pod.name.as_deref().unwrap_or("?"),
+            match (&pod.container, pod.sandbox) {
+                (_, true) => "  sandbox (holds the pod's namespaces)".to_string(),
+                (Some(name), false) => format!("  container {name}"),
+                (None, false) => String::new(),
+            }
+        ));
+    }
+}
+
+/// The full id when the identity line shortened it, and the runtime's labels.
+fn runtime_record(d: &mut Detail, c: &Container) {
     let full_id = c.id.as_deref().filter(|id| Some(*id) != c.short_id());
     if full_id.is_some() || !c.labels.is_empty() {
         d.h(format!(

@@ -345,76 +345,98 @@ pub fn update_container_usage(rows: &mut [Row], snap: &Snapshot, cpu: &CpuMap) {
 /// Containers view: containers and the isolation groups no runtime owns, named network
 /// namespaces without processes, and the host. `search`: fill [`Row::search`] (for a filter).
 pub fn container_rows(snap: &Snapshot, cpu: &CpuMap, search: bool) -> Vec<Row> {
-    let text_or_none = |t: Option<&str>| t.map_or_else(Cell::none, Cell::text);
     let idx = CgroupIndex::new(snap);
-    let mut rows = Vec::new();
-    for c in &snap.containers {
-        let inside = snap
-            .processes
-            .get(&c.init_pid)
-            .and_then(|p| p.nspid.last().copied());
-        rows.push(Row {
-            key: RowKey::Container(c.key().to_string()),
-            depth: 0,
-            cells: vec![
-                Cell::text(c.name.clone()),
-                text_or_none(c.runtime.map(|r| r.name())),
-                text_or_none(c.image.as_deref()),
-                // LXC and nspawn containers (and runc's, here) are known by their name: an id
-                // that only repeats it says nothing.
-                text_or_none(c.short_id().filter(|id| *id != c.name)),
-                Cell::text(c.state.clone()),
-                Cell::num(c.init_pid as f64, c.init_pid.to_string()),
-                inside.map_or(Cell::none(), |i| Cell::num(i as f64, i.to_string())),
-                Cell::num(c.pids.len() as f64, c.pids.len().to_string()),
-                cpu_cell(container_cpu(&idx, cpu, c)),
-                mem_cell(container_cgroup(&idx, c, "memory")),
-                Cell::text(ns_list(c.private_namespaces())),
-            ],
-            search: if search {
-                container_search(snap, c)
-            } else {
-                String::new()
-            },
-            has_children: false,
-            collapsed: false,
-            // Paused or frozen: nothing in it runs (STATE says which, when it has room).
-            dim: matches!(c.state.as_str(), "paused" | "frozen" | "freezing"),
-        });
+    let mut rows: Vec<Row> = snap
+        .containers
+        .iter()
+        .map(|c| container_row(&idx, cpu, c, search))
+        .collect();
+    rows.extend(
+        snap.namespaces
+            .values()
+            .filter(|ns| {
+                ns.ns_type == NsType::Net && ns.pids.is_empty() && !ns.bind_mounts.is_empty()
+            })
+            .map(|ns| named_netns_row(ns, search)),
+    );
+    rows.push(host_row(snap, cpu));
+    rows
+}
+
+fn text_or_none(t: Option<&str>) -> Cell {
+    t.map_or_else(Cell::none, Cell::text)
+}
+
+/// A container's (or isolation group's) row.
+fn container_row(idx: &CgroupIndex, cpu: &CpuMap, c: &Container, search: bool) -> Row {
+    let snap = idx.snapshot();
+    let inside = snap
+        .processes
+        .get(&c.init_pid)
+        .and_then(|p| p.nspid.last().copied());
+    Row {
+        key: RowKey::Container(c.key().to_string()),
+        depth: 0,
+        cells: vec![
+            Cell::text(c.name.clone()),
+            text_or_none(c.runtime.map(|r| r.name())),
+            text_or_none(c.image.as_deref()),
+            // LXC and nspawn containers (and runc's, here) are known by their name: an id
+            // that only repeats it says nothing.
+            text_or_none(c.short_id().filter(|id| *id != c.name)),
+            Cell::text(c.state.clone()),
+            Cell::num(c.init_pid as f64, c.init_pid.to_string()),
+            inside.map_or(Cell::none(), |i| Cell::num(i as f64, i.to_string())),
+            Cell::num(c.pids.len() as f64, c.pids.len().to_string()),
+            cpu_cell(container_cpu(idx, cpu, c)),
+            mem_cell(container_cgroup(idx, c, "memory")),
+            Cell::text(ns_list(c.private_namespaces())),
+        ],
+        search: if search {
+            container_search(snap, c)
+        } else {
+            String::new()
+        },
+        has_children: false,
+        collapsed: false,
+        // Paused or frozen: nothing in it runs (STATE says which, when it has room).
+        dim: matches!(c.state.as_str(), "paused" | "frozen" | "freezing"),
     }
-    for ns in snap
-        .namespaces
-        .values()
-        .filter(|ns| ns.ns_type == NsType::Net && ns.pids.is_empty() && !ns.bind_mounts.is_empty())
-    {
-        let name = ns.bind_mounts.first().cloned().unwrap_or_default();
-        let short = name.rsplit('/').next().unwrap_or(&name).to_string();
-        rows.push(Row {
-            key: RowKey::NetNs(ns.inode),
-            depth: 0,
-            cells: vec![
-                Cell::text(short),
-                Cell::text("netns"),
-                Cell::none(),
-                Cell::none(),
-                Cell::none(),
-                Cell::none(),
-                Cell::none(),
-                Cell::num(0.0, "0"),
-                Cell::none(),
-                Cell::none(),
-                Cell::text("net"),
-            ],
-            search: if search {
-                format!("{} {} netns", name, ns.inode).to_lowercase()
-            } else {
-                String::new()
-            },
-            has_children: false,
-            collapsed: false,
-            dim: false,
-        });
+}
+
+/// A named network namespace (a bind mount, e.g. /run/netns/NAME) without processes.
+fn named_netns_row(ns: &crate::model::Namespace, search: bool) -> Row {
+    let name = ns.bind_mounts.first().cloned().unwrap_or_default();
+    let short = name.rsplit('/').next().unwrap_or(&name).to_string();
+    Row {
+        key: RowKey::NetNs(ns.inode),
+        depth: 0,
+        cells: vec![
+            Cell::text(short),
+            Cell::text("netns"),
+            Cell::none(),
+            Cell::none(),
+            Cell::none(),
+            Cell::none(),
+            Cell::none(),
+            Cell::num(0.0, "0"),
+            Cell::none(),
+            Cell::none(),
+            Cell::text("net"),
+        ],
+        search: if search {
+            format!("{} {} netns", name, ns.inode).to_lowercase()
+        } else {
+            String::new()
+        },
+        has_children: false,
+        collapsed: false,
+        dim: false,
     }
+}
+
+/// The host: the processes no isolation group holds.
+fn host_row(snap: &Snapshot, cpu: &CpuMap) -> Row {
     let host_pids: Vec<i32> = snap
         .processes
         .values()
@@ -422,7 +444,7 @@ pub fn container_rows(snap: &Snapshot, cpu: &CpuMap, search: bool) -> Vec<Row> {
         .map(|p| p.pid)
         .collect();
     let host_cpu = host_cpu(snap, cpu);
-    rows.push(Row {
+    Row {
         key: RowKey::Host,
         depth: 0,
         cells: vec![
@@ -444,8 +466,7 @@ pub fn container_rows(snap: &Snapshot, cpu: &CpuMap, search: bool) -> Vec<Row> {
         has_children: false,
         collapsed: false,
         dim: false,
-    });
-    rows
+    }
 }
 
 /// A short name for a namespace: bind mounts and hostname.
@@ -463,69 +484,78 @@ pub fn namespace_items(snap: &Snapshot, tree: bool, search: bool) -> Vec<(Row, O
     snap.namespaces
         .values()
         .map(|ns| {
-            let lowest = ns.lowest_pid().and_then(|p| snap.processes.get(&p));
-            let command = lowest
-                .map(crate::model::Process::command_line)
-                .unwrap_or_else(|| "-".into());
-            let name = ns_name(ns);
             let parent = if tree {
-                let parent_ino = match ns.ns_type {
-                    NsType::User | NsType::Pid => ns.parent.or(if ns.ns_type == NsType::Pid {
-                        ns.owner
-                    } else {
-                        None
-                    }),
-                    _ => ns.owner,
-                };
-                let parent_type = match ns.ns_type {
-                    NsType::Pid if ns.parent.is_some() => NsType::Pid,
-                    _ => NsType::User,
-                };
-                parent_ino
-                    .filter(|i| snap.namespaces.contains_key(&(parent_type, *i)))
-                    .map(|i| RowKey::Namespace((parent_type, i)))
+                namespace_parent(snap, ns)
             } else {
                 None
             };
-            let row = Row {
-                key: RowKey::Namespace(ns.key()),
-                depth: 0,
-                cells: vec![
-                    Cell {
-                        text: ns.ns_type.name().into(),
-                        sort: SortVal::Num(ns.ns_type as u8 as f64),
-                    },
-                    Cell::num(ns.inode as f64, ns.inode.to_string()),
-                    Cell::num(ns.pids.len() as f64, ns.pids.len().to_string()),
-                    ns.lowest_pid()
-                        .map_or(Cell::none(), |p| Cell::num(p as f64, p.to_string())),
-                    if name.is_empty() {
-                        Cell::none()
-                    } else {
-                        Cell::text(name.clone())
-                    },
-                    Cell::text(command.clone()),
-                ],
-                search: if search {
-                    format!(
-                        "{} {} {} {} {}",
-                        ns.ns_type,
-                        ns.inode,
-                        name,
-                        command,
-                        search_pids(&ns.pids)
-                    )
-                    .to_lowercase()
-                } else {
-                    String::new()
-                },
-                has_children: false,
-                collapsed: false,
-                dim: ns.pids.is_empty() && ns.bind_mounts.is_empty(),
-            };
-            (row, parent)
+            (namespace_row(snap, ns, search), parent)
         })
         .collect()
+}
+
+/// Where a namespace hangs in the tree: a user or pid namespace under its parent (a pid
+/// namespace without one under its owner), any other under its owning user namespace.
+fn namespace_parent(snap: &Snapshot, ns: &crate::model::Namespace) -> Option<RowKey> {
+    let parent_ino = match ns.ns_type {
+        NsType::User | NsType::Pid => ns.parent.or(if ns.ns_type == NsType::Pid {
+            ns.owner
+        } else {
+            None
+        }),
+        _ => ns.owner,
+    };
+    let parent_type = match ns.ns_type {
+        NsType::Pid if ns.parent.is_some() => NsType::Pid,
+        _ => NsType::User,
+    };
+    parent_ino
+        .filter(|i| snap.namespaces.contains_key(&(parent_type, *i)))
+        .map(|i| RowKey::Namespace((parent_type, i)))
+}
+
+fn namespace_row(snap: &Snapshot, ns: &crate::model::Namespace, search: bool) -> Row {
+    let lowest = ns.lowest_pid().and_then(|p| snap.processes.get(&p));
+    let command = lowest
+        .map(crate::model::Process::command_line)
+        .unwrap_or_else(|| "-".into());
+    let name = ns_name(ns);
+    Row {
+        key: RowKey::Namespace(ns.key()),
+        depth: 0,
+        cells: vec![
+            Cell {
+                text: ns.ns_type.name().into(),
+                sort: SortVal::Num(ns.ns_type as u8 as f64),
+            },
+            Cell::num(ns.inode as f64, ns.inode.to_string()),
+            Cell::num(ns.pids.len() as f64, ns.pids.len().to_string()),
+            ns.lowest_pid()
+                .map_or(Cell::none(), |p| Cell::num(p as f64, p.to_string())),
+            if name.is_empty() {
+                Cell::none()
+            } else {
+                Cell::text(name.clone())
+            },
+            Cell::text(command.clone()),
+        ],
+        search: if search {
+            format!(
+                "{} {} {} {} {}",
+                ns.ns_type,
+                ns.inode,
+                name,
+                command,
+                search_pids(&ns.pids)
+            )
+            .to_lowercase()
+        } else {
+            String::new()
+        },
+        has_children: false,
+        collapsed: false,
+        dim: ns.pids.is_empty() && ns.bind_mounts.is_empty(),
+    }
 }
 
 /// The first PIDs of a row's members, for the filter to match (a row with thousands of members
@@ -648,65 +678,110 @@ pub fn flatten(
     collapsed: &HashSet<RowKey>,
     filter: &str,
 ) -> Vec<Row> {
-    let index: HashMap<RowKey, usize> = items
-        .iter()
-        .enumerate()
-        .map(|(i, (r, _))| (r.key.clone(), i))
-        .collect();
-    let mut children: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    let mut roots = Vec::new();
-    for (i, (_, parent)) in items.iter().enumerate() {
-        match parent.as_ref().and_then(|p| index.get(p)) {
-            Some(&pi) if pi != i => children.entry(pi).or_default().push(i),
-            _ => roots.push(i),
-        }
-    }
-    // Filter: a row is kept if it matches or a descendant matches.
-    let needle = filter.trim().to_lowercase();
-    let mut keep = vec![needle.is_empty(); items.len()];
-    if !needle.is_empty() {
-        for (i, (r, _)) in items.iter().enumerate() {
-            if r.search.contains(&needle) {
-                // Mark it and its ancestors.
-                let mut cur = Some(i);
-                let mut guard = 0;
-                while let Some(c) = cur {
-                    if keep[c] || guard > items.len() {
-                        break;
-                    }
-                    keep[c] = true;
-                    guard += 1;
-                    cur = items[c].1.as_ref().and_then(|p| index.get(p)).copied();
-                }
-            }
-        }
-    }
-    let cmp = |a: &usize, b: &usize| -> Ordering {
-        match sort {
-            Some((col, rev)) => {
-                let va = items[*a].0.cells.get(col).map(|c| &c.sort);
-                let vb = items[*b].0.cells.get(col).map(|c| &c.sort);
-                match (va, vb) {
-                    // Rows without a value stay last in either direction.
-                    (Some(SortVal::None), _) | (_, Some(SortVal::None)) => {
-                        va.zip(vb).map_or(Ordering::Equal, |(x, y)| x.cmp(y))
-                    }
-                    (Some(x), Some(y)) if rev => x.cmp(y).reverse(),
-                    (Some(x), Some(y)) => x.cmp(y),
-                    _ => Ordering::Equal,
-                }
-            }
-            None => Ordering::Equal,
-        }
-    };
-    roots.sort_by(cmp);
-    for v in children.values_mut() {
+    let mut tree = Tree::of(&items);
+    let keep = matching(&items, &tree.index, filter);
+    let cmp = |a: &usize, b: &usize| compare(&items, sort, *a, *b);
+    tree.roots.sort_by(cmp);
+    for v in tree.children.values_mut() {
         v.sort_by(cmp);
     }
+    walk(items, &tree, &keep, collapsed)
+}
+
+/// Which item is whose child, by index into the items.
+struct Tree {
+    index: HashMap<RowKey, usize>,
+    children: BTreeMap<usize, Vec<usize>>,
+    /// Items without a parent among the items.
+    roots: Vec<usize>,
+}
+
+impl Tree {
+    fn of(items: &[(Row, Option<RowKey>)]) -> Tree {
+        let index: HashMap<RowKey, usize> = items
+            .iter()
+            .enumerate()
+            .map(|(i, (r, _))| (r.key.clone(), i))
+            .collect();
+        let mut children: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut roots = Vec::new();
+        for (i, (_, parent)) in items.iter().enumerate() {
+            match parent.as_ref().and_then(|p| index.get(p)) {
+                Some(&pi) if pi != i => children.entry(pi).or_default().push(i),
+                _ => roots.push(i),
+            }
+        }
+        Tree {
+            index,
+            children,
+            roots,
+        }
+    }
+}
+
+/// Filter: a row is kept if it matches or a descendant matches (all rows without a filter).
+fn matching(
+    items: &[(Row, Option<RowKey>)],
+    index: &HashMap<RowKey, usize>,
+    filter: &str,
+) -> Vec<bool> {
+    let needle = filter.trim().to_lowercase();
+    let mut keep = vec![needle.is_empty(); items.len()];
+    if needle.is_empty() {
+        return keep;
+    }
+    for (i, (r, _)) in items.iter().enumerate() {
+        if r.search.contains(&needle) {
+            // Mark it and its ancestors.
+            let mut cur = Some(i);
+            let mut guard = 0;
+            while let Some(c) = cur {
+                if keep[c] || guard > items.len() {
+                    break;
+                }
+                keep[c] = true;
+                guard += 1;
+                cur = items[c].1.as_ref().and_then(|p| index.get(p)).copied();
+            }
+        }
+    }
+    keep
+}
+
+/// The order of items `a` and `b` by the sort column (reversed or not).
+fn compare(
+    items: &[(Row, Option<RowKey>)],
+    sort: Option<(usize, bool)>,
+    a: usize,
+    b: usize,
+) -> Ordering {
+    let Some((col, rev)) = sort else {
+        return Ordering::Equal;
+    };
+    let va = items[a].0.cells.get(col).map(|c| &c.sort);
+    let vb = items[b].0.cells.get(col).map(|c| &c.sort);
+    match (va, vb) {
+        // Rows without a value stay last in either direction.
+        (Some(SortVal::None), _) | (_, Some(SortVal::None)) => {
+            va.zip(vb).map_or(Ordering::Equal, |(x, y)| x.cmp(y))
+        }
+        (Some(x), Some(y)) if rev => x.cmp(y).reverse(),
+        (Some(x), Some(y)) => x.cmp(y),
+        _ => Ordering::Equal,
+    }
+}
+
+/// The kept rows in tree order, with their depth; below a collapsed row nothing.
+fn walk(
+    items: Vec<(Row, Option<RowKey>)>,
+    tree: &Tree,
+    keep: &[bool],
+    collapsed: &HashSet<RowKey>,
+) -> Vec<Row> {
     let mut out = Vec::with_capacity(items.len());
     // Each row is moved out once (a tree walk visits each index at most once).
     let mut slots: Vec<Option<Row>> = items.into_iter().map(|(r, _)| Some(r)).collect();
-    let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|r| (*r, 0)).collect();
+    let mut stack: Vec<(usize, usize)> = tree.roots.iter().rev().map(|r| (*r, 0)).collect();
     while let Some((i, depth)) = stack.pop() {
         let Some(mut row) = slots.get_mut(i).and_then(Option::take) else {
             continue;
@@ -715,7 +790,7 @@ pub fn flatten(
             continue;
         }
         row.depth = depth;
-        let kids = children.get(&i).map(Vec::as_slice).unwrap_or(&[]);
+        let kids = tree.children.get(&i).map(Vec::as_slice).unwrap_or(&[]);
         row.has_children = kids.iter().any(|k| keep[*k]);
         row.collapsed = row.has_children && collapsed.contains(&row.key);
         let expand = !row.collapsed;
