@@ -1,0 +1,127 @@
+//! The header line (host, counts, interval) and the tab bar.
+
+use super::Theme;
+use crate::app::{App, View, interval_text};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// The top line: host, kernel, cgroup mode, counts and interval, as many as fit, and the
+/// READ-ONLY badge.
+pub(super) fn draw_header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    if !app.ready {
+        f.render_widget(
+            Paragraph::new("nsview  collecting ...")
+                .style(theme.fg(theme.header).add_modifier(Modifier::BOLD)),
+            area,
+        );
+        return;
+    }
+    let parts = header_parts(app);
+    let badge = if app.read_only { " READ-ONLY " } else { "" };
+    let tail = "  ? help";
+    let budget = (area.width as usize).saturating_sub(8 + badge.len() + 2 + tail.len());
+    let text = parts_that_fit(&parts, budget);
+    let mut spans = vec![Span::styled(
+        format!("nsview  {}", text.join(" · ")),
+        theme.fg(theme.header).add_modifier(Modifier::BOLD),
+    )];
+    if app.read_only {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(
+            badge,
+            theme.fg(theme.warning).add_modifier(Modifier::REVERSED),
+        ));
+    }
+    spans.push(Span::raw(tail));
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The header's parts in display order, each with its priority (0 first).
+fn header_parts(app: &App) -> [(u8, String); 7] {
+    let s = &app.snap;
+    let mode = s.cgroup_mode.map_or("-".to_string(), |m| m.to_string());
+    let or_dash = |t: &str| {
+        if t.is_empty() {
+            "-".to_string()
+        } else {
+            t.to_string()
+        }
+    };
+    [
+        (1, format!("host {}", or_dash(&s.host.hostname))),
+        (6, format!("kernel {}", or_dash(&s.host.kernel))),
+        (3, format!("cgroup {mode}")),
+        (0, format!("{} procs", s.processes.len())),
+        (2, format!("{} ns", s.namespaces.len())),
+        (4, format!("{} containers", s.containers.len())),
+        (5, interval_text(app.interval)),
+    ]
+}
+
+/// The parts that fit in `budget` columns, in display order: those that do not fit a narrow
+/// terminal are left out, least important first.
+fn parts_that_fit(parts: &[(u8, String); 7], budget: usize) -> Vec<&str> {
+    let mut by_priority: Vec<usize> = (0..parts.len()).collect();
+    by_priority.sort_by_key(|i| parts[*i].0);
+    let mut keep = [false; 7];
+    let mut used = 0;
+    for i in by_priority {
+        let w = parts[i].1.chars().count() + 3;
+        if used + w <= budget {
+            used += w;
+            keep[i] = true;
+        }
+    }
+    parts
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|((_, p), _)| p.as_str())
+        .collect()
+}
+
+pub(super) fn draw_tabs(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let mut spans = vec![Span::raw(" ")];
+    for (i, v) in View::ALL.iter().enumerate() {
+        let label = format!(" {} {} ", i + 1, v.title());
+        let style = if *v == app.view {
+            theme.selected()
+        } else {
+            Style::default()
+        };
+        spans.push(Span::styled(label, style));
+        spans.push(Span::raw("  "));
+    }
+    if app.view == View::Cgroups
+        && let Some(h) = app.current_hierarchy()
+    {
+        spans.push(Span::styled(
+            format!(
+                "hierarchy [{}] v{} {}  ([ ] switch, z {})",
+                h.key,
+                h.version,
+                h.mount,
+                if app.hide_empty {
+                    "show empty"
+                } else {
+                    "hide empty"
+                }
+            ),
+            theme.fg(theme.accent),
+        ));
+    }
+    if app.view == View::Namespaces {
+        spans.push(Span::styled(
+            if app.ns_tree {
+                "tree by owner (t: flat)"
+            } else {
+                "t: tree by owner"
+            },
+            theme.dimmed(),
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
