@@ -48,67 +48,12 @@ impl EnterForm {
     /// the target differs from the host (for a namespace row, that namespace), cgroups joined.
     /// None for rows there is nothing to enter (the host itself).
     pub fn for_row(snap: &Snapshot, key: &RowKey, read_only: bool) -> Result<EnterForm, String> {
-        let (target, label, pid, only): (Target, String, Option<i32>, Option<NsType>) = match key {
-            // Entered through its init, as `docker exec` does.
-            RowKey::Container(key) => {
-                let c = snap.container(key).ok_or("the container is gone")?;
-                (
-                    Target::Container(key.clone()),
-                    c.name.clone(),
-                    Some(c.init_pid),
-                    None,
-                )
-            }
-            RowKey::Process(pid) => {
-                let p = snap.processes.get(pid).ok_or("the process is gone")?;
-                (
-                    Target::Process(*pid),
-                    format!("{} {}", p.pid, p.comm),
-                    Some(*pid),
-                    None,
-                )
-            }
-            RowKey::Namespace(k) => (
-                Target::Namespace(*k),
-                format!("{}:[{}]", k.0, k.1),
-                None,
-                Some(k.0),
-            ),
-            RowKey::NetNs(ino) => (
-                Target::Namespace((NsType::Net, *ino)),
-                format!("net:[{ino}]"),
-                None,
-                Some(NsType::Net),
-            ),
-            RowKey::Cgroup(_, path) => {
-                let c = snap
-                    .cgroups
-                    .iter()
-                    .find(|c| &c.path == path && !c.pids.is_empty())
-                    .ok_or("this cgroup has no process to enter")?;
-                let pid = c.pids[0];
-                (Target::Cgroup(path.clone()), path.clone(), Some(pid), None)
-            }
-            RowKey::Host => return Err("this is the host: there is nothing to enter".into()),
-        };
-        let (available, chosen): (Vec<(NsType, u64)>, Vec<bool>) = match (pid, only) {
-            (_, Some(t)) => match &target {
-                Target::Namespace((_, ino)) => (vec![(t, *ino)], vec![true]),
-                _ => (vec![], vec![]),
-            },
-            (Some(pid), None) => {
-                let p = snap.processes.get(&pid).ok_or("the process is gone")?;
-                let differs = snap.differs_from_host(p);
-                let av: Vec<(NsType, u64)> = p.ns.iter().map(|(t, id)| (*t, id.ino)).collect();
-                let ch = av.iter().map(|(t, _)| differs.contains(t)).collect();
-                (av, ch)
-            }
-            (None, None) => (vec![], vec![]),
-        };
-        let ns_target = matches!(target, Target::Namespace(_));
+        let aim = RowTarget::of(snap, key)?;
+        let (available, chosen) = aim.namespaces_offered(snap)?;
+        let ns_target = matches!(aim.target, Target::Namespace(_));
         Ok(EnterForm {
-            target,
-            label,
+            target: aim.target,
+            label: aim.label,
             available,
             chosen,
             // A bare namespace has no cgroups of its own to join.
@@ -177,6 +122,91 @@ impl EnterForm {
             _ => {}
         }
         FormResult::Editing
+    }
+}
+
+/// The namespaces a form offers (type, inode) and whether each is ticked.
+type Offered = (Vec<(NsType, u64)>, Vec<bool>);
+
+/// What a row enters: the target and its label, the process whose namespaces are offered (none
+/// for a bare namespace), and the one type a namespace row offers.
+struct RowTarget {
+    target: Target,
+    label: String,
+    pid: Option<i32>,
+    only: Option<NsType>,
+}
+
+impl RowTarget {
+    fn of(snap: &Snapshot, key: &RowKey) -> Result<RowTarget, String> {
+        let (target, label, pid, only) = match key {
+            // Entered through its init, as `docker exec` does.
+            RowKey::Container(key) => {
+                let c = snap.container(key).ok_or("the container is gone")?;
+                (
+                    Target::Container(key.clone()),
+                    c.name.clone(),
+                    Some(c.init_pid),
+                    None,
+                )
+            }
+            RowKey::Process(pid) => {
+                let p = snap.processes.get(pid).ok_or("the process is gone")?;
+                (
+                    Target::Process(*pid),
+                    format!("{} {}", p.pid, p.comm),
+                    Some(*pid),
+                    None,
+                )
+            }
+            RowKey::Namespace(k) => (
+                Target::Namespace(*k),
+                format!("{}:[{}]", k.0, k.1),
+                None,
+                Some(k.0),
+            ),
+            RowKey::NetNs(ino) => (
+                Target::Namespace((NsType::Net, *ino)),
+                format!("net:[{ino}]"),
+                None,
+                Some(NsType::Net),
+            ),
+            RowKey::Cgroup(_, path) => {
+                let c = snap
+                    .cgroups
+                    .iter()
+                    .find(|c| &c.path == path && !c.pids.is_empty())
+                    .ok_or("this cgroup has no process to enter")?;
+                let pid = c.pids[0];
+                (Target::Cgroup(path.clone()), path.clone(), Some(pid), None)
+            }
+            RowKey::Host => return Err("this is the host: there is nothing to enter".into()),
+        };
+        Ok(RowTarget {
+            target,
+            label,
+            pid,
+            only,
+        })
+    }
+
+    /// The namespaces the form offers, and which of them are ticked: those of the process in
+    /// which it differs from the host, or the namespace of a namespace row.
+    fn namespaces_offered(&self, snap: &Snapshot) -> Result<Offered, String> {
+        Ok(match (self.pid, self.only) {
+            (_, Some(t)) => match &self.target {
+                Target::Namespace((_, ino)) => (vec![(t, *ino)], vec![true]),
+                _ => (vec![], vec![]),
+            },
+            (Some(pid), None) => {
+                let p = snap.processes.get(&pid).ok_or("the process is gone")?;
+                let differs = snap.differs_from_host(p);
+                let av: Vec<(NsType, u64)> = p.ns.iter().map(|(t, id)| (*t, id.ino)).collect();
+                let ch = av.iter().map(|(t, _)| differs.contains(t)).collect();
+                (av, ch)
+            }
+            (None, None) => (vec![], vec![]),
+        })
     }
 }
 

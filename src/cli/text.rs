@@ -295,47 +295,12 @@ fn write_namespace(out: &mut impl Write, snap: &Snapshot, ns: &Namespace) -> io:
     Ok(())
 }
 
+/// `show TARGET`: everything known about a process, namespace, cgroup or container.
 pub fn show(out: &mut impl Write, snap: &Snapshot, target: &Target) -> io::Result<()> {
     match target {
         Target::Process(pid) => {
-            let Some(p) = snap.processes.get(pid) else {
-                return Ok(());
-            };
-            writeln!(out, "process {} ({})", p.pid, p.comm)?;
-            writeln!(out, "  command: {}", p.command_line())?;
-            writeln!(out, "  ppid: {}  uid: {}", p.ppid, p.uid)?;
-            writeln!(
-                out,
-                "  nspid: {}",
-                p.nspid
-                    .iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            )?;
-            writeln!(
-                out,
-                "  group: {}",
-                dash(snap.group_of(p.pid).map(|g| g.name.clone()))
-            )?;
-            let differ = snap.differs_from_host(p);
-            writeln!(out, "namespaces:")?;
-            for (t, id) in &p.ns {
-                let mark = if differ.contains(t) {
-                    "  (not the host's)"
-                } else {
-                    ""
-                };
-                writeln!(out, "  {:<6} {}{}", t.name(), id.ino, mark)?;
-            }
-            writeln!(out, "cgroups:")?;
-            for c in snap.cgroups_of(p) {
-                write_cgroup(out, c)?;
-            }
-            if snap.cgroups.is_empty() {
-                for (k, path) in &p.cgroups {
-                    writeln!(out, "  [{k}] {path}")?;
-                }
+            if let Some(p) = snap.processes.get(pid) {
+                show_process(out, snap, p)?;
             }
         }
         Target::Namespace(key) => {
@@ -350,6 +315,47 @@ pub fn show(out: &mut impl Write, snap: &Snapshot, target: &Target) -> io::Resul
             }
         }
         Target::Container(key) => container(out, snap, key)?,
+    }
+    Ok(())
+}
+
+/// A process: ids, group, namespaces (those not the host's marked) and cgroups.
+fn show_process(out: &mut impl Write, snap: &Snapshot, p: &Process) -> io::Result<()> {
+    writeln!(out, "process {} ({})", p.pid, p.comm)?;
+    writeln!(out, "  command: {}", p.command_line())?;
+    writeln!(out, "  ppid: {}  uid: {}", p.ppid, p.uid)?;
+    writeln!(
+        out,
+        "  nspid: {}",
+        p.nspid
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    )?;
+    writeln!(
+        out,
+        "  group: {}",
+        dash(snap.group_of(p.pid).map(|g| g.name.clone()))
+    )?;
+    let differ = snap.differs_from_host(p);
+    writeln!(out, "namespaces:")?;
+    for (t, id) in &p.ns {
+        let mark = if differ.contains(t) {
+            "  (not the host's)"
+        } else {
+            ""
+        };
+        writeln!(out, "  {:<6} {}{}", t.name(), id.ino, mark)?;
+    }
+    writeln!(out, "cgroups:")?;
+    for c in snap.cgroups_of(p) {
+        write_cgroup(out, c)?;
+    }
+    if snap.cgroups.is_empty() {
+        for (k, path) in &p.cgroups {
+            writeln!(out, "  [{k}] {path}")?;
+        }
     }
     Ok(())
 }

@@ -95,41 +95,7 @@ fn draw_edit(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::edit_f
         theme.heading(),
     ))];
     for (i, fld) in form.fields.iter().enumerate() {
-        let focused = form.focus == i;
-        let input = if focused {
-            format!("{}▏", fld.input)
-        } else {
-            fld.input.clone()
-        };
-        let style = if focused {
-            theme.selected()
-        } else {
-            Style::default()
-        };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:<14} ", fld.label), style),
-            Span::raw(format!("{:<28} ", truncate_to(&fld.current, 28))),
-            Span::styled(
-                input,
-                if fld.error.is_some() {
-                    theme.fg(theme.error)
-                } else {
-                    Style::default()
-                },
-            ),
-        ]));
-        if focused {
-            let (note, style) = match &fld.error {
-                Some(e) => (e.clone(), theme.fg(theme.error)),
-                None => (
-                    format!("{}: {}", fld.key.name, fld.key.form),
-                    theme.dimmed(),
-                ),
-            };
-            for l in wrap(&note, 86) {
-                lines.push(Line::from(Span::styled(format!("  {l}"), style)));
-            }
-        }
+        lines.extend(edit_field_lines(theme, fld, form.focus == i));
     }
     lines.push(Line::from(match &form.error {
         Some(e) => Span::styled(e.clone(), theme.fg(theme.error)),
@@ -139,18 +105,76 @@ fn draw_edit(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::edit_f
         "↑ ↓ Tab move  type a value  Enter review old -> new  Esc cancel",
         theme.dimmed(),
     )));
+    let title = format!(" edit limits of {} ", form.at.label);
+    draw_form_box(f, theme, area, 92, title, lines);
+}
+
+/// A form's lines in a box `width` wide (at most as high as `area`), centred, accent border.
+fn draw_form_box(
+    f: &mut Frame,
+    theme: &Theme,
+    area: Rect,
+    width: u16,
+    title: String,
+    lines: Vec<Line>,
+) {
     let h = (lines.len() as u16 + 2).min(area.height);
-    let r = centered(area, 92, h);
+    let r = centered(area, width, h);
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(format!(" edit limits of {} ", form.at.label))
+                .title(title)
                 .border_style(theme.fg(theme.accent)),
         ),
         r,
     );
+}
+
+/// One limit of the edit form: label, value in place, what is typed; under the focused one
+/// the accepted form or the validation error.
+fn edit_field_lines(
+    theme: &Theme,
+    fld: &crate::app::edit_form::Field,
+    focused: bool,
+) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let input = if focused {
+        format!("{}▏", fld.input)
+    } else {
+        fld.input.clone()
+    };
+    let style = if focused {
+        theme.selected()
+    } else {
+        Style::default()
+    };
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<14} ", fld.label), style),
+        Span::raw(format!("{:<28} ", truncate_to(&fld.current, 28))),
+        Span::styled(
+            input,
+            if fld.error.is_some() {
+                theme.fg(theme.error)
+            } else {
+                Style::default()
+            },
+        ),
+    ]));
+    if focused {
+        let (note, style) = match &fld.error {
+            Some(e) => (e.clone(), theme.fg(theme.error)),
+            None => (
+                format!("{}: {}", fld.key.name, fld.key.form),
+                theme.dimmed(),
+            ),
+        };
+        for l in wrap(&note, 86) {
+            lines.push(Line::from(Span::styled(format!("  {l}"), style)));
+        }
+    }
+    lines
 }
 
 fn draw_move(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::edit_form::MoveForm) {
@@ -304,18 +328,8 @@ fn draw_enter(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::enter
         "↑ ↓ Tab move  Space toggle  Enter run (words split as by a shell)  Esc cancel",
         theme.dimmed(),
     )));
-    let h = (lines.len() as u16 + 2).min(area.height);
-    let r = centered(area, 76, h);
-    f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" enter {} ", form.label))
-                .border_style(theme.fg(theme.accent)),
-        ),
-        r,
-    );
+    let title = format!(" enter {} ", form.label);
+    draw_form_box(f, theme, area, 76, title, lines);
 }
 
 fn draw_message(f: &mut Frame, theme: &Theme, area: Rect, title: &str, text: &str) {
