@@ -176,7 +176,7 @@ fn enter_ok(args: &[&str]) -> String {
 /// `nsview: ` and containing `text`.
 fn assert_one_line_error(r: &Run, code: i32, text: &str) {
     assert_eq!(
-        r.code(),
+        r.code,
         Some(code),
         "`{}`: expected exit {code}\nstdout:\n{}\nstderr:\n{}",
         r.cmdline,
@@ -308,7 +308,7 @@ fn default_entry_sees_the_containers_files_hostname_and_processes() {
     );
 
     // The command's exit status is passed on.
-    assert_eq!(enter(&[&pid, "--", "sh", "-c", "exit 7"]).code(), Some(7));
+    assert_eq!(enter(&[&pid, "--", "sh", "-c", "exit 7"]).code, Some(7));
     drop(c);
 }
 

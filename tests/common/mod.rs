@@ -11,16 +11,38 @@
 //!
 //! Tests of one binary run as parallel threads of one process: every name a test passes in must
 //! be unique among the tests of that binary (use the test's own name).
+//!
+//! The one harness of every test file (`mod common;`):
+//! - [`run`]: every command a test runs to completion (nsview and helpers) has a timeout;
+//! - [`fixture`]: fake hosts (/proc and /sys/fs/cgroup trees) for `nsview --root DIR`;
+//! - [`scenarios`]: the named fixture hosts the test files share (v1, v2, hybrid, Docker's
+//!   cgroupfs and systemd drivers, Kubernetes, ...);
+//! - [`fake_docker`]: a Docker Engine API on a fixture's socket;
+//! - [`runtimes`]: containers from real runtimes (Docker, podman, runc, LXC);
+//! - here: skipping ([`skip`], a failure under CI=true), names, polling, the kernel's truth from
+//!   /proc, guards for processes, named netns and cgroups, lookups in nsview's JSON, tmux.
 
 #![allow(dead_code)]
 
+pub mod fake_docker;
+pub mod fixture;
+pub mod run;
+pub mod runtimes;
+pub mod scenarios;
+
+// Each test binary uses a part of the harness.
+#[allow(unused_imports)]
+pub use fixture::*;
+#[allow(unused_imports)]
+pub use run::*;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -37,9 +59,6 @@ pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 
 /// How long any single wait for the kernel (a process to appear, a link to come up) may take.
 pub const POLL_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long one `nsview` run may take before the test fails (it should take well under a second).
-pub const NSVIEW_TIMEOUT: Duration = Duration::from_secs(60);
 
 // ---------------------------------------------------------------------------------------------
 // Skipping
@@ -132,154 +151,6 @@ pub fn try_poll<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Optio
         thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(50));
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Running commands
-// ---------------------------------------------------------------------------------------------
-
-/// The result of one finished command.
-#[derive(Debug)]
-pub struct Run {
-    pub cmdline: String,
-    pub status: ExitStatus,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    /// The exit code, or None when killed by a signal.
-    pub fn code(&self) -> Option<i32> {
-        self.status.code()
-    }
-
-    /// Panic (showing the command and its stderr) unless it exited 0.
-    pub fn assert_success(&self) -> &Self {
-        assert!(
-            self.status.success(),
-            "`{}` failed with {}\nstdout:\n{}\nstderr:\n{}",
-            self.cmdline,
-            self.status,
-            truncate(&self.stdout, 4000),
-            self.stderr
-        );
-        self
-    }
-
-    /// stdout parsed as JSON; panics with the command and output when it is not JSON.
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "`{}` did not print JSON ({e})\nstdout:\n{}\nstderr:\n{}",
-                self.cmdline,
-                truncate(&self.stdout, 4000),
-                self.stderr
-            )
-        })
-    }
-
-    /// The non-empty lines of stderr.
-    pub fn stderr_lines(&self) -> Vec<&str> {
-        self.stderr
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .collect()
-    }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}... ({} bytes in all)", &s[..end], s.len())
-}
-
-/// Run `cmd` to completion with a timeout, collecting stdout and stderr (read on helper threads so
-/// a large output cannot block the child). On timeout the child (ours) is killed and we panic.
-pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Run {
-    let cmdline = format!("{cmd:?}");
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {cmdline}: {e}"));
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let out_reader = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err.read_to_end(&mut buf);
-        buf
-    });
-    let status = match try_poll(timeout, || child.try_wait().expect("wait for child")) {
-        Some(status) => status,
-        None => {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`{cmdline}` did not finish within {timeout:?}");
-        }
-    };
-    let stdout = String::from_utf8_lossy(&out_reader.join().expect("stdout reader")).into_owned();
-    let stderr = String::from_utf8_lossy(&err_reader.join().expect("stderr reader")).into_owned();
-    Run {
-        cmdline,
-        status,
-        stdout,
-        stderr,
-    }
-}
-
-/// Run a helper program (ip, lsns, ...) and return its result, whatever the exit status.
-pub fn run(program: &str, args: &[&str]) -> Run {
-    run_with_timeout(Command::new(program).args(args), NSVIEW_TIMEOUT)
-}
-
-/// Run a helper program that must succeed; returns its stdout.
-pub fn run_ok(program: &str, args: &[&str]) -> String {
-    let r = run(program, args);
-    r.assert_success();
-    r.stdout
-}
-
-/// The nsview binary built by cargo for this test run.
-pub fn nsview_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_nsview")
-}
-
-/// Run `nsview ARGS...`, whatever the exit status.
-/// `nsview ARGS...` as user and group nobody (65534), without supplementary groups or
-/// capabilities (setpriv(1)): what an unprivileged admin sees.
-pub fn nsview_as_nobody(args: &[&str]) -> Command {
-    let mut cmd = Command::new("setpriv");
-    cmd.args([
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "--inh-caps=-all",
-    ])
-    .arg(nsview_bin())
-    .args(args);
-    cmd
-}
-
-pub fn nsview(args: &[&str]) -> Run {
-    run_with_timeout(Command::new(nsview_bin()).args(args), NSVIEW_TIMEOUT)
-}
-
-/// Run `nsview ARGS...`, require exit 0, and parse stdout as JSON (pass `--json` in `args`).
-pub fn nsview_json(args: &[&str]) -> Value {
-    let r = nsview(args);
-    r.assert_success();
-    r.json()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -726,13 +597,18 @@ impl NetnsGuard {
 impl Drop for NetnsGuard {
     fn drop(&mut self) {
         let _lock = NETNS_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let r = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .status();
-        if !matches!(r, Ok(s) if s.success()) {
-            eprintln!("warning: could not delete netns {}: {r:?}", self.name);
+        let r = try_run_with_timeout(
+            Command::new("ip").args(["netns", "del", &self.name]),
+            NSVIEW_TIMEOUT,
+        );
+        match r {
+            Ok(r) if r.status.success() => {}
+            Ok(r) => eprintln!(
+                "warning: could not delete netns {}: {}",
+                self.name,
+                r.describe()
+            ),
+            Err(e) => eprintln!("warning: could not delete netns {}: {e}", self.name),
         }
     }
 }
@@ -1052,6 +928,18 @@ pub fn find_cgroup<'a>(cgroups: &'a Value, hierarchy: &str, path: &str) -> Optio
         .find(|c| c["hierarchy"] == hierarchy && c["path"] == path)
 }
 
+/// The process `pid` in `nsview ps --json`, None when absent.
+pub fn find_proc(ps: &Value, pid: i32) -> Option<&Value> {
+    array(ps, "processes")
+        .iter()
+        .find(|p| p["pid"].as_i64() == Some(pid as i64))
+}
+
+/// A short, one-line rendering of a JSON value for messages.
+pub fn short(v: &Value) -> String {
+    truncate(&v.to_string(), 1500)
+}
+
 /// Like [`find_cgroup`] but panics with a useful message when absent.
 pub fn get_cgroup<'a>(cgroups: &'a Value, hierarchy: &str, path: &str) -> &'a Value {
     find_cgroup(cgroups, hierarchy, path)
@@ -1151,16 +1039,14 @@ impl TmuxGuard {
 
 impl Drop for TmuxGuard {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(["-f", "/dev/null", "kill-server"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let _ = try_run_with_timeout(
+            Command::new("tmux").arg("-S").arg(&self.socket).args([
+                "-f",
+                "/dev/null",
+                "kill-server",
+            ]),
+            NSVIEW_TIMEOUT,
+        );
         let _ = fs::remove_file(&self.socket);
     }
 }
-
-pub mod runtimes;
