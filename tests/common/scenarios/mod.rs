@@ -38,12 +38,35 @@ pub const V1_KEYS: [&str; 6] = [
 
 /// The hosts whose `--json` output pins nsview's JSON contract (tests/json_contract.rs), by the
 /// name their snapshots carry: each cgroup layout (v1, v2, hybrid) and each way containers are
-/// laid out in it (Docker's cgroupfs and systemd drivers, Kubernetes, podman, LXC, runc).
+/// laid out in it (Docker's cgroupfs and systemd drivers, Kubernetes, podman, LXC, runc). The
+/// single-container hosts get the record their runtime keeps (Docker's config.v2.json, runc's
+/// state.json), so that every container has its name, as on a real host.
 pub fn contract_hosts() -> Vec<(&'static str, Host)> {
+    use docker_hosts::{CID, RUNC_CG};
+    let docker_record = format!("var/lib/docker/containers/{CID}/config.v2.json");
+    let runc_state = format!(
+        r#"{{"id":"c1","init_process_pid":3100,"init_process_start":9400,"created":"2024-05-01T10:00:00Z","config":{{"rootfs":"/tmp/c1/rootfs","cgroups":{{"path":"{RUNC_CG}","resources":{{}}}}}},"cgroup_paths":{{"memory":"/sys/fs/cgroup/memory{RUNC_CG}"}}}}"#
+    );
     vec![
-        ("v1_docker_cgroupfs", docker_hosts::v1_docker_cgroupfs()),
-        ("v2_docker_systemd", docker_hosts::v2_docker_systemd()),
-        ("hybrid_runc", docker_hosts::hybrid_runc()),
+        (
+            "v1_docker_cgroupfs",
+            docker_hosts::v1_docker_cgroupfs().file(
+                &docker_record,
+                runtime_hosts::config_v2("shop-web-1", "nginx:1.25", true, false).as_bytes(),
+            ),
+        ),
+        (
+            "v2_docker_systemd",
+            docker_hosts::v2_docker_systemd().file(
+                &docker_record,
+                runtime_hosts::config_v2("shop-api-1", "registry.example/api:3", true, false)
+                    .as_bytes(),
+            ),
+        ),
+        (
+            "hybrid_runc",
+            docker_hosts::hybrid_runc().file("run/runc/c1/state.json", runc_state.as_bytes()),
+        ),
         ("hybrid_docker_cgroupfs", tui_host::hybrid_docker_cgroupfs()),
         (
             "v1_cgroupfs_runtimes",
