@@ -190,3 +190,45 @@ pub fn nsview_json(args: &[&str]) -> Value {
     r.assert_success();
     r.json()
 }
+
+/// Call `f`, which starts `program` itself and waits for it (a library function such as
+/// `effects::enter::run_with_binary`, whose child the harness cannot run), with a timeout. When
+/// `f` has not returned after `timeout`, the processes running `program` that this test process
+/// started during the call are killed by their PIDs, and the test fails naming `what`.
+///
+/// Tests of one binary share the process: a parallel test's own run of `program` started during
+/// the call would be killed too, which only happens when this test is failing anyway.
+pub fn call_with_timeout<T: Send + 'static>(
+    what: &str,
+    program: &str,
+    timeout: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let me = std::process::id() as i32;
+    let before = super::children_of(me);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    if let Ok(value) = rx.recv_timeout(timeout) {
+        return value;
+    }
+    let program = std::fs::canonicalize(program).unwrap_or_else(|_| program.into());
+    let mut killed = Vec::new();
+    for pid in super::children_of(me) {
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe"));
+        if !before.contains(&pid) && exe.is_ok_and(|exe| exe == program) {
+            // Our own child, started during the call and not reaped (the call is still waiting
+            // for it), so the PID is still its.
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            killed.push(pid);
+        }
+    }
+    panic!(
+        "{what} did not finish within {timeout:?}; killed its {} processes {killed:?}",
+        program.display()
+    );
+}
