@@ -1,7 +1,8 @@
 //! Readers and collector on fixture trees: `nsview --root DIR ... --json` against the hosts of
 //! tests/common/scenarios/docker_hosts.rs (v2-only, v1-only with Docker's cgroupfs layout,
-//! hybrid, broken files, a namespace held only by a bind mount). Expectations follow docs/cli-json.md and the kernel's file formats
-//! (shared/docs/kernel-notes.md).
+//! hybrid, broken files, a namespace held only by a bind mount). Expectations follow
+//! docs/cli-json.md and the kernel's file formats (shared/docs/kernel-notes.md). The same hosts'
+//! output is pinned whole by tests/json_contract.rs.
 
 mod common;
 

@@ -32,9 +32,9 @@ use ratatui::style::{Color, Modifier};
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------------------------------------
-// The fixture: a hybrid host (v1 controllers + an empty cgroup2 at /sys/fs/cgroup/unified) with
-// Docker's cgroupfs driver, two containers (web-1, and batch: paused, on the host's network), one
-// bare isolation group and one named netns.
+// The fixture: tests/common/scenarios/tui_host.rs, a hybrid host (v1 controllers + an empty
+// cgroup2 at /sys/fs/cgroup/unified) with Docker's cgroupfs driver, two containers (web-1, and
+// batch: paused, on the host's network), one bare isolation group and one named netns.
 
 /// The fixture collected once, with fixed host information, hostnames and interfaces.
 fn snapshot() -> Snapshot {
