@@ -1,0 +1,94 @@
+//! The helper (`nsview __enter`): a fresh single-threaded process that opens, joins and forks.
+
+use super::child::child_main;
+use super::error::EnterError;
+use super::helper_args::HelperArgs;
+use super::inherit::{close_fds_above_2, set_disposition};
+use super::join::{join_cgroups, join_namespaces};
+use super::open::open_target;
+use super::plan::EnterSpec;
+use super::report::Reporter;
+use crate::sys::Roots;
+use nix::errno::Errno;
+use nix::sys::signal::{SigHandler, SigSet, Signal};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Pid};
+use std::os::fd::AsFd;
+
+/// Entry point of `nsview __enter`: returns the exit status for the process.
+pub fn helper_main(args: HelperArgs) -> i32 {
+    // exec of /proc/self/exe names the process "exe"; ps and the tests look for "nsview".
+    let _ = rustix::thread::set_name(c"nsview");
+    let report = Reporter::adopt(args.report_fd);
+    let result = args.into_spec().and_then(|spec| helper(&spec, report));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            report.send(&e);
+            e.exit_code()
+        }
+    }
+}
+
+fn helper(spec: &EnterSpec, report: Reporter) -> Result<i32, EnterError> {
+    let failed = |reason: String| EnterError::Failed {
+        target: spec.target.clone(),
+        reason,
+    };
+    nix::sys::prctl::set_dumpable(false).map_err(|e| failed(format!("PR_SET_DUMPABLE: {e}")))?;
+    let threads = std::fs::read_dir(Roots::default().proc.join("self/task"))
+        .map(|d| d.count())
+        .unwrap_or(1);
+    if threads != 1 {
+        return Err(failed(format!(
+            "the helper has {threads} threads; it must have one to join mount and user namespaces"
+        )));
+    }
+    let opened = open_target(spec)?;
+    if spec.join_cgroups
+        && let Some(dir) = &opened.proc_dir
+    {
+        join_cgroups(spec, dir.as_fd())?;
+    }
+    join_namespaces(spec, &opened)?;
+    // The helper waits for the command: terminal signals are for the command only. The child
+    // puts every disposition back to the default before exec.
+    for sig in [Signal::SIGINT, Signal::SIGQUIT, Signal::SIGTSTP] {
+        set_disposition(sig, SigHandler::SigIgn);
+    }
+    // SAFETY: the helper is single-threaded (checked above), so the child cannot inherit a lock
+    // held by another thread; it may allocate and use the standard library normally.
+    match unsafe { nix::unistd::fork() } {
+        Ok(ForkResult::Child) => child_main(spec, opened, report),
+        Ok(ForkResult::Parent { child }) => {
+            drop(opened);
+            // The report pipe and anything else: only the command's status is left to give.
+            close_fds_above_2(None);
+            Ok(wait_for(child))
+        }
+        Err(e) => Err(failed(format!("fork: {e}"))),
+    }
+}
+
+/// Wait for the command; stopped (Ctrl-Z) it is continued: nothing here could resume it later.
+/// Returns its exit code, or dies of the signal that killed it.
+fn wait_for(child: Pid) -> i32 {
+    loop {
+        match waitpid(child, Some(WaitPidFlag::WUNTRACED)) {
+            Ok(WaitStatus::Exited(_, code)) => return code,
+            Ok(WaitStatus::Signaled(_, sig, _)) => {
+                set_disposition(sig, SigHandler::SigDfl);
+                let mut set = SigSet::empty();
+                set.add(sig);
+                let _ = set.thread_unblock();
+                let _ = nix::sys::signal::raise(sig);
+                return 128 + sig as i32;
+            }
+            Ok(WaitStatus::Stopped(..)) => {
+                let _ = nix::sys::signal::kill(child, Signal::SIGCONT);
+            }
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(_) => return 1,
+        }
+    }
+}
