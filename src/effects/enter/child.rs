@@ -1,9 +1,9 @@
 //! The helper's forked child: root and cwd, credentials, environment, the command; exec.
 
-use super::creds::{adopt_creds, become_user_ns_root, parse_creds};
+use super::creds::take_credentials;
 use super::error::EnterError;
 use super::inherit::{close_fds_above_2, set_disposition};
-use super::open::{Opened, read_proc_at};
+use super::open::Opened;
 use super::plan::EnterSpec;
 use super::report::{Reporter, warn};
 use super::target_fs::{passwd_field, read_regular_at};
@@ -12,7 +12,6 @@ use nix::errno::Errno;
 use nix::libc;
 use nix::sys::signal::{SigHandler, SigSet, Signal};
 use std::ffi::CString;
-use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
@@ -86,76 +85,71 @@ fn missing_suggestion(spec: &EnterSpec) -> Option<String> {
     })
 }
 
+/// Everything the child does before exec, in order: signals back to their defaults, root and
+/// cwd, credentials, environment, the command's path; no_new_privs last.
 fn prepare_child(spec: &EnterSpec, o: &Opened) -> Result<Exec, EnterError> {
-    let failed = |reason: String| EnterError::Failed {
-        target: spec.target.clone(),
-        reason,
-    };
-    // Dispositions the helper ignored (and the runtime's SIGPIPE) must not reach the command.
-    for sig in Signal::iterator() {
-        if sig != Signal::SIGKILL && sig != Signal::SIGSTOP {
-            set_disposition(sig, SigHandler::SigDfl);
-        }
-    }
-    let _ = SigSet::empty().thread_set_mask();
-
+    reset_signals();
     enter_root_and_cwd(spec, o)?;
-
-    let joined_user = o.ns.iter().any(|n| n.ns_type == NsType::User && !n.ours);
-    let mut no_new_privs = false;
-    if spec.as_target {
-        let dir = o.proc_dir.as_ref().ok_or_else(|| {
-            EnterError::Invalid("--as-target needs a process to take credentials from".into())
-        })?;
-        // Read now, after joining its user namespace: the IDs are translated into it.
-        let status = read_proc_at(dir.as_fd(), "status")
-            .map_err(|_| EnterError::TargetGone(format!("{} exited", spec.target)))?;
-        let creds = parse_creds(&String::from_utf8_lossy(&status))
-            .ok_or_else(|| failed("cannot parse its credentials in /proc/PID/status".into()))?;
-        adopt_creds(spec, &creds)?;
-        no_new_privs = creds.no_new_privs;
-    } else if joined_user {
-        become_user_ns_root();
-    }
-
-    let environ = o.environ.as_deref();
-    let home = {
-        let uid = nix::unistd::getuid().as_raw();
-        read_regular_at(rustix::fs::CWD, "/etc/passwd", false)
-            .and_then(|p| passwd_field(&p, uid, 5).map(str::to_string))
-            .filter(|h| h.starts_with('/'))
-    };
+    let no_new_privs = take_credentials(spec, o)?;
     let (env, path_var) = build_env(
         spec.env_from_target,
-        environ,
+        o.environ.as_deref(),
         std::env::var("TERM").ok(),
-        home,
+        home_in_current_root(),
     );
     let command = spec
         .command
         .first()
         .ok_or_else(|| EnterError::Invalid("no command".into()))?;
     let path = find_command(spec, command, &path_var)?;
-    let cstr = |s: &str| {
-        CString::new(s).map_err(|_| EnterError::Invalid(format!("NUL byte in argument {s:?}")))
-    };
-    let argv = spec
-        .command
-        .iter()
-        .map(|a| cstr(a))
-        .collect::<Result<Vec<_>, _>>()?;
-    let env = env
-        .iter()
-        .map(|e| CString::new(e.as_slice()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| failed("NUL byte in the environment".into()))?;
-    let path = CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| failed("NUL byte in the command's path".into()))?;
+    let exec = Exec::new(spec, &path, &env)?;
     // Last of the privilege changes, as runc does.
     if no_new_privs {
-        nix::sys::prctl::set_no_new_privs().map_err(|e| failed(format!("no_new_privs: {e}")))?;
+        nix::sys::prctl::set_no_new_privs()
+            .map_err(|e| spec.failed(format!("no_new_privs: {e}")))?;
     }
-    Ok(Exec { path, argv, env })
+    Ok(exec)
+}
+
+/// Dispositions the helper ignored (and the runtime's SIGPIPE) must not reach the command; nor
+/// may a blocked signal.
+fn reset_signals() {
+    for sig in Signal::iterator() {
+        if sig != Signal::SIGKILL && sig != Signal::SIGSTOP {
+            set_disposition(sig, SigHandler::SigDfl);
+        }
+    }
+    let _ = SigSet::empty().thread_set_mask();
+}
+
+/// HOME of the current uid from the passwd of the root the command runs in.
+fn home_in_current_root() -> Option<String> {
+    let uid = nix::unistd::getuid().as_raw();
+    read_regular_at(rustix::fs::CWD, "/etc/passwd", false)
+        .and_then(|p| passwd_field(&p, uid, 5).map(str::to_string))
+        .filter(|h| h.starts_with('/'))
+}
+
+impl Exec {
+    /// The command at `path` with the plan's arguments and environment `env`, as C strings.
+    fn new(spec: &EnterSpec, path: &Path, env: &[Vec<u8>]) -> Result<Exec, EnterError> {
+        let cstr = |s: &str| {
+            CString::new(s).map_err(|_| EnterError::Invalid(format!("NUL byte in argument {s:?}")))
+        };
+        let argv = spec
+            .command
+            .iter()
+            .map(|a| cstr(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let env = env
+            .iter()
+            .map(|e| CString::new(e.as_slice()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| spec.failed("NUL byte in the environment".into()))?;
+        let path = CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| spec.failed("NUL byte in the command's path".into()))?;
+        Ok(Exec { path, argv, env })
+    }
 }
 
 /// Whether the cwd is reachable from the current root (the kernel's getcwd says "(unreachable)"
@@ -167,23 +161,20 @@ fn cwd_inside_root() -> bool {
 /// After joining the mount namespace: chroot to the process's root, chdir to its cwd (or --wd),
 /// and refuse a cwd outside the new root.
 fn enter_root_and_cwd(spec: &EnterSpec, o: &Opened) -> Result<(), EnterError> {
-    let failed = |reason: String| EnterError::Failed {
-        target: spec.target.clone(),
-        reason,
-    };
     let joins_mnt = spec.types().contains(&NsType::Mnt);
     if joins_mnt {
         if let Some(root) = &o.root {
-            nix::unistd::fchdir(root).map_err(|e| failed(format!("fchdir to its root: {e}")))?;
+            nix::unistd::fchdir(root)
+                .map_err(|e| spec.failed(format!("fchdir to its root: {e}")))?;
             nix::unistd::chroot(".").map_err(|e| match e {
                 Errno::EPERM => {
                     EnterError::PermissionDenied(format!("chroot to the root of {}", spec.target))
                 }
-                e => failed(format!("chroot to its root: {e}")),
+                e => spec.failed(format!("chroot to its root: {e}")),
             })?;
         }
         // setns into a mount namespace already moved root and cwd to its root.
-        nix::unistd::chdir("/").map_err(|e| failed(format!("chdir /: {e}")))?;
+        nix::unistd::chdir("/").map_err(|e| spec.failed(format!("chdir /: {e}")))?;
     }
     if let Some(wd) = &spec.wd {
         nix::unistd::chdir(wd.as_path()).map_err(|e| {
@@ -199,10 +190,10 @@ fn enter_root_and_cwd(spec: &EnterSpec, o: &Opened) -> Result<(), EnterError> {
         && (nix::unistd::fchdir(cwd).is_err() || !cwd_inside_root())
     {
         warn("the target's working directory is outside its root: starting in /");
-        nix::unistd::chdir("/").map_err(|e| failed(format!("chdir /: {e}")))?;
+        nix::unistd::chdir("/").map_err(|e| spec.failed(format!("chdir /: {e}")))?;
     }
     if !cwd_inside_root() {
-        return Err(failed(
+        return Err(spec.failed(
             "the working directory is outside the root; refusing to run the command there".into(),
         ));
     }

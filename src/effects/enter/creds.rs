@@ -1,79 +1,43 @@
-//! The target's credentials: read from /proc/PID/status, adopted in runc's order.
+//! The command's credentials: the target's (from /proc/PID/status, adopted in runc's order), or
+//! root of a joined user namespace.
 
 use super::error::EnterError;
+use super::open::Opened;
 use super::plan::EnterSpec;
 use super::report::warn;
+use crate::model::NsType;
+use crate::sys::SysError;
+use crate::sys::proc_handle::StatusCreds;
 use nix::errno::Errno;
 use nix::unistd::{Gid, Uid};
 
-/// Credentials read from /proc/PID/status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct TargetCreds {
-    /// Real, effective, saved.
-    pub(super) uid: [u32; 3],
-    pub(super) gid: [u32; 3],
-    pub(super) groups: Vec<u32>,
-    pub(super) inheritable: u64,
-    pub(super) permitted: u64,
-    pub(super) effective: u64,
-    pub(super) bounding: u64,
-    pub(super) ambient: u64,
-    pub(super) no_new_privs: bool,
-}
-
-pub(super) fn parse_creds(status: &str) -> Option<TargetCreds> {
-    let mut uid = None;
-    let mut gid = None;
-    let mut groups = Vec::new();
-    let mut caps = [None::<u64>; 5];
-    let mut no_new_privs = false;
-    let ids = |v: &str| -> Option<[u32; 3]> {
-        let v: Vec<u32> = v
-            .split_ascii_whitespace()
-            .map(|x| x.parse().ok())
-            .collect::<Option<_>>()?;
-        Some([*v.first()?, *v.get(1)?, *v.get(2)?])
-    };
-    for line in status.lines() {
-        let Some((key, v)) = line.split_once(':') else {
-            continue;
-        };
-        let v = v.trim();
-        let cap = |i: usize, caps: &mut [Option<u64>; 5]| caps[i] = u64::from_str_radix(v, 16).ok();
-        match key {
-            "Uid" => uid = ids(v),
-            "Gid" => gid = ids(v),
-            "Groups" => {
-                groups = v
-                    .split_ascii_whitespace()
-                    .filter_map(|g| g.parse().ok())
-                    .collect()
+/// The credentials the command runs with. With `--as-target`, the target's, read now (after
+/// joining its user namespace, so the IDs are translated into it); after joining a user namespace
+/// without it, that namespace's root, as nsenter does. Returns whether no_new_privs is to be set,
+/// which the caller does last, right before exec.
+pub(super) fn take_credentials(spec: &EnterSpec, o: &Opened) -> Result<bool, EnterError> {
+    if spec.as_target {
+        let process = o.process.as_ref().ok_or_else(|| {
+            EnterError::Invalid("--as-target needs a process to take credentials from".into())
+        })?;
+        let creds = process.read_status_creds().map_err(|e| match e {
+            SysError::Parse { .. } => {
+                spec.failed("cannot parse its credentials in /proc/PID/status".into())
             }
-            "CapInh" => cap(0, &mut caps),
-            "CapPrm" => cap(1, &mut caps),
-            "CapEff" => cap(2, &mut caps),
-            "CapBnd" => cap(3, &mut caps),
-            "CapAmb" => cap(4, &mut caps),
-            "NoNewPrivs" => no_new_privs = v == "1",
-            _ => {}
-        }
+            _ => EnterError::TargetGone(format!("{} exited", spec.target)),
+        })?;
+        adopt_creds(spec, &creds)?;
+        return Ok(creds.no_new_privs);
     }
-    Some(TargetCreds {
-        uid: uid?,
-        gid: gid?,
-        groups,
-        inheritable: caps[0]?,
-        permitted: caps[1]?,
-        effective: caps[2]?,
-        bounding: caps[3]?,
-        ambient: caps[4].unwrap_or(0),
-        no_new_privs,
-    })
+    if o.ns.iter().any(|n| n.ns_type == NsType::User && !n.ours) {
+        become_user_ns_root();
+    }
+    Ok(false)
 }
 
 /// Take the target's credentials, in runc's order: bounding set, keep-caps, setgroups / setgid /
 /// setuid, capabilities (then ambient). no_new_privs is set last, right before exec.
-pub(super) fn adopt_creds(spec: &EnterSpec, c: &TargetCreds) -> Result<(), EnterError> {
+fn adopt_creds(spec: &EnterSpec, c: &StatusCreds) -> Result<(), EnterError> {
     use rustix::thread::{CapabilitySet, CapabilitySets};
     let denied = |what: &str, e: &dyn std::fmt::Display| {
         EnterError::PermissionDenied(format!("{what} for --as-target ({e})"))
@@ -131,7 +95,7 @@ pub(super) fn adopt_creds(spec: &EnterSpec, c: &TargetCreds) -> Result<(), Enter
 }
 
 /// After joining a user namespace without --as-target: become its root, as nsenter does.
-pub(super) fn become_user_ns_root() {
+fn become_user_ns_root() {
     // Denied when the namespace's setgroups is "deny"; the groups are then unmapped anyway.
     let _ = nix::unistd::setgroups(&[]);
     let root_gid = Gid::from_raw(0);
@@ -140,24 +104,5 @@ pub(super) fn become_user_ns_root() {
         || nix::unistd::setresuid(root_uid, root_uid, root_uid).is_err()
     {
         warn("uid or gid 0 is not mapped in the target's user namespace: running unmapped");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn creds_from_status() {
-        let status = "Name:\tsleep\nUid:\t1000\t1001\t1002\t1001\nGid:\t50\t51\t52\t51\n\
-                      Groups:\t4 24 \nCapInh:\t0000000000000000\nCapPrm:\t00000000a80425fb\n\
-                      CapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\n\
-                      CapAmb:\t0000000000000000\nNoNewPrivs:\t1\n";
-        let c = parse_creds(status).expect("parses");
-        assert_eq!(c.uid, [1000, 1001, 1002]);
-        assert_eq!(c.gid, [50, 51, 52]);
-        assert_eq!(c.groups, vec![4, 24]);
-        assert_eq!(c.bounding, 0xa80425fb);
-        assert!(c.no_new_privs);
     }
 }

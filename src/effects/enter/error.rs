@@ -122,10 +122,6 @@ pub(super) fn is_permission(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM))
 }
 
-pub(super) fn is_gone(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ESRCH))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,14 +2,11 @@
 //! nothing.
 
 use super::error::EnterError;
-use super::target_fs::{is_executable_in, is_login_shell, passwd_field, read_regular_at};
+use super::target_fs::default_command;
 use crate::model::target::Target;
 use crate::model::{Namespace, NsType, Process, Snapshot};
-use crate::sys::Roots;
-use rustix::fs::{Mode, OFlags};
-use std::os::fd::AsFd;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use crate::sys::{Roots, proc_handle};
+use std::path::PathBuf;
 
 /// What the caller asks for (the CLI's flags, the TUI's dialog).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,20 +83,20 @@ pub struct EnterSpec {
 }
 
 /// The process (or bind mount) a target is entered through.
-enum Entry<'a> {
+enum EntryPoint<'a> {
     Process(&'a Process, String),
     BindMount(&'a Namespace),
 }
 
 /// The process or bind mount behind `target`.
-fn entry<'a>(snap: &'a Snapshot, target: &Target) -> Result<Entry<'a>, EnterError> {
+fn entry_point<'a>(snap: &'a Snapshot, target: &Target) -> Result<EntryPoint<'a>, EnterError> {
     let process = |pid: i32| {
         snap.processes
             .get(&pid)
             .ok_or_else(|| EnterError::TargetGone(format!("no process {pid}")))
     };
     match target {
-        Target::Process(pid) => Ok(Entry::Process(process(*pid)?, format!("PID {pid}"))),
+        Target::Process(pid) => Ok(EntryPoint::Process(process(*pid)?, format!("PID {pid}"))),
         Target::Cgroup(path) => {
             let mut pids: Vec<i32> = snap
                 .cgroups
@@ -112,7 +109,7 @@ fn entry<'a>(snap: &'a Snapshot, target: &Target) -> Result<Entry<'a>, EnterErro
             let pid = init_of(snap, &pids).ok_or_else(|| {
                 EnterError::Invalid(format!("cgroup {path} has no process to enter"))
             })?;
-            Ok(Entry::Process(
+            Ok(EntryPoint::Process(
                 process(pid)?,
                 format!("cgroup {path} (PID {pid})"),
             ))
@@ -122,7 +119,7 @@ fn entry<'a>(snap: &'a Snapshot, target: &Target) -> Result<Entry<'a>, EnterErro
             let c = snap
                 .container(key)
                 .ok_or_else(|| EnterError::TargetGone(format!("no container {key}")))?;
-            Ok(Entry::Process(
+            Ok(EntryPoint::Process(
                 process(c.init_pid)?,
                 format!("container {} (PID {})", c.name, c.init_pid),
             ))
@@ -132,11 +129,11 @@ fn entry<'a>(snap: &'a Snapshot, target: &Target) -> Result<Entry<'a>, EnterErro
                 EnterError::TargetGone(format!("no namespace {}:[{}]", key.0, key.1))
             })?;
             match init_of(snap, &ns.pids) {
-                Some(pid) => Ok(Entry::Process(
+                Some(pid) => Ok(EntryPoint::Process(
                     process(pid)?,
                     format!("{}:[{}] (PID {pid})", ns.ns_type, ns.inode),
                 )),
-                None if !ns.bind_mounts.is_empty() => Ok(Entry::BindMount(ns)),
+                None if !ns.bind_mounts.is_empty() => Ok(EntryPoint::BindMount(ns)),
                 None => Err(EnterError::TargetGone(format!(
                     "namespace {}:[{}] has no process and no bind mount",
                     ns.ns_type, ns.inode
@@ -168,20 +165,15 @@ pub fn default_types(snap: &Snapshot, target: &Target) -> Result<Vec<NsType>, En
     if let Target::Namespace((t, _)) = target {
         return Ok(vec![*t]);
     }
-    match entry(snap, target)? {
-        Entry::Process(p, _) => Ok(snap.differs_from_host(p)),
-        Entry::BindMount(ns) => Ok(vec![ns.ns_type]),
+    match entry_point(snap, target)? {
+        EntryPoint::Process(p, _) => Ok(snap.differs_from_host(p)),
+        EntryPoint::BindMount(ns) => Ok(vec![ns.ns_type]),
     }
 }
 
 /// Whether this kernel has namespaces of type `t` (/proc/self/ns/TYPE exists).
 pub fn kernel_supports(t: NsType) -> bool {
-    Roots::default()
-        .proc
-        .join("self/ns")
-        .join(t.proc_file())
-        .symlink_metadata()
-        .is_ok()
+    proc_handle::self_ns_exists(&Roots::default(), t)
 }
 
 /// `types` deduplicated, in [`NsType::ALL`] order.
@@ -211,9 +203,9 @@ impl EnterSpec {
         if let Some(t) = opts.types.iter().flatten().find(|t| !kernel_supports(**t)) {
             return Err(EnterError::Unsupported(*t));
         }
-        match entry(snap, target)? {
-            Entry::Process(p, label) => Self::for_process(snap, target, p, label, opts),
-            Entry::BindMount(ns) => Self::for_bind_mount(snap, ns, opts),
+        match entry_point(snap, target)? {
+            EntryPoint::Process(p, label) => Self::for_process(snap, target, p, label, opts),
+            EntryPoint::BindMount(ns) => Self::for_bind_mount(snap, ns, opts),
         }
     }
 
@@ -235,34 +227,8 @@ impl EnterSpec {
                 "PID {pid} is a kernel thread: there is nothing to enter"
             )));
         }
-        let types = if opts.all {
-            NsType::ALL
-                .into_iter()
-                .filter(|t| p.ns.contains_key(t) && kernel_supports(*t))
-                .collect()
-        } else if let Some(list) = &opts.types {
-            in_order(list)
-        } else {
-            let d = default_types(snap, target)?;
-            if d.is_empty() {
-                return Err(EnterError::Invalid(format!(
-                    "PID {pid} is in every namespace of the host: nothing to enter (choose types \
-                     with --ns, or --all)"
-                )));
-            }
-            d
-        };
-        let mut namespaces = Vec::new();
-        for t in &types {
-            let id = p.ns.get(t).ok_or_else(|| {
-                EnterError::PermissionDenied(format!("cannot read the {t} namespace of PID {pid}"))
-            })?;
-            namespaces.push(NsJoin {
-                ns_type: *t,
-                inode: id.ino,
-                source: NsSource::Process,
-            });
-        }
+        let types = types_to_join(snap, target, p, &opts)?;
+        let namespaces = process_joins(p, &types)?;
         let start_time = read_start_time(pid)
             .ok_or_else(|| EnterError::TargetGone(format!("process {pid} exited")))?;
         let command = if opts.command.is_empty() {
@@ -290,45 +256,10 @@ impl EnterSpec {
     ) -> Result<EnterSpec, EnterError> {
         let t = ns.ns_type;
         let label = format!("{t}:[{}] ({})", ns.inode, ns.bind_mounts.join(", "));
-        let only_bind = |what: &str| {
-            EnterError::Invalid(format!(
-                "{label} is held only by a bind mount: there is no process to take {what} from \
-                 (only --ns {t} is possible)"
-            ))
-        };
-        if let Some(list) = &opts.types
-            && !opts.all
-            && list.iter().any(|x| *x != t)
-        {
-            return Err(only_bind("other namespaces"));
-        }
-        if opts.as_target || opts.env_from_target {
-            return Err(only_bind("credentials or an environment"));
-        }
-        // The path as this process sees it first, then through the root of a process of each
-        // mount namespace (a bind mount is visible only in the one where it was made): the first
-        // that leads to the namespace now. The helper checks it again when it opens it.
-        let roots = Roots::default();
-        let mnt_roots: Vec<PathBuf> = snap
-            .namespaces
-            .range((NsType::Mnt, 0)..=(NsType::Mnt, u64::MAX))
-            .filter_map(|(_, m)| init_of(snap, &m.pids))
-            .map(|pid| roots.pid_dir(pid).join("root"))
-            .collect();
-        let path = ns
-            .bind_mounts
-            .iter()
-            .flat_map(|b| {
-                std::iter::once(PathBuf::from(b)).chain(
-                    mnt_roots
-                        .iter()
-                        .map(move |r| r.join(b.trim_start_matches('/'))),
-                )
-            })
-            .find(|p| std::fs::metadata(p).is_ok_and(|m| m.ino() == ns.inode))
-            .ok_or_else(|| {
-                EnterError::TargetGone(format!("{label}: no bind mount holds it any more"))
-            })?;
+        refuse_what_needs_a_process(&label, t, &opts)?;
+        let path = reachable_bind_mount(snap, ns).ok_or_else(|| {
+            EnterError::TargetGone(format!("{label}: no bind mount holds it any more"))
+        })?;
         let command = if opts.command.is_empty() {
             default_command(None, 0, false)
         } else {
@@ -351,51 +282,117 @@ impl EnterSpec {
         })
     }
 
+    /// The reason for an error of the helper about this plan's target.
+    pub(super) fn failed(&self, reason: String) -> EnterError {
+        EnterError::Failed {
+            target: self.target.clone(),
+            reason,
+        }
+    }
+
     /// The namespace types the plan joins.
     pub fn types(&self) -> Vec<NsType> {
         self.namespaces.iter().map(|n| n.ns_type).collect()
     }
 }
 
-/// Field 22 of /proc/PID/stat (start time in clock ticks after boot).
-fn read_start_time(pid: i32) -> Option<u64> {
-    crate::effects::cgroup::start_time(&Roots::default(), pid)
+/// The types to join in process `p`: every type it has (`--all`), the ones asked for, or the
+/// default for the target (an error when that is none).
+fn types_to_join(
+    snap: &Snapshot,
+    target: &Target,
+    p: &Process,
+    opts: &EnterOptions,
+) -> Result<Vec<NsType>, EnterError> {
+    if opts.all {
+        return Ok(NsType::ALL
+            .into_iter()
+            .filter(|t| p.ns.contains_key(t) && kernel_supports(*t))
+            .collect());
+    }
+    if let Some(list) = &opts.types {
+        return Ok(in_order(list));
+    }
+    let d = default_types(snap, target)?;
+    if d.is_empty() {
+        return Err(EnterError::Invalid(format!(
+            "PID {} is in every namespace of the host: nothing to enter (choose types with --ns, \
+             or --all)",
+            p.pid
+        )));
+    }
+    Ok(d)
 }
 
-/// The command when none is given: the login shell of the target's uid from the target's own
-/// /etc/passwd (then root's entry there), when the target's root is entered and the shell exists
-/// in it; else $SHELL (when it exists where the command will run); else /bin/sh.
-fn default_command(pid: Option<i32>, uid: u32, in_target_root: bool) -> Vec<String> {
-    let env_shell = std::env::var("SHELL")
-        .ok()
-        .filter(|s| s.starts_with('/') && !s.contains('\0'));
-    if in_target_root && let Some(pid) = pid {
-        let root_path = Roots::default().pid_dir(pid).join("root");
-        if let Ok(root) = rustix::fs::open(
-            &root_path,
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
-            let usable = |shell: &str| is_executable_in(root.as_fd(), shell);
-            if let Some(text) = read_regular_at(root.as_fd(), "/etc/passwd", true) {
-                for u in [uid, 0] {
-                    if let Some(shell) = passwd_field(&text, u, 6)
-                        && is_login_shell(shell)
-                        && usable(shell)
-                    {
-                        return vec![shell.to_string()];
-                    }
-                }
-            }
-            if let Some(s) = env_shell.filter(|s| usable(s)) {
-                return vec![s];
-            }
-            return vec!["/bin/sh".into()];
-        }
+/// The namespaces of `types` of process `p`, joined through it.
+fn process_joins(p: &Process, types: &[NsType]) -> Result<Vec<NsJoin>, EnterError> {
+    types
+        .iter()
+        .map(|t| {
+            let id = p.ns.get(t).ok_or_else(|| {
+                EnterError::PermissionDenied(format!(
+                    "cannot read the {t} namespace of PID {}",
+                    p.pid
+                ))
+            })?;
+            Ok(NsJoin {
+                ns_type: *t,
+                inode: id.ino,
+                source: NsSource::Process,
+            })
+        })
+        .collect()
+}
+
+/// A namespace held only by a bind mount (`label`, of type `t`) has no process to take other
+/// namespaces, credentials or an environment from.
+fn refuse_what_needs_a_process(
+    label: &str,
+    t: NsType,
+    opts: &EnterOptions,
+) -> Result<(), EnterError> {
+    let only_bind = |what: &str| {
+        EnterError::Invalid(format!(
+            "{label} is held only by a bind mount: there is no process to take {what} from \
+             (only --ns {t} is possible)"
+        ))
+    };
+    if let Some(list) = &opts.types
+        && !opts.all
+        && list.iter().any(|x| *x != t)
+    {
+        return Err(only_bind("other namespaces"));
     }
-    vec![
-        env_shell
-            .filter(|s| Path::new(s).exists())
-            .unwrap_or_else(|| "/bin/sh".into()),
-    ]
+    if opts.as_target || opts.env_from_target {
+        return Err(only_bind("credentials or an environment"));
+    }
+    Ok(())
+}
+
+/// The path of a bind mount of `ns` that leads to it now: the path as this process sees it first,
+/// then through the root of a process of each mount namespace (a bind mount is visible only in
+/// the one where it was made). The helper checks it again when it opens it.
+fn reachable_bind_mount(snap: &Snapshot, ns: &Namespace) -> Option<PathBuf> {
+    let roots = Roots::default();
+    let mnt_roots: Vec<PathBuf> = snap
+        .namespaces
+        .range((NsType::Mnt, 0)..=(NsType::Mnt, u64::MAX))
+        .filter_map(|(_, m)| init_of(snap, &m.pids))
+        .map(|pid| roots.pid_dir(pid).join("root"))
+        .collect();
+    ns.bind_mounts
+        .iter()
+        .flat_map(|b| {
+            std::iter::once(PathBuf::from(b)).chain(
+                mnt_roots
+                    .iter()
+                    .map(move |r| r.join(b.trim_start_matches('/'))),
+            )
+        })
+        .find(|p| proc_handle::read_ns_inode(p).is_ok_and(|ino| ino == ns.inode))
+}
+
+/// Field 22 of /proc/PID/stat (start time in clock ticks after boot).
+fn read_start_time(pid: i32) -> Option<u64> {
+    proc_handle::read_start_time(&Roots::default(), pid).ok()
 }

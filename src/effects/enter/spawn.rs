@@ -29,12 +29,8 @@ pub fn run(spec: &EnterSpec) -> Result<ExitStatus, EnterError> {
 /// [`run`] with an explicit nsview binary (tests run it from a test binary, whose own
 /// /proc/self/exe is not nsview).
 pub fn run_with_binary(spec: &EnterSpec, exe: &Path) -> Result<ExitStatus, EnterError> {
-    let failed = |reason: String| EnterError::Failed {
-        target: spec.target.clone(),
-        reason,
-    };
     let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| failed(format!("pipe: {e}")))?;
+        .map_err(|e| spec.failed(format!("pipe: {e}")))?;
     let report_fd = write_end.as_raw_fd();
     let foreground = terminal_foreground();
     let mut cmd = std::process::Command::new(exe);
@@ -55,7 +51,7 @@ pub fn run_with_binary(spec: &EnterSpec, exe: &Path) -> Result<ExitStatus, Enter
             if foreground {
                 take_foreground_back();
             }
-            return Err(failed(format!("cannot start {}: {e}", exe.display())));
+            return Err(spec.failed(format!("cannot start {}: {e}", exe.display())));
         }
     };
     // Until the command is exec'd the helper may report an error; exec closes the pipe.
@@ -65,7 +61,7 @@ pub fn run_with_binary(spec: &EnterSpec, exe: &Path) -> Result<ExitStatus, Enter
     if foreground {
         take_foreground_back();
     }
-    let status = status.map_err(|e| failed(format!("waiting for the helper: {e}")))?;
+    let status = status.map_err(|e| spec.failed(format!("waiting for the helper: {e}")))?;
     match report.lines().find(|l| !l.trim().is_empty()) {
         Some(line) => Err(EnterError::decode(line)),
         None => Ok(status),

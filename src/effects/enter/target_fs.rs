@@ -1,10 +1,13 @@
-//! Files of the target's own root file system (not kernel files): its /etc/passwd and shells.
+//! Files of the target's own root file system (not kernel files): its /etc/passwd and shells,
+//! for the default command and HOME.
 
+use crate::sys::{Roots, proc_handle};
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 
 /// Files read from the target (passwd, environ, status) are cut off at this size.
 pub(super) const READ_LIMIT: u64 = 1 << 20;
@@ -18,7 +21,7 @@ pub(super) fn passwd_field(passwd: &str, uid: u32, field: usize) -> Option<&str>
 }
 
 /// A shell someone can log in with (not nologin, false, sync ...).
-pub(super) fn is_login_shell(shell: &str) -> bool {
+fn is_login_shell(shell: &str) -> bool {
     let base = shell.rsplit('/').next().unwrap_or(shell);
     shell.starts_with('/')
         && !matches!(
@@ -27,9 +30,48 @@ pub(super) fn is_login_shell(shell: &str) -> bool {
         )
 }
 
+/// The command when none is given: the login shell of the target's uid from the target's own
+/// /etc/passwd (then root's entry there), when the target's root is entered and the shell exists
+/// in it; else $SHELL (when it exists where the command will run); else /bin/sh.
+pub(super) fn default_command(pid: Option<i32>, uid: u32, in_target_root: bool) -> Vec<String> {
+    let env_shell = std::env::var("SHELL")
+        .ok()
+        .filter(|s| s.starts_with('/') && !s.contains('\0'));
+    if in_target_root
+        && let Some(pid) = pid
+        && let Ok(root) = proc_handle::open_pid_root(&Roots::default(), pid)
+    {
+        return vec![shell_in_root(root.as_fd(), uid, env_shell)];
+    }
+    vec![
+        env_shell
+            .filter(|s| Path::new(s).exists())
+            .unwrap_or_else(|| "/bin/sh".into()),
+    ]
+}
+
+/// The first that exists in `root`: the login shell of `uid` (then of root) in its /etc/passwd,
+/// `env_shell`, /bin/sh.
+fn shell_in_root(root: BorrowedFd<'_>, uid: u32, env_shell: Option<String>) -> String {
+    let usable = |shell: &str| is_executable_in(root, shell);
+    if let Some(text) = read_regular_at(root, "/etc/passwd", true) {
+        for u in [uid, 0] {
+            if let Some(shell) = passwd_field(&text, u, 6)
+                && is_login_shell(shell)
+                && usable(shell)
+            {
+                return shell.to_string();
+            }
+        }
+    }
+    env_shell
+        .filter(|s| usable(s))
+        .unwrap_or_else(|| "/bin/sh".into())
+}
+
 /// Whether `path` is an executable regular file, resolved inside the root `root` (symlinks
 /// included: RESOLVE_IN_ROOT).
-pub(super) fn is_executable_in(root: BorrowedFd<'_>, path: &str) -> bool {
+fn is_executable_in(root: BorrowedFd<'_>, path: &str) -> bool {
     let Ok(fd) = rustix::fs::openat2(
         root,
         path,
