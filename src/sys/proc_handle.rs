@@ -197,7 +197,7 @@ pub fn read_ns_inode(path: &Path) -> SysResult<u64> {
         .map_err(|e| SysError::io(path, e))
 }
 
-/// Open `path` if it is the nsfs file of namespace `t`:[`inode`]; `None` when something else is
+/// Open `path` if it is the nsfs file of namespace `t` with `inode`; `None` when something else is
 /// there now. Whatever is at the path is only opened, never read: a FIFO or a terminal put there
 /// cannot block or become the controlling terminal; the inode and NS_GET_NSTYPE decide.
 pub fn open_nsfs_file(path: &Path, t: NsType, inode: u64) -> SysResult<Option<OwnedFd>> {

@@ -26,7 +26,9 @@ struct Exec {
     env: Vec<CString>,
 }
 
-/// The forked child: finish entering, then exec the command; never returns.
+/// The forked child: finish entering, then exec the command; never returns. It is a fork of the
+/// single-threaded helper, so it may allocate and use the standard library (a fork of the
+/// multithreaded caller could not: see `spawn`, which only execs).
 pub(super) fn child_main(spec: &EnterSpec, opened: Opened, report: Reporter) -> ! {
     let result = prepare_child(spec, &opened);
     // Nothing below uses these fds; close_fds_above_2 closes them (no double close on drop).

@@ -87,10 +87,8 @@ fn adopt_creds(spec: &EnterSpec, c: &StatusCreds) -> Result<(), EnterError> {
             .map_err(|e| denied("raising an ambient capability", &e))?;
         }
     }
-    rustix::thread::set_keep_capabilities(false).map_err(|e| EnterError::Failed {
-        target: spec.target.clone(),
-        reason: format!("PR_SET_KEEPCAPS: {e}"),
-    })?;
+    rustix::thread::set_keep_capabilities(false)
+        .map_err(|e| spec.failed(format!("PR_SET_KEEPCAPS: {e}")))?;
     Ok(())
 }
 

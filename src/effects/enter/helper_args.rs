@@ -3,7 +3,7 @@
 use super::error::EnterError;
 use super::plan::{EnterSpec, NsJoin, NsSource};
 use crate::model::NsType;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -93,14 +93,9 @@ pub struct HelperArgs {
 impl HelperArgs {
     /// Back to the plan ([`EnterSpec::helper_args`] in reverse).
     pub fn into_spec(self) -> Result<EnterSpec, EnterError> {
-        let bad = |what: &str| EnterError::Invalid(format!("bad helper argument {what}"));
-        let type_ino = |s: &str| -> Option<(NsType, u64)> {
-            let (t, ino) = s.split_once(':')?;
-            Some((NsType::parse(t)?, ino.parse().ok()?))
-        };
         let mut namespaces: Vec<NsJoin> = Vec::new();
         for s in &self.ns {
-            let (t, inode) = type_ino(s).ok_or_else(|| bad(s))?;
+            let (t, inode) = type_and_inode(s).ok_or_else(|| bad_arg(s))?;
             namespaces.push(NsJoin {
                 ns_type: t,
                 inode,
@@ -108,38 +103,11 @@ impl HelperArgs {
             });
         }
         for v in &self.ns_path {
-            let bytes = v.as_bytes();
-            let text = String::from_utf8_lossy(bytes);
-            let mut it = bytes.splitn(3, |b| *b == b':');
-            let (Some(t), Some(ino), Some(path)) = (it.next(), it.next(), it.next()) else {
-                return Err(bad(&text));
-            };
-            let key = format!(
-                "{}:{}",
-                String::from_utf8_lossy(t),
-                String::from_utf8_lossy(ino)
-            );
-            let (t, inode) = type_ino(&key).ok_or_else(|| bad(&text))?;
-            let path = PathBuf::from(std::ffi::OsStr::from_bytes(path));
-            match namespaces
-                .iter_mut()
-                .find(|n| n.ns_type == t && n.inode == inode)
-            {
-                Some(NsJoin {
-                    source: NsSource::BindMount(paths),
-                    ..
-                }) => paths.push(path),
-                Some(_) => return Err(bad(&text)),
-                None => namespaces.push(NsJoin {
-                    ns_type: t,
-                    inode,
-                    source: NsSource::BindMount(vec![path]),
-                }),
-            }
+            add_bind_mount_path(&mut namespaces, v)?;
         }
         namespaces.sort_by_key(|n| n.ns_type);
         if self.command.is_empty() {
-            return Err(bad("(no command)"));
+            return Err(bad_arg("(no command)"));
         }
         Ok(EnterSpec {
             target: self.target,
@@ -153,6 +121,50 @@ impl HelperArgs {
             command: self.command,
         })
     }
+}
+
+fn bad_arg(what: &str) -> EnterError {
+    EnterError::Invalid(format!("bad helper argument {what}"))
+}
+
+/// `TYPE:INODE`.
+fn type_and_inode(s: &str) -> Option<(NsType, u64)> {
+    let (t, ino) = s.split_once(':')?;
+    Some((NsType::parse(t)?, ino.parse().ok()?))
+}
+
+/// One `--ns-path TYPE:INODE:PATH`: a further candidate path of a namespace already listed, or a
+/// new namespace held by a bind mount. The path may be any bytes.
+fn add_bind_mount_path(namespaces: &mut Vec<NsJoin>, arg: &OsStr) -> Result<(), EnterError> {
+    let bytes = arg.as_bytes();
+    let text = String::from_utf8_lossy(bytes);
+    let mut it = bytes.splitn(3, |b| *b == b':');
+    let (Some(t), Some(ino), Some(path)) = (it.next(), it.next(), it.next()) else {
+        return Err(bad_arg(&text));
+    };
+    let key = format!(
+        "{}:{}",
+        String::from_utf8_lossy(t),
+        String::from_utf8_lossy(ino)
+    );
+    let (t, inode) = type_and_inode(&key).ok_or_else(|| bad_arg(&text))?;
+    let path = PathBuf::from(OsStr::from_bytes(path));
+    match namespaces
+        .iter_mut()
+        .find(|n| n.ns_type == t && n.inode == inode)
+    {
+        Some(NsJoin {
+            source: NsSource::BindMount(paths),
+            ..
+        }) => paths.push(path),
+        Some(_) => return Err(bad_arg(&text)),
+        None => namespaces.push(NsJoin {
+            ns_type: t,
+            inode,
+            source: NsSource::BindMount(vec![path]),
+        }),
+    }
+    Ok(())
 }
 
 #[cfg(test)]

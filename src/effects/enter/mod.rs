@@ -34,6 +34,18 @@
 //! Errors before the command runs travel back to [`run`] over a pipe (one line: a kind and the
 //! text), so the CLI and the TUI get a typed [`EnterError`] rather than just an exit status. The
 //! pipe's write end is close-on-exec in the child: it is gone when the command starts.
+//!
+//! The rooms, in the order they run:
+//! - caller: `plan` (TARGET -> [`EnterSpec`]; `target_fs` finds the default shell in the target's
+//!   root), `helper_args` (the plan as the helper's command line and back), `spawn` ([`run`]);
+//! - helper: `helper` (steps 1, 5, 7 and the single-thread rule), `open` (step 2, through the
+//!   readers in `sys::proc_handle`), `join` (steps 3 and 4);
+//! - child: `child` (step 6), `creds` (its credentials);
+//! - shared by helper and child: `error` ([`EnterError`] and its one-line form), `report` (the
+//!   pipe), `inherit` (signal dispositions and fds that fork and exec pass on).
+//!
+//! Sibling files import each other without a circle (tests/layers.rs checks it): the helper calls
+//! into open, join and child, which never call back; error, report and inherit are leaves.
 
 mod child;
 mod creds;

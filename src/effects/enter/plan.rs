@@ -61,10 +61,10 @@ pub struct NsJoin {
     pub source: NsSource,
 }
 
-/// A complete plan for [`run`].
+/// A complete plan for [`run`](super::run).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnterSpec {
-    /// What is entered, for messages: "PID 7146", "net:[4026532385] (/run/netns/x)".
+    /// What is entered, for messages: `PID 7146`, `net:[4026532385] (/run/netns/x)`.
     pub target: String,
     /// The process whose namespaces, root, cwd, cgroups, environment and credentials are used;
     /// `None` for a namespace held only by a bind mount.
