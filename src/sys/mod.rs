@@ -15,6 +15,7 @@ pub mod parse;
 pub mod podman;
 pub mod pods;
 pub mod proc_connector;
+pub mod proc_handle;
 pub mod procfs;
 pub mod roots;
 pub mod task_iter;
