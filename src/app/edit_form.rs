@@ -1,13 +1,13 @@
 //! The forms that change cgroups: `e` (limits), `m` (move a process), and a device rule from the
 //! devices view. Pure state and key handling; validation as the admin types uses the same
-//! parser as `nsview set` ([`crate::effects::limits`]). What they produce is an
+//! parser as `nsview set` ([`crate::policy::limits`]). What they produce is an
 //! [`effects::request::Request`](crate::effects::request::Request) for the worker.
 
 use super::rows::RowKey;
-use crate::effects::cgroup::DeviceRuleSpec;
-use crate::effects::limits::{self, KeyDef, Knob};
 use crate::effects::request::{Places, Request};
 use crate::model::{CgValue, Snapshot, format};
+use crate::policy::devices::DeviceRuleSpec;
+use crate::policy::limits::{self, KeyDef, Knob};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Where the selected row's cgroups are, or why it has none to change.
@@ -111,7 +111,7 @@ impl Field {
         self.error = if self.input.trim().is_empty() {
             None
         } else {
-            limits::parse_request(self.key.name, self.input.trim())
+            limits::parse_key_value(self.key.name, self.input.trim())
                 .err()
                 .map(|e| e.to_string())
         };

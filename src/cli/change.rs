@@ -3,12 +3,13 @@
 //! print what the kernel says afterwards.
 
 use crate::collect::{CollectOptions, Collector};
-use crate::effects::cgroup::{self, CgroupError, CgroupWriter, DeviceRuleSpec, Location, Written};
+use crate::effects::cgroup::{self, CgroupError, CgroupWriter, Location, Written};
 use crate::effects::docker::DockerTarget;
 use crate::effects::journal::{self, Change, Entry, Journal};
-use crate::effects::limits;
 use crate::model::Snapshot;
 use crate::model::target::{Target, resolve};
+use crate::policy::devices::DeviceRuleSpec;
+use crate::policy::limits;
 use crate::sys::Roots;
 use crate::sys::parse;
 use clap::{Subcommand, ValueEnum};

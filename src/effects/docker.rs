@@ -13,7 +13,7 @@
 
 use super::cgroup::{self, CgroupError, CgroupWriter, Location, SetOutcome, Written};
 use super::journal::{Action, Change};
-use super::limits::{self, Knob, Quota, Request, Value as LimitValue};
+use crate::policy::limits::{self, Assignment, Knob, Quota, Value as LimitValue};
 use crate::sys::http;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
@@ -54,7 +54,7 @@ pub struct ApiPlan {
     /// The body that puts back what the container had (for rollback and undo).
     pub old: Map<String, Value>,
     /// Requests the API has no field for: written directly.
-    pub direct: Vec<Request>,
+    pub direct: Vec<Assignment>,
     pub notes: Vec<String>,
 }
 
@@ -65,7 +65,7 @@ fn int(hc: &Map<String, Value>, k: &str) -> i64 {
 /// Map validated requests to an update body, given the container's HostConfig (from GET
 /// /containers/{id}/json). Pure.
 pub fn api_plan(
-    requests: &[Request],
+    requests: &[Assignment],
     host_config: &Map<String, Value>,
 ) -> Result<ApiPlan, limits::InputError> {
     let mut new = Map::new();
@@ -339,7 +339,7 @@ impl CgroupWriter {
         docker: &DockerTarget,
         target: &str,
         locs: &[Location],
-        requests: &[Request],
+        requests: &[Assignment],
         dry_run: bool,
         expect: Option<&[cgroup::PlannedKey]>,
     ) -> Result<SetOutcome, CgroupError> {
@@ -352,7 +352,7 @@ impl CgroupWriter {
         };
         let hc = host_config(docker)?;
         let plan = api_plan(requests, &hc)?;
-        let api_requests: Vec<Request> = requests
+        let api_requests: Vec<Assignment> = requests
             .iter()
             .filter(|r| !plan.direct.contains(r))
             .cloned()

@@ -3,7 +3,6 @@
 //!
 //! - [`enter`]: run a command inside a target's namespaces and cgroups (`nsview enter`, the TUI's
 //!   `x`), through a single-threaded helper process.
-//! - [`limits`]: what `set` accepts (keys, units, ranges, v1 <-> v2 mapping); pure.
 //! - [`cgroup`]: the writes themselves (set, freeze/thaw, move, device rules, undo), all or
 //!   nothing, re-read and journaled.
 //! - [`docker`]: `set` on a Docker container through the Engine API.
@@ -14,5 +13,4 @@ pub mod cgroup;
 pub mod docker;
 pub mod enter;
 pub mod journal;
-pub mod limits;
 pub mod request;

@@ -2,11 +2,12 @@
 //! outcome as lines for a dialog. The UI never writes: it builds a [`Request`] from its
 //! snapshot (pure), the event loop runs it with [`run`] on a thread of its own.
 
-use super::cgroup::{CgroupWriter, DeviceRuleSpec, Location, PlannedKey, Written, location};
+use super::cgroup::{CgroupWriter, Location, PlannedKey, Written, location};
 use super::docker::DockerTarget;
 use super::journal::{self, Journal};
-use super::limits::{self, Request as LimitRequest};
 use crate::model::Hierarchy;
+use crate::policy::devices::DeviceRuleSpec;
+use crate::policy::limits::{self, Assignment};
 use crate::sys::Roots;
 
 /// Where a change lands: hierarchies and the target's path in each (resolved by the UI from its
@@ -40,7 +41,7 @@ pub enum Request {
     /// same.
     Set {
         at: Places,
-        requests: Vec<LimitRequest>,
+        requests: Vec<Assignment>,
         preview: bool,
         expect: Option<Vec<PlannedKey>>,
     },
