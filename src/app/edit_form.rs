@@ -1,10 +1,10 @@
 //! The forms that change cgroups: `e` (limits), `m` (move a process), and a device rule from the
 //! devices view. Pure state and key handling; validation as the admin types uses the same
 //! parser as `nsview set` ([`crate::policy::limits`]). What they produce is an
-//! [`effects::request::Request`](crate::effects::request::Request) for the worker.
+//! [`Operation`](crate::effects::ops::Operation) for the worker.
 
 use super::rows::RowKey;
-use crate::effects::request::{Places, Request};
+use crate::effects::ops::{Operation, Places};
 use crate::model::{CgValue, Snapshot, format};
 use crate::policy::devices::DeviceRuleSpec;
 use crate::policy::limits::{self, KeyDef, Knob};
@@ -133,7 +133,7 @@ pub struct EditForm {
 pub enum FormResult {
     Editing,
     Cancel,
-    Submit(Request),
+    Submit(Operation),
 }
 
 /// The knobs the form offers, in order, with a label.
@@ -246,9 +246,9 @@ impl EditForm {
             return FormResult::Editing;
         }
         match limits::parse_assignments(&args) {
-            Ok(requests) => FormResult::Submit(Request::Set {
+            Ok(assignments) => FormResult::Submit(Operation::Set {
                 at: self.at.clone(),
-                requests,
+                assignments,
                 preview: true,
                 expect: None,
             }),
@@ -334,12 +334,7 @@ impl MoveForm {
             return Err("m moves a process: select one in the Processes view (4)".into());
         };
         let p = snap.processes.get(pid).ok_or("the process is gone")?;
-        if p.kernel_thread {
-            return Err(format!(
-                "{pid} ({}) is a kernel thread: kernel threads stay in the root cgroup",
-                p.comm
-            ));
-        }
+        crate::policy::process::check_movable(*pid, &p.comm, p.kernel_thread)?;
         let known: Vec<(crate::model::Hierarchy, Vec<String>)> = snap
             .hierarchies
             .iter()
@@ -426,7 +421,7 @@ impl MoveForm {
                     return FormResult::Editing;
                 }
                 let places = self.destinations();
-                return FormResult::Submit(Request::Move {
+                return FormResult::Submit(Operation::Move {
                     at: Places {
                         label: self.path.clone(),
                         target: self.path.clone(),
@@ -492,7 +487,7 @@ impl RuleForm {
             KeyCode::Esc => return FormResult::Cancel,
             KeyCode::Enter => {
                 return match DeviceRuleSpec::parse(&self.text) {
-                    Ok(rule) => FormResult::Submit(Request::Device {
+                    Ok(rule) => FormResult::Submit(Operation::Device {
                         at: self.at.clone(),
                         allow: self.allow,
                         rule,
@@ -621,11 +616,13 @@ mod tests {
             f.on_key(key(c));
         }
         match f.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)) {
-            FormResult::Submit(Request::Set {
-                requests, preview, ..
+            FormResult::Submit(Operation::Set {
+                assignments,
+                preview,
+                ..
             }) => {
                 assert!(preview);
-                let names: Vec<&str> = requests.iter().map(|r| r.key.name).collect();
+                let names: Vec<&str> = assignments.iter().map(|r| r.key.name).collect();
                 assert_eq!(names, ["cpu.shares", "memory.limit_in_bytes"]);
             }
             other => panic!("{other:?}"),
@@ -654,7 +651,7 @@ mod tests {
         }
         assert_eq!(f.error, None, "{:?}", f.error);
         match f.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)) {
-            FormResult::Submit(Request::Move { at, pid }) => {
+            FormResult::Submit(Operation::Move { at, pid }) => {
                 assert_eq!(pid, 7);
                 let hs: Vec<&str> = at.places.iter().map(|(h, _)| h.key.as_str()).collect();
                 assert_eq!(hs, ["memory"], "only memory has /other");

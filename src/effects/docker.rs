@@ -11,7 +11,9 @@
 //! (memory + swap, as in v1), memory.swap.max -> MemorySwap = Memory + swap, pids.max ->
 //! PidsLimit.
 
-use super::cgroup::{self, CgroupError, CgroupWriter, Location, SetOutcome, Written};
+use super::cgroup::{
+    self, CgroupError, CgroupWriter, Location, PlannedKey, SetOutcome, TakeBack, Written,
+};
 use super::journal::{Action, Change};
 use crate::policy::limits::{self, Assignment, Knob, Quota, Value as LimitValue};
 use crate::sys::http;
@@ -330,7 +332,46 @@ fn refused(code: u16, body: &[u8]) -> CgroupError {
     }
 }
 
+/// The plan of a Docker set: the update bodies, and the writes through the API and directly.
+struct DockerPlan {
+    api: ApiPlan,
+    through_api: Vec<Written>,
+    direct: Vec<Written>,
+    notes: Vec<String>,
+}
+
 impl CgroupWriter {
+    /// The writes of a Docker set, as the kernel files hold them now.
+    fn plan_docker(
+        &self,
+        docker: &DockerTarget,
+        locs: &[Location],
+        assignments: &[Assignment],
+    ) -> Result<DockerPlan, CgroupError> {
+        let hc = host_config(docker)?;
+        let api = api_plan(assignments, &hc)?;
+        let through: Vec<Assignment> = assignments
+            .iter()
+            .filter(|r| !api.direct.contains(r))
+            .cloned()
+            .collect();
+        // What the kernel files hold now, and what they should read after.
+        let through_api = self.plan(locs, &through)?;
+        let direct = self.plan(locs, &api.direct)?;
+        let mut notes = vec![format!(
+            "applied through the Docker Engine API (container {}), so docker inspect and restarts \
+             keep it",
+            short(&docker.id)
+        )];
+        notes.extend(api.notes.iter().cloned());
+        Ok(DockerPlan {
+            api,
+            through_api,
+            direct,
+            notes,
+        })
+    }
+
     /// `set` on a Docker container: the API for what it can take, direct writes for the rest;
     /// old values read from the kernel first, new ones re-read after. One journal entry, with
     /// the update bodies that made and that revert the change.
@@ -339,107 +380,76 @@ impl CgroupWriter {
         docker: &DockerTarget,
         target: &str,
         locs: &[Location],
-        requests: &[Assignment],
+        assignments: &[Assignment],
         dry_run: bool,
-        expect: Option<&[cgroup::PlannedKey]>,
+        expect: Option<&[PlannedKey]>,
     ) -> Result<SetOutcome, CgroupError> {
         // The lock first, so that the values read for the plan are the ones replaced.
-        let mut journal = if dry_run {
+        let tx = if dry_run {
             None
         } else {
-            self.check_writable("set")?;
-            Some(self.journal.lock()?)
+            Some(self.begin("set")?)
         };
-        let hc = host_config(docker)?;
-        let plan = api_plan(requests, &hc)?;
-        let api_requests: Vec<Assignment> = requests
+        let plan = self.plan_docker(docker, locs, assignments)?;
+        let all: Vec<Written> = plan
+            .through_api
             .iter()
-            .filter(|r| !plan.direct.contains(r))
+            .chain(&plan.direct)
             .cloned()
             .collect();
-        // What the kernel files hold now, and what they should read after.
-        let api_planned = self.plan(locs, &api_requests)?;
-        let direct_planned = self.plan(locs, &plan.direct)?;
-        let mut notes = vec![format!(
-            "applied through the Docker Engine API (container {}), so docker inspect and restarts \
-             keep it",
-            short(&docker.id)
-        )];
-        notes.extend(plan.notes.iter().cloned());
-        let Some(journal) = journal.as_mut() else {
-            let (unchanged, written): (Vec<Written>, Vec<Written>) = api_planned
-                .into_iter()
-                .chain(direct_planned)
-                .partition(|w| cgroup::same_value(&w.write.file, &w.write.content, &w.old));
+        let Some(mut tx) = tx else {
+            let (unchanged, written) = all.into_iter().partition(Written::is_in_place);
             return Ok(SetOutcome {
                 written,
                 unchanged,
                 dry_run: true,
                 entry: None,
-                notes,
+                notes: plan.notes,
             });
         };
-        let all: Vec<Written> = api_planned.iter().chain(&direct_planned).cloned().collect();
         cgroup::check_expected(expect, &all)?;
-        let api_files: Vec<(String, String)> = api_planned
+        let mut notes = plan.notes;
+        if !plan.api.new.is_empty() {
+            notes.extend(update(docker, &plan.api.new)?);
+            tx.made(UpdateBack {
+                docker: docker.clone(),
+                old: plan.api.old.clone(),
+                written: plan.through_api.clone(),
+            });
+        }
+        let via_api: Vec<(String, String)> = plan
+            .through_api
             .iter()
             .map(|w| (w.location.hierarchy.clone(), w.write.file.clone()))
             .collect();
-        if !plan.new.is_empty() {
-            notes.extend(update(docker, &plan.new)?);
-        }
-        let mut written: Vec<Written> = api_planned
+        let mut written: Vec<Written> = plan
+            .through_api
             .into_iter()
             .map(|mut w| {
                 w.now = cgroup::read_control(&w.location, &w.write.file).unwrap_or_default();
                 w
             })
             .collect();
-        let direct_todo: Vec<Written> = direct_planned
+        let direct_todo = plan
+            .direct
             .into_iter()
-            .filter(|w| !cgroup::same_value(&w.write.file, &w.write.content, &w.old))
+            .filter(|w| !w.is_in_place())
             .collect();
-        match cgroup::write_in_order(direct_todo) {
-            Ok(done) => written.extend(done),
-            Err(e) => {
-                // Put Docker back too: all or nothing.
-                return Err(CgroupError::RolledBack {
-                    first: Box::new(e),
-                    rollback: put_back(docker, &plan.old, &written),
-                });
-            }
-        }
+        written.extend(tx.write_in_order(direct_todo)?);
         let changes: Vec<Change> = written
             .iter()
             .filter(|w| w.old != w.now)
             .map(|w| {
                 let mut c = w.change();
-                if api_files.contains(&(w.location.hierarchy.clone(), w.write.file.clone())) {
+                if via_api.contains(&(w.location.hierarchy.clone(), w.write.file.clone())) {
                     c.via = Some("docker-api".into());
                 }
                 c
             })
             .collect();
-        journal.api = Some(json!({"id": docker.id, "old": plan.old, "new": plan.new}));
-        let entry = match journal.append(Action::Set, target, changes, None) {
-            Ok(e) => e,
-            Err(e) => {
-                let direct: Vec<Written> = written
-                    .iter()
-                    .filter(|w| {
-                        !api_files.contains(&(w.location.hierarchy.clone(), w.write.file.clone()))
-                    })
-                    .cloned()
-                    .collect();
-                let first = cgroup::rollback(e.into(), &direct);
-                return Err(CgroupError::RolledBack {
-                    first: Box::new(first),
-                    rollback: put_back(docker, &plan.old, &written),
-                });
-            }
-        };
-        let (unchanged, written): (Vec<Written>, Vec<Written>) =
-            written.into_iter().partition(|w| w.old == w.now);
+        tx.record_api(json!({"id": docker.id, "old": plan.api.old, "new": plan.api.new}));
+        let entry = tx.commit(Action::Set, target, changes, None)?;
+        let (unchanged, written) = written.into_iter().partition(|w| w.old == w.now);
         Ok(SetOutcome {
             written,
             unchanged,
@@ -450,24 +460,35 @@ impl CgroupWriter {
     }
 }
 
-/// Post the body that restores the old values, then check the kernel files: what Docker cannot
-/// put back (it reads 0 and "" as "leave as is") is written directly. Says what happened.
-fn put_back(docker: &DockerTarget, old: &Map<String, Value>, written: &[Written]) -> String {
-    let mut said = match update(docker, old) {
-        Ok(_) => "Docker's update was reverted".to_string(),
-        Err(e) => format!("ROLLBACK INCOMPLETE: Docker's update stays: {e}"),
-    };
-    for w in written {
-        let now = cgroup::read_control(&w.location, &w.write.file).unwrap_or_default();
-        if !cgroup::same_value(&w.write.file, &w.old, &now) {
-            let fixed = cgroup::restore_file(&w.location, &w.write.file, &w.old);
-            said.push_str(&match fixed {
-                Ok(()) => format!("; {} written back directly", w.write.file),
-                Err(e) => format!("; {} NOT restored: {e}", w.write.file),
-            });
+/// Docker's update made: the body that restores the old values is posted, then the kernel files
+/// are checked: what Docker cannot put back (it reads 0 and "" as "leave as is") is written
+/// directly.
+struct UpdateBack {
+    docker: DockerTarget,
+    old: Map<String, Value>,
+    written: Vec<Written>,
+}
+
+impl TakeBack for UpdateBack {
+    fn take_back(&self) -> Result<(), String> {
+        let mut failures = Vec::new();
+        if let Err(e) = update(&self.docker, &self.old) {
+            failures.push(format!("Docker's update stays: {e}"));
+        }
+        for w in &self.written {
+            let now = cgroup::read_control(&w.location, &w.write.file).unwrap_or_default();
+            if !cgroup::same_value(&w.write.file, &w.old, &now)
+                && let Err(e) = cgroup::restore_file(&w.location, &w.write.file, &w.old)
+            {
+                failures.push(format!("{} NOT restored: {e}", w.write.file));
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures.join("; "))
         }
     }
-    said
 }
 
 /// Undo the API part of an entry: post the body that restores the old values.

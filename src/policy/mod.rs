@@ -5,6 +5,8 @@
 //! - [`limits`]: what `set` accepts (keys, units, ranges, v1 <-> v2 mapping) and the writes it
 //!   plans.
 //! - [`devices`]: the syntax of a v1 device rule.
+//! - [`process`]: which processes may be moved.
 
 pub mod devices;
 pub mod limits;
+pub mod process;
