@@ -5,6 +5,7 @@
 
 use super::rows::RowKey;
 use crate::effects::ops::{Operation, Places};
+use crate::model::containers::Runtime;
 use crate::model::{CgValue, Snapshot, format};
 use crate::policy::devices::DeviceRuleSpec;
 use crate::policy::limits::{self, KeyDef, Knob};
@@ -12,67 +13,15 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Where the selected row's cgroups are, or why it has none to change.
 pub fn places_for_row(snap: &Snapshot, key: &RowKey) -> Result<Places, String> {
-    let of_pid = |pid: i32, label: String| -> Result<Places, String> {
-        let p = snap.processes.get(&pid).ok_or("the process is gone")?;
-        let places = snap
-            .hierarchies
-            .iter()
-            .filter_map(|h| {
-                p.cgroups
-                    .get(h.key.as_str())
-                    .map(|path| (h.clone(), path.to_string()))
-            })
-            .collect();
-        // A Docker container's limits go through Docker's API.
-        let docker = snap
-            .containers
-            .iter()
-            .find(|c| {
-                c.init_pid == pid && c.runtime == Some(crate::model::containers::Runtime::Docker)
-            })
-            .and_then(|c| c.id.clone());
-        Ok(Places {
-            label,
-            target: pid.to_string(),
-            places,
-            docker,
-        })
-    };
     match key {
-        RowKey::Container(key) => {
-            let c = snap.container(key).ok_or("the container is gone")?;
-            // Only its own cgroups: an isolation group in a cgroup it shares (a user's session)
-            // must not have the others' limits changed through it.
-            let places: Vec<_> = snap
-                .hierarchies
-                .iter()
-                .filter_map(|h| c.cgroups.get(&h.key).map(|path| (h.clone(), path.clone())))
-                .collect();
-            if places.is_empty() {
-                return Err(format!(
-                    "{}: no cgroup of its own (its processes share their cgroups with others): \
-                     select its cgroup or a process",
-                    c.name
-                ));
-            }
-            // A Docker container's limits go through Docker's API.
-            let docker =
-                c.id.clone()
-                    .filter(|_| c.runtime == Some(crate::model::containers::Runtime::Docker));
-            Ok(Places {
-                label: c.name.clone(),
-                target: c.name.clone(),
-                places,
-                docker,
-            })
-        }
+        RowKey::Container(key) => places_of_container(snap, key),
         RowKey::Process(pid) => {
             let comm = snap
                 .processes
                 .get(pid)
                 .map(|p| p.comm.clone())
                 .unwrap_or_default();
-            of_pid(*pid, format!("{pid} {comm}"))
+            places_of_process(snap, *pid, format!("{pid} {comm}"))
         }
         RowKey::Cgroup(_, path) => Ok(Places {
             label: path.clone(),
@@ -90,6 +39,58 @@ pub fn places_for_row(snap: &Snapshot, key: &RowKey) -> Result<Places, String> {
             Err("a namespace has no cgroup: select a container, cgroup or process".into())
         }
     }
+}
+
+/// A process's cgroups; a Docker container's init process goes through Docker's API.
+fn places_of_process(snap: &Snapshot, pid: i32, label: String) -> Result<Places, String> {
+    let p = snap.processes.get(&pid).ok_or("the process is gone")?;
+    let places = snap
+        .hierarchies
+        .iter()
+        .filter_map(|h| {
+            p.cgroups
+                .get(h.key.as_str())
+                .map(|path| (h.clone(), path.to_string()))
+        })
+        .collect();
+    // A Docker container's limits go through Docker's API.
+    let docker = snap
+        .containers
+        .iter()
+        .find(|c| c.init_pid == pid && c.runtime == Some(Runtime::Docker))
+        .and_then(|c| c.id.clone());
+    Ok(Places {
+        label,
+        target: pid.to_string(),
+        places,
+        docker,
+    })
+}
+
+/// A container's own cgroups: an isolation group in a cgroup it shares (a user's session) must
+/// not have the others' limits changed through it.
+fn places_of_container(snap: &Snapshot, key: &str) -> Result<Places, String> {
+    let c = snap.container(key).ok_or("the container is gone")?;
+    let places: Vec<_> = snap
+        .hierarchies
+        .iter()
+        .filter_map(|h| c.cgroups.get(&h.key).map(|path| (h.clone(), path.clone())))
+        .collect();
+    if places.is_empty() {
+        return Err(format!(
+            "{}: no cgroup of its own (its processes share their cgroups with others): select \
+             its cgroup or a process",
+            c.name
+        ));
+    }
+    // A Docker container's limits go through Docker's API.
+    let docker = c.id.clone().filter(|_| c.runtime == Some(Runtime::Docker));
+    Ok(Places {
+        label: c.name.clone(),
+        target: c.name.clone(),
+        places,
+        docker,
+    })
 }
 
 /// One editable limit.

@@ -1,6 +1,8 @@
 //! An operation's outcome as the CLI prints it: text for the admin, or JSON.
 
-use crate::effects::cgroup::{FreezeOutcome, Written};
+use crate::effects::cgroup::{
+    DevicesOutcome, FreezeOutcome, MoveOutcome, SetOutcome, UndoOutcome, Written,
+};
 use crate::effects::journal::{Change, JournalEntry};
 use crate::effects::ops::Outcome;
 use crate::model::DeviceRule;
@@ -19,8 +21,20 @@ pub fn outcome(
     outcome: &Outcome,
     json: bool,
 ) -> anyhow::Result<()> {
-    match (outcome, json) {
-        (Outcome::Set(o), true) => print(
+    match outcome {
+        Outcome::Set(o) => set(out, target, o, json),
+        Outcome::Freeze { freeze, outcome } => freeze_state(out, target, *freeze, outcome, json),
+        Outcome::Move(o) => moved(out, target, o, json),
+        Outcome::Devices(o) => device_rule(out, roots, target, o, json),
+        Outcome::Undo(o) => undone(out, o, json),
+        Outcome::UndoPreview(_) => Ok(()),
+    }
+}
+
+/// `set`: old -> new per file, what was in place already, notes.
+fn set(out: &mut impl Write, target: &str, o: &SetOutcome, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print(
             out,
             &json!({
                 "action": "set",
@@ -31,25 +45,26 @@ pub fn outcome(
                 "journal_id": o.entry.as_ref().map(|e| e.id),
                 "notes": o.notes,
             }),
-        )?,
-        (Outcome::Set(o), false) => {
-            let verb = if o.dry_run { "would set" } else { "set" };
-            writeln!(out, "{verb} {target}:")?;
-            for w in &o.written {
-                writeln!(out, "  {}", w.describe())?;
-            }
-            for w in &o.unchanged {
-                writeln!(out, "{})", unchanged_line(w))?;
-            }
-            for n in &o.notes {
-                writeln!(out, "  note: {n}")?;
-            }
-            footer(out, o.entry.as_ref(), o.dry_run)?;
-        }
-        (Outcome::Freeze { freeze, outcome: o }, json) => {
-            freeze_state(out, target, *freeze, o, json)?
-        }
-        (Outcome::Move(o), true) => print(
+        );
+    }
+    let verb = if o.dry_run { "would set" } else { "set" };
+    writeln!(out, "{verb} {target}:")?;
+    for w in &o.written {
+        writeln!(out, "  {}", w.describe())?;
+    }
+    for w in &o.unchanged {
+        writeln!(out, "{})", unchanged_line(w))?;
+    }
+    for n in &o.notes {
+        writeln!(out, "  note: {n}")?;
+    }
+    footer(out, o.entry.as_ref(), o.dry_run)
+}
+
+/// `move`: where the process was and is, per hierarchy.
+fn moved(out: &mut impl Write, target: &str, o: &MoveOutcome, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print(
             out,
             &json!({
                 "action": "move",
@@ -59,15 +74,25 @@ pub fn outcome(
                 "unchanged": o.unchanged.iter().map(|l| &l.hierarchy).collect::<Vec<_>>(),
                 "journal_id": o.entry.as_ref().map(|e| e.id),
             }),
-        )?,
-        (Outcome::Move(o), false) => {
-            writeln!(out, "moved {} ({}):", o.pid, o.comm)?;
-            for l in o.describe() {
-                writeln!(out, "  {l}")?;
-            }
-            footer(out, o.entry.as_ref(), false)?;
-        }
-        (Outcome::Devices(o), true) => print(
+        );
+    }
+    writeln!(out, "moved {} ({}):", o.pid, o.comm)?;
+    for l in o.describe() {
+        writeln!(out, "  {l}")?;
+    }
+    footer(out, o.entry.as_ref(), false)
+}
+
+/// `devices TARGET allow|deny RULE`: devices.list after, decoded.
+fn device_rule(
+    out: &mut impl Write,
+    roots: &Roots,
+    target: &str,
+    o: &DevicesOutcome,
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        return print(
             out,
             &json!({
                 "action": "devices",
@@ -77,15 +102,19 @@ pub fn outcome(
                 "devices": o.now.lines().collect::<Vec<_>>(),
                 "journal_id": o.entry.as_ref().map(|e| e.id),
             }),
-        )?,
-        (Outcome::Devices(o), false) => {
-            let verb = if o.allow { "allowed" } else { "denied" };
-            let place = o.location.label();
-            writeln!(out, "{verb} {} in {place}; devices.list now:", o.rule)?;
-            print_rules(out, &decode(roots, &o.now), "    ")?;
-            footer(out, o.entry.as_ref(), false)?;
-        }
-        (Outcome::Undo(o), true) => print(
+        );
+    }
+    let verb = if o.allow { "allowed" } else { "denied" };
+    let place = o.location.label();
+    writeln!(out, "{verb} {} in {place}; devices.list now:", o.rule)?;
+    print_rules(out, &decode(roots, &o.now), "    ")?;
+    footer(out, o.entry.as_ref(), false)
+}
+
+/// `undo`: the entry reverted and each change it made.
+fn undone(out: &mut impl Write, o: &UndoOutcome, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print(
             out,
             &json!({
                 "action": "undo",
@@ -94,19 +123,16 @@ pub fn outcome(
                 "notes": o.notes,
                 "journal_id": o.entry.as_ref().map(|e| e.id),
             }),
-        )?,
-        (Outcome::Undo(o), false) => {
-            let e = &o.undone;
-            let (id, action, time) = (e.id, e.action.as_str(), &e.time);
-            writeln!(out, "undid entry {id} ({action} {} at {time}):", e.target)?;
-            for c in &o.reverted {
-                writeln!(out, "  {}", change_line(c))?;
-            }
-            for n in &o.notes {
-                writeln!(out, "  note: {n}")?;
-            }
-        }
-        (Outcome::UndoPreview(_), _) => {}
+        );
+    }
+    let e = &o.undone;
+    let (id, action, time) = (e.id, e.action.as_str(), &e.time);
+    writeln!(out, "undid entry {id} ({action} {} at {time}):", e.target)?;
+    for c in &o.reverted {
+        writeln!(out, "  {}", change_line(c))?;
+    }
+    for n in &o.notes {
+        writeln!(out, "  note: {n}")?;
     }
     Ok(())
 }

@@ -68,65 +68,8 @@ pub fn parse_key_value(name: &str, raw: &str) -> Result<Assignment, InputError> 
     let key = key(name).ok_or_else(|| InputError::UnknownKey {
         key: name.to_string(),
     })?;
-    let bad = || InputError::BadValue {
-        key: key.name.to_string(),
-        value: raw.to_string(),
-        form: key.form,
-    };
-    let range = |r: String| InputError::OutOfRange {
-        key: key.name.to_string(),
-        value: raw.to_string(),
-        range: r,
-    };
-    let value = match key.name {
-        "cpu.shares" => {
-            let n: u64 = raw.parse().map_err(|_| bad())?;
-            if !(SHARES_MIN..=SHARES_MAX).contains(&n) {
-                return Err(range(format!("{SHARES_MIN}..{SHARES_MAX}")));
-            }
-            Value::Shares(n)
-        }
-        "cpu.weight" => {
-            let n: u64 = raw.parse().map_err(|_| bad())?;
-            if !(WEIGHT_MIN..=WEIGHT_MAX).contains(&n) {
-                return Err(range(format!("{WEIGHT_MIN}..{WEIGHT_MAX}")));
-            }
-            Value::Weight(n)
-        }
-        "cpu.max" => parse_cpu_max(raw).ok_or_else(bad)?,
-        "cpu.cfs_quota_us" => {
-            let quota = match raw {
-                "-1" | "max" => Quota::Max,
-                _ => Quota::Micros(raw.parse().map_err(|_| bad())?),
-            };
-            Value::Bandwidth {
-                quota,
-                period: None,
-            }
-        }
-        "cpu.cfs_period_us" => Value::Bandwidth {
-            quota: Quota::Keep,
-            period: Some(raw.parse().map_err(|_| bad())?),
-        },
-        "cpuset.cpus" | "cpuset.mems" => {
-            let list = parse_cpu_list(raw).ok_or_else(bad)?;
-            if list.is_empty() {
-                return Err(range("at least one entry".into()));
-            }
-            Value::List(list)
-        }
-        "pids.max" => match raw {
-            "max" => Value::Count(None),
-            _ => {
-                let n: u64 = raw.parse().map_err(|_| bad())?;
-                if n == 0 {
-                    return Err(range("at least 1 (0 would forbid every fork)".into()));
-                }
-                Value::Count(Some(n))
-            }
-        },
-        _ => Value::Bytes(parse_size(raw).ok_or_else(bad)?),
-    };
+    let typed = Typed { key, raw };
+    let value = typed.value()?;
     check_bandwidth(key, raw, &value)?;
     // Only a memory limit of less than a page makes no sense (the kernel rounds it to 0); 0 is a
     // valid swap limit (no swap), memory.high, or soft limit.
@@ -134,7 +77,7 @@ pub fn parse_key_value(name: &str, raw: &str) -> Result<Assignment, InputError> 
         && b < PAGE
         && key.knob == Knob::MemoryLimit
     {
-        return Err(range(format!(
+        return Err(typed.range(format!(
             "at least one page ({PAGE} bytes); the kernel rounds down to pages"
         )));
     }
@@ -143,6 +86,79 @@ pub fn parse_key_value(name: &str, raw: &str) -> Result<Assignment, InputError> 
         raw: raw.to_string(),
         value,
     })
+}
+
+/// A value as typed for a key.
+struct Typed<'a> {
+    key: &'static KeyDef,
+    raw: &'a str,
+}
+
+impl Typed<'_> {
+    fn bad(&self) -> InputError {
+        InputError::BadValue {
+            key: self.key.name.to_string(),
+            value: self.raw.to_string(),
+            form: self.key.form,
+        }
+    }
+
+    fn range(&self, r: String) -> InputError {
+        InputError::OutOfRange {
+            key: self.key.name.to_string(),
+            value: self.raw.to_string(),
+            range: r,
+        }
+    }
+
+    /// A number within `lo..=hi`.
+    fn bounded(&self, lo: u64, hi: u64) -> Result<u64, InputError> {
+        let n: u64 = self.raw.parse().map_err(|_| self.bad())?;
+        if !(lo..=hi).contains(&n) {
+            return Err(self.range(format!("{lo}..{hi}")));
+        }
+        Ok(n)
+    }
+
+    /// The value by the key's syntax.
+    fn value(&self) -> Result<Value, InputError> {
+        let raw = self.raw;
+        Ok(match self.key.name {
+            "cpu.shares" => Value::Shares(self.bounded(SHARES_MIN, SHARES_MAX)?),
+            "cpu.weight" => Value::Weight(self.bounded(WEIGHT_MIN, WEIGHT_MAX)?),
+            "cpu.max" => parse_cpu_max(raw).ok_or_else(|| self.bad())?,
+            "cpu.cfs_quota_us" => {
+                let quota = match raw {
+                    "-1" | "max" => Quota::Max,
+                    _ => Quota::Micros(raw.parse().map_err(|_| self.bad())?),
+                };
+                Value::Bandwidth {
+                    quota,
+                    period: None,
+                }
+            }
+            "cpu.cfs_period_us" => Value::Bandwidth {
+                quota: Quota::Keep,
+                period: Some(raw.parse().map_err(|_| self.bad())?),
+            },
+            "cpuset.cpus" | "cpuset.mems" => {
+                let list = parse_cpu_list(raw).ok_or_else(|| self.bad())?;
+                if list.is_empty() {
+                    return Err(self.range("at least one entry".into()));
+                }
+                Value::List(list)
+            }
+            "pids.max" if raw == "max" => Value::Count(None),
+            "pids.max" => {
+                let n: u64 = raw.parse().map_err(|_| self.bad())?;
+                if n == 0 {
+                    return Err(self.range("at least 1 (0 would forbid every fork)".into()));
+                }
+                Value::Count(Some(n))
+            }
+            _ => Value::Bytes(parse_size(raw).ok_or_else(|| self.bad())?),
+        })
+    }
 }
 
 /// The page size the kernel rounds v1 memory limits down to. 4 KiB on every architecture nsview

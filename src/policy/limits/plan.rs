@@ -42,15 +42,15 @@ pub struct FileWrite {
     pub notes: Vec<String>,
 }
 
-/// Turn validated requests into file writes for a target present in `places`, in the order they
-/// must be written. Errors name the key.
+/// Turn validated assignments into file writes for a target present in `places`, in the order
+/// they must be written. Errors name the key.
 pub fn plan(
-    requests: &[Assignment],
+    assignments: &[Assignment],
     places: &[Place],
     current: &dyn Current,
 ) -> Result<Vec<FileWrite>, InputError> {
     let mut writes: Vec<FileWrite> = Vec::new();
-    for req in requests {
+    for req in assignments {
         let (place, version) = choose_place(req.key, places)?;
         let asked = format!("{}={}", req.key.name, req.raw);
         let mut push = |file: &str, content: String, notes: Vec<String>| {
@@ -62,105 +62,139 @@ pub fn plan(
                 notes,
             })
         };
-        let not_applicable = |why: String| InputError::NotApplicable {
+        let at = Target {
+            place,
+            version,
+            all: assignments,
+            current,
+        };
+        plan_one(req, &at, &mut push).map_err(|why| InputError::NotApplicable {
             key: req.key.name.to_string(),
             why,
-        };
-        match (&req.value, version) {
-            (Value::Shares(s), 1) => push("cpu.shares", s.to_string(), vec![]),
-            (Value::Shares(s), _) => {
-                let w = shares_to_weight(*s);
-                push(
-                    "cpu.weight",
-                    w.to_string(),
-                    vec![format!(
-                        "converted cpu.shares {s} to cpu.weight {w} (runc/crun curve)"
-                    )],
-                )
-            }
-            (Value::Weight(w), 2) => push("cpu.weight", w.to_string(), vec![]),
-            (Value::Weight(w), _) => {
-                let s = weight_to_shares(*w);
-                push(
-                    "cpu.shares",
-                    s.to_string(),
-                    vec![format!(
-                        "converted cpu.weight {w} to cpu.shares {s} (runc/crun curve)"
-                    )],
-                )
-            }
-            (Value::Bandwidth { quota, period }, 2) => {
-                let cur = current.get(&place.hierarchy, "cpu.max").unwrap_or_default();
-                let mut f = cur.split_ascii_whitespace();
-                let cur_quota = f.next().unwrap_or("max").to_string();
-                let cur_period = f
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or(PERIOD_DEFAULT);
-                let p = period.unwrap_or(cur_period);
-                let q = quota_text(*quota, p, &cur_quota, "max");
-                check_quota(req, &q).map_err(not_applicable)?;
-                push("cpu.max", format!("{q} {p}"), cpus_note(*quota, p))
-            }
-            (Value::Bandwidth { quota, period }, _) => {
-                let cur_period = current
-                    .get(&place.hierarchy, "cpu.cfs_period_us")
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or(PERIOD_DEFAULT);
-                let cur_quota = current
-                    .get(&place.hierarchy, "cpu.cfs_quota_us")
-                    .unwrap_or_else(|| "-1".into());
-                let p = period.unwrap_or(cur_period);
-                let q = quota_text(*quota, p, &cur_quota, "-1");
-                check_quota(req, &q).map_err(not_applicable)?;
-                // v1 checks every intermediate quota/period against the parent's bandwidth:
-                // write first the file that keeps the ratio in between the lower (-1 is no
-                // limit, always allowed).
-                let ratio = |q: &str, p: u64| match q.parse::<i64>() {
-                    Ok(q) if q >= 0 && p > 0 => q as f64 / p as f64,
-                    _ => 0.0,
-                };
-                let period_first = ratio(&cur_quota, p) <= ratio(&q, cur_period);
-                let quota_write = (!matches!(quota, Quota::Keep))
-                    .then(|| ("cpu.cfs_quota_us", q.clone(), cpus_note(*quota, p)));
-                let period_write = period
-                    .is_some()
-                    .then(|| ("cpu.cfs_period_us", p.to_string(), vec![]));
-                let order = if period_first {
-                    [period_write, quota_write]
-                } else {
-                    [quota_write, period_write]
-                };
-                for (file, content, notes) in order.into_iter().flatten() {
-                    push(file, content, notes);
-                }
-            }
-            (Value::List(list), _) => {
-                let file = req.key.name;
-                if let Some(parent) = current.parent_list(&place.hierarchy, file)
-                    && let Some(allowed) = parse_cpu_list(&parent)
-                    && let Some(outside) = list.iter().find(|c| !allowed.contains(c))
-                {
-                    return Err(not_applicable(format!(
-                        "{outside} is not in the parent's {file} ({})",
-                        if parent.is_empty() { "empty" } else { &parent }
-                    )));
-                }
-                push(file, format_list(list), vec![])
-            }
-            (Value::Count(n), _) => push(
-                "pids.max",
-                n.map_or("max".to_string(), |n| n.to_string()),
-                vec![],
-            ),
-            (Value::Bytes(b), version) => {
-                plan_bytes(req, *b, version, place, requests, current, &mut push)
-                    .map_err(not_applicable)?
-            }
-        }
+        })?;
     }
     order_memory_writes(&mut writes, current);
     Ok(writes)
+}
+
+/// Where one assignment lands, and what it is planned with.
+struct Target<'a> {
+    place: &'a Place,
+    version: u8,
+    /// Every assignment of the set (a memory limit asked beside swap counts).
+    all: &'a [Assignment],
+    current: &'a dyn Current,
+}
+
+/// Receives the writes of one assignment: file, content, notes.
+type Push<'a> = dyn FnMut(&str, String, Vec<String>) + 'a;
+
+/// The writes of one assignment; Err says why it does not apply here.
+fn plan_one(req: &Assignment, at: &Target, push: &mut Push) -> Result<(), String> {
+    match (&req.value, at.version) {
+        (Value::Shares(s), 1) => push("cpu.shares", s.to_string(), vec![]),
+        (Value::Shares(s), _) => {
+            let w = shares_to_weight(*s);
+            let note = format!("converted cpu.shares {s} to cpu.weight {w} (runc/crun curve)");
+            push("cpu.weight", w.to_string(), vec![note])
+        }
+        (Value::Weight(w), 2) => push("cpu.weight", w.to_string(), vec![]),
+        (Value::Weight(w), _) => {
+            let s = weight_to_shares(*w);
+            let note = format!("converted cpu.weight {w} to cpu.shares {s} (runc/crun curve)");
+            push("cpu.shares", s.to_string(), vec![note])
+        }
+        (Value::Bandwidth { quota, period }, 2) => bandwidth_v2(req, *quota, *period, at, push)?,
+        (Value::Bandwidth { quota, period }, _) => bandwidth_v1(req, *quota, *period, at, push)?,
+        (Value::List(list), _) => {
+            let file = req.key.name;
+            if let Some(parent) = at.current.parent_list(&at.place.hierarchy, file)
+                && let Some(allowed) = parse_cpu_list(&parent)
+                && let Some(outside) = list.iter().find(|c| !allowed.contains(c))
+            {
+                return Err(format!(
+                    "{outside} is not in the parent's {file} ({})",
+                    if parent.is_empty() { "empty" } else { &parent }
+                ));
+            }
+            push(file, format_list(list), vec![])
+        }
+        (Value::Count(n), _) => push(
+            "pids.max",
+            n.map_or("max".to_string(), |n| n.to_string()),
+            vec![],
+        ),
+        (Value::Bytes(b), _) => plan_bytes(req, *b, at, push)?,
+    }
+    Ok(())
+}
+
+/// v2 cpu.max "QUOTA PERIOD".
+fn bandwidth_v2(
+    req: &Assignment,
+    quota: Quota,
+    period: Option<u64>,
+    at: &Target,
+    push: &mut Push,
+) -> Result<(), String> {
+    let cur = at
+        .current
+        .get(&at.place.hierarchy, "cpu.max")
+        .unwrap_or_default();
+    let mut f = cur.split_ascii_whitespace();
+    let cur_quota = f.next().unwrap_or("max").to_string();
+    let cur_period = f
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(PERIOD_DEFAULT);
+    let p = period.unwrap_or(cur_period);
+    let q = quota_text(quota, p, &cur_quota, "max");
+    check_quota(req, &q)?;
+    push("cpu.max", format!("{q} {p}"), cpus_note(quota, p));
+    Ok(())
+}
+
+/// v1 cpu.cfs_quota_us and cpu.cfs_period_us, in the order the parent's bandwidth allows.
+fn bandwidth_v1(
+    req: &Assignment,
+    quota: Quota,
+    period: Option<u64>,
+    at: &Target,
+    push: &mut Push,
+) -> Result<(), String> {
+    let cur_period = at
+        .current
+        .get(&at.place.hierarchy, "cpu.cfs_period_us")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(PERIOD_DEFAULT);
+    let cur_quota = at
+        .current
+        .get(&at.place.hierarchy, "cpu.cfs_quota_us")
+        .unwrap_or_else(|| "-1".into());
+    let p = period.unwrap_or(cur_period);
+    let q = quota_text(quota, p, &cur_quota, "-1");
+    check_quota(req, &q)?;
+    // v1 checks every intermediate quota/period against the parent's bandwidth: write first
+    // the file that keeps the ratio in between the lower (-1 is no limit, always allowed).
+    let ratio = |q: &str, p: u64| match q.parse::<i64>() {
+        Ok(q) if q >= 0 && p > 0 => q as f64 / p as f64,
+        _ => 0.0,
+    };
+    let period_first = ratio(&cur_quota, p) <= ratio(&q, cur_period);
+    let quota_write = (!matches!(quota, Quota::Keep))
+        .then(|| ("cpu.cfs_quota_us", q.clone(), cpus_note(quota, p)));
+    let period_write = period
+        .is_some()
+        .then(|| ("cpu.cfs_period_us", p.to_string(), vec![]));
+    let order = if period_first {
+        [period_write, quota_write]
+    } else {
+        [quota_write, period_write]
+    };
+    for (file, content, notes) in order.into_iter().flatten() {
+        push(file, content, notes);
+    }
+    Ok(())
 }
 
 /// The quota field for `quota` with period `p`.
@@ -193,58 +227,31 @@ fn cpus_note(quota: Quota, p: u64) -> Vec<String> {
     }
 }
 
+fn v1_size(b: Option<u64>) -> String {
+    b.map_or("-1".to_string(), |b| b.to_string())
+}
+
+fn v2_size(b: Option<u64>) -> String {
+    b.map_or("max".to_string(), |b| b.to_string())
+}
+
 /// Memory sizes: the limit, memory.high, the v1 soft limit and swap, converting swap between
 /// v1's memory+swap and v2's swap-alone meaning.
 fn plan_bytes(
     req: &Assignment,
     bytes: Option<u64>,
-    version: u8,
-    place: &Place,
-    all: &[Assignment],
-    current: &dyn Current,
-    push: &mut dyn FnMut(&str, String, Vec<String>),
+    at: &Target,
+    push: &mut Push,
 ) -> Result<(), String> {
-    let v1 = |b: Option<u64>| b.map_or("-1".to_string(), |b| b.to_string());
-    let v2 = |b: Option<u64>| b.map_or("max".to_string(), |b| b.to_string());
-    match (req.key.knob, version) {
-        (Knob::MemoryLimit, 1) => {
-            push(
-                "memory.limit_in_bytes",
-                v1(bytes),
-                usage_note(bytes, place, current, 1),
-            );
-            // v1 keeps memory + swap >= memory: a limit raised above the memsw in place needs
-            // the memsw raised too; keep the swap the group had, as Docker's update would
-            // refuse otherwise.
-            let memsw_asked = all.iter().any(|r| r.key.knob == Knob::Swap);
-            let cur = |f: &str| -> Option<u64> {
-                let v: i64 = current.get(&place.hierarchy, f)?.parse().ok()?;
-                (v >= 0 && !crate::model::format::is_unlimited(v)).then_some(v as u64)
-            };
-            if let (Some(new), Some(memsw), false) =
-                (bytes, cur("memory.memsw.limit_in_bytes"), memsw_asked)
-                && new > memsw
-            {
-                let swap = memsw.saturating_sub(cur("memory.limit_in_bytes").unwrap_or(memsw));
-                let raised = new.saturating_add(swap);
-                push(
-                    "memory.memsw.limit_in_bytes",
-                    raised.to_string(),
-                    vec![format!(
-                        "memory.memsw.limit_in_bytes raised to {} to keep the group's {} of \
-                         swap (v1 needs memory + swap >= memory)",
-                        human_size(raised),
-                        human_size(swap)
-                    )],
-                );
-            }
-        }
+    let (place, current) = (at.place, at.current);
+    match (req.key.knob, at.version) {
+        (Knob::MemoryLimit, 1) => memory_limit_v1(bytes, at, push),
         (Knob::MemoryLimit, _) => push(
             "memory.max",
-            v2(bytes),
+            v2_size(bytes),
             usage_note(bytes, place, current, 2),
         ),
-        (Knob::MemoryHigh, 2) => push("memory.high", v2(bytes), vec![]),
+        (Knob::MemoryHigh, 2) => push("memory.high", v2_size(bytes), vec![]),
         (Knob::MemoryHigh, _) => {
             return Err(
                 "cgroup v2 only, and this cgroup's memory controller is v1 (its \
@@ -252,7 +259,7 @@ fn plan_bytes(
                     .into(),
             );
         }
-        (Knob::MemorySoftLimit, 1) => push("memory.soft_limit_in_bytes", v1(bytes), vec![]),
+        (Knob::MemorySoftLimit, 1) => push("memory.soft_limit_in_bytes", v1_size(bytes), vec![]),
         (Knob::MemorySoftLimit, _) => {
             return Err(
                 "cgroup v1 only; on v2 the closest is memory.high (throttling, not reclaim \
@@ -261,64 +268,104 @@ fn plan_bytes(
             );
         }
         (Knob::Swap, 1) if req.key.name == "memory.memsw.limit_in_bytes" => {
-            push("memory.memsw.limit_in_bytes", v1(bytes), vec![])
+            push("memory.memsw.limit_in_bytes", v1_size(bytes), vec![])
         }
-        (Knob::Swap, 1) => {
-            // v2 swap alone -> v1 memory + swap: add the memory limit (asked now, or in place).
-            let memsw = match bytes {
-                None => None,
-                Some(swap) => {
-                    let limit = memory_limit_after(all, place, current).ok_or(
-                        "on v1 swap is limited together with memory (memory.memsw.limit_in_bytes \
-                         = memory + swap), and this cgroup has no memory limit to add it to: set \
-                         memory.limit_in_bytes too, or memory.memsw.limit_in_bytes directly",
-                    )?;
-                    Some(limit.saturating_add(swap))
-                }
-            };
-            push(
-                "memory.memsw.limit_in_bytes",
-                v1(memsw),
-                vec![
-                    "v1 memory.memsw.limit_in_bytes limits memory + swap, v2 memory.swap.max swap \
-                     alone: wrote memory limit + swap"
-                        .into(),
-                ],
-            )
-        }
+        (Knob::Swap, 1) => swap_as_memsw(bytes, at, push)?,
         (Knob::Swap, _) if req.key.name == "memory.swap.max" => {
-            push("memory.swap.max", v2(bytes), vec![])
+            push("memory.swap.max", v2_size(bytes), vec![])
         }
-        (Knob::Swap, _) => {
-            // v1 memory + swap -> v2 swap alone: subtract the memory limit.
-            let swap = match bytes {
-                None => None,
-                Some(memsw) => {
-                    let limit = memory_limit_after(all, place, current).ok_or(
-                        "v2 memory.swap.max limits swap alone; converting a memory + swap size \
-                         needs a memory.max: set memory.max too, or memory.swap.max directly",
-                    )?;
-                    Some(memsw.checked_sub(limit).ok_or_else(|| {
-                        format!(
-                            "memory + swap {} is below the memory limit {}",
-                            human_size(memsw),
-                            human_size(limit)
-                        )
-                    })?)
-                }
-            };
-            push(
-                "memory.swap.max",
-                v2(swap),
-                vec![
-                    "v1 memory.memsw.limit_in_bytes limits memory + swap, v2 memory.swap.max swap \
-                     alone: wrote the size minus memory.max"
-                        .into(),
-                ],
-            )
-        }
+        (Knob::Swap, _) => memsw_as_swap(bytes, at, push)?,
         _ => return Err("no such memory file".into()),
     }
+    Ok(())
+}
+
+/// v1 memory.limit_in_bytes; v1 keeps memory + swap >= memory: a limit raised above the memsw
+/// in place needs the memsw raised too; keep the swap the group had, as Docker's update would
+/// refuse otherwise.
+fn memory_limit_v1(bytes: Option<u64>, at: &Target, push: &mut Push) {
+    let (place, current) = (at.place, at.current);
+    push(
+        "memory.limit_in_bytes",
+        v1_size(bytes),
+        usage_note(bytes, place, current, 1),
+    );
+    let memsw_asked = at.all.iter().any(|r| r.key.knob == Knob::Swap);
+    let cur = |f: &str| -> Option<u64> {
+        let v: i64 = current.get(&place.hierarchy, f)?.parse().ok()?;
+        (v >= 0 && !crate::model::format::is_unlimited(v)).then_some(v as u64)
+    };
+    if let (Some(new), Some(memsw), false) =
+        (bytes, cur("memory.memsw.limit_in_bytes"), memsw_asked)
+        && new > memsw
+    {
+        let swap = memsw.saturating_sub(cur("memory.limit_in_bytes").unwrap_or(memsw));
+        let raised = new.saturating_add(swap);
+        push(
+            "memory.memsw.limit_in_bytes",
+            raised.to_string(),
+            vec![format!(
+                "memory.memsw.limit_in_bytes raised to {} to keep the group's {} of swap (v1 \
+                 needs memory + swap >= memory)",
+                human_size(raised),
+                human_size(swap)
+            )],
+        );
+    }
+}
+
+/// v2 swap alone -> v1 memory + swap: add the memory limit (asked now, or in place).
+fn swap_as_memsw(bytes: Option<u64>, at: &Target, push: &mut Push) -> Result<(), String> {
+    let memsw = match bytes {
+        None => None,
+        Some(swap) => {
+            let limit = memory_limit_after(at.all, at.place, at.current).ok_or(
+                "on v1 swap is limited together with memory (memory.memsw.limit_in_bytes = \
+                 memory + swap), and this cgroup has no memory limit to add it to: set \
+                 memory.limit_in_bytes too, or memory.memsw.limit_in_bytes directly",
+            )?;
+            Some(limit.saturating_add(swap))
+        }
+    };
+    push(
+        "memory.memsw.limit_in_bytes",
+        v1_size(memsw),
+        vec![
+            "v1 memory.memsw.limit_in_bytes limits memory + swap, v2 memory.swap.max swap alone: \
+             wrote memory limit + swap"
+                .into(),
+        ],
+    );
+    Ok(())
+}
+
+/// v1 memory + swap -> v2 swap alone: subtract the memory limit.
+fn memsw_as_swap(bytes: Option<u64>, at: &Target, push: &mut Push) -> Result<(), String> {
+    let swap = match bytes {
+        None => None,
+        Some(memsw) => {
+            let limit = memory_limit_after(at.all, at.place, at.current).ok_or(
+                "v2 memory.swap.max limits swap alone; converting a memory + swap size needs a \
+                 memory.max: set memory.max too, or memory.swap.max directly",
+            )?;
+            Some(memsw.checked_sub(limit).ok_or_else(|| {
+                format!(
+                    "memory + swap {} is below the memory limit {}",
+                    human_size(memsw),
+                    human_size(limit)
+                )
+            })?)
+        }
+    };
+    push(
+        "memory.swap.max",
+        v2_size(swap),
+        vec![
+            "v1 memory.memsw.limit_in_bytes limits memory + swap, v2 memory.swap.max swap alone: \
+             wrote the size minus memory.max"
+                .into(),
+        ],
+    );
     Ok(())
 }
 
