@@ -299,6 +299,74 @@ fn restore_content(file: &str, old: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::effects::journal::Journal;
+
+    fn written(loc: &Location, file: &str, old: &str, content: &str) -> Written {
+        Written {
+            location: loc.clone(),
+            write: FileWrite {
+                hierarchy: loc.hierarchy.clone(),
+                file: file.into(),
+                content: content.into(),
+                asked: format!("{file}={content}"),
+                notes: vec![],
+            },
+            old: old.into(),
+            now: content.into(),
+        }
+    }
+
+    /// A failed write takes back the ones made before it, and a committed change is journaled.
+    #[test]
+    fn a_transaction_is_all_or_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cg = dir.path().join("cg/a");
+        std::fs::create_dir_all(&cg).expect("mkdir");
+        std::fs::write(cg.join("cpu.shares"), "1024\n").expect("write");
+        std::fs::write(cg.join("pids.max"), "max\n").expect("write");
+        let loc = Location {
+            hierarchy: "cpu".into(),
+            version: 1,
+            mount: dir.path().join("cg"),
+            path: "/a".into(),
+        };
+        let writer = CgroupWriter {
+            read_only: false,
+            journal: Journal {
+                path: dir.path().join("journal.jsonl"),
+            },
+        };
+        let mut tx = writer.begin("set").expect("begin");
+        let todo = vec![
+            written(&loc, "cpu.shares", "1024", "2048"),
+            written(&loc, "../escape", "", "1"),
+        ];
+        let e = tx
+            .write_in_order(todo)
+            .expect_err("the second write is refused");
+        assert!(e.to_string().contains("rolled back: the 1 change"), "{e}");
+        let shares = std::fs::read_to_string(cg.join("cpu.shares")).expect("read");
+        assert_eq!(shares, "1024");
+        drop(tx);
+        let mut tx = writer.begin("set").expect("begin");
+        let done = tx
+            .write_in_order(vec![written(&loc, "pids.max", "max", "64")])
+            .expect("written");
+        let changes = done.iter().map(Written::change).collect();
+        let entry = tx.commit(Action::Set, "/a", changes, None).expect("commit");
+        assert_eq!(
+            entry.map(|e| e.changes[0].new.clone()).as_deref(),
+            Some("64")
+        );
+        let read_only = CgroupWriter {
+            read_only: true,
+            ..writer
+        };
+        assert!(matches!(
+            read_only.begin("set"),
+            Err(CgroupError::ReadOnly(_))
+        ));
+    }
 
     #[test]
     fn read_back_comparison_knows_the_kernels_habits() {
