@@ -1,7 +1,7 @@
 //! The forms that change cgroups: `e` (limits), `m` (move a process), and a device rule from the
 //! devices view. Pure state and key handling; validation as the admin types uses the same
 //! parser as `nsview set` ([`crate::policy::limits`]). What they produce is an
-//! [`Operation`](crate::effects::ops::Operation) for the worker.
+//! [`Operation`] for the worker.
 
 use super::rows::RowKey;
 use crate::effects::ops::{Operation, Places};

@@ -1,6 +1,6 @@
 //! Changes asked for in the TUI, run on a worker thread: an [`Operation`] built by the UI from
-//! its snapshot (pure) goes through the operations layer ([`super::ops`]), and its [`Outcome`]
-//! comes back as lines for a dialog.
+//! its snapshot (pure) goes through the operations layer ([`super::ops`]), and its
+//! [`Outcome`](super::ops::Outcome) comes back as lines for a dialog.
 
 mod render;
 

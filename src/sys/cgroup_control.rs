@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 const CGROUP_SUPER_MAGIC: i64 = 0x0027_e0eb;
 const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
 
-/// One cgroup directory: a mount point and a path inside its hierarchy ("/docker/<id>").
+/// One cgroup directory: a mount point and a path inside its hierarchy (`/docker/<id>`).
 #[derive(Debug, Clone, Copy)]
 pub struct CgroupDir<'a> {
     pub mount: &'a Path,

@@ -4,10 +4,10 @@
 //! re-read -> journal; a failure part-way through rolls back what was already written, and a
 //! change that could not be journaled is never made.
 //!
-//! - [`error`]: what can go wrong, one line per error.
-//! - [`control`]: the files read and written, through the safe opener of `sys`.
-//! - [`txn`]: the transaction every change goes through, and what a write was.
-//! - [`set`], [`freeze`], [`moves`], [`devices`], [`undo`]: the changes.
+//! - `error`: what can go wrong, one line per error.
+//! - `control`: the files read and written, through the safe opener of `sys`.
+//! - `txn`: the transaction every change goes through, and what a write was.
+//! - `set`, `freeze`, `moves`, `devices`, `undo`: the changes.
 
 mod control;
 mod devices;

@@ -5,8 +5,8 @@
 //! holding nsview, the journal changed since a preview) is made here or below, never in a front
 //! end.
 //!
-//! - [`target`]: where a TARGET given on the command line lands ([`Places`]).
-//! - [`operations`]: the operations.
+//! - `target`: where a TARGET given on the command line lands ([`Places`]).
+//! - `operations`: the operations ([`Operations`]).
 
 mod operations;
 mod target;
