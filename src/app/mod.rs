@@ -112,7 +112,7 @@ pub enum Cmd {
     /// with the same `id`.
     Effect {
         id: u64,
-        req: crate::effects::request::Request,
+        req: crate::effects::ops::Operation,
     },
 }
 
@@ -162,7 +162,7 @@ pub enum Dialog {
     Confirm {
         title: String,
         lines: Vec<String>,
-        then: crate::effects::request::Request,
+        then: crate::effects::ops::Operation,
     },
     /// A change is being made on the worker thread.
     Working(String),
@@ -659,7 +659,7 @@ impl App {
     }
 
     /// Hand `req` to the worker and wait for its reply in a Working box.
-    fn send_effect(&mut self, req: crate::effects::request::Request) -> Vec<Cmd> {
+    fn send_effect(&mut self, req: crate::effects::ops::Operation) -> Vec<Cmd> {
         self.effect_seq += 1;
         self.awaiting = Some(self.effect_seq);
         self.dialog = Some(Dialog::Working(working_text(&req)));
@@ -829,7 +829,7 @@ impl App {
                 }
             }
             Action::Undo => {
-                let req = crate::effects::request::Request::Undo {
+                let req = crate::effects::ops::Operation::Undo {
                     preview: true,
                     hierarchies: self.snap.hierarchies.clone(),
                     expect: None,
@@ -904,7 +904,7 @@ impl App {
         Ok(Dialog::Confirm {
             title: verb.to_string(),
             lines,
-            then: crate::effects::request::Request::Freeze {
+            then: crate::effects::ops::Operation::Freeze {
                 at,
                 freeze: !frozen,
             },
@@ -1038,21 +1038,21 @@ pub const READ_ONLY: &str =
     "read-only (--read-only or read_only in the config): changes are turned off";
 
 /// The line shown while the worker makes a change.
-fn working_text(req: &crate::effects::request::Request) -> String {
-    use crate::effects::request::Request;
+fn working_text(req: &crate::effects::ops::Operation) -> String {
+    use crate::effects::ops::Operation;
     match req {
-        Request::Set {
+        Operation::Set {
             at, preview: true, ..
         } => format!("reading {}...", at.label),
-        Request::Set { at, .. } => format!("writing {}...", at.label),
-        Request::Freeze { at, freeze } => format!(
+        Operation::Set { at, .. } => format!("writing {}...", at.label),
+        Operation::Freeze { at, freeze } => format!(
             "{} {}...",
             if *freeze { "freezing" } else { "thawing" },
             at.label
         ),
-        Request::Move { at, pid } => format!("moving {pid} to {}...", at.label),
-        Request::Device { at, .. } => format!("writing device rule of {}...", at.label),
-        Request::Undo { .. } => "reading the journal...".into(),
+        Operation::Move { at, pid } => format!("moving {pid} to {}...", at.label),
+        Operation::Device { at, .. } => format!("writing device rule of {}...", at.label),
+        Operation::Undo { .. } => "reading the journal...".into(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod bpf;
 pub mod btf;
+pub mod cgroup_control;
 pub mod cgroupfs;
 pub mod docker;
 pub mod error;

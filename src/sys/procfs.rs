@@ -693,6 +693,20 @@ pub fn read_self_cgroup(roots: &Roots) -> SysResult<Vec<parse::CgroupLine>> {
     Ok(parse::parse_proc_pid_cgroup(&text))
 }
 
+/// /proc/PID/cgroup of one process: its hierarchy keys and paths.
+pub fn read_pid_cgroup(roots: &Roots, pid: i32) -> SysResult<Vec<parse::CgroupLine>> {
+    let path = roots.pid_dir(pid).join("cgroup");
+    let text = fs::read_to_string(&path).map_err(|e| SysError::io(&path, e))?;
+    Ok(parse::parse_proc_pid_cgroup(&text))
+}
+
+/// /proc/PID/stat of one process: comm, flags (PF_KTHREAD), start time.
+pub fn read_pid_stat(roots: &Roots, pid: i32) -> SysResult<parse::StatFields> {
+    let path = roots.pid_dir(pid).join("stat");
+    let text = fs::read_to_string(&path).map_err(|e| SysError::io(&path, e))?;
+    parse::parse_stat(&text).ok_or_else(|| SysError::parse(&path, "unexpected format"))
+}
+
 /// /proc/cgroups: controller -> (hierarchy id, enabled).
 pub fn read_proc_cgroups(roots: &Roots) -> SysResult<Vec<(String, u32, bool)>> {
     use procfs::FromBufRead;
