@@ -2,18 +2,24 @@
 //! or the file given with `--config`. It sets the refresh interval, the read-only default, mouse
 //! support, colours and key bindings. `assets/config.toml` is the commented default.
 //!
-//! The file is walked as a spanned TOML tree rather than deserialized with serde so that every
-//! mistake, a typo in a name included, is reported as one line naming the file and line.
+//! serde reads the file into [`File`]: its tables refuse names they do not know
+//! (`deny_unknown_fields`) and its values keep where they were written (`toml::Spanned`). The
+//! checks below turn it into a [`Config`], so that every mistake, a typo in a name included, is
+//! reported as one line naming the file and line.
 
 use super::keymap::{Action, Key, Keymap};
 use ratatui::style::Color;
+use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
-use std::{env, fs, io};
+use std::{env, fmt, fs, io};
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
 
 /// Shortest refresh interval accepted from the config file (and a floor for `-`).
 pub const MIN_INTERVAL: Duration = Duration::from_millis(200);
@@ -180,64 +186,131 @@ fn read(path: &Path) -> Result<String, ConfigError> {
 /// Parse the text of a config file; `path` is only used in error messages.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let doc = Doc { text, path };
-    let root = DeTable::parse(text).map_err(|e| doc.syntax(&e))?;
+    let toml = toml::de::Deserializer::parse(text).map_err(|e| doc.syntax(&e))?;
+    let file = File::deserialize(toml).map_err(|e| doc.unknown_field(&e))?;
     let mut config = Config::default();
-    for (key, value) in in_file_order(root.get_ref()) {
-        match key.get_ref().as_ref() {
-            "interval" => config.interval = doc.interval(value)?,
-            "read_only" => config.read_only = doc.boolean("read_only", value)?,
-            "mouse" => config.mouse = doc.boolean("mouse", value)?,
-            "colors" => doc.colors(value, &mut config.colors)?,
-            "keys" => doc.keys(value, &mut config.keymap)?,
-            other => {
-                return Err(doc.unknown(
-                    key.span(),
-                    &format!("setting \"{other}\""),
-                    other,
-                    &TOP_LEVEL,
-                ));
-            }
-        }
-    }
+    first_mistake([
+        set(&file.interval, &mut config.interval, |v| doc.interval(v)),
+        set(&file.read_only, &mut config.read_only, |v| {
+            doc.boolean("read_only", v)
+        }),
+        set(&file.mouse, &mut config.mouse, |v| doc.boolean("mouse", v)),
+        file.colors
+            .as_ref()
+            .map_or(Ok(()), |v| doc.colors(v, &mut config.colors)),
+        file.keys
+            .as_ref()
+            .map_or(Ok(()), |v| doc.keys(v, &mut config.keymap)),
+    ])?;
     Ok(config)
 }
 
-const TOP_LEVEL: [&str; 5] = ["interval", "read_only", "mouse", "colors", "keys"];
-const COLOR_SETTINGS: [&str; 6] = ["header", "selection", "accent", "warning", "error", "dim"];
-/// The colour names accepted, for error messages and suggestions (ratatui also takes spellings
-/// such as "light-blue", "grey" and "bright red").
-const COLOR_NAMES: [&str; 17] = [
-    "default",
-    "black",
-    "red",
-    "green",
-    "yellow",
-    "blue",
-    "magenta",
-    "cyan",
-    "gray",
-    "darkgray",
-    "lightred",
-    "lightgreen",
-    "lightyellow",
-    "lightblue",
-    "lightmagenta",
-    "lightcyan",
-    "white",
-];
-
-type Entry<'a, 'i> = (
-    &'a Spanned<std::borrow::Cow<'i, str>>,
-    &'a Spanned<DeValue<'i>>,
-);
-
-/// A table's entries in the order they appear in the file, so the first mistake is the one
-/// reported (the parsed table is sorted by key).
-fn in_file_order<'a, 'i>(table: &'a DeTable<'i>) -> Vec<Entry<'a, 'i>> {
-    let mut entries: Vec<Entry<'a, 'i>> = table.iter().collect();
-    entries.sort_by_key(|(k, _)| k.span().start);
-    entries
+/// The file as serde reads it. A value of the wrong type is no serde error: the checks below
+/// report it, as they know which setting it is.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    interval: Setting,
+    read_only: Setting,
+    mouse: Setting,
+    colors: Setting<ColorsFile>,
+    keys: Setting<KeysFile>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ColorsFile {
+    header: Setting,
+    selection: Setting,
+    accent: Setting,
+    warning: Setting,
+    error: Setting,
+    dim: Setting,
+}
+
+/// `[keys]`: action names are checked against `Action::ALL`, with a suggestion.
+type KeysFile = BTreeMap<Spanned<String>, Spanned<Written>>;
+
+/// A setting the file may give; a table is read as `T`.
+type Setting<T = IgnoredAny> = Option<Spanned<Written<T>>>;
+
+/// A TOML value as written, whatever its type.
+enum Written<T = IgnoredAny> {
+    Table(T),
+    List(Vec<Spanned<Written>>),
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Written<T> {
+    fn deserialize<D: Deserializer<'de>>(toml: D) -> Result<Self, D::Error> {
+        toml.deserialize_any(WrittenVisitor(PhantomData))
+    }
+}
+
+struct WrittenVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for WrittenVisitor<T> {
+    type Value = Written<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a TOML value")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Written<T>, E> {
+        Ok(Written::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Written<T>, E> {
+        Ok(Written::Number(i as f64))
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Written<T>, E> {
+        Ok(Written::Number(f))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Written<T>, E> {
+        Ok(Written::Text(s.to_string()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Written<T>, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Written::List(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Written<T>, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(Written::Table)
+    }
+}
+
+/// Check a setting the file gives and store it in `slot`.
+fn set<T>(
+    value: &Setting,
+    slot: &mut T,
+    check: impl FnOnce(&Spanned<Written>) -> Result<T, ConfigError>,
+) -> Result<(), ConfigError> {
+    if let Some(value) = value {
+        *slot = check(value)?;
+    }
+    Ok(())
+}
+
+/// Of the settings checked, the mistake on the earliest line is the one reported.
+fn first_mistake(
+    checks: impl IntoIterator<Item = Result<(), ConfigError>>,
+) -> Result<(), ConfigError> {
+    match checks
+        .into_iter()
+        .filter_map(Result::err)
+        .min_by_key(ConfigError::line)
+    {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// The colour names accepted, for suggestions (ratatui also takes spellings such as
+/// "light-blue", "grey" and "bright red").
+const COLOR_NAMES: &str = "default black red green yellow blue magenta cyan gray darkgray \
+                           lightred lightgreen lightyellow lightblue lightmagenta lightcyan white";
 
 /// The file being parsed, for turning byte offsets into error lines.
 struct Doc<'a> {
@@ -291,104 +364,123 @@ impl Doc<'_> {
         }
     }
 
+    /// serde's one complaint about valid TOML here, a name `deny_unknown_fields` refuses
+    /// ("unknown field `x`, expected one of `a`, `b`"), in our words.
+    fn unknown_field(&self, e: &toml::de::Error) -> ConfigError {
+        let span = e.span().unwrap_or_default();
+        // serde sees a TOML datetime as a table with one private key, which fails where
+        // [colors] or [keys] is expected (the only tables read into types).
+        let raw = self.text.get(span.clone()).unwrap_or_default();
+        if let Ok(datetime) = raw.parse::<toml::value::Datetime>() {
+            let name = if e.message().contains("`header`") {
+                "colors"
+            } else {
+                "keys"
+            };
+            let message = format!("{name} must be a table ([{name}]), got {datetime}");
+            return self.invalid(span, message);
+        }
+        let Some((name, expected)) = e
+            .message()
+            .strip_prefix("unknown field `")
+            .and_then(|m| m.split_once("`, expected "))
+        else {
+            return self.invalid(span, e.message().to_string());
+        };
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        // The names serde lists say which table the unknown one is in.
+        let what = if known.contains(&"header") {
+            format!("color setting \"{name}\" in [colors]")
+        } else {
+            format!("setting \"{name}\"")
+        };
+        self.unknown(span, &what, name, &known)
+    }
+
     /// `unknown WHAT, did you mean "x"? (known: a, b, c)`
     fn unknown(&self, span: Range<usize>, what: &str, name: &str, known: &[&str]) -> ConfigError {
-        let hint = match suggest(name, known.iter().copied()) {
-            Some(s) => format!(", did you mean \"{s}\"?"),
-            None => String::new(),
-        };
-        self.invalid(
-            span,
-            format!("unknown {what}{hint} (known: {})", known.join(", ")),
-        )
+        let hint = did_you_mean(name, known.iter().copied());
+        let known = known.join(", ");
+        self.invalid(span, format!("unknown {what}{hint} (known: {known})"))
     }
 
-    fn interval(&self, value: &Spanned<DeValue<'_>>) -> Result<Duration, ConfigError> {
-        let secs = match value.get_ref() {
-            DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
-                .ok()
-                .map(|i| i as f64),
-            other => {
-                return Err(self.invalid(
-                    value.span(),
-                    format!(
-                        "interval must be a number of seconds, got {}",
-                        describe(other)
-                    ),
-                ));
-            }
+    /// A value as the user wrote it, for "got ..." in messages.
+    fn got<T>(&self, value: &Spanned<Written<T>>) -> String {
+        let raw = self.text.get(value.span()).unwrap_or_default();
+        match value.get_ref() {
+            // serde sees a TOML datetime as a table with one private key.
+            Written::Table(_) => match raw.parse::<toml::value::Datetime>() {
+                Ok(datetime) => datetime.to_string(),
+                Err(_) => "a table".to_string(),
+            },
+            Written::List(_) => "a list".to_string(),
+            Written::Text(s) => format!("\"{s}\""),
+            Written::Number(_) | Written::Bool(_) => raw.replace('_', ""),
+        }
+    }
+
+    fn interval(&self, value: &Spanned<Written>) -> Result<Duration, ConfigError> {
+        let got = self.got(value);
+        let Written::Number(secs) = *value.get_ref() else {
+            let message = format!("interval must be a number of seconds, got {got}");
+            return Err(self.invalid(value.span(), message));
         };
-        let range = MIN_INTERVAL.as_secs_f64()..=MAX_INTERVAL.as_secs_f64();
-        match secs {
-            Some(s) if range.contains(&s) => Ok(Duration::from_secs_f64(s)),
+        let (min, max) = (MIN_INTERVAL.as_secs_f64(), MAX_INTERVAL.as_secs_f64());
+        if !(min..=max).contains(&secs) {
+            let message = format!("interval must be between {min} and {max} seconds, got {got}");
+            return Err(self.invalid(value.span(), message));
+        }
+        Ok(Duration::from_secs_f64(secs))
+    }
+
+    fn boolean(&self, name: &str, value: &Spanned<Written>) -> Result<bool, ConfigError> {
+        match value.get_ref() {
+            Written::Bool(b) => Ok(*b),
             _ => Err(self.invalid(
                 value.span(),
-                format!(
-                    "interval must be between {} and {} seconds, got {}",
-                    range.start(),
-                    range.end(),
-                    describe(value.get_ref())
-                ),
+                format!("{name} must be true or false, got {}", self.got(value)),
             )),
         }
     }
 
-    fn boolean(&self, name: &str, value: &Spanned<DeValue<'_>>) -> Result<bool, ConfigError> {
-        match value.get_ref() {
-            DeValue::Boolean(b) => Ok(*b),
-            other => Err(self.invalid(
-                value.span(),
-                format!("{name} must be true or false, got {}", describe(other)),
-            )),
-        }
-    }
-
-    fn table<'a, 'i>(
+    fn table<'a, T>(
         &self,
         name: &str,
-        value: &'a Spanned<DeValue<'i>>,
-    ) -> Result<&'a DeTable<'i>, ConfigError> {
+        value: &'a Spanned<Written<T>>,
+    ) -> Result<&'a T, ConfigError> {
         match value.get_ref() {
-            DeValue::Table(t) => Ok(t),
-            other => Err(self.invalid(
+            Written::Table(table) => Ok(table),
+            _ => Err(self.invalid(
                 value.span(),
-                format!("{name} must be a table ([{name}]), got {}", describe(other)),
+                format!("{name} must be a table ([{name}]), got {}", self.got(value)),
             )),
         }
     }
 
-    fn colors(&self, value: &Spanned<DeValue<'_>>, colors: &mut Colors) -> Result<(), ConfigError> {
-        for (key, value) in in_file_order(self.table("colors", value)?) {
-            let name = key.get_ref().as_ref();
-            let slot = match name {
-                "header" => &mut colors.header,
-                "selection" => &mut colors.selection,
-                "accent" => &mut colors.accent,
-                "warning" => &mut colors.warning,
-                "error" => &mut colors.error,
-                "dim" => &mut colors.dim,
-                _ => {
-                    return Err(self.unknown(
-                        key.span(),
-                        &format!("color setting \"{name}\" in [colors]"),
-                        name,
-                        &COLOR_SETTINGS,
-                    ));
-                }
-            };
-            *slot = self.color(name, value)?;
-        }
-        Ok(())
+    fn colors(
+        &self,
+        value: &Spanned<Written<ColorsFile>>,
+        colors: &mut Colors,
+    ) -> Result<(), ConfigError> {
+        let file = self.table("colors", value)?;
+        let slots = [
+            ("header", &file.header, &mut colors.header),
+            ("selection", &file.selection, &mut colors.selection),
+            ("accent", &file.accent, &mut colors.accent),
+            ("warning", &file.warning, &mut colors.warning),
+            ("error", &file.error, &mut colors.error),
+            ("dim", &file.dim, &mut colors.dim),
+        ];
+        first_mistake(slots.map(|(name, value, slot)| set(value, slot, |v| self.color(name, v))))
     }
 
-    fn color(&self, setting: &str, value: &Spanned<DeValue<'_>>) -> Result<Color, ConfigError> {
-        let DeValue::String(s) = value.get_ref() else {
+    fn color(&self, setting: &str, value: &Spanned<Written>) -> Result<Color, ConfigError> {
+        let Written::Text(s) = value.get_ref() else {
             return Err(self.invalid(
                 value.span(),
                 format!(
                     "colors.{setting} must be a color in quotes, such as \"cyan\", got {}",
-                    describe(value.get_ref())
+                    self.got(value)
                 ),
             ));
         };
@@ -397,10 +489,7 @@ impl Doc<'_> {
             return Ok(Color::Reset);
         }
         Color::from_str(s).map_err(|_| {
-            let hint = match suggest(&s.to_ascii_lowercase(), COLOR_NAMES.iter().copied()) {
-                Some(n) => format!(", did you mean \"{n}\"?"),
-                None => String::new(),
-            };
+            let hint = did_you_mean(&s.to_ascii_lowercase(), COLOR_NAMES.split(' '));
             self.invalid(
                 value.span(),
                 format!(
@@ -411,131 +500,117 @@ impl Doc<'_> {
         })
     }
 
-    fn keys(&self, value: &Spanned<DeValue<'_>>, keymap: &mut Keymap) -> Result<(), ConfigError> {
-        let names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+    /// `[keys]` in file order, so that the first mistake is the one reported and, of two
+    /// actions given one key, the later is blamed.
+    fn keys(
+        &self,
+        value: &Spanned<Written<KeysFile>>,
+        keymap: &mut Keymap,
+    ) -> Result<(), ConfigError> {
+        let mut entries: Vec<_> = self.table("keys", value)?.iter().collect();
+        entries.sort_by_key(|(name, _)| name.span().start);
         // Every key the file binds, so one key given to two actions is caught rather than the
         // later entry silently winning.
         let mut taken: Vec<(Key, Action)> = Vec::new();
-        let mut rebinds: Vec<(Action, Vec<Key>, Range<usize>)> = Vec::new();
-        for (key, value) in in_file_order(self.table("keys", value)?) {
-            let name = key.get_ref().as_ref();
-            let Some(action) = Action::from_name(name) else {
-                return Err(self.unknown(
-                    key.span(),
-                    &format!("action \"{name}\" in [keys]"),
-                    name,
-                    &names,
-                ));
-            };
-            let strings: Vec<&Spanned<DeValue<'_>>> = match value.get_ref() {
-                DeValue::Array(a) => a.iter().collect(),
-                // A single key may be written without the brackets.
-                DeValue::String(_) => vec![value],
-                other => {
-                    return Err(self.invalid(
-                        value.span(),
-                        format!(
-                            "keys.{name} must be a list of keys such as [\"q\", \"ctrl-c\"], \
-                             got {}",
-                            describe(other)
-                        ),
-                    ));
-                }
-            };
+        let mut quit_lost_at = None;
+        for (name, value) in entries {
+            let action = self.action(name)?;
             let mut keys = Vec::new();
-            for s in strings {
-                let DeValue::String(text) = s.get_ref() else {
-                    return Err(self.invalid(
-                        s.span(),
-                        format!(
-                            "keys.{name} must list keys in quotes, such as \"q\", got {}",
-                            describe(s.get_ref())
-                        ),
-                    ));
-                };
-                let Some(k) = Key::parse(text) else {
-                    return Err(self.invalid(
-                        s.span(),
-                        format!(
-                            "unknown key \"{text}\" for {name} (write keys like \"q\", \"G\", \
-                             \"ctrl-c\", \"up\", \"pgdn\", \"home\", \"f1\", \"space\", \
-                             \"enter\", \"esc\", \"tab\")"
-                        ),
-                    ));
-                };
-                if let Some((_, other)) = taken.iter().find(|(t, a)| *t == k && *a != action) {
-                    return Err(self.invalid(
-                        s.span(),
-                        format!(
-                            "key \"{text}\" is given to both {} and {name} in [keys]",
-                            other.name()
-                        ),
-                    ));
+            for item in self.key_items(name.get_ref(), value)? {
+                let (key, text) = self.key(name.get_ref(), item)?;
+                if let Some((_, other)) = taken.iter().find(|(t, a)| *t == key && *a != action) {
+                    let (other, name) = (other.name(), name.get_ref());
+                    let message =
+                        format!("key \"{text}\" is given to both {other} and {name} in [keys]");
+                    return Err(self.invalid(item.span(), message));
                 }
-                if !keys.contains(&k) {
-                    keys.push(k);
-                    taken.push((k, action));
+                if !keys.contains(&key) {
+                    keys.push(key);
+                    taken.push((key, action));
                 }
             }
-            rebinds.push((action, keys, value.span()));
-        }
-        let mut quit_lost_at = None;
-        for (action, keys, span) in rebinds {
             let had_quit = !keymap.keys(Action::Quit).is_empty();
             keymap.rebind(action, &keys);
             if had_quit && keymap.keys(Action::Quit).is_empty() {
-                quit_lost_at = Some(span);
+                quit_lost_at = Some(value.span());
             }
         }
-        if keymap.keys(Action::Quit).is_empty()
-            && let Some(span) = quit_lost_at
-        {
-            return Err(self.invalid(
+        match quit_lost_at {
+            Some(span) if keymap.keys(Action::Quit).is_empty() => Err(self.invalid(
                 span,
                 "this leaves no key for quit; give quit a key in [keys], such as quit = [\"q\"]"
                     .to_string(),
-            ));
+            )),
+            _ => Ok(()),
         }
-        Ok(())
+    }
+
+    fn action(&self, name: &Spanned<String>) -> Result<Action, ConfigError> {
+        let name_ = name.get_ref();
+        Action::from_name(name_).ok_or_else(|| {
+            let known = Action::ALL.map(Action::name);
+            let what = format!("action \"{name_}\" in [keys]");
+            self.unknown(name.span(), &what, name_, &known)
+        })
+    }
+
+    /// The items of one `[keys]` entry: a list, or one key written without the brackets.
+    fn key_items<'a>(
+        &self,
+        name: &str,
+        value: &'a Spanned<Written>,
+    ) -> Result<Vec<&'a Spanned<Written>>, ConfigError> {
+        match value.get_ref() {
+            Written::List(items) => Ok(items.iter().collect()),
+            Written::Text(_) => Ok(vec![value]),
+            _ => Err(self.invalid(
+                value.span(),
+                format!(
+                    "keys.{name} must be a list of keys such as [\"q\", \"ctrl-c\"], got {}",
+                    self.got(value)
+                ),
+            )),
+        }
+    }
+
+    /// One key of the entry for action `name`, and its spelling.
+    fn key<'a>(
+        &self,
+        name: &str,
+        item: &'a Spanned<Written>,
+    ) -> Result<(Key, &'a str), ConfigError> {
+        let Written::Text(text) = item.get_ref() else {
+            let got = self.got(item);
+            let message = format!("keys.{name} must list keys in quotes, such as \"q\", got {got}");
+            return Err(self.invalid(item.span(), message));
+        };
+        match Key::parse(text) {
+            Some(key) => Ok((key, text)),
+            None => Err(self.invalid(
+                item.span(),
+                format!(
+                    "unknown key \"{text}\" for {name} (write keys like \"q\", \"G\", \
+                     \"ctrl-c\", \"up\", \"pgdn\", \"home\", \"f1\", \"space\", \
+                     \"enter\", \"esc\", \"tab\")"
+                ),
+            )),
+        }
     }
 }
 
-/// A value as the user wrote it, for "got ..." in messages.
-fn describe(value: &DeValue<'_>) -> String {
-    match value {
-        DeValue::String(s) => format!("\"{s}\""),
-        DeValue::Integer(i) => i.to_string(),
-        DeValue::Float(f) => f.to_string(),
-        DeValue::Boolean(b) => b.to_string(),
-        DeValue::Datetime(d) => d.to_string(),
-        DeValue::Array(_) => "a list".to_string(),
-        DeValue::Table(_) => "a table".to_string(),
-    }
+/// `, did you mean "x"?` for the closest known name to a misspelt one, or nothing.
+fn did_you_mean<'k>(name: &str, known: impl Iterator<Item = &'k str>) -> String {
+    suggest(name, known).map_or_else(String::new, |s| format!(", did you mean \"{s}\"?"))
 }
 
 /// The closest known name to a misspelt one, if it is close enough to be a typo.
 fn suggest<'k>(name: &str, known: impl Iterator<Item = &'k str>) -> Option<&'k str> {
     let limit = if name.chars().count() <= 3 { 1 } else { 2 };
     known
-        .map(|k| (edit_distance(name, k), k))
+        .map(|k| (strsim::levenshtein(name, k), k))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// The path as the user knows it: `~/...` under the home directory.
@@ -565,6 +640,7 @@ fn place(path: &Path, line: Option<usize>, column: Option<usize>) -> String {
 mod tests {
     use super::*;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use strsim::levenshtein as edit_distance;
 
     const ASSET: &str = include_str!("../../assets/config.toml");
 
