@@ -2,10 +2,10 @@
 //! or the file given with `--config`. It sets the refresh interval, the read-only default, mouse
 //! support, colours and key bindings. `assets/config.toml` is the commented default.
 //!
-//! serde reads the file into [`File`]: its tables refuse names they do not know
-//! (`deny_unknown_fields`) and its values keep where they were written (`toml::Spanned`). The
-//! checks below turn it into a [`Config`], so that every mistake, a typo in a name included, is
-//! reported as one line naming the file and line.
+//! serde reads the file into `File`: its tables refuse names they do not know
+//! (`deny_unknown_fields`, with a "did you mean" from `strsim`) and its values keep where they
+//! were written (`toml::Spanned`). The checks below turn it into a [`Config`], so that every
+//! mistake, a typo in a name included, is reported as one line naming the file and line.
 
 use super::keymap::{Action, Key, Keymap};
 use ratatui::style::Color;
@@ -186,8 +186,8 @@ fn read(path: &Path) -> Result<String, ConfigError> {
 /// Parse the text of a config file; `path` is only used in error messages.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let doc = Doc { text, path };
-    let toml = toml::de::Deserializer::parse(text).map_err(|e| doc.syntax(&e))?;
-    let file = File::deserialize(toml).map_err(|e| doc.unknown_field(&e))?;
+    let de = toml::de::Deserializer::parse(text).map_err(|e| doc.syntax(&e))?;
+    let file = File::deserialize(de).map_err(|e| doc.unknown_field(&e))?;
     let mut config = Config::default();
     first_mistake([
         set(&file.interval, &mut config.interval, |v| doc.interval(v)),
@@ -195,12 +195,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             doc.boolean("read_only", v)
         }),
         set(&file.mouse, &mut config.mouse, |v| doc.boolean("mouse", v)),
-        file.colors
-            .as_ref()
-            .map_or(Ok(()), |v| doc.colors(v, &mut config.colors)),
-        file.keys
-            .as_ref()
-            .map_or(Ok(()), |v| doc.keys(v, &mut config.keymap)),
+        set(&file.colors, &mut config.colors, |v| doc.colors(v)),
+        set(&file.keys, &mut config.keymap, |v| doc.keys(v)),
     ])?;
     Ok(config)
 }
@@ -244,8 +240,8 @@ enum Written<T = IgnoredAny> {
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Written<T> {
-    fn deserialize<D: Deserializer<'de>>(toml: D) -> Result<Self, D::Error> {
-        toml.deserialize_any(WrittenVisitor(PhantomData))
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        de.deserialize_any(WrittenVisitor(PhantomData))
     }
 }
 
@@ -282,10 +278,10 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for WrittenVisitor<T> {
 }
 
 /// Check a setting the file gives and store it in `slot`.
-fn set<T>(
-    value: &Setting,
+fn set<S, T>(
+    value: &Setting<S>,
     slot: &mut T,
-    check: impl FnOnce(&Spanned<Written>) -> Result<T, ConfigError>,
+    check: impl FnOnce(&Spanned<Written<S>>) -> Result<T, ConfigError>,
 ) -> Result<(), ConfigError> {
     if let Some(value) = value {
         *slot = check(value)?;
@@ -457,12 +453,10 @@ impl Doc<'_> {
         }
     }
 
-    fn colors(
-        &self,
-        value: &Spanned<Written<ColorsFile>>,
-        colors: &mut Colors,
-    ) -> Result<(), ConfigError> {
+    /// The default colours with those the file sets.
+    fn colors(&self, value: &Spanned<Written<ColorsFile>>) -> Result<Colors, ConfigError> {
         let file = self.table("colors", value)?;
+        let mut colors = Colors::default();
         let slots = [
             ("header", &file.header, &mut colors.header),
             ("selection", &file.selection, &mut colors.selection),
@@ -471,7 +465,8 @@ impl Doc<'_> {
             ("error", &file.error, &mut colors.error),
             ("dim", &file.dim, &mut colors.dim),
         ];
-        first_mistake(slots.map(|(name, value, slot)| set(value, slot, |v| self.color(name, v))))
+        first_mistake(slots.map(|(name, value, slot)| set(value, slot, |v| self.color(name, v))))?;
+        Ok(colors)
     }
 
     fn color(&self, setting: &str, value: &Spanned<Written>) -> Result<Color, ConfigError> {
@@ -500,13 +495,10 @@ impl Doc<'_> {
         })
     }
 
-    /// `[keys]` in file order, so that the first mistake is the one reported and, of two
-    /// actions given one key, the later is blamed.
-    fn keys(
-        &self,
-        value: &Spanned<Written<KeysFile>>,
-        keymap: &mut Keymap,
-    ) -> Result<(), ConfigError> {
+    /// The default bindings with the file's `[keys]`, read in file order so that the first
+    /// mistake is the one reported and, of two actions given one key, the later is blamed.
+    fn keys(&self, value: &Spanned<Written<KeysFile>>) -> Result<Keymap, ConfigError> {
+        let mut keymap = Keymap::default();
         let mut entries: Vec<_> = self.table("keys", value)?.iter().collect();
         entries.sort_by_key(|(name, _)| name.span().start);
         // Every key the file binds, so one key given to two actions is caught rather than the
@@ -541,16 +533,16 @@ impl Doc<'_> {
                 "this leaves no key for quit; give quit a key in [keys], such as quit = [\"q\"]"
                     .to_string(),
             )),
-            _ => Ok(()),
+            _ => Ok(keymap),
         }
     }
 
-    fn action(&self, name: &Spanned<String>) -> Result<Action, ConfigError> {
-        let name_ = name.get_ref();
-        Action::from_name(name_).ok_or_else(|| {
+    fn action(&self, key: &Spanned<String>) -> Result<Action, ConfigError> {
+        let name = key.get_ref();
+        Action::from_name(name).ok_or_else(|| {
             let known = Action::ALL.map(Action::name);
-            let what = format!("action \"{name_}\" in [keys]");
-            self.unknown(name.span(), &what, name_, &known)
+            let what = format!("action \"{name}\" in [keys]");
+            self.unknown(key.span(), &what, name, &known)
         })
     }
 
