@@ -2,24 +2,23 @@
 //! or the file given with `--config`. It sets the refresh interval, the read-only default, mouse
 //! support, colours and key bindings. `assets/config.toml` is the commented default.
 //!
-//! serde reads the file into `File`: its tables refuse names they do not know
-//! (`deny_unknown_fields`, with a "did you mean" from `strsim`) and its values keep where they
-//! were written (`toml::Spanned`). The checks below turn it into a [`Config`], so that every
-//! mistake, a typo in a name included, is reported as one line naming the file and line.
+//! serde reads the file into `File`, every value a `toml::Spanned<toml::Value>`, and refuses
+//! names it does not know (`deny_unknown_fields`, with a "did you mean" from `strsim`). One check
+//! per kind of value turns it into a [`Config`], so that every mistake is one line naming the
+//! file and line.
 
 use super::keymap::{Action, Key, Keymap};
 use ratatui::style::Color;
 use serde::Deserialize;
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
-use std::marker::PhantomData;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
-use std::{env, fmt, fs, io};
-use toml::Spanned;
+use std::{env, fs, io};
+use toml::de::ValueDeserializer;
+use toml::{Spanned, Value};
 
 /// Shortest refresh interval accepted from the config file (and a floor for `-`).
 pub const MIN_INTERVAL: Duration = Duration::from_millis(200);
@@ -186,34 +185,54 @@ fn read(path: &Path) -> Result<String, ConfigError> {
 /// Parse the text of a config file; `path` is only used in error messages.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let doc = Doc { text, path };
-    let de = toml::de::Deserializer::parse(text).map_err(|e| doc.syntax(&e))?;
-    let file = File::deserialize(de).map_err(|e| doc.unknown_field(&e))?;
-    let mut config = Config::default();
-    first_mistake([
-        set(&file.interval, &mut config.interval, |v| doc.interval(v)),
-        set(&file.read_only, &mut config.read_only, |v| {
-            doc.boolean("read_only", v)
-        }),
-        set(&file.mouse, &mut config.mouse, |v| doc.boolean("mouse", v)),
-        set(&file.colors, &mut config.colors, |v| doc.colors(v)),
-        set(&file.keys, &mut config.keymap, |v| doc.keys(v)),
-    ])?;
-    Ok(config)
+    let top: File = doc.read()?;
+    // What is in [colors] and [keys] is read once they are known to be tables.
+    let tables = (doc.set("colors", &top.colors, Slot::Table))
+        .and(doc.set("keys", &top.keys, Slot::Table))
+        .and_then(|()| doc.read::<File<ColorsFile, KeysFile>>());
+    let (given, keymap) = match tables {
+        Ok(File { colors, keys, .. }) => (colors.unwrap_or_default(), doc.keys(keys)),
+        Err(e) => (ColorsFile::default(), Err(e)),
+    };
+    let mut cfg = Config::default();
+    let keymap = keymap.map(|keymap| cfg.keymap = keymap);
+    let c = &mut cfg.colors;
+    let settings = [
+        ("interval", &top.interval, Slot::Seconds(&mut cfg.interval)),
+        ("read_only", &top.read_only, Slot::Bool(&mut cfg.read_only)),
+        ("mouse", &top.mouse, Slot::Bool(&mut cfg.mouse)),
+        ("header", &given.header, Slot::Color(&mut c.header)),
+        ("selection", &given.selection, Slot::Color(&mut c.selection)),
+        ("accent", &given.accent, Slot::Color(&mut c.accent)),
+        ("warning", &given.warning, Slot::Color(&mut c.warning)),
+        ("error", &given.error, Slot::Color(&mut c.error)),
+        ("dim", &given.dim, Slot::Color(&mut c.dim)),
+    ];
+    let mistakes = settings
+        .into_iter()
+        .filter_map(|(name, value, slot)| doc.set(name, value, slot).err());
+    // Of the mistakes found, the one on the earliest line is reported.
+    match mistakes.chain(keymap.err()).min_by_key(ConfigError::line) {
+        Some(e) => Err(e),
+        None => Ok(cfg),
+    }
 }
 
-/// The file as serde reads it. A value of the wrong type is no serde error: the checks below
-/// report it, as they know which setting it is.
+/// The file as serde reads it: first with the tables as plain values, then with what is in
+/// them. A value of the wrong type is no serde error: the checks, knowing its name, report it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct File {
+struct File<C = Spanned<Value>, K = Spanned<Value>> {
     interval: Setting,
     read_only: Setting,
     mouse: Setting,
-    colors: Setting<ColorsFile>,
-    keys: Setting<KeysFile>,
+    colors: Option<C>,
+    keys: Option<K>,
 }
 
-#[derive(Deserialize)]
+type Setting = Option<Spanned<Value>>;
+
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct ColorsFile {
     header: Setting,
@@ -225,82 +244,15 @@ struct ColorsFile {
 }
 
 /// `[keys]`: action names are checked against `Action::ALL`, with a suggestion.
-type KeysFile = BTreeMap<Spanned<String>, Spanned<Written>>;
+type KeysFile = BTreeMap<Spanned<String>, Spanned<Value>>;
 
-/// A setting the file may give; a table is read as `T`.
-type Setting<T = IgnoredAny> = Option<Spanned<Written<T>>>;
-
-/// A TOML value as written, whatever its type.
-enum Written<T = IgnoredAny> {
-    Table(T),
-    List(Vec<Spanned<Written>>),
-    Text(String),
-    Number(f64),
-    Bool(bool),
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Written<T> {
-    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        de.deserialize_any(WrittenVisitor(PhantomData))
-    }
-}
-
-struct WrittenVisitor<T>(PhantomData<T>);
-
-impl<'de, T: Deserialize<'de>> Visitor<'de> for WrittenVisitor<T> {
-    type Value = Written<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a TOML value")
-    }
-    fn visit_bool<E>(self, b: bool) -> Result<Written<T>, E> {
-        Ok(Written::Bool(b))
-    }
-    fn visit_i64<E>(self, i: i64) -> Result<Written<T>, E> {
-        Ok(Written::Number(i as f64))
-    }
-    fn visit_f64<E>(self, f: f64) -> Result<Written<T>, E> {
-        Ok(Written::Number(f))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<Written<T>, E> {
-        Ok(Written::Text(s.to_string()))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Written<T>, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Written::List(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Written<T>, A::Error> {
-        T::deserialize(MapAccessDeserializer::new(map)).map(Written::Table)
-    }
-}
-
-/// Check a setting the file gives and store it in `slot`.
-fn set<S, T>(
-    value: &Setting<S>,
-    slot: &mut T,
-    check: impl FnOnce(&Spanned<Written<S>>) -> Result<T, ConfigError>,
-) -> Result<(), ConfigError> {
-    if let Some(value) = value {
-        *slot = check(value)?;
-    }
-    Ok(())
-}
-
-/// Of the settings checked, the mistake on the earliest line is the one reported.
-fn first_mistake(
-    checks: impl IntoIterator<Item = Result<(), ConfigError>>,
-) -> Result<(), ConfigError> {
-    match checks
-        .into_iter()
-        .filter_map(Result::err)
-        .min_by_key(ConfigError::line)
-    {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+/// What a setting must be, and where its value goes.
+enum Slot<'a> {
+    Seconds(&'a mut Duration),
+    Bool(&'a mut bool),
+    Color(&'a mut Color),
+    /// Read afterwards, as `ColorsFile` or `KeysFile`.
+    Table,
 }
 
 /// The colour names accepted, for suggestions (ratatui also takes spellings such as
@@ -317,25 +269,21 @@ struct Doc<'a> {
 impl Doc<'_> {
     /// 1-based line and column (in characters) of a byte offset.
     fn line_col(&self, offset: usize) -> (usize, usize) {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
+        let before = &self.text[..self.text.floor_char_boundary(offset)];
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
-        (line, column)
+        (before.matches('\n').count() + 1, column)
+    }
+
+    /// The file read as `T`. serde's one complaint about valid TOML is a name that
+    /// `deny_unknown_fields` refuses.
+    fn read<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        let de = toml::de::Deserializer::parse(self.text).map_err(|e| self.syntax(&e))?;
+        T::deserialize(de).map_err(|e| self.unknown_field(&e))
     }
 
     fn syntax(&self, e: &toml::de::Error) -> ConfigError {
-        let (line, column) = match e.span() {
-            Some(span) => {
-                let (l, c) = self.line_col(span.start);
-                (Some(l), Some(c))
-            }
-            None => (None, None),
-        };
+        let (line, column) = e.span().map(|s| self.line_col(s.start)).unzip();
         // The message is one line already; make sure a future one cannot break the rule.
         let mut message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
         // The parser does not say which key is repeated; the span points at it.
@@ -344,51 +292,51 @@ impl Doc<'_> {
         {
             message = format!("duplicate key \"{}\"", key.trim().trim_matches('"'));
         }
+        let (path, message) = (self.path.to_path_buf(), format!("invalid TOML: {message}"));
         ConfigError::Syntax {
-            path: self.path.to_path_buf(),
+            path,
             line,
             column,
-            message: format!("invalid TOML: {message}"),
-        }
-    }
-
-    fn invalid(&self, span: Range<usize>, message: String) -> ConfigError {
-        ConfigError::Invalid {
-            path: self.path.to_path_buf(),
-            line: self.line_col(span.start).0,
             message,
         }
     }
 
-    /// serde's one complaint about valid TOML here, a name `deny_unknown_fields` refuses
-    /// ("unknown field `x`, expected one of `a`, `b`"), in our words.
+    fn invalid(&self, span: Range<usize>, message: String) -> ConfigError {
+        let (path, line) = (self.path.to_path_buf(), self.line_col(span.start).0);
+        ConfigError::Invalid {
+            path,
+            line,
+            message,
+        }
+    }
+
+    /// `{expected}, got {the value as written}`.
+    fn wrong(&self, value: &Spanned<Value>, expected: String) -> ConfigError {
+        let got = match value.get_ref() {
+            Value::String(s) => format!("\"{s}\""),
+            Value::Array(_) => "a list".to_string(),
+            Value::Table(_) => "a table".to_string(),
+            Value::Integer(_) | Value::Float(_) => {
+                (self.text.get(value.span()).unwrap_or_default()).replace('_', "")
+            }
+            other => other.to_string(),
+        };
+        self.invalid(value.span(), format!("{expected}, got {got}"))
+    }
+
+    /// serde's "unknown field `x`, expected one of `a`, `b`", in our words.
     fn unknown_field(&self, e: &toml::de::Error) -> ConfigError {
         let span = e.span().unwrap_or_default();
-        // serde sees a TOML datetime as a table with one private key, which fails where
-        // [colors] or [keys] is expected (the only tables read into types).
-        let raw = self.text.get(span.clone()).unwrap_or_default();
-        if let Ok(datetime) = raw.parse::<toml::value::Datetime>() {
-            let name = if e.message().contains("`header`") {
-                "colors"
-            } else {
-                "keys"
-            };
-            let message = format!("{name} must be a table ([{name}]), got {datetime}");
-            return self.invalid(span, message);
-        }
-        let Some((name, expected)) = e
-            .message()
-            .strip_prefix("unknown field `")
+        let Some((name, expected)) = (e.message().strip_prefix("unknown field `"))
             .and_then(|m| m.split_once("`, expected "))
         else {
             return self.invalid(span, e.message().to_string());
         };
         let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
         // The names serde lists say which table the unknown one is in.
-        let what = if known.contains(&"header") {
-            format!("color setting \"{name}\" in [colors]")
-        } else {
-            format!("setting \"{name}\"")
+        let what = match known.contains(&"header") {
+            true => format!("color setting \"{name}\" in [colors]"),
+            false => format!("setting \"{name}\""),
         };
         self.unknown(span, &what, name, &known)
     }
@@ -400,118 +348,63 @@ impl Doc<'_> {
         self.invalid(span, format!("unknown {what}{hint} (known: {known})"))
     }
 
-    /// A value as the user wrote it, for "got ..." in messages.
-    fn got<T>(&self, value: &Spanned<Written<T>>) -> String {
-        let raw = self.text.get(value.span()).unwrap_or_default();
-        match value.get_ref() {
-            // serde sees a TOML datetime as a table with one private key.
-            Written::Table(_) => match raw.parse::<toml::value::Datetime>() {
-                Ok(datetime) => datetime.to_string(),
-                Err(_) => "a table".to_string(),
-            },
-            Written::List(_) => "a list".to_string(),
-            Written::Text(s) => format!("\"{s}\""),
-            Written::Number(_) | Written::Bool(_) => raw.replace('_', ""),
-        }
-    }
-
-    fn interval(&self, value: &Spanned<Written>) -> Result<Duration, ConfigError> {
-        let got = self.got(value);
-        let Written::Number(secs) = *value.get_ref() else {
-            let message = format!("interval must be a number of seconds, got {got}");
-            return Err(self.invalid(value.span(), message));
-        };
+    /// Check the value the file gives setting `name`, if any, and store it in `slot`.
+    fn set(&self, name: &str, value: &Setting, slot: Slot) -> Result<(), ConfigError> {
+        let Some(value) = value else { return Ok(()) };
+        let wrong = |expected: String| Err(self.wrong(value, expected));
         let (min, max) = (MIN_INTERVAL.as_secs_f64(), MAX_INTERVAL.as_secs_f64());
-        if !(min..=max).contains(&secs) {
-            let message = format!("interval must be between {min} and {max} seconds, got {got}");
-            return Err(self.invalid(value.span(), message));
+        match (slot, value.get_ref()) {
+            (Slot::Seconds(slot), v) => match v.as_float().or(v.as_integer().map(|i| i as f64)) {
+                Some(secs) if (min..=max).contains(&secs) => *slot = Duration::from_secs_f64(secs),
+                Some(_) => return wrong(format!("{name} must be between {min} and {max} seconds")),
+                None => return wrong(format!("{name} must be a number of seconds")),
+            },
+            (Slot::Bool(slot), Value::Boolean(b)) => *slot = *b,
+            (Slot::Bool(_), _) => return wrong(format!("{name} must be true or false")),
+            (Slot::Color(slot), Value::String(s)) => *slot = self.color(s, value.span())?,
+            (Slot::Color(_), _) => {
+                return wrong(format!(
+                    "colors.{name} must be a color in quotes, such as \"cyan\""
+                ));
+            }
+            (Slot::Table, Value::Table(_)) => {}
+            (Slot::Table, _) => return wrong(format!("{name} must be a table ([{name}])")),
         }
-        Ok(Duration::from_secs_f64(secs))
+        Ok(())
     }
 
-    fn boolean(&self, name: &str, value: &Spanned<Written>) -> Result<bool, ConfigError> {
-        match value.get_ref() {
-            Written::Bool(b) => Ok(*b),
-            _ => Err(self.invalid(
-                value.span(),
-                format!("{name} must be true or false, got {}", self.got(value)),
-            )),
-        }
-    }
-
-    fn table<'a, T>(
-        &self,
-        name: &str,
-        value: &'a Spanned<Written<T>>,
-    ) -> Result<&'a T, ConfigError> {
-        match value.get_ref() {
-            Written::Table(table) => Ok(table),
-            _ => Err(self.invalid(
-                value.span(),
-                format!("{name} must be a table ([{name}]), got {}", self.got(value)),
-            )),
-        }
-    }
-
-    /// The default colours with those the file sets.
-    fn colors(&self, value: &Spanned<Written<ColorsFile>>) -> Result<Colors, ConfigError> {
-        let file = self.table("colors", value)?;
-        let mut colors = Colors::default();
-        let slots = [
-            ("header", &file.header, &mut colors.header),
-            ("selection", &file.selection, &mut colors.selection),
-            ("accent", &file.accent, &mut colors.accent),
-            ("warning", &file.warning, &mut colors.warning),
-            ("error", &file.error, &mut colors.error),
-            ("dim", &file.dim, &mut colors.dim),
-        ];
-        first_mistake(slots.map(|(name, value, slot)| set(value, slot, |v| self.color(name, v))))?;
-        Ok(colors)
-    }
-
-    fn color(&self, setting: &str, value: &Spanned<Written>) -> Result<Color, ConfigError> {
-        let Written::Text(s) = value.get_ref() else {
-            return Err(self.invalid(
-                value.span(),
-                format!(
-                    "colors.{setting} must be a color in quotes, such as \"cyan\", got {}",
-                    self.got(value)
-                ),
-            ));
-        };
+    fn color(&self, s: &str, span: Range<usize>) -> Result<Color, ConfigError> {
         let s = s.trim();
         if s.eq_ignore_ascii_case("default") {
             return Ok(Color::Reset);
         }
         Color::from_str(s).map_err(|_| {
             let hint = did_you_mean(&s.to_ascii_lowercase(), COLOR_NAMES.split(' '));
-            self.invalid(
-                value.span(),
-                format!(
-                    "unknown color \"{s}\"{hint} (use a name such as cyan or lightblue, \
-                     \"#rrggbb\", a number 0-255, or \"default\")"
-                ),
-            )
+            let message = format!(
+                "unknown color \"{s}\"{hint} (use a name such as cyan or lightblue, \
+                 \"#rrggbb\", a number 0-255, or \"default\")"
+            );
+            self.invalid(span, message)
         })
     }
 
     /// The default bindings with the file's `[keys]`, read in file order so that the first
     /// mistake is the one reported and, of two actions given one key, the later is blamed.
-    fn keys(&self, value: &Spanned<Written<KeysFile>>) -> Result<Keymap, ConfigError> {
-        let mut keymap = Keymap::default();
-        let mut entries: Vec<_> = self.table("keys", value)?.iter().collect();
+    fn keys(&self, table: Option<KeysFile>) -> Result<Keymap, ConfigError> {
+        let mut entries: Vec<_> = table.unwrap_or_default().into_iter().collect();
         entries.sort_by_key(|(name, _)| name.span().start);
+        let (mut keymap, mut quit_lost_at) = (Keymap::default(), None);
         // Every key the file binds, so one key given to two actions is caught rather than the
         // later entry silently winning.
         let mut taken: Vec<(Key, Action)> = Vec::new();
-        let mut quit_lost_at = None;
         for (name, value) in entries {
-            let action = self.action(name)?;
+            let action = self.action(&name)?;
+            let name = name.get_ref();
             let mut keys = Vec::new();
-            for item in self.key_items(name.get_ref(), value)? {
-                let (key, text) = self.key(name.get_ref(), item)?;
+            for item in self.key_items(name, &value)? {
+                let (key, text) = self.key(name, &item)?;
                 if let Some((_, other)) = taken.iter().find(|(t, a)| *t == key && *a != action) {
-                    let (other, name) = (other.name(), name.get_ref());
+                    let other = other.name();
                     let message =
                         format!("key \"{text}\" is given to both {other} and {name} in [keys]");
                     return Err(self.invalid(item.span(), message));
@@ -537,56 +430,57 @@ impl Doc<'_> {
         }
     }
 
-    fn action(&self, key: &Spanned<String>) -> Result<Action, ConfigError> {
-        let name = key.get_ref();
+    fn action(&self, name: &Spanned<String>) -> Result<Action, ConfigError> {
+        let (span, name) = (name.span(), name.get_ref());
         Action::from_name(name).ok_or_else(|| {
-            let known = Action::ALL.map(Action::name);
             let what = format!("action \"{name}\" in [keys]");
-            self.unknown(key.span(), &what, name, &known)
+            self.unknown(span, &what, name, &Action::ALL.map(Action::name))
         })
     }
 
-    /// The items of one `[keys]` entry: a list, or one key written without the brackets.
-    fn key_items<'a>(
+    /// The keys of the entry for action `name`, each with where it is: a list's items (its text
+    /// is read again, as a `toml::Value` keeps no spans inside), or one key without brackets.
+    fn key_items(
         &self,
         name: &str,
-        value: &'a Spanned<Written>,
-    ) -> Result<Vec<&'a Spanned<Written>>, ConfigError> {
+        value: &Spanned<Value>,
+    ) -> Result<Vec<Spanned<Value>>, ConfigError> {
+        let expected = || format!("keys.{name} must be a list of keys such as [\"q\", \"ctrl-c\"]");
         match value.get_ref() {
-            Written::List(items) => Ok(items.iter().collect()),
-            Written::Text(_) => Ok(vec![value]),
-            _ => Err(self.invalid(
-                value.span(),
-                format!(
-                    "keys.{name} must be a list of keys such as [\"q\", \"ctrl-c\"], got {}",
-                    self.got(value)
-                ),
-            )),
+            Value::String(_) => Ok(vec![value.clone()]),
+            Value::Array(_) => {
+                let (list, at) = (
+                    self.text.get(value.span()).unwrap_or_default(),
+                    value.span().start,
+                );
+                let items =
+                    ValueDeserializer::parse(list).and_then(Vec::<Spanned<Value>>::deserialize);
+                let items =
+                    items.map_err(|e| self.invalid(value.span(), e.message().to_string()))?;
+                let shift = |i: Spanned<Value>| {
+                    Spanned::new(i.span().start + at..i.span().end + at, i.into_inner())
+                };
+                Ok(items.into_iter().map(shift).collect())
+            }
+            _ => Err(self.wrong(value, expected())),
         }
     }
 
     /// One key of the entry for action `name`, and its spelling.
-    fn key<'a>(
-        &self,
-        name: &str,
-        item: &'a Spanned<Written>,
-    ) -> Result<(Key, &'a str), ConfigError> {
-        let Written::Text(text) = item.get_ref() else {
-            let got = self.got(item);
-            let message = format!("keys.{name} must list keys in quotes, such as \"q\", got {got}");
-            return Err(self.invalid(item.span(), message));
+    fn key<'a>(&self, name: &str, item: &'a Spanned<Value>) -> Result<(Key, &'a str), ConfigError> {
+        let Some(text) = item.get_ref().as_str() else {
+            return Err(self.wrong(
+                item,
+                format!("keys.{name} must list keys in quotes, such as \"q\""),
+            ));
         };
-        match Key::parse(text) {
-            Some(key) => Ok((key, text)),
-            None => Err(self.invalid(
-                item.span(),
-                format!(
-                    "unknown key \"{text}\" for {name} (write keys like \"q\", \"G\", \
-                     \"ctrl-c\", \"up\", \"pgdn\", \"home\", \"f1\", \"space\", \
-                     \"enter\", \"esc\", \"tab\")"
-                ),
-            )),
-        }
+        Key::parse(text).map(|key| (key, text)).ok_or_else(|| {
+            let message = format!(
+                "unknown key \"{text}\" for {name} (write keys like \"q\", \"G\", \"ctrl-c\", \
+                 \"up\", \"pgdn\", \"home\", \"f1\", \"space\", \"enter\", \"esc\", \"tab\")"
+            );
+            self.invalid(item.span(), message)
+        })
     }
 }
 
