@@ -2,10 +2,10 @@
 //! or the file given with `--config`. It sets the refresh interval, the read-only default, mouse
 //! support, colours and key bindings. `assets/config.toml` is the commented default.
 //!
-//! serde reads the file into `File`, every value a `toml::Spanned<toml::Value>`, and refuses
-//! names it does not know (`deny_unknown_fields`, with a "did you mean" from `strsim`). One check
-//! per kind of value turns it into a [`Config`], so that every mistake is one line naming the
-//! file and line.
+//! serde reads the file into `File`, every value a `toml::Spanned<toml::Value>`. Unknown names
+//! are refused by `deny_unknown_fields` (settings) and `Action::from_name` (`[keys]`), both with
+//! a "did you mean" from `strsim`. One check per kind of value turns the rest into a [`Config`],
+//! so that every mistake is one line naming the file and line.
 
 use super::keymap::{Action, Key, Keymap};
 use ratatui::style::Color;
