@@ -210,11 +210,8 @@ fn on_threads<T: Sync, R: Send>(
 fn in_initial_pid_ns_with_its_proc(roots: &Roots) -> bool {
     const PROC_PID_INIT_INO: u64 = 0xEFFF_FFFC;
     let me = std::process::id().to_string();
-    let self_is_me =
-        std::fs::read_link(roots.proc.join("self")).is_ok_and(|p| p.as_os_str() == me.as_str());
-    let pid_ns = std::fs::read_link(roots.proc.join("self/ns/pid"))
-        .ok()
-        .and_then(|p| crate::sys::parse::parse_ns_link(&p.to_string_lossy()));
+    let self_is_me = procfs::read_self_link(roots).is_ok_and(|p| p.as_os_str() == me.as_str());
+    let pid_ns = procfs::read_self_pid_ns_link(roots).ok();
     self_is_me && pid_ns == Some((NsType::Pid, PROC_PID_INIT_INO))
 }
 

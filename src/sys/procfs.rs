@@ -679,6 +679,21 @@ pub fn read_loadavg_tasks(roots: &Roots) -> SysResult<usize> {
     parse::parse_loadavg_tasks(&text).ok_or_else(|| SysError::parse(&path, "no task count"))
 }
 
+/// /proc/self: the link to the caller's PID as the procfs at `roots.proc` numbers it (another
+/// pid namespace's procfs names another number, or none).
+pub fn read_self_link(roots: &Roots) -> SysResult<PathBuf> {
+    let path = roots.proc.join("self");
+    fs::read_link(&path).map_err(|e| SysError::io(&path, e))
+}
+
+/// /proc/self/ns/pid: the caller's pid namespace, from the link ("pid:[4026531836]").
+pub fn read_self_pid_ns_link(roots: &Roots) -> SysResult<(NsType, u64)> {
+    let path = roots.proc.join("self/ns/pid");
+    let target = fs::read_link(&path).map_err(|e| SysError::io(&path, e))?;
+    parse::parse_ns_link(&target.to_string_lossy())
+        .ok_or_else(|| SysError::parse(&path, "not a namespace link"))
+}
+
 /// /proc/self/mountinfo: the mounts nsview itself sees (cgroup hierarchies).
 pub fn read_self_mountinfo(roots: &Roots) -> SysResult<Vec<parse::MountLine>> {
     let path = roots.proc.join("self/mountinfo");
