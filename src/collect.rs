@@ -122,66 +122,7 @@ impl Collector {
 
         snap.taken_at = Some(Instant::now());
         snap.host = uts::read_host_info();
-        // The cgroup trees do not depend on the processes: read them alongside. With the task
-        // iterator, the walk also notes each cgroup's id, which names the tasks' cgroups.
-        let roots = &self.roots;
-        let threads = self.threads;
-        let dev_nodes = &mut self.dev_nodes;
-        // Relations never change for a namespace; those known from earlier passes are kept.
-        let known_relations = &self.relations;
-        let iter_state = &mut self.iter;
-        // Decided before listing /proc, so that the iterator loads while /proc is listed.
-        let tasks_now = procfs::read_loadavg_tasks(roots).unwrap_or(usize::MAX);
-        let try_iter = iter_state.worth_trying(roots, tasks_now);
-        let want = CgroupWant {
-            limits: opts.cgroups,
-            ids: try_iter,
-        };
-        let nsfs_dev = procfs::nsfs_device(roots);
-        let (pass, cgroup_pass) = std::thread::scope(|s| -> SysResult<_> {
-            let cg = (want.limits || want.ids)
-                .then(|| s.spawn(move || read_cgroups(roots, dev_nodes, want)));
-            let it = try_iter.then(|| s.spawn(move || tasks::read_tasks(iter_state)));
-            let pids = procfs::list_pids(roots)?;
-            let from_iter = if let Some(it) = it {
-                // The iterator loads and runs in its own thread while command lines, which it
-                // does not give, are read here.
-                let cmdlines = tasks::read_cmdlines(roots, &pids, threads);
-                it.join().ok().flatten().map(|t| (t, cmdlines))
-            } else {
-                None
-            };
-            if let Some((tasks, cmdlines)) = from_iter {
-                let from_iter = tasks::process_pass(roots, tasks, cmdlines, nsfs_dev, threads);
-                let cgroup_pass = cg.map(|h| h.join());
-                let ids = match &cgroup_pass {
-                    Some(Ok(p)) => Some(&p.ids),
-                    _ => None,
-                };
-                let pass = complete_iterator_pass(
-                    roots,
-                    from_iter,
-                    ids,
-                    &pids,
-                    threads,
-                    opts,
-                    known_relations,
-                );
-                return Ok((pass, cgroup_pass));
-            }
-            let requests: Vec<ReadRequest> =
-                pids.iter().map(|&pid| ReadRequest::new(pid)).collect();
-            let pass = read_processes(
-                roots,
-                &requests,
-                threads,
-                opts,
-                known_relations,
-                Some(&HashSet::new()),
-                false,
-            );
-            Ok((pass, cg.map(|h| h.join())))
-        })?;
+        let (pass, cgroup_pass) = self.read_processes_and_cgroups(opts)?;
         let cgroup_pass = cgroup_pass.filter(|_| opts.cgroups);
         let mut denied_pids = Vec::new();
         for r in pass.processes {
@@ -230,10 +171,94 @@ impl Collector {
         self.relations.extend(pass.relations);
         clock.lap(&mut self.phases, "bind mounts");
 
-        // Hostnames and interfaces join namespaces from their own threads; relations are read
-        // here meanwhile.
-        let uts_targets = targets_of(&self.roots, &snap, &openers, NsType::Uts, |_| true);
-        let net_targets = targets_of(&self.roots, &snap, &openers, NsType::Net, |_| true);
+        self.add_names_and_interfaces(&mut snap, &openers, opts);
+        clock.lap(&mut self.phases, "relations, uts, net");
+
+        snap.groups = model::isolation_groups(&snap.processes, &snap.host_ns);
+        snap.warnings = warnings.0;
+        self.add_containers(&mut snap);
+        clock.lap(&mut self.phases, "containers");
+        Ok(snap)
+    }
+
+    /// The processes of a full pass, from the task iterator when it is worth trying (see
+    /// [`tasks`]) or from /proc, and meanwhile the cgroup trees: they do not depend on the
+    /// processes. With the task iterator, the walk also notes each cgroup's id, which names the
+    /// tasks' cgroups.
+    fn read_processes_and_cgroups(
+        &mut self,
+        opts: CollectOptions,
+    ) -> SysResult<(ProcessPass, Option<std::thread::Result<CgroupPass>>)> {
+        let roots = &self.roots;
+        let threads = self.threads;
+        let dev_nodes = &mut self.dev_nodes;
+        // Relations never change for a namespace; those known from earlier passes are kept.
+        let known_relations = &self.relations;
+        let iter_state = &mut self.iter;
+        // Decided before listing /proc, so that the iterator loads while /proc is listed.
+        let tasks_now = procfs::read_loadavg_tasks(roots).unwrap_or(usize::MAX);
+        let try_iter = iter_state.worth_trying(roots, tasks_now);
+        let want = CgroupWant {
+            limits: opts.cgroups,
+            ids: try_iter,
+        };
+        let nsfs_dev = procfs::nsfs_device(roots);
+        std::thread::scope(|s| -> SysResult<_> {
+            let cg = (want.limits || want.ids)
+                .then(|| s.spawn(move || read_cgroups(roots, dev_nodes, want)));
+            let it = try_iter.then(|| s.spawn(move || tasks::read_tasks(iter_state)));
+            let pids = procfs::list_pids(roots)?;
+            let from_iter = if let Some(it) = it {
+                // The iterator loads and runs in its own thread while command lines, which it
+                // does not give, are read here.
+                let cmdlines = tasks::read_cmdlines(roots, &pids, threads);
+                it.join().ok().flatten().map(|t| (t, cmdlines))
+            } else {
+                None
+            };
+            if let Some((tasks, cmdlines)) = from_iter {
+                let from_iter = tasks::process_pass(roots, tasks, cmdlines, nsfs_dev, threads);
+                let cgroup_pass = cg.map(|h| h.join());
+                let ids = match &cgroup_pass {
+                    Some(Ok(p)) => Some(&p.ids),
+                    _ => None,
+                };
+                let pass = complete_iterator_pass(
+                    roots,
+                    from_iter,
+                    ids,
+                    &pids,
+                    threads,
+                    opts,
+                    known_relations,
+                );
+                return Ok((pass, cgroup_pass));
+            }
+            let requests: Vec<ReadRequest> =
+                pids.iter().map(|&pid| ReadRequest::new(pid)).collect();
+            let pass = read_processes(
+                roots,
+                &requests,
+                threads,
+                opts,
+                known_relations,
+                Some(&HashSet::new()),
+                false,
+            );
+            Ok((pass, cg.map(|h| h.join())))
+        })
+    }
+
+    /// Hostnames and interfaces of every namespace, joined from their own threads; relations
+    /// are read here meanwhile.
+    fn add_names_and_interfaces(
+        &mut self,
+        snap: &mut Snapshot,
+        openers: &HashMap<NsKey, PathBuf>,
+        opts: CollectOptions,
+    ) {
+        let uts_targets = targets_of(&self.roots, snap, openers, NsType::Uts, |_| true);
+        let net_targets = targets_of(&self.roots, snap, openers, NsType::Net, |_| true);
         let (uts_names, interfaces) = std::thread::scope(|s| {
             let uts = opts
                 .uts
@@ -242,7 +267,7 @@ impl Collector {
                 .net
                 .then(|| s.spawn(|| net::read_netns_interfaces(&net_targets)));
             if opts.relations {
-                self.add_relations(&mut snap, &openers);
+                self.add_relations(snap, openers);
             }
             (
                 uts.and_then(|h| h.join().ok()),
@@ -260,13 +285,6 @@ impl Collector {
                 ns.interfaces = Some(ifs);
             }
         }
-        clock.lap(&mut self.phases, "relations, uts, net");
-
-        snap.groups = model::isolation_groups(&snap.processes, &snap.host_ns);
-        snap.warnings = warnings.0;
-        self.add_containers(&mut snap);
-        clock.lap(&mut self.phases, "containers");
-        Ok(snap)
     }
 
     /// Namespaces held by nsfs bind mounts, found in the mountinfo of one process of every mount
@@ -365,6 +383,55 @@ impl CgroupWant {
     };
 }
 
+/// Walk one mounted hierarchy into `pass`: its cgroups with their files (with
+/// [`CgroupWant::limits`]) and their ids (with [`CgroupWant::ids`]).
+fn read_hierarchy(
+    roots: &Roots,
+    m: mounts::CgroupMount,
+    want: CgroupWant,
+    drivers: &BTreeMap<(bool, u32), String>,
+    dev_nodes: &mut Option<BTreeMap<(bool, u32, u32), String>>,
+    denied: &mut usize,
+    pass: &mut CgroupPass,
+) {
+    let mut h: Hierarchy = m.hierarchy;
+    let mount_dir = roots.mount_path(std::path::Path::new(&h.mount));
+    if h.version == 2 {
+        h.controllers = cgroupfs::read_cgroup_controllers(&mount_dir).unwrap_or_default();
+    }
+    // Ids name cgroups only where the walk's paths are /proc/PID/cgroup's: a mount of the
+    // hierarchy's root.
+    let id_of_hierarchy = pass
+        .ids
+        .lines
+        .iter()
+        .find(|(_, k)| **k == *h.key)
+        .map(|(id, _)| *id)
+        .filter(|_| want.ids && m.root == "/");
+    match cgroupfs::walk_hierarchy(&mount_dir) {
+        Ok(tree) => {
+            for dir in tree {
+                if let Some(hid) = id_of_hierarchy {
+                    pass.ids
+                        .paths
+                        .insert((hid, dir.ino), Arc::from(dir.path.as_str()));
+                }
+                if !want.limits {
+                    continue;
+                }
+                if let Some(cg) = read_one_cgroup(roots, &h, &dir, drivers, dev_nodes, denied) {
+                    pass.cgroups.push(cg);
+                    pass.dirs.push(dir);
+                }
+            }
+        }
+        Err(e) => pass
+            .warnings
+            .push(format!("cannot read cgroup hierarchy {}: {e}", h.key)),
+    }
+    pass.hierarchies.push(h);
+}
+
 /// Find the hierarchies in /proc/self/mountinfo and read every cgroup of each.
 fn read_cgroups(
     roots: &Roots,
@@ -401,44 +468,7 @@ fn read_cgroups(
     let drivers = procfs::read_proc_devices(roots).unwrap_or_default();
     let mut denied = 0usize;
     for m in found {
-        let mut h: Hierarchy = m.hierarchy;
-        let mount_dir = roots.mount_path(std::path::Path::new(&h.mount));
-        if h.version == 2 {
-            h.controllers = cgroupfs::read_cgroup_controllers(&mount_dir).unwrap_or_default();
-        }
-        // Ids name cgroups only where the walk's paths are /proc/PID/cgroup's: a mount of the
-        // hierarchy's root.
-        let id_of_hierarchy = pass
-            .ids
-            .lines
-            .iter()
-            .find(|(_, k)| **k == *h.key)
-            .map(|(id, _)| *id)
-            .filter(|_| want.ids && m.root == "/");
-        match cgroupfs::walk_hierarchy(&mount_dir) {
-            Ok(tree) => {
-                for dir in tree {
-                    if let Some(hid) = id_of_hierarchy {
-                        pass.ids
-                            .paths
-                            .insert((hid, dir.ino), Arc::from(dir.path.as_str()));
-                    }
-                    if !want.limits {
-                        continue;
-                    }
-                    if let Some(cg) =
-                        read_one_cgroup(roots, &h, &dir, &drivers, dev_nodes, &mut denied)
-                    {
-                        pass.cgroups.push(cg);
-                        pass.dirs.push(dir);
-                    }
-                }
-            }
-            Err(e) => pass
-                .warnings
-                .push(format!("cannot read cgroup hierarchy {}: {e}", h.key)),
-        }
-        pass.hierarchies.push(h);
+        read_hierarchy(roots, m, want, &drivers, dev_nodes, &mut denied, &mut pass);
     }
     if denied > 0 {
         pass.warnings.push(format!(
