@@ -612,6 +612,16 @@ struct ProcessPass {
     mountinfo: Vec<MountinfoRead>,
 }
 
+impl ProcessPass {
+    /// Add what another thread read.
+    fn append(&mut self, part: ProcessPass) {
+        self.processes.extend(part.processes);
+        self.idle.extend(part.idle);
+        self.relations.extend(part.relations);
+        self.mountinfo.extend(part.mountinfo);
+    }
+}
+
 /// The nsfs bind mounts of one mount namespace, from the mountinfo of one of its processes.
 #[derive(Debug, Clone)]
 struct MountinfoRead {
@@ -651,6 +661,36 @@ fn mountinfo_warning(denied: usize) -> String {
     )
 }
 
+/// What reading processes needs to know first: nsview's own pid namespace and the nsfs device.
+fn read_context(roots: &Roots, run_stamps: bool) -> procfs::ReadContext {
+    let nsfs_dev = procfs::nsfs_device(roots);
+    procfs::ReadContext {
+        own_pid_ns: procfs::ProcDir::open(roots, own_pid())
+            .and_then(|d| d.ns_dir())
+            .and_then(|d| d.read(NsType::Pid.proc_file(), NsType::Pid, nsfs_dev))
+            .ok(),
+        nsfs_dev,
+        run_stamps,
+    }
+}
+
+/// One process read: in full, or with [`ReadRequest::if_ran`] only its cgroups when it has not
+/// run since it was last read.
+fn read_request(
+    roots: &Roots,
+    req: &ReadRequest,
+    ctx: &procfs::ReadContext,
+    scratch: &mut procfs::Scratch,
+) -> SysResult<procfs::Reread> {
+    match req.known.filter(|_| req.if_ran) {
+        Some(known) => {
+            procfs::reread_process(roots, req.pid, ctx, scratch, known, req.check_others)
+        }
+        None => procfs::read_process_known(roots, req.pid, ctx, scratch, req.known)
+            .map(|(r, open)| procfs::Reread::Read(r, open)),
+    }
+}
+
 /// Read processes on up to `threads` threads; vanished processes are dropped. With
 /// `mountinfo`, the mountinfo of each mount namespace met (except those in the set) is read too.
 /// With `run_stamps`, each process's [`procfs::RunStamp`] is read too.
@@ -663,15 +703,7 @@ fn read_processes(
     mountinfo: Option<&HashSet<u64>>,
     run_stamps: bool,
 ) -> ProcessPass {
-    let nsfs_dev = procfs::nsfs_device(roots);
-    let ctx = procfs::ReadContext {
-        own_pid_ns: procfs::ProcDir::open(roots, own_pid())
-            .and_then(|d| d.ns_dir())
-            .and_then(|d| d.read(NsType::Pid.proc_file(), NsType::Pid, nsfs_dev))
-            .ok(),
-        nsfs_dev,
-        run_stamps,
-    };
+    let ctx = read_context(roots, run_stamps);
     let read_chunk = |chunk: &[ReadRequest]| -> ProcessPass {
         let mut scratch = procfs::Scratch::default();
         let mut pass = ProcessPass::default();
@@ -679,14 +711,7 @@ fn read_processes(
         let mut seen_mnt: HashSet<u64> = HashSet::new();
         for req in chunk {
             let pid = req.pid;
-            let read = match req.known.filter(|_| req.if_ran) {
-                Some(known) => {
-                    procfs::reread_process(roots, pid, &ctx, &mut scratch, known, req.check_others)
-                }
-                None => procfs::read_process_known(roots, pid, &ctx, &mut scratch, req.known)
-                    .map(|(r, open)| procfs::Reread::Read(r, open)),
-            };
-            let (r, open) = match read {
+            let (r, open) = match read_request(roots, req, &ctx, &mut scratch) {
                 Ok(procfs::Reread::Read(r, open)) => (r, open),
                 Ok(procfs::Reread::Idle {
                     cgroups,
@@ -700,26 +725,12 @@ fn read_processes(
             if let (Some(mnt), Some(skip)) = (r.process.ns.get(&NsType::Mnt), mountinfo)
                 && !skip.contains(&mnt.ino)
                 && seen_mnt.insert(mnt.ino)
+                && let Some(found) = read_bind_mounts(&open, &mut scratch.buf)
             {
-                let found = match open.dir.read_nsfs_mounts(&mut scratch.buf) {
-                    Ok(lines) => Some(Some(mounts::nsfs_bind_mounts(&lines))),
-                    Err(e) if e.is_permission() => Some(None),
-                    Err(_) => None,
-                };
-                if let Some(found) = found {
-                    pass.mountinfo.push(MountinfoRead { pid, found });
-                }
+                pass.mountinfo.push(MountinfoRead { pid, found });
             }
             if opts.relations {
-                for (t, id) in &r.process.ns {
-                    let key = (*t, id.ino);
-                    if known_relations.contains_key(&key) || !seen.insert(key) {
-                        continue;
-                    }
-                    if let Ok(file) = open.ns_dir.open_ns(t.proc_file(), *id) {
-                        pass.relations.push((key, nsfs::read_relations(&file, *t)));
-                    }
-                }
+                read_new_relations(&r, &open, known_relations, &mut seen, &mut pass.relations);
             }
             pass.processes.push(r);
         }
@@ -736,14 +747,42 @@ fn read_processes(
             .collect();
         let mut all = ProcessPass::default();
         for h in handles {
-            let part = h.join().unwrap_or_default();
-            all.processes.extend(part.processes);
-            all.idle.extend(part.idle);
-            all.relations.extend(part.relations);
-            all.mountinfo.extend(part.mountinfo);
+            all.append(h.join().unwrap_or_default());
         }
         all
     })
+}
+
+/// The nsfs bind mounts in the mountinfo of an open process: `Some(None)` when denied, `None`
+/// when it could not be read otherwise (gone meanwhile).
+fn read_bind_mounts(
+    open: &procfs::OpenProcess,
+    buf: &mut procfs::ReadBuf,
+) -> Option<Option<Vec<mounts::NsBindMount>>> {
+    match open.dir.read_nsfs_mounts(buf) {
+        Ok(lines) => Some(Some(mounts::nsfs_bind_mounts(&lines))),
+        Err(e) if e.is_permission() => Some(None),
+        Err(_) => None,
+    }
+}
+
+/// The relations of the namespaces of `r` that are neither known nor `seen` yet, into `out`.
+fn read_new_relations(
+    r: &ProcessRead,
+    open: &procfs::OpenProcess,
+    known_relations: &HashMap<NsKey, NsRelations>,
+    seen: &mut HashSet<NsKey>,
+    out: &mut Vec<(NsKey, NsRelations)>,
+) {
+    for (t, id) in &r.process.ns {
+        let key = (*t, id.ino);
+        if known_relations.contains_key(&key) || !seen.insert(key) {
+            continue;
+        }
+        if let Ok(file) = open.ns_dir.open_ns(t.proc_file(), *id) {
+            out.push((key, nsfs::read_relations(&file, *t)));
+        }
+    }
 }
 
 /// The iterator's pass made whole: each process's cgroups named from the cgroup walk's `ids`

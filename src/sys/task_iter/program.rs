@@ -58,6 +58,26 @@ pub(super) fn assemble(l: &Layout) -> Result<Vec<Insn>, IterError> {
         a.emit(insn(op::ST_DW, FP, 0, word_off(w), 0));
     }
     a.emit(insn(op::ST_DW, FP, 0, SCRATCH, 0));
+    put_identity(&mut a, l);
+    put_nsproxy(&mut a, l);
+    put_pids(&mut a, l);
+    put_cgroups(&mut a, l);
+    // bpf_seq_write(meta->seq, record, size)
+    a.emit(insn(op::LDX_DW, 1, FP, META, 0));
+    a.ld64(1, 1, l.seq);
+    a.emit(insn(op::MOV64_REG, 2, FP, 0, 0));
+    a.emit(insn(op::ADD64_IMM, 2, 0, 0, -(rec::BYTES as i32)));
+    a.emit(insn(op::MOV64_IMM, 3, 0, 0, rec::BYTES as i32));
+    a.emit(insn(op::CALL, 0, 0, 0, HELPER_SEQ_WRITE));
+    a.place(out);
+    a.emit(insn(op::MOV64_IMM, 0, 0, 0, 0));
+    a.emit(insn(op::EXIT, 0, 0, 0, 0));
+    a.finish()
+}
+
+/// PID (in r3), PPid, flags, comm, effective UID and the user namespace (from the credentials).
+/// Uses r8.
+fn put_identity(a: &mut Asm, l: &Layout) {
     a.put(rec::PID, 3);
     a.ld64(2, 7, l.real_parent);
     a.ld32(2, 2, l.tgid);
@@ -73,11 +93,15 @@ pub(super) fn assemble(l: &Layout) -> Result<Vec<Insn>, IterError> {
     a.ld32(2, 8, l.cred_euid);
     a.put(rec::EUID, 2);
     a.ld64(8, 8, l.cred_user_ns);
-    put_ns(&mut a, l, 8, &l.user, 5);
+    put_ns(a, l, 8, &l.user, 5);
     a.ld32(2, 8, l.user_owner_uid);
     a.put(rec::OWNER_UID, 2);
-    // nsproxy: every other type. setns, unshare and exit replace and free it without waiting
-    // for readers like this one: if the task's nsproxy changed meanwhile, say so.
+}
+
+/// The namespaces reached through nsproxy: every type but user and pid. Uses r8 (nsproxy), r9.
+fn put_nsproxy(a: &mut Asm, l: &Layout) {
+    // setns, unshare and exit replace and free it without waiting for readers like this one:
+    // if the task's nsproxy changed meanwhile, say so.
     a.ld64(8, 7, l.nsproxy);
     for (slot, ns) in l.slots.iter().enumerate() {
         if let Some(ns) = ns
@@ -86,28 +110,15 @@ pub(super) fn assemble(l: &Layout) -> Result<Vec<Insn>, IterError> {
             let none = a.label();
             a.ld64(9, 8, off);
             a.jump(op::JEQ_IMM, 9, 0, 0, none);
-            put_ns(&mut a, l, 9, ns, slot);
+            put_ns(a, l, 9, ns, slot);
             a.place(none);
         }
     }
     let same = a.label();
     a.ld64(2, 7, l.nsproxy);
     a.jump(op::JEQ_REG, 2, 8, 0, same);
-    set_status(&mut a, STATUS_NAMESPACES);
+    set_status(a, STATUS_NAMESPACES);
     a.place(same);
-    put_pids(&mut a, l);
-    put_cgroups(&mut a, l);
-    // bpf_seq_write(meta->seq, record, size)
-    a.emit(insn(op::LDX_DW, 1, FP, META, 0));
-    a.ld64(1, 1, l.seq);
-    a.emit(insn(op::MOV64_REG, 2, FP, 0, 0));
-    a.emit(insn(op::ADD64_IMM, 2, 0, 0, -(rec::BYTES as i32)));
-    a.emit(insn(op::MOV64_IMM, 3, 0, 0, rec::BYTES as i32));
-    a.emit(insn(op::CALL, 0, 0, 0, HELPER_SEQ_WRITE));
-    a.place(out);
-    a.emit(insn(op::MOV64_IMM, 0, 0, 0, 0));
-    a.emit(insn(op::EXIT, 0, 0, 0, 0));
-    a.finish()
 }
 
 /// record STATUS |= bit. Clobbers r2.
@@ -181,7 +192,7 @@ fn put_cgroups(a: &mut Asm, l: &Layout) {
     let done = a.label();
     let bad = a.label();
     let end = a.label();
-    let read_ok = |a: &mut Asm| a.jump(op::JNE_IMM, 0, 0, 0, bad);
+    let read_ok = |a: &mut Asm| on_read_failure(a, bad);
     // r6 = &task->cgroups->cgrp_links
     a.emit(insn(op::MOV64_REG, 3, 7, 0, 0));
     a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.task_cgroups as i32));
@@ -196,44 +207,7 @@ fn put_cgroups(a: &mut Asm, l: &Layout) {
     read_ok(a);
     a.emit(insn(op::LDX_DW, 8, FP, SCRATCH, 0));
     for i in 0..rec::CGROUPS {
-        let base = rec::CG + 3 * i;
-        a.jump(op::JEQ_REG, 8, 6, 0, done);
-        a.jump(op::JEQ_IMM, 8, 0, 0, bad);
-        // r9 = container_of(node, struct cgrp_cset_link, cgrp_link)->cgrp
-        a.emit(insn(op::MOV64_REG, 3, 8, 0, 0));
-        a.emit(insn(
-            op::ADD64_IMM,
-            3,
-            0,
-            0,
-            l.link_cgrp as i32 - l.link_cgrp_link as i32,
-        ));
-        probe_read_to(a, SCRATCH, 8);
-        read_ok(a);
-        a.emit(insn(op::LDX_DW, 9, FP, SCRATCH, 0));
-        // cgroup->kn->id, straight into the record
-        a.emit(insn(op::MOV64_REG, 3, 9, 0, 0));
-        a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.cgroup_kn as i32));
-        probe_read_to(a, SCRATCH, 8);
-        read_ok(a);
-        a.emit(insn(op::LDX_DW, 3, FP, SCRATCH, 0));
-        a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.kn_id as i32));
-        probe_read_to(a, word_off(base + 1), 8);
-        read_ok(a);
-        // cgroup->root->hierarchy_id
-        a.emit(insn(op::MOV64_REG, 3, 9, 0, 0));
-        a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.cgroup_root as i32));
-        probe_read_to(a, SCRATCH, 8);
-        read_ok(a);
-        a.emit(insn(op::LDX_DW, 3, FP, SCRATCH, 0));
-        a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.root_hierarchy_id as i32));
-        probe_read_to(a, word_off(base), 4);
-        read_ok(a);
-        // r8 = node->next
-        a.emit(insn(op::MOV64_REG, 3, 8, 0, 0));
-        probe_read_to(a, SCRATCH, 8);
-        read_ok(a);
-        a.emit(insn(op::LDX_DW, 8, FP, SCRATCH, 0));
+        put_cgroup_link(a, l, i, done, bad);
     }
     // More links than slots, unless the list ends right here.
     a.jump(op::JEQ_REG, 8, 6, 0, done);
@@ -250,6 +224,56 @@ fn put_cgroups(a: &mut Asm, l: &Layout) {
     a.place(bad);
     set_status(a, STATUS_CGROUPS);
     a.place(end);
+}
+
+/// Record cgroup slot `i` from the link in r8 (whose list head is r6): its cgroup's kernfs id and
+/// hierarchy id; then r8 = the next link. To `done` at the end of the list, to `bad` when a read
+/// fails. Uses r9 (cgroup).
+fn put_cgroup_link(a: &mut Asm, l: &Layout, i: usize, done: usize, bad: usize) {
+    let base = rec::CG + 3 * i;
+    let read_ok = |a: &mut Asm| on_read_failure(a, bad);
+    a.jump(op::JEQ_REG, 8, 6, 0, done);
+    a.jump(op::JEQ_IMM, 8, 0, 0, bad);
+    // r9 = container_of(node, struct cgrp_cset_link, cgrp_link)->cgrp
+    a.emit(insn(op::MOV64_REG, 3, 8, 0, 0));
+    a.emit(insn(
+        op::ADD64_IMM,
+        3,
+        0,
+        0,
+        l.link_cgrp as i32 - l.link_cgrp_link as i32,
+    ));
+    probe_read_to(a, SCRATCH, 8);
+    read_ok(a);
+    a.emit(insn(op::LDX_DW, 9, FP, SCRATCH, 0));
+    // cgroup->kn->id, straight into the record
+    a.emit(insn(op::MOV64_REG, 3, 9, 0, 0));
+    a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.cgroup_kn as i32));
+    probe_read_to(a, SCRATCH, 8);
+    read_ok(a);
+    a.emit(insn(op::LDX_DW, 3, FP, SCRATCH, 0));
+    a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.kn_id as i32));
+    probe_read_to(a, word_off(base + 1), 8);
+    read_ok(a);
+    // cgroup->root->hierarchy_id
+    a.emit(insn(op::MOV64_REG, 3, 9, 0, 0));
+    a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.cgroup_root as i32));
+    probe_read_to(a, SCRATCH, 8);
+    read_ok(a);
+    a.emit(insn(op::LDX_DW, 3, FP, SCRATCH, 0));
+    a.emit(insn(op::ADD64_IMM, 3, 0, 0, l.root_hierarchy_id as i32));
+    probe_read_to(a, word_off(base), 4);
+    read_ok(a);
+    // r8 = node->next
+    a.emit(insn(op::MOV64_REG, 3, 8, 0, 0));
+    probe_read_to(a, SCRATCH, 8);
+    read_ok(a);
+    a.emit(insn(op::LDX_DW, 8, FP, SCRATCH, 0));
+}
+
+/// To `bad` unless the last bpf_probe_read_kernel succeeded (r0 = 0).
+fn on_read_failure(a: &mut Asm, bad: usize) {
+    a.jump(op::JNE_IMM, 0, 0, 0, bad);
 }
 
 /// bpf_probe_read_kernel(r10 + dst, size, r3); r0 = 0 on success. Clobbers r0-r5.
