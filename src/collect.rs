@@ -133,25 +133,9 @@ impl Collector {
         }
         denied_pids.sort_unstable();
         if !denied_pids.is_empty() {
-            warnings.push(format!(
-                "permission denied reading the namespaces or cgroups of {} ({})",
-                plural(denied_pids.len(), "process", "processes"),
-                pid_list(&denied_pids)
-            ));
+            warnings.push(processes_denied_warning(&denied_pids));
         }
-        match cgroup_pass {
-            Some(Ok(pass)) => {
-                snap.cgroup_mode = Some(pass.mode);
-                snap.hierarchies = pass.hierarchies;
-                snap.cgroups = pass.cgroups;
-                assign_members(&mut snap.cgroups, &snap.processes);
-                for w in pass.warnings {
-                    warnings.push(w);
-                }
-            }
-            Some(Err(_)) => warnings.push("reading the cgroup trees failed".into()),
-            None => {}
-        }
+        add_cgroup_pass(&mut snap, cgroup_pass, &mut warnings);
         snap.host_ns = host_namespaces(&snap.processes);
         clock.lap(&mut self.phases, "processes and cgroups");
 
@@ -219,10 +203,10 @@ impl Collector {
             if let Some((tasks, cmdlines)) = from_iter {
                 let from_iter = tasks::process_pass(roots, tasks, cmdlines, nsfs_dev, threads);
                 let cgroup_pass = cg.map(|h| h.join());
-                let ids = match &cgroup_pass {
-                    Some(Ok(p)) => Some(&p.ids),
-                    _ => None,
-                };
+                let ids = cgroup_pass
+                    .as_ref()
+                    .and_then(|r| r.as_ref().ok())
+                    .map(|p| &p.ids);
                 let pass = complete_iterator_pass(
                     roots,
                     from_iter,
@@ -651,6 +635,36 @@ impl ReadRequest<'_> {
             if_ran: false,
             check_others: false,
         }
+    }
+}
+
+/// The warning for processes some of whose files were denied.
+fn processes_denied_warning(denied_pids: &[i32]) -> String {
+    format!(
+        "permission denied reading the namespaces or cgroups of {} ({})",
+        plural(denied_pids.len(), "process", "processes"),
+        pid_list(denied_pids)
+    )
+}
+
+/// The cgroup side of a full pass into the snapshot, with the processes as members.
+fn add_cgroup_pass(
+    snap: &mut Snapshot,
+    cgroup_pass: Option<std::thread::Result<CgroupPass>>,
+    warnings: &mut Warnings,
+) {
+    match cgroup_pass {
+        Some(Ok(pass)) => {
+            snap.cgroup_mode = Some(pass.mode);
+            snap.hierarchies = pass.hierarchies;
+            snap.cgroups = pass.cgroups;
+            assign_members(&mut snap.cgroups, &snap.processes);
+            for w in pass.warnings {
+                warnings.push(w);
+            }
+        }
+        Some(Err(_)) => warnings.push("reading the cgroup trees failed".into()),
+        None => {}
     }
 }
 

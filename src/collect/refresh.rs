@@ -948,6 +948,26 @@ struct ReadByPid {
     idle: HashMap<i32, (Option<procfs::CgroupPaths>, u64)>,
 }
 
+impl ReadByPid {
+    /// What the process threads read, by PID, and the namespace relations they read.
+    fn new(read: ProcessPass) -> (ReadByPid, Vec<(NsKey, NsRelations)>) {
+        let ProcessPass {
+            processes,
+            idle,
+            relations,
+            mountinfo: _,
+        } = read;
+        let read = ReadByPid {
+            fresh: processes.into_iter().map(|r| (r.process.pid, r)).collect(),
+            idle: idle
+                .into_iter()
+                .map(|(pid, cgroups, hash)| (pid, (cgroups, hash)))
+                .collect(),
+        };
+        (read, relations)
+    }
+}
+
 /// What was read of some namespaces, by inode.
 type NsReads<T> = HashMap<u64, SysResult<T>>;
 
@@ -1046,19 +1066,7 @@ impl RefreshPass {
     /// of processes no longer listed are dropped with the old array. Returns the namespace
     /// relations read.
     fn update_entries(&mut self, read: ProcessPass) -> Vec<(NsKey, NsRelations)> {
-        let ProcessPass {
-            processes,
-            idle,
-            relations,
-            mountinfo: _,
-        } = read;
-        let mut read = ReadByPid {
-            fresh: processes.into_iter().map(|r| (r.process.pid, r)).collect(),
-            idle: idle
-                .into_iter()
-                .map(|(pid, cgroups, hash)| (pid, (cgroups, hash)))
-                .collect(),
-        };
+        let (mut read, relations) = ReadByPid::new(read);
         self.stats.rolling_idle = read.idle.len();
         self.read_pids = Vec::with_capacity(read.fresh.len());
         let pass = self.pass;
@@ -1172,11 +1180,7 @@ impl RefreshPass {
             self.stats.recycled = self.build_processes(&mut denied_pids);
         }
         if !denied_pids.is_empty() {
-            self.warnings.push(format!(
-                "permission denied reading the namespaces or cgroups of {} ({})",
-                plural(denied_pids.len(), "process", "processes"),
-                pid_list(&denied_pids)
-            ));
+            self.warnings.push(processes_denied_warning(&denied_pids));
         }
         self.snap.host_ns = host_namespaces(&self.snap.processes);
         self.reuse_ns = self.same_procs;

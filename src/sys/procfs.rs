@@ -535,12 +535,8 @@ fn read_process_in(
 
     let (cgroups, cgroup_hash) = read_cgroup_with_hash(&dir, scratch, &mut denied)?;
 
-    let for_children = |file: &str, t: NsType| -> Option<NsId> {
-        let id = ns_dir.read(file, t, ctx.nsfs_dev).ok()?;
-        (ns.get(&t) != Some(&id)).then_some(id)
-    };
-    let pid_for_children = for_children("pid_for_children", NsType::Pid);
-    let time_for_children = for_children("time_for_children", NsType::Time);
+    let pid_for_children = read_for_children(&ns_dir, "pid_for_children", NsType::Pid, &ns, ctx);
+    let time_for_children = read_for_children(&ns_dir, "time_for_children", NsType::Time, &ns, ctx);
 
     let read = ProcessRead {
         process: Process {
@@ -599,6 +595,19 @@ fn read_ns_links(
         ns.insert(NsType::Pid, pid_ns);
     }
     ns
+}
+
+/// /proc/PID/ns/pid_for_children or time_for_children (`file`): the namespace the process's
+/// next children get, when it differs from its own (in `ns`).
+fn read_for_children(
+    ns_dir: &NsDir,
+    file: &str,
+    t: NsType,
+    ns: &BTreeMap<NsType, NsId>,
+    ctx: &ReadContext,
+) -> Option<NsId> {
+    let id = ns_dir.read(file, t, ctx.nsfs_dev).ok()?;
+    (ns.get(&t) != Some(&id)).then_some(id)
 }
 
 /// Name, PPid, NSpid and PF_KTHREAD of process `pid` in namespaces `ns`, from /proc/PID/status

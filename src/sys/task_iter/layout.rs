@@ -76,13 +76,7 @@ impl Layout {
             pid: m.int32("task_struct", &["pid"])?,
             tgid: m.int32("task_struct", &["tgid"])?,
             flags: m.int32("task_struct", &["flags"])?,
-            comm: {
-                let f = m.field("task_struct", &["comm"], FieldKind::Array)?;
-                if f.size < 16 {
-                    return Err(missing("task_struct.comm of 16 bytes"));
-                }
-                f.offset
-            },
+            comm: m.comm()?,
             real_parent: m.ptr("task_struct", &["real_parent"])?,
             real_cred: m.ptr("task_struct", &["real_cred"])?,
             nsproxy: m.ptr("task_struct", &["nsproxy"])?,
@@ -106,13 +100,7 @@ impl Layout {
             cgroup_kn: m.ptr("cgroup", &["kn"])?,
             cgroup_root: m.ptr("cgroup", &["root"])?,
             root_hierarchy_id: m.int32("cgroup_root", &["hierarchy_id"])?,
-            kn_id: {
-                let f = m.field("kernfs_node", &["id"], FieldKind::Int)?;
-                if f.size != 8 {
-                    return Err(missing("kernfs_node.id as 64 bits"));
-                }
-                f.offset
-            },
+            kn_id: m.kernfs_node_id()?,
             user,
             pid_ns,
             slots,
@@ -199,6 +187,24 @@ impl Members<'_> {
 
     fn ptr(&self, s: &str, path: &[&str]) -> Result<u32, IterError> {
         Ok(self.field(s, path, FieldKind::Ptr)?.offset)
+    }
+
+    /// task_struct.comm, at least 16 bytes.
+    fn comm(&self) -> Result<u32, IterError> {
+        let f = self.field("task_struct", &["comm"], FieldKind::Array)?;
+        if f.size < 16 {
+            return Err(missing("task_struct.comm of 16 bytes"));
+        }
+        Ok(f.offset)
+    }
+
+    /// kernfs_node.id, 64 bits.
+    fn kernfs_node_id(&self) -> Result<u32, IterError> {
+        let f = self.field("kernfs_node", &["id"], FieldKind::Int)?;
+        if f.size != 8 {
+            return Err(missing("kernfs_node.id as 64 bits"));
+        }
+        Ok(f.offset)
     }
 
     /// A namespace struct `s` whose owning user namespace is member `owner`.
