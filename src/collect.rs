@@ -122,8 +122,57 @@ impl Collector {
 
         snap.taken_at = Some(Instant::now());
         snap.host = uts::read_host_info();
-        // The cgroup trees do not depend on the processes: read them alongside. With the task
-        // iterator, the walk also notes each cgroup's id, which names the tasks' cgroups.
+        let (pass, cgroup_pass) = self.read_processes_and_cgroups(opts)?;
+        let cgroup_pass = cgroup_pass.filter(|_| opts.cgroups);
+        let mut denied_pids = Vec::new();
+        for r in pass.processes {
+            if !r.denied.is_empty() {
+                denied_pids.push(r.process.pid);
+            }
+            snap.processes.insert(r.process.pid, r.process);
+        }
+        denied_pids.sort_unstable();
+        if !denied_pids.is_empty() {
+            warnings.push(processes_denied_warning(&denied_pids));
+        }
+        add_cgroup_pass(&mut snap, cgroup_pass, &mut warnings);
+        snap.host_ns = host_namespaces(&snap.processes);
+        clock.lap(&mut self.phases, "processes and cgroups");
+
+        snap.namespaces = model::namespaces_from_processes(&snap.processes);
+        let mut bind_mounts = Vec::new();
+        let mut mountinfo_denied = 0;
+        for m in pass.mountinfo {
+            match m.found {
+                Some(found) => bind_mounts.extend(found.into_iter().map(|b| (m.pid, b))),
+                None => mountinfo_denied += 1,
+            }
+        }
+        let openers = self.add_bind_mounts(&mut snap, bind_mounts);
+        if mountinfo_denied > 0 {
+            warnings.push(mountinfo_warning(mountinfo_denied));
+        }
+        self.relations.extend(pass.relations);
+        clock.lap(&mut self.phases, "bind mounts");
+
+        self.add_names_and_interfaces(&mut snap, &openers, opts);
+        clock.lap(&mut self.phases, "relations, uts, net");
+
+        snap.groups = model::isolation_groups(&snap.processes, &snap.host_ns);
+        snap.warnings = warnings.0;
+        self.add_containers(&mut snap);
+        clock.lap(&mut self.phases, "containers");
+        Ok(snap)
+    }
+
+    /// The processes of a full pass, from the task iterator when it is worth trying (see
+    /// [`tasks`]) or from /proc, and meanwhile the cgroup trees: they do not depend on the
+    /// processes. With the task iterator, the walk also notes each cgroup's id, which names the
+    /// tasks' cgroups.
+    fn read_processes_and_cgroups(
+        &mut self,
+        opts: CollectOptions,
+    ) -> SysResult<(ProcessPass, Option<std::thread::Result<CgroupPass>>)> {
         let roots = &self.roots;
         let threads = self.threads;
         let dev_nodes = &mut self.dev_nodes;
@@ -138,7 +187,7 @@ impl Collector {
             ids: try_iter,
         };
         let nsfs_dev = procfs::nsfs_device(roots);
-        let (pass, cgroup_pass) = std::thread::scope(|s| -> SysResult<_> {
+        std::thread::scope(|s| -> SysResult<_> {
             let cg = (want.limits || want.ids)
                 .then(|| s.spawn(move || read_cgroups(roots, dev_nodes, want)));
             let it = try_iter.then(|| s.spawn(move || tasks::read_tasks(iter_state)));
@@ -154,10 +203,10 @@ impl Collector {
             if let Some((tasks, cmdlines)) = from_iter {
                 let from_iter = tasks::process_pass(roots, tasks, cmdlines, nsfs_dev, threads);
                 let cgroup_pass = cg.map(|h| h.join());
-                let ids = match &cgroup_pass {
-                    Some(Ok(p)) => Some(&p.ids),
-                    _ => None,
-                };
+                let ids = cgroup_pass
+                    .as_ref()
+                    .and_then(|r| r.as_ref().ok())
+                    .map(|p| &p.ids);
                 let pass = complete_iterator_pass(
                     roots,
                     from_iter,
@@ -181,59 +230,19 @@ impl Collector {
                 false,
             );
             Ok((pass, cg.map(|h| h.join())))
-        })?;
-        let cgroup_pass = cgroup_pass.filter(|_| opts.cgroups);
-        let mut denied_pids = Vec::new();
-        for r in pass.processes {
-            if !r.denied.is_empty() {
-                denied_pids.push(r.process.pid);
-            }
-            snap.processes.insert(r.process.pid, r.process);
-        }
-        denied_pids.sort_unstable();
-        if !denied_pids.is_empty() {
-            warnings.push(format!(
-                "permission denied reading the namespaces or cgroups of {} ({})",
-                plural(denied_pids.len(), "process", "processes"),
-                pid_list(&denied_pids)
-            ));
-        }
-        match cgroup_pass {
-            Some(Ok(pass)) => {
-                snap.cgroup_mode = Some(pass.mode);
-                snap.hierarchies = pass.hierarchies;
-                snap.cgroups = pass.cgroups;
-                assign_members(&mut snap.cgroups, &snap.processes);
-                for w in pass.warnings {
-                    warnings.push(w);
-                }
-            }
-            Some(Err(_)) => warnings.push("reading the cgroup trees failed".into()),
-            None => {}
-        }
-        snap.host_ns = host_namespaces(&snap.processes);
-        clock.lap(&mut self.phases, "processes and cgroups");
+        })
+    }
 
-        snap.namespaces = model::namespaces_from_processes(&snap.processes);
-        let mut bind_mounts = Vec::new();
-        let mut mountinfo_denied = 0;
-        for m in pass.mountinfo {
-            match m.found {
-                Some(found) => bind_mounts.extend(found.into_iter().map(|b| (m.pid, b))),
-                None => mountinfo_denied += 1,
-            }
-        }
-        let openers = self.add_bind_mounts(&mut snap, bind_mounts);
-        if mountinfo_denied > 0 {
-            warnings.push(mountinfo_warning(mountinfo_denied));
-        }
-        self.relations.extend(pass.relations);
-        clock.lap(&mut self.phases, "bind mounts");
-
-        // Hostnames and interfaces join namespaces from their own threads; relations are read
-        // here meanwhile.
-        let uts_targets = targets_of(&self.roots, &snap, &openers, NsType::Uts, |_| true);
-        let net_targets = targets_of(&self.roots, &snap, &openers, NsType::Net, |_| true);
+    /// Hostnames and interfaces of every namespace, joined from their own threads; relations
+    /// are read here meanwhile.
+    fn add_names_and_interfaces(
+        &mut self,
+        snap: &mut Snapshot,
+        openers: &HashMap<NsKey, PathBuf>,
+        opts: CollectOptions,
+    ) {
+        let uts_targets = targets_of(&self.roots, snap, openers, NsType::Uts, |_| true);
+        let net_targets = targets_of(&self.roots, snap, openers, NsType::Net, |_| true);
         let (uts_names, interfaces) = std::thread::scope(|s| {
             let uts = opts
                 .uts
@@ -242,7 +251,7 @@ impl Collector {
                 .net
                 .then(|| s.spawn(|| net::read_netns_interfaces(&net_targets)));
             if opts.relations {
-                self.add_relations(&mut snap, &openers);
+                self.add_relations(snap, openers);
             }
             (
                 uts.and_then(|h| h.join().ok()),
@@ -260,13 +269,6 @@ impl Collector {
                 ns.interfaces = Some(ifs);
             }
         }
-        clock.lap(&mut self.phases, "relations, uts, net");
-
-        snap.groups = model::isolation_groups(&snap.processes, &snap.host_ns);
-        snap.warnings = warnings.0;
-        self.add_containers(&mut snap);
-        clock.lap(&mut self.phases, "containers");
-        Ok(snap)
     }
 
     /// Namespaces held by nsfs bind mounts, found in the mountinfo of one process of every mount
@@ -365,6 +367,55 @@ impl CgroupWant {
     };
 }
 
+/// Walk one mounted hierarchy into `pass`: its cgroups with their files (with
+/// [`CgroupWant::limits`]) and their ids (with [`CgroupWant::ids`]).
+fn read_hierarchy(
+    roots: &Roots,
+    m: mounts::CgroupMount,
+    want: CgroupWant,
+    drivers: &BTreeMap<(bool, u32), String>,
+    dev_nodes: &mut Option<BTreeMap<(bool, u32, u32), String>>,
+    denied: &mut usize,
+    pass: &mut CgroupPass,
+) {
+    let mut h: Hierarchy = m.hierarchy;
+    let mount_dir = roots.mount_path(std::path::Path::new(&h.mount));
+    if h.version == 2 {
+        h.controllers = cgroupfs::read_cgroup_controllers(&mount_dir).unwrap_or_default();
+    }
+    // Ids name cgroups only where the walk's paths are /proc/PID/cgroup's: a mount of the
+    // hierarchy's root.
+    let id_of_hierarchy = pass
+        .ids
+        .lines
+        .iter()
+        .find(|(_, k)| **k == *h.key)
+        .map(|(id, _)| *id)
+        .filter(|_| want.ids && m.root == "/");
+    match cgroupfs::walk_hierarchy(&mount_dir) {
+        Ok(tree) => {
+            for dir in tree {
+                if let Some(hid) = id_of_hierarchy {
+                    pass.ids
+                        .paths
+                        .insert((hid, dir.ino), Arc::from(dir.path.as_str()));
+                }
+                if !want.limits {
+                    continue;
+                }
+                if let Some(cg) = read_one_cgroup(roots, &h, &dir, drivers, dev_nodes, denied) {
+                    pass.cgroups.push(cg);
+                    pass.dirs.push(dir);
+                }
+            }
+        }
+        Err(e) => pass
+            .warnings
+            .push(format!("cannot read cgroup hierarchy {}: {e}", h.key)),
+    }
+    pass.hierarchies.push(h);
+}
+
 /// Find the hierarchies in /proc/self/mountinfo and read every cgroup of each.
 fn read_cgroups(
     roots: &Roots,
@@ -401,44 +452,7 @@ fn read_cgroups(
     let drivers = procfs::read_proc_devices(roots).unwrap_or_default();
     let mut denied = 0usize;
     for m in found {
-        let mut h: Hierarchy = m.hierarchy;
-        let mount_dir = roots.mount_path(std::path::Path::new(&h.mount));
-        if h.version == 2 {
-            h.controllers = cgroupfs::read_cgroup_controllers(&mount_dir).unwrap_or_default();
-        }
-        // Ids name cgroups only where the walk's paths are /proc/PID/cgroup's: a mount of the
-        // hierarchy's root.
-        let id_of_hierarchy = pass
-            .ids
-            .lines
-            .iter()
-            .find(|(_, k)| **k == *h.key)
-            .map(|(id, _)| *id)
-            .filter(|_| want.ids && m.root == "/");
-        match cgroupfs::walk_hierarchy(&mount_dir) {
-            Ok(tree) => {
-                for dir in tree {
-                    if let Some(hid) = id_of_hierarchy {
-                        pass.ids
-                            .paths
-                            .insert((hid, dir.ino), Arc::from(dir.path.as_str()));
-                    }
-                    if !want.limits {
-                        continue;
-                    }
-                    if let Some(cg) =
-                        read_one_cgroup(roots, &h, &dir, &drivers, dev_nodes, &mut denied)
-                    {
-                        pass.cgroups.push(cg);
-                        pass.dirs.push(dir);
-                    }
-                }
-            }
-            Err(e) => pass
-                .warnings
-                .push(format!("cannot read cgroup hierarchy {}: {e}", h.key)),
-        }
-        pass.hierarchies.push(h);
+        read_hierarchy(roots, m, want, &drivers, dev_nodes, &mut denied, &mut pass);
     }
     if denied > 0 {
         pass.warnings.push(format!(
@@ -582,6 +596,16 @@ struct ProcessPass {
     mountinfo: Vec<MountinfoRead>,
 }
 
+impl ProcessPass {
+    /// Add what another thread read.
+    fn append(&mut self, part: ProcessPass) {
+        self.processes.extend(part.processes);
+        self.idle.extend(part.idle);
+        self.relations.extend(part.relations);
+        self.mountinfo.extend(part.mountinfo);
+    }
+}
+
 /// The nsfs bind mounts of one mount namespace, from the mountinfo of one of its processes.
 #[derive(Debug, Clone)]
 struct MountinfoRead {
@@ -614,11 +638,71 @@ impl ReadRequest<'_> {
     }
 }
 
+/// The warning for processes some of whose files were denied.
+fn processes_denied_warning(denied_pids: &[i32]) -> String {
+    format!(
+        "permission denied reading the namespaces or cgroups of {} ({})",
+        plural(denied_pids.len(), "process", "processes"),
+        pid_list(denied_pids)
+    )
+}
+
+/// The cgroup side of a full pass into the snapshot, with the processes as members.
+fn add_cgroup_pass(
+    snap: &mut Snapshot,
+    cgroup_pass: Option<std::thread::Result<CgroupPass>>,
+    warnings: &mut Warnings,
+) {
+    match cgroup_pass {
+        Some(Ok(pass)) => {
+            snap.cgroup_mode = Some(pass.mode);
+            snap.hierarchies = pass.hierarchies;
+            snap.cgroups = pass.cgroups;
+            assign_members(&mut snap.cgroups, &snap.processes);
+            for w in pass.warnings {
+                warnings.push(w);
+            }
+        }
+        Some(Err(_)) => warnings.push("reading the cgroup trees failed".into()),
+        None => {}
+    }
+}
+
 fn mountinfo_warning(denied: usize) -> String {
     format!(
         "permission denied reading the mountinfo of {} (namespaces bind-mounted there are not listed)",
         plural(denied, "mount namespace", "mount namespaces")
     )
+}
+
+/// What reading processes needs to know first: nsview's own pid namespace and the nsfs device.
+fn read_context(roots: &Roots, run_stamps: bool) -> procfs::ReadContext {
+    let nsfs_dev = procfs::nsfs_device(roots);
+    procfs::ReadContext {
+        own_pid_ns: procfs::ProcDir::open(roots, own_pid())
+            .and_then(|d| d.ns_dir())
+            .and_then(|d| d.read(NsType::Pid.proc_file(), NsType::Pid, nsfs_dev))
+            .ok(),
+        nsfs_dev,
+        run_stamps,
+    }
+}
+
+/// One process read: in full, or with [`ReadRequest::if_ran`] only its cgroups when it has not
+/// run since it was last read.
+fn read_request(
+    roots: &Roots,
+    req: &ReadRequest,
+    ctx: &procfs::ReadContext,
+    scratch: &mut procfs::Scratch,
+) -> SysResult<procfs::Reread> {
+    match req.known.filter(|_| req.if_ran) {
+        Some(known) => {
+            procfs::reread_process(roots, req.pid, ctx, scratch, known, req.check_others)
+        }
+        None => procfs::read_process_known(roots, req.pid, ctx, scratch, req.known)
+            .map(|(r, open)| procfs::Reread::Read(r, open)),
+    }
 }
 
 /// Read processes on up to `threads` threads; vanished processes are dropped. With
@@ -633,15 +717,7 @@ fn read_processes(
     mountinfo: Option<&HashSet<u64>>,
     run_stamps: bool,
 ) -> ProcessPass {
-    let nsfs_dev = procfs::nsfs_device(roots);
-    let ctx = procfs::ReadContext {
-        own_pid_ns: procfs::ProcDir::open(roots, own_pid())
-            .and_then(|d| d.ns_dir())
-            .and_then(|d| d.read(NsType::Pid.proc_file(), NsType::Pid, nsfs_dev))
-            .ok(),
-        nsfs_dev,
-        run_stamps,
-    };
+    let ctx = read_context(roots, run_stamps);
     let read_chunk = |chunk: &[ReadRequest]| -> ProcessPass {
         let mut scratch = procfs::Scratch::default();
         let mut pass = ProcessPass::default();
@@ -649,14 +725,7 @@ fn read_processes(
         let mut seen_mnt: HashSet<u64> = HashSet::new();
         for req in chunk {
             let pid = req.pid;
-            let read = match req.known.filter(|_| req.if_ran) {
-                Some(known) => {
-                    procfs::reread_process(roots, pid, &ctx, &mut scratch, known, req.check_others)
-                }
-                None => procfs::read_process_known(roots, pid, &ctx, &mut scratch, req.known)
-                    .map(|(r, open)| procfs::Reread::Read(r, open)),
-            };
-            let (r, open) = match read {
+            let (r, open) = match read_request(roots, req, &ctx, &mut scratch) {
                 Ok(procfs::Reread::Read(r, open)) => (r, open),
                 Ok(procfs::Reread::Idle {
                     cgroups,
@@ -670,26 +739,12 @@ fn read_processes(
             if let (Some(mnt), Some(skip)) = (r.process.ns.get(&NsType::Mnt), mountinfo)
                 && !skip.contains(&mnt.ino)
                 && seen_mnt.insert(mnt.ino)
+                && let Some(found) = read_bind_mounts(&open, &mut scratch.buf)
             {
-                let found = match open.dir.read_nsfs_mounts(&mut scratch.buf) {
-                    Ok(lines) => Some(Some(mounts::nsfs_bind_mounts(&lines))),
-                    Err(e) if e.is_permission() => Some(None),
-                    Err(_) => None,
-                };
-                if let Some(found) = found {
-                    pass.mountinfo.push(MountinfoRead { pid, found });
-                }
+                pass.mountinfo.push(MountinfoRead { pid, found });
             }
             if opts.relations {
-                for (t, id) in &r.process.ns {
-                    let key = (*t, id.ino);
-                    if known_relations.contains_key(&key) || !seen.insert(key) {
-                        continue;
-                    }
-                    if let Ok(file) = open.ns_dir.open_ns(t.proc_file(), *id) {
-                        pass.relations.push((key, nsfs::read_relations(&file, *t)));
-                    }
-                }
+                read_new_relations(&r, &open, known_relations, &mut seen, &mut pass.relations);
             }
             pass.processes.push(r);
         }
@@ -706,14 +761,42 @@ fn read_processes(
             .collect();
         let mut all = ProcessPass::default();
         for h in handles {
-            let part = h.join().unwrap_or_default();
-            all.processes.extend(part.processes);
-            all.idle.extend(part.idle);
-            all.relations.extend(part.relations);
-            all.mountinfo.extend(part.mountinfo);
+            all.append(h.join().unwrap_or_default());
         }
         all
     })
+}
+
+/// The nsfs bind mounts in the mountinfo of an open process: `Some(None)` when denied, `None`
+/// when it could not be read otherwise (gone meanwhile).
+fn read_bind_mounts(
+    open: &procfs::OpenProcess,
+    buf: &mut procfs::ReadBuf,
+) -> Option<Option<Vec<mounts::NsBindMount>>> {
+    match open.dir.read_nsfs_mounts(buf) {
+        Ok(lines) => Some(Some(mounts::nsfs_bind_mounts(&lines))),
+        Err(e) if e.is_permission() => Some(None),
+        Err(_) => None,
+    }
+}
+
+/// The relations of the namespaces of `r` that are neither known nor `seen` yet, into `out`.
+fn read_new_relations(
+    r: &ProcessRead,
+    open: &procfs::OpenProcess,
+    known_relations: &HashMap<NsKey, NsRelations>,
+    seen: &mut HashSet<NsKey>,
+    out: &mut Vec<(NsKey, NsRelations)>,
+) {
+    for (t, id) in &r.process.ns {
+        let key = (*t, id.ino);
+        if known_relations.contains_key(&key) || !seen.insert(key) {
+            continue;
+        }
+        if let Ok(file) = open.ns_dir.open_ns(t.proc_file(), *id) {
+            out.push((key, nsfs::read_relations(&file, *t)));
+        }
+    }
 }
 
 /// The iterator's pass made whole: each process's cgroups named from the cgroup walk's `ids`

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod collect;
 pub mod effects;
 pub mod model;
+pub mod policy;
 pub mod sys;
 pub mod tui;
 pub mod ui;

@@ -80,7 +80,7 @@ impl Group {
     fn fails(&self, args: &[&str]) -> String {
         let r = self.nsview(args);
         assert_eq!(
-            r.code(),
+            r.code,
             Some(1),
             "`{}` should fail with exit 1\nstdout:\n{}\nstderr:\n{}",
             r.cmdline,
@@ -525,12 +525,7 @@ fn a_device_deny_stops_opens_inside_the_cgroup() {
     // A process that joins the cgroup itself, then opens a device.
     let try_open = |dev: &str| -> bool {
         let script = format!("echo $$ > {} && exec 3<{dev}", procs.display());
-        Command::new("sh")
-            .args(["-c", &script])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("sh")
-            .success()
+        run("sh", &["-c", &script]).status.success()
     };
     assert!(try_open("/dev/null"), "/dev/null opens before the rule");
     let out = g.ok(&["devices", &g.rel, "deny", "c 1:3 rwm"]).stdout;
@@ -677,7 +672,7 @@ fn a_read_only_cgroupfs_and_a_non_root_user_get_one_clear_line() {
         g.rel
     );
     let r = run("unshare", &["--mount", "sh", "-c", &script]);
-    assert_eq!(r.code(), Some(1), "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains("read-only") && r.stderr.contains("EROFS"),
         "{}",
@@ -698,7 +693,7 @@ fn a_read_only_cgroupfs_and_a_non_root_user_get_one_clear_line() {
             .env("HOME", nobody_state.path()),
         NSVIEW_TIMEOUT,
     );
-    assert_eq!(r.code(), Some(1), "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains("needs root") && r.stderr.lines().count() == 1,
         "{}",
@@ -723,7 +718,7 @@ fn a_vanished_cgroup_is_reported_not_half_written() {
             .env("XDG_STATE_HOME", &state),
         NSVIEW_TIMEOUT,
     );
-    assert_eq!(r.code(), Some(1));
+    assert_eq!(r.code, Some(1));
     assert!(
         r.stderr.contains("no process, namespace or cgroup matches"),
         "{}",

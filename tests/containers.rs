@@ -275,7 +275,7 @@ fn an_ambiguous_id_prefix_is_one_line_naming_the_candidates() {
         vec!["enter", prefix.as_str(), "--", "true"],
     ] {
         let r = nsview(&target);
-        assert_eq!(r.code(), Some(1), "{r:?}");
+        assert_eq!(r.code, Some(1), "{r:?}");
         assert_eq!(
             r.stderr_lines(),
             vec![format!(

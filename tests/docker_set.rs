@@ -78,7 +78,7 @@ fn set_goes_through_dockers_api_and_undo_comes_back() {
 
     // Docker's own refusal: one line, nothing changed.
     let r = nsview(&["set", &c.name, "memory.max=4m"]);
-    assert_eq!(r.code(), Some(1), "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
     assert_eq!(r.stderr_lines().len(), 1, "{}", r.stderr);
     assert!(
         r.stderr.contains("Docker refused the update"),

@@ -159,6 +159,17 @@ impl Container {
 }
 
 /// `nsview enter ARGS...`.
+/// `enter::run_with_binary(spec, nsview)`, as the TUI calls it, with [`NSVIEW_TIMEOUT`].
+fn enter_through_library(spec: &EnterSpec) -> Result<std::process::ExitStatus, enter::EnterError> {
+    let spec = spec.clone();
+    call_with_timeout(
+        "enter::run_with_binary",
+        nsview_bin(),
+        NSVIEW_TIMEOUT,
+        move || enter::run_with_binary(&spec, Path::new(nsview_bin())),
+    )
+}
+
 fn enter(args: &[&str]) -> Run {
     let mut all = vec!["enter"];
     all.extend_from_slice(args);
@@ -176,7 +187,7 @@ fn enter_ok(args: &[&str]) -> String {
 /// `nsview: ` and containing `text`.
 fn assert_one_line_error(r: &Run, code: i32, text: &str) {
     assert_eq!(
-        r.code(),
+        r.code,
         Some(code),
         "`{}`: expected exit {code}\nstdout:\n{}\nstderr:\n{}",
         r.cmdline,
@@ -308,7 +319,7 @@ fn default_entry_sees_the_containers_files_hostname_and_processes() {
     );
 
     // The command's exit status is passed on.
-    assert_eq!(enter(&[&pid, "--", "sh", "-c", "exit 7"]).code(), Some(7));
+    assert_eq!(enter(&[&pid, "--", "sh", "-c", "exit 7"]).code, Some(7));
     drop(c);
 }
 
@@ -561,14 +572,14 @@ fn vanished_target_is_one_line_and_exit_1() {
         start_time: spec.start_time.map(|t| t + 1),
         ..spec.clone()
     };
-    let err = enter::run_with_binary(&reused, Path::new(nsview_bin())).expect_err("PID reuse");
+    let err = enter_through_library(&reused).expect_err("PID reuse");
     assert!(matches!(err, EnterError::TargetGone(_)), "{err:?}");
     assert!(err.to_string().starts_with("the target is gone"), "{err}");
     // While alive it works.
-    let status = enter::run_with_binary(&spec, Path::new(nsview_bin())).expect("enter");
+    let status = enter_through_library(&spec).expect("enter");
     assert!(status.success());
     target.guard.kill();
-    let err = enter::run_with_binary(&spec, Path::new(nsview_bin())).expect_err("gone");
+    let err = enter_through_library(&spec).expect_err("gone");
     assert!(matches!(err, EnterError::TargetGone(_)), "{err:?}");
     assert_eq!(err.exit_code(), 1);
 }

@@ -2,64 +2,11 @@
 //! a fixture host laid out like a v2-only systemd machine, written to by the real binary with
 //! `--root DIR`. The same validation and v1 <-> v2 mapping as on the kernel, checked in the files.
 
-mod fixture;
+mod common;
 
-use fixture::*;
+use common::scenarios::writes_host::*;
+use common::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-const WEB: &str = "/system.slice/web.scope";
-
-fn v2_host() -> Fixture {
-    Host::new()
-        .mount_v2("/sys/fs/cgroup", "cpuset cpu io memory pids")
-        .process(
-            1,
-            0,
-            "systemd",
-            &[],
-            Ns::host(),
-            &[("unified", "/init.scope")],
-        )
-        .process(500, 1, "nginx", &[], Ns::host(), &[("unified", WEB)])
-        .cgroup(
-            "unified",
-            "/",
-            &[
-                ("cgroup.subtree_control", "cpuset cpu io memory pids\n"),
-                ("cpuset.cpus.effective", "0-3\n"),
-                ("cpuset.mems.effective", "0\n"),
-            ],
-        )
-        .cgroup(
-            "unified",
-            "/system.slice",
-            &[
-                ("cgroup.procs", ""),
-                ("cgroup.subtree_control", "cpuset cpu memory pids\n"),
-                ("cpuset.cpus.effective", "0-1\n"),
-                ("cpuset.mems.effective", "0\n"),
-            ],
-        )
-        .cgroup(
-            "unified",
-            WEB,
-            &[
-                ("cgroup.events", "populated 1\nfrozen 0\n"),
-                ("cgroup.freeze", "0\n"),
-                ("cpu.weight", "100\n"),
-                ("cpu.max", "max 100000\n"),
-                ("cpuset.cpus", "\n"),
-                ("cpuset.mems", "\n"),
-                ("memory.max", "max\n"),
-                ("memory.high", "max\n"),
-                ("memory.swap.max", "max\n"),
-                ("memory.current", "2097152\n"),
-                ("pids.max", "max\n"),
-            ],
-        )
-        .build()
-}
 
 struct Writes {
     fx: Fixture,
@@ -69,7 +16,7 @@ struct Writes {
 impl Writes {
     fn new() -> Writes {
         Writes {
-            fx: v2_host(),
+            fx: v2_web_scope().build(),
             state: tempfile::tempdir().expect("state dir"),
         }
     }
@@ -87,31 +34,27 @@ impl Writes {
             .to_string()
     }
 
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        Command::new(nsview_bin())
-            .arg("--root")
-            .arg(self.fx.root())
-            .args(args)
-            .env("XDG_STATE_HOME", self.state.path())
-            .output()
-            .expect("run nsview")
+    fn nsview(&self, args: &[&str]) -> Run {
+        self.fx.run_with(args, |cmd| {
+            cmd.env("XDG_STATE_HOME", self.state.path());
+        })
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let out = self.nsview(args);
+        let stdout = out.stdout;
         assert!(
             out.status.success(),
             "{args:?} failed\nstdout:\n{stdout}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stderr)
+            out.stderr
         );
         stdout
     }
 
     fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        let out = self.nsview(args);
+        let stderr = out.stderr;
+        assert_eq!(out.code, Some(1), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         stderr
     }

@@ -11,7 +11,6 @@
 //! processes come and go. The tests of this binary take turns (see [`serial`]).
 
 mod common;
-mod fixture;
 
 use common::*;
 use nsview::collect::{CollectOptions, Collector, FULL_READ_EVERY, ROLLING_PASSES, YOUNG_PASSES};
@@ -661,11 +660,11 @@ fn a_hostname_changed_in_place_shows_within_the_bound() {
         last.namespaces[&(NsType::Uts, uts)].hostname.as_deref(),
         Some("inc-before")
     );
-    let out = std::process::Command::new("nsenter")
-        .args(["-t", &pid.to_string(), "-u", "hostname", "inc-after"])
-        .status()
-        .expect("nsenter");
-    assert!(out.success(), "nsenter -u hostname");
+    let out = run(
+        "nsenter",
+        &["-t", &pid.to_string(), "-u", "hostname", "inc-after"],
+    );
+    assert!(out.status.success(), "nsenter -u hostname");
     let mut seen = None;
     for n in 1..=ROLLING_PASSES {
         c.recycle(last);
@@ -936,7 +935,6 @@ fn assert_same(r: &Snapshot, f: &Snapshot, when: &str) {
 
 #[test]
 fn refresh_follows_a_fixture_tree_as_a_full_pass_does() {
-    use fixture::{Host, Ns};
     if !nix::unistd::geteuid().is_root() {
         skip(
             "refresh_follows_a_fixture_tree",

@@ -773,7 +773,7 @@ fn unknown_targets_fail_with_one_line_and_bad_usage_exits_2() {
             args.push("--json");
         }
         let r = nsview(&args);
-        assert_eq!(r.code(), Some(1), "{args:?}: {r:?}");
+        assert_eq!(r.code, Some(1), "{args:?}: {r:?}");
         assert_eq!(r.stdout, "", "{args:?}: nothing on stdout");
         let lines = r.stderr_lines();
         assert_eq!(
@@ -796,7 +796,7 @@ fn unknown_targets_fail_with_one_line_and_bad_usage_exits_2() {
         }
     }
     let r = nsview(&["list", "--type", "bogus"]);
-    assert_eq!(r.code(), Some(2), "list --type bogus: {r:?}");
+    assert_eq!(r.code, Some(2), "list --type bogus: {r:?}");
     assert_eq!(r.stdout, "", "list --type bogus: {r:?}");
     assert!(
         !r.stderr.trim().is_empty(),

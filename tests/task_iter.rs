@@ -1,5 +1,5 @@
 //! The BPF task iterator against /proc, on the real kernel as root: a full pass reads processes
-//! with the iterator (src/sys/task_iter.rs) when it can, and must give exactly what the /proc
+//! with the iterator (src/sys/task_iter/) when it can, and must give exactly what the /proc
 //! reader gives (`Collector::without_task_iter`): PIDs and NSpid, parent, comm, command line,
 //! UID, every namespace with its owner and parent, pid_for_children / time_for_children, and the
 //! cgroup of every hierarchy, for processes made to exercise each of those (nested pid and user

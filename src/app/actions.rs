@@ -3,7 +3,7 @@
 use super::config::{MAX_INTERVAL, MIN_INTERVAL};
 use super::keymap::Action;
 use super::{App, Cmd, Dialog, READ_ONLY, View, edit_form, enter_form, interval_text, rows};
-use crate::effects::request::Request;
+use crate::effects::ops::Operation;
 use std::time::Duration;
 
 impl App {
@@ -134,7 +134,7 @@ impl App {
             return vec![];
         }
         if action == Action::Undo {
-            let req = Request::Undo {
+            let req = Operation::Undo {
                 preview: true,
                 hierarchies: self.snap.hierarchies.clone(),
                 expect: None,
@@ -245,7 +245,7 @@ impl App {
         Ok(Dialog::Confirm {
             title: verb.to_string(),
             lines,
-            then: Request::Freeze {
+            then: Operation::Freeze {
                 at,
                 freeze: !frozen,
             },

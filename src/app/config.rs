@@ -2,18 +2,23 @@
 //! or the file given with `--config`. It sets the refresh interval, the read-only default, mouse
 //! support, colours and key bindings. `assets/config.toml` is the commented default.
 //!
-//! The file is walked as a spanned TOML tree rather than deserialized with serde so that every
-//! mistake, a typo in a name included, is reported as one line naming the file and line.
+//! serde reads the file into `File`, every value a `toml::Spanned<toml::Value>`. Unknown names
+//! are refused by `deny_unknown_fields` (settings) and `Action::from_name` (`[keys]`), both with
+//! a "did you mean" from `strsim`. One check per kind of value turns the rest into a [`Config`],
+//! so that every mistake is one line naming the file and line.
 
 use super::keymap::{Action, Key, Keymap};
 use ratatui::style::Color;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 use std::{env, fs, io};
-use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::ValueDeserializer;
+use toml::{Spanned, Value};
 
 /// Shortest refresh interval accepted from the config file (and a floor for `-`).
 pub const MIN_INTERVAL: Duration = Duration::from_millis(200);
@@ -180,64 +185,80 @@ fn read(path: &Path) -> Result<String, ConfigError> {
 /// Parse the text of a config file; `path` is only used in error messages.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let doc = Doc { text, path };
-    let root = DeTable::parse(text).map_err(|e| doc.syntax(&e))?;
-    let mut config = Config::default();
-    for (key, value) in in_file_order(root.get_ref()) {
-        match key.get_ref().as_ref() {
-            "interval" => config.interval = doc.interval(value)?,
-            "read_only" => config.read_only = doc.boolean("read_only", value)?,
-            "mouse" => config.mouse = doc.boolean("mouse", value)?,
-            "colors" => doc.colors(value, &mut config.colors)?,
-            "keys" => doc.keys(value, &mut config.keymap)?,
-            other => {
-                return Err(doc.unknown(
-                    key.span(),
-                    &format!("setting \"{other}\""),
-                    other,
-                    &TOP_LEVEL,
-                ));
-            }
-        }
+    let top: File = doc.read()?;
+    // What is in [colors] and [keys] is read once they are known to be tables.
+    let tables = (doc.set("colors", &top.colors, Slot::Table))
+        .and(doc.set("keys", &top.keys, Slot::Table))
+        .and_then(|()| doc.read::<File<ColorsFile, KeysFile>>());
+    let (given, keymap) = match tables {
+        Ok(File { colors, keys, .. }) => (colors.unwrap_or_default(), doc.keys(keys)),
+        Err(e) => (ColorsFile::default(), Err(e)),
+    };
+    let mut cfg = Config::default();
+    let keymap = keymap.map(|keymap| cfg.keymap = keymap);
+    let c = &mut cfg.colors;
+    let settings = [
+        ("interval", &top.interval, Slot::Seconds(&mut cfg.interval)),
+        ("read_only", &top.read_only, Slot::Bool(&mut cfg.read_only)),
+        ("mouse", &top.mouse, Slot::Bool(&mut cfg.mouse)),
+        ("header", &given.header, Slot::Color(&mut c.header)),
+        ("selection", &given.selection, Slot::Color(&mut c.selection)),
+        ("accent", &given.accent, Slot::Color(&mut c.accent)),
+        ("warning", &given.warning, Slot::Color(&mut c.warning)),
+        ("error", &given.error, Slot::Color(&mut c.error)),
+        ("dim", &given.dim, Slot::Color(&mut c.dim)),
+    ];
+    let mistakes = settings
+        .into_iter()
+        .filter_map(|(name, value, slot)| doc.set(name, value, slot).err());
+    // Of the mistakes found, the one on the earliest line is reported.
+    match mistakes.chain(keymap.err()).min_by_key(ConfigError::line) {
+        Some(e) => Err(e),
+        None => Ok(cfg),
     }
-    Ok(config)
 }
 
-const TOP_LEVEL: [&str; 5] = ["interval", "read_only", "mouse", "colors", "keys"];
-const COLOR_SETTINGS: [&str; 6] = ["header", "selection", "accent", "warning", "error", "dim"];
-/// The colour names accepted, for error messages and suggestions (ratatui also takes spellings
-/// such as "light-blue", "grey" and "bright red").
-const COLOR_NAMES: [&str; 17] = [
-    "default",
-    "black",
-    "red",
-    "green",
-    "yellow",
-    "blue",
-    "magenta",
-    "cyan",
-    "gray",
-    "darkgray",
-    "lightred",
-    "lightgreen",
-    "lightyellow",
-    "lightblue",
-    "lightmagenta",
-    "lightcyan",
-    "white",
-];
-
-type Entry<'a, 'i> = (
-    &'a Spanned<std::borrow::Cow<'i, str>>,
-    &'a Spanned<DeValue<'i>>,
-);
-
-/// A table's entries in the order they appear in the file, so the first mistake is the one
-/// reported (the parsed table is sorted by key).
-fn in_file_order<'a, 'i>(table: &'a DeTable<'i>) -> Vec<Entry<'a, 'i>> {
-    let mut entries: Vec<Entry<'a, 'i>> = table.iter().collect();
-    entries.sort_by_key(|(k, _)| k.span().start);
-    entries
+/// The file as serde reads it: first with the tables as plain values, then with what is in
+/// them. A value of the wrong type is no serde error: the checks, knowing its name, report it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File<C = Spanned<Value>, K = Spanned<Value>> {
+    interval: Setting,
+    read_only: Setting,
+    mouse: Setting,
+    colors: Option<C>,
+    keys: Option<K>,
 }
+
+type Setting = Option<Spanned<Value>>;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ColorsFile {
+    header: Setting,
+    selection: Setting,
+    accent: Setting,
+    warning: Setting,
+    error: Setting,
+    dim: Setting,
+}
+
+/// `[keys]`: action names are checked against `Action::ALL`, with a suggestion.
+type KeysFile = BTreeMap<Spanned<String>, Spanned<Value>>;
+
+/// What a setting must be, and where its value goes.
+enum Slot<'a> {
+    Seconds(&'a mut Duration),
+    Bool(&'a mut bool),
+    Color(&'a mut Color),
+    /// Read afterwards, as `ColorsFile` or `KeysFile`.
+    Table,
+}
+
+/// The colour names accepted, for suggestions (ratatui also takes spellings such as
+/// "light-blue", "grey" and "bright red").
+const COLOR_NAMES: &str = "default black red green yellow blue magenta cyan gray darkgray \
+                           lightred lightgreen lightyellow lightblue lightmagenta lightcyan white";
 
 /// The file being parsed, for turning byte offsets into error lines.
 struct Doc<'a> {
@@ -248,25 +269,21 @@ struct Doc<'a> {
 impl Doc<'_> {
     /// 1-based line and column (in characters) of a byte offset.
     fn line_col(&self, offset: usize) -> (usize, usize) {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
+        let before = &self.text[..self.text.floor_char_boundary(offset)];
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
-        (line, column)
+        (before.matches('\n').count() + 1, column)
+    }
+
+    /// The file read as `T`. serde's one complaint about valid TOML is a name that
+    /// `deny_unknown_fields` refuses.
+    fn read<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        let de = toml::de::Deserializer::parse(self.text).map_err(|e| self.syntax(&e))?;
+        T::deserialize(de).map_err(|e| self.unknown_field(&e))
     }
 
     fn syntax(&self, e: &toml::de::Error) -> ConfigError {
-        let (line, column) = match e.span() {
-            Some(span) => {
-                let (l, c) = self.line_col(span.start);
-                (Some(l), Some(c))
-            }
-            None => (None, None),
-        };
+        let (line, column) = e.span().map(|s| self.line_col(s.start)).unzip();
         // The message is one line already; make sure a future one cannot break the rule.
         let mut message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
         // The parser does not say which key is repeated; the span points at it.
@@ -275,267 +292,211 @@ impl Doc<'_> {
         {
             message = format!("duplicate key \"{}\"", key.trim().trim_matches('"'));
         }
+        let (path, message) = (self.path.to_path_buf(), format!("invalid TOML: {message}"));
         ConfigError::Syntax {
-            path: self.path.to_path_buf(),
+            path,
             line,
             column,
-            message: format!("invalid TOML: {message}"),
-        }
-    }
-
-    fn invalid(&self, span: Range<usize>, message: String) -> ConfigError {
-        ConfigError::Invalid {
-            path: self.path.to_path_buf(),
-            line: self.line_col(span.start).0,
             message,
         }
     }
 
+    fn invalid(&self, span: Range<usize>, message: String) -> ConfigError {
+        let (path, line) = (self.path.to_path_buf(), self.line_col(span.start).0);
+        ConfigError::Invalid {
+            path,
+            line,
+            message,
+        }
+    }
+
+    /// `{expected}, got {the value as written}`.
+    fn wrong(&self, value: &Spanned<Value>, expected: String) -> ConfigError {
+        let got = match value.get_ref() {
+            Value::String(s) => format!("\"{s}\""),
+            Value::Array(_) => "a list".to_string(),
+            Value::Table(_) => "a table".to_string(),
+            Value::Integer(_) | Value::Float(_) => {
+                (self.text.get(value.span()).unwrap_or_default()).replace('_', "")
+            }
+            other => other.to_string(),
+        };
+        self.invalid(value.span(), format!("{expected}, got {got}"))
+    }
+
+    /// serde's "unknown field `x`, expected one of `a`, `b`", in our words.
+    fn unknown_field(&self, e: &toml::de::Error) -> ConfigError {
+        let span = e.span().unwrap_or_default();
+        let Some((name, expected)) = (e.message().strip_prefix("unknown field `"))
+            .and_then(|m| m.split_once("`, expected "))
+        else {
+            return self.invalid(span, e.message().to_string());
+        };
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        // The names serde lists say which table the unknown one is in.
+        let what = match known.contains(&"header") {
+            true => format!("color setting \"{name}\" in [colors]"),
+            false => format!("setting \"{name}\""),
+        };
+        self.unknown(span, &what, name, &known)
+    }
+
     /// `unknown WHAT, did you mean "x"? (known: a, b, c)`
     fn unknown(&self, span: Range<usize>, what: &str, name: &str, known: &[&str]) -> ConfigError {
-        let hint = match suggest(name, known.iter().copied()) {
-            Some(s) => format!(", did you mean \"{s}\"?"),
-            None => String::new(),
-        };
-        self.invalid(
-            span,
-            format!("unknown {what}{hint} (known: {})", known.join(", ")),
-        )
+        let hint = did_you_mean(name, known.iter().copied());
+        let known = known.join(", ");
+        self.invalid(span, format!("unknown {what}{hint} (known: {known})"))
     }
 
-    fn interval(&self, value: &Spanned<DeValue<'_>>) -> Result<Duration, ConfigError> {
-        let secs = match value.get_ref() {
-            DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
-                .ok()
-                .map(|i| i as f64),
-            other => {
-                return Err(self.invalid(
-                    value.span(),
-                    format!(
-                        "interval must be a number of seconds, got {}",
-                        describe(other)
-                    ),
+    /// Check the value the file gives setting `name`, if any, and store it in `slot`.
+    fn set(&self, name: &str, value: &Setting, slot: Slot) -> Result<(), ConfigError> {
+        let Some(value) = value else { return Ok(()) };
+        let wrong = |expected: String| Err(self.wrong(value, expected));
+        let (min, max) = (MIN_INTERVAL.as_secs_f64(), MAX_INTERVAL.as_secs_f64());
+        match (slot, value.get_ref()) {
+            (Slot::Seconds(slot), v) => match v.as_float().or(v.as_integer().map(|i| i as f64)) {
+                Some(secs) if (min..=max).contains(&secs) => *slot = Duration::from_secs_f64(secs),
+                Some(_) => return wrong(format!("{name} must be between {min} and {max} seconds")),
+                None => return wrong(format!("{name} must be a number of seconds")),
+            },
+            (Slot::Bool(slot), Value::Boolean(b)) => *slot = *b,
+            (Slot::Bool(_), _) => return wrong(format!("{name} must be true or false")),
+            (Slot::Color(slot), Value::String(s)) => *slot = self.color(s, value.span())?,
+            (Slot::Color(_), _) => {
+                return wrong(format!(
+                    "colors.{name} must be a color in quotes, such as \"cyan\""
                 ));
             }
-        };
-        let range = MIN_INTERVAL.as_secs_f64()..=MAX_INTERVAL.as_secs_f64();
-        match secs {
-            Some(s) if range.contains(&s) => Ok(Duration::from_secs_f64(s)),
-            _ => Err(self.invalid(
-                value.span(),
-                format!(
-                    "interval must be between {} and {} seconds, got {}",
-                    range.start(),
-                    range.end(),
-                    describe(value.get_ref())
-                ),
-            )),
-        }
-    }
-
-    fn boolean(&self, name: &str, value: &Spanned<DeValue<'_>>) -> Result<bool, ConfigError> {
-        match value.get_ref() {
-            DeValue::Boolean(b) => Ok(*b),
-            other => Err(self.invalid(
-                value.span(),
-                format!("{name} must be true or false, got {}", describe(other)),
-            )),
-        }
-    }
-
-    fn table<'a, 'i>(
-        &self,
-        name: &str,
-        value: &'a Spanned<DeValue<'i>>,
-    ) -> Result<&'a DeTable<'i>, ConfigError> {
-        match value.get_ref() {
-            DeValue::Table(t) => Ok(t),
-            other => Err(self.invalid(
-                value.span(),
-                format!("{name} must be a table ([{name}]), got {}", describe(other)),
-            )),
-        }
-    }
-
-    fn colors(&self, value: &Spanned<DeValue<'_>>, colors: &mut Colors) -> Result<(), ConfigError> {
-        for (key, value) in in_file_order(self.table("colors", value)?) {
-            let name = key.get_ref().as_ref();
-            let slot = match name {
-                "header" => &mut colors.header,
-                "selection" => &mut colors.selection,
-                "accent" => &mut colors.accent,
-                "warning" => &mut colors.warning,
-                "error" => &mut colors.error,
-                "dim" => &mut colors.dim,
-                _ => {
-                    return Err(self.unknown(
-                        key.span(),
-                        &format!("color setting \"{name}\" in [colors]"),
-                        name,
-                        &COLOR_SETTINGS,
-                    ));
-                }
-            };
-            *slot = self.color(name, value)?;
+            (Slot::Table, Value::Table(_)) => {}
+            (Slot::Table, _) => return wrong(format!("{name} must be a table ([{name}])")),
         }
         Ok(())
     }
 
-    fn color(&self, setting: &str, value: &Spanned<DeValue<'_>>) -> Result<Color, ConfigError> {
-        let DeValue::String(s) = value.get_ref() else {
-            return Err(self.invalid(
-                value.span(),
-                format!(
-                    "colors.{setting} must be a color in quotes, such as \"cyan\", got {}",
-                    describe(value.get_ref())
-                ),
-            ));
-        };
+    fn color(&self, s: &str, span: Range<usize>) -> Result<Color, ConfigError> {
         let s = s.trim();
         if s.eq_ignore_ascii_case("default") {
             return Ok(Color::Reset);
         }
         Color::from_str(s).map_err(|_| {
-            let hint = match suggest(&s.to_ascii_lowercase(), COLOR_NAMES.iter().copied()) {
-                Some(n) => format!(", did you mean \"{n}\"?"),
-                None => String::new(),
-            };
-            self.invalid(
-                value.span(),
-                format!(
-                    "unknown color \"{s}\"{hint} (use a name such as cyan or lightblue, \
-                     \"#rrggbb\", a number 0-255, or \"default\")"
-                ),
-            )
+            let hint = did_you_mean(&s.to_ascii_lowercase(), COLOR_NAMES.split(' '));
+            let message = format!(
+                "unknown color \"{s}\"{hint} (use a name such as cyan or lightblue, \
+                 \"#rrggbb\", a number 0-255, or \"default\")"
+            );
+            self.invalid(span, message)
         })
     }
 
-    fn keys(&self, value: &Spanned<DeValue<'_>>, keymap: &mut Keymap) -> Result<(), ConfigError> {
-        let names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+    /// The default bindings with the file's `[keys]`, read in file order so that the first
+    /// mistake is the one reported and, of two actions given one key, the later is blamed.
+    fn keys(&self, table: Option<KeysFile>) -> Result<Keymap, ConfigError> {
+        let mut entries: Vec<_> = table.unwrap_or_default().into_iter().collect();
+        entries.sort_by_key(|(name, _)| name.span().start);
+        let (mut keymap, mut quit_lost_at) = (Keymap::default(), None);
         // Every key the file binds, so one key given to two actions is caught rather than the
         // later entry silently winning.
         let mut taken: Vec<(Key, Action)> = Vec::new();
-        let mut rebinds: Vec<(Action, Vec<Key>, Range<usize>)> = Vec::new();
-        for (key, value) in in_file_order(self.table("keys", value)?) {
-            let name = key.get_ref().as_ref();
-            let Some(action) = Action::from_name(name) else {
-                return Err(self.unknown(
-                    key.span(),
-                    &format!("action \"{name}\" in [keys]"),
-                    name,
-                    &names,
-                ));
-            };
-            let strings: Vec<&Spanned<DeValue<'_>>> = match value.get_ref() {
-                DeValue::Array(a) => a.iter().collect(),
-                // A single key may be written without the brackets.
-                DeValue::String(_) => vec![value],
-                other => {
-                    return Err(self.invalid(
-                        value.span(),
-                        format!(
-                            "keys.{name} must be a list of keys such as [\"q\", \"ctrl-c\"], \
-                             got {}",
-                            describe(other)
-                        ),
-                    ));
-                }
-            };
+        for (name, value) in entries {
+            let action = self.action(&name)?;
+            let name = name.get_ref();
             let mut keys = Vec::new();
-            for s in strings {
-                let DeValue::String(text) = s.get_ref() else {
-                    return Err(self.invalid(
-                        s.span(),
-                        format!(
-                            "keys.{name} must list keys in quotes, such as \"q\", got {}",
-                            describe(s.get_ref())
-                        ),
-                    ));
-                };
-                let Some(k) = Key::parse(text) else {
-                    return Err(self.invalid(
-                        s.span(),
-                        format!(
-                            "unknown key \"{text}\" for {name} (write keys like \"q\", \"G\", \
-                             \"ctrl-c\", \"up\", \"pgdn\", \"home\", \"f1\", \"space\", \
-                             \"enter\", \"esc\", \"tab\")"
-                        ),
-                    ));
-                };
-                if let Some((_, other)) = taken.iter().find(|(t, a)| *t == k && *a != action) {
-                    return Err(self.invalid(
-                        s.span(),
-                        format!(
-                            "key \"{text}\" is given to both {} and {name} in [keys]",
-                            other.name()
-                        ),
-                    ));
+            for item in self.key_items(name, &value)? {
+                let (key, text) = self.key(name, &item)?;
+                if let Some((_, other)) = taken.iter().find(|(t, a)| *t == key && *a != action) {
+                    let other = other.name();
+                    let message =
+                        format!("key \"{text}\" is given to both {other} and {name} in [keys]");
+                    return Err(self.invalid(item.span(), message));
                 }
-                if !keys.contains(&k) {
-                    keys.push(k);
-                    taken.push((k, action));
+                if !keys.contains(&key) {
+                    keys.push(key);
+                    taken.push((key, action));
                 }
             }
-            rebinds.push((action, keys, value.span()));
-        }
-        let mut quit_lost_at = None;
-        for (action, keys, span) in rebinds {
             let had_quit = !keymap.keys(Action::Quit).is_empty();
             keymap.rebind(action, &keys);
             if had_quit && keymap.keys(Action::Quit).is_empty() {
-                quit_lost_at = Some(span);
+                quit_lost_at = Some(value.span());
             }
         }
-        if keymap.keys(Action::Quit).is_empty()
-            && let Some(span) = quit_lost_at
-        {
-            return Err(self.invalid(
+        match quit_lost_at {
+            Some(span) if keymap.keys(Action::Quit).is_empty() => Err(self.invalid(
                 span,
                 "this leaves no key for quit; give quit a key in [keys], such as quit = [\"q\"]"
                     .to_string(),
-            ));
+            )),
+            _ => Ok(keymap),
         }
-        Ok(())
+    }
+
+    fn action(&self, name: &Spanned<String>) -> Result<Action, ConfigError> {
+        let (span, name) = (name.span(), name.get_ref());
+        Action::from_name(name).ok_or_else(|| {
+            let what = format!("action \"{name}\" in [keys]");
+            self.unknown(span, &what, name, &Action::ALL.map(Action::name))
+        })
+    }
+
+    /// The keys of the entry for action `name`, each with where it is: a list's items (its text
+    /// is read again, as a `toml::Value` keeps no spans inside), or one key without brackets.
+    fn key_items(
+        &self,
+        name: &str,
+        value: &Spanned<Value>,
+    ) -> Result<Vec<Spanned<Value>>, ConfigError> {
+        let expected = || format!("keys.{name} must be a list of keys such as [\"q\", \"ctrl-c\"]");
+        match value.get_ref() {
+            Value::String(_) => Ok(vec![value.clone()]),
+            Value::Array(_) => {
+                let (list, at) = (
+                    self.text.get(value.span()).unwrap_or_default(),
+                    value.span().start,
+                );
+                let items =
+                    ValueDeserializer::parse(list).and_then(Vec::<Spanned<Value>>::deserialize);
+                let items =
+                    items.map_err(|e| self.invalid(value.span(), e.message().to_string()))?;
+                let shift = |i: Spanned<Value>| {
+                    Spanned::new(i.span().start + at..i.span().end + at, i.into_inner())
+                };
+                Ok(items.into_iter().map(shift).collect())
+            }
+            _ => Err(self.wrong(value, expected())),
+        }
+    }
+
+    /// One key of the entry for action `name`, and its spelling.
+    fn key<'a>(&self, name: &str, item: &'a Spanned<Value>) -> Result<(Key, &'a str), ConfigError> {
+        let Some(text) = item.get_ref().as_str() else {
+            return Err(self.wrong(
+                item,
+                format!("keys.{name} must list keys in quotes, such as \"q\""),
+            ));
+        };
+        Key::parse(text).map(|key| (key, text)).ok_or_else(|| {
+            let message = format!(
+                "unknown key \"{text}\" for {name} (write keys like \"q\", \"G\", \"ctrl-c\", \
+                 \"up\", \"pgdn\", \"home\", \"f1\", \"space\", \"enter\", \"esc\", \"tab\")"
+            );
+            self.invalid(item.span(), message)
+        })
     }
 }
 
-/// A value as the user wrote it, for "got ..." in messages.
-fn describe(value: &DeValue<'_>) -> String {
-    match value {
-        DeValue::String(s) => format!("\"{s}\""),
-        DeValue::Integer(i) => i.to_string(),
-        DeValue::Float(f) => f.to_string(),
-        DeValue::Boolean(b) => b.to_string(),
-        DeValue::Datetime(d) => d.to_string(),
-        DeValue::Array(_) => "a list".to_string(),
-        DeValue::Table(_) => "a table".to_string(),
-    }
+/// `, did you mean "x"?` for the closest known name to a misspelt one, or nothing.
+fn did_you_mean<'k>(name: &str, known: impl Iterator<Item = &'k str>) -> String {
+    suggest(name, known).map_or_else(String::new, |s| format!(", did you mean \"{s}\"?"))
 }
 
 /// The closest known name to a misspelt one, if it is close enough to be a typo.
 fn suggest<'k>(name: &str, known: impl Iterator<Item = &'k str>) -> Option<&'k str> {
     let limit = if name.chars().count() <= 3 { 1 } else { 2 };
     known
-        .map(|k| (edit_distance(name, k), k))
+        .map(|k| (strsim::levenshtein(name, k), k))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// The path as the user knows it: `~/...` under the home directory.
@@ -565,6 +526,7 @@ fn place(path: &Path, line: Option<usize>, column: Option<usize>) -> String {
 mod tests {
     use super::*;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use strsim::levenshtein as edit_distance;
 
     const ASSET: &str = include_str!("../../assets/config.toml");
 

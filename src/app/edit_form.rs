@@ -1,78 +1,27 @@
 //! The forms that change cgroups: `e` (limits), `m` (move a process), and a device rule from the
 //! devices view. Pure state and key handling; validation as the admin types uses the same
-//! parser as `nsview set` ([`crate::effects::limits`]). What they produce is an
-//! [`effects::request::Request`](crate::effects::request::Request) for the worker.
+//! parser as `nsview set` ([`crate::policy::limits`]). What they produce is an
+//! [`Operation`] for the worker.
 
 use super::rows::RowKey;
-use crate::effects::cgroup::DeviceRuleSpec;
-use crate::effects::limits::{self, KeyDef, Knob};
-use crate::effects::request::{Places, Request};
+use crate::effects::ops::{Operation, Places};
+use crate::model::containers::Runtime;
 use crate::model::{CgValue, Snapshot, format};
+use crate::policy::devices::DeviceRuleSpec;
+use crate::policy::limits::{self, KeyDef, Knob};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Where the selected row's cgroups are, or why it has none to change.
 pub fn places_for_row(snap: &Snapshot, key: &RowKey) -> Result<Places, String> {
-    let of_pid = |pid: i32, label: String| -> Result<Places, String> {
-        let p = snap.processes.get(&pid).ok_or("the process is gone")?;
-        let places = snap
-            .hierarchies
-            .iter()
-            .filter_map(|h| {
-                p.cgroups
-                    .get(h.key.as_str())
-                    .map(|path| (h.clone(), path.to_string()))
-            })
-            .collect();
-        // A Docker container's limits go through Docker's API.
-        let docker = snap
-            .containers
-            .iter()
-            .find(|c| {
-                c.init_pid == pid && c.runtime == Some(crate::model::containers::Runtime::Docker)
-            })
-            .and_then(|c| c.id.clone());
-        Ok(Places {
-            label,
-            target: pid.to_string(),
-            places,
-            docker,
-        })
-    };
     match key {
-        RowKey::Container(key) => {
-            let c = snap.container(key).ok_or("the container is gone")?;
-            // Only its own cgroups: an isolation group in a cgroup it shares (a user's session)
-            // must not have the others' limits changed through it.
-            let places: Vec<_> = snap
-                .hierarchies
-                .iter()
-                .filter_map(|h| c.cgroups.get(&h.key).map(|path| (h.clone(), path.clone())))
-                .collect();
-            if places.is_empty() {
-                return Err(format!(
-                    "{}: no cgroup of its own (its processes share their cgroups with others): \
-                     select its cgroup or a process",
-                    c.name
-                ));
-            }
-            // A Docker container's limits go through Docker's API.
-            let docker =
-                c.id.clone()
-                    .filter(|_| c.runtime == Some(crate::model::containers::Runtime::Docker));
-            Ok(Places {
-                label: c.name.clone(),
-                target: c.name.clone(),
-                places,
-                docker,
-            })
-        }
+        RowKey::Container(key) => places_of_container(snap, key),
         RowKey::Process(pid) => {
             let comm = snap
                 .processes
                 .get(pid)
                 .map(|p| p.comm.clone())
                 .unwrap_or_default();
-            of_pid(*pid, format!("{pid} {comm}"))
+            places_of_process(snap, *pid, format!("{pid} {comm}"))
         }
         RowKey::Cgroup(_, path) => Ok(Places {
             label: path.clone(),
@@ -90,6 +39,58 @@ pub fn places_for_row(snap: &Snapshot, key: &RowKey) -> Result<Places, String> {
             Err("a namespace has no cgroup: select a container, cgroup or process".into())
         }
     }
+}
+
+/// A process's cgroups; a Docker container's init process goes through Docker's API.
+fn places_of_process(snap: &Snapshot, pid: i32, label: String) -> Result<Places, String> {
+    let p = snap.processes.get(&pid).ok_or("the process is gone")?;
+    let places = snap
+        .hierarchies
+        .iter()
+        .filter_map(|h| {
+            p.cgroups
+                .get(h.key.as_str())
+                .map(|path| (h.clone(), path.to_string()))
+        })
+        .collect();
+    // A Docker container's limits go through Docker's API.
+    let docker = snap
+        .containers
+        .iter()
+        .find(|c| c.init_pid == pid && c.runtime == Some(Runtime::Docker))
+        .and_then(|c| c.id.clone());
+    Ok(Places {
+        label,
+        target: pid.to_string(),
+        places,
+        docker,
+    })
+}
+
+/// A container's own cgroups: an isolation group in a cgroup it shares (a user's session) must
+/// not have the others' limits changed through it.
+fn places_of_container(snap: &Snapshot, key: &str) -> Result<Places, String> {
+    let c = snap.container(key).ok_or("the container is gone")?;
+    let places: Vec<_> = snap
+        .hierarchies
+        .iter()
+        .filter_map(|h| c.cgroups.get(&h.key).map(|path| (h.clone(), path.clone())))
+        .collect();
+    if places.is_empty() {
+        return Err(format!(
+            "{}: no cgroup of its own (its processes share their cgroups with others): select \
+             its cgroup or a process",
+            c.name
+        ));
+    }
+    // A Docker container's limits go through Docker's API.
+    let docker = c.id.clone().filter(|_| c.runtime == Some(Runtime::Docker));
+    Ok(Places {
+        label: c.name.clone(),
+        target: c.name.clone(),
+        places,
+        docker,
+    })
 }
 
 /// One editable limit.
@@ -111,7 +112,7 @@ impl Field {
         self.error = if self.input.trim().is_empty() {
             None
         } else {
-            limits::parse_request(self.key.name, self.input.trim())
+            limits::parse_key_value(self.key.name, self.input.trim())
                 .err()
                 .map(|e| e.to_string())
         };
@@ -133,7 +134,7 @@ pub struct EditForm {
 pub enum FormResult {
     Editing,
     Cancel,
-    Submit(Request),
+    Submit(Operation),
 }
 
 /// The knobs the form offers, in order, with a label.
@@ -246,9 +247,9 @@ impl EditForm {
             return FormResult::Editing;
         }
         match limits::parse_assignments(&args) {
-            Ok(requests) => FormResult::Submit(Request::Set {
+            Ok(assignments) => FormResult::Submit(Operation::Set {
                 at: self.at.clone(),
-                requests,
+                assignments,
                 preview: true,
                 expect: None,
             }),
@@ -334,12 +335,7 @@ impl MoveForm {
             return Err("m moves a process: select one in the Processes view (4)".into());
         };
         let p = snap.processes.get(pid).ok_or("the process is gone")?;
-        if p.kernel_thread {
-            return Err(format!(
-                "{pid} ({}) is a kernel thread: kernel threads stay in the root cgroup",
-                p.comm
-            ));
-        }
+        crate::policy::process::check_movable(*pid, &p.comm, p.kernel_thread)?;
         let known: Vec<(crate::model::Hierarchy, Vec<String>)> = snap
             .hierarchies
             .iter()
@@ -426,7 +422,7 @@ impl MoveForm {
                     return FormResult::Editing;
                 }
                 let places = self.destinations();
-                return FormResult::Submit(Request::Move {
+                return FormResult::Submit(Operation::Move {
                     at: Places {
                         label: self.path.clone(),
                         target: self.path.clone(),
@@ -492,7 +488,7 @@ impl RuleForm {
             KeyCode::Esc => return FormResult::Cancel,
             KeyCode::Enter => {
                 return match DeviceRuleSpec::parse(&self.text) {
-                    Ok(rule) => FormResult::Submit(Request::Device {
+                    Ok(rule) => FormResult::Submit(Operation::Device {
                         at: self.at.clone(),
                         allow: self.allow,
                         rule,
@@ -621,11 +617,13 @@ mod tests {
             f.on_key(key(c));
         }
         match f.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)) {
-            FormResult::Submit(Request::Set {
-                requests, preview, ..
+            FormResult::Submit(Operation::Set {
+                assignments,
+                preview,
+                ..
             }) => {
                 assert!(preview);
-                let names: Vec<&str> = requests.iter().map(|r| r.key.name).collect();
+                let names: Vec<&str> = assignments.iter().map(|r| r.key.name).collect();
                 assert_eq!(names, ["cpu.shares", "memory.limit_in_bytes"]);
             }
             other => panic!("{other:?}"),
@@ -654,7 +652,7 @@ mod tests {
         }
         assert_eq!(f.error, None, "{:?}", f.error);
         match f.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)) {
-            FormResult::Submit(Request::Move { at, pid }) => {
+            FormResult::Submit(Operation::Move { at, pid }) => {
                 assert_eq!(pid, 7);
                 let hs: Vec<&str> = at.places.iter().map(|(h, _)| h.key.as_str()).collect();
                 assert_eq!(hs, ["memory"], "only memory has /other");

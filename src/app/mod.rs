@@ -121,7 +121,7 @@ pub enum Cmd {
     /// with the same `id`.
     Effect {
         id: u64,
-        req: crate::effects::request::Request,
+        req: crate::effects::ops::Operation,
     },
 }
 
@@ -160,7 +160,7 @@ pub enum Dialog {
     Confirm {
         title: String,
         lines: Vec<String>,
-        then: crate::effects::request::Request,
+        then: crate::effects::ops::Operation,
     },
     /// A change is being made on the worker thread.
     Working(String),

@@ -1,11 +1,12 @@
 //! Changes handed to the worker thread: the Working box, and what its reply shows.
 
 use super::{App, Cmd, Dialog};
-use crate::effects::request::{Reply, Request};
+use crate::effects::ops::Operation;
+use crate::effects::request::Reply;
 
 impl App {
     /// Hand `req` to the worker and wait for its reply in a Working box.
-    pub(super) fn send_effect(&mut self, req: Request) -> Vec<Cmd> {
+    pub(super) fn send_effect(&mut self, req: Operation) -> Vec<Cmd> {
         self.effect_seq += 1;
         self.awaiting = Some(self.effect_seq);
         self.dialog = Some(Dialog::Working(working_text(&req)));
@@ -53,19 +54,19 @@ impl App {
 }
 
 /// The line shown while the worker makes a change.
-fn working_text(req: &Request) -> String {
+fn working_text(req: &Operation) -> String {
     match req {
-        Request::Set {
+        Operation::Set {
             at, preview: true, ..
         } => format!("reading {}...", at.label),
-        Request::Set { at, .. } => format!("writing {}...", at.label),
-        Request::Freeze { at, freeze } => format!(
+        Operation::Set { at, .. } => format!("writing {}...", at.label),
+        Operation::Freeze { at, freeze } => format!(
             "{} {}...",
             if *freeze { "freezing" } else { "thawing" },
             at.label
         ),
-        Request::Move { at, pid } => format!("moving {pid} to {}...", at.label),
-        Request::Device { at, .. } => format!("writing device rule of {}...", at.label),
-        Request::Undo { .. } => "reading the journal...".into(),
+        Operation::Move { at, pid } => format!("moving {pid} to {}...", at.label),
+        Operation::Device { at, .. } => format!("writing device rule of {}...", at.label),
+        Operation::Undo { .. } => "reading the journal...".into(),
     }
 }

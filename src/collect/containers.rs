@@ -91,118 +91,133 @@ impl RuntimeCache {
     /// Read what the containers of `detected` need and is not known or is stale; forget what
     /// belongs to containers that are gone.
     fn update(&mut self, roots: &Roots, snap: &Snapshot, detected: &Detected, now: Instant) {
-        let frozen: HashMap<&str, Option<&'static str>> = detected
-            .found
-            .iter()
-            .filter_map(|f| match &f.key {
-                containers::FoundKey::Id(id) => Some((id.as_str(), f.frozen)),
-                containers::FoundKey::Name(..) => None,
-            })
-            .collect();
-        let due_ids = |cache: &RuntimeCache, source: Runtime, ids: Vec<&str>| -> Vec<String> {
-            ids.into_iter()
-                .filter(|id| {
-                    let f = frozen.get(id).copied().flatten();
-                    let known = cache.meta.records.contains_key(*id);
-                    cache.due(&Asked::Id(source, id.to_string()), known, f, now)
-                })
-                .map(str::to_string)
-                .collect()
-        };
-        let mark = |cache: &mut RuntimeCache, source: Runtime, ids: &[String]| {
-            for id in ids {
-                let f = frozen.get(id.as_str()).copied().flatten();
-                cache.asked.insert(Asked::Id(source, id.clone()), (now, f));
-            }
-        };
+        let found = FoundIds::new(detected, now);
+        self.update_docker(roots, detected, &found);
+        self.update_podman(roots, detected, &found);
+        self.update_kube(roots, detected, &found);
+        let uids = self.update_pods(roots, detected, now);
+        let inits = self.update_runc(roots, snap, detected, now);
 
-        // Docker: the API, else config.v2.json per container.
-        let docker_ids = due_ids(
+        // Forget the containers that are gone (an id is never reused; a PID or a pod UID's
+        // record would be wrong for the next owner).
+        let ids: HashSet<&str> = found.frozen.keys().copied().collect();
+        let inits: HashSet<i32> = inits.into_iter().collect();
+        self.meta.records.retain(|id, _| ids.contains(id.as_str()));
+        self.meta.pods.retain(|uid, _| uids.contains(uid.as_str()));
+        self.meta.runc.retain(|r| inits.contains(&r.init_pid));
+        self.asked.retain(|k, _| match k {
+            Asked::Id(_, id) => ids.contains(id.as_str()),
+            Asked::Pod(uid) => uids.contains(uid.as_str()),
+            Asked::Init(pid) => inits.contains(pid),
+        });
+    }
+
+    /// Docker: the API, else config.v2.json per container.
+    fn update_docker(&mut self, roots: &Roots, detected: &Detected, found: &FoundIds) {
+        let docker_ids = found.due_ids(
             self,
             Runtime::Docker,
             detected.ids_for(Runtime::Docker).collect(),
         );
-        if !docker_ids.is_empty() {
-            let wanted: HashSet<&str> = detected.ids_for(Runtime::Docker).collect();
-            let mut missing: HashSet<&str> = docker_ids.iter().map(String::as_str).collect();
-            let api_ok = self
-                .api_failed
-                .is_none_or(|at| now.duration_since(at) >= API_BACKOFF);
-            if api_ok {
-                let sock = roots.docker_sock();
-                match docker::read_containers_api(&sock) {
-                    Ok(list) => {
-                        self.api_failed = None;
-                        self.note("Docker", Ok(()));
-                        let dir = roots.docker_containers();
-                        for (id, mut r) in list {
-                            if !wanted.contains(id.as_str()) {
-                                continue;
-                            }
-                            missing.remove(id.as_str());
-                            // The list names the image by its id once the name it was run by
-                            // points elsewhere (re-tagged, re-imported); Docker's own record
-                            // keeps the name it was run by.
-                            if r.image.as_deref().is_some_and(|i| i.starts_with("sha256:"))
-                                && let Ok(own) = docker::read_config_v2(&dir, &id)
-                                && own
-                                    .image
-                                    .as_deref()
-                                    .is_some_and(|i| !i.starts_with("sha256:"))
-                            {
-                                r.image = own.image;
-                            }
-                            self.meta.records.insert(id, r);
-                        }
-                    }
-                    Err(e) => {
-                        if !e.is_vanished() {
-                            self.api_failed = Some(now);
-                        }
-                        self.note("Docker", Err(&e));
-                    }
-                }
-            }
-            let dir = roots.docker_containers();
-            for id in missing {
-                match docker::read_config_v2(&dir, id) {
-                    Ok(r) => {
-                        self.meta.records.insert(id.to_string(), r);
-                    }
-                    Err(e) if e.is_permission() => self.note("Docker", Err(&e)),
-                    Err(_) => {}
-                }
-            }
-            mark(self, Runtime::Docker, &docker_ids);
+        if docker_ids.is_empty() {
+            return;
         }
+        let wanted: HashSet<&str> = detected.ids_for(Runtime::Docker).collect();
+        let mut missing: HashSet<&str> = docker_ids.iter().map(String::as_str).collect();
+        let api_ok = self
+            .api_failed
+            .is_none_or(|at| found.now.duration_since(at) >= API_BACKOFF);
+        if api_ok {
+            self.docker_from_api(roots, &wanted, &mut missing, found.now);
+        }
+        let dir = roots.docker_containers();
+        for id in missing {
+            match docker::read_config_v2(&dir, id) {
+                Ok(r) => {
+                    self.meta.records.insert(id.to_string(), r);
+                }
+                Err(e) if e.is_permission() => self.note("Docker", Err(&e)),
+                Err(_) => {}
+            }
+        }
+        found.mark(self, Runtime::Docker, &docker_ids);
+    }
 
-        // podman: containers/storage's list.
-        let podman_ids = due_ids(
+    /// The records of the `wanted` Docker containers from the Docker API, taken out of
+    /// `missing`.
+    fn docker_from_api(
+        &mut self,
+        roots: &Roots,
+        wanted: &HashSet<&str>,
+        missing: &mut HashSet<&str>,
+        now: Instant,
+    ) {
+        let sock = roots.docker_sock();
+        match docker::read_containers_api(&sock) {
+            Ok(list) => {
+                self.api_failed = None;
+                self.note("Docker", Ok(()));
+                let dir = roots.docker_containers();
+                for (id, mut r) in list {
+                    if !wanted.contains(id.as_str()) {
+                        continue;
+                    }
+                    missing.remove(id.as_str());
+                    // The list names the image by its id once the name it was run by points
+                    // elsewhere (re-tagged, re-imported); Docker's own record keeps the name it
+                    // was run by.
+                    if r.image.as_deref().is_some_and(|i| i.starts_with("sha256:"))
+                        && let Ok(own) = docker::read_config_v2(&dir, &id)
+                        && own
+                            .image
+                            .as_deref()
+                            .is_some_and(|i| !i.starts_with("sha256:"))
+                    {
+                        r.image = own.image;
+                    }
+                    self.meta.records.insert(id, r);
+                }
+            }
+            Err(e) => {
+                if !e.is_vanished() {
+                    self.api_failed = Some(now);
+                }
+                self.note("Docker", Err(&e));
+            }
+        }
+    }
+
+    /// podman: containers/storage's list.
+    fn update_podman(&mut self, roots: &Roots, detected: &Detected, found: &FoundIds) {
+        let podman_ids = found.due_ids(
             self,
             Runtime::Podman,
             detected.ids_for(Runtime::Podman).collect(),
         );
-        if !podman_ids.is_empty() {
-            let wanted: HashSet<&str> = detected.ids_for(Runtime::Podman).collect();
-            for path in roots.podman_containers_json() {
-                match podman::read_containers_json(&path) {
-                    Ok(list) => {
-                        self.note("podman", Ok(()));
-                        for (id, r) in list {
-                            if wanted.contains(id.as_str()) {
-                                self.meta.records.insert(id, r);
-                            }
+        if podman_ids.is_empty() {
+            return;
+        }
+        let wanted: HashSet<&str> = detected.ids_for(Runtime::Podman).collect();
+        for path in roots.podman_containers_json() {
+            match podman::read_containers_json(&path) {
+                Ok(list) => {
+                    self.note("podman", Ok(()));
+                    for (id, r) in list {
+                        if wanted.contains(id.as_str()) {
+                            self.meta.records.insert(id, r);
                         }
                     }
-                    Err(e) if e.is_vanished() => {}
-                    Err(e) => self.note("podman", Err(&e)),
                 }
+                Err(e) if e.is_vanished() => {}
+                Err(e) => self.note("podman", Err(&e)),
             }
-            mark(self, Runtime::Podman, &podman_ids);
         }
+        found.mark(self, Runtime::Podman, &podman_ids);
+    }
 
-        // Kubernetes containers of containerd and CRI-O: their bundles' annotations. One that
-        // Docker knows (dockershim) has its labels already.
+    /// Kubernetes containers of containerd and CRI-O: their bundles' annotations. One that
+    /// Docker knows (dockershim) has its labels already.
+    fn update_kube(&mut self, roots: &Roots, detected: &Detected, found: &FoundIds) {
         let kube: Vec<&str> = detected
             .ids_for(Runtime::Containerd)
             .chain(detected.ids_for(Runtime::CriO))
@@ -213,7 +228,7 @@ impl RuntimeCache {
                     .is_none_or(|r| r.runtime != Runtime::Docker)
             })
             .collect();
-        let kube_ids = due_ids(self, Runtime::Containerd, kube);
+        let kube_ids = found.due_ids(self, Runtime::Containerd, kube);
         for id in &kube_ids {
             // The first config is containerd's, the others CRI-O's (Roots::kube_bundle_configs).
             for (i, path) in roots.kube_bundle_configs(id).iter().enumerate() {
@@ -240,9 +255,16 @@ impl RuntimeCache {
                 }
             }
         }
-        mark(self, Runtime::Containerd, &kube_ids);
+        found.mark(self, Runtime::Containerd, &kube_ids);
+    }
 
-        // Pods: the kubelet's log directories.
+    /// Pods: the kubelet's log directories. Returns the pod UIDs of the pass.
+    fn update_pods<'a>(
+        &mut self,
+        roots: &Roots,
+        detected: &'a Detected,
+        now: Instant,
+    ) -> HashSet<&'a str> {
         let uids: HashSet<&str> = detected.pod_uids().collect();
         let pods_due = uids.iter().any(|uid| {
             self.due(
@@ -268,8 +290,18 @@ impl RuntimeCache {
                 self.asked.insert(Asked::Pod(uid.to_string()), (now, None));
             }
         }
+        uids
+    }
 
-        // runc: its state files name the isolation groups whose init they hold.
+    /// runc: its state files name the isolation groups whose init they hold. Returns the inits
+    /// of the isolation groups no layout recognised.
+    fn update_runc(
+        &mut self,
+        roots: &Roots,
+        snap: &Snapshot,
+        detected: &Detected,
+        now: Instant,
+    ) -> Vec<i32> {
         let inits: Vec<i32> = detected.loose_inits(snap).collect();
         let runc_due = inits.iter().any(|pid| {
             let known = self.meta.runc.iter().any(|r| r.init_pid == *pid);
@@ -290,19 +322,50 @@ impl RuntimeCache {
                 self.asked.insert(Asked::Init(*pid), (now, None));
             }
         }
+        inits
+    }
+}
 
-        // Forget the containers that are gone (an id is never reused; a PID or a pod UID's
-        // record would be wrong for the next owner).
-        let ids: HashSet<&str> = frozen.keys().copied().collect();
-        let inits: HashSet<i32> = inits.into_iter().collect();
-        self.meta.records.retain(|id, _| ids.contains(id.as_str()));
-        self.meta.pods.retain(|uid, _| uids.contains(uid.as_str()));
-        self.meta.runc.retain(|r| inits.contains(&r.init_pid));
-        self.asked.retain(|k, _| match k {
-            Asked::Id(_, id) => ids.contains(id.as_str()),
-            Asked::Pod(uid) => uids.contains(uid.as_str()),
-            Asked::Init(pid) => inits.contains(pid),
-        });
+/// The containers of a pass known by id, with their freezer states: which of them a runtime is
+/// asked about now.
+struct FoundIds<'a> {
+    frozen: HashMap<&'a str, Option<&'static str>>,
+    now: Instant,
+}
+
+impl<'a> FoundIds<'a> {
+    fn new(detected: &'a Detected, now: Instant) -> Self {
+        let frozen = detected
+            .found
+            .iter()
+            .filter_map(|f| match &f.key {
+                containers::FoundKey::Id(id) => Some((id.as_str(), f.frozen)),
+                containers::FoundKey::Name(..) => None,
+            })
+            .collect();
+        FoundIds { frozen, now }
+    }
+
+    /// Those of `ids` that `source` needs asking about now (see [`RuntimeCache::due`]).
+    fn due_ids(&self, cache: &RuntimeCache, source: Runtime, ids: Vec<&str>) -> Vec<String> {
+        ids.into_iter()
+            .filter(|id| {
+                let f = self.frozen.get(id).copied().flatten();
+                let known = cache.meta.records.contains_key(*id);
+                cache.due(&Asked::Id(source, id.to_string()), known, f, self.now)
+            })
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Note that `source` was asked about `ids` now.
+    fn mark(&self, cache: &mut RuntimeCache, source: Runtime, ids: &[String]) {
+        for id in ids {
+            let f = self.frozen.get(id.as_str()).copied().flatten();
+            cache
+                .asked
+                .insert(Asked::Id(source, id.clone()), (self.now, f));
+        }
     }
 }
 

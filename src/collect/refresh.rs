@@ -198,7 +198,7 @@ pub(super) struct Live {
     /// allocation of this size each pass costs page faults or a consolidation of the heap).
     listing: Vec<(i32, u64)>,
     spare_entries: Vec<Entry>,
-    decided: Vec<(usize, Option<usize>, Option<Reason>)>,
+    decided: Vec<ReadDecision>,
     same: Vec<i32>,
     cgroups: Option<CgroupState>,
     /// The process events connector, when it can be used.
@@ -767,24 +767,10 @@ fn reread_cgroups(
         }
         if limits_due {
             limits_read += 1;
-            if state.has_devices.get(i).copied().unwrap_or(false) {
-                match cgroupfs::read_devices_list(&dir.dir) {
-                    Ok(rules) => {
-                        let nodes =
-                            dev_nodes.get_or_insert_with(|| cgroupfs::read_dev_nodes(&roots.dev));
-                        let drivers = drivers.get_or_insert_with(|| {
-                            procfs::read_proc_devices(roots).unwrap_or_default()
-                        });
-                        let default_allow = rules
-                            .iter()
-                            .any(|r| r.kind == 'a' && r.major.is_none() && r.minor.is_none());
-                        cg.devices = Some(cgroupfs::name_devices(&rules, nodes, drivers));
-                        cg.devices_default =
-                            Some(if default_allow { "allow" } else { "deny" }.to_string());
-                    }
-                    Err(e) if e.is_vanished() => return (true, limits_read),
-                    Err(_) => {}
-                }
+            if state.has_devices.get(i).copied().unwrap_or(false)
+                && reread_devices(cg, dir, roots, dev_nodes, drivers)
+            {
+                return (true, limits_read);
             }
             if let Some(d) = state.limits_due.get_mut(i) {
                 *d = next_due(pass, i as u64);
@@ -792,6 +778,31 @@ fn reread_cgroups(
         }
     }
     (false, limits_read)
+}
+
+/// Re-read devices.list of `cg` (device names looked up once per pass). Returns true when the
+/// group vanished.
+fn reread_devices(
+    cg: &mut Cgroup,
+    dir: &CgroupDir,
+    roots: &Roots,
+    dev_nodes: &mut Option<BTreeMap<(bool, u32, u32), String>>,
+    drivers: &mut Option<BTreeMap<(bool, u32), String>>,
+) -> bool {
+    match cgroupfs::read_devices_list(&dir.dir) {
+        Ok(rules) => {
+            let nodes = dev_nodes.get_or_insert_with(|| cgroupfs::read_dev_nodes(&roots.dev));
+            let drivers =
+                drivers.get_or_insert_with(|| procfs::read_proc_devices(roots).unwrap_or_default());
+            let default_allow = rules
+                .iter()
+                .any(|r| r.kind == 'a' && r.major.is_none() && r.minor.is_none());
+            cg.devices = Some(cgroupfs::name_devices(&rules, nodes, drivers));
+            cg.devices_default = Some(if default_allow { "allow" } else { "deny" }.to_string());
+            false
+        }
+        Err(e) => e.is_vanished(),
+    }
 }
 
 /// The processes of this pass into `listing` (PID and /proc/PID inode, sorted by PID), and in
@@ -912,6 +923,544 @@ fn apply_events(
     }
 }
 
+/// Whether a listed process is read in this pass, and why: decided for every process of the
+/// listing before anything is read.
+#[derive(Clone, Copy)]
+struct ReadDecision {
+    /// Index into the listing.
+    listed: usize,
+    /// Index of the same process (same PID and /proc/PID inode) among the entries of the
+    /// previous pass, if it was there.
+    cached: Option<usize>,
+    /// Why it is read; `None`: kept as it was.
+    reason: Option<Reason>,
+}
+
+/// The join of the cgroup side's thread.
+type CgroupJoin = std::thread::Result<CgroupOutcome>;
+
+/// What the process threads read in this pass, by PID.
+struct ReadByPid {
+    /// Processes read in full.
+    fresh: HashMap<i32, ProcessRead>,
+    /// Processes whose rolling turn found they had not run: their cgroups if they changed, and
+    /// the hash of /proc/PID/cgroup.
+    idle: HashMap<i32, (Option<procfs::CgroupPaths>, u64)>,
+}
+
+impl ReadByPid {
+    /// What the process threads read, by PID, and the namespace relations they read.
+    fn new(read: ProcessPass) -> (ReadByPid, Vec<(NsKey, NsRelations)>) {
+        let ProcessPass {
+            processes,
+            idle,
+            relations,
+            mountinfo: _,
+        } = read;
+        let read = ReadByPid {
+            fresh: processes.into_iter().map(|r| (r.process.pid, r)).collect(),
+            idle: idle
+                .into_iter()
+                .map(|(pid, cgroups, hash)| (pid, (cgroups, hash)))
+                .collect(),
+        };
+        (read, relations)
+    }
+}
+
+/// What was read of some namespaces, by inode.
+type NsReads<T> = HashMap<u64, SysResult<T>>;
+
+/// What one [`Collector::refresh`] carries from phase to phase.
+struct RefreshPass {
+    /// What the collector keeps between passes, taken out of it for the pass.
+    live: Live,
+    opts: CollectOptions,
+    pass: u64,
+    /// Nothing was kept: everything is read.
+    full: bool,
+    stats: RefreshStats,
+    warnings: Warnings,
+    snap: Snapshot,
+    /// The processes of this pass: PID and /proc/PID inode, sorted by PID.
+    listing: Vec<(i32, u64)>,
+    /// One per process of the listing, in its order.
+    decided: Vec<ReadDecision>,
+    /// PIDs still the processes they were (same /proc/PID inode), for the parent check.
+    same: Vec<i32>,
+    /// Processes read in this pass whose cgroups may be new to the trees.
+    read_pids: Vec<i32>,
+    /// Processes that are new, or changed namespaces: the namespaces they held in the previous
+    /// pass and still hold (none when new). Every other process held all its namespaces then.
+    moved: HashMap<i32, Vec<NsKey>>,
+    /// The snapshot given back to [`Collector::recycle`] (empty if none), and the pass that built
+    /// it (0 if none).
+    recycled: Snapshot,
+    recycled_pass: u64,
+    /// Nothing came, went or changed since the snapshot given back: its processes, and what is
+    /// computed from them alone, are this pass's.
+    same_procs: bool,
+    /// The snapshot's namespaces are those given back (what was read about them is checked).
+    reuse_ns: bool,
+}
+
+impl RefreshPass {
+    /// The pass a namespace first seen now counts as born in (0 in a full pass: never young).
+    fn ns_born(&self) -> u64 {
+        if self.full { 0 } else { self.pass }
+    }
+
+    /// Which processes to read, and why: the listing and the entries are both sorted by PID.
+    fn decide_reads(&mut self) {
+        let pass = self.pass;
+        self.decided = std::mem::take(&mut self.live.decided);
+        self.decided.clear();
+        self.same = std::mem::take(&mut self.live.same);
+        self.same.clear();
+        let entries = &self.live.entries;
+        let touched = &self.live.touched;
+        let mut at = 0;
+        for (i, &(pid, ino)) in self.listing.iter().enumerate() {
+            while entries.get(at).is_some_and(|e| e.pid < pid) {
+                at += 1;
+            }
+            let cached = entries
+                .get(at)
+                .filter(|e| e.pid == pid && e.ino == ino)
+                .map(|_| at);
+            let reason = match cached.and_then(|k| entries.get(k)) {
+                None => Some(Reason::New),
+                Some(e) => {
+                    self.same.push(pid);
+                    if young(e.born, pass) {
+                        Some(Reason::Young)
+                    } else if touched.binary_search(&pid).is_ok() {
+                        Some(Reason::Event)
+                    } else if e.due <= pass {
+                        Some(Reason::Rolling)
+                    } else {
+                        None
+                    }
+                }
+            };
+            self.decided.push(ReadDecision {
+                listed: i,
+                cached,
+                reason,
+            });
+        }
+        // Reparented (its parent exited, or is another process now): read at once, also at its
+        // rolling turn, which would not read PPid of a process that did not run.
+        for d in self.decided.iter_mut() {
+            if let Some(e) = d.cached.and_then(|k| entries.get(k))
+                && matches!(d.reason, None | Some(Reason::Rolling))
+                && e.ppid > 0
+                && self.same.binary_search(&e.ppid).is_err()
+            {
+                d.reason = Some(Reason::Reparented);
+            }
+        }
+    }
+
+    /// The process cache of this pass: kept entries moved over, read ones packed anew. Entries
+    /// of processes no longer listed are dropped with the old array. Returns the namespace
+    /// relations read.
+    fn update_entries(&mut self, read: ProcessPass) -> Vec<(NsKey, NsRelations)> {
+        let (mut read, relations) = ReadByPid::new(read);
+        self.stats.rolling_idle = read.idle.len();
+        self.read_pids = Vec::with_capacity(read.fresh.len());
+        let pass = self.pass;
+        let mut old_entries = std::mem::take(&mut self.live.entries);
+        let mut entries = std::mem::take(&mut self.live.spare_entries);
+        entries.clear();
+        entries.reserve(self.listing.len());
+        // Whether any process came, went or changed in this pass: old entries carried over
+        // (kept, or read again as the same process), and entries that changed.
+        let old_len = old_entries.len();
+        let mut carried = 0;
+        let mut changed_now = false;
+        let mut old = old_entries.drain(..).enumerate().peekable();
+        let decided = std::mem::take(&mut self.decided);
+        for d in &decided {
+            let Some(&(pid, _)) = self.listing.get(d.listed) else {
+                continue;
+            };
+            // Both in PID order: skip (drop) the entries of processes that are gone.
+            let previous = d.cached.and_then(|k| {
+                while old.next_if(|(j, _)| *j < k).is_some() {}
+                old.next_if(|(j, _)| *j == k).map(|(_, e)| e)
+            });
+            if d.reason.is_none() {
+                // Kept as it was.
+                carried += usize::from(previous.is_some());
+                entries.extend(previous);
+                continue;
+            }
+            let Some((entry, same_process)) = self.reread_entry(pid, previous, &mut read) else {
+                continue;
+            };
+            carried += usize::from(same_process);
+            changed_now |= entry.changed == pass;
+            entries.push(entry);
+        }
+        self.decided = decided;
+        drop(old);
+        self.live.spare_entries = old_entries;
+        self.live.entries = entries;
+        if changed_now || carried < old_len {
+            self.live.procs_changed = pass;
+        }
+        if pass.is_multiple_of(ROLLING_PASSES) {
+            self.live.interner.purge();
+        }
+        relations
+    }
+
+    /// The entry of a listed process that was to be read (`previous`: its entry of the last
+    /// pass, if the same process was there), and whether it is still that process; `None` when
+    /// it vanished before its read.
+    fn reread_entry(
+        &mut self,
+        pid: i32,
+        previous: Option<Entry>,
+        read: &mut ReadByPid,
+    ) -> Option<(Entry, bool)> {
+        let pass = self.pass;
+        let due = next_due(pass, slot(pid as u64));
+        let previous = match (previous, read.idle.remove(&pid)) {
+            (Some(mut e), Some((cgroups, cgroup_hash))) => {
+                // Did not run since it was read: only its cgroups may have changed.
+                if cgroups.is_some() {
+                    self.read_pids.push(pid);
+                }
+                let interner = &mut self.live.interner;
+                after_idle_turn(&mut e, cgroups, cgroup_hash, due, pass, interner);
+                return Some((e, true));
+            }
+            (previous, _) => previous,
+        };
+        let Some(r) = read.fresh.remove(&pid) else {
+            self.stats.vanished += 1;
+            return None;
+        };
+        self.read_pids.push(pid);
+        let same_process = previous.filter(|e| e.ino == r.ino);
+        let born = match &same_process {
+            Some(e) => e.born,
+            None if self.full => 0,
+            None => pass,
+        };
+        let entry = Entry::new(r, born, due, pass, &mut self.live.interner);
+        let same = same_process.is_some();
+        Some((
+            after_full_read(entry, same_process.as_ref(), &mut self.moved),
+            same,
+        ))
+    }
+
+    /// The snapshot's processes: those unchanged since a snapshot given back are moved out of
+    /// it, the others built from their entries. Then the host's namespaces, the namespaces and
+    /// the isolation groups: those of the snapshot given back while no process changed since
+    /// (what was read about the namespaces is checked later), else from the processes' shared
+    /// sets.
+    fn snapshot_processes(&mut self) {
+        (self.recycled_pass, self.recycled) = match self.live.recycled.take() {
+            Some((p, old)) => (p, old),
+            None => (0, Snapshot::default()),
+        };
+        // Nothing came, went or changed since the snapshot given back: its processes, and what
+        // is computed from them alone, are this pass's.
+        self.same_procs = self.recycled_pass > 0 && self.live.procs_changed <= self.recycled_pass;
+        let mut denied_pids: Vec<i32> = Vec::new();
+        if self.same_procs {
+            self.snap.processes = std::mem::take(&mut self.recycled.processes);
+            self.stats.recycled = self.snap.processes.len();
+            denied_pids.extend(self.live.entries.iter().filter(|e| e.denied).map(|e| e.pid));
+        } else {
+            self.stats.recycled = self.build_processes(&mut denied_pids);
+        }
+        if !denied_pids.is_empty() {
+            self.warnings.push(processes_denied_warning(&denied_pids));
+        }
+        self.snap.host_ns = host_namespaces(&self.snap.processes);
+        self.reuse_ns = self.same_procs;
+        if self.same_procs {
+            self.snap.namespaces = std::mem::take(&mut self.recycled.namespaces);
+            self.snap.groups = std::mem::take(&mut self.recycled.groups);
+        } else {
+            self.namespaces_from_entries();
+        }
+    }
+
+    /// The snapshot's processes from the entries, moved out of the snapshot given back where
+    /// unchanged since; the PIDs whose files were denied into `denied_pids`. Returns how many
+    /// were moved.
+    fn build_processes(&mut self, denied_pids: &mut Vec<i32>) -> usize {
+        let mut old = std::mem::take(&mut self.recycled.processes)
+            .into_iter()
+            .peekable();
+        let mut reused = 0;
+        // Inserted in PID order: no temporary array of every process, as collecting would make.
+        for e in &self.live.entries {
+            if e.denied {
+                denied_pids.push(e.pid);
+            }
+            while old.next_if(|(pid, _)| *pid < e.pid).is_some() {}
+            let kept = old
+                .next_if(|(pid, _)| *pid == e.pid)
+                .filter(|_| e.changed <= self.recycled_pass);
+            let process = match kept {
+                Some((_, p)) => {
+                    reused += 1;
+                    p
+                }
+                None => e.process(),
+            };
+            self.snap.processes.insert(e.pid, process);
+        }
+        reused
+    }
+
+    /// The namespaces and isolation groups from the processes' shared namespace sets.
+    fn namespaces_from_entries(&mut self) {
+        let sets = by_ns_set(&self.live.entries);
+        self.snap.namespaces = namespaces_from_entries(&sets);
+        self.snap.groups = isolation_groups_from_entries(&sets, &self.snap.host_ns);
+    }
+
+    /// The mountinfo of the mount namespaces that are new, young, due, or the host's, read
+    /// through their lowest PID. Not through whichever process the threads met first:
+    /// bind-mounted namespaces are opened through the reader's /proc/PID/root, and a process read
+    /// because it is new (a kworker, a short-lived command) may be gone by then.
+    fn read_mountinfo(&mut self, roots: &Roots) {
+        let pass = self.pass;
+        let host_mnt = self.snap.host_ns.get(&NsType::Mnt).map(|id| id.ino);
+        self.live.host_mnt = host_mnt;
+        let mut mnt_read = 0;
+        let mut buf = procfs::ReadBuf::default();
+        let entries = &self.live.entries;
+        let ino_of = |pid: i32| {
+            entries
+                .binary_search_by_key(&pid, |e| e.pid)
+                .ok()
+                .and_then(|i| entries.get(i))
+                .map(|e| e.ino)
+        };
+        for (key, ns) in self
+            .snap
+            .namespaces
+            .range((NsType::Mnt, 0)..=(NsType::Mnt, u64::MAX))
+        {
+            let Some(st) = self.live.ns.get_mut(key) else {
+                continue;
+            };
+            // Still the same process, still in this mount namespace.
+            let reader_same = st.mountinfo.as_ref().is_some_and(|(m, pid_ino)| {
+                ino_of(m.pid) == Some(*pid_ino) && ns.pids.binary_search(&m.pid).is_ok()
+            });
+            let needed =
+                !reader_same || young(st.born, pass) || st.due <= pass || Some(key.1) == host_mnt;
+            if !needed {
+                continue;
+            }
+            let Some(pid) = ns.lowest_pid() else {
+                continue;
+            };
+            let Some(pid_ino) = ino_of(pid) else {
+                continue;
+            };
+            let Ok(dir) = procfs::ProcDir::open(roots, pid) else {
+                continue;
+            };
+            let found = match dir.read_nsfs_mounts(&mut buf) {
+                Ok(lines) => Some(mounts::nsfs_bind_mounts(&lines)),
+                Err(e) if e.is_permission() => None,
+                // Gone meanwhile: keep what was read before, try again next pass.
+                Err(_) => continue,
+            };
+            mnt_read += 1;
+            st.due = next_due(pass, slot(key.1));
+            st.mountinfo = Some((MountinfoRead { pid, found }, pid_ino));
+        }
+        self.stats.mountinfo_read = mnt_read;
+    }
+
+    /// The nsfs bind mounts as last read in every mount namespace (with the PID they were read
+    /// through), and how many mount namespaces' mountinfo was denied. A change of the list
+    /// since the last pass is a change of what was read about namespaces.
+    fn bind_mounts_found(&mut self) -> (Vec<(i32, mounts::NsBindMount)>, usize) {
+        let mut bind_mounts = Vec::new();
+        let mut mountinfo_denied = 0;
+        for key in self
+            .snap
+            .namespaces
+            .range((NsType::Mnt, 0)..=(NsType::Mnt, u64::MAX))
+            .map(|(k, _)| k)
+        {
+            if let Some((m, _)) = self.live.ns.get(key).and_then(|st| st.mountinfo.as_ref()) {
+                match &m.found {
+                    Some(found) => bind_mounts.extend(found.iter().map(|b| (m.pid, b.clone()))),
+                    None => mountinfo_denied += 1,
+                }
+            }
+        }
+        let mut bind_list: Vec<(NsKey, String)> = bind_mounts
+            .iter()
+            .map(|(_, b)| ((b.ns_type, b.ino), b.mount_point.clone()))
+            .collect();
+        bind_list.sort_unstable();
+        bind_list.dedup();
+        if bind_list != self.live.bind_list {
+            self.live.ns_changed = self.pass;
+            self.live.bind_list = bind_list;
+        }
+        (bind_mounts, mountinfo_denied)
+    }
+
+    /// Names and interfaces just read into what is kept (when due again: a read that failed
+    /// for another reason than permission, the process or bind mount it went through gone, is
+    /// tried again next pass), then into the snapshot as last read; namespaces given back already
+    /// have them when nothing was read differently since.
+    fn store_names_and_interfaces(
+        &mut self,
+        uts_names: NsReads<UtsName>,
+        interfaces: NsReads<Vec<Interface>>,
+    ) {
+        let pass = self.pass;
+        let due_after = |err: Option<&crate::sys::SysError>, ino: u64| match err {
+            Some(e) if !e.is_permission() => pass + 1,
+            _ => next_due(pass, slot(ino)),
+        };
+        for (ino, res) in uts_names {
+            if let Some(st) = self.live.ns.get_mut(&(NsType::Uts, ino)) {
+                st.due = due_after(res.as_ref().err(), ino);
+                let read = Some(res.ok());
+                if st.uts != read {
+                    st.uts = read;
+                    self.live.ns_changed = pass;
+                }
+            }
+        }
+        for (ino, res) in interfaces {
+            if let Some(st) = self.live.ns.get_mut(&(NsType::Net, ino)) {
+                st.due = due_after(res.as_ref().err(), ino);
+                let read = Some(res.ok());
+                if st.interfaces != read {
+                    st.interfaces = read;
+                    self.live.ns_changed = pass;
+                }
+            }
+        }
+        if !self.reuse_ns || self.live.ns_changed > self.recycled_pass {
+            for (key, ns) in self.snap.namespaces.iter_mut() {
+                let Some(st) = self.live.ns.get(key) else {
+                    continue;
+                };
+                if let Some(uts) = &st.uts {
+                    ns.hostname = uts.as_ref().map(|n| n.hostname.clone());
+                    ns.domainname = uts.as_ref().map(|n| n.domainname.clone());
+                }
+                if let Some(ifs) = &st.interfaces {
+                    ns.interfaces = ifs.clone();
+                }
+            }
+        }
+    }
+}
+
+/// The reads of this pass, from the decisions (counted by reason in `stats`).
+fn read_requests<'a>(
+    decided: &[ReadDecision],
+    listing: &[(i32, u64)],
+    entries: &'a [Entry],
+    stats: &mut RefreshStats,
+) -> Vec<ReadRequest<'a>> {
+    let mut requests: Vec<ReadRequest> = Vec::new();
+    for d in decided {
+        let Some(reason) = d.reason else {
+            stats.kept += 1;
+            continue;
+        };
+        match reason {
+            Reason::New => stats.read_new += 1,
+            Reason::Young => stats.read_young += 1,
+            Reason::Rolling => stats.read_rolling += 1,
+            Reason::Reparented => stats.read_reparented += 1,
+            Reason::Event => stats.read_events += 1,
+        }
+        let Some(&(pid, _)) = listing.get(d.listed) else {
+            continue;
+        };
+        let entry = d.cached.and_then(|k| entries.get(k));
+        requests.push(ReadRequest {
+            pid,
+            known: entry.map(Entry::known),
+            if_ran: reason == Reason::Rolling,
+            check_others: entry.is_some_and(|e| e.idle_turns + 1 >= FULL_READ_EVERY),
+        });
+    }
+    requests
+}
+
+/// A kept entry after a rolling turn that found the process had not run since it was read:
+/// only its cgroups may have changed (`cgroups`: `Some` when they did, as read). Marked changed
+/// in this pass when they did.
+fn after_idle_turn(
+    e: &mut Entry,
+    cgroups: Option<procfs::CgroupPaths>,
+    cgroup_hash: u64,
+    due: u64,
+    pass: u64,
+    interner: &mut Interner,
+) {
+    if let Some(cgroups) = cgroups {
+        let cgroups = interner.cgroups(cgroups);
+        if !Arc::ptr_eq(&cgroups, &e.cgroups) {
+            e.cgroups = cgroups;
+            e.changed = pass;
+        }
+    }
+    e.cgroup_hash = cgroup_hash;
+    e.due = due;
+    // Its command line and comm were compared at this turn (see the request).
+    e.idle_turns = if e.idle_turns + 1 >= FULL_READ_EVERY {
+        0
+    } else {
+        e.idle_turns + 1
+    };
+}
+
+/// A process read in full, compared with its entry of the previous pass (`previous`, if the
+/// same process): the namespaces it kept into `moved` when it is new or changed them.
+fn after_full_read(
+    mut entry: Entry,
+    previous: Option<&Entry>,
+    moved: &mut HashMap<i32, Vec<NsKey>>,
+) -> Entry {
+    let Some(e) = previous else {
+        moved.insert(entry.pid, Vec::new());
+        return entry;
+    };
+    // Read in full again: the count of idle turns starts over (only a process read for the
+    // first time starts at its stagger).
+    entry.idle_turns = 0;
+    if entry.same_data(e) {
+        entry.changed = e.changed;
+    }
+    if !Arc::ptr_eq(&e.ns, &entry.ns) {
+        // Namespaces changed (setns, unshare): the ones it kept.
+        let kept = entry
+            .ns
+            .ns
+            .iter()
+            .filter(|(t, id)| e.ns.ns.get(t) == Some(id))
+            .map(|(t, id)| (*t, id.ino))
+            .collect();
+        moved.insert(entry.pid, kept);
+    }
+    entry
+}
+
 impl Collector {
     /// One incremental pass for a live view: the snapshot a full pass ([`Collector::collect`])
     /// would give, re-reading only what may have changed since the previous call. New and gone
@@ -927,7 +1476,37 @@ impl Collector {
     /// Fails only when /proc cannot be listed at all, like `collect`.
     pub fn refresh(&mut self, opts: CollectOptions) -> SysResult<Snapshot> {
         let mut clock = PhaseClock::start(&mut self.phases);
+        let mut p = self.begin_refresh(opts);
+        if let Err(e) = self.list_for_refresh(&mut p) {
+            // The events drained are lost with this pass: the next one lists /proc.
+            p.live.listed = 0;
+            self.live = Some(p.live);
+            return Err(e);
+        }
+        clock.lap(&mut self.phases, "list /proc");
+        p.decide_reads();
+        let (read, cgroup_outcome) = self.read_for_refresh(&mut p);
+        clock.lap(&mut self.phases, "read processes, cgroup files");
+        let read_relations = p.update_entries(read);
+        p.snapshot_processes();
+        clock.lap(&mut self.phases, "snapshot of processes");
+        self.settle_cgroups(&mut p, cgroup_outcome);
+        clock.lap(&mut self.phases, "cgroups");
+        self.renew_namespaces(&mut p, read_relations);
+        let (bind_openers, gone_net) = self.refresh_bind_mounts(&mut p);
+        clock.lap(&mut self.phases, "namespaces, bind mounts");
+        let (uts_names, interfaces) =
+            self.read_names_and_interfaces(&mut p, &bind_openers, &gone_net);
+        p.store_names_and_interfaces(uts_names, interfaces);
+        clock.lap(&mut self.phases, "relations, uts, net");
+        self.refresh_containers(&mut p);
+        clock.lap(&mut self.phases, "containers");
+        Ok(self.finish_refresh(p))
+    }
 
+    /// The start of a pass: what was kept (nothing after a change of options), counted one pass
+    /// further.
+    fn begin_refresh(&mut self, opts: CollectOptions) -> RefreshPass {
         let mut live = match self.live.take() {
             Some(live) if live.opts == opts => live,
             _ => {
@@ -940,107 +1519,60 @@ impl Collector {
         let full = live.pass == 0;
         live.pass += 1;
         let pass = live.pass;
-        let mut stats = RefreshStats {
-            pass,
-            full,
-            ..RefreshStats::default()
-        };
-
-        let mut warnings = Warnings::default();
         let mut snap = Snapshot::default();
         snap.taken_at = Some(Instant::now());
         snap.host = uts::read_host_info();
-        let mut listing = std::mem::take(&mut live.listing);
-        let mut touched = std::mem::take(&mut live.touched);
-        if let Err(e) = list_processes(&self.roots, &mut live, full, &mut listing, &mut touched) {
-            // The events drained are lost with this pass: the next one lists /proc.
-            live.listed = 0;
-            self.live = Some(live);
-            return Err(e);
+        let listing = std::mem::take(&mut live.listing);
+        RefreshPass {
+            live,
+            opts,
+            pass,
+            full,
+            stats: RefreshStats {
+                pass,
+                full,
+                ..RefreshStats::default()
+            },
+            warnings: Warnings::default(),
+            snap,
+            listing,
+            decided: Vec::new(),
+            same: Vec::new(),
+            read_pids: Vec::new(),
+            moved: HashMap::new(),
+            recycled: Snapshot::default(),
+            recycled_pass: 0,
+            same_procs: false,
+            reuse_ns: false,
         }
-        stats.listed = listing.len();
-        stats.from_events = live.listed != pass;
-        stats.events = live.events.len();
-        clock.lap(&mut self.phases, "list /proc");
+    }
 
-        // Which processes to read, and why: the listing and the entries are both sorted by PID.
-        let mut requests: Vec<ReadRequest> = Vec::new();
-        // (listing index, entry of the same process if cached, why it is read)
-        let mut decided = std::mem::take(&mut live.decided);
-        decided.clear();
-        // PIDs still the processes they were (same /proc/PID inode), for the parent check.
-        let mut same = std::mem::take(&mut live.same);
-        same.clear();
-        {
-            let mut at = 0;
-            for (i, &(pid, ino)) in listing.iter().enumerate() {
-                while live.entries.get(at).is_some_and(|e| e.pid < pid) {
-                    at += 1;
-                }
-                let cached = live
-                    .entries
-                    .get(at)
-                    .filter(|e| e.pid == pid && e.ino == ino)
-                    .map(|_| at);
-                let reason = match cached.and_then(|k| live.entries.get(k)) {
-                    None => Some(Reason::New),
-                    Some(e) => {
-                        same.push(pid);
-                        if young(e.born, pass) {
-                            Some(Reason::Young)
-                        } else if touched.binary_search(&pid).is_ok() {
-                            Some(Reason::Event)
-                        } else if e.due <= pass {
-                            Some(Reason::Rolling)
-                        } else {
-                            None
-                        }
-                    }
-                };
-                decided.push((i, cached, reason));
-            }
-        }
-        // Reparented (its parent exited, or is another process now): read at once, also at its
-        // rolling turn, which would not read PPid of a process that did not run.
-        for (_, cached, reason) in decided.iter_mut() {
-            if let Some(e) = cached.and_then(|k| live.entries.get(k))
-                && matches!(reason, None | Some(Reason::Rolling))
-                && e.ppid > 0
-                && same.binary_search(&e.ppid).is_err()
-            {
-                *reason = Some(Reason::Reparented);
-            }
-        }
-        for &(i, cached, reason) in &decided {
-            let Some(reason) = reason else {
-                stats.kept += 1;
-                continue;
-            };
-            match reason {
-                Reason::New => stats.read_new += 1,
-                Reason::Young => stats.read_young += 1,
-                Reason::Rolling => stats.read_rolling += 1,
-                Reason::Reparented => stats.read_reparented += 1,
-                Reason::Event => stats.read_events += 1,
-            }
-            let Some(&(pid, _)) = listing.get(i) else {
-                continue;
-            };
-            let entry = cached.and_then(|k| live.entries.get(k));
-            requests.push(ReadRequest {
-                pid,
-                known: entry.map(Entry::known),
-                if_ran: reason == Reason::Rolling,
-                check_others: entry.is_some_and(|e| e.idle_turns + 1 >= FULL_READ_EVERY),
-            });
-        }
-        live.touched = touched;
+    /// The processes of this pass (see [`list_processes`]).
+    fn list_for_refresh(&self, p: &mut RefreshPass) -> SysResult<()> {
+        let mut touched = std::mem::take(&mut p.live.touched);
+        let listed = list_processes(
+            &self.roots,
+            &mut p.live,
+            p.full,
+            &mut p.listing,
+            &mut touched,
+        );
+        p.live.touched = touched;
+        listed?;
+        p.stats.listed = p.listing.len();
+        p.stats.from_events = p.live.listed != p.pass;
+        p.stats.events = p.live.events.len();
+        Ok(())
+    }
 
-        // Processes on the process threads; meanwhile the cgroup side on its own thread: a walk
-        // when the trees may have changed, else the files that change by themselves.
-        let walk = opts.cgroups && (self.cgroups_dirty || live.cgroups.is_none());
+    /// Processes on the process threads; meanwhile the cgroup side on its own thread: a walk
+    /// when the trees may have changed, else the files that change by themselves.
+    fn read_for_refresh(&mut self, p: &mut RefreshPass) -> (ProcessPass, Option<CgroupJoin>) {
+        let (opts, pass) = (p.opts, p.pass);
+        let requests = read_requests(&p.decided, &p.listing, &p.live.entries, &mut p.stats);
+        let walk = opts.cgroups && (self.cgroups_dirty || p.live.cgroups.is_none());
         let mut cg_state = if opts.cgroups && !walk {
-            live.cgroups.take()
+            p.live.cgroups.take()
         } else {
             None
         };
@@ -1048,7 +1580,7 @@ impl Collector {
         let threads = self.threads;
         let dev_nodes = &mut self.dev_nodes;
         let known_relations = &self.relations;
-        let (read, cgroup_outcome) = std::thread::scope(|s| {
+        std::thread::scope(|s| {
             let cg = if walk {
                 Some(s.spawn(move || {
                     CgroupOutcome::Walked(read_cgroups(roots, dev_nodes, CgroupWant::LIMITS))
@@ -1069,243 +1601,28 @@ impl Collector {
             };
             let read = read_processes(roots, &requests, threads, opts, known_relations, None, true);
             (read, cg.map(|h| h.join()))
-        });
-        drop(requests);
-        clock.lap(&mut self.phases, "read processes, cgroup files");
+        })
+    }
 
-        // The process cache of this pass: kept entries moved over, read ones replaced.
-        let ProcessPass {
-            processes: read_processes_list,
-            idle,
-            relations: read_relations,
-            mountinfo: _,
-        } = read;
-        let mut fresh: HashMap<i32, ProcessRead> = read_processes_list
-            .into_iter()
-            .map(|r| (r.process.pid, r))
-            .collect();
-        let mut idle: HashMap<i32, (Option<procfs::CgroupPaths>, u64)> = idle
-            .into_iter()
-            .map(|(pid, cgroups, hash)| (pid, (cgroups, hash)))
-            .collect();
-        stats.rolling_idle = idle.len();
-        // Processes read in this pass whose cgroups may be new to the trees.
-        let mut read_pids: Vec<i32> = Vec::with_capacity(fresh.len());
-        // Processes that are new, or changed namespaces: the namespaces they held in the previous
-        // pass and still hold (none when new). Every other process held all its namespaces then.
-        let mut moved: HashMap<i32, Vec<NsKey>> = HashMap::new();
-
-        // The entries of this pass: kept ones moved over, read ones packed anew. Entries of
-        // processes no longer listed are dropped with the old array.
-        let mut old_entries = std::mem::take(&mut live.entries);
-        let mut entries = std::mem::take(&mut live.spare_entries);
-        entries.clear();
-        entries.reserve(listing.len());
-        // Whether any process came, went or changed in this pass: old entries carried over
-        // (kept, or read again as the same process), and entries that changed.
-        let old_len = old_entries.len();
-        let mut carried = 0;
-        let mut changed_now = false;
-        let mut old = old_entries.drain(..).enumerate().peekable();
-        let interner = &mut live.interner;
-        for &(i, cached, reason) in &decided {
-            let Some(&(pid, _)) = listing.get(i) else {
-                continue;
-            };
-            // Both in PID order: skip (drop) the entries of processes that are gone.
-            let previous = cached.and_then(|k| {
-                while old.next_if(|(j, _)| *j < k).is_some() {}
-                old.next_if(|(j, _)| *j == k).map(|(_, e)| e)
-            });
-            if reason.is_none() {
-                // Kept as it was.
-                carried += usize::from(previous.is_some());
-                entries.extend(previous);
-                continue;
-            }
-            let due = next_due(pass, slot(pid as u64));
-            let previous = match (previous, idle.remove(&pid)) {
-                (Some(mut e), Some((cgroups, cgroup_hash))) => {
-                    // Did not run since it was read: only its cgroups may have changed.
-                    if let Some(cgroups) = cgroups {
-                        let cgroups = interner.cgroups(cgroups);
-                        if !Arc::ptr_eq(&cgroups, &e.cgroups) {
-                            e.cgroups = cgroups;
-                            e.changed = pass;
-                            changed_now = true;
-                        }
-                        read_pids.push(pid);
-                    }
-                    e.cgroup_hash = cgroup_hash;
-                    e.due = due;
-                    // Its command line and comm were compared at this turn (see the request).
-                    e.idle_turns = if e.idle_turns + 1 >= FULL_READ_EVERY {
-                        0
-                    } else {
-                        e.idle_turns + 1
-                    };
-                    carried += 1;
-                    entries.push(e);
-                    continue;
-                }
-                (previous, _) => previous,
-            };
-            let Some(r) = fresh.remove(&pid) else {
-                stats.vanished += 1;
-                continue;
-            };
-            read_pids.push(pid);
-            let same_process = previous.filter(|e| e.ino == r.ino);
-            let born = match &same_process {
-                Some(e) => e.born,
-                None if full => 0,
-                None => pass,
-            };
-            let mut entry = Entry::new(r, born, due, pass, interner);
-            if let Some(e) = &same_process {
-                // Read in full again: the count of idle turns starts over (only a process read
-                // for the first time starts at its stagger).
-                entry.idle_turns = 0;
-                carried += 1;
-                if entry.same_data(e) {
-                    entry.changed = e.changed;
-                }
-            }
-            changed_now |= entry.changed == pass;
-            match &same_process {
-                Some(e) if Arc::ptr_eq(&e.ns, &entry.ns) => {}
-                Some(e) => {
-                    // Namespaces changed (setns, unshare): the ones it kept.
-                    let kept = entry
-                        .ns
-                        .ns
-                        .iter()
-                        .filter(|(t, id)| e.ns.ns.get(t) == Some(id))
-                        .map(|(t, id)| (*t, id.ino))
-                        .collect();
-                    moved.insert(pid, kept);
-                }
-                None => {
-                    moved.insert(pid, Vec::new());
-                }
-            }
-            entries.push(entry);
-        }
-        drop(old);
-        live.spare_entries = old_entries;
-        live.entries = entries;
-        if changed_now || carried < old_len {
-            live.procs_changed = pass;
-        }
-        if pass % ROLLING_PASSES == 0 {
-            live.interner.purge();
-        }
-
-        // The snapshot's processes: those unchanged since a snapshot given back are moved out of
-        // it, the others built from their entries. Both are sorted by PID.
-        let mut denied_pids: Vec<i32> = Vec::new();
-        let (recycled_pass, mut recycled) = match live.recycled.take() {
-            Some((p, old)) => (p, old),
-            None => (0, Snapshot::default()),
-        };
-        // Nothing came, went or changed since the snapshot given back: its processes, and what
-        // is computed from them alone, are this pass's.
-        let same_procs = recycled_pass > 0 && live.procs_changed <= recycled_pass;
-        if same_procs {
-            snap.processes = std::mem::take(&mut recycled.processes);
-            stats.recycled = snap.processes.len();
-            denied_pids.extend(live.entries.iter().filter(|e| e.denied).map(|e| e.pid));
-        } else {
-            let mut old = std::mem::take(&mut recycled.processes)
-                .into_iter()
-                .peekable();
-            let mut reused = 0;
-            // Inserted in PID order: no temporary array of every process, as collecting would
-            // make.
-            for e in &live.entries {
-                if e.denied {
-                    denied_pids.push(e.pid);
-                }
-                while old.next_if(|(pid, _)| *pid < e.pid).is_some() {}
-                let kept = old
-                    .next_if(|(pid, _)| *pid == e.pid)
-                    .filter(|_| e.changed <= recycled_pass);
-                let process = match kept {
-                    Some((_, p)) => {
-                        reused += 1;
-                        p
-                    }
-                    None => e.process(),
-                };
-                snap.processes.insert(e.pid, process);
-            }
-            stats.recycled = reused;
-        }
-        if !denied_pids.is_empty() {
-            warnings.push(format!(
-                "permission denied reading the namespaces or cgroups of {} ({})",
-                plural(denied_pids.len(), "process", "processes"),
-                pid_list(&denied_pids)
-            ));
-        }
-        snap.host_ns = host_namespaces(&snap.processes);
-        // The namespaces: those of the snapshot given back while no process changed since (what
-        // was read about them is checked below), else from the processes' shared sets.
-        let mut sets = (!same_procs).then(|| by_ns_set(&live.entries));
-        let mut reuse_ns = same_procs;
-        snap.namespaces = match &sets {
-            Some(sets) => namespaces_from_entries(sets),
-            None => std::mem::take(&mut recycled.namespaces),
-        };
-        clock.lap(&mut self.phases, "snapshot of processes");
-
-        // The cgroup side: walk again if the trees changed under a re-read.
-        let cgroup_state = match cgroup_outcome {
-            None => None,
-            Some(Err(_)) => {
-                warnings.push("reading the cgroup trees failed".into());
-                None
-            }
-            Some(Ok(CgroupOutcome::Walked(cg))) => {
-                stats.cgroup_walk = true;
-                Some(CgroupState::from_walk(cg, &live.interner, pass))
-            }
-            Some(Ok(CgroupOutcome::Reread {
-                state,
-                vanished,
-                limits_read,
-            })) => {
-                stats.cgroup_limits_read = limits_read;
-                let moved = read_pids
-                    .iter()
-                    .filter_map(|pid| {
-                        let at = live.entries.binary_search_by_key(pid, |e| e.pid).ok()?;
-                        live.entries.get(at).map(|e| &*e.cgroups)
-                    })
-                    .any(|cgroups| state.misses(cgroups));
-                if vanished || moved {
-                    stats.cgroup_walk = true;
-                    let cg = read_cgroups(&self.roots, &mut self.dev_nodes, CgroupWant::LIMITS);
-                    Some(CgroupState::from_walk(cg, &live.interner, pass))
-                } else {
-                    Some(*state)
-                }
-            }
-        };
+    /// The cgroup side of the pass into the snapshot: walk again if the trees changed under a
+    /// re-read; note a walk or a change of freezer state (containers show freezer states: they
+    /// are built again).
+    fn settle_cgroups(&mut self, p: &mut RefreshPass, outcome: Option<CgroupJoin>) {
+        let cgroup_state = self.cgroup_state(p, outcome);
         if let Some(state) = &cgroup_state {
-            snap.cgroup_mode = Some(state.mode);
-            snap.hierarchies = state.hierarchies.clone();
-            snap.cgroups = state.cgroups.clone();
-            assign_members_from_entries(&mut snap.cgroups, &live.entries);
+            p.snap.cgroup_mode = Some(state.mode);
+            p.snap.hierarchies = state.hierarchies.clone();
+            p.snap.cgroups = state.cgroups.clone();
+            assign_members_from_entries(&mut p.snap.cgroups, &p.live.entries);
             for w in &state.warnings {
-                warnings.push(w.clone());
+                p.warnings.push(w.clone());
             }
         }
-        // Containers show freezer states: a change (or a walk) makes them be built again.
-        if stats.cgroup_walk {
-            live.cg_changed = pass;
+        if p.stats.cgroup_walk {
+            p.live.cg_changed = p.pass;
         }
-        let freezer: Vec<Option<CgValue>> = snap
+        let freezer: Vec<Option<CgValue>> = p
+            .snap
             .cgroups
             .iter()
             .map(|c| {
@@ -1315,25 +1632,69 @@ impl Collector {
                     .cloned()
             })
             .collect();
-        if freezer != live.freezer {
-            live.cg_changed = pass;
-            live.freezer = freezer;
+        if freezer != p.live.freezer {
+            p.live.cg_changed = p.pass;
+            p.live.freezer = freezer;
         }
         // A walk that failed outright is tried again next pass.
-        self.cgroups_dirty = opts.cgroups && cgroup_state.is_none();
-        live.cgroups = cgroup_state;
-        clock.lap(&mut self.phases, "cgroups");
+        self.cgroups_dirty = p.opts.cgroups && cgroup_state.is_none();
+        p.live.cgroups = cgroup_state;
+    }
 
-        // Namespaces: keep what was read about those still held by a process that held them in
-        // the previous pass; start afresh for the others.
-        let born = if full { 0 } else { pass };
-        for (key, ns) in &snap.namespaces {
+    /// The cgroup trees of this pass: as walked, or as re-read unless a group vanished or a
+    /// process read in this pass is in a group the trees do not have (then walked again).
+    fn cgroup_state(
+        &mut self,
+        p: &mut RefreshPass,
+        outcome: Option<CgroupJoin>,
+    ) -> Option<CgroupState> {
+        match outcome {
+            None => None,
+            Some(Err(_)) => {
+                p.warnings.push("reading the cgroup trees failed".into());
+                None
+            }
+            Some(Ok(CgroupOutcome::Walked(cg))) => {
+                p.stats.cgroup_walk = true;
+                Some(CgroupState::from_walk(cg, &p.live.interner, p.pass))
+            }
+            Some(Ok(CgroupOutcome::Reread {
+                state,
+                vanished,
+                limits_read,
+            })) => {
+                p.stats.cgroup_limits_read = limits_read;
+                let entries = &p.live.entries;
+                let moved = p
+                    .read_pids
+                    .iter()
+                    .filter_map(|pid| {
+                        let at = entries.binary_search_by_key(pid, |e| e.pid).ok()?;
+                        entries.get(at).map(|e| &*e.cgroups)
+                    })
+                    .any(|cgroups| state.misses(cgroups));
+                if vanished || moved {
+                    p.stats.cgroup_walk = true;
+                    let cg = read_cgroups(&self.roots, &mut self.dev_nodes, CgroupWant::LIMITS);
+                    Some(CgroupState::from_walk(cg, &p.live.interner, p.pass))
+                } else {
+                    Some(*state)
+                }
+            }
+        }
+    }
+
+    /// Namespaces: keep what was read about those still held by a process that held them in the
+    /// previous pass; start afresh for the others.
+    fn renew_namespaces(&mut self, p: &mut RefreshPass, read_relations: Vec<(NsKey, NsRelations)>) {
+        let (born, pass) = (p.ns_born(), p.pass);
+        for (key, ns) in &p.snap.namespaces {
             let carried = ns
                 .pids
                 .iter()
-                .any(|pid| moved.get(pid).is_none_or(|kept| kept.contains(key)));
+                .any(|pid| p.moved.get(pid).is_none_or(|kept| kept.contains(key)));
             let fresh = || NsState::new(born, next_due(pass, slot(key.1)));
-            match live.ns.get_mut(key) {
+            match p.live.ns.get_mut(key) {
                 Some(_) if carried => {}
                 // Its inode may be a freed namespace's: what was read about that one is wrong.
                 Some(st) => {
@@ -1342,136 +1703,61 @@ impl Collector {
                 }
                 None => {
                     self.relations.remove(key);
-                    live.ns.insert(*key, fresh());
+                    p.live.ns.insert(*key, fresh());
                 }
             }
         }
         self.relations.extend(read_relations);
+    }
 
-        // nsfs bind mounts: the mountinfo of the mount namespaces that are new, young, due, or the
-        // host's, read through their lowest PID. Not through whichever process the threads met
-        // first: bind-mounted namespaces are opened through the reader's /proc/PID/root, and a
-        // process read because it is new (a kworker, a short-lived command) may be gone by then.
-        let host_mnt = snap.host_ns.get(&NsType::Mnt).map(|id| id.ino);
-        live.host_mnt = host_mnt;
-        let mut mnt_read = 0;
-        let mut buf = procfs::ReadBuf::default();
-        let ino_of = |pid: i32| {
-            live.entries
-                .binary_search_by_key(&pid, |e| e.pid)
-                .ok()
-                .and_then(|i| live.entries.get(i))
-                .map(|e| e.ino)
-        };
-        for (key, ns) in snap
-            .namespaces
-            .range((NsType::Mnt, 0)..=(NsType::Mnt, u64::MAX))
-        {
-            let Some(st) = live.ns.get_mut(key) else {
-                continue;
-            };
-            // Still the same process, still in this mount namespace.
-            let reader_same = st.mountinfo.as_ref().is_some_and(|(m, pid_ino)| {
-                ino_of(m.pid) == Some(*pid_ino) && ns.pids.binary_search(&m.pid).is_ok()
-            });
-            let needed =
-                !reader_same || young(st.born, pass) || st.due <= pass || Some(key.1) == host_mnt;
-            if !needed {
-                continue;
-            }
-            let Some(pid) = ns.lowest_pid() else {
-                continue;
-            };
-            let Some(pid_ino) = ino_of(pid) else {
-                continue;
-            };
-            let Ok(dir) = procfs::ProcDir::open(&self.roots, pid) else {
-                continue;
-            };
-            let found = match dir.read_nsfs_mounts(&mut buf) {
-                Ok(lines) => Some(mounts::nsfs_bind_mounts(&lines)),
-                Err(e) if e.is_permission() => None,
-                // Gone meanwhile: keep what was read before, try again next pass.
-                Err(_) => continue,
-            };
-            mnt_read += 1;
-            st.due = next_due(pass, slot(key.1));
-            st.mountinfo = Some((MountinfoRead { pid, found }, pid_ino));
-        }
-        stats.mountinfo_read = mnt_read;
-        let mut bind_mounts = Vec::new();
-        let mut mountinfo_denied = 0;
-        for key in snap
-            .namespaces
-            .range((NsType::Mnt, 0)..=(NsType::Mnt, u64::MAX))
-            .map(|(k, _)| k)
-        {
-            if let Some((m, _)) = live.ns.get(key).and_then(|st| st.mountinfo.as_ref()) {
-                match &m.found {
-                    Some(found) => bind_mounts.extend(found.iter().map(|b| (m.pid, b.clone()))),
-                    None => mountinfo_denied += 1,
-                }
-            }
-        }
-        let mut bind_list: Vec<(NsKey, String)> = bind_mounts
-            .iter()
-            .map(|(_, b)| ((b.ns_type, b.ino), b.mount_point.clone()))
-            .collect();
-        bind_list.sort_unstable();
-        bind_list.dedup();
-        if bind_list != live.bind_list {
-            live.ns_changed = pass;
-            live.bind_list = bind_list;
-        }
+    /// nsfs bind mounts, from the mountinfo of the mount namespaces that need it (see
+    /// [`RefreshPass::read_mountinfo`]), into the snapshot; then forget the namespaces that are
+    /// gone. Returns how to open the namespaces held by bind mounts, and the network namespaces
+    /// that are gone.
+    fn refresh_bind_mounts(&self, p: &mut RefreshPass) -> (HashMap<NsKey, PathBuf>, HashSet<u64>) {
+        p.read_mountinfo(&self.roots);
+        let (bind_mounts, mountinfo_denied) = p.bind_mounts_found();
         // The namespaces given back hold the bind mounts of their pass: a bind mount added or
         // removed since (a namespace held only by it comes or goes) means building them again.
-        if reuse_ns && live.ns_changed > recycled_pass {
-            reuse_ns = false;
-            let sets = sets.get_or_insert_with(|| by_ns_set(&live.entries));
-            snap.namespaces = namespaces_from_entries(sets);
+        if p.reuse_ns && p.live.ns_changed > p.recycled_pass {
+            p.reuse_ns = false;
+            p.namespaces_from_entries();
         }
-        let bind_openers = self.add_bind_mounts(&mut snap, bind_mounts);
+        let bind_openers = self.add_bind_mounts(&mut p.snap, bind_mounts);
         // Namespaces held only by bind mounts: the same namespace as long as it stays listed.
-        for key in snap.namespaces.keys() {
-            live.ns
+        let (born, pass) = (p.ns_born(), p.pass);
+        for key in p.snap.namespaces.keys() {
+            p.live
+                .ns
                 .entry(*key)
                 .or_insert_with(|| NsState::new(born, next_due(pass, slot(key.1))));
         }
         // Forget the namespaces that are gone; network namespaces among them take the links
         // that had their peer there with them.
         let mut gone_net: HashSet<u64> = HashSet::new();
-        live.ns.retain(|key, _| {
-            let present = snap.namespaces.contains_key(key);
+        let namespaces = &p.snap.namespaces;
+        p.live.ns.retain(|key, _| {
+            let present = namespaces.contains_key(key);
             if !present && key.0 == NsType::Net {
                 gone_net.insert(key.1);
             }
             present
         });
         if mountinfo_denied > 0 {
-            warnings.push(mountinfo_warning(mountinfo_denied));
+            p.warnings.push(mountinfo_warning(mountinfo_denied));
         }
-        clock.lap(&mut self.phases, "namespaces, bind mounts");
+        (bind_openers, gone_net)
+    }
 
-        // Names and interfaces of the namespaces that are new, young or due (joined on helper
-        // threads); relations of new namespaces meanwhile.
-        let due = |st: &NsState| young(st.born, pass) || st.due <= pass;
-        let uts_targets = if opts.uts {
-            targets_of(&self.roots, &snap, &bind_openers, NsType::Uts, |ns| {
-                live.ns
-                    .get(&ns.key())
-                    .is_some_and(|st| st.uts.is_none() || due(st))
-            })
-        } else {
-            Vec::new()
-        };
-        let net_wanted: HashSet<u64> = if opts.net {
-            net_to_read(&snap, &live.ns, &gone_net, due)
-        } else {
-            HashSet::new()
-        };
-        let net_targets = targets_of(&self.roots, &snap, &bind_openers, NsType::Net, |ns| {
-            net_wanted.contains(&ns.inode)
-        });
+    /// Names and interfaces of the namespaces that are new, young or due (joined on helper
+    /// threads); relations of new namespaces meanwhile.
+    fn read_names_and_interfaces(
+        &mut self,
+        p: &mut RefreshPass,
+        bind_openers: &HashMap<NsKey, PathBuf>,
+        gone_net: &HashSet<u64>,
+    ) -> (NsReads<UtsName>, NsReads<Vec<Interface>>) {
+        let (uts_targets, net_targets) = self.ns_targets_due(p, bind_openers, gone_net);
         let (uts_names, interfaces) = std::thread::scope(|s| {
             let uts =
                 (!uts_targets.is_empty()).then(|| s.spawn(|| uts::read_uts_names(&uts_targets)));
@@ -1479,8 +1765,9 @@ impl Collector {
                 .then(|| s.spawn(|| net::read_netns_interfaces(&net_targets)));
             // Relations never change: namespaces given back have theirs already, unless one
             // could not be opened then (tried again here).
-            if opts.relations && !(reuse_ns && self.relations.len() == snap.namespaces.len()) {
-                self.add_relations(&mut snap, &bind_openers);
+            if p.opts.relations && !(p.reuse_ns && self.relations.len() == p.snap.namespaces.len())
+            {
+                self.add_relations(&mut p.snap, bind_openers);
             }
             (
                 uts.and_then(|h| h.join().ok()).unwrap_or_default(),
@@ -1490,7 +1777,8 @@ impl Collector {
         // A link whose peer namespace was not among those read stays unresolved: then read them
         // all, as a full pass does (a new veth pair whose other end is in a namespace read
         // earlier, such as a container's eth0 and the host's new veth).
-        let all_net = snap
+        let all_net = p
+            .snap
             .namespaces
             .range((NsType::Net, 0)..=(NsType::Net, u64::MAX))
             .count();
@@ -1501,92 +1789,94 @@ impl Collector {
             })
         });
         let interfaces = if unresolved && net_targets.len() < all_net {
-            stats.net_all = true;
-            let all = targets_of(&self.roots, &snap, &bind_openers, NsType::Net, |_| true);
+            p.stats.net_all = true;
+            let all = targets_of(&self.roots, &p.snap, bind_openers, NsType::Net, |_| true);
             net::read_netns_interfaces(&all)
         } else {
             interfaces
         };
-        stats.uts_read = uts_names.len();
-        stats.net_read = interfaces.len();
-        // A read that failed for another reason than permission (the process or bind mount it
-        // went through was gone) is tried again next pass.
-        let due_after = |err: Option<&crate::sys::SysError>, ino: u64| match err {
-            Some(e) if !e.is_permission() => pass + 1,
-            _ => next_due(pass, slot(ino)),
-        };
-        for (ino, res) in uts_names {
-            if let Some(st) = live.ns.get_mut(&(NsType::Uts, ino)) {
-                st.due = due_after(res.as_ref().err(), ino);
-                let read = Some(res.ok());
-                if st.uts != read {
-                    st.uts = read;
-                    live.ns_changed = pass;
-                }
-            }
-        }
-        for (ino, res) in interfaces {
-            if let Some(st) = live.ns.get_mut(&(NsType::Net, ino)) {
-                st.due = due_after(res.as_ref().err(), ino);
-                let read = Some(res.ok());
-                if st.interfaces != read {
-                    st.interfaces = read;
-                    live.ns_changed = pass;
-                }
-            }
-        }
-        // Names and interfaces as last read; namespaces given back already have them when
-        // nothing was read differently since.
-        if !reuse_ns || live.ns_changed > recycled_pass {
-            for (key, ns) in snap.namespaces.iter_mut() {
-                let Some(st) = live.ns.get(key) else {
-                    continue;
-                };
-                if let Some(uts) = &st.uts {
-                    ns.hostname = uts.as_ref().map(|n| n.hostname.clone());
-                    ns.domainname = uts.as_ref().map(|n| n.domainname.clone());
-                }
-                if let Some(ifs) = &st.interfaces {
-                    ns.interfaces = ifs.clone();
-                }
-            }
-        }
-        clock.lap(&mut self.phases, "relations, uts, net");
+        p.stats.uts_read = uts_names.len();
+        p.stats.net_read = interfaces.len();
+        (uts_names, interfaces)
+    }
 
-        snap.groups = match &sets {
-            Some(sets) => isolation_groups_from_entries(sets, &snap.host_ns),
-            None => std::mem::take(&mut recycled.groups),
+    /// The UTS and network namespaces to read in this pass: new, young or due (and for network
+    /// namespaces, see [`net_to_read`]).
+    fn ns_targets_due(
+        &self,
+        p: &RefreshPass,
+        bind_openers: &HashMap<NsKey, PathBuf>,
+        gone_net: &HashSet<u64>,
+    ) -> (Vec<NsTarget>, Vec<NsTarget>) {
+        let pass = p.pass;
+        let due = |st: &NsState| young(st.born, pass) || st.due <= pass;
+        let uts_targets = if p.opts.uts {
+            targets_of(&self.roots, &p.snap, bind_openers, NsType::Uts, |ns| {
+                p.live
+                    .ns
+                    .get(&ns.key())
+                    .is_some_and(|st| st.uts.is_none() || due(st))
+            })
+        } else {
+            Vec::new()
         };
-        snap.warnings = warnings.0;
-        // Containers are computed from the processes, groups and cgroup trees (and freezer
-        // states), and the runtimes' records, asked again when due: the containers given back
-        // while none of that changed, for at most ROLLING_PASSES passes.
-        let built = live.containers_built;
+        let net_wanted: HashSet<u64> = if p.opts.net {
+            net_to_read(&p.snap, &p.live.ns, gone_net, due)
+        } else {
+            HashSet::new()
+        };
+        let net_targets = targets_of(&self.roots, &p.snap, bind_openers, NsType::Net, |ns| {
+            net_wanted.contains(&ns.inode)
+        });
+        (uts_targets, net_targets)
+    }
+
+    /// The isolation groups, the warnings and the containers of the snapshot. Containers are
+    /// computed from the processes, groups and cgroup trees (and freezer states), and the
+    /// runtimes' records, asked again when due: the containers given back while none of that
+    /// changed, for at most ROLLING_PASSES passes.
+    fn refresh_containers(&mut self, p: &mut RefreshPass) {
+        let pass = p.pass;
+        p.snap.warnings = std::mem::take(&mut p.warnings.0);
+        let built = p.live.containers_built;
         let same_containers = built > 0
-            && live.procs_changed <= built
-            && live.cg_changed <= built
+            && p.live.procs_changed <= built
+            && p.live.cg_changed <= built
             && pass < built + ROLLING_PASSES;
         if same_containers {
             // Those given back are the ones built, when they came after; else a copy.
-            snap.containers = if recycled_pass >= built {
-                std::mem::take(&mut recycled.containers)
+            p.snap.containers = if p.recycled_pass >= built {
+                std::mem::take(&mut p.recycled.containers)
             } else {
-                live.containers.clone()
+                p.live.containers.clone()
             };
-            self.add_runtime_warnings(&mut snap);
+            self.add_runtime_warnings(&mut p.snap);
         } else {
-            self.add_containers(&mut snap);
-            live.containers_built = pass;
-            live.containers = snap.containers.clone();
+            self.add_containers(&mut p.snap);
+            p.live.containers_built = pass;
+            p.live.containers = p.snap.containers.clone();
         }
-        stats.processes_same = live.procs_changed < pass;
-        stats.namespaces_same = stats.processes_same && live.ns_changed < pass;
+        p.stats.processes_same = p.live.procs_changed < pass;
+        p.stats.namespaces_same = p.stats.processes_same && p.live.ns_changed < pass;
         // Those built before the previous pass, with nothing changed since: the previous pass had
         // them too.
-        stats.containers_same = same_containers && built < pass;
+        p.stats.containers_same = same_containers && built < pass;
         // What is left of the snapshot given back is freed here, off the UI thread.
-        drop(recycled);
-        clock.lap(&mut self.phases, "containers");
+        drop(std::mem::take(&mut p.recycled));
+    }
+
+    /// The end of a pass: its statistics, and what it keeps for the next one.
+    fn finish_refresh(&mut self, p: RefreshPass) -> Snapshot {
+        let RefreshPass {
+            mut live,
+            pass,
+            stats,
+            snap,
+            listing,
+            decided,
+            same,
+            ..
+        } = p;
         self.stats = stats;
         if let Some(t) = snap.taken_at {
             if live.issued.len() >= 4 {
@@ -1598,7 +1888,7 @@ impl Collector {
         live.decided = decided;
         live.same = same;
         self.live = Some(live);
-        Ok(snap)
+        snap
     }
 
     /// Forget everything kept between refreshes: the next [`Collector::refresh`] reads the whole

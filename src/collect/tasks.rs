@@ -210,11 +210,8 @@ fn on_threads<T: Sync, R: Send>(
 fn in_initial_pid_ns_with_its_proc(roots: &Roots) -> bool {
     const PROC_PID_INIT_INO: u64 = 0xEFFF_FFFC;
     let me = std::process::id().to_string();
-    let self_is_me =
-        std::fs::read_link(roots.proc.join("self")).is_ok_and(|p| p.as_os_str() == me.as_str());
-    let pid_ns = std::fs::read_link(roots.proc.join("self/ns/pid"))
-        .ok()
-        .and_then(|p| crate::sys::parse::parse_ns_link(&p.to_string_lossy()));
+    let self_is_me = procfs::read_self_link(roots).is_ok_and(|p| p.as_os_str() == me.as_str());
+    let pid_ns = procfs::read_self_pid_ns_link(roots).ok();
     self_is_me && pid_ns == Some((NsType::Pid, PROC_PID_INIT_INO))
 }
 
@@ -334,7 +331,7 @@ pub(super) fn assign_cgroups(
 pub(super) fn process_pass(
     roots: &Roots,
     tasks: Vec<Task>,
-    mut cmdlines: HashMap<i32, Vec<String>>,
+    cmdlines: HashMap<i32, Vec<String>>,
     nsfs_dev: u64,
     threads: usize,
 ) -> IterPass {
@@ -342,14 +339,67 @@ pub(super) fn process_pass(
     // (it is missing from this pass: see `leftover_pids`).
     let tasks: Vec<Task> = tasks.into_iter().filter(|t| t.namespaces_stable).collect();
     let relations = relations_of(&tasks, nsfs_dev);
+    let IterPlan {
+        mut processes,
+        cgroups,
+        jobs,
+        mount_readers,
+    } = plan_reads(&tasks, cmdlines, nsfs_dev);
+    let run = |jobs: &[Job]| -> Vec<(Job, JobResult)> {
+        let Ok(proc_root) = ProcDir::open_root(roots) else {
+            return Vec::new();
+        };
+        let mut buf = procfs::ReadBuf::default();
+        jobs.iter()
+            .map(|&job| {
+                let result = run_job(&proc_root, &processes, &mount_readers, job, &mut buf);
+                (job, result)
+            })
+            .collect()
+    };
+    let results = on_threads(&jobs, threads, 64, run);
+
+    let mut pass = ProcessPass::default();
+    let (mounts_read, gone) =
+        apply_results(results, &mut processes, &mount_readers, &mut pass.mountinfo);
+    pass.processes = processes
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !gone.contains(i))
+        .map(|(_, process)| ProcessRead {
+            process,
+            denied: Vec::new(),
+            ino: 0,
+            stamp: None,
+            cgroup_hash: 0,
+        })
+        .collect();
+    pass.relations = relations;
+    IterPass {
+        pass,
+        cgroups,
+        mounts_read,
+    }
+}
+
+/// The processes of the iterator's records, and what is left to read from /proc for them.
+struct IterPlan {
+    processes: Vec<Process>,
+    cgroups: HashMap<i32, TaskCgroups>,
+    jobs: Vec<Job>,
+    /// The members of each mount namespace, tried in turn: its mountinfo is lost only if all of
+    /// them exited before it was read.
+    mount_readers: Vec<(u64, Vec<i32>)>,
+}
+
+/// The processes of `tasks` with the command lines read meanwhile, and the /proc reads left.
+fn plan_reads(tasks: &[Task], mut cmdlines: HashMap<i32, Vec<String>>, nsfs_dev: u64) -> IterPlan {
     let mut cgroups = HashMap::with_capacity(tasks.len());
     let mut processes = Vec::with_capacity(tasks.len());
     let mut jobs = Vec::new();
-    // The members of each mount namespace, tried in turn: its mountinfo is lost only if all of
-    // them exited before it was read.
     let mut mount_readers: Vec<(u64, Vec<i32>)> = Vec::new();
     let mut mnt_index: HashMap<u64, usize> = HashMap::new();
-    for task in &tasks {
+    for task in tasks {
         let i = processes.len();
         let cmdline = cmdlines.remove(&task.pid);
         // /proc names kernel threads by their full name (get_kthread_comm) and workqueue
@@ -383,22 +433,22 @@ pub(super) fn process_pass(
             },
         );
     }
+    IterPlan {
+        processes,
+        cgroups,
+        jobs,
+        mount_readers,
+    }
+}
 
-    let run = |jobs: &[Job]| -> Vec<(Job, JobResult)> {
-        let Ok(proc_root) = ProcDir::open_root(roots) else {
-            return Vec::new();
-        };
-        let mut buf = procfs::ReadBuf::default();
-        jobs.iter()
-            .map(|&job| {
-                let result = run_job(&proc_root, &processes, &mount_readers, job, &mut buf);
-                (job, result)
-            })
-            .collect()
-    };
-    let results = on_threads(&jobs, threads, 64, run);
-
-    let mut pass = ProcessPass::default();
+/// The results of the /proc reads into the processes and `mountinfo`. Returns the mount
+/// namespaces whose mountinfo was read, and the processes found gone.
+fn apply_results(
+    results: Vec<(Job, JobResult)>,
+    processes: &mut [Process],
+    mount_readers: &[(u64, Vec<i32>)],
+    mountinfo: &mut Vec<MountinfoRead>,
+) -> (HashSet<u64>, HashSet<usize>) {
     let mut mounts_read = HashSet::new();
     let mut gone = HashSet::new();
     for (job, result) in results {
@@ -414,7 +464,7 @@ pub(super) fn process_pass(
                 }
             }
             (Job::Mountinfo(m), JobResult::Mounts(pid, found)) => {
-                pass.mountinfo.push(MountinfoRead { pid, found });
+                mountinfo.push(MountinfoRead { pid, found });
                 if let Some((mnt, _)) = mount_readers.get(m) {
                     mounts_read.insert(*mnt);
                 }
@@ -426,24 +476,7 @@ pub(super) fn process_pass(
             _ => {}
         }
     }
-    pass.processes = processes
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| !gone.contains(i))
-        .map(|(_, process)| ProcessRead {
-            process,
-            denied: Vec::new(),
-            ino: 0,
-            stamp: None,
-            cgroup_hash: 0,
-        })
-        .collect();
-    pass.relations = relations;
-    IterPass {
-        pass,
-        cgroups,
-        mounts_read,
-    }
+    (mounts_read, gone)
 }
 
 /// What [`process_pass`] made of the iterator's records.

@@ -11,9 +11,12 @@
 //! (memory + swap, as in v1), memory.swap.max -> MemorySwap = Memory + swap, pids.max ->
 //! PidsLimit.
 
-use super::cgroup::{self, CgroupError, CgroupWriter, Location, SetOutcome, Written};
+use super::cgroup::{
+    self, CgroupError, CgroupWriter, Location, PlannedKey, SetOutcome, TakeBack, Transaction,
+    Written,
+};
 use super::journal::{Action, Change};
-use super::limits::{self, Knob, Quota, Request, Value as LimitValue};
+use crate::policy::limits::{self, Assignment, Knob, Quota, Value as LimitValue};
 use crate::sys::http;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
@@ -54,7 +57,7 @@ pub struct ApiPlan {
     /// The body that puts back what the container had (for rollback and undo).
     pub old: Map<String, Value>,
     /// Requests the API has no field for: written directly.
-    pub direct: Vec<Request>,
+    pub direct: Vec<Assignment>,
     pub notes: Vec<String>,
 }
 
@@ -62,147 +65,191 @@ fn int(hc: &Map<String, Value>, k: &str) -> i64 {
     hc.get(k).and_then(Value::as_i64).unwrap_or(0)
 }
 
-/// Map validated requests to an update body, given the container's HostConfig (from GET
+/// Map validated assignments to an update body, given the container's HostConfig (from GET
 /// /containers/{id}/json). Pure.
 pub fn api_plan(
-    requests: &[Request],
+    assignments: &[Assignment],
     host_config: &Map<String, Value>,
 ) -> Result<ApiPlan, limits::InputError> {
-    let mut new = Map::new();
-    let mut direct = Vec::new();
-    let mut notes = Vec::new();
-    let memory_asked = requests.iter().find_map(|r| match (r.key.knob, &r.value) {
-        (Knob::MemoryLimit, LimitValue::Bytes(b)) => Some(*b),
-        _ => None,
-    });
-    for r in requests {
-        let na = |why: String| limits::InputError::NotApplicable {
-            key: r.key.name.to_string(),
-            why,
-        };
+    let mut body = Body {
+        hc: host_config,
+        memory_asked: assignments
+            .iter()
+            .find_map(|r| match (r.key.knob, &r.value) {
+                (Knob::MemoryLimit, LimitValue::Bytes(b)) => Some(*b),
+                _ => None,
+            }),
+        new: Map::new(),
+        direct: Vec::new(),
+        notes: Vec::new(),
+    };
+    for r in assignments {
+        body.add(r)?;
+    }
+    body.keep_swap();
+    let old = old_body(&body.new, host_config);
+    Ok(ApiPlan {
+        new: body.new,
+        old,
+        direct: body.direct,
+        notes: body.notes,
+    })
+}
+
+/// An update body being built.
+struct Body<'a> {
+    /// The container's HostConfig.
+    hc: &'a Map<String, Value>,
+    /// The memory limit asked in the same set, if any (Some(None): no limit).
+    memory_asked: Option<Option<u64>>,
+    new: Map<String, Value>,
+    direct: Vec<Assignment>,
+    notes: Vec<String>,
+}
+
+fn not_applicable(r: &Assignment, why: &str) -> limits::InputError {
+    limits::InputError::NotApplicable {
+        key: r.key.name.to_string(),
+        why: why.to_string(),
+    }
+}
+
+impl Body<'_> {
+    fn set(&mut self, field: &str, v: Value) {
+        self.new.insert(field.into(), v);
+    }
+
+    /// Written to the cgroup directly, with why.
+    fn direct(&mut self, r: &Assignment, note: String) {
+        self.direct.push(r.clone());
+        self.notes.push(note);
+    }
+
+    fn add(&mut self, r: &Assignment) -> Result<(), limits::InputError> {
         match (&r.value, r.key.knob) {
-            (LimitValue::Shares(s), _) => {
-                new.insert("CpuShares".into(), json!(s));
-            }
+            (LimitValue::Shares(s), _) => self.set("CpuShares", json!(s)),
             (LimitValue::Weight(w), _) => {
                 let s = limits::weight_to_shares(*w);
-                new.insert("CpuShares".into(), json!(s));
-                notes.push(format!(
+                self.set("CpuShares", json!(s));
+                self.notes.push(format!(
                     "cpu.weight {w} sent to Docker as CpuShares {s} (runc/crun curve; Docker \
                      converts back on cgroup v2)"
                 ));
             }
-            (LimitValue::Bandwidth { quota, period }, _) => {
-                let cur_period = match int(host_config, "CpuPeriod") {
-                    0 => limits::PERIOD_DEFAULT as i64,
-                    p => p,
-                };
-                let p = period.map_or(cur_period, |p| p as i64);
-                let nano = int(host_config, "NanoCpus");
-                match quota {
-                    // Docker refuses CpuQuota on a container made with --cpus: keep its form.
-                    Quota::Cpus(c) if nano > 0 && period.is_none() => {
-                        new.insert("NanoCpus".into(), json!((c * 1e9).round() as i64));
-                    }
-                    _ if nano > 0 => {
-                        return Err(na(
-                            "this container was made with --cpus (NanoCpus): give CPUs (e.g. \
-                             cpu.max=1.5), or use --direct"
-                                .into(),
-                        ));
-                    }
-                    // The period only when asked: once set, Docker refuses --cpus for good.
-                    Quota::Keep => {}
-                    Quota::Max => {
-                        new.insert("CpuQuota".into(), json!(-1));
-                    }
-                    Quota::Micros(q) => {
-                        new.insert("CpuQuota".into(), json!(q));
-                    }
-                    Quota::Cpus(c) => {
-                        new.insert("CpuQuota".into(), json!((c * p as f64).round() as i64));
-                    }
-                }
-                if period.is_some() {
-                    new.insert("CpuPeriod".into(), json!(p));
-                }
-            }
+            (LimitValue::Bandwidth { quota, period }, _) => self.bandwidth(r, *quota, *period)?,
             (LimitValue::List(l), Knob::CpusetCpus) => {
-                new.insert("CpusetCpus".into(), json!(limits::format_list(l)));
+                self.set("CpusetCpus", json!(limits::format_list(l)))
             }
-            (LimitValue::List(l), _) => {
-                new.insert("CpusetMems".into(), json!(limits::format_list(l)));
-            }
-            (LimitValue::Count(n), _) => {
-                new.insert("PidsLimit".into(), json!(n.map_or(-1, |n| n as i64)));
-            }
-            (LimitValue::Bytes(b), Knob::MemoryLimit) => match b {
-                Some(b) => {
-                    new.insert("Memory".into(), json!(b));
-                }
-                None => {
-                    // The API cannot lift a memory limit (it takes 0 as "unchanged" and refuses
-                    // values below 6 MB).
-                    direct.push(r.clone());
-                    notes.push(format!(
-                        "{}=max written to the cgroup directly: Docker's update cannot remove a \
-                         memory limit, so its record keeps the old one",
-                        r.key.name
-                    ));
-                }
-            },
+            (LimitValue::List(l), _) => self.set("CpusetMems", json!(limits::format_list(l))),
+            (LimitValue::Count(n), _) => self.set("PidsLimit", json!(n.map_or(-1, |n| n as i64))),
+            (LimitValue::Bytes(Some(b)), Knob::MemoryLimit) => self.set("Memory", json!(b)),
+            // The API cannot lift a memory limit (it takes 0 as "unchanged" and refuses values
+            // below 6 MB).
+            (LimitValue::Bytes(None), Knob::MemoryLimit) => self.direct(
+                r,
+                format!(
+                    "{}=max written to the cgroup directly: Docker's update cannot remove a \
+                     memory limit, so its record keeps the old one",
+                    r.key.name
+                ),
+            ),
             (LimitValue::Bytes(b), Knob::MemorySoftLimit) => {
-                new.insert("MemoryReservation".into(), json!(b.map_or(0, |b| b as i64)));
+                self.set("MemoryReservation", json!(b.map_or(0, |b| b as i64)))
             }
             (LimitValue::Bytes(b), Knob::Swap) => {
-                let v = match (b, r.key.name) {
-                    (None, _) => -1,
-                    (Some(b), "memory.memsw.limit_in_bytes") => *b as i64,
-                    (Some(swap), _) => {
-                        let memory = match memory_asked {
-                            Some(Some(m)) => m as i64,
-                            _ => int(host_config, "Memory"),
-                        };
-                        if memory <= 0 {
-                            return Err(na(
-                                "Docker's MemorySwap is memory + swap, and this container has \
-                                 no memory limit to add the swap to: set memory.max too"
-                                    .into(),
-                            ));
-                        }
-                        notes.push(
-                            "memory.swap.max (swap alone) sent to Docker as MemorySwap = \
-                             Memory + swap"
-                                .into(),
-                        );
-                        memory.checked_add(*swap as i64).ok_or_else(|| {
-                            na("memory + swap is larger than the kernel can count".into())
-                        })?
-                    }
-                };
-                new.insert("MemorySwap".into(), json!(v));
+                let v = self.swap(r, *b)?;
+                self.set("MemorySwap", json!(v));
             }
-            (LimitValue::Bytes(_), _) => {
-                direct.push(r.clone());
-                notes.push(format!(
+            (LimitValue::Bytes(_), _) => self.direct(
+                r,
+                format!(
                     "{} has no field in Docker's update: written to the cgroup directly (Docker's \
                      record does not have it)",
                     r.key.name
+                ),
+            ),
+        }
+        Ok(())
+    }
+
+    /// CPU quota and period: CpuQuota / CpuPeriod, or NanoCpus for a container made with --cpus.
+    fn bandwidth(
+        &mut self,
+        r: &Assignment,
+        quota: Quota,
+        period: Option<u64>,
+    ) -> Result<(), limits::InputError> {
+        let cur_period = match int(self.hc, "CpuPeriod") {
+            0 => limits::PERIOD_DEFAULT as i64,
+            p => p,
+        };
+        let p = period.map_or(cur_period, |p| p as i64);
+        let nano = int(self.hc, "NanoCpus");
+        match quota {
+            // Docker refuses CpuQuota on a container made with --cpus: keep its form.
+            Quota::Cpus(c) if nano > 0 && period.is_none() => {
+                self.set("NanoCpus", json!((c * 1e9).round() as i64))
+            }
+            _ if nano > 0 => {
+                return Err(not_applicable(
+                    r,
+                    "this container was made with --cpus (NanoCpus): give CPUs (e.g. \
+                     cpu.max=1.5), or use --direct",
                 ));
             }
+            // The period only when asked: once set, Docker refuses --cpus for good.
+            Quota::Keep => {}
+            Quota::Max => self.set("CpuQuota", json!(-1)),
+            Quota::Micros(q) => self.set("CpuQuota", json!(q)),
+            Quota::Cpus(c) => self.set("CpuQuota", json!((c * p as f64).round() as i64)),
         }
+        if period.is_some() {
+            self.set("CpuPeriod", json!(p));
+        }
+        Ok(())
     }
-    // Docker refuses a Memory above the MemorySwap in place unless MemorySwap comes too: keep the
-    // swap the container had.
-    if let Some(m) = new.get("Memory").and_then(Value::as_i64)
-        && !new.contains_key("MemorySwap")
-    {
-        let (old_mem, old_swap) = (int(host_config, "Memory"), int(host_config, "MemorySwap"));
+
+    /// MemorySwap is memory + swap: v1's memsw as it is, v2's swap alone added to the memory.
+    fn swap(&mut self, r: &Assignment, b: Option<u64>) -> Result<i64, limits::InputError> {
+        let swap = match (b, r.key.name) {
+            (None, _) => return Ok(-1),
+            (Some(b), "memory.memsw.limit_in_bytes") => return Ok(b as i64),
+            (Some(swap), _) => swap,
+        };
+        let memory = match self.memory_asked {
+            Some(Some(m)) => m as i64,
+            _ => int(self.hc, "Memory"),
+        };
+        if memory <= 0 {
+            return Err(not_applicable(
+                r,
+                "Docker's MemorySwap is memory + swap, and this container has no memory limit to \
+                 add the swap to: set memory.max too",
+            ));
+        }
+        self.notes.push(
+            "memory.swap.max (swap alone) sent to Docker as MemorySwap = Memory + swap".into(),
+        );
+        memory
+            .checked_add(swap as i64)
+            .ok_or_else(|| not_applicable(r, "memory + swap is larger than the kernel can count"))
+    }
+
+    /// Docker refuses a Memory above the MemorySwap in place unless MemorySwap comes too: keep
+    /// the swap the container had.
+    fn keep_swap(&mut self) {
+        let Some(m) = self.new.get("Memory").and_then(Value::as_i64) else {
+            return;
+        };
+        if self.new.contains_key("MemorySwap") {
+            return;
+        }
+        let (old_mem, old_swap) = (int(self.hc, "Memory"), int(self.hc, "MemorySwap"));
         if old_swap > 0 && m > old_swap {
             let swap = if old_mem > 0 { old_swap - old_mem } else { 0 };
             let raised = m.saturating_add(swap);
-            new.insert("MemorySwap".into(), json!(raised));
-            notes.push(format!(
+            self.set("MemorySwap", json!(raised));
+            self.notes.push(format!(
                 "MemorySwap raised to {} to keep the container's {} of swap (Docker requires \
                  memory <= memory + swap)",
                 limits::human_size(raised as u64),
@@ -211,17 +258,11 @@ pub fn api_plan(
         } else if old_swap <= 0 {
             // No memory + swap limit in place (0 or -1): Docker still refuses a Memory larger
             // than it unless MemorySwap comes along; -1 keeps swap unlimited, as it was.
-            new.insert("MemorySwap".into(), json!(-1));
-            notes.push("MemorySwap -1 sent along (swap stays unlimited, as it was)".into());
+            self.set("MemorySwap", json!(-1));
+            self.notes
+                .push("MemorySwap -1 sent along (swap stays unlimited, as it was)".into());
         }
     }
-    let old = old_body(&new, host_config);
-    Ok(ApiPlan {
-        new,
-        old,
-        direct,
-        notes,
-    })
 }
 
 /// The HostConfig values of the fields in `new`, as an update body that restores them. Values
@@ -330,7 +371,46 @@ fn refused(code: u16, body: &[u8]) -> CgroupError {
     }
 }
 
+/// The plan of a Docker set: the update bodies, and the writes through the API and directly.
+struct DockerPlan {
+    api: ApiPlan,
+    through_api: Vec<Written>,
+    direct: Vec<Written>,
+    notes: Vec<String>,
+}
+
 impl CgroupWriter {
+    /// The writes of a Docker set, as the kernel files hold them now.
+    fn plan_docker(
+        &self,
+        docker: &DockerTarget,
+        locs: &[Location],
+        assignments: &[Assignment],
+    ) -> Result<DockerPlan, CgroupError> {
+        let hc = host_config(docker)?;
+        let api = api_plan(assignments, &hc)?;
+        let through: Vec<Assignment> = assignments
+            .iter()
+            .filter(|r| !api.direct.contains(r))
+            .cloned()
+            .collect();
+        // What the kernel files hold now, and what they should read after.
+        let through_api = self.plan(locs, &through)?;
+        let direct = self.plan(locs, &api.direct)?;
+        let mut notes = vec![format!(
+            "applied through the Docker Engine API (container {}), so docker inspect and restarts \
+             keep it",
+            short(&docker.id)
+        )];
+        notes.extend(api.notes.iter().cloned());
+        Ok(DockerPlan {
+            api,
+            through_api,
+            direct,
+            notes,
+        })
+    }
+
     /// `set` on a Docker container: the API for what it can take, direct writes for the rest;
     /// old values read from the kernel first, new ones re-read after. One journal entry, with
     /// the update bodies that made and that revert the change.
@@ -339,107 +419,43 @@ impl CgroupWriter {
         docker: &DockerTarget,
         target: &str,
         locs: &[Location],
-        requests: &[Request],
+        assignments: &[Assignment],
         dry_run: bool,
-        expect: Option<&[cgroup::PlannedKey]>,
+        expect: Option<&[PlannedKey]>,
     ) -> Result<SetOutcome, CgroupError> {
         // The lock first, so that the values read for the plan are the ones replaced.
-        let mut journal = if dry_run {
+        let tx = if dry_run {
             None
         } else {
-            self.check_writable("set")?;
-            Some(self.journal.lock()?)
+            Some(self.begin("set")?)
         };
-        let hc = host_config(docker)?;
-        let plan = api_plan(requests, &hc)?;
-        let api_requests: Vec<Request> = requests
+        let plan = self.plan_docker(docker, locs, assignments)?;
+        let all: Vec<Written> = plan
+            .through_api
             .iter()
-            .filter(|r| !plan.direct.contains(r))
+            .chain(&plan.direct)
             .cloned()
             .collect();
-        // What the kernel files hold now, and what they should read after.
-        let api_planned = self.plan(locs, &api_requests)?;
-        let direct_planned = self.plan(locs, &plan.direct)?;
-        let mut notes = vec![format!(
-            "applied through the Docker Engine API (container {}), so docker inspect and restarts \
-             keep it",
-            short(&docker.id)
-        )];
-        notes.extend(plan.notes.iter().cloned());
-        let Some(journal) = journal.as_mut() else {
-            let (unchanged, written): (Vec<Written>, Vec<Written>) = api_planned
-                .into_iter()
-                .chain(direct_planned)
-                .partition(|w| cgroup::same_value(&w.write.file, &w.write.content, &w.old));
+        let Some(mut tx) = tx else {
+            let (unchanged, written) = all.into_iter().partition(Written::is_in_place);
             return Ok(SetOutcome {
                 written,
                 unchanged,
                 dry_run: true,
                 entry: None,
-                notes,
+                notes: plan.notes,
             });
         };
-        let all: Vec<Written> = api_planned.iter().chain(&direct_planned).cloned().collect();
         cgroup::check_expected(expect, &all)?;
-        let api_files: Vec<(String, String)> = api_planned
-            .iter()
-            .map(|w| (w.location.hierarchy.clone(), w.write.file.clone()))
-            .collect();
-        if !plan.new.is_empty() {
-            notes.extend(update(docker, &plan.new)?);
-        }
-        let mut written: Vec<Written> = api_planned
-            .into_iter()
-            .map(|mut w| {
-                w.now = cgroup::read_control(&w.location, &w.write.file).unwrap_or_default();
-                w
-            })
-            .collect();
-        let direct_todo: Vec<Written> = direct_planned
-            .into_iter()
-            .filter(|w| !cgroup::same_value(&w.write.file, &w.write.content, &w.old))
-            .collect();
-        match cgroup::write_in_order(direct_todo) {
-            Ok(done) => written.extend(done),
-            Err(e) => {
-                // Put Docker back too: all or nothing.
-                return Err(CgroupError::RolledBack {
-                    first: Box::new(e),
-                    rollback: put_back(docker, &plan.old, &written),
-                });
-            }
-        }
-        let changes: Vec<Change> = written
-            .iter()
-            .filter(|w| w.old != w.now)
-            .map(|w| {
-                let mut c = w.change();
-                if api_files.contains(&(w.location.hierarchy.clone(), w.write.file.clone())) {
-                    c.via = Some("docker-api".into());
-                }
-                c
-            })
-            .collect();
-        journal.api = Some(json!({"id": docker.id, "old": plan.old, "new": plan.new}));
-        let entry = match journal.append(Action::Set, target, changes, None) {
-            Ok(e) => e,
-            Err(e) => {
-                let direct: Vec<Written> = written
-                    .iter()
-                    .filter(|w| {
-                        !api_files.contains(&(w.location.hierarchy.clone(), w.write.file.clone()))
-                    })
-                    .cloned()
-                    .collect();
-                let first = cgroup::rollback(e.into(), &direct);
-                return Err(CgroupError::RolledBack {
-                    first: Box::new(first),
-                    rollback: put_back(docker, &plan.old, &written),
-                });
-            }
-        };
-        let (unchanged, written): (Vec<Written>, Vec<Written>) =
-            written.into_iter().partition(|w| w.old == w.now);
+        let api = plan.api.clone();
+        let Applied {
+            written,
+            changes,
+            notes,
+        } = apply_docker(&mut tx, docker, plan)?;
+        tx.record_api(json!({"id": docker.id, "old": api.old, "new": api.new}));
+        let entry = tx.commit(Action::Set, target, changes, None)?;
+        let (unchanged, written) = written.into_iter().partition(|w| w.old == w.now);
         Ok(SetOutcome {
             written,
             unchanged,
@@ -450,24 +466,95 @@ impl CgroupWriter {
     }
 }
 
-/// Post the body that restores the old values, then check the kernel files: what Docker cannot
-/// put back (it reads 0 and "" as "leave as is") is written directly. Says what happened.
-fn put_back(docker: &DockerTarget, old: &Map<String, Value>, written: &[Written]) -> String {
-    let mut said = match update(docker, old) {
-        Ok(_) => "Docker's update was reverted".to_string(),
-        Err(e) => format!("ROLLBACK INCOMPLETE: Docker's update stays: {e}"),
-    };
-    for w in written {
-        let now = cgroup::read_control(&w.location, &w.write.file).unwrap_or_default();
-        if !cgroup::same_value(&w.write.file, &w.old, &now) {
-            let fixed = cgroup::restore_file(&w.location, &w.write.file, &w.old);
-            said.push_str(&match fixed {
-                Ok(()) => format!("; {} written back directly", w.write.file),
-                Err(e) => format!("; {} NOT restored: {e}", w.write.file),
-            });
+/// What a Docker set did: the files re-read, the changes to journal, the notes.
+struct Applied {
+    written: Vec<Written>,
+    changes: Vec<Change>,
+    notes: Vec<String>,
+}
+
+/// The update through Docker's API (taken back if the rest fails), then the direct writes; the
+/// files re-read, the changes to journal (those made through the API marked so), and the notes.
+fn apply_docker(
+    tx: &mut Transaction,
+    docker: &DockerTarget,
+    plan: DockerPlan,
+) -> Result<Applied, CgroupError> {
+    let mut notes = plan.notes;
+    if !plan.api.new.is_empty() {
+        notes.extend(update(docker, &plan.api.new)?);
+        tx.made(UpdateBack {
+            docker: docker.clone(),
+            old: plan.api.old.clone(),
+            written: plan.through_api.clone(),
+        });
+    }
+    let via_api: Vec<(String, String)> = plan
+        .through_api
+        .iter()
+        .map(|w| (w.location.hierarchy.clone(), w.write.file.clone()))
+        .collect();
+    let mut written: Vec<Written> = plan
+        .through_api
+        .into_iter()
+        .map(|mut w| {
+            w.now = cgroup::read_control(&w.location, &w.write.file).unwrap_or_default();
+            w
+        })
+        .collect();
+    let direct_todo = plan
+        .direct
+        .into_iter()
+        .filter(|w| !w.is_in_place())
+        .collect();
+    written.extend(tx.write_in_order(direct_todo)?);
+    let changes: Vec<Change> = written
+        .iter()
+        .filter(|w| w.old != w.now)
+        .map(|w| {
+            let mut c = w.change();
+            if via_api.contains(&(w.location.hierarchy.clone(), w.write.file.clone())) {
+                c.via = Some("docker-api".into());
+            }
+            c
+        })
+        .collect();
+    Ok(Applied {
+        written,
+        changes,
+        notes,
+    })
+}
+
+/// Docker's update made: the body that restores the old values is posted, then the kernel files
+/// are checked: what Docker cannot put back (it reads 0 and "" as "leave as is") is written
+/// directly.
+struct UpdateBack {
+    docker: DockerTarget,
+    old: Map<String, Value>,
+    written: Vec<Written>,
+}
+
+impl TakeBack for UpdateBack {
+    fn take_back(&self) -> Result<(), String> {
+        let mut failures = Vec::new();
+        if let Err(e) = update(&self.docker, &self.old) {
+            failures.push(format!("Docker's update stays: {e}"));
+        }
+        for w in &self.written {
+            let now = cgroup::read_control(&w.location, &w.write.file).unwrap_or_default();
+            if !cgroup::same_value(&w.write.file, &w.old, &now)
+                && let Err(e) = cgroup::restore_file(&w.location, &w.write.file, &w.old)
+            {
+                failures.push(format!("{} NOT restored: {e}", w.write.file));
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures.join("; "))
         }
     }
-    said
 }
 
 /// Undo the API part of an entry: post the body that restores the old values.

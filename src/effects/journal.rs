@@ -63,7 +63,7 @@ pub struct Change {
 
 /// One applied change (all the files of one `set` together).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
+pub struct JournalEntry {
     pub id: u64,
     /// RFC 3339, UTC, seconds.
     pub time: String,
@@ -164,7 +164,7 @@ impl Journal {
     }
 
     /// Every entry, oldest first. A missing journal is an empty one.
-    pub fn entries(&self) -> Result<Vec<Entry>, JournalError> {
+    pub fn entries(&self) -> Result<Vec<JournalEntry>, JournalError> {
         match File::open(&self.path) {
             Ok(f) => {
                 check_owner(&self.path, &f)?;
@@ -175,18 +175,19 @@ impl Journal {
         }
     }
 
-    fn parse(&self, f: &File) -> Result<Vec<Entry>, JournalError> {
+    fn parse(&self, f: &File) -> Result<Vec<JournalEntry>, JournalError> {
         let mut out = Vec::new();
         for (i, line) in BufReader::new(f).lines().enumerate() {
             let line = line.map_err(|e| self.io(e))?;
             if line.trim().is_empty() {
                 continue;
             }
-            let entry: Entry = serde_json::from_str(&line).map_err(|e| JournalError::Corrupt {
-                path: self.path.clone(),
-                line: i + 1,
-                reason: e.to_string(),
-            })?;
+            let entry: JournalEntry =
+                serde_json::from_str(&line).map_err(|e| JournalError::Corrupt {
+                    path: self.path.clone(),
+                    line: i + 1,
+                    reason: e.to_string(),
+                })?;
             out.push(entry);
         }
         Ok(out)
@@ -223,14 +224,14 @@ pub struct Locked {
     /// The id the next entry gets (read at lock time, before any write).
     next_id: u64,
     /// The entries as read at lock time.
-    entries: Vec<Entry>,
+    entries: Vec<JournalEntry>,
     /// Set by the Docker path before [`Locked::append`]: recorded in the next entry.
     pub api: Option<serde_json::Value>,
 }
 
 impl Locked {
     /// Every entry, as read under the lock.
-    pub fn entries(&self) -> &[Entry] {
+    pub fn entries(&self) -> &[JournalEntry] {
         &self.entries
     }
 
@@ -242,13 +243,13 @@ impl Locked {
         target: &str,
         changes: Vec<Change>,
         undo_of: Option<u64>,
-    ) -> Result<Option<Entry>, JournalError> {
+    ) -> Result<Option<JournalEntry>, JournalError> {
         if changes.is_empty() {
             return Ok(None);
         }
         let id = self.next_id;
         let uid = nix::unistd::getuid().as_raw();
-        let entry = Entry {
+        let entry = JournalEntry {
             id,
             time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             user: crate::sys::users::user_name(uid).unwrap_or_else(|| uid.to_string()),
@@ -274,7 +275,7 @@ impl Locked {
 }
 
 /// The newest entry that changed something and has not been undone yet.
-pub fn last_undoable(entries: &[Entry]) -> Option<&Entry> {
+pub fn last_undoable(entries: &[JournalEntry]) -> Option<&JournalEntry> {
     let undone: std::collections::BTreeSet<u64> =
         entries.iter().filter_map(|e| e.undo_of).collect();
     entries
@@ -284,7 +285,7 @@ pub fn last_undoable(entries: &[Entry]) -> Option<&Entry> {
 }
 
 /// The id of the undo entry that reverted `id`, if any.
-pub fn undone_by(entries: &[Entry], id: u64) -> Option<u64> {
+pub fn undone_by(entries: &[JournalEntry], id: u64) -> Option<u64> {
     entries.iter().find(|e| e.undo_of == Some(id)).map(|e| e.id)
 }
 

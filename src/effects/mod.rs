@@ -1,18 +1,19 @@
 //! Side effects: everything nsview does to the system (as opposed to reading it) lives here, behind
 //! a validation step that runs before anything is changed.
 //!
-//! - [`enter`]: run a command inside a target's namespaces and cgroups (`nsview enter`, the TUI's
-//!   `x`), through a single-threaded helper process.
-//! - [`limits`]: what `set` accepts (keys, units, ranges, v1 <-> v2 mapping); pure.
-//! - [`cgroup`]: the writes themselves (set, freeze/thaw, move, device rules, undo), all or
-//!   nothing, re-read and journaled.
+//! - [`ops`]: the operations layer (set, freeze, thaw, move, device rules, undo, previews) that
+//!   the CLI and the TUI's worker both call; every policy check is made there or below.
+//! - [`cgroup`]: the writes themselves, each one transaction: all or nothing, re-read and
+//!   journaled.
 //! - [`docker`]: `set` on a Docker container through the Engine API.
 //! - [`journal`]: the journal of applied changes that undo reads.
-//! - [`request`]: a change asked for in the TUI, run on a worker thread.
+//! - [`request`]: the TUI's worker: an operation asked for in the TUI, and its reply.
+//! - [`enter`]: run a command inside a target's namespaces and cgroups (`nsview enter`, the TUI's
+//!   `x`), through a single-threaded helper process.
 
 pub mod cgroup;
 pub mod docker;
 pub mod enter;
 pub mod journal;
-pub mod limits;
+pub mod ops;
 pub mod request;

@@ -3,6 +3,7 @@
 
 pub mod bpf;
 pub mod btf;
+pub mod cgroup_control;
 pub mod cgroupfs;
 pub mod docker;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod parse;
 pub mod podman;
 pub mod pods;
 pub mod proc_connector;
+pub mod proc_handle;
 pub mod procfs;
 pub mod roots;
 pub mod task_iter;

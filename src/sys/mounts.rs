@@ -29,41 +29,10 @@ pub fn cgroup_mounts(
     for m in mounts {
         let (key, version, controllers, id) = match m.fs_type.as_str() {
             "cgroup2" => ("unified".to_string(), 2, Vec::new(), 0),
-            "cgroup" => {
-                // The hierarchy's identity: its controllers plus its name (name=systemd), as the
-                // controller field of /proc/PID/cgroup writes it. A named hierarchy has no
-                // controller bound to it (cgroups(7)).
-                let ident: Vec<String> = m
-                    .super_options
-                    .iter()
-                    .filter(|o| known.contains(o.as_str()) || o.starts_with("name="))
-                    .cloned()
-                    .collect();
-                if ident.is_empty() {
-                    continue;
-                }
-                let controllers: Vec<String> = ident
-                    .iter()
-                    .filter(|o| !o.starts_with("name="))
-                    .cloned()
-                    .collect();
-                let set: BTreeSet<&str> = ident.iter().map(String::as_str).collect();
-                let line = self_cgroup
-                    .iter()
-                    .find(|l| l.id != 0 && l.key.split(',').collect::<BTreeSet<_>>() == set);
-                let key = match line {
-                    Some(l) => l.key.clone(),
-                    None => ident.join(","),
-                };
-                let id = line.map(|l| l.id).unwrap_or_else(|| {
-                    known_controllers
-                        .iter()
-                        .find(|c| set.contains(c.0.as_str()))
-                        .map(|c| c.1)
-                        .unwrap_or(0)
-                });
-                (key, 1, controllers, id)
-            }
+            "cgroup" => match v1_identity(m, self_cgroup, &known, known_controllers) {
+                Some((key, controllers, id)) => (key, 1, controllers, id),
+                None => continue,
+            },
             _ => continue,
         };
         let candidate = CgroupMount {
@@ -97,6 +66,49 @@ pub fn cgroup_mounts(
         (false, false) => CgroupMode::None,
     };
     (mode, out)
+}
+
+/// A v1 mount's hierarchy: its key (the controller field of /proc/self/cgroup), controllers and
+/// hierarchy id; `None` for a mount that names no known controller and no name.
+fn v1_identity(
+    m: &MountLine,
+    self_cgroup: &[CgroupLine],
+    known: &BTreeSet<&str>,
+    known_controllers: &[(String, u32, bool)],
+) -> Option<(String, Vec<String>, u32)> {
+    // The hierarchy's identity: its controllers plus its name (name=systemd), as the
+    // controller field of /proc/PID/cgroup writes it. A named hierarchy has no
+    // controller bound to it (cgroups(7)).
+    let ident: Vec<String> = m
+        .super_options
+        .iter()
+        .filter(|o| known.contains(o.as_str()) || o.starts_with("name="))
+        .cloned()
+        .collect();
+    if ident.is_empty() {
+        return None;
+    }
+    let controllers: Vec<String> = ident
+        .iter()
+        .filter(|o| !o.starts_with("name="))
+        .cloned()
+        .collect();
+    let set: BTreeSet<&str> = ident.iter().map(String::as_str).collect();
+    let line = self_cgroup
+        .iter()
+        .find(|l| l.id != 0 && l.key.split(',').collect::<BTreeSet<_>>() == set);
+    let key = match line {
+        Some(l) => l.key.clone(),
+        None => ident.join(","),
+    };
+    let id = line.map(|l| l.id).unwrap_or_else(|| {
+        known_controllers
+            .iter()
+            .find(|c| set.contains(c.0.as_str()))
+            .map(|c| c.1)
+            .unwrap_or(0)
+    });
+    Some((key, controllers, id))
 }
 
 /// A namespace held by an nsfs bind mount (`ip netns add x` -> /run/netns/x).

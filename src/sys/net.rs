@@ -609,28 +609,10 @@ impl RouteSocket {
                 let payload = packet.payload();
                 match packet.message_type() {
                     NLMSG_NOOP => {}
-                    NLMSG_DONE => {
-                        if let Some(code) = errno_of(payload).filter(|&c| c < 0) {
-                            failure.get_or_insert(NlError::Io(io::Error::from_raw_os_error(-code)));
+                    kind @ (NLMSG_DONE | NLMSG_ERROR | NLMSG_OVERRUN) => {
+                        if let Some(e) = end_failure(kind, payload) {
+                            failure.get_or_insert(e);
                         }
-                        finished = true;
-                    }
-                    NLMSG_ERROR => {
-                        match errno_of(payload) {
-                            Some(0) => {}
-                            Some(code) => {
-                                failure.get_or_insert(NlError::Io(io::Error::from_raw_os_error(
-                                    code.saturating_abs(),
-                                )));
-                            }
-                            None => {
-                                failure.get_or_insert(NlError::Decode("short NLMSG_ERROR".into()));
-                            }
-                        }
-                        finished = true;
-                    }
-                    NLMSG_OVERRUN => {
-                        failure.get_or_insert(NlError::Decode("NLMSG_OVERRUN".into()));
                         finished = true;
                     }
                     kind => {
@@ -681,6 +663,24 @@ fn retry_eintr(mut call: impl FnMut() -> io::Result<usize>) -> Result<usize, NlE
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             other => return other.map_err(NlError::Io),
         }
+    }
+}
+
+/// What a message that ends an exchange reports: NLMSG_DONE with a negative errno (a dump that
+/// failed), NLMSG_ERROR with a non-zero one (0 is an acknowledgement), NLMSG_OVERRUN.
+fn end_failure(kind: u16, payload: &[u8]) -> Option<NlError> {
+    match kind {
+        NLMSG_DONE => errno_of(payload)
+            .filter(|&c| c < 0)
+            .map(|code| NlError::Io(io::Error::from_raw_os_error(-code))),
+        NLMSG_ERROR => match errno_of(payload) {
+            Some(0) => None,
+            Some(code) => Some(NlError::Io(io::Error::from_raw_os_error(
+                code.saturating_abs(),
+            ))),
+            None => Some(NlError::Decode("short NLMSG_ERROR".into())),
+        },
+        _ => Some(NlError::Decode("NLMSG_OVERRUN".into())),
     }
 }
 

@@ -524,62 +524,8 @@ fn read_process_in(
     };
 
     let ns_dir = dir.ns_dir()?;
-    let mut ns = BTreeMap::new();
-    let known_pid_ns = known.and_then(|k| k.pid_ns);
-    for t in NsType::ALL {
-        if t == NsType::Pid && known_pid_ns.is_some() {
-            continue;
-        }
-        match ns_dir.read(t.proc_file(), t, ctx.nsfs_dev) {
-            Ok(id) => {
-                ns.insert(t, id);
-            }
-            // A type the kernel lacks has no file: absent, not an error. A process that exited
-            // makes every link vanish, which the reads below notice.
-            Err(e) if e.is_permission() => denied.push(e.path().to_path_buf()),
-            Err(_) => {}
-        }
-    }
-    // The links of a process all read alike (one permission check, gone together when it
-    // exits): when the others were read, so would its pid namespace have been.
-    if let Some(pid_ns) = known_pid_ns
-        && !ns.is_empty()
-    {
-        ns.insert(NsType::Pid, pid_ns);
-    }
-
-    // One of stat and status is enough: status has Name, PPid and NSpid, and NSpid matters only
-    // outside our own pid namespace (inside it, the only PID is the one we know). Kernel threads
-    // all live in the initial pid namespace, so they take the stat path, which has PF_KTHREAD.
-    let in_own_pid_ns = ctx.own_pid_ns.is_some() && ns.get(&NsType::Pid) == ctx.own_pid_ns.as_ref();
-    let basics = if in_own_pid_ns {
-        read_basics_from_stat(&dir, pid, buf)?
-    } else if let Some(nspid) = known.and_then(|k| k.nspid) {
-        Basics {
-            nspid: nspid.to_vec(),
-            ..read_basics_from_stat(&dir, pid, buf)?
-        }
-    } else {
-        match dir.read_text("status", buf) {
-            Ok(t) => match parse::parse_status(&t) {
-                parse::StatusFields {
-                    name: Some(comm),
-                    ppid: Some(ppid),
-                    nspid,
-                    kthread,
-                    ..
-                } => Basics {
-                    comm,
-                    ppid,
-                    nspid,
-                    kernel_thread: kthread,
-                },
-                _ => read_basics_from_stat(&dir, pid, buf)?,
-            },
-            Err(e) if e.is_vanished() => return Err(e),
-            Err(_) => read_basics_from_stat(&dir, pid, buf)?,
-        }
-    };
+    let ns = read_ns_links(&ns_dir, ctx, known.and_then(|k| k.pid_ns), &mut denied);
+    let basics = read_basics(&dir, pid, &ns, ctx, known, buf)?;
 
     let cmdline = match dir.read_into("cmdline", buf) {
         Ok(b) => parse::parse_cmdline(b),
@@ -587,25 +533,10 @@ fn read_process_in(
         Err(_) => Vec::new(),
     };
 
-    let mut cgroup_hash = 0;
-    let cgroups = match dir.read_into("cgroup", buf) {
-        Ok(bytes) => {
-            cgroup_hash = content_hash(bytes);
-            cgroup_paths(bytes, &mut scratch.strings)
-        }
-        Err(e) if e.is_vanished() => return Err(e),
-        Err(e) => {
-            denied.push(e.path().to_path_buf());
-            BTreeMap::new()
-        }
-    };
+    let (cgroups, cgroup_hash) = read_cgroup_with_hash(&dir, scratch, &mut denied)?;
 
-    let for_children = |file: &str, t: NsType| -> Option<NsId> {
-        let id = ns_dir.read(file, t, ctx.nsfs_dev).ok()?;
-        (ns.get(&t) != Some(&id)).then_some(id)
-    };
-    let pid_for_children = for_children("pid_for_children", NsType::Pid);
-    let time_for_children = for_children("time_for_children", NsType::Time);
+    let pid_for_children = read_for_children(&ns_dir, "pid_for_children", NsType::Pid, &ns, ctx);
+    let time_for_children = read_for_children(&ns_dir, "time_for_children", NsType::Time, &ns, ctx);
 
     let read = ProcessRead {
         process: Process {
@@ -631,6 +562,116 @@ fn read_process_in(
         cgroup_hash,
     };
     Ok((read, OpenProcess { dir, ns_dir }))
+}
+
+/// /proc/PID/ns/*: the process's namespaces (its pid namespace is `known_pid_ns` when known:
+/// not read again). Links denied go to `denied`.
+fn read_ns_links(
+    ns_dir: &NsDir,
+    ctx: &ReadContext,
+    known_pid_ns: Option<NsId>,
+    denied: &mut Vec<PathBuf>,
+) -> BTreeMap<NsType, NsId> {
+    let mut ns = BTreeMap::new();
+    for t in NsType::ALL {
+        if t == NsType::Pid && known_pid_ns.is_some() {
+            continue;
+        }
+        match ns_dir.read(t.proc_file(), t, ctx.nsfs_dev) {
+            Ok(id) => {
+                ns.insert(t, id);
+            }
+            // A type the kernel lacks has no file: absent, not an error. A process that exited
+            // makes every link vanish, which the reads below notice.
+            Err(e) if e.is_permission() => denied.push(e.path().to_path_buf()),
+            Err(_) => {}
+        }
+    }
+    // The links of a process all read alike (one permission check, gone together when it
+    // exits): when the others were read, so would its pid namespace have been.
+    if let Some(pid_ns) = known_pid_ns
+        && !ns.is_empty()
+    {
+        ns.insert(NsType::Pid, pid_ns);
+    }
+    ns
+}
+
+/// /proc/PID/ns/pid_for_children or time_for_children (`file`): the namespace the process's
+/// next children get, when it differs from its own (in `ns`).
+fn read_for_children(
+    ns_dir: &NsDir,
+    file: &str,
+    t: NsType,
+    ns: &BTreeMap<NsType, NsId>,
+    ctx: &ReadContext,
+) -> Option<NsId> {
+    let id = ns_dir.read(file, t, ctx.nsfs_dev).ok()?;
+    (ns.get(&t) != Some(&id)).then_some(id)
+}
+
+/// Name, PPid, NSpid and PF_KTHREAD of process `pid` in namespaces `ns`, from /proc/PID/status
+/// or /proc/PID/stat.
+fn read_basics(
+    dir: &ProcDir,
+    pid: i32,
+    ns: &BTreeMap<NsType, NsId>,
+    ctx: &ReadContext,
+    known: Option<Known<'_>>,
+    buf: &mut ReadBuf,
+) -> SysResult<Basics> {
+    // One of stat and status is enough: status has Name, PPid and NSpid, and NSpid matters only
+    // outside our own pid namespace (inside it, the only PID is the one we know). Kernel threads
+    // all live in the initial pid namespace, so they take the stat path, which has PF_KTHREAD.
+    let in_own_pid_ns = ctx.own_pid_ns.is_some() && ns.get(&NsType::Pid) == ctx.own_pid_ns.as_ref();
+    if in_own_pid_ns {
+        return read_basics_from_stat(dir, pid, buf);
+    }
+    if let Some(nspid) = known.and_then(|k| k.nspid) {
+        return Ok(Basics {
+            nspid: nspid.to_vec(),
+            ..read_basics_from_stat(dir, pid, buf)?
+        });
+    }
+    match dir.read_text("status", buf) {
+        Ok(t) => match parse::parse_status(&t) {
+            parse::StatusFields {
+                name: Some(comm),
+                ppid: Some(ppid),
+                nspid,
+                kthread,
+                ..
+            } => Ok(Basics {
+                comm,
+                ppid,
+                nspid,
+                kernel_thread: kthread,
+            }),
+            _ => read_basics_from_stat(dir, pid, buf),
+        },
+        Err(e) if e.is_vanished() => Err(e),
+        Err(_) => read_basics_from_stat(dir, pid, buf),
+    }
+}
+
+/// /proc/PID/cgroup and the [`content_hash`] of its bytes (0 and no cgroups when it cannot be
+/// read; denied, it goes to `denied`).
+fn read_cgroup_with_hash(
+    dir: &ProcDir,
+    scratch: &mut Scratch,
+    denied: &mut Vec<PathBuf>,
+) -> SysResult<(CgroupPaths, u64)> {
+    match dir.read_into("cgroup", &mut scratch.buf) {
+        Ok(bytes) => {
+            let hash = content_hash(bytes);
+            Ok((cgroup_paths(bytes, &mut scratch.strings), hash))
+        }
+        Err(e) if e.is_vanished() => Err(e),
+        Err(e) => {
+            denied.push(e.path().to_path_buf());
+            Ok((BTreeMap::new(), 0))
+        }
+    }
 }
 
 /// /proc/PID/cgroup of process `pid`, from the /proc directory ([`ProcDir::open_root`]).
@@ -679,6 +720,21 @@ pub fn read_loadavg_tasks(roots: &Roots) -> SysResult<usize> {
     parse::parse_loadavg_tasks(&text).ok_or_else(|| SysError::parse(&path, "no task count"))
 }
 
+/// /proc/self: the link to the caller's PID as the procfs at `roots.proc` numbers it (another
+/// pid namespace's procfs names another number, or none).
+pub fn read_self_link(roots: &Roots) -> SysResult<PathBuf> {
+    let path = roots.proc.join("self");
+    fs::read_link(&path).map_err(|e| SysError::io(&path, e))
+}
+
+/// /proc/self/ns/pid: the caller's pid namespace, from the link ("pid:[4026531836]").
+pub fn read_self_pid_ns_link(roots: &Roots) -> SysResult<(NsType, u64)> {
+    let path = roots.proc.join("self/ns/pid");
+    let target = fs::read_link(&path).map_err(|e| SysError::io(&path, e))?;
+    parse::parse_ns_link(&target.to_string_lossy())
+        .ok_or_else(|| SysError::parse(&path, "not a namespace link"))
+}
+
 /// /proc/self/mountinfo: the mounts nsview itself sees (cgroup hierarchies).
 pub fn read_self_mountinfo(roots: &Roots) -> SysResult<Vec<parse::MountLine>> {
     let path = roots.proc.join("self/mountinfo");
@@ -691,6 +747,20 @@ pub fn read_self_cgroup(roots: &Roots) -> SysResult<Vec<parse::CgroupLine>> {
     let path = roots.proc.join("self/cgroup");
     let text = fs::read_to_string(&path).map_err(|e| SysError::io(&path, e))?;
     Ok(parse::parse_proc_pid_cgroup(&text))
+}
+
+/// /proc/PID/cgroup of one process: its hierarchy keys and paths.
+pub fn read_pid_cgroup(roots: &Roots, pid: i32) -> SysResult<Vec<parse::CgroupLine>> {
+    let path = roots.pid_dir(pid).join("cgroup");
+    let text = fs::read_to_string(&path).map_err(|e| SysError::io(&path, e))?;
+    Ok(parse::parse_proc_pid_cgroup(&text))
+}
+
+/// /proc/PID/stat of one process: comm, flags (PF_KTHREAD), start time.
+pub fn read_pid_stat(roots: &Roots, pid: i32) -> SysResult<parse::StatFields> {
+    let path = roots.pid_dir(pid).join("stat");
+    let text = fs::read_to_string(&path).map_err(|e| SysError::io(&path, e))?;
+    parse::parse_stat(&text).ok_or_else(|| SysError::parse(&path, "unexpected format"))
 }
 
 /// /proc/cgroups: controller -> (hierarchy id, enabled).

@@ -19,10 +19,9 @@
 //! with `--network none`, LXC with an empty network); only the runtimes signal processes.
 
 use std::fs;
-use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Once, OnceLock};
 use std::time::Duration;
 
@@ -30,7 +29,8 @@ use nix::sys::resource::{Resource, getrlimit};
 use serde_json::Value;
 
 use super::{
-    CGROUP_ROOT, POLL_TIMEOUT, cgroup_parent_name, proc_cgroups, skip, try_poll, unique_name, which,
+    CGROUP_ROOT, POLL_TIMEOUT, cgroup_parent_name, proc_cgroups, skip, try_poll,
+    try_run_with_timeout, unique_name, which,
 };
 
 /// The image `start_runtimes` imports into Docker; podman stores it as `localhost/` + this.
@@ -665,12 +665,8 @@ pub fn build_rootfs(dir: &Path) -> std::io::Result<()> {
     }
     fs::set_permissions(dir.join("tmp"), fs::Permissions::from_mode(0o1777))?;
     fs::copy(BUSYBOX, dir.join("bin/busybox"))?;
-    let list = Command::new(BUSYBOX)
-        .arg("--list")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()?;
-    for applet in String::from_utf8_lossy(&list.stdout).lines() {
+    let list = exec(BUSYBOX, &["--list"]).map_err(std::io::Error::other)?;
+    for applet in list.lines() {
         let link = dir.join("bin").join(applet);
         if !applet.is_empty() && !applet.contains('/') && fs::symlink_metadata(&link).is_err() {
             symlink("busybox", link)?;
@@ -684,46 +680,20 @@ pub fn build_rootfs(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Run `program args` to completion and return its stdout, or an error naming the command with
-/// its status and stderr. stdin is closed; stdout and stderr go to unnamed temporary files, not
-/// pipes: `runc run -d` hands them to the container, and podman's conmon or LXC's monitor could
-/// keep an inherited pipe open for the container's lifetime, so a pipe might never reach EOF.
-/// Never panics (Drop uses it); a command still running after [`RUNTIME_TIMEOUT`] is killed.
+/// its status and stderr. Output goes to files, not pipes (see [`super::run`]): `runc run -d`
+/// hands its stdio to the container, and podman's conmon or LXC's monitor keep theirs open.
+/// Never panics (Drop uses it); a command still running after [`RUNTIME_TIMEOUT`] is killed and
+/// the error shows what it printed.
 fn exec(program: &str, args: &[&str]) -> Result<String, String> {
-    let cmdline = format!("{program} {}", args.join(" "));
-    let files = (tempfile::tempfile(), tempfile::tempfile());
-    let (Ok(mut out), Ok(mut err)) = files else {
-        return Err(format!("`{cmdline}`: cannot create temporary files"));
-    };
-    let (Ok(out_w), Ok(err_w)) = (out.try_clone(), err.try_clone()) else {
-        return Err(format!("`{cmdline}`: cannot duplicate temporary files"));
-    };
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(out_w)
-        .stderr(err_w)
-        .spawn()
-        .map_err(|e| format!("cannot start `{cmdline}`: {e}"))?;
-    let Some(status) = try_poll(RUNTIME_TIMEOUT, || child.try_wait().ok().flatten()) else {
-        let _ = child.kill();
-        let _ = child.wait();
-        return Err(format!(
-            "`{cmdline}` did not finish within {RUNTIME_TIMEOUT:?}"
-        ));
-    };
-    let read_all = |f: &mut fs::File| {
-        let mut buf = Vec::new();
-        let _ = f.seek(SeekFrom::Start(0));
-        let _ = f.read_to_end(&mut buf);
-        String::from_utf8_lossy(&buf).into_owned()
-    };
-    let stdout = read_all(&mut out);
-    if status.success() {
-        Ok(stdout)
+    let r = try_run_with_timeout(Command::new(program).args(args), RUNTIME_TIMEOUT)?;
+    if r.status.success() {
+        Ok(r.stdout)
     } else {
         Err(format!(
-            "`{cmdline}` failed with {status}: {}",
-            read_all(&mut err).trim()
+            "`{program} {}` failed with {}: {}",
+            args.join(" "),
+            r.status,
+            r.stderr.trim()
         ))
     }
 }

@@ -1,0 +1,393 @@
+//! Undo: revert the newest journal entry not yet undone, as one transaction. Every file must
+//! still hold what nsview left; what vanished since stops the undo unless forced.
+
+use super::control::{process_cgroups, read_control, start_time, write_control};
+use super::devices::revert_devices;
+use super::error::CgroupError;
+use super::freeze::wait_state;
+use super::txn::{TakeBack, Transaction, restore_file, same_value};
+use super::{CgroupWriter, Location};
+use crate::effects::journal::{self, Action, Change, JournalEntry};
+use crate::model::Hierarchy;
+use crate::policy::limits;
+use crate::sys::Roots;
+use std::path::Path;
+
+/// Result of an undo.
+#[derive(Debug, Clone)]
+pub struct UndoOutcome {
+    pub undone: JournalEntry,
+    pub reverted: Vec<Change>,
+    pub entry: Option<JournalEntry>,
+    /// What was skipped (--force) or put back another way.
+    pub notes: Vec<String>,
+}
+
+/// How the changes made through Docker's API are put back (one update with the old body): given
+/// by the caller, which knows Docker.
+pub type ApiRevert<'a> = &'a dyn Fn(&serde_json::Value) -> Result<(), CgroupError>;
+
+/// The files undo may write: the ones nsview writes (a journal is data, not commands).
+const UNDOABLE_FILES: &[&str] = &[
+    "cpu.shares",
+    "cpu.weight",
+    "cpu.max",
+    "cpu.cfs_quota_us",
+    "cpu.cfs_period_us",
+    "cpuset.cpus",
+    "cpuset.mems",
+    "memory.limit_in_bytes",
+    "memory.max",
+    "memory.high",
+    "memory.soft_limit_in_bytes",
+    "memory.memsw.limit_in_bytes",
+    "memory.swap.max",
+    "pids.max",
+    "freezer.state",
+    "cgroup.freeze",
+    "cgroup.procs",
+    "devices.allow",
+    "devices.deny",
+];
+
+/// The entry to revert, found under the lock: the newest not undone, which must be `expect`
+/// when the admin confirmed one.
+pub fn entry_to_undo(
+    entries: &[JournalEntry],
+    journal_path: &Path,
+    expect: Option<u64>,
+) -> Result<JournalEntry, CgroupError> {
+    let Some(entry) = journal::last_undoable(entries).cloned() else {
+        return Err(CgroupError::refused(format!(
+            "nothing to undo (journal {})",
+            journal_path.display()
+        )));
+    };
+    if let Some(want) = expect
+        && want != entry.id
+    {
+        return Err(CgroupError::refused(format!(
+            "the journal changed since: the newest change is now entry {} (not {want}); nothing \
+             undone, look again",
+            entry.id
+        )));
+    }
+    Ok(entry)
+}
+
+/// A change to revert, at its location.
+type Step = (Location, Change);
+
+/// What the undo checks before writing anything.
+struct Check<'a> {
+    roots: &'a Roots,
+    hierarchies: &'a [Hierarchy],
+    entry: &'a JournalEntry,
+    force: bool,
+}
+
+impl Check<'_> {
+    /// Something vanished: stop, unless forced (then `skipped` says so).
+    fn gone(
+        &self,
+        what: String,
+        skipped: &mut Vec<String>,
+        note: String,
+    ) -> Result<(), CgroupError> {
+        if !self.force {
+            return Err(CgroupError::refused(format!(
+                "entry {}: {what}; nothing undone (--force skips what is gone and reverts the \
+                 rest)",
+                self.entry.id
+            )));
+        }
+        skipped.push(note);
+        Ok(())
+    }
+
+    fn location(&self, c: &Change) -> Option<Location> {
+        let h = self.hierarchies.iter().find(|h| h.key == c.hierarchy)?;
+        Some(Location {
+            hierarchy: h.key.clone(),
+            version: h.version,
+            mount: self.roots.mount_path(Path::new(&h.mount)),
+            path: c.cgroup.clone(),
+        })
+    }
+
+    /// What `c`'s file (or process) holds now; None when it is gone.
+    fn now(&self, loc: &Location, c: &Change) -> Result<Option<String>, CgroupError> {
+        if self.entry.action == Action::Move {
+            let pid = pid_of(c).map_err(|_| {
+                CgroupError::refused(format!("entry {}: a move without a PID", self.entry.id))
+            })?;
+            let same_process = c
+                .start
+                .is_none_or(|s| start_time(self.roots, pid) == Some(s));
+            let cg = process_cgroups(self.roots, pid)
+                .ok()
+                .filter(|_| same_process);
+            return Ok(cg.map(|cg| cg.get(&c.hierarchy).cloned().unwrap_or_default()));
+        }
+        let file = if self.entry.action == Action::Devices {
+            "devices.list"
+        } else {
+            c.file.as_str()
+        };
+        match read_control(loc, file) {
+            Ok(now) => Ok(Some(now)),
+            Err(e) if e.is_vanished() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Check first, write after: nothing is changed when any file moved on since (unless
+    /// forced). The steps to revert, newest change first, and what was skipped.
+    fn steps(&self) -> Result<(Vec<Step>, Vec<String>), CgroupError> {
+        let mut steps = Vec::new();
+        let mut skipped = Vec::new();
+        for c in self.entry.changes.iter().rev() {
+            // Only files nsview itself writes are replayed: the journal is data, not commands.
+            if !UNDOABLE_FILES.contains(&c.file.as_str()) {
+                return Err(CgroupError::refused(format!(
+                    "entry {}: {} is not a file nsview writes; refusing to replay it",
+                    self.entry.id, c.file
+                )));
+            }
+            let Some(loc) = self.location(c) else {
+                let what = format!("hierarchy {} is not mounted any more", c.hierarchy);
+                self.gone(what, &mut skipped, format!("{}: not mounted", c.hierarchy))?;
+                continue;
+            };
+            let Some(now) = self.now(&loc, c)? else {
+                let what = match c.pid {
+                    Some(pid) if self.entry.action == Action::Move => {
+                        format!("process {pid} has exited")
+                    }
+                    _ => format!("{} vanished", loc.label()),
+                };
+                self.gone(what.clone(), &mut skipped, what)?;
+                continue;
+            };
+            self.check_unchanged(&loc, c, &now)?;
+            steps.push((loc, c.clone()));
+        }
+        Ok((steps, skipped))
+    }
+
+    /// The file must still hold what nsview left, unless forced.
+    fn check_unchanged(&self, loc: &Location, c: &Change, now: &str) -> Result<(), CgroupError> {
+        let moved_on = match self.entry.action {
+            Action::Move | Action::Devices => now != c.new,
+            _ => !same_value(&c.file, &c.new, now),
+        };
+        if !moved_on || self.force {
+            return Ok(());
+        }
+        let show = |v: &str| limits::annotate(&c.file, v).replace('\n', ", ");
+        Err(CgroupError::refused(format!(
+            "entry {}: {} {} changed since nsview wrote it (now {}, nsview left {}); nothing \
+             undone (--force restores {} anyway)",
+            self.entry.id,
+            loc.label(),
+            c.file,
+            show(now),
+            show(&c.new),
+            show(&c.old)
+        )))
+    }
+}
+
+fn pid_of(c: &Change) -> Result<i32, CgroupError> {
+    c.pid
+        .filter(|p| *p > 0)
+        .ok_or_else(|| CgroupError::refused("a move without a PID"))
+}
+
+/// A change an undo made: reverting it again puts back what the undo found.
+struct RevertBack {
+    roots: Roots,
+    action: Action,
+    loc: Location,
+    change: Change,
+}
+
+impl TakeBack for RevertBack {
+    fn take_back(&self) -> Result<(), String> {
+        if self.change.via.is_some() {
+            return Err(format!(
+                "{} stays as Docker's update left it",
+                self.change.file
+            ));
+        }
+        // `change.old` is what the file held before this undo: put it back.
+        revert_one(&self.roots, self.action, &self.loc, &self.change)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl CgroupWriter {
+    /// Revert the newest journal entry not yet undone (or, with `expect`, exactly that entry:
+    /// the TUI confirms one entry and must not revert another that arrived since). Every file
+    /// must still hold what nsview left (else nothing is changed, unless `force`); things that
+    /// vanished since (a removed cgroup, an exited process) stop the undo unless `force`, which
+    /// skips them. All or nothing: when a write fails, the files already reverted are put back.
+    /// Journaled as an undo entry. Changes made through Docker's API go back through
+    /// `api_revert`.
+    pub fn undo(
+        &self,
+        roots: &Roots,
+        hierarchies: &[Hierarchy],
+        force: bool,
+        expect: Option<u64>,
+        api_revert: ApiRevert,
+    ) -> Result<UndoOutcome, CgroupError> {
+        let mut tx = self.begin("undo")?;
+        let entry = entry_to_undo(tx.entries(), &self.journal.path, expect)?;
+        let check = Check {
+            roots,
+            hierarchies,
+            entry: &entry,
+            force,
+        };
+        let (steps, mut notes) = check.steps()?;
+        tx.reverting(entry.id);
+        let mut reverted = Vec::new();
+        if let Some(api) = &entry.api {
+            let (changes, said) =
+                revert_through_docker(&mut tx, roots, &entry, &steps, api, api_revert)?;
+            reverted.extend(changes);
+            notes.extend(said);
+        }
+        for (loc, c) in steps.iter().filter(|(_, c)| c.via.is_none()) {
+            let ch = revert_one(roots, entry.action, loc, c).map_err(|e| tx.abort(e))?;
+            tx.made(RevertBack {
+                roots: roots.clone(),
+                action: entry.action,
+                loc: loc.clone(),
+                change: ch.clone(),
+            });
+            reverted.push(ch);
+        }
+        let undo_entry = tx.commit(
+            Action::Undo,
+            &entry.target,
+            reverted.clone(),
+            Some(entry.id),
+        )?;
+        Ok(UndoOutcome {
+            undone: entry,
+            reverted,
+            entry: undo_entry,
+            notes,
+        })
+    }
+}
+
+/// Changes made through Docker's API go back the same way, in one update, so that Docker's
+/// record follows; what Docker cannot put back (it reads 0 and "" as "leave as is") is then
+/// written directly.
+fn revert_through_docker(
+    tx: &mut Transaction,
+    roots: &Roots,
+    entry: &JournalEntry,
+    steps: &[Step],
+    api: &serde_json::Value,
+    api_revert: ApiRevert,
+) -> Result<(Vec<Change>, Vec<String>), CgroupError> {
+    api_revert(api)?;
+    let mut reverted = Vec::new();
+    let mut notes = Vec::new();
+    for (loc, c) in steps.iter().filter(|(_, c)| c.via.is_some()) {
+        let mut now = read_control(loc, &c.file)?;
+        if !same_value(&c.file, &c.old, &now) {
+            restore_file(loc, &c.file, &c.old)?;
+            now = read_control(loc, &c.file)?;
+            notes.push(format!(
+                "Docker could not put {} back: written to the cgroup directly (Docker's record \
+                 keeps the value it had)",
+                c.file
+            ));
+        }
+        let ch = Change {
+            old: c.new.clone(),
+            new: now,
+            ..c.clone()
+        };
+        tx.made(RevertBack {
+            roots: roots.clone(),
+            action: entry.action,
+            loc: loc.clone(),
+            change: ch.clone(),
+        });
+        reverted.push(ch);
+    }
+    tx.record_api(serde_json::json!({
+        "id": api.get("id"),
+        "old": api.get("new"),
+        "new": api.get("old"),
+    }));
+    Ok((reverted, notes))
+}
+
+/// Put one change of an entry back: `c.old` is what to restore, `c.new` what nsview left.
+/// Returns the change the undo made (old and new swapped, as read back).
+fn revert_one(
+    roots: &Roots,
+    action: Action,
+    loc: &Location,
+    c: &Change,
+) -> Result<Change, CgroupError> {
+    match action {
+        Action::Move => {
+            let pid = pid_of(c)?;
+            let back = Location {
+                path: c.old.clone(),
+                ..loc.clone()
+            };
+            write_control(&back, "cgroup.procs", &pid.to_string())?;
+            let now = process_cgroups(roots, pid)?
+                .get(&c.hierarchy)
+                .cloned()
+                .unwrap_or_default();
+            Ok(Change {
+                cgroup: c.old.clone(),
+                old: c.new.clone(),
+                new: now,
+                ..c.clone()
+            })
+        }
+        Action::Devices => revert_devices(loc, c),
+        Action::Freeze | Action::Thaw => {
+            let content = undo_freeze_content(&c.file, &c.old);
+            write_control(loc, &c.file, content)?;
+            wait_state(loc, &c.file, content == "FROZEN" || content == "1")?;
+            Ok(Change {
+                old: c.new.clone(),
+                new: read_control(loc, &c.file)?,
+                ..c.clone()
+            })
+        }
+        _ => {
+            restore_file(loc, &c.file, &c.old)?;
+            Ok(Change {
+                old: c.new.clone(),
+                new: read_control(loc, &c.file)?,
+                ..c.clone()
+            })
+        }
+    }
+}
+
+/// What to write to a freezer file to get back to `old`, the file's content before (v1
+/// THAWED / FREEZING / FROZEN, v2 0 / 1; entries of older versions of nsview hold the words for
+/// v2 too).
+fn undo_freeze_content(file: &str, old: &str) -> &'static str {
+    match (file, old.trim()) {
+        ("freezer.state", "THAWED") => "THAWED",
+        ("freezer.state", _) => "FROZEN",
+        (_, "0" | "THAWED") => "0",
+        _ => "1",
+    }
+}

@@ -1,0 +1,68 @@
+//! `nsview enter`: run a command inside the namespaces and cgroups of a process, an isolation group
+//! (container), a cgroup's init process, or a namespace held only by a bind mount.
+//!
+//! Two halves:
+//! - [`EnterSpec::for_target`] turns a snapshot and a resolved TARGET into a plan: which namespaces
+//!   (type and inode), the process whose root, cwd, cgroups and credentials are used (PID and start
+//!   time, so PID reuse is noticed), and the command. It runs in the caller (CLI or TUI) and
+//!   changes nothing.
+//! - [`run`] carries the plan out: it starts the nsview binary itself (`/proc/self/exe`) with the
+//!   hidden subcommand `__enter` (the helper), hands it the terminal and waits for it. The caller
+//!   may be multithreaded (the TUI is); the helper is a fresh single-threaded process, which the
+//!   kernel requires to join a mount or user namespace.
+//!
+//! The helper ([`helper_main`]), in order:
+//! 1. makes itself non-dumpable (PR_SET_DUMPABLE 0) before it holds anything, so nothing in the
+//!    target can ptrace it or read its memory (runc, CVE-2019-5736);
+//! 2. opens everything first: a pidfd for the target, its /proc/PID directory (checked against the
+//!    start time in the plan), every namespace file (each checked against the inode in the plan),
+//!    the target's root, cwd and environment; then checks through the pidfd that the target is
+//!    still alive, so all of these belong to the one process the plan names;
+//! 3. joins the target's cgroups in every v1 hierarchy and the unified one, by writing its own PID
+//!    to their cgroup.procs, so the command is limited and accounted like the target from its first
+//!    instruction (unless `--no-cgroup`);
+//! 4. joins the namespaces: atomically with setns(pidfd, flags) where the kernel supports it
+//!    (Linux 5.8), otherwise one namespace file at a time in runc's order: every type but user,
+//!    then user, then those that needed the user namespace's credentials;
+//! 5. forks, so that the command really is inside the pid and time namespaces;
+//! 6. in the child: chroot to the target's root and chdir to its cwd (or `--wd`), then checks that
+//!    the cwd is inside the new root; with `--as-target` adopts the target's credentials in runc's
+//!    order (bounding set, keep-caps, setgroups/setgid/setuid, capabilities, no_new_privs last);
+//!    builds a minimal environment; finds the command; closes every fd above 2; execs;
+//! 7. the parent closes everything it holds, waits, and exits with the command's status.
+//!
+//! Errors before the command runs travel back to [`run`] over a pipe (one line: a kind and the
+//! text), so the CLI and the TUI get a typed [`EnterError`] rather than just an exit status. The
+//! pipe's write end is close-on-exec in the child: it is gone when the command starts.
+//!
+//! The rooms, in the order they run:
+//! - caller: `plan` (TARGET -> [`EnterSpec`]; `target_fs` finds the default shell in the target's
+//!   root), `helper_args` (the plan as the helper's command line and back), `spawn` ([`run`]);
+//! - helper: `helper` (steps 1, 5, 7 and the single-thread rule), `open` (step 2, through the
+//!   readers in `sys::proc_handle`), `join` (steps 3 and 4);
+//! - child: `child` (step 6), `creds` (its credentials);
+//! - shared by helper and child: `error` ([`EnterError`] and its one-line form), `report` (the
+//!   pipe), `inherit` (signal dispositions and fds that fork and exec pass on).
+//!
+//! Sibling files import each other without a circle (tests/layers.rs checks it): the helper calls
+//! into open, join and child, which never call back; error, report and inherit are leaves.
+
+mod child;
+mod creds;
+mod error;
+mod helper;
+mod helper_args;
+mod inherit;
+mod join;
+mod open;
+mod plan;
+mod report;
+mod spawn;
+mod target_fs;
+
+pub use child::DEFAULT_PATH;
+pub use error::EnterError;
+pub use helper::helper_main;
+pub use helper_args::{HELPER_SUBCOMMAND, HelperArgs};
+pub use plan::{EnterOptions, EnterSpec, NsJoin, NsSource, default_types, kernel_supports};
+pub use spawn::{exit_code, run, run_with_binary};

@@ -1,0 +1,152 @@
+//! An operation's outcome as the TUI's dialogs show it.
+
+use super::Reply;
+use crate::effects::cgroup::Written;
+use crate::effects::journal::JournalEntry;
+use crate::effects::ops::{Operation, Outcome};
+use crate::policy::limits;
+
+/// The outcome of `op` as a dialog: a confirmation for a preview, else what happened.
+pub(super) fn reply(op: Operation, outcome: Outcome) -> Reply {
+    match (op, outcome) {
+        (
+            Operation::Set {
+                at, assignments, ..
+            },
+            Outcome::Set(o),
+        ) if o.dry_run => {
+            if o.written.is_empty() {
+                let line = "nothing to change: every value is already in place".to_string();
+                return done(&format!("edit {}", at.label), vec![line], true);
+            }
+            let mut lines = set_lines(&o.written, &o.notes);
+            lines.push(String::new());
+            lines.push("write these values? (y: yes, n / Esc: no)".into());
+            Reply::Confirm {
+                title: format!("change {}", at.label),
+                lines,
+                // What y confirms is exactly these writes.
+                then: Operation::Set {
+                    expect: Some(o.written.iter().map(Written::key).collect()),
+                    at,
+                    assignments,
+                    preview: false,
+                },
+            }
+        }
+        (Operation::Undo { hierarchies, .. }, Outcome::UndoPreview(e)) => Reply::Confirm {
+            title: "undo".into(),
+            lines: undo_preview_lines(&e),
+            then: Operation::Undo {
+                preview: false,
+                hierarchies,
+                expect: Some(e.id),
+            },
+        },
+        (op, outcome) => finished(&op, outcome),
+    }
+}
+
+/// A change made: its lines and the journal entry.
+fn finished(op: &Operation, outcome: Outcome) -> Reply {
+    let label = match op {
+        Operation::Set { at, .. }
+        | Operation::Freeze { at, .. }
+        | Operation::Move { at, .. }
+        | Operation::Device { at, .. } => at.label.as_str(),
+        Operation::Undo { .. } => "",
+    };
+    match outcome {
+        Outcome::Set(o) => {
+            let mut lines = set_lines(&o.written, &o.notes);
+            lines.push(journal_line(o.entry.as_ref()));
+            done(&format!("changed {label}"), lines, true)
+        }
+        Outcome::Freeze { freeze, outcome: o } => {
+            let mut lines = o.describe(freeze);
+            lines.push(journal_line(o.entry.as_ref()));
+            let ok = o.state == if freeze { "FROZEN" } else { "THAWED" };
+            done(&format!("{} {label}", freeze_verb(freeze)), lines, ok)
+        }
+        Outcome::Move(o) => {
+            let mut lines = o.describe();
+            lines.push(journal_line(o.entry.as_ref()));
+            done(&format!("moved {} to {label}", o.pid), lines, true)
+        }
+        Outcome::Devices(o) => {
+            let mut lines = vec![format!(
+                "{} {}: devices.list now:",
+                allow_verb(o.allow),
+                o.rule
+            )];
+            lines.extend(o.now.lines().map(|l| format!("  {l}")));
+            if o.now.is_empty() {
+                lines.push("  (empty: every device denied)".into());
+            }
+            lines.push(journal_line(o.entry.as_ref()));
+            done(&format!("devices of {label}"), lines, true)
+        }
+        Outcome::Undo(o) => {
+            let mut lines = vec![format!(
+                "reverted entry {} ({} {})",
+                o.undone.id,
+                o.undone.action.as_str(),
+                o.undone.target
+            )];
+            lines.extend(o.reverted.iter().map(|c| {
+                let what = limits::describe(&c.file, &c.old, &c.new).replace('\n', ", ");
+                format!("  {}:{} {what}", c.hierarchy, c.cgroup)
+            }));
+            lines.extend(o.notes.iter().map(|n| format!("note: {n}")));
+            done("undo", lines, true)
+        }
+        Outcome::UndoPreview(_) => done("undo", vec![], false),
+    }
+}
+
+fn set_lines(written: &[Written], notes: &[String]) -> Vec<String> {
+    let mut lines: Vec<String> = written.iter().map(Written::describe).collect();
+    lines.extend(notes.iter().map(|n| format!("note: {n}")));
+    lines
+}
+
+fn undo_preview_lines(e: &JournalEntry) -> Vec<String> {
+    let mut lines = vec![format!(
+        "entry {}: {} {} at {} by {}",
+        e.id,
+        e.action.as_str(),
+        e.target,
+        e.time,
+        e.sudo_user.as_deref().unwrap_or(&e.user)
+    )];
+    lines.extend(e.changes.iter().map(|c| {
+        let back = limits::annotate(&c.file, &c.old).replace('\n', ", ");
+        format!("  {}:{} {} (back to {back})", c.hierarchy, c.cgroup, c.file)
+    }));
+    lines.push(String::new());
+    lines.push("revert it? (y: yes, n / Esc: no)".into());
+    lines
+}
+
+pub(super) fn freeze_verb(freeze: bool) -> &'static str {
+    if freeze { "freeze" } else { "thaw" }
+}
+
+pub(super) fn allow_verb(allow: bool) -> &'static str {
+    if allow { "allow" } else { "deny" }
+}
+
+pub(super) fn done(title: &str, lines: Vec<String>, ok: bool) -> Reply {
+    Reply::Done {
+        title: title.to_string(),
+        lines,
+        ok,
+    }
+}
+
+fn journal_line(entry: Option<&JournalEntry>) -> String {
+    match entry {
+        Some(e) => format!("journal entry {} (u undoes it)", e.id),
+        None => "nothing changed".into(),
+    }
+}
