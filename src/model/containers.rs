@@ -12,7 +12,7 @@ pub mod cgroup_path;
 use super::{CgValue, Cgroup, IsolationGroup, NsType, Process, Snapshot};
 use cgroup_path::{Ident, PathMatch};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 /// Who runs a container.
@@ -377,8 +377,26 @@ fn cgroup_index(snap: &Snapshot) -> HashMap<(&str, &str), &Cgroup> {
 /// Recognise containers from the cgroup paths of the snapshot's processes (kernel threads never
 /// belong to one), and find the isolation groups left over.
 pub fn detect(snap: &Snapshot) -> Detected {
+    let (mut grouping, in_container) = group_by_container(snap);
+    let inits = container_inits(&mut grouping);
+    // Only a host with containers or groups pays for it.
+    let cgroups_by_path = if inits.is_empty() && snap.groups.is_empty() {
+        HashMap::new()
+    } else {
+        cgroup_index(snap)
+    };
+    let found = found_containers(grouping, inits, &cgroups_by_path);
+    let loose = loose_groups(snap, &in_container, &cgroups_by_path);
+    Detected { found, loose }
+}
+
+/// A container's init and its directory in every hierarchy where the init's path names it.
+type InitOf<'s> = Option<(&'s Process, BTreeMap<String, String>)>;
+
+/// The processes of every recognised container, and the PIDs that are in one.
+fn group_by_container(snap: &Snapshot) -> (Grouping<'_>, HashSet<i32>) {
     let mut grouping = Grouping::default();
-    let mut in_container: std::collections::HashSet<i32> = std::collections::HashSet::new();
+    let mut in_container = HashSet::new();
     for p in snap.processes.values().filter(|p| !p.kernel_thread) {
         if let Some(at) = grouping.of_process(p)
             && let Some(entry) = grouping.members.get_mut(at)
@@ -387,10 +405,14 @@ pub fn detect(snap: &Snapshot) -> Detected {
             in_container.insert(p.pid);
         }
     }
-    // Each container's init, and its directory in every hierarchy where the init's path names
-    // it (looked up before the members are taken: a path may name a container no process's
-    // preferred path did, which adds one).
-    let mut inits: Vec<Option<(&Process, BTreeMap<String, String>)>> = Vec::new();
+    (grouping, in_container)
+}
+
+/// Each container's init, and its directory in every hierarchy where the init's path names
+/// it (looked up before the members are taken: a path may name a container no process's
+/// preferred path did, which adds one).
+fn container_inits<'s>(grouping: &mut Grouping<'s>) -> Vec<InitOf<'s>> {
+    let mut inits = Vec::new();
     for at in 0..grouping.members.len() {
         let Some(init) = grouping.members.get(at).and_then(|m| init_of(&m.0)) else {
             inits.push(None);
@@ -406,12 +428,15 @@ pub fn detect(snap: &Snapshot) -> Detected {
             .collect();
         inits.push(Some((init, cgroups)));
     }
-    // Only a host with containers or groups pays for it.
-    let cgroups_by_path = if inits.is_empty() && snap.groups.is_empty() {
-        HashMap::new()
-    } else {
-        cgroup_index(snap)
-    };
+    inits
+}
+
+/// The recognised containers that have an init, by init PID.
+fn found_containers(
+    grouping: Grouping<'_>,
+    inits: Vec<InitOf<'_>>,
+    cgroups_by_path: &HashMap<(&str, &str), &Cgroup>,
+) -> Vec<Found> {
     let mut found: Vec<Found> = grouping
         .keys
         .into_iter()
@@ -419,7 +444,7 @@ pub fn detect(snap: &Snapshot) -> Detected {
         .zip(inits)
         .filter_map(|((key, (procs, runtime, pod_uid, cgroup)), init)| {
             let (init, cgroups) = init?;
-            let frozen = freezer_state(&cgroups, &cgroups_by_path);
+            let frozen = freezer_state(&cgroups, cgroups_by_path);
             Some(Found {
                 key,
                 runtime,
@@ -433,8 +458,17 @@ pub fn detect(snap: &Snapshot) -> Detected {
         })
         .collect();
     found.sort_by_key(|f| f.init_pid);
-    let loose = snap
-        .groups
+    found
+}
+
+/// The isolation groups none of whose processes is in a recognised container, each with its
+/// init's cgroups that hold nothing but the group's processes.
+fn loose_groups(
+    snap: &Snapshot,
+    in_container: &HashSet<i32>,
+    cgroups_by_path: &HashMap<(&str, &str), &Cgroup>,
+) -> Vec<Loose> {
+    snap.groups
         .iter()
         .enumerate()
         .filter(|(_, g)| !g.pids.iter().any(|p| in_container.contains(p)))
@@ -453,15 +487,14 @@ pub fn detect(snap: &Snapshot) -> Detected {
                 })
                 .map(|(k, path)| (k.to_string(), path.to_string()))
                 .collect();
-            let frozen = freezer_state(&cgroups, &cgroups_by_path);
+            let frozen = freezer_state(&cgroups, cgroups_by_path);
             Loose {
                 group: i,
                 cgroups,
                 frozen,
             }
         })
-        .collect();
-    Detected { found, loose }
+        .collect()
 }
 
 /// What Kubernetes labels or annotations say about a container: dockershim's Docker labels and
