@@ -230,7 +230,7 @@ fn carry_out(
             std::thread::Builder::new()
                 .name("nsview-effect".into())
                 .spawn(move || {
-                    let reply = crate::effects::request::run(req, &roots, read_only);
+                    let reply = crate::effects::request::perform(req, &roots, read_only);
                     let _ = tx.send(Msg::Effect { id, reply });
                 })?;
         }
@@ -268,7 +268,7 @@ fn run_enter(snap: &Snapshot, req: &crate::app::enter_form::EnterRequest) -> Str
         ..EnterOptions::default()
     };
     let planned = EnterSpec::for_target(snap, &req.target, opts);
-    let outcome = match planned.and_then(|spec| crate::effects::enter::run(&spec)) {
+    let outcome = match planned.and_then(|spec| crate::effects::enter::run_inside(&spec)) {
         Ok(status) => match status.code() {
             Some(0) => format!("{}: exited with status 0", req.label),
             Some(c) => format!("{}: exited with status {c}", req.label),

@@ -899,7 +899,7 @@ fn edit_limits_validate_confirm_and_outcome() {
         "{}",
         s.text()
     );
-    let reply = request::run_with(req.clone(), &roots, &writer);
+    let reply = request::perform_with(req.clone(), &roots, &writer);
     s.send(Msg::Effect { id: *id, reply });
     insta::assert_snapshot!("edit_confirm", s.render());
     let cg = |h: &str, f: &str| {
@@ -925,7 +925,7 @@ fn edit_limits_validate_confirm_and_outcome() {
     let [Cmd::Effect { id, req }] = cmds.as_slice() else {
         panic!("y should ask the worker to write, got {cmds:?}");
     };
-    let reply = request::run_with(req.clone(), &roots, &writer);
+    let reply = request::perform_with(req.clone(), &roots, &writer);
     s.send(Msg::Effect { id: *id, reply });
     insta::assert_snapshot!("edit_outcome", s.render());
     assert_eq!(cg("memory", "memory.limit_in_bytes"), "268435456");
@@ -1153,8 +1153,11 @@ impl Worker {
             })
             .unwrap_or_else(|| panic!("{code:?} should ask the worker for a change, got {cmds:?}"));
         let (id, req) = req;
-        let reply =
-            nsview::effects::request::run_with(req, &Roots::under(self.tree.root()), &self.writer);
+        let reply = nsview::effects::request::perform_with(
+            req,
+            &Roots::under(self.tree.root()),
+            &self.writer,
+        );
         s.send(Msg::Effect { id, reply });
     }
 
@@ -1255,8 +1258,11 @@ fn a_late_reply_stays_in_the_footer_and_only_y_confirms() {
     };
     // The admin closes the Working box and opens another form before the preview comes back.
     s.key(KeyCode::Esc).char('e');
-    let reply =
-        nsview::effects::request::run_with(req.clone(), &Roots::under(w.tree.root()), &w.writer);
+    let reply = nsview::effects::request::perform_with(
+        req.clone(),
+        &Roots::under(w.tree.root()),
+        &w.writer,
+    );
     s.send(Msg::Effect { id: *id, reply });
     assert!(
         matches!(s.app.dialog, Some(Dialog::Edit(_))),

@@ -19,7 +19,7 @@ use crate::sys::Roots;
 use std::io::Write;
 
 /// Run a write command. `read_only` comes from --read-only or the config.
-pub fn run(
+pub fn execute(
     cmd: ChangeCommand,
     roots: Roots,
     read_only: bool,

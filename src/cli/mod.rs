@@ -236,7 +236,7 @@ fn enter(collector: &mut Collector, live: bool, args: &EnterArgs) -> anyhow::Res
     let found = resolve(&snap, &args.target)?;
     let result = EnterSpec::for_target(&snap, &found, args.options()).and_then(|spec| {
         discard(snap);
-        enter::run(&spec)
+        enter::run_inside(&spec)
     });
     let code = match result {
         Ok(status) => enter::exit_code(&status),
@@ -293,7 +293,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<()> {
             let config = crate::app::config::load(cli.config.as_deref())?;
             let mut out = std::io::stdout().lock();
             let read_only = cli.read_only || config.read_only;
-            change::run(cmd, roots, read_only, cli.process_source.into(), &mut out)?;
+            change::execute(cmd, roots, read_only, cli.process_source.into(), &mut out)?;
             out.flush()?;
             Ok(())
         }

@@ -72,7 +72,7 @@
 //!
 //! # Cost
 //!
-//! See README "Performance". Memory idle for a second can be slow to touch again (see [`Entry`]),
+//! See README "Performance". Memory idle for a second can be slow to touch again (see [`CachedProcess`]),
 //! so the cache is packed, namespaces, groups and cgroup members are computed from the shared
 //! sets, and a snapshot given back to [`Collector::recycle`] lends the next pass what did not
 //! change since it was made: its processes (each one unchanged, or all of them), and, when no
@@ -166,7 +166,7 @@ pub(super) struct Live {
     /// Number of the last pass (0 before the first).
     pass: u64,
     /// Every process of the last pass, sorted by PID.
-    entries: Vec<Entry>,
+    entries: Vec<CachedProcess>,
     /// When the last few snapshots were taken, and by which pass (to recognise one given back
     /// to [`Collector::recycle`]).
     issued: Vec<(Instant, u64)>,
@@ -197,7 +197,7 @@ pub(super) struct Live {
     /// The listing of /proc, and the arrays a pass fills, kept for their allocations (a new
     /// allocation of this size each pass costs page faults or a consolidation of the heap).
     listing: Vec<(i32, u64)>,
-    spare_entries: Vec<Entry>,
+    spare_entries: Vec<CachedProcess>,
     decided: Vec<ReadDecision>,
     same: Vec<i32>,
     cgroups: Option<CgroupState>,
@@ -263,7 +263,7 @@ impl Live {
 /// in a pass. So a pass works on one array of these, and the parts that many processes share
 /// (comm, command line, namespaces, cgroups) are kept once ([`Interner`]): building the
 /// snapshot then reads a few hundred pages instead of thousands.
-struct Entry {
+struct CachedProcess {
     pid: i32,
     ppid: i32,
     /// Inode of /proc/PID when the process was read: with the PID, its identity.
@@ -385,11 +385,17 @@ impl Interner {
     }
 }
 
-impl Entry {
+impl CachedProcess {
     /// A process just read, packed (its count of idle turns at its [`stagger`]).
-    fn new(r: ProcessRead, born: u64, due: u64, pass: u64, interner: &mut Interner) -> Entry {
+    fn new(
+        r: ProcessRead,
+        born: u64,
+        due: u64,
+        pass: u64,
+        interner: &mut Interner,
+    ) -> CachedProcess {
         let p = r.process;
-        Entry {
+        CachedProcess {
             pid: p.pid,
             ppid: p.ppid,
             ino: r.ino,
@@ -416,7 +422,7 @@ impl Entry {
 
     /// Whether it describes the same process data as `other` (the shared parts compared by
     /// identity: equal contents share one copy).
-    fn same_data(&self, other: &Entry) -> bool {
+    fn same_data(&self, other: &CachedProcess) -> bool {
         self.ppid == other.ppid
             && self.uid == other.uid
             && self.kernel_thread == other.kernel_thread
@@ -571,9 +577,9 @@ impl CgroupState {
 
 /// The entries grouped by namespace set, in PID order within each set: a host of thousands of
 /// processes has a few hundred sets.
-fn by_ns_set(entries: &[Entry]) -> Vec<(&NsRecord, Vec<&Entry>)> {
+fn by_ns_set(entries: &[CachedProcess]) -> Vec<(&NsRecord, Vec<&CachedProcess>)> {
     let mut index: HashMap<*const NsRecord, usize> = HashMap::new();
-    let mut sets: Vec<(&NsRecord, Vec<&Entry>)> = Vec::new();
+    let mut sets: Vec<(&NsRecord, Vec<&CachedProcess>)> = Vec::new();
     for e in entries {
         let at = *index.entry(Arc::as_ptr(&e.ns)).or_insert_with(|| {
             sets.push((&*e.ns, Vec::new()));
@@ -588,7 +594,9 @@ fn by_ns_set(entries: &[Entry]) -> Vec<(&NsRecord, Vec<&Entry>)> {
 
 /// What [`model::namespaces_from_processes`] gives for the processes of `entries`, computed from
 /// the shared namespace sets rather than from each process (whose data a pass need not touch).
-fn namespaces_from_entries(sets: &[(&NsRecord, Vec<&Entry>)]) -> BTreeMap<NsKey, model::Namespace> {
+fn namespaces_from_entries(
+    sets: &[(&NsRecord, Vec<&CachedProcess>)],
+) -> BTreeMap<NsKey, model::Namespace> {
     let mut out: BTreeMap<NsKey, model::Namespace> = BTreeMap::new();
     for (record, members) in sets {
         for (t, id) in &record.ns {
@@ -610,10 +618,10 @@ fn namespaces_from_entries(sets: &[(&NsRecord, Vec<&Entry>)]) -> BTreeMap<NsKey,
 /// PID), computed per namespace set. The tests compare refresh with collect, which uses the
 /// model's function.
 fn isolation_groups_from_entries(
-    sets: &[(&NsRecord, Vec<&Entry>)],
+    sets: &[(&NsRecord, Vec<&CachedProcess>)],
     host: &BTreeMap<NsType, NsId>,
 ) -> Vec<model::IsolationGroup> {
-    let mut by_key: BTreeMap<BTreeMap<NsType, u64>, Vec<&Entry>> = BTreeMap::new();
+    let mut by_key: BTreeMap<BTreeMap<NsType, u64>, Vec<&CachedProcess>> = BTreeMap::new();
     for (record, members) in sets {
         let private: BTreeMap<NsType, u64> = record
             .ns
@@ -651,7 +659,7 @@ fn isolation_groups_from_entries(
 }
 
 /// [`assign_members`] from the entries, per shared cgroup set.
-fn assign_members_from_entries(cgroups: &mut [Cgroup], entries: &[Entry]) {
+fn assign_members_from_entries(cgroups: &mut [Cgroup], entries: &[CachedProcess]) {
     let mut by_set: HashMap<*const procfs::CgroupPaths, (&procfs::CgroupPaths, Vec<i32>)> =
         HashMap::new();
     for e in entries {
@@ -865,7 +873,7 @@ fn list_processes(
 /// exec'd is the same process (an exec by another thread ends the leader first).
 fn apply_events(
     events: &[ProcEvent],
-    entries: &[Entry],
+    entries: &[CachedProcess],
     listing: &mut Vec<(i32, u64)>,
     touched: &mut Vec<i32>,
 ) {
@@ -1122,9 +1130,9 @@ impl RefreshPass {
     fn reread_entry(
         &mut self,
         pid: i32,
-        previous: Option<Entry>,
+        previous: Option<CachedProcess>,
         read: &mut ReadByPid,
-    ) -> Option<(Entry, bool)> {
+    ) -> Option<(CachedProcess, bool)> {
         let pass = self.pass;
         let due = next_due(pass, slot(pid as u64));
         let previous = match (previous, read.idle.remove(&pid)) {
@@ -1150,7 +1158,7 @@ impl RefreshPass {
             None if self.full => 0,
             None => pass,
         };
-        let entry = Entry::new(r, born, due, pass, &mut self.live.interner);
+        let entry = CachedProcess::new(r, born, due, pass, &mut self.live.interner);
         let same = same_process.is_some();
         Some((
             after_full_read(entry, same_process.as_ref(), &mut self.moved),
@@ -1372,7 +1380,7 @@ impl RefreshPass {
 fn read_requests<'a>(
     decided: &[ReadDecision],
     listing: &[(i32, u64)],
-    entries: &'a [Entry],
+    entries: &'a [CachedProcess],
     stats: &mut RefreshStats,
 ) -> Vec<ReadRequest<'a>> {
     let mut requests: Vec<ReadRequest> = Vec::new();
@@ -1394,7 +1402,7 @@ fn read_requests<'a>(
         let entry = d.cached.and_then(|k| entries.get(k));
         requests.push(ReadRequest {
             pid,
-            known: entry.map(Entry::known),
+            known: entry.map(CachedProcess::known),
             if_ran: reason == Reason::Rolling,
             check_others: entry.is_some_and(|e| e.idle_turns + 1 >= FULL_READ_EVERY),
         });
@@ -1406,7 +1414,7 @@ fn read_requests<'a>(
 /// only its cgroups may have changed (`cgroups`: `Some` when they did, as read). Marked changed
 /// in this pass when they did.
 fn after_idle_turn(
-    e: &mut Entry,
+    e: &mut CachedProcess,
     cgroups: Option<procfs::CgroupPaths>,
     cgroup_hash: u64,
     due: u64,
@@ -1433,10 +1441,10 @@ fn after_idle_turn(
 /// A process read in full, compared with its entry of the previous pass (`previous`, if the
 /// same process): the namespaces it kept into `moved` when it is new or changed them.
 fn after_full_read(
-    mut entry: Entry,
-    previous: Option<&Entry>,
+    mut entry: CachedProcess,
+    previous: Option<&CachedProcess>,
     moved: &mut HashMap<i32, Vec<NsKey>>,
-) -> Entry {
+) -> CachedProcess {
     let Some(e) = previous else {
         moved.insert(entry.pid, Vec::new());
         return entry;
@@ -2009,7 +2017,7 @@ mod tests {
     }
 
     /// An entry for process `pid` read through a /proc/PID of inode `ino`.
-    fn entry(pid: i32, ino: u64, interner: &mut Interner) -> Entry {
+    fn entry(pid: i32, ino: u64, interner: &mut Interner) -> CachedProcess {
         let read = ProcessRead {
             process: Process {
                 pid,
@@ -2029,14 +2037,14 @@ mod tests {
             stamp: None,
             cgroup_hash: 0,
         };
-        Entry::new(read, 0, 1, 1, interner)
+        CachedProcess::new(read, 0, 1, 1, interner)
     }
 
     #[test]
     fn events_turn_the_last_pass_into_this_ones_listing() {
         use ProcEvent::*;
         let mut interner = Interner::default();
-        let entries: Vec<Entry> = [(10, 100), (20, 200), (30, 300), (40, 400), (50, 500)]
+        let entries: Vec<CachedProcess> = [(10, 100), (20, 200), (30, 300), (40, 400), (50, 500)]
             .into_iter()
             .map(|(pid, ino)| entry(pid, ino, &mut interner))
             .collect();

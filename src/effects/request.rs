@@ -28,15 +28,15 @@ pub enum Reply {
 }
 
 /// Run `op` as root would from the CLI: same validation, same journal.
-pub fn run(op: Operation, roots: &Roots, read_only: bool) -> Reply {
+pub fn perform(op: Operation, roots: &Roots, read_only: bool) -> Reply {
     match Journal::default_location() {
-        Ok(journal) => run_with(op, roots, &CgroupWriter { read_only, journal }),
+        Ok(journal) => perform_with(op, roots, &CgroupWriter { read_only, journal }),
         Err(e) => done("cannot change anything", vec![e.to_string()], false),
     }
 }
 
-/// [`run`] with a given writer (its journal and read-only switch).
-pub fn run_with(op: Operation, roots: &Roots, writer: &CgroupWriter) -> Reply {
+/// [`perform`] with a given writer (its journal and read-only switch).
+pub fn perform_with(op: Operation, roots: &Roots, writer: &CgroupWriter) -> Reply {
     let ops = Operations { writer, roots };
     match ops.apply(op.clone()) {
         Ok(outcome) => reply(op, outcome),

@@ -6,7 +6,7 @@
 //!   (type and inode), the process whose root, cwd, cgroups and credentials are used (PID and start
 //!   time, so PID reuse is noticed), and the command. It runs in the caller (CLI or TUI) and
 //!   changes nothing.
-//! - [`run`] carries the plan out: it starts the nsview binary itself (`/proc/self/exe`) with the
+//! - [`run_inside`] carries the plan out: it starts the nsview binary itself (`/proc/self/exe`) with the
 //!   hidden subcommand `__enter` (the helper), hands it the terminal and waits for it. The caller
 //!   may be multithreaded (the TUI is); the helper is a fresh single-threaded process, which the
 //!   kernel requires to join a mount or user namespace.
@@ -31,13 +31,13 @@
 //!    builds a minimal environment; finds the command; closes every fd above 2; execs;
 //! 7. the parent closes everything it holds, waits, and exits with the command's status.
 //!
-//! Errors before the command runs travel back to [`run`] over a pipe (one line: a kind and the
+//! Errors before the command runs travel back to [`run_inside`] over a pipe (one line: a kind and the
 //! text), so the CLI and the TUI get a typed [`EnterError`] rather than just an exit status. The
 //! pipe's write end is close-on-exec in the child: it is gone when the command starts.
 //!
 //! The rooms, in the order they run:
 //! - caller: `plan` (TARGET -> [`EnterSpec`]; `target_fs` finds the default shell in the target's
-//!   root), `helper_args` (the plan as the helper's command line and back), `spawn` ([`run`]);
+//!   root), `helper_args` (the plan as the helper's command line and back), `spawn` ([`run_inside`]);
 //! - helper: `helper` (steps 1, 5, 7 and the single-thread rule), `open` (step 2, through the
 //!   readers in `sys::proc_handle`), `join` (steps 3 and 4);
 //! - child: `child` (step 6), `creds` (its credentials);
@@ -65,4 +65,4 @@ pub use error::EnterError;
 pub use helper::helper_main;
 pub use helper_args::{HELPER_SUBCOMMAND, HelperArgs};
 pub use plan::{EnterOptions, EnterSpec, NsJoin, NsSource, default_types, kernel_supports};
-pub use spawn::{exit_code, run, run_with_binary};
+pub use spawn::{exit_code, run_inside, run_with_binary};

@@ -61,7 +61,7 @@ pub struct NsJoin {
     pub source: NsSource,
 }
 
-/// A complete plan for [`run`](super::run).
+/// A complete plan for [`run_inside`](super::run_inside).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnterSpec {
     /// What is entered, for messages: `PID 7146`, `net:[4026532385] (/run/netns/x)`.

@@ -4,7 +4,7 @@ use super::error::EnterError;
 use nix::libc;
 use std::os::fd::{BorrowedFd, RawFd};
 
-/// Where the helper sends its one-line error: the pipe from [`run`](super::run), or stderr.
+/// Where the helper sends its one-line error: the pipe from [`run_inside`](super::run_inside), or stderr.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Reporter {
     pub(super) fd: Option<RawFd>,

@@ -22,11 +22,11 @@ use std::process::ExitStatus;
 /// caller is in its foreground process group, the helper gets a process group of its own and the
 /// terminal's foreground for the duration (so Ctrl-C and Ctrl-Z reach the command, not the
 /// caller); the caller's group gets the foreground back afterwards.
-pub fn run(spec: &EnterSpec) -> Result<ExitStatus, EnterError> {
+pub fn run_inside(spec: &EnterSpec) -> Result<ExitStatus, EnterError> {
     run_with_binary(spec, &Roots::default().proc.join("self/exe"))
 }
 
-/// [`run`] with an explicit nsview binary (tests run it from a test binary, whose own
+/// [`run_inside`] with an explicit nsview binary (tests run it from a test binary, whose own
 /// /proc/self/exe is not nsview).
 pub fn run_with_binary(spec: &EnterSpec, exe: &Path) -> Result<ExitStatus, EnterError> {
     let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
