@@ -222,16 +222,20 @@ fn carry_out(
             let _ = ctrl.send(Control::Recycle(old));
         }
         Cmd::Effect { id, req } => {
-            // Writes (and the reads they start with) happen off the UI thread; the reply
-            // arrives as a message like any other.
+            // Writes (and the reads they start with) happen off the UI thread; the outcome
+            // arrives as a message like any other, and the app renders it.
             let tx = screen.tx.clone();
             let roots = opts.roots.clone();
             let read_only = opts.read_only;
             std::thread::Builder::new()
                 .name("nsview-effect".into())
                 .spawn(move || {
-                    let reply = crate::effects::request::perform(req, &roots, read_only);
-                    let _ = tx.send(Msg::Effect { id, reply });
+                    let result = crate::effects::request::perform(req.clone(), &roots, read_only);
+                    let _ = tx.send(Msg::Effect {
+                        id,
+                        op: req,
+                        result: Box::new(result),
+                    });
                 })?;
         }
         Cmd::Enter(req) => {

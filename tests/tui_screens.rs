@@ -899,8 +899,12 @@ fn edit_limits_validate_confirm_and_outcome() {
         "{}",
         s.text()
     );
-    let reply = request::perform_with(req.clone(), &roots, &writer);
-    s.send(Msg::Effect { id: *id, reply });
+    let result = request::perform_with(req.clone(), &roots, &writer);
+    s.send(Msg::Effect {
+        id: *id,
+        op: req.clone(),
+        result: Box::new(result),
+    });
     insta::assert_snapshot!("edit_confirm", s.render());
     let cg = |h: &str, f: &str| {
         std::fs::read_to_string(
@@ -925,8 +929,12 @@ fn edit_limits_validate_confirm_and_outcome() {
     let [Cmd::Effect { id, req }] = cmds.as_slice() else {
         panic!("y should ask the worker to write, got {cmds:?}");
     };
-    let reply = request::perform_with(req.clone(), &roots, &writer);
-    s.send(Msg::Effect { id: *id, reply });
+    let result = request::perform_with(req.clone(), &roots, &writer);
+    s.send(Msg::Effect {
+        id: *id,
+        op: req.clone(),
+        result: Box::new(result),
+    });
     insta::assert_snapshot!("edit_outcome", s.render());
     assert_eq!(cg("memory", "memory.limit_in_bytes"), "268435456");
     assert_eq!(cg("cpu,cpuacct", "cpu.shares"), "512");
@@ -1153,12 +1161,16 @@ impl Worker {
             })
             .unwrap_or_else(|| panic!("{code:?} should ask the worker for a change, got {cmds:?}"));
         let (id, req) = req;
-        let reply = nsview::effects::request::perform_with(
-            req,
+        let result = nsview::effects::request::perform_with(
+            req.clone(),
             &Roots::under(self.tree.root()),
             &self.writer,
         );
-        s.send(Msg::Effect { id, reply });
+        s.send(Msg::Effect {
+            id,
+            op: req,
+            result: Box::new(result),
+        });
     }
 
     fn file(&self, rel: &str) -> String {
@@ -1258,12 +1270,16 @@ fn a_late_reply_stays_in_the_footer_and_only_y_confirms() {
     };
     // The admin closes the Working box and opens another form before the preview comes back.
     s.key(KeyCode::Esc).char('e');
-    let reply = nsview::effects::request::perform_with(
+    let result = nsview::effects::request::perform_with(
         req.clone(),
         &Roots::under(w.tree.root()),
         &w.writer,
     );
-    s.send(Msg::Effect { id: *id, reply });
+    s.send(Msg::Effect {
+        id: *id,
+        op: req.clone(),
+        result: Box::new(result),
+    });
     assert!(
         matches!(s.app.dialog, Some(Dialog::Edit(_))),
         "the late preview must not replace the open form: {:?}",

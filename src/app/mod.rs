@@ -9,6 +9,7 @@ pub mod enter_form;
 mod history;
 mod input;
 pub mod keymap;
+mod reply;
 pub mod rows;
 mod worker;
 
@@ -98,12 +99,13 @@ pub enum Msg {
     Signal,
     /// A command run with `x` ended (or could not start): one line for the footer.
     EnterDone(String),
-    /// A change (or its preview) finished on the worker thread.
-    /// A change (or its preview) finished on the worker thread; `id` is the one its
-    /// [`Cmd::Effect`] carried.
+    /// A change (or its preview) finished on the worker thread: the operation its
+    /// [`Cmd::Effect`] carried, with the same `id`, and what the operations layer returned
+    /// (boxed: an outcome is far larger than any other message).
     Effect {
         id: u64,
-        reply: crate::effects::request::Reply,
+        op: crate::effects::ops::Operation,
+        result: Box<Result<crate::effects::ops::Outcome, crate::effects::request::PerformError>>,
     },
 }
 
@@ -332,7 +334,7 @@ impl App {
                 self.status = Some(text);
                 vec![Cmd::RefreshNow]
             }
-            Msg::Effect { id, reply } => self.on_effect(id, reply),
+            Msg::Effect { id, op, result } => self.on_effect(id, op, *result),
             Msg::UserNames(names) => {
                 if self.resolve_users {
                     self.users.extend(names);

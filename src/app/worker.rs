@@ -1,8 +1,9 @@
-//! Changes handed to the worker thread: the Working box, and what its reply shows.
+//! Changes handed to the worker thread: the Working box, and what its result shows.
 
+use super::reply::{Reply, reply};
 use super::{App, Cmd, Dialog};
-use crate::effects::ops::Operation;
-use crate::effects::request::Reply;
+use crate::effects::ops::{Operation, Outcome};
+use crate::effects::request::PerformError;
 
 impl App {
     /// Hand `req` to the worker and wait for its reply in a Working box.
@@ -16,9 +17,15 @@ impl App {
         }]
     }
 
-    /// A reply from the worker: ask, or show the outcome and refresh at once so the tables show
-    /// what the kernel now says.
-    pub(super) fn on_effect(&mut self, id: u64, reply: Reply) -> Vec<Cmd> {
+    /// The worker's result of `op`: ask, or show the outcome and refresh at once so the tables
+    /// show what the kernel now says.
+    pub(super) fn on_effect(
+        &mut self,
+        id: u64,
+        op: Operation,
+        result: Result<Outcome, PerformError>,
+    ) -> Vec<Cmd> {
+        let reply = reply(op, result);
         // A reply nobody waits for any more (its box was closed): a line in the footer, and
         // a preview is dropped rather than shown over whatever the admin does now.
         let current = self.awaiting == Some(id) && matches!(self.dialog, Some(Dialog::Working(_)));

@@ -7,7 +7,7 @@
 //!   journaled.
 //! - [`docker`]: `set` on a Docker container through the Engine API.
 //! - [`journal`]: the journal of applied changes that undo reads.
-//! - [`request`]: the TUI's worker: an operation asked for in the TUI, and its reply.
+//! - [`request`]: the TUI's worker: an operation asked for in the TUI, and its outcome.
 //! - [`enter`]: run a command inside a target's namespaces and cgroups (`nsview enter`, the TUI's
 //!   `x`), through a single-threaded helper process.
 

@@ -1,59 +1,34 @@
-//! Changes asked for in the TUI, run on a worker thread: an [`Operation`] built by the UI from
-//! its snapshot (pure) goes through the operations layer ([`super::ops`]), and its
-//! [`Outcome`](super::ops::Outcome) comes back as lines for a dialog.
+//! Changes asked for in the TUI, run on its worker thread: an [`Operation`] built by the UI from
+//! its snapshot (pure) goes through the operations layer ([`super::ops`]) with the same journal
+//! as the CLI's, and its [`Outcome`] (or why there is none) goes back to the UI, which renders it.
 
-mod render;
-
-use super::cgroup::CgroupWriter;
-use super::journal::Journal;
-use super::ops::{Operation, Operations};
+use super::cgroup::{CgroupError, CgroupWriter};
+use super::journal::{Journal, JournalError};
+use super::ops::{Operation, Operations, Outcome};
 use crate::sys::Roots;
-use render::{allow_verb, done, freeze_verb, reply};
 
-/// What the worker tells the UI.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Reply {
-    /// Ask the admin; on yes, run `then`.
-    Confirm {
-        title: String,
-        lines: Vec<String>,
-        then: Operation,
-    },
-    /// Finished (or refused): what the kernel says now, or why nothing changed.
-    Done {
-        title: String,
-        lines: Vec<String>,
-        ok: bool,
-    },
+/// Why an operation asked for in the TUI changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum PerformError {
+    /// No journal to record the change in, so nothing may be changed.
+    #[error(transparent)]
+    NoJournal(#[from] JournalError),
+    /// The operations layer refused the operation, or the kernel did.
+    #[error(transparent)]
+    Refused(#[from] CgroupError),
 }
 
 /// Run `op` as root would from the CLI: same validation, same journal.
-pub fn perform(op: Operation, roots: &Roots, read_only: bool) -> Reply {
-    match Journal::default_location() {
-        Ok(journal) => perform_with(op, roots, &CgroupWriter { read_only, journal }),
-        Err(e) => done("cannot change anything", vec![e.to_string()], false),
-    }
+pub fn perform(op: Operation, roots: &Roots, read_only: bool) -> Result<Outcome, PerformError> {
+    let journal = Journal::default_location()?;
+    perform_with(op, roots, &CgroupWriter { read_only, journal })
 }
 
 /// [`perform`] with a given writer (its journal and read-only switch).
-pub fn perform_with(op: Operation, roots: &Roots, writer: &CgroupWriter) -> Reply {
-    let ops = Operations { writer, roots };
-    match ops.apply(op.clone()) {
-        Ok(outcome) => reply(op, outcome),
-        Err(e) => done(&failure_title(&op), vec![e.to_string()], false),
-    }
-}
-
-/// The title of a refusal or failure of `op`.
-fn failure_title(op: &Operation) -> String {
-    match op {
-        Operation::Set {
-            at, preview: true, ..
-        } => format!("edit {}", at.label),
-        Operation::Set { at, .. } => format!("change {}", at.label),
-        Operation::Freeze { at, freeze } => format!("{} {}", freeze_verb(*freeze), at.label),
-        Operation::Move { pid, .. } => format!("move {pid}"),
-        Operation::Device { allow, rule, .. } => format!("{} {rule}", allow_verb(*allow)),
-        Operation::Undo { .. } => "undo".into(),
-    }
+pub fn perform_with(
+    op: Operation,
+    roots: &Roots,
+    writer: &CgroupWriter,
+) -> Result<Outcome, PerformError> {
+    Ok(Operations { writer, roots }.apply(op)?)
 }

@@ -1,13 +1,55 @@
-//! An operation's outcome as the TUI's dialogs show it.
+//! What the worker's result of an operation shows: the lines of the TUI's dialogs.
 
-use super::Reply;
 use crate::effects::cgroup::Written;
 use crate::effects::journal::JournalEntry;
 use crate::effects::ops::{Operation, Outcome};
+use crate::effects::request::PerformError;
 use crate::policy::limits;
 
+/// An operation's result as the UI shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Reply {
+    /// Ask the admin; on yes, run `then`.
+    Confirm {
+        title: String,
+        lines: Vec<String>,
+        then: Operation,
+    },
+    /// Finished (or refused): what the kernel says now, or why nothing changed.
+    Done {
+        title: String,
+        lines: Vec<String>,
+        ok: bool,
+    },
+}
+
+/// The worker's result of `op` as a dialog.
+pub(super) fn reply(op: Operation, result: Result<Outcome, PerformError>) -> Reply {
+    match result {
+        Ok(outcome) => outcome_reply(op, outcome),
+        Err(e @ PerformError::NoJournal(_)) => {
+            done("cannot change anything", vec![e.to_string()], false)
+        }
+        Err(e @ PerformError::Refused(_)) => done(&failure_title(&op), vec![e.to_string()], false),
+    }
+}
+
+/// The title of a refusal or failure of `op`.
+fn failure_title(op: &Operation) -> String {
+    match op {
+        Operation::Set {
+            at, preview: true, ..
+        } => format!("edit {}", at.label),
+        Operation::Set { at, .. } => format!("change {}", at.label),
+        Operation::Freeze { at, freeze } => format!("{} {}", freeze_verb(*freeze), at.label),
+        Operation::Move { pid, .. } => format!("move {pid}"),
+        Operation::Device { allow, rule, .. } => format!("{} {rule}", allow_verb(*allow)),
+        Operation::Undo { .. } => "undo".into(),
+    }
+}
+
 /// The outcome of `op` as a dialog: a confirmation for a preview, else what happened.
-pub(super) fn reply(op: Operation, outcome: Outcome) -> Reply {
+fn outcome_reply(op: Operation, outcome: Outcome) -> Reply {
     match (op, outcome) {
         (
             Operation::Set {
@@ -128,15 +170,15 @@ fn undo_preview_lines(e: &JournalEntry) -> Vec<String> {
     lines
 }
 
-pub(super) fn freeze_verb(freeze: bool) -> &'static str {
+fn freeze_verb(freeze: bool) -> &'static str {
     if freeze { "freeze" } else { "thaw" }
 }
 
-pub(super) fn allow_verb(allow: bool) -> &'static str {
+fn allow_verb(allow: bool) -> &'static str {
     if allow { "allow" } else { "deny" }
 }
 
-pub(super) fn done(title: &str, lines: Vec<String>, ok: bool) -> Reply {
+fn done(title: &str, lines: Vec<String>, ok: bool) -> Reply {
     Reply::Done {
         title: title.to_string(),
         lines,
