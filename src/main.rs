@@ -13,7 +13,13 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("nsview: {e:#}");
+            // Messages quote names the system chose (hostnames, cgroup paths): escaped, so that
+            // none can act on the terminal; newlines of multi-line messages stay.
+            let message = format!("{e:#}");
+            eprintln!(
+                "nsview: {}",
+                nsview::model::format::printable_lines(&message)
+            );
             ExitCode::FAILURE
         }
     }

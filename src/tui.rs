@@ -252,11 +252,13 @@ fn carry_out(
 /// Run an enter request on the plain terminal and say how it went, in one line. The user presses
 /// Enter before nsview takes the screen back, so the command's output can be read.
 fn run_enter(snap: &Snapshot, req: &crate::app::enter_form::EnterRequest) -> String {
+    use crate::model::format::printable;
     use std::io::{BufRead, Write};
     let ns: Vec<&str> = req.ns.iter().map(|t| t.name()).collect();
+    // The label and the outcome quote names the target chose: escaped on the plain terminal.
     println!(
         "nsview: entering {} ({}{})",
-        req.label,
+        printable(&req.label),
         if ns.is_empty() {
             "no namespaces".to_string()
         } else {
@@ -280,7 +282,10 @@ fn run_enter(snap: &Snapshot, req: &crate::app::enter_form::EnterRequest) -> Str
         },
         Err(e) => format!("cannot enter {}: {e}", req.label),
     };
-    print!("nsview: {outcome}. Press Enter to return to nsview.");
+    print!(
+        "nsview: {}. Press Enter to return to nsview.",
+        printable(&outcome)
+    );
     let _ = io::stdout().flush();
     let mut line = String::new();
     let _ = io::stdin().lock().read_line(&mut line);

@@ -1341,3 +1341,29 @@ fn y_writes_only_what_was_shown() {
         "4096"
     );
 }
+
+/// Names a container chose (issue 12): a hostname and a command line with escape sequences are
+/// drawn escaped (`\x1b`), not dropped by the terminal buffer or passed to the terminal.
+#[test]
+fn hostile_names_are_drawn_escaped() {
+    let mut snap = snapshot();
+    set_hostname(&mut snap, WEB_UTS, "web\x1b]0;pwn\x07\u{9b}2J");
+    let worker = snap.processes.get_mut(&7190).expect("process 7190");
+    worker.cmdline = vec!["nginx:\x1b[2J".into(), "worker\tprocess".into()];
+    let mut s = Screen::fed(160, 40, true, false, vec![snap]);
+    select_row(&mut s, "web-1");
+    let detail = s.text();
+    assert!(
+        detail.contains(r"(web\x1b]0;pwn\x07\xc2\x9b2J)"),
+        "detail pane:\n{detail}"
+    );
+    s.char('4');
+    let row = s.line_with("   7190 ");
+    assert!(row.contains(r"nginx:\x1b[2J worker\x09process"), "{row}");
+    for y in 0..s.buffer().area.height {
+        for x in 0..s.buffer().area.width {
+            let sym = s.buffer()[(x, y)].symbol();
+            assert!(!sym.contains(char::is_control), "raw {sym:?} at ({x},{y})");
+        }
+    }
+}

@@ -32,12 +32,17 @@ pub struct Detail {
     pub items: Vec<Item>,
 }
 
+/// Headings, lines and the title quote names the system chose (hostnames, labels, cgroup
+/// names): escaped by [`format::printable`], so that a control character shows as `\x1b`
+/// instead of vanishing in the terminal's buffer.
 impl Detail {
     fn h(&mut self, s: impl Into<String>) {
-        self.items.push(Item::Heading(s.into()));
+        self.items
+            .push(Item::Heading(format::printable_string(s.into())));
     }
     fn t(&mut self, s: impl Into<String>) {
-        self.items.push(Item::Text(s.into()));
+        self.items
+            .push(Item::Text(format::printable_string(s.into())));
     }
 }
 
@@ -81,6 +86,7 @@ pub fn detail(snap: &Snapshot, cpu: &CpuMap, history: &History, key: &RowKey) ->
             }
         }
     }
+    d.title = format::printable_string(d.title);
     d
 }
 

@@ -52,11 +52,13 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// A text cell; what is shown is escaped by [`printable`](crate::model::format::printable)
+    /// (a control character in a hostname or command shows as `\x1b`), sorted by the real text.
     pub fn text(s: impl Into<String>) -> Cell {
         let s = s.into();
         Cell {
             sort: SortVal::Text(s.to_lowercase()),
-            text: s,
+            text: crate::model::format::printable_string(s),
         }
     }
     pub fn num(v: f64, text: impl Into<String>) -> Cell {

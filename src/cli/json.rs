@@ -144,3 +144,83 @@ fn container_show(snap: &Snapshot, c: &Container) -> Value {
     }
     v
 }
+
+/// Write `v` pretty-printed, then a newline. Strings keep their real value; serde_json escapes
+/// C0 control characters, and [`TerminalSafe`] also DEL and C1 (U+007F..U+009F), so that JSON
+/// read on a terminal cannot act on it either. As io::Error, so that a closed pipe
+/// (nsview list --json | head) is recognised in main.
+pub(super) fn write_pretty(out: &mut impl std::io::Write, v: &Value) -> std::io::Result<()> {
+    use serde::Serialize;
+    let formatter = TerminalSafe(serde_json::ser::PrettyFormatter::new());
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, formatter);
+    v.serialize(&mut ser).map_err(std::io::Error::from)?;
+    writeln!(out)
+}
+
+/// serde_json's pretty layout, with DEL and C1 control characters written as \u escapes.
+struct TerminalSafe(serde_json::ser::PrettyFormatter<'static>);
+
+/// Calls of the layout go to the pretty formatter unchanged.
+macro_rules! pretty {
+    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(fn $name<W: ?Sized + std::io::Write>(&mut self, w: &mut W $(, $arg: $ty)*) -> std::io::Result<()> {
+            self.0.$name(w $(, $arg)*)
+        })*
+    };
+}
+
+impl serde_json::ser::Formatter for TerminalSafe {
+    pretty! {
+        begin_array();
+        end_array();
+        begin_array_value(first: bool);
+        end_array_value();
+        begin_object();
+        end_object();
+        begin_object_key(first: bool);
+        begin_object_value();
+        end_object_value();
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        // serde_json hands over the runs between the characters it escapes itself (", \ and C0).
+        let mut rest = fragment;
+        while let Some((at, c)) = rest.char_indices().find(|(_, c)| c.is_control()) {
+            w.write_all(&rest.as_bytes()[..at])?;
+            write!(w, "\\u{:04x}", u32::from(c))?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        w.write_all(rest.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_pretty;
+    use serde_json::json;
+
+    #[test]
+    fn json_escapes_del_and_c1_and_keeps_the_value() {
+        let v = json!({"host\u{9b}": "evil\u{1b}]0;pwn\u{7}\u{9b}2J\u{7f}é", "n": [1, "x"]});
+        let mut out = Vec::new();
+        write_pretty(&mut out, &v).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");
+        assert!(
+            text.contains(r#""evil\u001b]0;pwn\u0007\u009b2J\u007fé""#),
+            "{text}"
+        );
+        assert!(text.contains(r#""host\u009b""#), "{text}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), v);
+        // Plain values come out as serde_json's own pretty printer writes them.
+        let plain = json!({"a": [1, {"b": null}], "c": "d"});
+        let mut out = Vec::new();
+        write_pretty(&mut out, &plain).unwrap();
+        let expected = serde_json::to_string_pretty(&plain).unwrap() + "\n";
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+}

@@ -1,11 +1,21 @@
 //! The command line: parsing (clap), dispatch, and printing the model as text or JSON.
 
+/// `writeln!` for text that quotes the system's names: the line goes through
+/// [`printable`](crate::model::format::printable), so that a control character in a value
+/// (a hostname, a cgroup name) is shown escaped and cannot act on the terminal.
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {
+        $crate::cli::text::line($out, format_args!($($arg)*))
+    };
+}
+
 mod change;
 mod json;
 mod text;
 
 use crate::collect::{CollectOptions, Collector};
 use crate::model::NsType;
+use crate::model::format::printable;
 use crate::sys::Roots;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
@@ -241,7 +251,7 @@ fn enter(collector: &mut Collector, live: bool, args: &EnterArgs) -> anyhow::Res
     let code = match result {
         Ok(status) => enter::exit_code(&status),
         Err(e) => {
-            eprintln!("nsview: {e}");
+            eprintln!("nsview: {}", printable(&e.to_string()));
             e.exit_code()
         }
     };
@@ -479,15 +489,13 @@ fn discard(snap: crate::model::Snapshot) {
     std::mem::forget(snap);
 }
 
+/// The collector's warnings name paths and processes the system chose: printed escaped.
 fn warn(warnings: &[String]) {
     for w in warnings {
-        eprintln!("nsview: warning: {w}");
+        eprintln!("nsview: warning: {}", printable(w));
     }
 }
 
 fn print_json(out: &mut impl Write, v: &serde_json::Value) -> anyhow::Result<()> {
-    // As io::Error, so that a closed pipe (nsview list --json | head) is recognised in main.
-    serde_json::to_writer_pretty(&mut *out, v).map_err(std::io::Error::from)?;
-    writeln!(out)?;
-    Ok(())
+    Ok(json::write_pretty(out, v)?)
 }

@@ -1,11 +1,19 @@
 //! Text output: aligned columns like lsns and ps, for people.
 
 use crate::model::containers::{cgroups_of, memory_cgroup};
-use crate::model::format::{human_bytes, main_limits, memory_of, ns_list, value};
+use crate::model::format::{self, human_bytes, main_limits, memory_of, ns_list, value};
 use crate::model::target::Target;
 use crate::model::{Cgroup, Namespace, Process, Snapshot};
 use std::collections::HashMap;
 use std::io::{self, Write};
+
+/// One line of text output, escaped by [`format::printable`]: the body of [`say!`].
+pub(super) fn line(out: &mut impl Write, args: std::fmt::Arguments) -> io::Result<()> {
+    match args.as_str() {
+        Some(fixed) => writeln!(out, "{fixed}"),
+        None => writeln!(out, "{}", format::printable(&args.to_string())),
+    }
+}
 
 /// A table whose columns are padded to their widest cell; the last column is never padded.
 pub(super) struct Table {
@@ -21,8 +29,10 @@ impl Table {
         }
     }
 
+    /// A row of cells, each escaped (a tab or newline in a hostname must not break the row).
     pub(super) fn push(&mut self, row: Vec<String>) {
-        self.rows.push(row);
+        self.rows
+            .push(row.into_iter().map(format::printable_string).collect());
     }
 
     pub(super) fn write(&self, out: &mut impl Write) -> io::Result<()> {
@@ -179,9 +189,9 @@ pub fn processes(out: &mut impl Write, snap: &Snapshot, users: &mut Users) -> io
 }
 
 pub fn cgroups(out: &mut impl Write, snap: &Snapshot, tree: bool) -> io::Result<()> {
-    writeln!(out, "cgroup mode: {}", dash(snap.cgroup_mode))?;
+    say!(out, "cgroup mode: {}", dash(snap.cgroup_mode))?;
     for h in &snap.hierarchies {
-        writeln!(
+        say!(
             out,
             "  v{} {:<14} {}  {}",
             h.version,
@@ -223,7 +233,7 @@ pub fn cgroups(out: &mut impl Write, snap: &Snapshot, tree: bool) -> io::Result<
 }
 
 pub(super) fn write_cgroup(out: &mut impl Write, c: &Cgroup) -> io::Result<()> {
-    writeln!(
+    say!(
         out,
         "  [{}] {}  ({} processes)",
         c.hierarchy,
@@ -231,22 +241,22 @@ pub(super) fn write_cgroup(out: &mut impl Write, c: &Cgroup) -> io::Result<()> {
         c.pids.len()
     )?;
     for (k, v) in &c.limits {
-        writeln!(out, "    {k} = {}", value(v))?;
+        say!(out, "    {k} = {}", value(v))?;
     }
     for (k, v) in &c.usage {
-        writeln!(out, "    {k}: {}", value(v))?;
+        say!(out, "    {k}: {}", value(v))?;
     }
     if let Some(devs) = &c.devices {
         if c.devices_default.as_deref() == Some("allow") {
-            writeln!(
+            say!(
                 out,
                 "    devices: default allow (deny exceptions are not visible through devices.list)"
             )?;
         } else {
-            writeln!(out, "    devices: default deny, allowed:")?;
+            say!(out, "    devices: default deny, allowed:")?;
         }
         for d in devs {
-            writeln!(
+            say!(
                 out,
                 "      {} {}:{} {}  {}",
                 d.kind,
@@ -261,20 +271,20 @@ pub(super) fn write_cgroup(out: &mut impl Write, c: &Cgroup) -> io::Result<()> {
 }
 
 fn write_namespace(out: &mut impl Write, snap: &Snapshot, ns: &Namespace) -> io::Result<()> {
-    writeln!(out, "namespace {}:[{}]", ns.ns_type, ns.inode)?;
-    writeln!(out, "  processes: {}", ns.pids.len())?;
+    say!(out, "namespace {}:[{}]", ns.ns_type, ns.inode)?;
+    say!(out, "  processes: {}", ns.pids.len())?;
     if let Some(p) = ns.lowest_pid().and_then(|p| snap.processes.get(&p)) {
-        writeln!(out, "  lowest pid: {} {}", p.pid, p.command_line())?;
+        say!(out, "  lowest pid: {} {}", p.pid, p.command_line())?;
     }
-    writeln!(out, "  owner user ns: {}", dash(ns.owner))?;
+    say!(out, "  owner user ns: {}", dash(ns.owner))?;
     if ns.parent.is_some() {
-        writeln!(out, "  parent: {}", dash(ns.parent))?;
+        say!(out, "  parent: {}", dash(ns.parent))?;
     }
     for b in &ns.bind_mounts {
-        writeln!(out, "  bind mount: {b}")?;
+        say!(out, "  bind mount: {b}")?;
     }
     if let Some(h) = &ns.hostname {
-        writeln!(out, "  hostname: {h}")?;
+        say!(out, "  hostname: {h}")?;
     }
     for i in ns.interfaces.iter().flatten() {
         let peer = match (i.peer_ifindex, i.peer_netns) {
@@ -282,7 +292,7 @@ fn write_namespace(out: &mut impl Write, snap: &Snapshot, ns: &Namespace) -> io:
             (Some(ix), None) => format!(" peer {ix}"),
             _ => String::new(),
         };
-        writeln!(
+        say!(
             out,
             "  if {} {} {} {}{}",
             i.ifindex,
@@ -309,7 +319,7 @@ pub fn show(out: &mut impl Write, snap: &Snapshot, target: &Target) -> io::Resul
             }
         }
         Target::Cgroup(path) => {
-            writeln!(out, "cgroup {path}")?;
+            say!(out, "cgroup {path}")?;
             for c in snap.cgroups.iter().filter(|c| &c.path == path) {
                 write_cgroup(out, c)?;
             }
@@ -321,10 +331,10 @@ pub fn show(out: &mut impl Write, snap: &Snapshot, target: &Target) -> io::Resul
 
 /// A process: ids, group, namespaces (those not the host's marked) and cgroups.
 fn show_process(out: &mut impl Write, snap: &Snapshot, p: &Process) -> io::Result<()> {
-    writeln!(out, "process {} ({})", p.pid, p.comm)?;
-    writeln!(out, "  command: {}", p.command_line())?;
-    writeln!(out, "  ppid: {}  uid: {}", p.ppid, p.uid)?;
-    writeln!(
+    say!(out, "process {} ({})", p.pid, p.comm)?;
+    say!(out, "  command: {}", p.command_line())?;
+    say!(out, "  ppid: {}  uid: {}", p.ppid, p.uid)?;
+    say!(
         out,
         "  nspid: {}",
         p.nspid
@@ -333,28 +343,28 @@ fn show_process(out: &mut impl Write, snap: &Snapshot, p: &Process) -> io::Resul
             .collect::<Vec<_>>()
             .join(" ")
     )?;
-    writeln!(
+    say!(
         out,
         "  group: {}",
         dash(snap.group_of(p.pid).map(|g| g.name.clone()))
     )?;
     let differ = snap.differs_from_host(p);
-    writeln!(out, "namespaces:")?;
+    say!(out, "namespaces:")?;
     for (t, id) in &p.ns {
         let mark = if differ.contains(t) {
             "  (not the host's)"
         } else {
             ""
         };
-        writeln!(out, "  {:<6} {}{}", t.name(), id.ino, mark)?;
+        say!(out, "  {:<6} {}{}", t.name(), id.ino, mark)?;
     }
-    writeln!(out, "cgroups:")?;
+    say!(out, "cgroups:")?;
     for c in snap.cgroups_of(p) {
         write_cgroup(out, c)?;
     }
     if snap.cgroups.is_empty() {
         for (k, path) in &p.cgroups {
-            writeln!(out, "  [{k}] {path}")?;
+            say!(out, "  [{k}] {path}")?;
         }
     }
     Ok(())
@@ -410,12 +420,12 @@ fn container(out: &mut impl Write, snap: &Snapshot, key: &str) -> io::Result<()>
         (Some(r), None) => format!(" ({r})"),
         (None, _) => " (isolation group, no runtime known)".into(),
     };
-    writeln!(out, "container {}{what}", c.name)?;
+    say!(out, "container {}{what}", c.name)?;
     if let Some(id) = &c.id {
-        writeln!(out, "  id: {id}")?;
+        say!(out, "  id: {id}")?;
     }
-    writeln!(out, "  state: {}", c.state)?;
-    writeln!(
+    say!(out, "  state: {}", c.state)?;
+    say!(
         out,
         "  init: {} ({} processes: {})",
         c.init_pid,
@@ -426,12 +436,12 @@ fn container(out: &mut impl Write, snap: &Snapshot, key: &str) -> io::Result<()>
             .collect::<Vec<_>>()
             .join(" ")
     )?;
-    writeln!(out, "  cgroup: {}", dash(c.cgroup.as_deref()))?;
+    say!(out, "  cgroup: {}", dash(c.cgroup.as_deref()))?;
     if let Some(p) = &c.compose_project {
-        writeln!(out, "  compose project: {p}")?;
+        say!(out, "  compose project: {p}")?;
     }
     if let Some(pod) = &c.pod {
-        writeln!(
+        say!(
             out,
             "  pod: {}/{} (uid {}){}",
             dash(pod.namespace.as_deref()),
@@ -441,18 +451,18 @@ fn container(out: &mut impl Write, snap: &Snapshot, key: &str) -> io::Result<()>
         )?;
     }
     for (k, v) in &c.labels {
-        writeln!(out, "  label {k}={v}")?;
+        say!(out, "  label {k}={v}")?;
     }
-    writeln!(out, "namespaces:")?;
+    say!(out, "namespaces:")?;
     for (t, ino) in &c.namespaces {
         let mark = if c.shared_with_host.contains(t) {
             "  (the host's)"
         } else {
             ""
         };
-        writeln!(out, "  {:<6} {ino}{mark}", t.name())?;
+        say!(out, "  {:<6} {ino}{mark}", t.name())?;
     }
-    writeln!(out, "cgroups:")?;
+    say!(out, "cgroups:")?;
     for cg in cgroups_of(snap, c) {
         write_cgroup(out, cg)?;
     }

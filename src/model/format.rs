@@ -1,6 +1,74 @@
 //! Short text forms of model values, shared by the CLI's tables and the TUI.
 
 use super::{CgValue, Cgroup, NsType, Snapshot};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// `s` made safe to print on a terminal: every control character (C0 including tab and newline,
+/// DEL, and C1 U+0080..U+009F, which some terminals take as CSI, OSC...) becomes `\xNN`, one per
+/// byte of its UTF-8 encoding (ESC is `\x1b`, U+009B is `\xc2\x9b`). Hostnames, process names,
+/// command lines and cgroup names are chosen by containers and local users; nothing they write
+/// may move the admin's cursor, retitle the window or clear the screen. Text without control
+/// characters is returned as it is, not copied. A backslash is not escaped: plain names (systemd's
+/// `\x2d` in unit names) print unchanged.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    escape_controls(s, |_| false)
+}
+
+/// [`printable`] for a message of several lines: newlines stay, every other control character
+/// is escaped.
+pub fn printable_lines(s: &str) -> Cow<'_, str> {
+    escape_controls(s, |c| c == '\n')
+}
+
+/// [`printable`] of an owned string: the same string back when nothing needs escaping.
+pub fn printable_string(s: String) -> String {
+    match printable(&s) {
+        Cow::Borrowed(_) => s,
+        Cow::Owned(escaped) => escaped,
+    }
+}
+
+/// Bytes from the system (a file name, a pipe) as printable text: valid UTF-8 as [`printable`],
+/// each byte of an invalid sequence as `\xNN`.
+pub fn printable_bytes(bytes: &[u8]) -> Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return printable(s);
+    }
+    let mut out = String::with_capacity(bytes.len() + 16);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&printable(chunk.valid()));
+        for b in chunk.invalid() {
+            push_hex(&mut out, *b);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn escape_controls(s: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
+    // char::is_control is exactly the Cc category: U+0000..U+001F and U+007F..U+009F.
+    let escaped = |c: char| c.is_control() && !keep(c);
+    if !s.chars().any(escaped) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if escaped(c) {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                push_hex(&mut out, b);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn push_hex(out: &mut String, b: u8) {
+    // Writing to a String cannot fail.
+    let _ = write!(out, "\\x{b:02x}");
+}
 
 /// v1 writes "no limit" as the largest page-aligned number (9223372036854771712 with 4 KiB
 /// pages), not as "max".
@@ -178,7 +246,56 @@ pub fn ns_list(types: impl Iterator<Item = NsType>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{human_bytes, is_unlimited, short_cgroup_path};
+    use super::{
+        human_bytes, is_unlimited, printable, printable_bytes, printable_lines, printable_string,
+        short_cgroup_path,
+    };
+    use std::borrow::Cow;
+
+    #[test]
+    fn printable_escapes_c0_del_and_c1() {
+        assert_eq!(
+            printable("evil\x1b]0;pwn\x07\x1b[2J"),
+            "evil\\x1b]0;pwn\\x07\\x1b[2J"
+        );
+        assert_eq!(printable("a\tb\nc\rd\0"), "a\\x09b\\x0ac\\x0dd\\x00");
+        assert_eq!(printable("del\x7f"), "del\\x7f");
+        // C1 as characters (valid UTF-8 C2 80..C2 9F): CSI is U+009B.
+        assert_eq!(
+            printable("\u{80}x\u{9b}2J\u{9f}"),
+            "\\xc2\\x80x\\xc2\\x9b2J\\xc2\\x9f"
+        );
+        // Just outside the control ranges: printed as they are.
+        assert_eq!(printable("\u{a0}é ~ 名前"), "\u{a0}é ~ 名前");
+        assert_eq!(printable_lines("one\ntwo\x1b"), "one\ntwo\\x1b");
+    }
+
+    #[test]
+    fn printable_text_is_neither_changed_nor_copied() {
+        for plain in [
+            "",
+            "nginx",
+            "/system.slice/dev-disk-by\\x2duuid.swap",
+            "sleep 100 ünï",
+        ] {
+            assert!(matches!(printable(plain), Cow::Borrowed(s) if s == plain));
+            assert!(matches!(printable_bytes(plain.as_bytes()), Cow::Borrowed(s) if s == plain));
+        }
+        let owned = String::from("web-1");
+        let ptr = owned.as_ptr();
+        let same = printable_string(owned);
+        assert_eq!(same.as_ptr(), ptr);
+        assert_eq!(printable_string("a\x1bb".into()), "a\\x1bb");
+    }
+
+    #[test]
+    fn printable_bytes_escapes_invalid_utf8() {
+        assert_eq!(printable_bytes(b"ab\xffc\x9b2J"), "ab\\xffc\\x9b2J");
+        assert_eq!(printable_bytes(b"\xc3(\x1b"), "\\xc3(\\x1b");
+        // A cut multi-byte sequence at the end.
+        assert_eq!(printable_bytes("é".as_bytes().get(..1).unwrap()), "\\xc3");
+        assert_eq!(printable_bytes("ok é".as_bytes()), "ok é");
+    }
 
     #[test]
     fn shortens_container_ids() {

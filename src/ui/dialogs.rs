@@ -6,6 +6,7 @@ use crate::app::detail;
 use crate::app::rows::RowKey;
 use crate::app::{App, Dialog};
 use crate::model::DeviceRule;
+use crate::model::format::{printable, printable_lines};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -68,7 +69,7 @@ fn draw_lines(
             if l.is_empty() {
                 vec![String::new()]
             } else {
-                wrap(l, inner.max(10))
+                wrap(&printable(l), inner.max(10))
             }
         })
         .map(Line::from)
@@ -80,7 +81,7 @@ fn draw_lines(
         Paragraph::new(wrapped).scroll((scroll, 0)).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(format!(" {title} "))
+                .title(format!(" {} ", printable(title)))
                 .border_style(theme.fg(color)),
         ),
         r,
@@ -105,7 +106,7 @@ fn draw_edit(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::edit_f
         "↑ ↓ Tab move  type a value  Enter review old -> new  Esc cancel",
         theme.dimmed(),
     )));
-    let title = format!(" edit limits of {} ", form.at.label);
+    let title = format!(" edit limits of {} ", printable(&form.at.label));
     draw_form_box(f, theme, area, 92, title, lines);
 }
 
@@ -216,7 +217,7 @@ fn draw_move(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::edit_f
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(format!(" move {} {} ", form.pid, form.comm))
+                .title(format!(" move {} {} ", form.pid, printable(&form.comm)))
                 .border_style(theme.fg(theme.accent)),
         ),
         r,
@@ -247,7 +248,7 @@ fn draw_rule(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::edit_f
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(format!(" devices.{verb} of {} ", form.at.label))
+                    .title(format!(" devices.{verb} of {} ", printable(&form.at.label)))
                     .border_style(theme.fg(theme.accent)),
             ),
         r,
@@ -328,7 +329,7 @@ fn draw_enter(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::enter
         "↑ ↓ Tab move  Space toggle  Enter run (words split as by a shell)  Esc cancel",
         theme.dimmed(),
     )));
-    let title = format!(" enter {} ", form.label);
+    let title = format!(" enter {} ", printable(&form.label));
     draw_form_box(f, theme, area, 76, title, lines);
 }
 
@@ -336,12 +337,13 @@ fn draw_message(f: &mut Frame, theme: &Theme, area: Rect, title: &str, text: &st
     let r = centered(area, 70, 7);
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(text.to_string())
+        // Newlines of a message stay lines; other control characters are shown escaped.
+        Paragraph::new(printable_lines(text).into_owned())
             .wrap(ratatui::widgets::Wrap { trim: true })
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(format!(" {title} (Esc closes) "))
+                    .title(format!(" {} (Esc closes) ", printable(title)))
                     .border_style(theme.fg(theme.error)),
             ),
         r,

@@ -111,7 +111,9 @@ fn draw_footer(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Span::styled("   Enter keep  Esc clear", theme.dimmed()),
         ])
     } else if let Some(s) = &app.status {
-        Line::from(Span::styled(s.clone(), theme.fg(theme.warning)))
+        // Status messages quote names the system chose: escaped.
+        let status = crate::model::format::printable(s).into_owned();
+        Line::from(Span::styled(status, theme.fg(theme.warning)))
     } else {
         let hints = match app.view {
             View::Cgroups => {

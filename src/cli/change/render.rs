@@ -48,15 +48,15 @@ fn set(out: &mut impl Write, target: &str, o: &SetOutcome, json: bool) -> anyhow
         );
     }
     let verb = if o.dry_run { "would set" } else { "set" };
-    writeln!(out, "{verb} {target}:")?;
+    say!(out, "{verb} {target}:")?;
     for w in &o.written {
-        writeln!(out, "  {}", w.describe())?;
+        say!(out, "  {}", w.describe())?;
     }
     for w in &o.unchanged {
-        writeln!(out, "{})", unchanged_line(w))?;
+        say!(out, "{})", unchanged_line(w))?;
     }
     for n in &o.notes {
-        writeln!(out, "  note: {n}")?;
+        say!(out, "  note: {n}")?;
     }
     footer(out, o.entry.as_ref(), o.dry_run)
 }
@@ -76,9 +76,9 @@ fn moved(out: &mut impl Write, target: &str, o: &MoveOutcome, json: bool) -> any
             }),
         );
     }
-    writeln!(out, "moved {} ({}):", o.pid, o.comm)?;
+    say!(out, "moved {} ({}):", o.pid, o.comm)?;
     for l in o.describe() {
-        writeln!(out, "  {l}")?;
+        say!(out, "  {l}")?;
     }
     footer(out, o.entry.as_ref(), false)
 }
@@ -106,7 +106,7 @@ fn device_rule(
     }
     let verb = if o.allow { "allowed" } else { "denied" };
     let place = o.location.label();
-    writeln!(out, "{verb} {} in {place}; devices.list now:", o.rule)?;
+    say!(out, "{verb} {} in {place}; devices.list now:", o.rule)?;
     print_rules(out, &decode(roots, &o.now), "    ")?;
     footer(out, o.entry.as_ref(), false)
 }
@@ -127,12 +127,12 @@ fn undone(out: &mut impl Write, o: &UndoOutcome, json: bool) -> anyhow::Result<(
     }
     let e = &o.undone;
     let (id, action, time) = (e.id, e.action.as_str(), &e.time);
-    writeln!(out, "undid entry {id} ({action} {} at {time}):", e.target)?;
+    say!(out, "undid entry {id} ({action} {} at {time}):", e.target)?;
     for c in &o.reverted {
-        writeln!(out, "  {}", change_line(c))?;
+        say!(out, "  {}", change_line(c))?;
     }
     for n in &o.notes {
-        writeln!(out, "  note: {n}")?;
+        say!(out, "  note: {n}")?;
     }
     Ok(())
 }
@@ -163,9 +163,9 @@ fn freeze_state(
         )?;
     } else {
         let mut lines = o.describe(freeze).into_iter();
-        writeln!(out, "{}", lines.next().unwrap_or_default())?;
+        say!(out, "{}", lines.next().unwrap_or_default())?;
         for l in lines {
-            writeln!(out, "  {l}")?;
+            say!(out, "  {l}")?;
         }
         footer(out, o.entry.as_ref(), false)?;
     }
@@ -206,11 +206,11 @@ fn written_json(w: &Written) -> serde_json::Value {
 
 fn footer(out: &mut impl Write, entry: Option<&JournalEntry>, dry_run: bool) -> anyhow::Result<()> {
     if dry_run {
-        writeln!(out, "dry run: nothing written")?;
+        say!(out, "dry run: nothing written")?;
     } else if let Some(e) = entry {
-        writeln!(out, "journal entry {} (nsview undo reverts it)", e.id)?;
+        say!(out, "journal entry {} (nsview undo reverts it)", e.id)?;
     } else {
-        writeln!(out, "nothing to change")?;
+        say!(out, "nothing to change")?;
     }
     Ok(())
 }
@@ -238,18 +238,16 @@ pub fn change_line(c: &Change) -> String {
 }
 
 pub fn print(out: &mut impl Write, v: &serde_json::Value) -> anyhow::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, v).map_err(std::io::Error::from)?;
-    writeln!(out)?;
-    Ok(())
+    Ok(super::super::json::write_pretty(out, v)?)
 }
 
 pub fn print_rules(out: &mut impl Write, rules: &[DeviceRule], indent: &str) -> anyhow::Result<()> {
     if rules.is_empty() {
-        writeln!(out, "{indent}(none: every device denied)")?;
+        say!(out, "{indent}(none: every device denied)")?;
     }
     for r in rules {
         let n = |v: Option<u32>| v.map_or("*".to_string(), |v| v.to_string());
-        writeln!(
+        say!(
             out,
             "{indent}{} {}:{} {:<3}  {}",
             r.kind,

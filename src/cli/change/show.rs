@@ -14,7 +14,7 @@ pub fn journal(j: &Journal, json: bool, out: &mut impl Write) -> anyhow::Result<
         return print(out, &json!({"path": j.path, "entries": entries}));
     }
     if entries.is_empty() {
-        writeln!(out, "no changes yet (journal {})", j.path.display())?;
+        say!(out, "no changes yet (journal {})", j.path.display())?;
         return Ok(());
     }
     for e in &entries {
@@ -23,7 +23,7 @@ pub fn journal(j: &Journal, json: bool, out: &mut impl Write) -> anyhow::Result<
             (None, Some(by)) => format!(" (undone by {by})"),
             _ => String::new(),
         };
-        writeln!(
+        say!(
             out,
             "{:>4}  {}  {}  {} {}{status}",
             e.id,
@@ -33,7 +33,7 @@ pub fn journal(j: &Journal, json: bool, out: &mut impl Write) -> anyhow::Result<
             e.target
         )?;
         for c in &e.changes {
-            writeln!(out, "        {}", change_line(c))?;
+            say!(out, "        {}", change_line(c))?;
         }
     }
     Ok(())
@@ -58,7 +58,7 @@ pub fn devices(
         );
     }
     let default = c.devices_default.as_deref().unwrap_or("deny");
-    writeln!(
+    say!(
         out,
         "{}: default {default}{}",
         c.path,

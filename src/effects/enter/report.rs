@@ -1,6 +1,7 @@
 //! How the helper and its child tell the caller what went wrong.
 
 use super::error::EnterError;
+use crate::model::format::printable;
 use nix::libc;
 use std::os::fd::{BorrowedFd, RawFd};
 
@@ -33,11 +34,11 @@ impl Reporter {
                 let fd = unsafe { BorrowedFd::borrow_raw(fd) };
                 let _ = nix::unistd::write(fd, line.as_bytes());
             }
-            None => eprintln!("nsview: {e}"),
+            None => eprintln!("nsview: {}", printable(&e.to_string())),
         }
     }
 }
 
 pub(super) fn warn(msg: &str) {
-    eprintln!("nsview: warning: {msg}");
+    eprintln!("nsview: warning: {}", printable(msg));
 }
