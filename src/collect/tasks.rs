@@ -169,10 +169,10 @@ pub(super) fn read_cmdlines(
         chunk
             .iter()
             .filter_map(|&pid| {
-                let b = proc_root
-                    .read_into(&format!("{pid}/cmdline"), &mut scratch.buf)
+                let args = proc_root
+                    .read_cmdline(&format!("{pid}/cmdline"), &mut scratch.buf)
                     .ok()?;
-                Some((pid, crate::sys::parse::parse_cmdline(b)))
+                Some((pid, args))
             })
             .collect()
     };
