@@ -249,3 +249,98 @@ fn undo_replays_only_what_nsview_writes() {
     );
     assert_eq!(weight().trim(), "200");
 }
+
+/// A process that makes its command line 400 KB long: nsview keeps at most 64 KiB of it and says
+/// it was cut, in `ps --json` and in `show PID`.
+#[test]
+fn a_400_kb_command_line_is_cut_with_a_marker() {
+    let test = "a_400_kb_command_line_is_cut_with_a_marker";
+    if !require_root_and_tools(test, &["sh", "sleep"]) {
+        return;
+    }
+    // `sh -c 'sleep 100000' sh ARGS...` waits for its sleep with all of ARGS in its cmdline.
+    let args: Vec<String> = (0..40_000).map(|i| format!("arg{i:06}")).collect();
+    let p = ChildGuard::spawn(
+        Command::new("sh")
+            .args(["-c", "sleep 100000", "sh"])
+            .args(&args),
+    );
+    let pid = p.pid();
+    let whole = poll("the long command line", POLL_TIMEOUT, || {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .ok()
+            .filter(|b| b.len() > 400_000)
+    });
+    assert!(whole.len() > 400_000);
+    const MARKER: &str = "[... cut by nsview: longer than 64 KiB or 4096 arguments]";
+    let ps = nsview_json(&["ps", "--json"]);
+    let row = ps["processes"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["pid"] == pid))
+        .unwrap_or_else(|| panic!("pid {pid} in ps --json"));
+    let cmdline = row["cmdline"].as_str().expect("cmdline");
+    assert!(cmdline.ends_with(MARKER), "{}", truncate(cmdline, 200));
+    assert!(cmdline.starts_with("sh -c sleep 100000 sh arg000000 "));
+    assert!(
+        cmdline.len() <= (64 << 10) + MARKER.len() + 1,
+        "{}",
+        cmdline.len()
+    );
+    let show = nsview(&["show", &pid.to_string()]);
+    show.assert_success();
+    assert!(
+        show.stdout.contains(MARKER),
+        "{}",
+        truncate(&show.stdout, 400)
+    );
+    assert!(
+        !show.stdout.contains("arg039999"),
+        "the end of the command line is not shown"
+    );
+    assert!(show.stdout.len() < 2 * (64 << 10), "{}", show.stdout.len());
+}
+
+/// The inode of the namespace an nsfs mount at `mount_point` holds, from `pid`'s mountinfo.
+fn nsfs_mount_ino(pid: i32, mount_point: &str) -> Option<(u64, usize)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).ok()?;
+    let at: Vec<&str> = text
+        .lines()
+        .filter(|l| l.split(' ').nth(4) == Some(mount_point))
+        .collect();
+    let ino = at.iter().find_map(|l| {
+        let root = l.split(' ').nth(3)?;
+        root.strip_prefix("net:[")?.strip_suffix(']')?.parse().ok()
+    })?;
+    Some((ino, at.len()))
+}
+
+/// In a private mount namespace, a network namespace held by an nsfs bind mount, and a FIFO
+/// bind-mounted over it: mountinfo still names the namespace at that path, but the path leads to
+/// the FIFO. The collector must neither block opening it nor list it as that namespace.
+#[test]
+fn a_fifo_over_an_nsfs_mount_neither_hangs_nor_shows() {
+    let test = "a_fifo_over_an_nsfs_mount_neither_hangs_nor_shows";
+    if !require_root_and_tools(test, &["unshare", "mount", "mkfifo", "sleep"]) {
+        return;
+    }
+    let script = "mount --make-rprivate / && mount -t tmpfs nsview-test /mnt && touch /mnt/netns \
+                  && unshare --net=/mnt/netns true && mkfifo /mnt/fifo \
+                  && mount --bind /mnt/fifo /mnt/netns && exec sleep 100000";
+    let p = ChildGuard::spawn(Command::new("unshare").args(["--mount", "sh", "-c", script]));
+    let pid = p.pid();
+    let (ino, _) = poll("the FIFO over the nsfs mount", POLL_TIMEOUT, || {
+        nsfs_mount_ino(pid, "/mnt/netns").filter(|(_, mounts)| *mounts == 2)
+    });
+    assert!(!p.exited(), "the setup failed");
+    // Without the FIFO, the namespace would be listed by its bind mount (no process is in it).
+    let r = nsview(&["list", "--json"]);
+    r.assert_success();
+    assert!(
+        !r.stdout.contains(&format!("{ino}")),
+        "net:[{ino}] listed through a FIFO: {}",
+        truncate(&r.stdout, 2000)
+    );
+    let r = nsview(&["list"]);
+    r.assert_success();
+    assert!(!r.stdout.contains("/mnt/netns"), "{}", r.stdout);
+}
