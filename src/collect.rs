@@ -8,7 +8,6 @@ use crate::sys::nsfs::{self, NsRelations, NsTarget};
 use crate::sys::procfs::{self, ProcessRead};
 use crate::sys::{Roots, SysResult, net, uts};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -238,7 +237,7 @@ impl Collector {
     fn add_names_and_interfaces(
         &mut self,
         snap: &mut Snapshot,
-        openers: &HashMap<NsKey, PathBuf>,
+        openers: &HashMap<NsKey, NsTarget>,
         opts: CollectOptions,
     ) {
         let uts_targets = targets_of(&self.roots, snap, openers, NsType::Uts, |_| true);
@@ -279,11 +278,16 @@ impl Collector {
         &self,
         snap: &mut Snapshot,
         found: Vec<(i32, mounts::NsBindMount)>,
-    ) -> HashMap<NsKey, PathBuf> {
+    ) -> HashMap<NsKey, NsTarget> {
         let mut openers = HashMap::new();
         let dev = snap.host_ns.values().next().map_or(0, |id| id.dev);
         for (pid, b) in found {
             let key = (b.ns_type, b.ino);
+            let target =
+                NsTarget::bind_mount(b.ino, self.roots.pid_dir(pid).join("root"), &b.mount_point);
+            if !self.bind_mount_holds_it(&target) {
+                continue;
+            }
             let ns = snap.namespaces.entry(key).or_insert_with(|| {
                 model::Namespace::new(b.ns_type, model::NsId { dev, ino: b.ino })
             });
@@ -291,12 +295,7 @@ impl Collector {
                 ns.bind_mounts.push(b.mount_point.clone());
             }
             // Reach the mount point through the mount namespace that holds it.
-            openers.entry(key).or_insert_with(|| {
-                self.roots
-                    .pid_dir(pid)
-                    .join("root")
-                    .join(b.mount_point.trim_start_matches('/'))
-            });
+            openers.entry(key).or_insert(target);
         }
         for ns in snap.namespaces.values_mut() {
             ns.bind_mounts.sort();
@@ -304,7 +303,22 @@ impl Collector {
         openers
     }
 
-    fn add_relations(&mut self, snap: &mut Snapshot, openers_by_bind: &HashMap<NsKey, PathBuf>) {
+    /// Whether the path of a bind mount listed in mountinfo leads to its namespace. Whoever owns
+    /// that mount namespace controls what is at the path: a FIFO, a symlink or another
+    /// namespace mounted over it is not the namespace mountinfo names, and is not listed. On the
+    /// live kernel only (a fixture's mount points are not there); a path nsview may not reach
+    /// (not root) is listed as mountinfo says.
+    fn bind_mount_holds_it(&self, target: &NsTarget) -> bool {
+        if !self.roots.is_live() {
+            return true;
+        }
+        match target.open() {
+            Ok(_) => true,
+            Err(e) => e.is_permission(),
+        }
+    }
+
+    fn add_relations(&mut self, snap: &mut Snapshot, openers_by_bind: &HashMap<NsKey, NsTarget>) {
         // Drop cached relations of namespaces that no longer exist (their inode may be reused).
         self.relations
             .retain(|k, _| snap.namespaces.contains_key(k));
@@ -315,14 +329,7 @@ impl Collector {
                 None => {
                     let Some(file) = openers(&self.roots, ns, openers_by_bind)
                         .into_iter()
-                        .find_map(|path| {
-                            NsTarget {
-                                ino: ns.inode,
-                                path,
-                            }
-                            .open()
-                            .ok()
-                        })
+                        .find_map(|target| target.open().ok())
                     else {
                         continue;
                     };
@@ -854,9 +861,14 @@ fn complete_iterator_pass(
 fn openers(
     roots: &Roots,
     ns: &model::Namespace,
-    bind_openers: &HashMap<NsKey, PathBuf>,
-) -> Vec<PathBuf> {
-    let link = |pid: i32| roots.pid_dir(pid).join("ns").join(ns.ns_type.proc_file());
+    bind_openers: &HashMap<NsKey, NsTarget>,
+) -> Vec<NsTarget> {
+    let link = |pid: i32| {
+        NsTarget::link(
+            ns.inode,
+            roots.pid_dir(pid).join("ns").join(ns.ns_type.proc_file()),
+        )
+    };
     let mut out = Vec::with_capacity(3);
     if let Some(&first) = ns.pids.first() {
         out.push(link(first));
@@ -864,8 +876,8 @@ fn openers(
     if let Some(&last) = ns.pids.last().filter(|&&p| Some(&p) != ns.pids.first()) {
         out.push(link(last));
     }
-    if let Some(path) = bind_openers.get(&ns.key()) {
-        out.push(path.clone());
+    if let Some(target) = bind_openers.get(&ns.key()) {
+        out.push(target.clone());
     }
     out
 }
@@ -875,7 +887,7 @@ fn openers(
 fn targets_of(
     roots: &Roots,
     snap: &Snapshot,
-    bind_openers: &HashMap<NsKey, PathBuf>,
+    bind_openers: &HashMap<NsKey, NsTarget>,
     t: NsType,
     want: impl Fn(&model::Namespace) -> bool,
 ) -> Vec<NsTarget> {
@@ -883,14 +895,7 @@ fn targets_of(
         .range((t, 0)..=(t, u64::MAX))
         .map(|(_, ns)| ns)
         .filter(|ns| want(ns))
-        .flat_map(|ns| {
-            openers(roots, ns, bind_openers)
-                .into_iter()
-                .map(|path| NsTarget {
-                    ino: ns.inode,
-                    path,
-                })
-        })
+        .flat_map(|ns| openers(roots, ns, bind_openers))
         .collect()
 }
 

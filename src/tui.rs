@@ -359,6 +359,12 @@ struct Poller {
     /// Started after the first pass, which says where the hierarchies are mounted.
     watcher: Option<notify::RecommendedWatcher>,
     watcher_tx: Sender<Control>,
+    /// Set by the watcher when it sends a change notice, cleared when the poller takes it: one
+    /// notice in the channel however many events arrive.
+    cgroup_notice: Arc<AtomicBool>,
+    /// When the last pass for cgroup changes ran: a flood of events (a user's cgroup created and
+    /// removed in a loop) triggers at most one pass per [`CGROUP_PASS_GAP`].
+    last_cgroup_pass: Option<Instant>,
     /// None on a fixture tree: the host's names do not apply there.
     users: Option<UserNameLookup>,
     tx: Sender<Msg>,
@@ -380,6 +386,8 @@ impl Poller {
             interval,
             watcher: None,
             watcher_tx,
+            cgroup_notice: Arc::new(AtomicBool::new(false)),
+            last_cgroup_pass: None,
             tx,
             ctrl,
         }
@@ -401,7 +409,12 @@ impl Poller {
         let msgs = match self.collector.refresh(CollectOptions::ALL) {
             Ok(snap) => {
                 if self.watcher.is_none() {
-                    self.watcher = watch_cgroups(&self.roots, &snap, self.watcher_tx.clone());
+                    self.watcher = watch_cgroups(
+                        &self.roots,
+                        &snap,
+                        self.watcher_tx.clone(),
+                        self.cgroup_notice.clone(),
+                    );
                 }
                 let names = match &mut self.users {
                     Some(users) => users.names_new_in(&snap),
@@ -429,8 +442,11 @@ impl Poller {
     /// Wait for the next tick, a request, or a cgroup change; Break on quit.
     fn wait_for_next(&mut self, started: Instant) -> ControlFlow<()> {
         let mut deadline = started + self.interval;
+        // A cgroup change that came too soon after the last pass for one: its pass is due then.
+        let mut cgroups_due: Option<Instant> = None;
         loop {
-            let timeout = deadline.saturating_duration_since(Instant::now());
+            let wake = cgroups_due.map_or(deadline, |due| due.min(deadline));
+            let timeout = wake.saturating_duration_since(Instant::now());
             match self.ctrl.recv_timeout(timeout) {
                 Ok(Control::Recycle(old)) => self.collector.recycle(*old),
                 Ok(Control::Interval(d)) => {
@@ -443,9 +459,20 @@ impl Poller {
                     self.collector.invalidate();
                     return ControlFlow::Continue(());
                 }
-                Ok(Control::CgroupsChanged) => return self.gather_cgroup_changes(),
+                Ok(Control::CgroupsChanged) => {
+                    let due = self
+                        .last_cgroup_pass
+                        .map_or_else(Instant::now, |last| last + CGROUP_PASS_GAP);
+                    if due <= Instant::now() {
+                        return self.gather_cgroup_changes();
+                    }
+                    cgroups_due = Some(due);
+                }
                 Ok(Control::Quit) | Err(RecvTimeoutError::Disconnected) => {
                     return ControlFlow::Break(());
+                }
+                Err(RecvTimeoutError::Timeout) if cgroups_due.is_some() => {
+                    return self.gather_cgroup_changes();
                 }
                 Err(RecvTimeoutError::Timeout) => return ControlFlow::Continue(()),
             }
@@ -454,6 +481,7 @@ impl Poller {
 
     /// A container start makes a burst of mkdirs: gather it into one pass.
     fn gather_cgroup_changes(&mut self) -> ControlFlow<()> {
+        self.last_cgroup_pass = Some(Instant::now());
         for other in drain_for(&self.ctrl, Duration::from_millis(15)) {
             match other {
                 Control::Recycle(old) => self.collector.recycle(*old),
@@ -463,6 +491,9 @@ impl Poller {
                 Control::CgroupsChanged => {}
             }
         }
+        // Events from now on send a new notice (after the drain, which swallows notices: the
+        // pass below reads what came before).
+        self.cgroup_notice.store(false, Ordering::SeqCst);
         self.collector.cgroups_changed();
         ControlFlow::Continue(())
     }
@@ -500,6 +531,10 @@ impl UserNameLookup {
     }
 }
 
+/// The shortest time between two passes for cgroup changes (a flood of events gets at most
+/// four passes a second; the interval's passes come as usual).
+const CGROUP_PASS_GAP: Duration = Duration::from_millis(250);
+
 /// Swallow further change notices for `d`; returns the other messages that came meanwhile.
 fn drain_for(rx: &Receiver<Control>, d: Duration) -> Vec<Control> {
     let end = Instant::now() + d;
@@ -518,10 +553,12 @@ fn watch_cgroups(
     roots: &Roots,
     snap: &Snapshot,
     ctrl: Sender<Control>,
+    notice: Arc<AtomicBool>,
 ) -> Option<notify::RecommendedWatcher> {
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         if let Ok(ev) = res
             && matches!(ev.kind, EventKind::Create(_) | EventKind::Remove(_))
+            && !notice.swap(true, Ordering::SeqCst)
         {
             let _ = ctrl.send(Control::CgroupsChanged);
         }
@@ -532,4 +569,33 @@ fn watch_cgroups(
         let _ = watcher.watch(&dir, RecursiveMode::Recursive);
     }
     Some(watcher)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A flood of cgroup change notices (what a user creating and removing a cgroup in a loop
+    /// makes) for one second: a few passes, not one per notice.
+    #[test]
+    fn a_flood_of_cgroup_events_makes_a_few_passes_a_second() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (tx, rx) = mpsc::channel::<Msg>();
+        let (ctrl_tx, handle) = spawn_poller(Roots::under(dir.path()), Duration::from_secs(60), tx);
+        // The first pass.
+        assert!(rx.recv_timeout(Duration::from_secs(10)).is_ok());
+        while rx.try_recv().is_ok() {}
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(1) {
+            let _ = ctrl_tx.send(Control::CgroupsChanged);
+            thread::sleep(Duration::from_millis(1));
+        }
+        let _ = ctrl_tx.send(Control::Quit);
+        let _ = handle.join();
+        let passes = rx
+            .try_iter()
+            .filter(|m| matches!(m, Msg::Refresh(..) | Msg::CollectError(_)))
+            .count();
+        assert!((1..=6).contains(&passes), "{passes} passes in one second");
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! Every test builds its own cgroups under /sys/fs/cgroup/<hier>/nsview-test-<pid>/<name>, puts a
 //! process it started inside, drives the nsview binary, and checks the kernel files and
-//! /proc/PID afterwards. Each test has its own journal (XDG_STATE_HOME in a temp dir).
+//! /proc/PID afterwards. Each test has its own journal (the hidden --state-dir, a temp dir).
 
 mod common;
 
@@ -64,8 +64,9 @@ impl Group {
     fn nsview(&self, args: &[&str]) -> Run {
         run_with_timeout(
             Command::new(nsview_bin())
-                .args(args)
-                .env("XDG_STATE_HOME", self.state.path()),
+                .arg("--state-dir")
+                .arg(self.state.path())
+                .args(args),
             NSVIEW_TIMEOUT,
         )
     }
@@ -666,9 +667,9 @@ fn a_read_only_cgroupfs_and_a_non_root_user_get_one_clear_line() {
     // In a mount namespace of its own, remount the cpu hierarchy read-only (as inside a
     // container) and try to set: EROFS.
     let script = format!(
-        "mount --make-rprivate / && mount -o remount,bind,ro /sys/fs/cgroup/cpu && XDG_STATE_HOME={} exec {} set {} cpu.shares=2048",
-        g.state.path().display(),
+        "mount --make-rprivate / && mount -o remount,bind,ro /sys/fs/cgroup/cpu && exec {} --state-dir {} set {} cpu.shares=2048",
         nsview_bin(),
+        g.state.path().display(),
         g.rel
     );
     let r = run("unshare", &["--mount", "sh", "-c", &script]);
@@ -714,8 +715,9 @@ fn a_vanished_cgroup_is_reported_not_half_written() {
     drop(g.guards);
     let r = run_with_timeout(
         Command::new(nsview_bin())
-            .args(["set", &rel, "cpu.shares=2048"])
-            .env("XDG_STATE_HOME", &state),
+            .arg("--state-dir")
+            .arg(&state)
+            .args(["set", &rel, "cpu.shares=2048"]),
         NSVIEW_TIMEOUT,
     );
     assert_eq!(r.code, Some(1));

@@ -41,8 +41,9 @@ fn set_goes_through_dockers_api_and_undo_comes_back() {
     let nsview = |args: &[&str]| {
         run_with_timeout(
             Command::new(nsview_bin())
-                .args(args)
-                .env("XDG_STATE_HOME", state.path()),
+                .arg("--state-dir")
+                .arg(state.path())
+                .args(args),
             NSVIEW_TIMEOUT,
         )
     };
@@ -123,8 +124,9 @@ fn a_container_without_limits_gets_one_and_loses_it_again() {
     let nsview = |args: &[&str]| {
         run_with_timeout(
             Command::new(nsview_bin())
-                .args(args)
-                .env("XDG_STATE_HOME", state.path()),
+                .arg("--state-dir")
+                .arg(state.path())
+                .args(args),
             NSVIEW_TIMEOUT,
         )
     };

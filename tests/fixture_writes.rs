@@ -35,9 +35,10 @@ impl Writes {
     }
 
     fn nsview(&self, args: &[&str]) -> Run {
-        self.fx.run_with(args, |cmd| {
-            cmd.env("XDG_STATE_HOME", self.state.path());
-        })
+        let state = self.state.path().to_str().expect("utf-8 temp path");
+        let mut all = vec!["--state-dir", state];
+        all.extend_from_slice(args);
+        self.fx.run_with(&all, |_| {})
     }
 
     fn ok(&self, args: &[&str]) -> String {

@@ -54,9 +54,9 @@ impl Nsview {
         for p in [bin, cfg] {
             assert!(!p.contains('\''), "cannot quote {p} for the pane's shell");
         }
-        // The journal of changes (XDG_STATE_HOME) goes to the same temporary directory.
+        // The journal of changes (the hidden --state-dir) goes to the same temporary directory.
         let command = format!(
-            "XDG_CONFIG_HOME='{cfg}' XDG_STATE_HOME='{cfg}' '{bin}'; echo NSVIEW-EXIT=$?; exec sleep 100000"
+            "XDG_CONFIG_HOME='{cfg}' '{bin}' --state-dir '{cfg}'; echo NSVIEW-EXIT=$?; exec sleep 100000"
         );
         let tmux = TmuxGuard::start(name, width, height, &command);
         let shell: i32 = tmux

@@ -38,6 +38,11 @@ pub struct Cli {
     #[arg(long, global = true, hide = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
 
+    /// The state directory holding the journal (instead of /var/lib/nsview as root,
+    /// $XDG_STATE_HOME/nsview otherwise). For tests: no environment variable moves root's journal.
+    #[arg(long, global = true, hide = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
     /// Refresh interval of the interactive view, in seconds (0.2 to 60).
     #[arg(short = 'd', long = "delay", value_name = "SECONDS", value_parser = parse_delay)]
     pub delay: Option<f64>,
@@ -293,6 +298,9 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<()> {
         Some(dir) => Roots::under(dir),
         None => Roots::default(),
     };
+    if let Some(dir) = cli.state_dir.take() {
+        crate::effects::journal::use_state_dir(dir);
+    }
     match cli.command.take() {
         // The helper must stay single-threaded: nothing else runs before it.
         Some(Command::EnterHelper(args)) => {

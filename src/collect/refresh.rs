@@ -1722,7 +1722,7 @@ impl Collector {
     /// [`RefreshPass::read_mountinfo`]), into the snapshot; then forget the namespaces that are
     /// gone. Returns how to open the namespaces held by bind mounts, and the network namespaces
     /// that are gone.
-    fn refresh_bind_mounts(&self, p: &mut RefreshPass) -> (HashMap<NsKey, PathBuf>, HashSet<u64>) {
+    fn refresh_bind_mounts(&self, p: &mut RefreshPass) -> (HashMap<NsKey, NsTarget>, HashSet<u64>) {
         p.read_mountinfo(&self.roots);
         let (bind_mounts, mountinfo_denied) = p.bind_mounts_found();
         // The namespaces given back hold the bind mounts of their pass: a bind mount added or
@@ -1762,7 +1762,7 @@ impl Collector {
     fn read_names_and_interfaces(
         &mut self,
         p: &mut RefreshPass,
-        bind_openers: &HashMap<NsKey, PathBuf>,
+        bind_openers: &HashMap<NsKey, NsTarget>,
         gone_net: &HashSet<u64>,
     ) -> (NsReads<UtsName>, NsReads<Vec<Interface>>) {
         let (uts_targets, net_targets) = self.ns_targets_due(p, bind_openers, gone_net);
@@ -1813,7 +1813,7 @@ impl Collector {
     fn ns_targets_due(
         &self,
         p: &RefreshPass,
-        bind_openers: &HashMap<NsKey, PathBuf>,
+        bind_openers: &HashMap<NsKey, NsTarget>,
         gone_net: &HashSet<u64>,
     ) -> (Vec<NsTarget>, Vec<NsTarget>) {
         let pass = p.pass;

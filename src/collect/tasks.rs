@@ -169,10 +169,10 @@ pub(super) fn read_cmdlines(
         chunk
             .iter()
             .filter_map(|&pid| {
-                let b = proc_root
-                    .read_into(&format!("{pid}/cmdline"), &mut scratch.buf)
+                let args = proc_root
+                    .read_cmdline(&format!("{pid}/cmdline"), &mut scratch.buf)
                     .ok()?;
-                Some((pid, crate::sys::parse::parse_cmdline(b)))
+                Some((pid, args))
             })
             .collect()
     };
@@ -526,8 +526,8 @@ fn run_job(
             Err(e) if e.is_vanished() => JobResult::Vanished,
             Err(_) => JobResult::Unread,
         },
-        Job::Cmdline(i) => match proc_root.read_into(&format!("{}/cmdline", pid_of(i)), buf) {
-            Ok(b) => JobResult::Args(crate::sys::parse::parse_cmdline(b)),
+        Job::Cmdline(i) => match proc_root.read_cmdline(&format!("{}/cmdline", pid_of(i)), buf) {
+            Ok(args) => JobResult::Args(args),
             Err(e) if e.is_vanished() => JobResult::Vanished,
             Err(_) => JobResult::Unread,
         },

@@ -16,6 +16,7 @@ use super::cgroup::{
     Written,
 };
 use super::journal::{Action, Change};
+use crate::model::containers::cgroup_path::is_id;
 use crate::policy::limits::{self, Assignment, Knob, Quota, Value as LimitValue};
 use crate::sys::http;
 use serde_json::{Map, Value, json};
@@ -287,7 +288,7 @@ fn host_config(d: &DockerTarget) -> Result<Map<String, Value>, CgroupError> {
     let (code, body) = http::request_unix(
         &d.sock,
         "GET",
-        &format!("/containers/{}/json", d.id),
+        &container_path(d, "json")?,
         None,
         UPDATE_TIMEOUT,
     )
@@ -314,7 +315,7 @@ fn update(d: &DockerTarget, body: &Map<String, Value>) -> Result<Vec<String>, Cg
     let (code, answer) = http::request_unix(
         &d.sock,
         "POST",
-        &format!("/containers/{}/update", d.id),
+        &container_path(d, "update")?,
         Some(&bytes),
         UPDATE_TIMEOUT,
     )
@@ -344,6 +345,16 @@ fn update(d: &DockerTarget, body: &Map<String, Value>) -> Result<Vec<String>, Cg
         .filter_map(Value::as_str)
         .map(|w| format!("Docker: {w}"))
         .collect())
+}
+
+/// `/containers/{id}/{what}`, for a container id only (64 hex digits): an id is never a path.
+fn container_path(d: &DockerTarget, what: &str) -> Result<String, CgroupError> {
+    if !is_id(&d.id) {
+        return Err(CgroupError::Unsupported {
+            what: format!("{:?} is not a Docker container id (64 hex digits)", d.id),
+        });
+    }
+    Ok(format!("/containers/{}/{what}", d.id))
 }
 
 fn short(id: &str) -> &str {
@@ -557,7 +568,9 @@ impl TakeBack for UpdateBack {
     }
 }
 
-/// Undo the API part of an entry: post the body that restores the old values.
+/// Undo the API part of an entry: post the body that restores the old values. The record comes
+/// from the journal: the id must be a container id (64 hex digits) and the body may hold only the
+/// HostConfig fields nsview writes, else nothing is posted.
 pub fn revert(api: &Value, sock: &Path) -> Result<(), CgroupError> {
     let id = api.get("id").and_then(Value::as_str).unwrap_or_default();
     let old = api
@@ -565,9 +578,14 @@ pub fn revert(api: &Value, sock: &Path) -> Result<(), CgroupError> {
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    if id.is_empty() || old.is_empty() {
+    if old.is_empty() {
         return Ok(());
     }
+    check_revert_record(id, &old).map_err(|why| CgroupError::Unsupported {
+        what: format!(
+            "the journal's Docker record is not one nsview wrote ({why}); nothing posted"
+        ),
+    })?;
     update(
         &DockerTarget {
             id: id.to_string(),
@@ -576,6 +594,17 @@ pub fn revert(api: &Value, sock: &Path) -> Result<(), CgroupError> {
         &old,
     )
     .map(|_| ())
+}
+
+/// A record of an update nsview made: a container id, and only the fields nsview sends.
+fn check_revert_record(id: &str, body: &Map<String, Value>) -> Result<(), String> {
+    if !is_id(id) {
+        return Err("the container id is not 64 hex digits".into());
+    }
+    if let Some(k) = body.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(format!("{k:?} is not a field nsview updates"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -629,6 +658,27 @@ mod tests {
                 .iter()
                 .any(|n| n.contains("memory.high has no field"))
         );
+    }
+
+    #[test]
+    fn a_journal_record_is_replayed_only_when_nsview_could_have_written_it() {
+        let id = "0123456789abcdef".repeat(4);
+        let body = hc(json!({"Memory": 1, "CpusetCpus": "0-1"}));
+        assert!(check_revert_record(&id, &body).is_ok());
+        let bad_ids = [
+            "abc".to_string(),
+            format!("{}/../../containers/create", &id[..40]),
+            format!("{}\r\nX: y", &id[..60]),
+            id.to_uppercase(),
+        ];
+        for bad in &bad_ids {
+            assert!(check_revert_record(bad, &body).is_err(), "{bad:?}");
+        }
+        let privileged = hc(json!({"Memory": 1, "Privileged": true}));
+        assert!(check_revert_record(&id, &privileged).is_err());
+        let sock = Path::new("/nonexistent/docker.sock");
+        let e = revert(&json!({"id": "x/../y", "old": {"Memory": 1}}), sock).unwrap_err();
+        assert!(e.to_string().contains("nothing posted"), "{e}");
     }
 
     #[test]

@@ -1,15 +1,56 @@
-//! The journal of applied changes: one JSON object per line in
-//! `$XDG_STATE_HOME/nsview/journal.jsonl` (default `~/.local/state/nsview/journal.jsonl`).
+//! The journal of applied changes: one JSON object per line in `journal.jsonl` of nsview's state
+//! directory: `/var/lib/nsview` as root (whatever HOME or XDG_STATE_HOME say: root's state must
+//! not live where a user's environment points), `$XDG_STATE_HOME/nsview` (default
+//! `~/.local/state/nsview`) for other users. The directory must be owned by the effective user
+//! and writable by nobody else, and the journal is opened below it without following symlinks.
 //! Every write nsview makes to a cgroup is appended here (time, target, file, old value, new
 //! value, user), `nsview undo` and the TUI's `u` revert the newest change not yet undone, and
 //! `nsview journal` lists them. Appends hold an exclusive flock so the TUI and a CLI run never
 //! interleave or reuse an id.
 
 use nix::fcntl::{Flock, FlockArg};
+use rustix::fs::{Mode, OFlags};
 use serde::{Deserialize, Serialize};
-use std::fs::{self, File, OpenOptions};
+use std::ffi::OsString;
+use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// Root's state directory.
+pub const ROOT_STATE_DIR: &str = "/var/lib/nsview";
+
+/// The state directory given on the command line (the hidden `--state-dir`, for tests): the only
+/// way to move root's journal, and one that no environment variable reaches.
+static STATE_DIR_OVERRIDE: OnceLock<PathBuf> = OnceLock::new();
+
+/// Use `dir` as the state directory of this process (the hidden `--state-dir DIR`; the journal is
+/// `DIR/journal.jsonl`). Only the first call counts.
+pub fn use_state_dir(dir: PathBuf) {
+    let _ = STATE_DIR_OVERRIDE.set(dir);
+}
+
+/// The state directory for a user: root's is fixed; others follow the XDG Base Directory
+/// specification (`$XDG_STATE_HOME/nsview`, else `$HOME/.local/state/nsview`).
+fn state_dir_for(
+    is_root: bool,
+    xdg_state_home: Option<OsString>,
+    home: Option<OsString>,
+) -> Option<PathBuf> {
+    if is_root {
+        return Some(PathBuf::from(ROOT_STATE_DIR));
+    }
+    let state = xdg_state_home
+        .filter(|v| !v.is_empty() && Path::new(v).is_absolute())
+        .map(PathBuf::from)
+        .or_else(|| {
+            home.filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".local/state"))
+        })?;
+    Some(state.join("nsview"))
+}
 
 /// What a journal entry did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,20 +152,21 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// `$XDG_STATE_HOME/nsview/journal.jsonl`, else `$HOME/.local/state/nsview/journal.jsonl`
-    /// (XDG Base Directory specification).
+    /// `journal.jsonl` in the state directory: the one given by `--state-dir`, else
+    /// `/var/lib/nsview` as root, else `$XDG_STATE_HOME/nsview`, else
+    /// `$HOME/.local/state/nsview`.
     pub fn default_location() -> Result<Journal, JournalError> {
-        let state = std::env::var_os("XDG_STATE_HOME")
-            .filter(|v| !v.is_empty() && Path::new(v).is_absolute())
-            .map(PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("HOME")
-                    .filter(|v| !v.is_empty())
-                    .map(|h| PathBuf::from(h).join(".local/state"))
-            })
-            .ok_or(JournalError::NoLocation)?;
+        let dir = match STATE_DIR_OVERRIDE.get() {
+            Some(dir) => dir.clone(),
+            None => state_dir_for(
+                nix::unistd::geteuid().is_root(),
+                std::env::var_os("XDG_STATE_HOME"),
+                std::env::var_os("HOME"),
+            )
+            .ok_or(JournalError::NoLocation)?,
+        };
         Ok(Journal {
-            path: state.join("nsview").join("journal.jsonl"),
+            path: dir.join("journal.jsonl"),
         })
     }
 
@@ -141,19 +183,26 @@ impl Journal {
     /// stops the change before anything is written, so that a change that could not be
     /// journaled is never made.
     pub fn lock(&self) -> Result<Locked, JournalError> {
-        if let Some(dir) = self.path.parent() {
-            fs::create_dir_all(dir).map_err(|e| self.io(e))?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&self.path)
+        let dir = self.dir();
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
             .map_err(|e| self.io(e))?;
+        let dir_fd = self.open_dir()?;
+        let file = rustix::fs::openat(
+            &dir_fd,
+            self.file_name(),
+            OFlags::RDWR | OFlags::APPEND | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )
+        .map(File::from)
+        .map_err(|e| self.io(e.into()))?;
         check_owner(&self.path, &file)?;
         let file = Flock::lock(file, FlockArg::LockExclusive)
             .map_err(|(_, e)| self.io(io::Error::from(e)))?;
-        let entries = self.entries()?;
+        // Read through the locked file itself, never by path again.
+        let entries = self.parse(&file)?;
         Ok(Locked {
             journal: self.clone(),
             file,
@@ -163,16 +212,70 @@ impl Journal {
         })
     }
 
-    /// Every entry, oldest first. A missing journal is an empty one.
+    /// Every entry, oldest first. A missing journal (or state directory) is an empty one.
     pub fn entries(&self) -> Result<Vec<JournalEntry>, JournalError> {
-        match File::open(&self.path) {
-            Ok(f) => {
+        let dir_fd = match self.open_dir() {
+            Ok(fd) => fd,
+            Err(JournalError::Io { err, .. }) if err.kind() == io::ErrorKind::NotFound => {
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(e),
+        };
+        let opened = rustix::fs::openat(
+            &dir_fd,
+            self.file_name(),
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        );
+        match opened {
+            Ok(fd) => {
+                let f = File::from(fd);
                 check_owner(&self.path, &f)?;
                 self.parse(&f)
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(self.io(e)),
+            Err(rustix::io::Errno::NOENT) => Ok(Vec::new()),
+            Err(e) => Err(self.io(e.into())),
         }
+    }
+
+    fn dir(&self) -> &Path {
+        self.path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    }
+
+    fn file_name(&self) -> &std::ffi::OsStr {
+        self.path
+            .file_name()
+            .unwrap_or(std::ffi::OsStr::new("journal.jsonl"))
+    }
+
+    /// The state directory, opened without following a symlink in its place and checked: owned
+    /// by the effective user, writable by nobody else (else someone else could swap the journal).
+    fn open_dir(&self) -> Result<OwnedFd, JournalError> {
+        let dir = self.dir();
+        let fd = rustix::fs::open(
+            dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| self.io(e.into()))?;
+        let st = rustix::fs::fstat(&fd).map_err(|e| self.io(e.into()))?;
+        let euid = nix::unistd::geteuid().as_raw();
+        let mode = st.st_mode & 0o7777;
+        if st.st_uid != euid || mode & 0o022 != 0 {
+            return Err(JournalError::Untrusted {
+                path: self.path.clone(),
+                why: format!(
+                    "its directory {} is owned by uid {} with mode {mode:o}; nsview runs as uid \
+                     {euid} and trusts only a directory of its own, writable by nobody else",
+                    dir.display(),
+                    st.st_uid
+                ),
+            });
+        }
+        Ok(fd)
     }
 
     fn parse(&self, f: &File) -> Result<Vec<JournalEntry>, JournalError> {
@@ -356,6 +459,66 @@ mod tests {
         assert_eq!(undone_by(&entries, 2), Some(3));
         let text = fs::read_to_string(&j.path).expect("read");
         assert!(text.lines().all(|l| l.starts_with("{\"id\":")), "{text}");
+    }
+
+    #[test]
+    fn root_state_ignores_the_environment() {
+        let user = Some(OsString::from("/home/mallory/.state"));
+        let home = Some(OsString::from("/home/mallory"));
+        assert_eq!(
+            state_dir_for(true, user.clone(), home.clone()),
+            Some(PathBuf::from("/var/lib/nsview"))
+        );
+        // Root without HOME (a unit, cron) has a place too.
+        assert_eq!(
+            state_dir_for(true, None, None),
+            Some(PathBuf::from("/var/lib/nsview"))
+        );
+        assert_eq!(
+            state_dir_for(false, user, home.clone()),
+            Some(PathBuf::from("/home/mallory/.state/nsview"))
+        );
+        assert_eq!(
+            state_dir_for(false, Some("relative".into()), home),
+            Some(PathBuf::from("/home/mallory/.local/state/nsview"))
+        );
+        assert_eq!(state_dir_for(false, None, None), None);
+    }
+
+    #[test]
+    fn a_symlink_or_a_shared_directory_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious\n").expect("write");
+        let state = dir.path().join("state");
+        fs::create_dir(&state).expect("mkdir");
+        std::os::unix::fs::symlink(&victim, state.join("journal.jsonl")).expect("symlink");
+        let j = Journal {
+            path: state.join("journal.jsonl"),
+        };
+        assert!(j.lock().is_err());
+        assert!(j.entries().is_err());
+        assert_eq!(fs::read_to_string(&victim).expect("read"), "precious\n");
+        // The directory itself a symlink.
+        let real = dir.path().join("real");
+        fs::create_dir(&real).expect("mkdir");
+        std::os::unix::fs::symlink(&real, dir.path().join("link")).expect("symlink");
+        let j = Journal {
+            path: dir.path().join("link/journal.jsonl"),
+        };
+        assert!(j.lock().is_err());
+        assert!(!real.join("journal.jsonl").exists());
+        // A directory others may write to.
+        let shared = dir.path().join("shared");
+        fs::create_dir(&shared).expect("mkdir");
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o777)).expect("chmod");
+        let j = Journal {
+            path: shared.join("journal.jsonl"),
+        };
+        let e = j.lock().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("not trusted"), "{e}");
+        assert!(!shared.join("journal.jsonl").exists());
     }
 
     #[test]

@@ -33,7 +33,8 @@ pub fn request_unix(
     body: Option<&[u8]>,
     timeout: Duration,
 ) -> SysResult<(u16, Vec<u8>)> {
-    let mut stream = UnixStream::connect(sock).map_err(|e| SysError::io(sock, e))?;
+    check_request_line(method, target).map_err(|why| SysError::parse(sock, why))?;
+    let mut stream = connect_unix(sock, timeout)?;
     stream
         .set_read_timeout(Some(timeout))
         .and_then(|()| stream.set_write_timeout(Some(timeout)))
@@ -86,6 +87,63 @@ pub fn request_unix(
         }
         _ => complete(&raw).ok_or_else(|| SysError::parse(sock, "the answer ended early")),
     }
+}
+
+/// A request line is built from `method` and `target`: neither may hold a space, CR, LF or any
+/// other control character (a container id or path from a record must not add headers or a
+/// second request).
+fn check_request_line(method: &str, target: &str) -> Result<(), String> {
+    let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic());
+    if !plain(method) || !plain(target) || !target.starts_with('/') {
+        return Err(format!(
+            "refusing the request target {target:?}: only a path without spaces or control \
+             characters is sent"
+        ));
+    }
+    Ok(())
+}
+
+/// Connect to the Unix socket `sock` within `timeout`: a listener that does not accept (its
+/// backlog full) would block a plain connect(2) for ever. No socket (ENOENT) or nobody listening
+/// (ECONNREFUSED) fail at once.
+fn connect_unix(sock: &Path, timeout: Duration) -> SysResult<UnixStream> {
+    use rustix::io::Errno;
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    let io_err = |e: Errno| SysError::io(sock, e.into());
+    let fd = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+        None,
+    )
+    .map_err(io_err)?;
+    let addr = SocketAddrUnix::new(sock).map_err(io_err)?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        match rustix::net::connect(&fd, &addr) {
+            Ok(()) => break,
+            Err(Errno::INTR) => continue,
+            // A Unix socket's backlog is full: connect(2) says EAGAIN until there is room.
+            Err(Errno::AGAIN) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(Errno::AGAIN) => {
+                return Err(SysError::io(
+                    sock,
+                    std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "connect timed out: the daemon does not accept connections",
+                    ),
+                ));
+            }
+            Err(e) => return Err(io_err(e)),
+        }
+    }
+    let stream = UnixStream::from(fd);
+    stream
+        .set_nonblocking(false)
+        .map_err(|e| SysError::io(sock, e))?;
+    Ok(stream)
 }
 
 /// The status code and body of a complete answer in `raw`; None while more is needed (or, for
@@ -157,17 +215,37 @@ fn dechunk(mut rest: &[u8]) -> Result<Option<Vec<u8>>, String> {
         };
         let line = String::from_utf8_lossy(rest.get(..eol).unwrap_or_default());
         let size_text = line.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| format!("bad chunk size '{size_text}'"))?;
+        let size = chunk_size(size_text, body.len())?;
         rest = rest.get(eol + 2..).unwrap_or_default();
         if size == 0 {
             return Ok(Some(body));
         }
-        if rest.len() < size + 2 {
+        // `size` is at most MAX_RESPONSE: no overflow.
+        let Some(data) = rest.get(..size) else {
             return Ok(None);
+        };
+        let Some(after) = rest.get(size..size + 2) else {
+            return Ok(None);
+        };
+        if after != b"\r\n" {
+            return Err("a chunk does not end with CRLF".into());
         }
-        body.extend_from_slice(rest.get(..size).unwrap_or_default());
+        body.extend_from_slice(data);
         rest = rest.get(size + 2..).unwrap_or_default();
+    }
+}
+
+/// A chunk size: hex digits only (no sign, no spaces), and with the `so_far` bytes of body
+/// already decoded, within [`MAX_RESPONSE`].
+fn chunk_size(text: &str, so_far: usize) -> Result<usize, String> {
+    let bad = || format!("bad chunk size '{text}'");
+    if text.is_empty() || text.len() > 16 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let size = u64::from_str_radix(text, 16).map_err(|_| bad())?;
+    match usize::try_from(size) {
+        Ok(n) if n <= MAX_RESPONSE.saturating_sub(so_far) => Ok(n),
+        _ => Err(format!("chunk size '{text}' beyond the answer's limit")),
     }
 }
 
@@ -192,6 +270,90 @@ mod tests {
             complete(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
             None
         );
+    }
+
+    #[test]
+    fn chunk_sizes_cannot_overflow() {
+        let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        for size in [
+            "ffffffffffffffff",
+            "fffffffffffffffe",
+            "10000000000000000",
+            "+5",
+            "-1",
+            "5 5",
+        ] {
+            let raw = format!("{head}{size}\r\nabcde\r\n0\r\n\r\n");
+            assert_eq!(complete(raw.as_bytes()), None, "{size}");
+            assert!(
+                dechunk(format!("{size}\r\nabcde\r\n").as_bytes()).is_err(),
+                "{size}"
+            );
+        }
+        // Two chunks whose sizes add up beyond the limit.
+        let half = format!("{:x}", MAX_RESPONSE / 2 + 1);
+        assert!(dechunk(format!("{half}\r\n").as_bytes()).is_ok());
+        assert!(chunk_size(&half, MAX_RESPONSE / 2 + 1).is_err());
+        // A chunk not followed by CRLF.
+        assert!(dechunk(b"2\r\n[]xx0\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn a_request_target_adds_no_header() {
+        for target in ["/a b", "/a\r\nX-Evil: 1", "/a\n", "a", "", "/\u{7f}"] {
+            assert!(check_request_line("GET", target).is_err(), "{target:?}");
+        }
+        assert!(check_request_line("GET", "/containers/json?all=1").is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        let e = get_unix(
+            &dir.path().join("none.sock"),
+            "/x\r\nHost: y",
+            Duration::from_millis(50),
+        );
+        assert!(e.is_err_and(|e| e.to_string().contains("refusing the request target")));
+    }
+
+    #[test]
+    fn a_daemon_that_never_accepts_times_out_on_connect() {
+        use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("full.sock");
+        let listener = rustix::net::socket_with(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::CLOEXEC,
+            None,
+        )
+        .unwrap();
+        rustix::net::bind(&listener, &SocketAddrUnix::new(&sock).unwrap()).unwrap();
+        rustix::net::listen(&listener, 0).unwrap();
+        // Fill the backlog: connections nobody accepts.
+        let mut held = Vec::new();
+        loop {
+            let fd = rustix::net::socket_with(
+                AddressFamily::UNIX,
+                SocketType::STREAM,
+                SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+                None,
+            )
+            .unwrap();
+            match rustix::net::connect(&fd, &SocketAddrUnix::new(&sock).unwrap()) {
+                Ok(()) => held.push(fd),
+                Err(_) => break,
+            }
+            assert!(held.len() < 1000, "the backlog never filled");
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = sock.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(get_unix(&path, "/_ping", Duration::from_millis(100)));
+        });
+        let r = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("connect must give up after its timeout");
+        let e = r.expect_err("nobody accepted");
+        assert!(e.to_string().contains("connect timed out"), "{e}");
+        drop(listener);
     }
 
     fn serve(answer: &'static [u8]) -> (tempfile::TempDir, std::path::PathBuf) {

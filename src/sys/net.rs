@@ -761,7 +761,7 @@ mod tests {
         fn target(&self, i: usize) -> NsTarget {
             let path = PathBuf::from(format!("/run/netns/{}", self.names[i]));
             let ino = std::fs::metadata(&path).expect("stat netns").ino();
-            NsTarget { ino, path }
+            NsTarget::link(ino, path)
         }
 
         fn ip(&self, i: usize, args: &[&str]) {
@@ -975,15 +975,9 @@ mod tests {
         }
         let ns = Netns::create("gone", 1);
         let good = ns.target(0);
-        let missing = NsTarget {
-            ino: 1,
-            path: PathBuf::from("/run/netns/nsview-test-does-not-exist"),
-        };
+        let missing = NsTarget::link(1, PathBuf::from("/run/netns/nsview-test-does-not-exist"));
         // The right file with another inode: what a reused PID looks like.
-        let reused = NsTarget {
-            ino: good.ino + 1_000_000,
-            path: good.path.clone(),
-        };
+        let reused = NsTarget::link(good.ino + 1_000_000, good.path.clone());
         let result = read_netns_interfaces(&[missing.clone(), good.clone(), reused.clone()]);
         let err = result[&missing.ino].as_ref().expect_err("missing target");
         assert!(err.is_vanished(), "{err}");
@@ -1004,10 +998,7 @@ mod tests {
         }
         let ns = Netns::create("alt", 1);
         let good = ns.target(0);
-        let dead = NsTarget {
-            ino: good.ino,
-            path: PathBuf::from("/proc/nonexistent-nsview/ns/net"),
-        };
+        let dead = NsTarget::link(good.ino, PathBuf::from("/proc/nonexistent-nsview/ns/net"));
         let result = read_netns_interfaces(&[dead, good.clone()]);
         assert!(result[&good.ino].is_ok());
     }

@@ -15,13 +15,59 @@ use std::path::PathBuf;
 pub struct NsTarget {
     pub ino: u64,
     pub path: PathBuf,
+    /// For a bind mount seen in another mount namespace: that namespace's root
+    /// (`/proc/PID/root`); `path` is below it and is resolved only beneath it, without following
+    /// any symlink (what is there is under the control of whoever owns that mount namespace).
+    pub beneath: Option<PathBuf>,
 }
 
+/// statfs(2)'s f_type of nsfs (include/uapi/linux/magic.h NSFS_MAGIC).
+const NSFS_MAGIC: u64 = 0x6e73_6673;
+
 impl NsTarget {
+    /// `/proc/PID/ns/TYPE` (or any path that may be followed) of namespace `ino`.
+    pub fn link(ino: u64, path: PathBuf) -> NsTarget {
+        NsTarget {
+            ino,
+            path,
+            beneath: None,
+        }
+    }
+
+    /// The nsfs bind mount at `mount_point` in the mount namespace whose root is `root`
+    /// (`/proc/PID/root` of a process in it).
+    pub fn bind_mount(ino: u64, root: PathBuf, mount_point: &str) -> NsTarget {
+        NsTarget {
+            ino,
+            path: root.join(mount_point.trim_start_matches('/')),
+            beneath: Some(root),
+        }
+    }
+
     /// Open the nsfs file, checking that it is still the namespace we expect (a PID can be reused
-    /// between collection and open).
+    /// between collection and open). The path is first opened with O_PATH (which neither blocks on
+    /// a FIFO nor opens a device) and checked to be on nsfs with the expected inode; only then
+    /// is the file itself opened, through that descriptor. A bind mount's path is resolved
+    /// beneath its mount namespace's root with no symlink followed.
     pub fn open(&self) -> SysResult<File> {
-        let file = File::open(&self.path).map_err(|e| SysError::io(&self.path, e))?;
+        let io_err = |e: rustix::io::Errno| SysError::io(&self.path, e.into());
+        let fd = self.open_path().map_err(io_err)?;
+        let fs = rustix::fs::fstatfs(&fd).map_err(io_err)?;
+        // The f_type width differs between architectures.
+        #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
+        let magic = fs.f_type as u64;
+        if magic != NSFS_MAGIC {
+            return Err(SysError::parse(&self.path, "not a namespace (nsfs) file"));
+        }
+        let st = rustix::fs::fstat(&fd).map_err(io_err)?;
+        if st.st_ino != self.ino {
+            return Err(SysError::Vanished {
+                path: self.path.clone(),
+            });
+        }
+        // Reopen the checked file for reading (ioctls and setns need more than O_PATH).
+        let reopen = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+        let file = File::open(&reopen).map_err(|e| SysError::io(&self.path, e))?;
         let meta = file.metadata().map_err(|e| SysError::io(&self.path, e))?;
         if meta.ino() != self.ino {
             return Err(SysError::Vanished {
@@ -29,6 +75,26 @@ impl NsTarget {
             });
         }
         Ok(file)
+    }
+
+    fn open_path(&self) -> rustix::io::Result<OwnedFd> {
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        let Some(root) = &self.beneath else {
+            return rustix::fs::open(&self.path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty());
+        };
+        let rel = self.path.strip_prefix(root).unwrap_or(&self.path);
+        let root_fd = rustix::fs::open(
+            root,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        rustix::fs::openat2(
+            &root_fd,
+            rel,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::IN_ROOT | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+        )
     }
 }
 
@@ -158,4 +224,48 @@ pub(crate) fn fail_all<T>(
             (*ino, Err(SysError::io(path, e)))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn own_net() -> (PathBuf, u64) {
+        let path = PathBuf::from("/proc/thread-self/ns/net");
+        let ino = std::fs::metadata(&path).expect("stat own net").ino();
+        (path, ino)
+    }
+
+    #[test]
+    fn a_namespace_link_opens() {
+        let (path, ino) = own_net();
+        let file = NsTarget::link(ino, path).open().expect("open own net");
+        assert_eq!(read_nstype(&file), Some(NsType::Net));
+    }
+
+    /// What a mount namespace's owner can put where mountinfo says a namespace is mounted: a
+    /// symlink (to a namespace, even the right one) is not followed, a FIFO is not opened for
+    /// reading (which would block), a plain file is not a namespace.
+    #[test]
+    fn a_bind_mount_path_is_not_followed_and_must_be_nsfs() {
+        let (path, ino) = own_net();
+        let root = tempfile::tempdir().expect("tempdir");
+        let netns = root.path().join("run/netns");
+        std::fs::create_dir_all(&netns).expect("mkdir");
+        std::os::unix::fs::symlink(&path, netns.join("link")).expect("symlink");
+        std::os::unix::fs::symlink("/proc/thread-self", root.path().join("proc")).expect("symlink");
+        nix::unistd::mkfifo(&netns.join("fifo"), nix::sys::stat::Mode::S_IRWXU).expect("mkfifo");
+        std::fs::write(netns.join("file"), "").expect("write");
+        for at in [
+            "/run/netns/link",
+            "/proc/ns/net",
+            "/run/netns/fifo",
+            "/run/netns/file",
+        ] {
+            let target = NsTarget::bind_mount(ino, root.path().to_path_buf(), at);
+            assert!(target.open().is_err(), "{at}");
+        }
+        // The same paths followed, as before: the symlinks lead to the namespace.
+        assert!(NsTarget::link(ino, netns.join("link")).open().is_ok());
+    }
 }

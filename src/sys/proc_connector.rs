@@ -142,18 +142,26 @@ impl ProcEvents {
         }
     }
 
-    /// One datagram, or `None` when none is queued.
+    /// One datagram from the kernel, or `None` when none is queued. Datagrams from any other
+    /// sender (a process's netlink socket has a port id other than 0) are dropped: only the
+    /// kernel says which processes came and went.
     fn recv(&mut self) -> io::Result<Option<&[u8]>> {
         loop {
             let mut whole: &mut [u8] = &mut self.buf[..];
-            match self.socket.recv(&mut whole, 0) {
-                Ok(n) => return Ok(self.buf.get(..n)),
+            match self.socket.recv_from(&mut whole, 0) {
+                Ok((_, from)) if !from_kernel(&from) => {}
+                Ok((n, _)) => return Ok(self.buf.get(..n)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
     }
+}
+
+/// The kernel sends from port id (nl_pid) 0; every process's socket has another.
+fn from_kernel(from: &SocketAddr) -> bool {
+    from.port_number() == 0
 }
 
 /// Ask for a receive buffer large enough for bursts: SO_RCVBUFFORCE (root), else SO_RCVBUF up to
@@ -286,6 +294,30 @@ mod tests {
             m.extend_from_slice(&v.to_ne_bytes());
         }
         m
+    }
+
+    #[test]
+    fn events_forged_by_a_process_are_dropped() {
+        // A socket of the connector's protocol, as subscribe() makes, not subscribed (no root
+        // needed): a process sends it a fork event from its own port.
+        let mut socket = Socket::new(NETLINK_CONNECTOR).expect("socket");
+        let ours = socket.bind_auto().expect("bind");
+        socket.set_non_blocking(true).expect("non-blocking");
+        let mut events = ProcEvents {
+            socket,
+            buf: vec![0; 4096],
+        };
+        let mut forger = Socket::new(NETLINK_CONNECTOR).expect("socket");
+        let forger_addr = forger.bind_auto().expect("bind");
+        assert_ne!(forger_addr.port_number(), 0);
+        let forged = datagram(PROC_EVENT_FORK, &[10, 10, 20, 20]);
+        let sent = forger.send_to(&forged, &SocketAddr::new(ours.port_number(), 0), 0);
+        assert_eq!(sent.ok(), Some(forged.len()));
+        let mut out = Vec::new();
+        assert_eq!(events.drain(&mut out).ok(), Some(Drained::Complete));
+        assert!(out.is_empty(), "{out:?}");
+        assert!(from_kernel(&SocketAddr::new(0, CN_IDX_PROC)));
+        assert!(!from_kernel(&forger_addr));
     }
 
     #[test]

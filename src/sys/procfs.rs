@@ -13,6 +13,26 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// At most this much of a command line is read (the kernel allows up to a quarter of the stack
+/// limit, megabytes).
+pub const CMDLINE_MAX_BYTES: usize = 64 << 10;
+/// At most this many arguments are kept.
+pub const CMDLINE_MAX_ARGS: usize = 4096;
+/// The last argument of a command line that was cut.
+pub const CMDLINE_CUT_MARKER: &str = "[... cut by nsview: longer than 64 KiB or 4096 arguments]";
+
+/// The arguments of `bytes` (a command line read up to a bound; `cut` when it went on), at most
+/// [`CMDLINE_MAX_ARGS`], followed by [`CMDLINE_CUT_MARKER`] when anything was left out.
+fn bounded_cmdline(bytes: &[u8], cut: bool) -> Vec<String> {
+    let mut args = parse::parse_cmdline(bytes);
+    let cut = cut || args.len() > CMDLINE_MAX_ARGS;
+    if cut {
+        args.truncate(CMDLINE_MAX_ARGS);
+        args.push(CMDLINE_CUT_MARKER.to_string());
+    }
+    args
+}
+
 /// PIDs (thread group leaders) listed in /proc, in increasing order.
 pub fn list_pids(roots: &Roots) -> SysResult<Vec<i32>> {
     Ok(list_pids_with_ino(roots)?
@@ -144,6 +164,16 @@ impl ProcDir {
     /// returns less than the space offered has reached the end, so no extra read for EOF is made.
     /// This, and not asking for the file size (procfs reports 0), halves the syscalls of a pass.
     pub fn read_into<'b>(&self, name: &str, buf: &'b mut ReadBuf) -> SysResult<&'b [u8]> {
+        self.read_at_most(name, buf, usize::MAX).map(|(b, _)| b)
+    }
+
+    /// [`ProcDir::read_into`] of at most `max` bytes; true when the file holds more.
+    fn read_at_most<'b>(
+        &self,
+        name: &str,
+        buf: &'b mut ReadBuf,
+        max: usize,
+    ) -> SysResult<(&'b [u8], bool)> {
         let fd = openat(
             self.fd.as_fd(),
             name,
@@ -151,17 +181,20 @@ impl ProcDir {
             Mode::empty(),
         )
         .map_err(|e| SysError::errno(self.path.join(name), e))?;
+        // One byte beyond `max` tells whether the file goes on.
+        let want = max.saturating_add(1);
         let mut len = 0;
         loop {
             if len == buf.data.len() {
-                let grow = buf.data.len().max(4096);
+                let grow = buf.data.len().max(4096).min(want - len);
                 buf.data.resize(buf.data.len() + grow, 0);
             }
-            let space = buf.data.len() - len;
-            match nix::unistd::read(fd.as_fd(), &mut buf.data[len..]) {
+            let end = buf.data.len().min(want);
+            let space = end - len;
+            match nix::unistd::read(fd.as_fd(), &mut buf.data[len..end]) {
                 Ok(n) => {
                     len += n;
-                    if n < space {
+                    if n < space || len == want {
                         break;
                     }
                 }
@@ -169,7 +202,17 @@ impl ProcDir {
                 Err(e) => return Err(SysError::errno(self.path.join(name), e)),
             }
         }
-        Ok(&buf.data[..len])
+        let cut = len > max;
+        Ok((&buf.data[..len.min(max)], cut))
+    }
+
+    /// A command line (`cmdline` or `PID/cmdline` below this directory), bounded: at most
+    /// [`CMDLINE_MAX_BYTES`] read and [`CMDLINE_MAX_ARGS`] arguments kept; a longer one ends with
+    /// [`CMDLINE_CUT_MARKER`]. A process controls its command line: it must not cost nsview
+    /// memory or the terminal its width.
+    pub fn read_cmdline(&self, name: &str, buf: &mut ReadBuf) -> SysResult<Vec<String>> {
+        let (bytes, cut) = self.read_at_most(name, buf, CMDLINE_MAX_BYTES)?;
+        Ok(bounded_cmdline(bytes, cut))
     }
 
     /// Read a text file; borrowed from `buf` unless it had to be decoded lossily.
@@ -432,8 +475,8 @@ pub fn reread_process(
         if !check_others {
             return Ok(true);
         }
-        let same_cmdline = match dir.read_into("cmdline", &mut scratch.buf) {
-            Ok(b) => parse::parse_cmdline(b) == known.cmdline,
+        let same_cmdline = match dir.read_cmdline("cmdline", &mut scratch.buf) {
+            Ok(c) => c == known.cmdline,
             Err(e) if e.is_vanished() => return Err(e),
             Err(_) => false,
         };
@@ -527,8 +570,8 @@ fn read_process_in(
     let ns = read_ns_links(&ns_dir, ctx, known.and_then(|k| k.pid_ns), &mut denied);
     let basics = read_basics(&dir, pid, &ns, ctx, known, buf)?;
 
-    let cmdline = match dir.read_into("cmdline", buf) {
-        Ok(b) => parse::parse_cmdline(b),
+    let cmdline = match dir.read_cmdline("cmdline", buf) {
+        Ok(c) => c,
         Err(e) if e.is_vanished() => return Err(e),
         Err(_) => Vec::new(),
     };
@@ -799,6 +842,43 @@ pub fn read_proc_devices(roots: &Roots) -> SysResult<BTreeMap<(bool, u32), Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_command_line_is_bounded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let huge: Vec<u8> = (0..100_000)
+            .flat_map(|i| format!("arg{i}\0").into_bytes())
+            .collect();
+        std::fs::write(dir.path().join("cmdline"), &huge).expect("write");
+        std::fs::write(dir.path().join("short"), b"sleep\x00100\x00").expect("write");
+        let many: Vec<u8> = (0..5000).flat_map(|_| b"a\0".to_vec()).collect();
+        std::fs::write(dir.path().join("many"), &many).expect("write");
+        let exact = vec![b'x'; CMDLINE_MAX_BYTES];
+        std::fs::write(dir.path().join("exact"), &exact).expect("write");
+        let d = ProcDir::open_path(dir.path().to_path_buf()).expect("open");
+        let mut buf = ReadBuf::default();
+        let args = d.read_cmdline("cmdline", &mut buf).expect("read");
+        assert_eq!(args.last().map(String::as_str), Some(CMDLINE_CUT_MARKER));
+        let kept: usize = args[..args.len() - 1].iter().map(|a| a.len() + 1).sum();
+        assert!(kept <= CMDLINE_MAX_BYTES + 1, "{kept}");
+        assert!(args.len() <= CMDLINE_MAX_ARGS + 1);
+        assert!(
+            buf.data.len() <= CMDLINE_MAX_BYTES + 1,
+            "{}",
+            buf.data.len()
+        );
+        assert_eq!(
+            d.read_cmdline("short", &mut buf).expect("read"),
+            ["sleep", "100"]
+        );
+        let args = d.read_cmdline("many", &mut buf).expect("read");
+        assert_eq!(args.len(), CMDLINE_MAX_ARGS + 1);
+        assert_eq!(args.last().map(String::as_str), Some(CMDLINE_CUT_MARKER));
+        // Exactly at the bound: whole, no marker.
+        let args = d.read_cmdline("exact", &mut buf).expect("read");
+        assert_eq!(args.len(), 1);
+        assert_eq!(args[0].len(), CMDLINE_MAX_BYTES);
+    }
 
     #[test]
     fn schedstat_is_a_stamp_unless_the_kernel_keeps_no_counts() {

@@ -125,7 +125,7 @@ mod tests {
         fn target(&self) -> NsTarget {
             let path = PathBuf::from(format!("/proc/{}/ns/uts", self.child.id()));
             let ino = std::fs::metadata(&path).expect("stat ns/uts").ino();
-            NsTarget { ino, path }
+            NsTarget::link(ino, path)
         }
     }
 
@@ -139,7 +139,7 @@ mod tests {
     fn own_uts() -> NsTarget {
         let path = PathBuf::from("/proc/thread-self/ns/uts");
         let ino = std::fs::metadata(&path).expect("stat own uts").ino();
-        NsTarget { ino, path }
+        NsTarget::link(ino, path)
     }
 
     #[test]
@@ -175,15 +175,9 @@ mod tests {
         }
         let h1 = UtsProc::start("nsview-h3", "nsview-d3");
         let good = h1.target();
-        let missing = NsTarget {
-            ino: 1,
-            path: PathBuf::from("/proc/nonexistent-nsview/ns/uts"),
-        };
+        let missing = NsTarget::link(1, PathBuf::from("/proc/nonexistent-nsview/ns/uts"));
         // Right file, wrong inode: what a reused PID looks like.
-        let reused = NsTarget {
-            ino: good.ino + 1_000_000,
-            path: good.path.clone(),
-        };
+        let reused = NsTarget::link(good.ino + 1_000_000, good.path.clone());
         let names = read_uts_names(&[missing.clone(), good.clone(), reused.clone()]);
         assert!(
             names[&missing.ino]
@@ -208,10 +202,7 @@ mod tests {
         }
         let h1 = UtsProc::start("nsview-h4", "nsview-d4");
         let good = h1.target();
-        let dead = NsTarget {
-            ino: good.ino,
-            path: PathBuf::from("/proc/nonexistent-nsview/ns/uts"),
-        };
+        let dead = NsTarget::link(good.ino, PathBuf::from("/proc/nonexistent-nsview/ns/uts"));
         let names = read_uts_names(&[dead, good.clone()]);
         assert_eq!(
             names[&good.ino].as_ref().expect("good").hostname,

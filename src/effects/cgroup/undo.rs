@@ -9,8 +9,11 @@ use super::txn::{TakeBack, Transaction, restore_file, same_value};
 use super::{CgroupWriter, Location};
 use crate::effects::journal::{self, Action, Change, JournalEntry};
 use crate::model::Hierarchy;
+use crate::model::containers::cgroup_path::is_id;
+use crate::policy::devices::DeviceRuleSpec;
 use crate::policy::limits;
 use crate::sys::Roots;
+use crate::sys::cgroup_control::check_cgroup_path;
 use std::path::Path;
 
 /// Result of an undo.
@@ -72,7 +75,118 @@ pub fn entry_to_undo(
             entry.id
         )));
     }
+    check_entry(&entry).map_err(|why| {
+        CgroupError::refused(format!(
+            "journal {} entry {}: {why}; refusing to replay it (a journal is data, not commands)",
+            journal_path.display(),
+            entry.id
+        ))
+    })?;
     Ok(entry)
+}
+
+/// Everything undo would act on must be what nsview itself writes to a journal: known control
+/// files, plain cgroup paths, a real PID, a device rule that parses, and a Docker record naming a
+/// container id with plain values. Checked before anything is done.
+pub(crate) fn check_entry(entry: &JournalEntry) -> Result<(), String> {
+    for c in &entry.changes {
+        check_change(entry.action, c)?;
+    }
+    match &entry.api {
+        Some(api) => check_api_record(api),
+        None => Ok(()),
+    }
+}
+
+fn check_change(action: Action, c: &Change) -> Result<(), String> {
+    // Only files nsview itself writes are replayed.
+    if !UNDOABLE_FILES.contains(&c.file.as_str()) {
+        return Err(format!("{:?} is not a file nsview writes", c.file));
+    }
+    let plain_name = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b','))
+    };
+    if !plain_name(&c.hierarchy) {
+        return Err(format!(
+            "hierarchy {:?} is not a hierarchy name",
+            c.hierarchy
+        ));
+    }
+    check_plain_cgroup(&c.cgroup)?;
+    if let Some(via) = &c.via
+        && via != "docker-api"
+    {
+        return Err(format!("unknown way of writing {via:?}"));
+    }
+    match action {
+        Action::Move => {
+            if c.file != "cgroup.procs" || c.pid.is_none_or(|p| p <= 0) {
+                return Err("a move without a PID".into());
+            }
+            check_plain_cgroup(&c.old)?;
+        }
+        Action::Devices => {
+            let rule = c.rule.as_deref().unwrap_or_default();
+            let (verb, spec) = rule.split_once(' ').unwrap_or(("", ""));
+            if !matches!(verb, "allow" | "deny") || DeviceRuleSpec::parse(spec).is_err() {
+                return Err(format!("device rule {rule:?} is not one nsview writes"));
+            }
+        }
+        _ if c.pid.is_some() || c.rule.is_some() => {
+            return Err("a PID or device rule in a change of a file".into());
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn check_plain_cgroup(path: &str) -> Result<(), String> {
+    match check_cgroup_path(path) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(format!("{path:?} is not a plain cgroup path")),
+    }
+}
+
+/// The Docker part of an entry: `{"id": 64 hex digits, "old": {...}, "new": {...}}` with
+/// HostConfig field names and numbers or CPU lists as values (the fields themselves are checked
+/// again by the Docker writer).
+fn check_api_record(api: &serde_json::Value) -> Result<(), String> {
+    let id = api.get("id").and_then(serde_json::Value::as_str);
+    if !id.is_some_and(is_id) {
+        return Err("the Docker record does not name a container id (64 hex digits)".into());
+    }
+    let Some(obj) = api.as_object() else {
+        return Err("the Docker record is not an object".into());
+    };
+    if obj
+        .keys()
+        .any(|k| !matches!(k.as_str(), "id" | "old" | "new"))
+    {
+        return Err("the Docker record has fields nsview does not write".into());
+    }
+    for side in ["old", "new"] {
+        let Some(body) = api.get(side).and_then(serde_json::Value::as_object) else {
+            return Err(format!("the Docker record has no {side} body"));
+        };
+        let plain_value = |v: &serde_json::Value| match v {
+            serde_json::Value::Number(n) => n.is_i64(),
+            serde_json::Value::String(s) => s
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b',' || b == b'-'),
+            _ => false,
+        };
+        if body
+            .iter()
+            .any(|(k, v)| !k.bytes().all(|b| b.is_ascii_alphanumeric()) || !plain_value(v))
+        {
+            return Err(format!(
+                "the Docker record's {side} body holds what nsview does not write"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A change to revert, at its location.
@@ -148,12 +262,12 @@ impl Check<'_> {
         let mut skipped = Vec::new();
         for c in self.entry.changes.iter().rev() {
             // Only files nsview itself writes are replayed: the journal is data, not commands.
-            if !UNDOABLE_FILES.contains(&c.file.as_str()) {
-                return Err(CgroupError::refused(format!(
-                    "entry {}: {} is not a file nsview writes; refusing to replay it",
-                    self.entry.id, c.file
-                )));
-            }
+            check_change(self.entry.action, c).map_err(|why| {
+                CgroupError::refused(format!(
+                    "entry {}: {why}; refusing to replay it",
+                    self.entry.id
+                ))
+            })?;
             let Some(loc) = self.location(c) else {
                 let what = format!("hierarchy {} is not mounted any more", c.hierarchy);
                 self.gone(what, &mut skipped, format!("{}: not mounted", c.hierarchy))?;
@@ -389,5 +503,98 @@ fn undo_freeze_content(file: &str, old: &str) -> &'static str {
         ("freezer.state", _) => "FROZEN",
         (_, "0" | "THAWED") => "0",
         _ => "1",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(action: Action, change: Change, api: Option<serde_json::Value>) -> JournalEntry {
+        JournalEntry {
+            id: 1,
+            time: "2026-01-01T00:00:00Z".into(),
+            user: "root".into(),
+            uid: 0,
+            sudo_user: None,
+            action,
+            target: "/t".into(),
+            changes: vec![change],
+            undo_of: None,
+            api,
+        }
+    }
+
+    fn set(file: &str) -> Change {
+        Change {
+            hierarchy: "cpu".into(),
+            cgroup: "/nsview-test/a".into(),
+            file: file.into(),
+            old: "1024".into(),
+            new: "2048".into(),
+            pid: None,
+            start: None,
+            rule: None,
+            via: None,
+        }
+    }
+
+    #[test]
+    fn a_journal_entry_is_replayed_only_when_nsview_could_have_written_it() {
+        let id = "ab".repeat(32);
+        let good_api = json!({"id": id, "old": {"CpuShares": 1024, "CpusetCpus": "0-1"},
+            "new": {"CpuShares": 2048}});
+        assert_eq!(
+            check_entry(&entry(Action::Set, set("cpu.shares"), None)),
+            Ok(())
+        );
+        assert_eq!(
+            check_entry(&entry(Action::Set, set("cpu.shares"), Some(good_api))),
+            Ok(())
+        );
+        let mut bad: Vec<JournalEntry> = vec![
+            entry(Action::Set, set("release_agent"), None),
+            entry(Action::Set, set("../cpu.shares"), None),
+        ];
+        for (field, value) in [
+            ("cgroup", "/a/../../etc"),
+            ("cgroup", "a"),
+            ("hierarchy", "cpu/.."),
+        ] {
+            let mut c = set("cpu.shares");
+            match field {
+                "cgroup" => c.cgroup = value.into(),
+                _ => c.hierarchy = value.into(),
+            }
+            bad.push(entry(Action::Set, c, None));
+        }
+        let mut via = set("cpu.shares");
+        via.via = Some("sh -c".into());
+        bad.push(entry(Action::Set, via, None));
+        let mut mv = set("cgroup.procs");
+        mv.old = "/../x".into();
+        mv.pid = Some(42);
+        bad.push(entry(Action::Move, mv.clone(), None));
+        mv.old = "/x".into();
+        mv.pid = Some(-1);
+        bad.push(entry(Action::Move, mv, None));
+        let mut dev = set("devices.deny");
+        dev.rule = Some("write c 1:3 rwm".into());
+        bad.push(entry(Action::Devices, dev, None));
+        for api in [
+            json!({"id": "x/../../containers/create", "old": {"Memory": 1}, "new": {}}),
+            json!({"id": format!("{}\r\nX: y", "ab".repeat(31)), "old": {}, "new": {}}),
+            json!({"id": id, "old": {"Privileged": true}, "new": {}}),
+            json!({"id": id, "old": {"Binds": ["/:/host"]}, "new": {}}),
+            json!({"id": id, "old": {}, "new": {}, "then": "more"}),
+        ] {
+            bad.push(entry(Action::Set, set("cpu.shares"), Some(api)));
+        }
+        for e in &bad {
+            assert!(check_entry(e).is_err(), "{e:?}");
+            let refused = entry_to_undo(std::slice::from_ref(e), Path::new("j"), None);
+            assert!(refused.is_err(), "{e:?}");
+        }
     }
 }
