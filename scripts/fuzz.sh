@@ -27,6 +27,7 @@
 #   NSVIEW_FUZZ_MAX_LEN=16384   -max_len (bytes); larger than any seed
 #   NSVIEW_FUZZ_TIMEOUT=10      -timeout (seconds for one input)
 #   NSVIEW_FUZZ_RSS_MB=1024     -rss_limit_mb (and with it -malloc_limit_mb)
+#   NSVIEW_FUZZ_REPORT=target/fuzz.md   where the table goes (for runs side by side)
 #   NSVIEW_DRY_RUN=1            print the commands instead of running them
 set -euo pipefail
 
@@ -43,7 +44,7 @@ TIMEOUT=${NSVIEW_FUZZ_TIMEOUT:-10}
 RSS_MB=${NSVIEW_FUZZ_RSS_MB:-1024}
 # The same build flags for build and run, or cargo fuzz rebuilds.
 FUZZ_FLAGS=(-s none)
-REPORT=$ROOT/target/fuzz.md
+REPORT=${NSVIEW_FUZZ_REPORT:-$ROOT/target/fuzz.md}
 LOGS=$ROOT/fuzz/target/logs
 
 ensure_cargo_fuzz() {
@@ -58,7 +59,7 @@ final_stat() { sed -n "s/^stat::$1: *//p" "$2" | tail -n 1; }
 
 # fuzz_one TARGET: run it for SECONDS_EACH; append its table row to ROWS; 1 if it crashed.
 fuzz_one() {
-    local target=$1 log=$LOGS/$1.log rc=0 result runs rate rss artifact
+    local target=$1 log=$LOGS/$1-${SECONDS_EACH}s.log rc=0 result runs rate rss artifact
     local seeds=$ROOT/fuzz/corpus/$target live=$ROOT/fuzz/corpus-run/$target
     mkdir -p "$live" "$ROOT/fuzz/artifacts/$target"
     log "== $target: ${SECONDS_EACH}s"
