@@ -12,11 +12,15 @@
 #      teardown (stop_runtimes) on EXIT, so it runs on failure and Ctrl-C too;
 #   4. runs cargo fmt --check, cargo clippy --all-targets --locked -- -D warnings and
 #      cargo test --locked (default --test-threads: the tests are parallel-safe);
-#   5. prints one final line, "test.sh: PASS ..." or "test.sh: FAIL ...", and exits non-zero
+#   5. without ARGS (the whole suite), the fuzz smoke run: scripts/fuzz.sh runs every fuzz
+#      target (fuzz/) for NSVIEW_FUZZ_SECONDS each, installing cargo-fuzz when it is missing;
+#      it runs before the container runtimes start, so it holds no runtime lock;
+#   6. prints one final line, "test.sh: PASS ..." or "test.sh: FAIL ...", and exits non-zero
 #      if any step failed. All steps run even after a failure, so one run shows everything.
 #
 # Environment:
 #   CI=true           exported to the tests: there a test that would skip fails instead.
+#   NSVIEW_FUZZ_SECONDS=10  seconds per fuzz target in the smoke run (0: no fuzz step).
 #   NSVIEW_DRY_RUN=1  print the apt-get and cargo commands instead of running them.
 set -euo pipefail
 
@@ -83,6 +87,12 @@ main() {
         log "CI=$CI: skipped tests count as failures"
     fi
     export RUST_BACKTRACE=${RUST_BACKTRACE:-1}
+
+    # The fuzz smoke run (about 16 targets x 10 s plus their build) only with the whole suite.
+    local fuzz_seconds=${NSVIEW_FUZZ_SECONDS:-10}
+    if (($# == 0 && fuzz_seconds > 0)); then
+        step fuzz "$ROOT/scripts/fuzz.sh" "$fuzz_seconds"
+    fi
 
     on_exit stop_runtimes
     start_runtimes

@@ -279,22 +279,32 @@ impl Journal {
     }
 
     fn parse(&self, f: &File) -> Result<Vec<JournalEntry>, JournalError> {
-        let mut out = Vec::new();
-        for (i, line) in BufReader::new(f).lines().enumerate() {
-            let line = line.map_err(|e| self.io(e))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let entry: JournalEntry =
-                serde_json::from_str(&line).map_err(|e| JournalError::Corrupt {
-                    path: self.path.clone(),
-                    line: i + 1,
-                    reason: e.to_string(),
-                })?;
-            out.push(entry);
-        }
-        Ok(out)
+        parse_entries(&self.path, BufReader::new(f))
     }
+}
+
+/// The entries of the journal at `path`, read from `reader`: one JSON object per line, blank
+/// lines skipped. Public for the fuzz target fuzz/fuzz_targets/journal_lines.rs.
+#[doc(hidden)]
+pub fn parse_entries(path: &Path, reader: impl BufRead) -> Result<Vec<JournalEntry>, JournalError> {
+    let mut out = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| JournalError::Io {
+            path: path.to_path_buf(),
+            err: e,
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let entry: JournalEntry =
+            serde_json::from_str(&line).map_err(|e| JournalError::Corrupt {
+                path: path.to_path_buf(),
+                line: i + 1,
+                reason: e.to_string(),
+            })?;
+        out.push(entry);
+    }
+    Ok(out)
 }
 
 /// Undo replays what the journal says as root: a journal someone else could have written (not

@@ -591,50 +591,21 @@ impl RouteSocket {
     ) -> Result<bool, NlError> {
         let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
         let seq = self.send(message, flags)?;
-        let mut interrupted = false;
-        let mut failure: Option<NlError> = None;
+        let mut progress = ExchangeProgress {
+            seq,
+            dump,
+            interrupted: false,
+            failure: None,
+        };
         loop {
-            let mut rest = self.recv_datagram(buf)?;
-            let mut finished = false;
-            while rest.len() >= NLMSG_HDRLEN {
-                let packet =
-                    NetlinkBuffer::new_checked(rest).map_err(|e| NlError::Decode(e.to_string()))?;
-                let length = packet.length() as usize;
-                let aligned = length.next_multiple_of(usize::from(NLMSG_ALIGNTO));
-                rest = rest.get(aligned..).unwrap_or_default();
-                if packet.sequence_number() != seq {
-                    // A leftover of an earlier exchange: not ours to read.
-                    continue;
-                }
-                let payload = packet.payload();
-                match packet.message_type() {
-                    NLMSG_NOOP => {}
-                    kind @ (NLMSG_DONE | NLMSG_ERROR | NLMSG_OVERRUN) => {
-                        if let Some(e) = end_failure(kind, payload) {
-                            failure.get_or_insert(e);
-                        }
-                        finished = true;
-                    }
-                    kind => {
-                        interrupted |= packet.flags() & NLM_F_DUMP_INTR != 0;
-                        if failure.is_none()
-                            && let Err(reason) = on_message(kind, payload)
-                        {
-                            failure = Some(NlError::Decode(reason));
-                        }
-                        if !dump {
-                            finished = true;
-                        }
-                    }
-                }
-            }
-            if finished {
+            let datagram = self.recv_datagram(buf)?;
+            if progress.read_datagram(datagram, on_message)? {
                 break;
             }
         }
-        match failure {
+        match progress.failure {
             Some(e) => Err(e),
-            None => Ok(interrupted),
+            None => Ok(progress.interrupted),
         }
     }
 
@@ -657,6 +628,89 @@ impl RouteSocket {
     }
 }
 
+/// Where an exchange stands after the datagrams read so far.
+struct ExchangeProgress {
+    /// The request's sequence number: replies with another one are skipped.
+    seq: u32,
+    /// A dump ends with NLMSG_DONE; any other request with its first reply.
+    dump: bool,
+    /// Whether the kernel flagged the dump as interrupted (NLM_F_DUMP_INTR).
+    interrupted: bool,
+    /// The first failure: a parse error of `on_message` or one an ending message reports.
+    failure: Option<NlError>,
+}
+
+impl ExchangeProgress {
+    /// Hands every message of `datagram` that answers the request to `on_message`; true when
+    /// the exchange ended with it. `Err` only for a datagram that is not netlink at all.
+    fn read_datagram(
+        &mut self,
+        mut rest: &[u8],
+        on_message: &mut OnMessage<'_>,
+    ) -> Result<bool, NlError> {
+        let mut finished = false;
+        while rest.len() >= NLMSG_HDRLEN {
+            let packet =
+                NetlinkBuffer::new_checked(rest).map_err(|e| NlError::Decode(e.to_string()))?;
+            let length = packet.length() as usize;
+            let aligned = length.next_multiple_of(usize::from(NLMSG_ALIGNTO));
+            rest = rest.get(aligned..).unwrap_or_default();
+            if packet.sequence_number() != self.seq {
+                // A leftover of an earlier exchange: not ours to read.
+                continue;
+            }
+            let payload = packet.payload();
+            match packet.message_type() {
+                NLMSG_NOOP => {}
+                kind @ (NLMSG_DONE | NLMSG_ERROR | NLMSG_OVERRUN) => {
+                    if let Some(e) = end_failure(kind, payload) {
+                        self.failure.get_or_insert(e);
+                    }
+                    finished = true;
+                }
+                kind => {
+                    self.interrupted |= packet.flags() & NLM_F_DUMP_INTR != 0;
+                    if self.failure.is_none()
+                        && let Err(reason) = on_message(kind, payload)
+                    {
+                        self.failure = Some(NlError::Decode(reason));
+                    }
+                    if !self.dump {
+                        finished = true;
+                    }
+                }
+            }
+        }
+        Ok(finished)
+    }
+}
+
+/// One datagram of a link and address dump, read as [`read_netns_interfaces`] reads it (every
+/// message of sequence number `seq` parsed as a link and as an address): the number of links
+/// and addresses found, whether the dump ended, or the first failure. For the fuzz target
+/// fuzz/fuzz_targets/netlink_route.rs.
+#[doc(hidden)]
+pub fn parse_dump_datagram(datagram: &[u8], seq: u32) -> Result<(usize, bool), String> {
+    let mut progress = ExchangeProgress {
+        seq,
+        dump: true,
+        interrupted: false,
+        failure: None,
+    };
+    let mut found = 0;
+    let finished = progress
+        .read_datagram(datagram, &mut |kind, payload| {
+            found += usize::from(parse_link(kind, payload)?.is_some());
+            found += usize::from(parse_address(kind, payload)?.is_some());
+            Ok(())
+        })
+        .map_err(|e| format!("{e:?}"))?;
+    match progress.failure {
+        Some(e) => Err(format!("{e:?}")),
+        None => Ok((found, finished)),
+    }
+}
+
 fn retry_eintr(mut call: impl FnMut() -> io::Result<usize>) -> Result<usize, NlError> {
     loop {
         match call() {
@@ -672,7 +726,7 @@ fn end_failure(kind: u16, payload: &[u8]) -> Option<NlError> {
     match kind {
         NLMSG_DONE => errno_of(payload)
             .filter(|&c| c < 0)
-            .map(|code| NlError::Io(io::Error::from_raw_os_error(-code))),
+            .map(|code| NlError::Io(io::Error::from_raw_os_error(code.saturating_neg()))),
         NLMSG_ERROR => match errno_of(payload) {
             Some(0) => None,
             Some(code) => Some(NlError::Io(io::Error::from_raw_os_error(
@@ -1057,5 +1111,19 @@ mod tests {
     fn errno_needs_four_bytes() {
         assert_eq!(errno_of(&(-13i32).to_ne_bytes()), Some(-13));
         assert_eq!(errno_of(&[1, 2]), None);
+    }
+
+    #[test]
+    fn a_done_with_the_lowest_errno_is_a_failure() {
+        // fuzz target netlink_route: negating i32::MIN overflowed. NLMSG_DONE, sequence 9.
+        let mut datagram = 20u32.to_ne_bytes().to_vec();
+        datagram.extend_from_slice(&NLMSG_DONE.to_ne_bytes());
+        datagram.extend_from_slice(&2u16.to_ne_bytes()); // NLM_F_MULTIPART
+        datagram.extend_from_slice(&9u32.to_ne_bytes()); // sequence number
+        datagram.extend_from_slice(&0u32.to_ne_bytes()); // port id
+        datagram.extend_from_slice(&i32::MIN.to_ne_bytes());
+        assert!(parse_dump_datagram(&datagram, 9).is_err());
+        // Another sequence number: not this exchange's, skipped.
+        assert_eq!(parse_dump_datagram(&datagram, 8), Ok((0, false)));
     }
 }

@@ -45,7 +45,8 @@ pub fn parse_stat(text: &str) -> Option<StatFields> {
         comm,
         ppid,
         flags,
-        cpu_ticks: utime + stime,
+        // Saturating: the fields are only as sane as what wrote them (found by fuzzing).
+        cpu_ticks: utime.saturating_add(stime),
         start_time: parse_start_time(text),
     })
 }
@@ -179,7 +180,8 @@ pub fn parse_proc_pid_cgroup(text: &str) -> Vec<CgroupLine> {
         .collect()
 }
 
-/// Undo the octal escapes mountinfo uses for space, tab, newline and backslash (`\040`).
+/// Undo the octal escapes mountinfo uses for space, tab, newline and backslash (`\040`). Three
+/// octal digits above `\377` are no byte and no escape: they stay as they are.
 pub fn unescape_octal(s: &str) -> String {
     if !s.contains('\\') {
         return s.to_string();
@@ -190,7 +192,8 @@ pub fn unescape_octal(s: &str) -> String {
     while i < bytes.len() {
         if bytes[i] == b'\\'
             && i + 3 < bytes.len()
-            && bytes[i + 1..i + 4]
+            && (b'0'..=b'3').contains(&bytes[i + 1])
+            && bytes[i + 2..i + 4]
                 .iter()
                 .all(|b| (b'0'..=b'7').contains(b))
         {
@@ -396,6 +399,29 @@ pub fn parse_cg_value(format: CgFormat, text: &str) -> Option<CgValue> {
 mod tests {
     use super::*;
     use crate::model::NsType;
+
+    // Regression tests for inputs the fuzz targets (fuzz/) found: each panicked before.
+
+    #[test]
+    fn an_octal_escape_above_a_byte_is_kept_as_text() {
+        // fuzz target mountinfo: `\777` overflowed a u8.
+        assert_eq!(unescape_octal("/mnt/a\\777b"), "/mnt/a\\777b");
+        assert_eq!(
+            unescape_octal("/mnt/a\\377"),
+            String::from_utf8_lossy(b"/mnt/a\xff")
+        );
+        assert_eq!(unescape_octal("/run/my\\040net"), "/run/my net");
+        let line = "412 29 0:4 / /mnt/\\777 rw shared:200 - tmpfs tmpfs rw";
+        assert_eq!(parse_mountinfo(line)[0].mount_point, "/mnt/\\777");
+    }
+
+    #[test]
+    fn cpu_times_at_the_top_of_u64_saturate() {
+        // fuzz target proc_stat: utime + stime overflowed.
+        let max = u64::MAX;
+        let stat = format!("7 (x) S 1 7 7 0 -1 4194304 0 0 0 0 {max} {max} 0 0 20 0 1 0 5");
+        assert_eq!(parse_stat(&stat).map(|s| s.cpu_ticks), Some(u64::MAX));
+    }
 
     #[test]
     fn a_status_name_keeps_its_leading_spaces() {

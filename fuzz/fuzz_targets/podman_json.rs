@@ -1,0 +1,9 @@
+//! podman's containers.json (libpod's storage record of every container).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use nsview::sys::podman;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = podman::parse_containers_json(data);
+});
