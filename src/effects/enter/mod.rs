@@ -49,6 +49,7 @@
 
 mod child;
 mod creds;
+mod dumpable;
 mod error;
 mod helper;
 mod helper_args;
@@ -57,6 +58,7 @@ mod join;
 mod open;
 mod plan;
 mod report;
+mod sealed_exe;
 mod spawn;
 mod target_fs;
 
