@@ -27,16 +27,18 @@ use nix::libc;
 const CONTAINER_UID: &str = "1000";
 
 /// What the container's own process does: wait for the test to name the helper's PID, then try
-/// what an attacker would and write down each exit status (0 = it worked).
+/// what an attacker would and write down each exit status (0 = it worked). The root directory has
+/// no /dev: output goes to /tmp/sink. `control` reads its own exe: that must work.
 const PROBE: &str = r#"hostname ctr-binary
 while [ ! -s /tmp/helper-pid ]; do sleep 0.05; done
 h=$(cat /tmp/helper-pid)
 {
+  readlink /proc/$$/exe >/tmp/sink 2>&1; echo "control=$?"
   grep -q '^Name:.nsview' /proc/$h/status; echo "seen=$?"
-  readlink /proc/$h/exe >/dev/null 2>&1; echo "readlink=$?"
-  cat /proc/$h/environ >/dev/null 2>&1; echo "environ=$?"
-  cat /proc/$h/exe >/dev/null 2>&1; echo "read=$?"
-  (echo x >> /proc/$h/exe) 2>/dev/null; echo "write=$?"
+  readlink /proc/$h/exe >/tmp/sink 2>&1; echo "readlink=$?"
+  cat /proc/$h/environ >/tmp/sink 2>&1; echo "environ=$?"
+  cat /proc/$h/exe >/tmp/sink 2>&1; echo "read=$?"
+  (echo x >> /proc/$h/exe) 2>/tmp/sink; echo "write=$?"
 } > /tmp/result.tmp
 mv /tmp/result.tmp /tmp/result
 exec sleep 100000
@@ -247,6 +249,11 @@ fn helper_runs_from_a_sealed_memfd_the_container_cannot_open_or_write() {
         fs::read_to_string(c.path("/tmp/result")).ok()
     });
     assert_eq!(
+        result_value(&result, "control"),
+        "0",
+        "probe broken:\n{result}"
+    );
+    assert_eq!(
         result_value(&result, "seen"),
         "0",
         "probe did not see the helper"
@@ -270,12 +277,13 @@ fn helper_runs_from_a_sealed_memfd_the_container_cannot_open_or_write() {
             "sh",
             "-c",
             &format!(
-                "readlink /proc/{helper}/exe; (echo x >> /proc/{helper}/exe) 2>/dev/null; echo write=$?"
+                "readlink /proc/{helper}/exe; echo ok > /tmp/control; echo control=$?; (echo x >> /proc/{helper}/exe) 2>/tmp/sink; echo write=$?"
             ),
         ],
     );
     let mut lines = out.lines();
     assert_eq!(lines.next(), Some("/memfd:nsview (deleted)"), "{out}");
+    assert_eq!(result_value(&out, "control"), "0", "{out}");
     assert_ne!(result_value(&out, "write"), "0", "{out}");
 
     drop(nsview_run);
