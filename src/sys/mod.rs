@@ -19,6 +19,7 @@ pub mod proc_connector;
 pub mod proc_handle;
 pub mod procfs;
 pub mod roots;
+pub mod self_exe;
 pub mod task_iter;
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -1,6 +1,7 @@
 //! The command's credentials: the target's (from /proc/PID/status, adopted in runc's order), or
 //! root of a joined user namespace.
 
+use super::dumpable::stay_undumpable;
 use super::error::EnterError;
 use super::open::Opened;
 use super::plan::EnterSpec;
@@ -31,6 +32,7 @@ pub(super) fn take_credentials(spec: &EnterSpec, o: &Opened) -> Result<bool, Ent
     }
     if o.ns.iter().any(|n| n.ns_type == NsType::User && !n.ours) {
         become_user_ns_root();
+        stay_undumpable(spec)?;
     }
     Ok(false)
 }
@@ -64,10 +66,13 @@ fn adopt_creds(spec: &EnterSpec, c: &StatusCreds) -> Result<(), EnterError> {
             return Err(denied("setgroups", &e));
         }
     }
+    stay_undumpable(spec)?;
     let [rg, eg, sg] = c.gid.map(Gid::from_raw);
     nix::unistd::setresgid(rg, eg, sg).map_err(|e| denied("setresgid", &e))?;
+    stay_undumpable(spec)?;
     let [ru, eu, su] = c.uid.map(Uid::from_raw);
     nix::unistd::setresuid(ru, eu, su).map_err(|e| denied("setresuid", &e))?;
+    stay_undumpable(spec)?;
     rustix::thread::set_capabilities(
         None,
         CapabilitySets {
@@ -77,6 +82,7 @@ fn adopt_creds(spec: &EnterSpec, c: &StatusCreds) -> Result<(), EnterError> {
         },
     )
     .map_err(|e| denied("capset", &e))?;
+    stay_undumpable(spec)?;
     rustix::thread::clear_ambient_capability_set().map_err(|e| denied("ambient set", &e))?;
     for cap in 0..64u32 {
         if c.ambient & (1 << cap) != 0 {
@@ -87,6 +93,7 @@ fn adopt_creds(spec: &EnterSpec, c: &StatusCreds) -> Result<(), EnterError> {
             .map_err(|e| denied("raising an ambient capability", &e))?;
         }
     }
+    stay_undumpable(spec)?;
     rustix::thread::set_keep_capabilities(false)
         .map_err(|e| spec.failed(format!("PR_SET_KEEPCAPS: {e}")))?;
     Ok(())

@@ -1,6 +1,7 @@
 //! The helper (`nsview __enter`): a fresh single-threaded process that opens, joins and forks.
 
 use super::child::child_main;
+use super::dumpable::stay_undumpable;
 use super::error::EnterError;
 use super::helper_args::HelperArgs;
 use super::inherit::{close_fds_above_2, set_disposition};
@@ -32,8 +33,7 @@ pub fn helper_main(args: HelperArgs) -> i32 {
 /// The helper's steps, in the order of the module docs: refuse to be inspected, open everything,
 /// join cgroups then namespaces, fork the command and wait for it.
 fn helper(spec: &EnterSpec, report: Reporter) -> Result<i32, EnterError> {
-    nix::sys::prctl::set_dumpable(false)
-        .map_err(|e| spec.failed(format!("PR_SET_DUMPABLE: {e}")))?;
+    stay_undumpable(spec)?;
     ensure_single_threaded(spec)?;
     let opened = open_target(spec)?;
     if spec.join_cgroups
@@ -42,6 +42,8 @@ fn helper(spec: &EnterSpec, report: Reporter) -> Result<i32, EnterError> {
         join_cgroups(spec, process)?;
     }
     join_namespaces(spec, &opened)?;
+    // Joining a user namespace changed the credentials.
+    stay_undumpable(spec)?;
     fork_command(spec, opened, report)
 }
 

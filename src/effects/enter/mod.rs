@@ -7,13 +7,16 @@
 //!   time, so PID reuse is noticed), and the command. It runs in the caller (CLI or TUI) and
 //!   changes nothing.
 //! - [`run_inside`] carries the plan out: it starts the nsview binary itself (`/proc/self/exe`) with the
-//!   hidden subcommand `__enter` (the helper), hands it the terminal and waits for it. The caller
+//!   hidden subcommand `__enter` (the helper), hands it the terminal and waits for it. The helper
+//!   runs from a sealed memfd copy of the binary (`sealed_exe`), so its /proc/PID/exe, and its
+//!   child's until the command is exec'd, never leads to the host's binary (CVE-2019-5736). The caller
 //!   may be multithreaded (the TUI is); the helper is a fresh single-threaded process, which the
 //!   kernel requires to join a mount or user namespace.
 //!
 //! The helper ([`helper_main`]), in order:
 //! 1. makes itself non-dumpable (PR_SET_DUMPABLE 0) before it holds anything, so nothing in the
-//!    target can ptrace it or read its memory (runc, CVE-2019-5736);
+//!    target can ptrace it or read its memory (runc, CVE-2019-5736); again after joining the
+//!    namespaces and, in the child, after every credential change, which resets it (`dumpable`);
 //! 2. opens everything first: a pidfd for the target, its /proc/PID directory (checked against the
 //!    start time in the plan), every namespace file (each checked against the inode in the plan),
 //!    the target's root, cwd and environment; then checks through the pidfd that the target is
@@ -37,18 +40,20 @@
 //!
 //! The rooms, in the order they run:
 //! - caller: `plan` (TARGET -> [`EnterSpec`]; `target_fs` finds the default shell in the target's
-//!   root), `helper_args` (the plan as the helper's command line and back), `spawn` ([`run_inside`]);
+//!   root), `helper_args` (the plan as the helper's command line and back), `spawn` ([`run_inside`]),
+//!   `sealed_exe` (the memfd copy the helper runs from);
 //! - helper: `helper` (steps 1, 5, 7 and the single-thread rule), `open` (step 2, through the
 //!   readers in `sys::proc_handle`), `join` (steps 3 and 4);
 //! - child: `child` (step 6), `creds` (its credentials);
 //! - shared by helper and child: `error` ([`EnterError`] and its one-line form), `report` (the
-//!   pipe), `inherit` (signal dispositions and fds that fork and exec pass on).
+//!   pipe), `inherit` (signal dispositions and fds that fork and exec pass on), `dumpable`.
 //!
 //! Sibling files import each other without a circle (tests/layers.rs checks it): the helper calls
-//! into open, join and child, which never call back; error, report and inherit are leaves.
+//! into open, join and child, which never call back; error, report, inherit and dumpable are leaves.
 
 mod child;
 mod creds;
+mod dumpable;
 mod error;
 mod helper;
 mod helper_args;
@@ -57,6 +62,7 @@ mod join;
 mod open;
 mod plan;
 mod report;
+mod sealed_exe;
 mod spawn;
 mod target_fs;
 

@@ -3,7 +3,8 @@
 use super::error::EnterError;
 use super::helper_args::HELPER_SUBCOMMAND;
 use super::plan::EnterSpec;
-use crate::sys::Roots;
+use super::sealed_exe::SealedExe;
+use crate::sys::{Roots, self_exe};
 use nix::libc;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use std::fs::File;
@@ -23,17 +24,22 @@ use std::process::ExitStatus;
 /// terminal's foreground for the duration (so Ctrl-C and Ctrl-Z reach the command, not the
 /// caller); the caller's group gets the foreground back afterwards.
 pub fn run_inside(spec: &EnterSpec) -> Result<ExitStatus, EnterError> {
-    run_with_binary(spec, &Roots::default().proc.join("self/exe"))
+    run_with_binary(spec, &self_exe::self_exe_path(&Roots::default()))
 }
 
 /// [`run_inside`] with an explicit nsview binary (tests run it from a test binary, whose own
 /// /proc/self/exe is not nsview).
+///
+/// The helper runs from a sealed memfd copy of `exe` ([`SealedExe`]), never from `exe` itself:
+/// the helper and its child, until it execs the command, are visible to the target, and their
+/// /proc/PID/exe must not lead to the host's binary.
 pub fn run_with_binary(spec: &EnterSpec, exe: &Path) -> Result<ExitStatus, EnterError> {
+    let sealed = SealedExe::copy_of(exe).map_err(|e| spec.failed(e))?;
     let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| spec.failed(format!("pipe: {e}")))?;
     let report_fd = write_end.as_raw_fd();
     let foreground = terminal_foreground();
-    let mut cmd = std::process::Command::new(exe);
+    let mut cmd = std::process::Command::new(sealed.exec_path());
     cmd.arg0("nsview")
         .arg(HELPER_SUBCOMMAND)
         .args(spec.helper_args(Some(report_fd)));
@@ -45,6 +51,8 @@ pub fn run_with_binary(spec: &EnterSpec, exe: &Path) -> Result<ExitStatus, Enter
     }
     let spawned = cmd.spawn();
     drop(write_end);
+    // The helper execs the copy (or failed to): this process no longer needs it.
+    drop(sealed);
     let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
