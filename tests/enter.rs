@@ -476,8 +476,8 @@ fn status_field<'a>(status: &'a str, key: &str) -> &'a str {
 }
 
 #[test]
-fn as_target_adopts_ids_capabilities_and_no_new_privs() {
-    if !can_run("as_target_adopts_ids_capabilities_and_no_new_privs") {
+fn default_adopts_ids_capabilities_and_no_new_privs() {
+    if !can_run("default_adopts_ids_capabilities_and_no_new_privs") {
         return;
     }
     // A process with its own uts namespace, uid/gid 1234, no groups, an empty bounding set,
@@ -490,14 +490,7 @@ fn as_target_adopts_ids_capabilities_and_no_new_privs() {
     );
     let pid = target.inner.to_string();
 
-    let status = enter_ok(&[
-        &pid,
-        "--no-cgroup",
-        "--as-target",
-        "--",
-        "cat",
-        "/proc/self/status",
-    ]);
+    let status = enter_ok(&[&pid, "--no-cgroup", "--", "cat", "/proc/self/status"]);
     assert_eq!(status_field(&status, "Uid"), "1234\t1234\t1234\t1234");
     assert_eq!(status_field(&status, "Gid"), "1234\t1234\t1234\t1234");
     assert_eq!(status_field(&status, "Groups"), "");
@@ -505,8 +498,15 @@ fn as_target_adopts_ids_capabilities_and_no_new_privs() {
     assert_eq!(status_field(&status, "CapBnd"), "0000000000000000");
     assert_eq!(status_field(&status, "NoNewPrivs"), "1");
 
-    // Without --as-target: root with its capabilities.
-    let status = enter_ok(&[&pid, "--no-cgroup", "--", "cat", "/proc/self/status"]);
+    // --privileged: root with its capabilities, as nsenter.
+    let status = enter_ok(&[
+        &pid,
+        "--no-cgroup",
+        "--privileged",
+        "--",
+        "cat",
+        "/proc/self/status",
+    ]);
     assert_eq!(status_field(&status, "Uid"), "0\t0\t0\t0");
     assert_ne!(status_field(&status, "CapEff"), "0000000000000000");
     assert_eq!(status_field(&status, "NoNewPrivs"), "0");

@@ -1,6 +1,7 @@
 //! The enter dialog (`x`): which namespaces to join, whether to join the cgroups, and the command.
 
 use super::rows::RowKey;
+use crate::effects::enter::Credentials;
 use crate::model::target::Target;
 use crate::model::{NsType, Snapshot};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -29,6 +30,9 @@ pub struct EnterForm {
     /// False in read-only mode: joining cgroups writes cgroup.procs.
     pub cgroups_allowed: bool,
     pub command: String,
+    /// What the command will run as (the TUI enters with the target's credentials; a namespace
+    /// without a process has none, and is entered as root, as by `--privileged`).
+    pub runs_as: Credentials,
     /// 0..available.len(): a namespace; then the cgroup switch; then the command line.
     pub focus: usize,
     /// Why Enter did not run (a command that does not parse).
@@ -51,6 +55,10 @@ impl EnterForm {
         let aim = RowTarget::of(snap, key)?;
         let (available, chosen) = aim.namespaces_offered(snap)?;
         let ns_target = matches!(aim.target, Target::Namespace(_));
+        let processless = match &aim.target {
+            Target::Namespace(k) => snap.namespaces.get(k).is_none_or(|n| n.pids.is_empty()),
+            _ => false,
+        };
         Ok(EnterForm {
             target: aim.target,
             label: aim.label,
@@ -60,6 +68,11 @@ impl EnterForm {
             join_cgroups: !read_only && !ns_target,
             cgroups_allowed: !read_only && !ns_target,
             command: String::new(),
+            runs_as: if processless {
+                Credentials::Privileged
+            } else {
+                Credentials::Target
+            },
             focus: 0,
             error: None,
         })
@@ -229,6 +242,7 @@ mod tests {
             join_cgroups: true,
             cgroups_allowed: true,
             command: String::new(),
+            runs_as: Credentials::Target,
             focus: 0,
             error: None,
         };

@@ -176,6 +176,12 @@ the host; for a namespace TARGET, that namespace), in its cgroups (every v1 hier
 unified one), chrooted to its root and in its working directory when mnt is joined, with a minimal \
 environment (TERM, PATH from the target, HOME) and only file descriptors 0, 1 and 2 open.
 
+It runs with the target's credentials: uid, gid, groups, capability sets, no_new_privs and seccomp \
+filter (as docker exec); --user UID[:GID] picks another user within the same bounds; --privileged \
+keeps root with every capability and no seccomp (as nsenter). Without mnt the command is looked up \
+only in /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin, and --env-from-target drops \
+PATH, LD_* and the other variables that would make the host run the target's code.
+
 The exit status is the command's (128+N when killed by signal N); 127 when the command does not \
 exist in the target, 126 when it cannot be executed, 1 when entering fails. An image without a shell \
 can be entered without its mount namespace: `--ns net,pid,uts,ipc` runs the host's command in the \
@@ -206,9 +212,14 @@ pub struct EnterArgs {
     /// Working directory for the command (inside the target's root when mnt is joined).
     #[arg(long, value_name = "DIR")]
     pub wd: Option<PathBuf>,
-    /// Also adopt the target's uid, gid, groups, capabilities and no_new_privs.
+    /// Run as this user (numeric UID[:GID], as `docker exec -u`), keeping the target's
+    /// capability bounds, no_new_privs and seccomp filter.
+    #[arg(long, value_name = "UID[:GID]", value_parser = parse_user, conflicts_with = "privileged")]
+    pub user: Option<crate::effects::enter::Credentials>,
+    /// Run as root with every capability and no seccomp filter (what nsenter does), instead of
+    /// the target's credentials.
     #[arg(long)]
-    pub as_target: bool,
+    pub privileged: bool,
     /// Copy the target's whole environment instead of TERM, PATH and HOME.
     #[arg(long)]
     pub env_from_target: bool,
@@ -229,11 +240,21 @@ impl EnterArgs {
             all: self.all,
             join_cgroups: !self.no_cgroup,
             wd: self.wd.clone(),
-            as_target: self.as_target,
+            creds: if self.privileged {
+                crate::effects::enter::Credentials::Privileged
+            } else {
+                self.user.unwrap_or_default()
+            },
             env_from_target: self.env_from_target,
             command: self.command.clone(),
         }
     }
+}
+
+/// `--user UID[:GID]`.
+fn parse_user(s: &str) -> Result<crate::effects::enter::Credentials, String> {
+    crate::effects::enter::Credentials::parse_user(s)
+        .ok_or_else(|| format!("expected a numeric UID[:GID], got {s:?}"))
 }
 
 /// `nsview enter`: plan, run, and exit with the command's status (never returns).

@@ -230,6 +230,8 @@ pub struct StatusCreds {
     pub bounding: u64,
     pub ambient: u64,
     pub no_new_privs: bool,
+    /// The `Seccomp:` mode: 0 none, 1 strict, 2 filter (0 when the kernel does not say).
+    pub seccomp: u32,
 }
 
 /// Uid, Gid, Groups, the capability sets and NoNewPrivs of a status file; `None` when one of them
@@ -240,6 +242,7 @@ pub fn parse_status_creds(status: &str) -> Option<StatusCreds> {
     let mut groups = Vec::new();
     let mut caps = [None::<u64>; 5];
     let mut no_new_privs = false;
+    let mut seccomp = 0;
     let ids = |v: &str| -> Option<[u32; 3]> {
         let v: Vec<u32> = v
             .split_ascii_whitespace()
@@ -268,6 +271,7 @@ pub fn parse_status_creds(status: &str) -> Option<StatusCreds> {
             "CapBnd" => cap(3, &mut caps),
             "CapAmb" => cap(4, &mut caps),
             "NoNewPrivs" => no_new_privs = v == "1",
+            "Seccomp" => seccomp = v.parse().unwrap_or(0),
             _ => {}
         }
     }
@@ -281,6 +285,7 @@ pub fn parse_status_creds(status: &str) -> Option<StatusCreds> {
         bounding: caps[3]?,
         ambient: caps[4].unwrap_or(0),
         no_new_privs,
+        seccomp,
     })
 }
 

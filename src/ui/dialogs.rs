@@ -310,6 +310,10 @@ fn draw_enter(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::enter
             .to_string()
     };
     lines.push(Line::from(Span::styled(cg_text, focus(cg))));
+    lines.push(Line::from(vec![
+        Span::styled("runs as: ", theme.heading()),
+        Span::raw(form.runs_as.describe()),
+    ]));
     lines.push(Line::from(""));
     let cmd = form.command_field();
     let shown = if form.command.is_empty() && form.focus != cmd {

@@ -92,24 +92,29 @@ fn missing_suggestion(spec: &EnterSpec) -> Option<String> {
 fn prepare_child(spec: &EnterSpec, o: &Opened) -> Result<Exec, EnterError> {
     reset_signals();
     enter_root_and_cwd(spec, o)?;
-    let no_new_privs = take_credentials(spec, o)?;
-    let (env, path_var) = build_env(
+    let last_steps = take_credentials(spec, o)?;
+    let env = build_env(
         spec.env_from_target,
+        spec.types().contains(&NsType::Mnt),
         o.environ.as_deref(),
         std::env::var("TERM").ok(),
         home_in_current_root(),
     );
+    if !env.dropped.is_empty() {
+        warn(&format!(
+            "the mount namespace is not joined: left out of the target's environment, as they \
+             would run its code on the host: {}",
+            env.dropped.join(" ")
+        ));
+    }
     let command = spec
         .command
         .first()
         .ok_or_else(|| EnterError::Invalid("no command".into()))?;
-    let path = find_command(spec, command, &path_var)?;
-    let exec = Exec::new(spec, &path, &env)?;
+    let path = find_command(spec, command, &env.path)?;
+    let exec = Exec::new(spec, &path, &env.vars)?;
     // Last of the privilege changes, as runc does.
-    if no_new_privs {
-        nix::sys::prctl::set_no_new_privs()
-            .map_err(|e| spec.failed(format!("no_new_privs: {e}")))?;
-    }
+    last_steps.apply(spec)?;
     Ok(exec)
 }
 
@@ -202,21 +207,85 @@ fn enter_root_and_cwd(spec: &EnterSpec, o: &Opened) -> Result<(), EnterError> {
     Ok(())
 }
 
+/// Variables of the target's environment that would make a host program run code the target
+/// chose: the loader's, the shells' start-up files and options, the interpreters' search paths
+/// and glibc's list of variables unsafe for setuid programs. Dropped when mnt is not joined.
+const HOST_UNSAFE_VARS: &[&str] = &[
+    "PATH",
+    "BASH_ENV",
+    "ENV",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "PS4",
+    "PROMPT_COMMAND",
+    "IFS",
+    "CDPATH",
+    "GLOBIGNORE",
+    "GCONV_PATH",
+    "GETCONF_DIR",
+    "HOSTALIASES",
+    "LOCALDOMAIN",
+    "LOCPATH",
+    "MALLOC_TRACE",
+    "NIS_PATH",
+    "NLSPATH",
+    "RESOLV_HOST_CONF",
+    "RES_OPTIONS",
+    "TMPDIR",
+    "TZDIR",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "PERL5LIB",
+    "PERL5OPT",
+    "PERLLIB",
+    "RUBYLIB",
+    "RUBYOPT",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "GIT_EXEC_PATH",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "LESSOPEN",
+    "LESSCLOSE",
+];
+
+/// Whether `name` is one of [`HOST_UNSAFE_VARS`], a loader variable (`LD_*`) or an exported
+/// shell function (`BASH_FUNC_*`).
+fn unsafe_on_host(name: &[u8]) -> bool {
+    name.starts_with(b"LD_")
+        || name.starts_with(b"BASH_FUNC_")
+        || HOST_UNSAFE_VARS.iter().any(|v| v.as_bytes() == name)
+}
+
+/// The command's environment.
+struct Environment {
+    vars: Vec<Vec<u8>>,
+    /// The PATH the command is looked up in.
+    path: String,
+    /// Names of the target's variables left out because they are unsafe on the host.
+    dropped: Vec<String>,
+}
+
 /// The command's environment and the PATH it is looked up in. Minimal: TERM (the caller's
-/// terminal), PATH from the target's environment (or [`DEFAULT_PATH`]), HOME (from the passwd of
-/// the root the command runs in, else the target's). With `from_target`: the target's whole
-/// environment (plus the caller's TERM when it has none).
+/// terminal), PATH, HOME (from the passwd of the root the command runs in, else the target's).
+/// With `from_target`: the target's whole environment (plus the caller's TERM when it has none).
+/// PATH is the target's when `in_target_root` (the mount namespace is joined), else always
+/// [`DEFAULT_PATH`]; then the target's variables that would run its code on the host are dropped.
 fn build_env(
     from_target: bool,
+    in_target_root: bool,
     environ: Option<&[u8]>,
     term: Option<String>,
     home: Option<String>,
-) -> (Vec<Vec<u8>>, String) {
+) -> Environment {
     let target: Vec<&[u8]> = environ
         .unwrap_or_default()
         .split(|b| *b == 0)
         .filter(|e| !e.is_empty() && e.contains(&b'='))
         .collect();
+    let name_of = |e: &[u8]| e.split(|b| *b == b'=').next().unwrap_or_default().to_vec();
     let get = |name: &str| {
         let prefix = format!("{name}=");
         target
@@ -225,25 +294,40 @@ fn build_env(
             .map(|v| String::from_utf8_lossy(v).into_owned())
     };
     let path = get("PATH")
-        .filter(|p| !p.is_empty())
+        .filter(|p| !p.is_empty() && in_target_root)
         .unwrap_or_else(|| DEFAULT_PATH.to_string());
-    let mut env: Vec<Vec<u8>> = Vec::new();
+    let mut env = Environment {
+        vars: Vec::new(),
+        path,
+        dropped: Vec::new(),
+    };
     if from_target {
-        env.extend(target.iter().map(|e| e.to_vec()));
+        for e in &target {
+            let name = name_of(e);
+            if !in_target_root && unsafe_on_host(&name) {
+                env.dropped
+                    .push(String::from_utf8_lossy(&name).into_owned());
+            } else {
+                env.vars.push(e.to_vec());
+            }
+        }
+        if !in_target_root {
+            env.vars.push(format!("PATH={}", env.path).into_bytes());
+        }
         if get("TERM").is_none()
             && let Some(t) = term
         {
-            env.push(format!("TERM={t}").into_bytes());
+            env.vars.push(format!("TERM={t}").into_bytes());
         }
     } else {
         if let Some(t) = term {
-            env.push(format!("TERM={t}").into_bytes());
+            env.vars.push(format!("TERM={t}").into_bytes());
         }
-        env.push(format!("PATH={path}").into_bytes());
+        env.vars.push(format!("PATH={}", env.path).into_bytes());
         let home = home.or_else(|| get("HOME")).unwrap_or_else(|| "/".into());
-        env.push(format!("HOME={home}").into_bytes());
+        env.vars.push(format!("HOME={home}").into_bytes());
     }
-    (env, path)
+    env
 }
 
 /// Look `command` up as execvp(3) would, in `path_var`, inside the current root and with the
@@ -293,20 +377,42 @@ fn find_command(spec: &EnterSpec, command: &str, path_var: &str) -> Result<PathB
 mod tests {
     use super::*;
 
+    fn strings(env: Environment) -> Vec<String> {
+        env.vars
+            .into_iter()
+            .map(|e| String::from_utf8(e).expect("utf8"))
+            .collect()
+    }
+
     #[test]
     fn minimal_and_full_environments() {
         let environ = b"PATH=/opt/bin:/bin\0SECRET=1\0HOME=/home/app\0\0";
-        let (env, path) = build_env(false, Some(environ), Some("xterm".into()), None);
-        assert_eq!(path, "/opt/bin:/bin");
-        let env: Vec<String> = env
-            .into_iter()
-            .map(|e| String::from_utf8(e).expect("utf8"))
-            .collect();
-        assert_eq!(env, ["TERM=xterm", "PATH=/opt/bin:/bin", "HOME=/home/app"]);
-        let (env, _) = build_env(true, Some(environ), Some("xterm".into()), None);
-        assert_eq!(env.len(), 4);
-        let (env, path) = build_env(false, None, None, Some("/root".into()));
-        assert_eq!(path, DEFAULT_PATH);
-        assert_eq!(env.len(), 2);
+        let env = build_env(false, true, Some(environ), Some("xterm".into()), None);
+        assert_eq!(env.path, "/opt/bin:/bin");
+        assert_eq!(
+            strings(env),
+            ["TERM=xterm", "PATH=/opt/bin:/bin", "HOME=/home/app"]
+        );
+        let env = build_env(true, true, Some(environ), Some("xterm".into()), None);
+        assert_eq!(env.vars.len(), 4);
+        let env = build_env(false, true, None, None, Some("/root".into()));
+        assert_eq!(env.path, DEFAULT_PATH);
+        assert_eq!(env.vars.len(), 2);
+    }
+
+    #[test]
+    fn without_mnt_the_targets_path_and_loader_variables_never_reach_the_host() {
+        let environ = b"PATH=/evil\0LD_PRELOAD=/evil.so\0BASH_ENV=/x\0KEEP=1\0\
+                        BASH_FUNC_ls%%=() { :; }\0";
+        let env = build_env(false, false, Some(environ), None, None);
+        assert_eq!(env.path, DEFAULT_PATH);
+        assert!(env.dropped.is_empty());
+        let env = build_env(true, false, Some(environ), None, None);
+        assert_eq!(env.path, DEFAULT_PATH);
+        assert_eq!(
+            env.dropped,
+            ["PATH", "LD_PRELOAD", "BASH_ENV", "BASH_FUNC_ls%%"]
+        );
+        assert_eq!(strings(env), ["KEEP=1", &format!("PATH={DEFAULT_PATH}")]);
     }
 }

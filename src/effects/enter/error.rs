@@ -27,7 +27,7 @@ pub enum EnterError {
     /// The command exists but cannot be executed.
     #[error("cannot run {command} in the target: {reason}")]
     CommandNotExecutable { command: String, reason: String },
-    /// The request does not make sense for this target (e.g. `--as-target` on a namespace that no
+    /// The request does not make sense for this target (e.g. `--user` on a namespace that no
     /// process is in).
     #[error("{0}")]
     Invalid(String),

@@ -7,8 +7,9 @@ use super::helper_args::HelperArgs;
 use super::inherit::{close_fds_above_2, set_disposition};
 use super::join::{join_cgroups, join_namespaces};
 use super::open::{Opened, open_target};
-use super::plan::EnterSpec;
+use super::plan::{Credentials, EnterSpec};
 use super::report::Reporter;
+use super::seccomp::SeccompFilters;
 use crate::sys::{Roots, proc_handle};
 use nix::errno::Errno;
 use nix::sys::signal::{SigHandler, SigSet, Signal};
@@ -35,7 +36,8 @@ pub fn helper_main(args: HelperArgs) -> i32 {
 fn helper(spec: &EnterSpec, report: Reporter) -> Result<i32, EnterError> {
     stay_undumpable(spec)?;
     ensure_single_threaded(spec)?;
-    let opened = open_target(spec)?;
+    let mut opened = open_target(spec)?;
+    opened.seccomp = read_seccomp(spec, &opened)?;
     if spec.join_cgroups
         && let Some(process) = &opened.process
     {
@@ -45,6 +47,31 @@ fn helper(spec: &EnterSpec, report: Reporter) -> Result<i32, EnterError> {
     // Joining a user namespace changed the credentials.
     stay_undumpable(spec)?;
     fork_command(spec, opened, report)
+}
+
+/// The target's seccomp filters, when the command is to have them: read from the host's
+/// namespaces (ptrace needs CAP_SYS_PTRACE over the target and the seccomp reader CAP_SYS_ADMIN
+/// in the initial user namespace), before anything is joined. A target in strict mode (1) cannot
+/// be matched: refused, as is a filter the kernel does not let us read.
+fn read_seccomp(spec: &EnterSpec, o: &Opened) -> Result<SeccompFilters, EnterError> {
+    let (Some(pid), Some(process)) = (spec.pid, &o.process) else {
+        return Ok(SeccompFilters::default());
+    };
+    if spec.creds == Credentials::Privileged {
+        return Ok(SeccompFilters::default());
+    }
+    let mode = process
+        .read_status_creds()
+        .map_err(|_| EnterError::TargetGone(format!("process {pid} exited")))?
+        .seccomp;
+    match mode {
+        0 => Ok(SeccompFilters::default()),
+        2 => SeccompFilters::read(spec, pid),
+        m => Err(EnterError::PermissionDenied(format!(
+            "PID {pid} runs in seccomp mode {m}, which cannot be given to the command; only \
+             --privileged can enter it"
+        ))),
+    }
 }
 
 /// setns(2) refuses a mount or user namespace to a process with more than one thread (EINVAL),

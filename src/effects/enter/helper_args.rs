@@ -1,7 +1,7 @@
 //! The helper's command line: the plan written out by the caller and read back by the helper.
 
 use super::error::EnterError;
-use super::plan::{EnterSpec, NsJoin, NsSource};
+use super::plan::{Credentials, EnterSpec, NsJoin, NsSource};
 use crate::model::NsType;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::RawFd;
@@ -41,9 +41,7 @@ impl EnterSpec {
         if let Some(wd) = &self.wd {
             a.extend(["--wd".into(), wd.clone().into()]);
         }
-        if self.as_target {
-            a.push("--as-target".into());
-        }
+        a.extend(["--creds".into(), creds_arg(&self.creds).into()]);
         if self.env_from_target {
             a.push("--env-from-target".into());
         }
@@ -78,8 +76,9 @@ pub struct HelperArgs {
     pub no_cgroup: bool,
     #[arg(long, value_name = "DIR")]
     pub wd: Option<PathBuf>,
-    #[arg(long)]
-    pub as_target: bool,
+    /// `target`, `privileged` or `user:UID[:GID]`.
+    #[arg(long, value_name = "WHOSE")]
+    pub creds: String,
     #[arg(long)]
     pub env_from_target: bool,
     /// Write a one-line error here instead of printing it (close-on-exec for the command).
@@ -116,10 +115,27 @@ impl HelperArgs {
             namespaces,
             join_cgroups: !self.no_cgroup,
             wd: self.wd,
-            as_target: self.as_target,
+            creds: parse_creds(&self.creds).ok_or_else(|| bad_arg(&self.creds))?,
             env_from_target: self.env_from_target,
             command: self.command,
         })
+    }
+}
+
+fn creds_arg(c: &Credentials) -> String {
+    match c {
+        Credentials::Target => "target".into(),
+        Credentials::Privileged => "privileged".into(),
+        Credentials::User { uid, gid: None } => format!("user:{uid}"),
+        Credentials::User { uid, gid: Some(g) } => format!("user:{uid}:{g}"),
+    }
+}
+
+fn parse_creds(s: &str) -> Option<Credentials> {
+    match s {
+        "target" => Some(Credentials::Target),
+        "privileged" => Some(Credentials::Privileged),
+        _ => Credentials::parse_user(s.strip_prefix("user:")?),
     }
 }
 
@@ -200,7 +216,10 @@ mod tests {
             ],
             join_cgroups: false,
             wd: Some("/srv".into()),
-            as_target: true,
+            creds: Credentials::User {
+                uid: 65534,
+                gid: Some(7),
+            },
             env_from_target: false,
             command: vec!["sh".into(), "-c".into(), "echo --ns $$".into()],
         }

@@ -29,9 +29,12 @@
 //!    then user, then those that needed the user namespace's credentials;
 //! 5. forks, so that the command really is inside the pid and time namespaces;
 //! 6. in the child: chroot to the target's root and chdir to its cwd (or `--wd`), then checks that
-//!    the cwd is inside the new root; with `--as-target` adopts the target's credentials in runc's
-//!    order (bounding set, keep-caps, setgroups/setgid/setuid, capabilities, no_new_privs last);
-//!    builds a minimal environment; finds the command; closes every fd above 2; execs;
+//!    the cwd is inside the new root; adopts the target's credentials (or `--user`'s within the
+//!    target's bounds; none with `--privileged`) in runc's order (bounding set, keep-caps,
+//!    setgroups/setgid/setuid, capabilities, no_new_privs last) and its seccomp filter (read by
+//!    the helper with ptrace before step 3; installed last, or before the capabilities drop
+//!    when the target has no no_new_privs, as runc does); builds a minimal environment (PATH
+//!    fixed when mnt is not joined); finds the command; closes every fd above 2; execs;
 //! 7. the parent closes everything it holds, waits, and exits with the command's status.
 //!
 //! Errors before the command runs travel back to [`run_inside`] over a pipe (one line: a kind and the
@@ -44,7 +47,8 @@
 //!   `sealed_exe` (the memfd copy the helper runs from);
 //! - helper: `helper` (steps 1, 5, 7 and the single-thread rule), `open` (step 2, through the
 //!   readers in `sys::proc_handle`), `join` (steps 3 and 4);
-//! - child: `child` (step 6), `creds` (its credentials);
+//! - child: `child` (step 6), `creds` (its credentials), `seccomp` (the target's filters, read in
+//!   the helper);
 //! - shared by helper and child: `error` ([`EnterError`] and its one-line form), `report` (the
 //!   pipe), `inherit` (signal dispositions and fds that fork and exec pass on), `dumpable`.
 //!
@@ -63,6 +67,7 @@ mod open;
 mod plan;
 mod report;
 mod sealed_exe;
+mod seccomp;
 mod spawn;
 mod target_fs;
 
@@ -70,5 +75,7 @@ pub use child::DEFAULT_PATH;
 pub use error::EnterError;
 pub use helper::helper_main;
 pub use helper_args::{HELPER_SUBCOMMAND, HelperArgs};
-pub use plan::{EnterOptions, EnterSpec, NsJoin, NsSource, default_types, kernel_supports};
+pub use plan::{
+    Credentials, EnterOptions, EnterSpec, NsJoin, NsSource, default_types, kernel_supports,
+};
 pub use spawn::{exit_code, run_inside, run_with_binary};

@@ -5,6 +5,7 @@
 
 use super::error::EnterError;
 use super::plan::{EnterSpec, NsJoin, NsSource};
+use super::seccomp::SeccompFilters;
 use crate::model::NsType;
 use crate::sys::proc_handle::{self, ProcHandle};
 use crate::sys::{Roots, SysError};
@@ -20,6 +21,8 @@ pub(super) struct Opened {
     pub(super) root: Option<OwnedFd>,
     pub(super) cwd: Option<OwnedFd>,
     pub(super) environ: Option<Vec<u8>>,
+    /// The target's seccomp filters, read by the helper before it joins anything (see `creds`).
+    pub(super) seccomp: SeccompFilters,
 }
 
 pub(super) struct OpenNs {

@@ -19,8 +19,8 @@ pub struct EnterOptions {
     pub join_cgroups: bool,
     /// Working directory for the command (absolute; inside the target's root when mnt is joined).
     pub wd: Option<PathBuf>,
-    /// Adopt the target's uid, gid, groups, capabilities and no_new_privs.
-    pub as_target: bool,
+    /// Whose credentials the command runs with (default: the target's).
+    pub creds: Credentials,
     /// Copy the target's whole environment instead of the minimal one.
     pub env_from_target: bool,
     /// Command and arguments; empty: the target's login shell ([`EnterSpec::for_target`]).
@@ -34,9 +34,57 @@ impl Default for EnterOptions {
             all: false,
             join_cgroups: true,
             wd: None,
-            as_target: false,
+            creds: Credentials::Target,
             env_from_target: false,
             command: Vec::new(),
+        }
+    }
+}
+
+/// Whose credentials the command runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Credentials {
+    /// The target's uid, gid, groups, capability sets (effective, permitted, inheritable,
+    /// bounding, ambient), no_new_privs and seccomp filter, as `docker exec` gives.
+    #[default]
+    Target,
+    /// `--user UID[:GID]`: that user (GID: the user's group in the passwd of the root the command
+    /// runs in, else 0), no supplementary groups, with the target's bounding set, no_new_privs and
+    /// seccomp filter; a user other than 0 has no capabilities, as `docker exec -u` gives.
+    User { uid: u32, gid: Option<u32> },
+    /// `--privileged`: root (of a joined user namespace, else the host's) with every capability
+    /// and no seccomp filter, as nsenter gives.
+    Privileged,
+}
+
+impl Credentials {
+    /// `UID[:GID]`, numeric.
+    pub fn parse_user(s: &str) -> Option<Credentials> {
+        let (uid, gid) = match s.split_once(':') {
+            Some((u, g)) => (u, Some(g.parse().ok()?)),
+            None => (s, None),
+        };
+        Some(Credentials::User {
+            uid: uid.parse().ok()?,
+            gid,
+        })
+    }
+
+    /// One line for the TUI's dialog and messages: what the command will run as.
+    pub fn describe(&self) -> String {
+        match self {
+            Credentials::Target => {
+                "the target's user, capabilities and seccomp (as docker exec)".into()
+            }
+            Credentials::User { uid, gid: Some(g) } => {
+                format!("user {uid}:{g} within the target's capabilities and seccomp")
+            }
+            Credentials::User { uid, gid: None } => {
+                format!("user {uid} within the target's capabilities and seccomp")
+            }
+            Credentials::Privileged => {
+                "privileged: root, every capability, no seccomp (as nsenter)".into()
+            }
         }
     }
 }
@@ -76,7 +124,8 @@ pub struct EnterSpec {
     /// Join the process's cgroups (always false without a process).
     pub join_cgroups: bool,
     pub wd: Option<PathBuf>,
-    pub as_target: bool,
+    /// Whose credentials; never [`Credentials::Target`] without a process.
+    pub creds: Credentials,
     pub env_from_target: bool,
     /// The command and its arguments (never empty).
     pub command: Vec<String>,
@@ -243,7 +292,7 @@ impl EnterSpec {
             namespaces,
             join_cgroups: opts.join_cgroups,
             wd: opts.wd,
-            as_target: opts.as_target,
+            creds: opts.creds,
             env_from_target: opts.env_from_target,
             command,
         })
@@ -276,7 +325,8 @@ impl EnterSpec {
             }],
             join_cgroups: false,
             wd: opts.wd,
-            as_target: false,
+            // No process to take credentials from: root, as nsenter does.
+            creds: Credentials::Privileged,
             env_from_target: false,
             command,
         })
@@ -363,7 +413,7 @@ fn refuse_what_needs_a_process(
     {
         return Err(only_bind("other namespaces"));
     }
-    if opts.as_target || opts.env_from_target {
+    if matches!(opts.creds, Credentials::User { .. }) || opts.env_from_target {
         return Err(only_bind("credentials or an environment"));
     }
     Ok(())
