@@ -278,6 +278,9 @@ impl Detected {
 /// their limits on v1 and hybrid hosts), the unified one, systemd's named one.
 const PREFERRED: [&str; 3] = ["memory", "unified", "name=systemd"];
 
+/// A hierarchy key's address, and a path's address and length.
+type PathAddress = (usize, usize, usize);
+
 /// Processes grouped by the container their cgroup paths name.
 #[derive(Default)]
 struct Grouping<'s> {
@@ -285,7 +288,7 @@ struct Grouping<'s> {
     /// their paths, the collector interns them), the container it names, as an index into
     /// `members`, and the container's directory in it: a pass recognises each path once rather
     /// than once per process.
-    by_path: HashMap<(usize, usize, usize), Option<(usize, &'s str)>>,
+    by_path: HashMap<PathAddress, Option<(usize, &'s str)>>,
     index: HashMap<FoundKey, usize>,
     keys: Vec<FoundKey>,
     /// Members per container, and the runtime, pod and cgroup of the path first met.
@@ -296,7 +299,11 @@ struct Grouping<'s> {
 
 impl<'s> Grouping<'s> {
     fn of_path(&mut self, hierarchy: &str, path: &'s str) -> Option<(usize, &'s str)> {
-        let cache_key = (hierarchy.as_ptr() as usize, path.as_ptr() as usize, path.len());
+        let cache_key = (
+            hierarchy.as_ptr() as usize,
+            path.as_ptr() as usize,
+            path.len(),
+        );
         if let Some(known) = self.by_path.get(&cache_key) {
             return *known;
         }
@@ -653,12 +660,8 @@ fn short(id: &str) -> String {
     id.get(..12).unwrap_or(id).to_string()
 }
 
-/// The containers of `snap`: those `detected` from cgroup paths, named from `meta`, then the
-/// isolation groups left over (named by runc's state files when one has their init), by init
-/// PID.
-pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Container> {
-    let mut out: Vec<Container> = Vec::with_capacity(detected.found.len() + detected.loose.len());
-    // Non-sandbox containers per pod, for naming from log directories.
+/// Non-sandbox containers per pod, for naming from log directories.
+fn non_sandbox_per_pod<'d>(snap: &Snapshot, detected: &'d Detected) -> HashMap<&'d str, usize> {
     let mut per_pod: HashMap<&str, usize> = HashMap::new();
     for f in &detected.found {
         let pause = snap
@@ -671,6 +674,15 @@ pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Conta
             *per_pod.entry(uid).or_default() += 1;
         }
     }
+    per_pod
+}
+
+/// The containers of `snap`: those `detected` from cgroup paths, named from `meta`, then the
+/// isolation groups left over (named by runc's state files when one has their init), by init
+/// PID.
+pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Container> {
+    let mut out: Vec<Container> = Vec::with_capacity(detected.found.len() + detected.loose.len());
+    let per_pod = non_sandbox_per_pod(snap, detected);
     for f in &detected.found {
         let init = snap.processes.get(&f.init_pid);
         let (namespaces, shared_with_host) = namespaces_of(snap, init);
@@ -680,7 +692,13 @@ pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Conta
             continue;
         }
         if let Some(note) = unconfirmed(f, meta) {
-            out.push(unconfirmed_group(snap, f, note, namespaces, shared_with_host));
+            out.push(unconfirmed_group(
+                snap,
+                f,
+                note,
+                namespaces,
+                shared_with_host,
+            ));
             continue;
         }
         let (id, path_name) = match &f.key {
@@ -800,7 +818,9 @@ fn unconfirmed(f: &Found, meta: &Metadata) -> Option<String> {
         FoundKey::Id(id) => {
             meta.records.contains_key(id)
                 || (f.runtime == Runtime::Kubernetes
-                    && f.pod_uid.as_ref().is_some_and(|u| meta.pods.contains_key(u)))
+                    && f.pod_uid
+                        .as_ref()
+                        .is_some_and(|u| meta.pods.contains_key(u)))
         }
         FoundKey::Name(Runtime::Lxc, name) => meta.lxc.contains(name),
         FoundKey::Name(Runtime::Nspawn, name) => meta.machines.contains(name),

@@ -88,7 +88,12 @@ pub fn walk_hierarchy(mount_dir: &Path) -> SysResult<Vec<CgroupDir>> {
     use std::os::unix::fs::{DirEntryExt, MetadataExt};
     let mut out = Vec::new();
     let root = fs::metadata(mount_dir).map_err(|e| SysError::io(mount_dir, e))?;
-    let mut stack = vec![("/".to_string(), mount_dir.to_path_buf(), root.ino(), root.uid())];
+    let mut stack = vec![(
+        "/".to_string(),
+        mount_dir.to_path_buf(),
+        root.ino(),
+        root.uid(),
+    )];
     while let Some((path, dir, ino, uid)) = stack.pop() {
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,

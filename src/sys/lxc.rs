@@ -46,7 +46,10 @@ mod tests {
             None
         );
         assert_eq!(monitor_lxcpath(&title("sleep 100"), "web"), None);
-        assert_eq!(monitor_lxcpath(&title("[lxc monitor] rel web"), "web"), None);
+        assert_eq!(
+            monitor_lxcpath(&title("[lxc monitor] rel web"), "web"),
+            None
+        );
     }
 
     #[test]

@@ -371,7 +371,10 @@ pub fn v2_systemd_runtimes() -> Host {
         )
         .cgroup("unified", machine, &[("cgroup.freeze", "1\n")])
         // systemd-machined's registration of it.
-        .file("run/systemd/machines/deb-12", b"NAME=deb-12\nCLASS=container\n")
+        .file(
+            "run/systemd/machines/deb-12",
+            b"NAME=deb-12\nCLASS=container\n",
+        )
         .process(
             2450,
             1,
