@@ -555,6 +555,7 @@ fn read_one_cgroup(
         usage: read.usage,
         devices,
         devices_default,
+        owner_uid: dir.uid,
     })
 }
 

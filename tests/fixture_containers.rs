@@ -369,7 +369,9 @@ fn v1_text_table_and_show() {
 
 #[test]
 fn missing_records_mean_fewer_names() {
-    // The v1 host without any runtime's files: every container still listed, by id or path.
+    // The v1 host without any runtime's files: every container still listed, but nothing
+    // confirms a runtime's: each is the isolation group of its init, with a note saying what
+    // its cgroup looks like.
     let f = v1_cgroupfs_runtimes().build();
     for rel in ["var", "run"] {
         std::fs::remove_dir_all(f.root().join(rel)).unwrap();
@@ -387,17 +389,45 @@ fn missing_records_mean_fewer_names() {
     assert_eq!(
         names,
         [
-            &WEB[..12],
-            &BATCH[..12],
-            &PODMAN[..12],
-            &PAUSE[..12],
-            &APP[..12],
-            "web",
-            "db",
+            "nginx[1000]",
+            "sleep[1100]",
+            "sleep[1200]",
+            "pause[1300]",
+            "nginx[1310]",
+            "init[1400]",
+            "init[1500]",
             "sh[1600]",
             "sleep[1700]"
         ]
     );
+    let notes: Vec<&Value> = v["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["note"])
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "looks like docker, not confirmed",
+            "looks like docker, not confirmed",
+            "looks like podman, not confirmed",
+            "looks like kubernetes, not confirmed",
+            "looks like kubernetes, not confirmed",
+            "looks like lxc, not confirmed",
+            "looks like lxc, not confirmed",
+        ]
+        .iter()
+        .map(|n| Value::from(*n))
+        .chain([Value::Null, Value::Null])
+        .collect::<Vec<_>>()
+        .iter()
+        .collect::<Vec<_>>()
+    );
+    for c in v["containers"].as_array().unwrap() {
+        assert_eq!(c["runtime"], Value::Null, "{c}");
+        assert_eq!(c["id"], Value::Null, "{c}");
+    }
     let batch = &v["containers"][1];
     // No record says "paused": the kernel says frozen.
     assert_eq!(batch["state"], "frozen");
@@ -547,7 +577,8 @@ fn v2_systemd_layouts_named_from_the_api_and_bundles() {
     drop(api);
 
     // Without the daemon (the socket's file is left behind, nobody listens: ECONNREFUSED):
-    // Docker's own record names it; without that either, its short id.
+    // Docker's own record names it; without that either, nothing confirms it is Docker's: the
+    // group of its init, with a note.
     let l = list(&f);
     assert!(
         l.iter().any(|c| c["name"] == "stale-name"),
@@ -555,10 +586,13 @@ fn v2_systemd_layouts_named_from_the_api_and_bundles() {
     );
     std::fs::remove_dir_all(f.root().join("var/lib/docker")).unwrap();
     let l = list(&f);
-    assert!(
-        l.iter().any(|c| c["name"] == json!(&API[..12])),
-        "fails soft: named by its short id"
-    );
+    let group = l
+        .iter()
+        .find(|c| c["cgroup"].as_str().is_some_and(|p| p.contains(API)))
+        .expect("still listed");
+    assert_eq!(group["runtime"], Value::Null);
+    assert_eq!(group["id"], Value::Null);
+    assert_eq!(group["note"], "looks like docker, not confirmed");
 }
 
 #[test]
@@ -596,13 +630,21 @@ fn a_live_view_asks_docker_once_per_new_container() {
     c.invalidate();
     c.refresh(CollectOptions::ALL).expect("refresh");
     assert_eq!(api.requests.lock().unwrap().len(), 2);
-    // Off: not asked at all, the container still listed by its short id.
+    // Off: not asked at all; then nothing confirms the container, still listed as the group
+    // of its init, with the note.
     let mut c = Collector::new(Roots::under(f.root()));
     c.read_runtime_records(false);
     let snap = c.collect(CollectOptions::PROCESSES).expect("collect");
+    assert!(snap.container(API).is_none());
+    let group = snap
+        .containers
+        .iter()
+        .find(|c| c.cgroup.as_deref().is_some_and(|p| p.contains(API)))
+        .expect("listed");
+    assert_eq!(group.runtime, None);
     assert_eq!(
-        snap.container(API).map(|c| c.name.as_str()),
-        Some(&API[..12])
+        group.note.as_deref(),
+        Some("looks like docker, not confirmed")
     );
     assert_eq!(api.requests.lock().unwrap().len(), 2);
 }

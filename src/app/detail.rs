@@ -339,6 +339,9 @@ fn container_identity(d: &mut Detail, c: &Container, init: Option<&Process>) {
         // Known by its name (LXC, nspawn, runc).
         (None, Some(_)) => d.t(format!("state {}", c.state)),
     }
+    if let Some(note) = &c.note {
+        d.t(format!("note: {note}"));
+    }
     d.t(format!(
         "init {} ({} inside)  processes {}",
         c.init_pid,

@@ -553,6 +553,7 @@ mod tests {
             usage: BTreeMap::new(),
             devices: None,
             devices_default: None,
+            owner_uid: 0,
         };
         s.cgroups.push(cg(
             "cpu",
@@ -641,6 +642,7 @@ mod tests {
             usage: BTreeMap::new(),
             devices: None,
             devices_default: None,
+            owner_uid: 0,
         });
         let mut f = MoveForm::for_row(&s, &RowKey::Process(7)).expect("form");
         assert_eq!(f.path, "/web");

@@ -421,6 +421,9 @@ fn container(out: &mut impl Write, snap: &Snapshot, key: &str) -> io::Result<()>
         (None, _) => " (isolation group, no runtime known)".into(),
     };
     say!(out, "container {}{what}", c.name)?;
+    if let Some(note) = &c.note {
+        say!(out, "  note: {note}")?;
+    }
     if let Some(id) = &c.id {
         say!(out, "  id: {id}")?;
     }

@@ -15,7 +15,7 @@
 use super::Collector;
 use crate::model::Snapshot;
 use crate::model::containers::{self, Detected, Metadata, Runtime, RuntimeRecord};
-use crate::sys::{Roots, SysError, docker, oci, podman, pods};
+use crate::sys::{Roots, SysError, docker, lxc, oci, podman, pods};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -39,6 +39,8 @@ enum Asked {
     Pod(String),
     /// The init PID of an isolation group no layout recognised (runc's state files).
     Init(i32),
+    /// A container known by name (LXC's config, machined's registration).
+    Name(Runtime, String),
 }
 
 /// Runtimes' records kept between passes (see the module documentation).
@@ -97,6 +99,7 @@ impl RuntimeCache {
         self.update_kube(roots, detected, &found);
         let uids = self.update_pods(roots, detected, now);
         let inits = self.update_runc(roots, snap, detected, now);
+        let names = self.update_named(roots, snap, detected, now);
 
         // Forget the containers that are gone (an id is never reused; a PID or a pod UID's
         // record would be wrong for the next owner).
@@ -105,10 +108,17 @@ impl RuntimeCache {
         self.meta.records.retain(|id, _| ids.contains(id.as_str()));
         self.meta.pods.retain(|uid, _| uids.contains(uid.as_str()));
         self.meta.runc.retain(|r| inits.contains(&r.init_pid));
+        self.meta
+            .lxc
+            .retain(|n| names.contains(&(Runtime::Lxc, n.as_str())));
+        self.meta
+            .machines
+            .retain(|n| names.contains(&(Runtime::Nspawn, n.as_str())));
         self.asked.retain(|k, _| match k {
             Asked::Id(_, id) => ids.contains(id.as_str()),
             Asked::Pod(uid) => uids.contains(uid.as_str()),
             Asked::Init(pid) => inits.contains(pid),
+            Asked::Name(r, n) => names.contains(&(*r, n.as_str())),
         });
     }
 
@@ -326,6 +336,81 @@ impl RuntimeCache {
     }
 }
 
+impl RuntimeCache {
+    /// LXC and systemd-nspawn containers, known by name: confirmed by LXC's config (in
+    /// /var/lib/lxc, or in the LXCPATH of the container's monitor, a root process titled
+    /// `[lxc monitor] LXCPATH NAME`) or by machined's registration, each a file root owns.
+    /// Returns the names of the pass.
+    fn update_named<'a>(
+        &mut self,
+        roots: &Roots,
+        snap: &Snapshot,
+        detected: &'a Detected,
+        now: Instant,
+    ) -> HashSet<(Runtime, &'a str)> {
+        let names: HashSet<(Runtime, &str)> = [Runtime::Lxc, Runtime::Nspawn]
+            .into_iter()
+            .flat_map(|r| detected.names_for(r).map(move |n| (r, n)))
+            .collect();
+        for &(runtime, name) in &names {
+            let what = Asked::Name(runtime, name.to_string());
+            let set = match runtime {
+                Runtime::Lxc => &self.meta.lxc,
+                _ => &self.meta.machines,
+            };
+            if !self.due(&what, set.contains(name), None, now) {
+                continue;
+            }
+            let confirmed = is_file_name(name)
+                && match runtime {
+                    Runtime::Lxc => self.lxc_config_exists(roots, snap, name),
+                    _ => self.roots_file(roots.machine_file(name), "systemd-machined"),
+                };
+            let set = match runtime {
+                Runtime::Lxc => &mut self.meta.lxc,
+                _ => &mut self.meta.machines,
+            };
+            if confirmed {
+                set.insert(name.to_string());
+            } else {
+                set.remove(name);
+            }
+            self.asked.insert(what, (now, None));
+        }
+        names
+    }
+
+    /// Whether LXC container `name`'s config exists, owned by root.
+    fn lxc_config_exists(&mut self, roots: &Roots, snap: &Snapshot, name: &str) -> bool {
+        let monitor = snap
+            .processes
+            .values()
+            .filter(|p| p.uid == 0 && !p.kernel_thread)
+            .find_map(|p| lxc::monitor_lxcpath(&p.cmdline, name));
+        [Some(Roots::LXC_DEFAULT_PATH), monitor]
+            .into_iter()
+            .flatten()
+            .any(|path| self.roots_file(roots.lxc_config(path, name), "LXC"))
+    }
+
+    /// [`lxc::is_roots_file`], a permission problem noted under `source`.
+    fn roots_file(&mut self, path: std::path::PathBuf, source: &str) -> bool {
+        match lxc::is_roots_file(&path) {
+            Ok(yes) => yes,
+            Err(e) => {
+                self.note(source, Err(&e));
+                false
+            }
+        }
+    }
+}
+
+/// Whether a container's name can be a file name: a component of its own, no `..` or `/` (a
+/// machine's name comes unescaped from a unit name that may hold `\x2f`).
+fn is_file_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
+}
+
 /// The containers of a pass known by id, with their freezer states: which of them a runtime is
 /// asked about now.
 struct FoundIds<'a> {
@@ -340,7 +425,7 @@ impl<'a> FoundIds<'a> {
             .iter()
             .filter_map(|f| match &f.key {
                 containers::FoundKey::Id(id) => Some((id.as_str(), f.frozen)),
-                containers::FoundKey::Name(..) => None,
+                containers::FoundKey::Name(..) | containers::FoundKey::Delegated(..) => None,
             })
             .collect();
         FoundIds { frozen, now }

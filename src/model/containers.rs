@@ -107,6 +107,11 @@ pub struct Container {
     /// com.docker.compose.project.
     pub compose_project: Option<String>,
     pub pod: Option<Pod>,
+    /// Why a group whose cgroup looks like a runtime's is not named as that runtime's container
+    /// ("looks like docker, not confirmed"): no record of the runtime has it, or its cgroup is
+    /// below a directory delegated to a user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Container {
@@ -177,6 +182,10 @@ pub struct Metadata {
     /// By pod UID.
     pub pods: HashMap<String, PodRecord>,
     pub runc: Vec<RuncRecord>,
+    /// Names of the LXC containers whose config exists (owned by root).
+    pub lxc: HashSet<String>,
+    /// Names of the machines systemd-machined registered (/run/systemd/machines/NAME).
+    pub machines: HashSet<String>,
 }
 
 /// Identity of a container recognised from its cgroup path.
@@ -186,6 +195,9 @@ pub enum FoundKey {
     Id(String),
     /// A name (LXC, systemd-nspawn), with its runtime.
     Name(Runtime, String),
+    /// A cgroup path that looks like a runtime's, below a directory owned by a user (uid): never
+    /// that runtime's container, whatever the name says (the user chose it).
+    Delegated(String, u32),
 }
 
 /// A container recognised from its cgroup path, before records name it.
@@ -239,6 +251,14 @@ impl Detected {
         })
     }
 
+    /// Names of the containers of runtime `r` (LXC, systemd-nspawn) recognised by name.
+    pub fn names_for(&self, r: Runtime) -> impl Iterator<Item = &str> + '_ {
+        self.found.iter().filter_map(move |f| match &f.key {
+            FoundKey::Name(rt, name) if *rt == r => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
     /// UIDs of the pods containers were found in.
     pub fn pod_uids(&self) -> impl Iterator<Item = &str> + '_ {
         self.found.iter().filter_map(|f| f.pod_uid.as_deref())
@@ -258,26 +278,40 @@ impl Detected {
 /// their limits on v1 and hybrid hosts), the unified one, systemd's named one.
 const PREFERRED: [&str; 3] = ["memory", "unified", "name=systemd"];
 
+/// A hierarchy key's address, and a path's address and length.
+type PathAddress = (usize, usize, usize);
+
 /// Processes grouped by the container their cgroup paths name.
 #[derive(Default)]
 struct Grouping<'s> {
-    /// Per distinct path, by address and length (processes share their paths: the collector
-    /// interns them), the container it names, as an index into `members`, and the container's
-    /// directory in it: a pass recognises each path once rather than once per process.
-    by_path: HashMap<(usize, usize), Option<(usize, &'s str)>>,
+    /// Per distinct hierarchy key and path, by address (and the path's length: processes share
+    /// their paths, the collector interns them), the container it names, as an index into
+    /// `members`, and the container's directory in it: a pass recognises each path once rather
+    /// than once per process.
+    by_path: HashMap<PathAddress, Option<(usize, &'s str)>>,
     index: HashMap<FoundKey, usize>,
     keys: Vec<FoundKey>,
     /// Members per container, and the runtime, pod and cgroup of the path first met.
     members: Vec<(Vec<&'s Process>, Runtime, Option<String>, String)>,
+    /// Owners of the cgroup directories not owned by root, by (hierarchy key, path).
+    owners: HashMap<(&'s str, &'s str), u32>,
 }
 
 impl<'s> Grouping<'s> {
-    fn of_path(&mut self, path: &'s str) -> Option<(usize, &'s str)> {
-        if let Some(known) = self.by_path.get(&(path.as_ptr() as usize, path.len())) {
+    fn of_path(&mut self, hierarchy: &str, path: &'s str) -> Option<(usize, &'s str)> {
+        let cache_key = (
+            hierarchy.as_ptr() as usize,
+            path.as_ptr() as usize,
+            path.len(),
+        );
+        if let Some(known) = self.by_path.get(&cache_key) {
             return *known;
         }
         let at = cgroup_path::recognise(path).map(|m| {
-            let key = found_key(&m);
+            let key = match delegated_to(&self.owners, hierarchy, m.cgroup) {
+                Some(uid) => FoundKey::Delegated(m.cgroup.to_string(), uid),
+                None => found_key(&m),
+            };
             let at = *self.index.entry(key.clone()).or_insert_with(|| {
                 self.members.push((
                     Vec::new(),
@@ -290,8 +324,7 @@ impl<'s> Grouping<'s> {
             });
             (at, m.cgroup)
         });
-        self.by_path
-            .insert((path.as_ptr() as usize, path.len()), at);
+        self.by_path.insert(cache_key, at);
         at
     }
 
@@ -301,9 +334,9 @@ impl<'s> Grouping<'s> {
     fn of_process(&mut self, p: &'s Process) -> Option<usize> {
         let mut any_preferred = false;
         for key in PREFERRED {
-            if let Some(path) = p.cgroups.get(key) {
+            if let Some((hierarchy, path)) = p.cgroups.get_key_value(key) {
                 any_preferred = true;
-                if let Some((at, _)) = self.of_path(path) {
+                if let Some((at, _)) = self.of_path(hierarchy, path) {
                     return Some(at);
                 }
             }
@@ -312,9 +345,22 @@ impl<'s> Grouping<'s> {
             return None;
         }
         p.cgroups
-            .values()
-            .find_map(|path| self.of_path(path).map(|(at, _)| at))
+            .iter()
+            .find_map(|(hierarchy, path)| self.of_path(hierarchy, path).map(|(at, _)| at))
     }
+}
+
+/// The owner of the first directory of `path` (hierarchy `hierarchy`), from its top down to
+/// itself, that root does not own: where the tree was delegated to that user.
+fn delegated_to(owners: &HashMap<(&str, &str), u32>, hierarchy: &str, path: &str) -> Option<u32> {
+    if owners.is_empty() {
+        return None;
+    }
+    path.match_indices('/')
+        .map(|(i, _)| path.get(..i).unwrap_or(path))
+        .chain(std::iter::once(path))
+        .filter(|prefix| !prefix.is_empty())
+        .find_map(|prefix| owners.get(&(hierarchy, prefix)).copied())
 }
 
 fn found_key(m: &PathMatch) -> FoundKey {
@@ -395,7 +441,15 @@ type InitOf<'s> = Option<(&'s Process, BTreeMap<String, String>)>;
 
 /// The processes of every recognised container, and the PIDs that are in one.
 fn group_by_container(snap: &Snapshot) -> (Grouping<'_>, HashSet<i32>) {
-    let mut grouping = Grouping::default();
+    let mut grouping = Grouping {
+        owners: snap
+            .cgroups
+            .iter()
+            .filter(|c| c.owner_uid != 0)
+            .map(|c| ((c.hierarchy.as_str(), c.path.as_str()), c.owner_uid))
+            .collect(),
+        ..Grouping::default()
+    };
     let mut in_container = HashSet::new();
     for p in snap.processes.values().filter(|p| !p.kernel_thread) {
         if let Some(at) = grouping.of_process(p)
@@ -421,7 +475,7 @@ fn container_inits<'s>(grouping: &mut Grouping<'s>) -> Vec<InitOf<'s>> {
         let cgroups = init
             .cgroups
             .iter()
-            .filter_map(|(k, path)| match grouping.of_path(path) {
+            .filter_map(|(k, path)| match grouping.of_path(k, path) {
                 Some((same, dir)) if same == at => Some((k.to_string(), dir.to_string())),
                 _ => None,
             })
@@ -606,12 +660,8 @@ fn short(id: &str) -> String {
     id.get(..12).unwrap_or(id).to_string()
 }
 
-/// The containers of `snap`: those `detected` from cgroup paths, named from `meta`, then the
-/// isolation groups left over (named by runc's state files when one has their init), by init
-/// PID.
-pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Container> {
-    let mut out: Vec<Container> = Vec::with_capacity(detected.found.len() + detected.loose.len());
-    // Non-sandbox containers per pod, for naming from log directories.
+/// Non-sandbox containers per pod, for naming from log directories.
+fn non_sandbox_per_pod<'d>(snap: &Snapshot, detected: &'d Detected) -> HashMap<&'d str, usize> {
     let mut per_pod: HashMap<&str, usize> = HashMap::new();
     for f in &detected.found {
         let pause = snap
@@ -624,6 +674,15 @@ pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Conta
             *per_pod.entry(uid).or_default() += 1;
         }
     }
+    per_pod
+}
+
+/// The containers of `snap`: those `detected` from cgroup paths, named from `meta`, then the
+/// isolation groups left over (named by runc's state files when one has their init), by init
+/// PID.
+pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Container> {
+    let mut out: Vec<Container> = Vec::with_capacity(detected.found.len() + detected.loose.len());
+    let per_pod = non_sandbox_per_pod(snap, detected);
     for f in &detected.found {
         let init = snap.processes.get(&f.init_pid);
         let (namespaces, shared_with_host) = namespaces_of(snap, init);
@@ -632,9 +691,20 @@ pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Conta
         if f.runtime == Runtime::Nspawn && shared_with_host.len() == namespaces.len() {
             continue;
         }
+        if let Some(note) = unconfirmed(f, meta) {
+            out.push(unconfirmed_group(
+                snap,
+                f,
+                note,
+                namespaces,
+                shared_with_host,
+            ));
+            continue;
+        }
         let (id, path_name) = match &f.key {
             FoundKey::Id(id) => (id.clone(), None),
             FoundKey::Name(_, name) => (name.clone(), Some(name.clone())),
+            FoundKey::Delegated(..) => continue,
         };
         let record = matches!(f.key, FoundKey::Id(_))
             .then(|| meta.records.get(&id))
@@ -677,6 +747,7 @@ pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Conta
             compose_project: labels.get("com.docker.compose.project").cloned(),
             labels,
             pod,
+            note: None,
         });
     }
     for l in &detected.loose {
@@ -729,6 +800,71 @@ fn loose_group(snap: &Snapshot, g: &IsolationGroup, l: &Loose, meta: &Metadata) 
         labels: BTreeMap::new(),
         compose_project: None,
         pod: None,
+        note: None,
+    }
+}
+
+/// Why the runtime's name is not given to `f`, if it is not: its cgroup is below a directory a
+/// user owns, or no record of the runtime confirms it (Docker's, podman's, containerd's or
+/// CRI-O's record of its id, or its pod's log directory; LXC's config; machined's registration).
+fn unconfirmed(f: &Found, meta: &Metadata) -> Option<String> {
+    let looks = f.runtime.name();
+    let confirmed = match &f.key {
+        FoundKey::Delegated(_, uid) => {
+            return Some(format!(
+                "looks like {looks}, not confirmed: its cgroup is delegated to uid {uid}"
+            ));
+        }
+        FoundKey::Id(id) => {
+            meta.records.contains_key(id)
+                || (f.runtime == Runtime::Kubernetes
+                    && f.pod_uid
+                        .as_ref()
+                        .is_some_and(|u| meta.pods.contains_key(u)))
+        }
+        FoundKey::Name(Runtime::Lxc, name) => meta.lxc.contains(name),
+        FoundKey::Name(Runtime::Nspawn, name) => meta.machines.contains(name),
+        FoundKey::Name(..) => false,
+    };
+    (!confirmed).then(|| format!("looks like {looks}, not confirmed"))
+}
+
+/// A recognised cgroup no runtime's record confirms: listed as the isolation group it is (named
+/// `comm[pid]` after its init), with its processes and its cgroups, and the `note` why.
+fn unconfirmed_group(
+    snap: &Snapshot,
+    f: &Found,
+    note: String,
+    namespaces: BTreeMap<NsType, u64>,
+    shared_with_host: Vec<NsType>,
+) -> Container {
+    let name = snap
+        .groups
+        .iter()
+        .find(|g| g.init_pid == f.init_pid)
+        .map(|g| g.name.clone())
+        .or_else(|| {
+            snap.processes
+                .get(&f.init_pid)
+                .map(|p| format!("{}[{}]", p.comm, p.pid))
+        })
+        .unwrap_or_else(|| format!("[{}]", f.init_pid));
+    Container {
+        name,
+        id: None,
+        runtime: None,
+        image: None,
+        state: state(f.frozen, None),
+        init_pid: f.init_pid,
+        pids: f.pids.clone(),
+        cgroup: Some(f.cgroup.clone()),
+        namespaces,
+        shared_with_host,
+        cgroups: f.cgroups.clone(),
+        labels: BTreeMap::new(),
+        compose_project: None,
+        pod: None,
+        note: Some(note),
     }
 }
 
@@ -802,6 +938,7 @@ mod tests {
             usage: BTreeMap::new(),
             devices: None,
             devices_default: None,
+            owner_uid: 0,
         }
     }
 
@@ -873,15 +1010,22 @@ mod tests {
             "/user.slice is not the group's"
         );
 
-        // No records: short ids, states from the kernel alone.
+        // No records: nothing confirms them, isolation groups with a note, states from the
+        // kernel alone.
         let c = build(&s, &d, &Metadata::default());
         assert_eq!(
             c.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
-            vec!["aaaaaaaaaaaa", "bbbbbbbbbbbb", "p300[300]"]
+            vec!["p100[100]", "p200[200]", "p300[300]"]
         );
         assert_eq!(c[0].state, "frozen");
-        assert_eq!(c[0].runtime, Some(Runtime::Docker));
-        assert_eq!(c[0].short_id(), Some("aaaaaaaaaaaa"));
+        assert_eq!(c[0].runtime, None);
+        assert_eq!(c[0].id, None);
+        assert_eq!(c[0].pids, vec![50, 100, 101]);
+        assert_eq!(
+            c[0].note.as_deref(),
+            Some("looks like docker, not confirmed")
+        );
+        assert_eq!(c[0].cgroup.as_deref(), Some(a.as_str()));
         assert_eq!(c[0].shared_with_host, vec![User]);
         assert_eq!(
             c[0].private_namespaces().collect::<Vec<_>>(),
@@ -890,6 +1034,7 @@ mod tests {
         assert_eq!(c[1].state, "running");
         assert_eq!(c[2].runtime, None);
         assert_eq!(c[2].id, None);
+        assert_eq!(c[2].note, None, "no runtime's layout");
         assert_eq!(c[2].key(), "p300[300]");
         assert_eq!(c[2].cgroup.as_deref(), Some("/user.slice"));
 
@@ -919,6 +1064,9 @@ mod tests {
         );
         let c = build(&s, &d, &meta);
         assert_eq!(c[0].name, "web-1");
+        assert_eq!(c[0].runtime, Some(Runtime::Docker));
+        assert_eq!(c[0].short_id(), Some("aaaaaaaaaaaa"));
+        assert_eq!(c[0].note, None);
         assert_eq!(c[0].state, "paused");
         assert_eq!(c[0].image.as_deref(), Some("nginx:1.25"));
         assert_eq!(c[0].compose_project.as_deref(), Some("shop"));
@@ -994,11 +1142,14 @@ mod tests {
         let d = detect(&s);
         assert_eq!(d.pod_uids().collect::<Vec<_>>(), vec![uid, uid]);
         assert_eq!(d.ids_for(Runtime::Containerd).count(), 2);
-        // No records at all: short ids, the pod's UID.
+        // No records at all: nothing confirms them.
         let c = build(&s, &d, &Metadata::default());
-        assert_eq!(c[0].name, "aaaaaaaaaaaa");
-        assert_eq!(c[0].runtime, Some(Runtime::Kubernetes));
-        assert!(c[0].pod.as_ref().is_some_and(|p| p.sandbox));
+        assert_eq!(c[0].name, "pause[600]");
+        assert_eq!(c[0].runtime, None);
+        assert_eq!(
+            c[0].note.as_deref(),
+            Some("looks like kubernetes, not confirmed")
+        );
         // The log directories name the pod and its one container; pause is the sandbox.
         let mut meta = Metadata::default();
         meta.pods.insert(
@@ -1012,6 +1163,8 @@ mod tests {
         );
         let c = build(&s, &d, &meta);
         assert_eq!(c[0].name, "web-7d9f/POD");
+        assert_eq!(c[0].runtime, Some(Runtime::Kubernetes));
+        assert!(c[0].pod.as_ref().is_some_and(|p| p.sandbox));
         assert_eq!(c[1].name, "web-7d9f/nginx");
         assert_eq!(
             c[1].pod,
@@ -1091,7 +1244,24 @@ mod tests {
             ),
         ]);
         let d = detect(&s);
+        assert_eq!(d.names_for(Runtime::Lxc).collect::<Vec<_>>(), vec!["web"]);
+        // No config, no registration: groups that look like theirs.
         let c = build(&s, &d, &Metadata::default());
+        assert_eq!(
+            c.iter()
+                .map(|c| (c.name.as_str(), c.runtime, c.note.as_deref()))
+                .collect::<Vec<_>>(),
+            vec![
+                ("p700[700]", None, Some("looks like lxc, not confirmed")),
+                ("p800[800]", None, Some("looks like nspawn, not confirmed")),
+            ]
+        );
+        let meta = Metadata {
+            lxc: HashSet::from(["web".to_string()]),
+            machines: HashSet::from(["deb-12".to_string()]),
+            ..Metadata::default()
+        };
+        let c = build(&s, &d, &meta);
         assert_eq!(
             c.iter()
                 .map(|c| (c.name.as_str(), c.runtime, c.id.as_deref()))
@@ -1104,5 +1274,68 @@ mod tests {
         assert_eq!(state(Some("freezing"), Some("running")), "freezing");
         assert_eq!(state(None, Some("created")), "created");
         assert_eq!(state(None, Some("exited")), "running");
+    }
+
+    #[test]
+    fn a_cgroup_below_a_users_directory_is_never_a_runtimes() {
+        // uid 1000 was delegated /user.slice/u1000 and named a cgroup after a real Docker
+        // container's id: its process is not added to that container, nor named by its record.
+        let real = format!("/docker/{A}");
+        let fake = format!("/user.slice/u1000/docker/{A}");
+        let mut s = snapshot(vec![
+            proc(1, vec![1], &HOST, &[("memory", "/")]),
+            proc(100, vec![100, 1], &ct(1), &[("memory", &real)]),
+            proc(200, vec![200, 1], &ct(2), &[("memory", &fake)]),
+        ]);
+        let mut delegated = cgroup("memory", "/user.slice/u1000", &[]);
+        delegated.owner_uid = 1000;
+        let mut own = cgroup("memory", &fake, &[]);
+        own.owner_uid = 1000;
+        s.cgroups = vec![
+            cgroup("memory", "/user.slice", &[]),
+            delegated,
+            cgroup("memory", &real, &[]),
+            own,
+        ];
+        let d = detect(&s);
+        assert_eq!(d.ids_for(Runtime::Docker).collect::<Vec<_>>(), vec![A]);
+        let mut meta = Metadata::default();
+        meta.records.insert(
+            A.into(),
+            RuntimeRecord {
+                runtime: Runtime::Docker,
+                name: Some("web-1".into()),
+                image: None,
+                state: None,
+                labels: BTreeMap::new(),
+            },
+        );
+        let c = build(&s, &d, &meta);
+        assert_eq!(c[0].name, "web-1");
+        assert_eq!(c[0].pids, vec![100]);
+        assert_eq!(c[1].name, "p200[200]");
+        assert_eq!(c[1].runtime, None);
+        assert_eq!(c[1].id, None);
+        assert_eq!(c[1].pids, vec![200]);
+        assert_eq!(
+            c[1].note.as_deref(),
+            Some("looks like docker, not confirmed: its cgroup is delegated to uid 1000")
+        );
+        assert_eq!(
+            delegated_to(
+                &HashMap::from([(("memory", "/a"), 7)]),
+                "memory",
+                "/a/b/docker/x"
+            ),
+            Some(7)
+        );
+        assert_eq!(
+            delegated_to(&HashMap::from([(("pids", "/a"), 7)]), "memory", "/a/b"),
+            None
+        );
+        assert_eq!(
+            delegated_to(&HashMap::from([(("memory", "/ab"), 7)]), "memory", "/a/b"),
+            None
+        );
     }
 }

@@ -64,6 +64,7 @@ mod tests {
             usage,
             devices: None,
             devices_default: None,
+            owner_uid: 0,
         }
     }
 

@@ -175,6 +175,7 @@ mod tests {
             usage: BTreeMap::new(),
             devices: None,
             devices_default: None,
+            owner_uid: 0,
         });
         s
     }
@@ -229,6 +230,7 @@ mod tests {
             labels: BTreeMap::new(),
             compose_project: None,
             pod: None,
+            note: None,
         }
     }
 

@@ -238,6 +238,10 @@ pub struct Cgroup {
     /// exceptions are then NOT visible through devices.list), "deny" otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub devices_default: Option<String>,
+    /// The directory's owner (0, root, unless the tree was delegated to a user, who may then
+    /// name cgroups below it as a runtime would).
+    #[serde(skip)]
+    pub owner_uid: u32,
 }
 
 /// `net:[4026532385]` (the link text of /proc/PID/ns/net, or the root field of an nsfs mount) ->

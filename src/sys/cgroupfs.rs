@@ -77,6 +77,9 @@ pub struct CgroupDir {
     /// Inode number of the directory: the cgroup's id (kernfs node id, as in
     /// `cgroup_id` / BPF's view of the cgroup).
     pub ino: u64,
+    /// The directory's owner: not 0 where the tree was delegated to a user (who may create
+    /// cgroups below it with any name).
+    pub uid: u32,
 }
 
 /// Walk the tree of one hierarchy mounted at `mount_dir` (depth first, parents before children).
@@ -84,11 +87,14 @@ pub struct CgroupDir {
 pub fn walk_hierarchy(mount_dir: &Path) -> SysResult<Vec<CgroupDir>> {
     use std::os::unix::fs::{DirEntryExt, MetadataExt};
     let mut out = Vec::new();
-    let root_ino = fs::metadata(mount_dir)
-        .map_err(|e| SysError::io(mount_dir, e))?
-        .ino();
-    let mut stack = vec![("/".to_string(), mount_dir.to_path_buf(), root_ino)];
-    while let Some((path, dir, ino)) = stack.pop() {
+    let root = fs::metadata(mount_dir).map_err(|e| SysError::io(mount_dir, e))?;
+    let mut stack = vec![(
+        "/".to_string(),
+        mount_dir.to_path_buf(),
+        root.ino(),
+        root.uid(),
+    )];
+    while let Some((path, dir, ino, uid)) = stack.pop() {
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
             // The hierarchy root must be readable; a group below it may be removed mid-walk.
@@ -101,25 +107,28 @@ pub fn walk_hierarchy(mount_dir: &Path) -> SysResult<Vec<CgroupDir>> {
             let Ok(ft) = entry.file_type() else { continue };
             let name = entry.file_name().to_string_lossy().into_owned();
             if ft.is_dir() {
-                children.push((name, entry.ino()));
+                // The owner needs a stat; a directory gone meanwhile is skipped with its files.
+                let Ok(meta) = entry.metadata() else { continue };
+                children.push((name, entry.ino(), meta.uid()));
             } else if ft.is_file() {
                 files.push(name);
             }
         }
         children.sort();
-        for (child, child_ino) in children.into_iter().rev() {
+        for (child, child_ino, child_uid) in children.into_iter().rev() {
             let child_path = if path == "/" {
                 format!("/{child}")
             } else {
                 format!("{path}/{child}")
             };
-            stack.push((child_path, dir.join(&child), child_ino));
+            stack.push((child_path, dir.join(&child), child_ino, child_uid));
         }
         out.push(CgroupDir {
             path,
             dir,
             files,
             ino,
+            uid,
         });
     }
     Ok(out)

@@ -8,6 +8,7 @@ pub mod cgroupfs;
 pub mod docker;
 pub mod error;
 pub mod http;
+pub mod lxc;
 pub mod mounts;
 pub mod net;
 pub mod nsfs;

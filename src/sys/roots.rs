@@ -63,6 +63,19 @@ impl Roots {
         self.host_path("/var/run/docker.sock")
     }
 
+    /// An LXC container's config: LXCPATH/NAME/config, LXCPATH as the host names it.
+    pub fn lxc_config(&self, lxcpath: &str, name: &str) -> PathBuf {
+        self.host_path(lxcpath).join(name).join("config")
+    }
+
+    /// LXC's default LXCPATH (lxc-start without `-P`).
+    pub const LXC_DEFAULT_PATH: &'static str = "/var/lib/lxc";
+
+    /// systemd-machined's registration of machine `name`.
+    pub fn machine_file(&self, name: &str) -> PathBuf {
+        self.host_path("/run/systemd/machines").join(name)
+    }
+
     /// Docker's per-container directories (`<id>/config.v2.json`).
     pub fn docker_containers(&self) -> PathBuf {
         self.host_path("/var/lib/docker/containers")

@@ -202,8 +202,10 @@ pub fn v1_cgroupfs_runtimes() -> Host {
         ct_ns(5),
         &[("*", "/lxc.payload.web/init.scope")],
     )
+    .file("var/lib/lxc/web/config", b"lxc.uts.name = web\n")
     // LXC before 4.0.
     .process(1500, 1, "init", &[1500, 1], ct_ns(6), &[("*", "/lxc/db")])
+    .file("var/lib/lxc/db/config", b"lxc.uts.name = db\n")
     // runc, in a cgroup of its own.
     .process(
         1600,
@@ -368,6 +370,11 @@ pub fn v2_systemd_runtimes() -> Host {
             &[("unified", &format!("{machine}/init.scope"))],
         )
         .cgroup("unified", machine, &[("cgroup.freeze", "1\n")])
+        // systemd-machined's registration of it.
+        .file(
+            "run/systemd/machines/deb-12",
+            b"NAME=deb-12\nCLASS=container\n",
+        )
         .process(
             2450,
             1,
