@@ -1,5 +1,6 @@
-//! What one pass carries from phase to phase, its start and its end. The phases are in the files
-//! of what they read: events.rs (listing), processes.rs, cgroups.rs, namespaces.rs.
+//! What one pass carries from phase to phase, its start, its last phase (the containers) and its
+//! end. The other phases are in the files of what they read: events.rs (the listing),
+//! processes.rs, cgroups.rs, namespaces.rs.
 
 use super::schedule::ReadDecision;
 use super::*;
