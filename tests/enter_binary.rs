@@ -266,11 +266,13 @@ fn helper_runs_from_a_sealed_memfd_the_container_cannot_open_or_write() {
         );
     }
 
-    // A process in the container's mount namespace with every host capability: /proc/PID/exe
+    // A process in the container's mount namespace with every host capability (--privileged:
+    // enter now gives the target's credentials by default): /proc/PID/exe
     // of the helper names the memfd, and writing through it fails.
     let out = enter_output(
         c.pid,
         &[
+            "--privileged",
             "--ns",
             "mnt",
             "--",
