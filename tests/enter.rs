@@ -15,7 +15,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::*;
@@ -24,54 +24,15 @@ use nsview::model::NsType;
 use nsview::model::target::Target;
 
 /// Marker in the container's /etc/os-release.
+/// What the test container needs on the host besides root and a static busybox.
+const TOOLS: &[&str] = &["unshare", "busybox", "ip", "setpriv"];
+
 const MARKER: &str = "ID=nsview-enter-test-marker";
 const HOSTNAME: &str = "ctr-x";
 
 // ---------------------------------------------------------------------------------------------
 // The test container
 // ---------------------------------------------------------------------------------------------
-
-/// The busybox binary on PATH, if it is statically linked (Debian's busybox-static): a dynamic one
-/// would not run inside a root directory without its libraries.
-fn static_busybox() -> Option<PathBuf> {
-    let path = which("busybox")?;
-    let elf = fs::read(&path).ok()?;
-    let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
-    let u64_at = |o: usize| Some(u64::from_le_bytes(elf.get(o..o + 8)?.try_into().ok()?));
-    if elf.get(..5)? != b"\x7fELF\x02" {
-        return None;
-    }
-    // Program headers: no PT_INTERP (3) means no dynamic loader.
-    let (phoff, phentsize, phnum) = (u64_at(0x20)? as usize, u16_at(0x36)?, u16_at(0x38)?);
-    for i in 0..phnum as usize {
-        let p_type = u32::from_le_bytes(
-            elf.get(phoff + i * phentsize as usize..)?
-                .get(..4)?
-                .try_into()
-                .ok()?,
-        );
-        if p_type == 3 {
-            return None;
-        }
-    }
-    Some(path)
-}
-
-/// True when the test can run (root, the tools, a static busybox); otherwise says why it is
-/// skipped (a failure under CI).
-fn can_run(test: &str) -> bool {
-    if !require_root_and_tools(test, &["unshare", "busybox", "ip", "setpriv"]) {
-        return false;
-    }
-    if static_busybox().is_none() {
-        skip(
-            test,
-            "needs a statically linked busybox (Debian package busybox-static)",
-        );
-        return false;
-    }
-    true
-}
 
 /// A root directory: /bin/busybox and its applets, /etc/os-release with [`MARKER`], /etc/passwd
 /// with root's shell /bin/sh, an empty /proc for `unshare --mount-proc`.
@@ -249,7 +210,10 @@ fn snapshot() -> nsview::model::Snapshot {
 
 #[test]
 fn default_entry_sees_the_containers_files_hostname_and_processes() {
-    if !can_run("default_entry_sees_the_containers_files_hostname_and_processes") {
+    if !require_busybox_root(
+        "default_entry_sees_the_containers_files_hostname_and_processes",
+        TOOLS,
+    ) {
         return;
     }
     let c = Container::start("enter-default");
@@ -325,7 +289,7 @@ fn default_entry_sees_the_containers_files_hostname_and_processes() {
 
 #[test]
 fn article_demonstration_ns_mnt_cat_os_release() {
-    if !can_run("article_demonstration_ns_mnt_cat_os_release") {
+    if !require_busybox_root("article_demonstration_ns_mnt_cat_os_release", TOOLS) {
         return;
     }
     let c = Container::start("enter-article");
@@ -342,7 +306,10 @@ fn article_demonstration_ns_mnt_cat_os_release() {
 
 #[test]
 fn net_only_shows_the_hosts_files_and_the_containers_interfaces() {
-    if !can_run("net_only_shows_the_hosts_files_and_the_containers_interfaces") {
+    if !require_busybox_root(
+        "net_only_shows_the_hosts_files_and_the_containers_interfaces",
+        TOOLS,
+    ) {
         return;
     }
     let c = Container::start("enter-net");
@@ -372,7 +339,7 @@ fn net_only_shows_the_hosts_files_and_the_containers_interfaces() {
 
 #[test]
 fn named_netns_is_entered_through_its_bind_mount() {
-    if !can_run("named_netns_is_entered_through_its_bind_mount") {
+    if !require_busybox_root("named_netns_is_entered_through_its_bind_mount", TOOLS) {
         return;
     }
     let netns = NetnsGuard::create("enter-named");
@@ -396,7 +363,10 @@ fn named_netns_is_entered_through_its_bind_mount() {
 
 #[test]
 fn entered_command_holds_only_fds_0_1_2_and_is_in_the_targets_cgroups() {
-    if !can_run("entered_command_holds_only_fds_0_1_2_and_is_in_the_targets_cgroups") {
+    if !require_busybox_root(
+        "entered_command_holds_only_fds_0_1_2_and_is_in_the_targets_cgroups",
+        TOOLS,
+    ) {
         return;
     }
     let c = Container::start("enter-fds");
@@ -477,7 +447,7 @@ fn status_field<'a>(status: &'a str, key: &str) -> &'a str {
 
 #[test]
 fn default_adopts_ids_capabilities_and_no_new_privs() {
-    if !can_run("default_adopts_ids_capabilities_and_no_new_privs") {
+    if !require_busybox_root("default_adopts_ids_capabilities_and_no_new_privs", TOOLS) {
         return;
     }
     // A process with its own uts namespace, uid/gid 1234, no groups, an empty bounding set,
@@ -528,7 +498,10 @@ fn default_adopts_ids_capabilities_and_no_new_privs() {
 
 #[test]
 fn missing_command_exits_127_and_suggests_entering_without_mnt() {
-    if !can_run("missing_command_exits_127_and_suggests_entering_without_mnt") {
+    if !require_busybox_root(
+        "missing_command_exits_127_and_suggests_entering_without_mnt",
+        TOOLS,
+    ) {
         return;
     }
     let c = Container::start("enter-missing");
@@ -546,7 +519,7 @@ fn missing_command_exits_127_and_suggests_entering_without_mnt() {
 
 #[test]
 fn vanished_target_is_one_line_and_exit_1() {
-    if !can_run("vanished_target_is_one_line_and_exit_1") {
+    if !require_busybox_root("vanished_target_is_one_line_and_exit_1", TOOLS) {
         return;
     }
     // From the command line: the PID is gone before nsview looks.
@@ -586,7 +559,7 @@ fn vanished_target_is_one_line_and_exit_1() {
 
 #[test]
 fn unprivileged_caller_gets_permission_denied() {
-    if !can_run("unprivileged_caller_gets_permission_denied") {
+    if !require_busybox_root("unprivileged_caller_gets_permission_denied", TOOLS) {
         return;
     }
     let c = Container::start("enter-perm");

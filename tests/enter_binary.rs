@@ -24,6 +24,9 @@ use common::*;
 use nix::libc;
 
 /// The container's uid on the host (root of its user namespace).
+/// What the test container needs on the host besides root and a static busybox.
+const TOOLS: &[&str] = &["unshare", "busybox", "setpriv", "chroot", "mount"];
+
 const CONTAINER_UID: &str = "1000";
 
 /// What the container's own process does: wait for the test to name the helper's PID, then try
@@ -43,40 +46,6 @@ h=$(cat /tmp/helper-pid)
 mv /tmp/result.tmp /tmp/result
 exec sleep 100000
 "#;
-
-/// The busybox on PATH when it is statically linked (no PT_INTERP program header): a dynamic one
-/// would not run inside a root directory without its libraries.
-fn static_busybox() -> Option<PathBuf> {
-    let path = which("busybox")?;
-    let elf = fs::read(&path).ok()?;
-    let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
-    let u32_at = |o: usize| Some(u32::from_le_bytes(elf.get(o..o + 4)?.try_into().ok()?));
-    let u64_at = |o: usize| Some(u64::from_le_bytes(elf.get(o..o + 8)?.try_into().ok()?));
-    if elf.get(..5)? != b"\x7fELF\x02" {
-        return None;
-    }
-    let (phoff, phentsize, phnum) = (u64_at(0x20)? as usize, u16_at(0x36)?, u16_at(0x38)?);
-    for i in 0..phnum as usize {
-        if u32_at(phoff + i * phentsize as usize)? == 3 {
-            return None;
-        }
-    }
-    Some(path)
-}
-
-fn can_run(test: &str) -> bool {
-    if !require_root_and_tools(test, &["unshare", "busybox", "setpriv", "chroot", "mount"]) {
-        return false;
-    }
-    if static_busybox().is_none() {
-        skip(
-            test,
-            "needs a statically linked busybox (Debian package busybox-static)",
-        );
-        return false;
-    }
-    true
-}
 
 /// A root directory the container's uid can use: busybox and its applets, /probe.sh, an empty
 /// /proc (the host's is bind-mounted there) and a world-writable /tmp for the probe's results.
@@ -193,7 +162,7 @@ fn result_value<'a>(result: &'a str, key: &str) -> &'a str {
 #[test]
 fn helper_runs_from_a_sealed_memfd_the_container_cannot_open_or_write() {
     let test = "helper_runs_from_a_sealed_memfd_the_container_cannot_open_or_write";
-    if !can_run(test) {
+    if !require_busybox_root(test, TOOLS) {
         return;
     }
     let host_binary = fs::read(nsview_bin()).expect("read the nsview binary");

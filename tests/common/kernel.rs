@@ -235,3 +235,39 @@ fn unescape_mountinfo(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// The busybox on PATH when it is statically linked (Debian's busybox-static: no PT_INTERP
+/// program header): a dynamic one would not run inside a root directory without its libraries.
+pub fn static_busybox() -> Option<PathBuf> {
+    let path = super::which("busybox")?;
+    let elf = std::fs::read(&path).ok()?;
+    let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |o: usize| Some(u32::from_le_bytes(elf.get(o..o + 4)?.try_into().ok()?));
+    let u64_at = |o: usize| Some(u64::from_le_bytes(elf.get(o..o + 8)?.try_into().ok()?));
+    if elf.get(..5)? != b"\x7fELF\x02" {
+        return None;
+    }
+    let (phoff, phentsize, phnum) = (u64_at(0x20)? as usize, u16_at(0x36)?, u16_at(0x38)?);
+    for i in 0..phnum as usize {
+        if u32_at(phoff + i * phentsize as usize)? == 3 {
+            return None;
+        }
+    }
+    Some(path)
+}
+
+/// True when a test that builds a busybox root directory can run (root, `tools`, a static
+/// busybox); otherwise says why it is skipped (a failure under CI).
+pub fn require_busybox_root(test: &str, tools: &[&str]) -> bool {
+    if !super::require_root_and_tools(test, tools) {
+        return false;
+    }
+    if static_busybox().is_none() {
+        super::skip(
+            test,
+            "needs a statically linked busybox (Debian package busybox-static)",
+        );
+        return false;
+    }
+    true
+}
