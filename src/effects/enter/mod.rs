@@ -41,6 +41,7 @@
 //! - helper: `helper` (steps 1, 5, 7 and the single-thread rule), `open` (step 2, through the
 //!   readers in `sys::proc_handle`), `join` (steps 3 and 4);
 //! - child: `child` (step 6), `creds` (its credentials);
+//! - the command's terminal: `pty` (the caller's relay, the helper's pty, the child's session);
 //! - shared by helper and child: `error` ([`EnterError`] and its one-line form), `report` (the
 //!   pipe), `inherit` (signal dispositions and fds that fork and exec pass on).
 //!
@@ -56,6 +57,7 @@ mod inherit;
 mod join;
 mod open;
 mod plan;
+mod pty;
 mod report;
 mod spawn;
 mod target_fs;
