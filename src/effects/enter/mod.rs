@@ -7,7 +7,8 @@
 //!   time, so PID reuse is noticed), and the command. It runs in the caller (CLI or TUI) and
 //!   changes nothing.
 //! - [`run_inside`] carries the plan out: it starts the nsview binary itself (`/proc/self/exe`) with the
-//!   hidden subcommand `__enter` (the helper), hands it the terminal and waits for it. The caller
+//!   hidden subcommand `__enter` (the helper), relays the command's own pty when stdin is a
+//!   terminal (`pty`) and waits for it. The caller
 //!   may be multithreaded (the TUI is); the helper is a fresh single-threaded process, which the
 //!   kernel requires to join a mount or user namespace.
 //!
@@ -24,8 +25,10 @@
 //! 4. joins the namespaces: atomically with setns(pidfd, flags) where the kernel supports it
 //!    (Linux 5.8), otherwise one namespace file at a time in runc's order: every type but user,
 //!    then user, then those that needed the user namespace's credentials;
-//! 5. forks, so that the command really is inside the pid and time namespaces;
-//! 6. in the child: chroot to the target's root and chdir to its cwd (or `--wd`), then checks that
+//! 5. when the caller's stdin is a terminal, opens a pty (the target's /dev/ptmx when mnt is
+//!    joined) and sends its master to the caller; forks, so that the command really is inside the
+//!    pid and time namespaces;
+//! 6. in the child: setsid (with the pty's slave as controlling terminal and fds 0-2), chroot to the target's root and chdir to its cwd (or `--wd`), then checks that
 //!    the cwd is inside the new root; with `--as-target` adopts the target's credentials in runc's
 //!    order (bounding set, keep-caps, setgroups/setgid/setuid, capabilities, no_new_privs last);
 //!    builds a minimal environment; finds the command; closes every fd above 2; execs;
