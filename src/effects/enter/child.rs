@@ -5,6 +5,7 @@ use super::error::EnterError;
 use super::inherit::{close_fds_above_2, set_disposition};
 use super::open::Opened;
 use super::plan::EnterSpec;
+use super::pty::become_session_leader;
 use super::report::{Reporter, warn};
 use super::target_fs::{passwd_field, read_regular_at};
 use crate::model::NsType;
@@ -12,6 +13,7 @@ use nix::errno::Errno;
 use nix::libc;
 use nix::sys::signal::{SigHandler, SigSet, Signal};
 use std::ffi::CString;
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
@@ -28,9 +30,15 @@ struct Exec {
 
 /// The forked child: finish entering, then exec the command; never returns. It is a fork of the
 /// single-threaded helper, so it may allocate and use the standard library (a fork of the
-/// multithreaded caller could not: see `spawn`, which only execs).
-pub(super) fn child_main(spec: &EnterSpec, opened: Opened, report: Reporter) -> ! {
-    let result = prepare_child(spec, &opened);
+/// multithreaded caller could not: see `spawn`, which only execs). It leads a session of its own,
+/// with `terminal` (its own pty's slave, when the caller has a terminal) as controlling terminal.
+pub(super) fn child_main(
+    spec: &EnterSpec,
+    opened: Opened,
+    report: Reporter,
+    terminal: Option<OwnedFd>,
+) -> ! {
+    let result = become_session_leader(spec, terminal).and_then(|()| prepare_child(spec, &opened));
     // Nothing below uses these fds; close_fds_above_2 closes them (no double close on drop).
     std::mem::forget(opened);
     let e = match result {

@@ -8,6 +8,7 @@ use super::inherit::{close_fds_above_2, set_disposition};
 use super::join::{join_cgroups, join_namespaces};
 use super::open::{Opened, open_target};
 use super::plan::{Credentials, EnterSpec};
+use super::pty::PtyRequest;
 use super::report::Reporter;
 use super::seccomp::SeccompFilters;
 use crate::sys::{Roots, proc_handle};
@@ -15,13 +16,17 @@ use nix::errno::Errno;
 use nix::sys::signal::{SigHandler, SigSet, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid};
+use std::os::fd::{OwnedFd, RawFd};
 
 /// Entry point of `nsview __enter`: returns the exit status for the process.
 pub fn helper_main(args: HelperArgs) -> i32 {
     // exec of /proc/self/exe names the process "exe"; ps and the tests look for "nsview".
     let _ = rustix::thread::set_name(c"nsview");
     let report = Reporter::adopt(args.report_fd);
-    let result = args.into_spec().and_then(|spec| helper(&spec, report));
+    let pty_socket = args.pty_socket;
+    let result = args
+        .into_spec()
+        .and_then(|spec| helper(&spec, report, pty_socket));
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -32,10 +37,17 @@ pub fn helper_main(args: HelperArgs) -> i32 {
 }
 
 /// The helper's steps, in the order of the module docs: refuse to be inspected, open everything,
-/// join cgroups then namespaces, fork the command and wait for it.
-fn helper(spec: &EnterSpec, report: Reporter) -> Result<i32, EnterError> {
+/// join cgroups then namespaces, allocate the command's pty (when asked), fork the command and
+/// wait for it.
+fn helper(
+    spec: &EnterSpec,
+    report: Reporter,
+    pty_socket: Option<RawFd>,
+) -> Result<i32, EnterError> {
     stay_undumpable(spec)?;
     ensure_single_threaded(spec)?;
+    // The host's ptmx (the fallback) is opened before joining anything.
+    let pty = pty_socket.and_then(PtyRequest::adopt);
     let mut opened = open_target(spec)?;
     opened.seccomp = read_seccomp(spec, &opened)?;
     if spec.join_cgroups
@@ -46,7 +58,11 @@ fn helper(spec: &EnterSpec, report: Reporter) -> Result<i32, EnterError> {
     join_namespaces(spec, &opened)?;
     // Joining a user namespace changed the credentials.
     stay_undumpable(spec)?;
-    fork_command(spec, opened, report)
+    let terminal = match pty {
+        Some(p) => Some(p.allocate(spec, &opened)?),
+        None => None,
+    };
+    fork_command(spec, opened, report, terminal)
 }
 
 /// The target's seccomp filters, when the command is to have them: read from the host's
@@ -89,8 +105,14 @@ fn ensure_single_threaded(spec: &EnterSpec) -> Result<(), EnterError> {
 }
 
 /// Fork, so that the command really is inside the pid and time namespaces (they apply to children
-/// only); the child execs the command, the helper waits for it and returns its status.
-fn fork_command(spec: &EnterSpec, opened: Opened, report: Reporter) -> Result<i32, EnterError> {
+/// only); the child execs the command (on `terminal`, the slave of its pty, when there is one), the
+/// helper waits for it and returns its status.
+fn fork_command(
+    spec: &EnterSpec,
+    opened: Opened,
+    report: Reporter,
+    terminal: Option<OwnedFd>,
+) -> Result<i32, EnterError> {
     // The helper waits for the command: terminal signals are for the command only. The child
     // puts every disposition back to the default before exec.
     for sig in [Signal::SIGINT, Signal::SIGQUIT, Signal::SIGTSTP] {
@@ -100,9 +122,10 @@ fn fork_command(spec: &EnterSpec, opened: Opened, report: Reporter) -> Result<i3
     // starts a thread), so the child cannot inherit a lock held by another thread; it may allocate
     // and use the standard library normally.
     match unsafe { nix::unistd::fork() } {
-        Ok(ForkResult::Child) => child_main(spec, opened, report),
+        Ok(ForkResult::Child) => child_main(spec, opened, report, terminal),
         Ok(ForkResult::Parent { child }) => {
             drop(opened);
+            drop(terminal);
             // The report pipe and anything else: only the command's status is left to give.
             close_fds_above_2(None);
             Ok(wait_for(child))

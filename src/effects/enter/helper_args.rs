@@ -84,6 +84,10 @@ pub struct HelperArgs {
     /// Write a one-line error here instead of printing it (close-on-exec for the command).
     #[arg(long, value_name = "FD")]
     pub report_fd: Option<RawFd>,
+    /// A socket to send the master of the command's own pty over (the caller's stdin is a
+    /// terminal); written by the caller before the other arguments.
+    #[arg(long, value_name = "FD")]
+    pub pty_socket: Option<RawFd>,
     /// The command and its arguments.
     #[arg(last = true, required = true)]
     pub command: Vec<String>,

@@ -7,9 +7,10 @@
 //!   time, so PID reuse is noticed), and the command. It runs in the caller (CLI or TUI) and
 //!   changes nothing.
 //! - [`run_inside`] carries the plan out: it starts the nsview binary itself (`/proc/self/exe`) with the
-//!   hidden subcommand `__enter` (the helper), hands it the terminal and waits for it. The helper
-//!   runs from a sealed memfd copy of the binary (`sealed_exe`), so its /proc/PID/exe, and its
-//!   child's until the command is exec'd, never leads to the host's binary (CVE-2019-5736). The caller
+//!   hidden subcommand `__enter` (the helper), relays the command's own pty when stdin is a
+//!   terminal (`pty`) and waits for it. The helper runs from a sealed memfd copy of the binary
+//!   (`sealed_exe`), so its /proc/PID/exe, and its child's until the command is exec'd, never
+//!   leads to the host's binary (CVE-2019-5736). The caller
 //!   may be multithreaded (the TUI is); the helper is a fresh single-threaded process, which the
 //!   kernel requires to join a mount or user namespace.
 //!
@@ -27,14 +28,17 @@
 //! 4. joins the namespaces: atomically with setns(pidfd, flags) where the kernel supports it
 //!    (Linux 5.8), otherwise one namespace file at a time in runc's order: every type but user,
 //!    then user, then those that needed the user namespace's credentials;
-//! 5. forks, so that the command really is inside the pid and time namespaces;
-//! 6. in the child: chroot to the target's root and chdir to its cwd (or `--wd`), then checks that
-//!    the cwd is inside the new root; adopts the target's credentials (or `--user`'s within the
-//!    target's bounds; none with `--privileged`) in runc's order (bounding set, keep-caps,
-//!    setgroups/setgid/setuid, capabilities, no_new_privs last) and its seccomp filter (read by
-//!    the helper with ptrace before step 3; installed last, or before the capabilities drop
-//!    when the target has no no_new_privs, as runc does); builds a minimal environment (PATH
-//!    fixed when mnt is not joined); finds the command; closes every fd above 2; execs;
+//! 5. when the caller's stdin is a terminal, opens a pty (the target's /dev/ptmx when mnt is
+//!    joined) and sends its master to the caller; forks, so that the command really is inside the
+//!    pid and time namespaces;
+//! 6. in the child: setsid (with the pty's slave as controlling terminal and fds 0-2), chroot to
+//!    the target's root and chdir to its cwd (or `--wd`), then checks that the cwd is inside the
+//!    new root; adopts the target's credentials (or `--user`'s within the target's bounds; none
+//!    with `--privileged`) in runc's order (bounding set, keep-caps, setgroups/setgid/setuid,
+//!    capabilities, no_new_privs last) and its seccomp filter (read by the helper with ptrace
+//!    before step 3; installed last, or before the capabilities drop when the target has no
+//!    no_new_privs, as runc does); builds a minimal environment (PATH fixed when mnt is not
+//!    joined); finds the command; closes every fd above 2; execs;
 //! 7. the parent closes everything it holds, waits, and exits with the command's status.
 //!
 //! Errors before the command runs travel back to [`run_inside`] over a pipe (one line: a kind and the
@@ -49,6 +53,7 @@
 //!   readers in `sys::proc_handle`), `join` (steps 3 and 4);
 //! - child: `child` (step 6), `creds` (its credentials), `seccomp` (the target's filters, read in
 //!   the helper);
+//! - the command's terminal: `pty` (the caller's relay, the helper's pty, the child's session);
 //! - shared by helper and child: `error` ([`EnterError`] and its one-line form), `report` (the
 //!   pipe), `inherit` (signal dispositions and fds that fork and exec pass on), `dumpable`.
 //!
@@ -65,6 +70,7 @@ mod inherit;
 mod join;
 mod open;
 mod plan;
+mod pty;
 mod report;
 mod sealed_exe;
 mod seccomp;

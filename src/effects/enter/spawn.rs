@@ -1,28 +1,27 @@
-//! The caller's side: start the helper, hand it the terminal, wait for it.
+//! The caller's side: start the helper, relay the command's own terminal, wait for it.
 
 use super::error::EnterError;
 use super::helper_args::HELPER_SUBCOMMAND;
 use super::plan::EnterSpec;
+use super::pty;
 use super::sealed_exe::SealedExe;
 use crate::sys::{Roots, self_exe};
 use nix::libc;
-use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
-use std::process::ExitStatus;
+use std::process::{ExitStatus, Stdio};
 
-/// Carry out `spec`: start the helper (this binary, `/proc/self/exe`), hand it the terminal, wait
-/// for it. Returns the command's exit status (the helper exits with it, or dies of the same
-/// signal); an error when entering failed before the command started.
+/// Carry out `spec`: start the helper (this binary, `/proc/self/exe`), wait for it. Returns the
+/// command's exit status (the helper exits with it, or dies of the same signal); an error when
+/// entering failed before the command started.
 ///
 /// The caller keeps its threads; it must not read the terminal meanwhile (the TUI pauses its input
-/// thread and leaves raw mode and the alternate screen first). When stdin is a terminal and the
-/// caller is in its foreground process group, the helper gets a process group of its own and the
-/// terminal's foreground for the duration (so Ctrl-C and Ctrl-Z reach the command, not the
-/// caller); the caller's group gets the foreground back afterwards.
+/// thread and leaves raw mode and the alternate screen first). When stdin is a terminal, the
+/// command never gets it: it gets a pty of its own, which this process relays to the terminal
+/// (in raw mode, restored before returning) until the command ends (see `pty`).
 pub fn run_inside(spec: &EnterSpec) -> Result<ExitStatus, EnterError> {
     run_with_binary(spec, &self_exe::self_exe_path(&Roots::default()))
 }
@@ -38,36 +37,52 @@ pub fn run_with_binary(spec: &EnterSpec, exe: &Path) -> Result<ExitStatus, Enter
     let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| spec.failed(format!("pipe: {e}")))?;
     let report_fd = write_end.as_raw_fd();
-    let foreground = terminal_foreground();
+    let pty_pair = if pty::stdin_is_terminal() {
+        Some(pty::socket_pair().map_err(|e| spec.failed(format!("socketpair: {e}")))?)
+    } else {
+        None
+    };
+    let pty_fd = pty_pair
+        .as_ref()
+        .map(|(_, helper_end)| helper_end.as_raw_fd());
     let mut cmd = std::process::Command::new(sealed.exec_path());
-    cmd.arg0("nsview")
-        .arg(HELPER_SUBCOMMAND)
-        .args(spec.helper_args(Some(report_fd)));
-    // SAFETY: the closure runs in the forked child before exec; it only makes system calls that
-    // are async-signal-safe (fcntl, setpgid, pthread_sigmask, tcsetpgrp, getpid) on values it
-    // owns, allocates nothing and takes no lock.
+    cmd.arg0("nsview").arg(HELPER_SUBCOMMAND);
+    if let Some(fd) = pty_fd {
+        // The helper has no use for the terminal: only the relay reads it.
+        cmd.args(["--pty-socket", &fd.to_string()])
+            .stdin(Stdio::null());
+    }
+    cmd.args(spec.helper_args(Some(report_fd)));
+    // SAFETY: the closure runs in the forked child before exec; it only calls fcntl, which is
+    // async-signal-safe, on fd numbers it was given; it allocates nothing and takes no lock.
     unsafe {
-        cmd.pre_exec(move || prepare_helper_process(report_fd, foreground));
+        cmd.pre_exec(move || keep_across_exec(&[Some(report_fd), pty_fd]));
     }
     let spawned = cmd.spawn();
     drop(write_end);
     // The helper execs the copy (or failed to): this process no longer needs it.
     drop(sealed);
-    let mut child = match spawned {
-        Ok(c) => c,
-        Err(e) => {
-            if foreground {
-                take_foreground_back();
+    let caller_end = pty_pair.map(|(caller_end, _helper_end)| caller_end);
+    let mut child =
+        spawned.map_err(|e| spec.failed(format!("cannot start {}: {e}", exe.display())))?;
+    // The helper sends the master once it has joined the namespaces, or ends without one.
+    let relay = match caller_end.as_ref().and_then(pty::receive_master) {
+        Some(master) => match pty::Relay::start(master) {
+            Ok(relay) => Some(relay),
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(spec.failed(format!("relaying the command's terminal: {e}")));
             }
-            return Err(spec.failed(format!("cannot start {}: {e}", exe.display())));
-        }
+        },
+        None => None,
     };
     // Until the command is exec'd the helper may report an error; exec closes the pipe.
     let mut report = String::new();
     let _ = File::from(read_end).read_to_string(&mut report);
     let status = child.wait();
-    if foreground {
-        take_foreground_back();
+    if let Some(relay) = relay {
+        relay.finish();
     }
     let status = status.map_err(|e| spec.failed(format!("waiting for the helper: {e}")))?;
     match report.lines().find(|l| !l.trim().is_empty()) {
@@ -83,52 +98,14 @@ pub fn exit_code(status: &ExitStatus) -> i32 {
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }
 
-/// Stdin is a terminal whose foreground process group is ours.
-fn terminal_foreground() -> bool {
-    let stdin = io::stdin();
-    let fd = stdin.as_fd();
-    nix::unistd::isatty(fd).unwrap_or(false)
-        && nix::unistd::tcgetpgrp(fd).is_ok_and(|g| g == nix::unistd::getpgrp())
-}
-
-/// In the forked child before exec: keep the report pipe open across exec, and with `foreground`
-/// become a process group of its own in the terminal's foreground.
-fn prepare_helper_process(report_fd: RawFd, foreground: bool) -> io::Result<()> {
-    // SAFETY: plain system calls on an fd number and on a stack-allocated signal set; all are
-    // async-signal-safe, as required between fork and exec in a multithreaded parent.
-    unsafe {
-        if libc::fcntl(report_fd, libc::F_SETFD, 0) == -1 {
+/// In the forked child before exec: keep `fds` open across exec.
+fn keep_across_exec(fds: &[Option<RawFd>]) -> io::Result<()> {
+    for fd in fds.iter().flatten() {
+        // SAFETY: F_SETFD on an fd number only changes its flags; async-signal-safe, as required
+        // between fork and exec in a multithreaded parent.
+        if unsafe { libc::fcntl(*fd, libc::F_SETFD, 0) } == -1 {
             return Err(io::Error::last_os_error());
-        }
-        if foreground {
-            if libc::setpgid(0, 0) == -1 {
-                return Err(io::Error::last_os_error());
-            }
-            // A background group may call tcsetpgrp only with SIGTTOU blocked.
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            let mut old: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, libc::SIGTTOU);
-            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
-            let r = libc::tcsetpgrp(0, libc::getpid());
-            let err = io::Error::last_os_error();
-            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-            if r == -1 {
-                return Err(err);
-            }
         }
     }
     Ok(())
-}
-
-/// Make the caller's process group the terminal's foreground again.
-fn take_foreground_back() {
-    let mut ttou = SigSet::empty();
-    ttou.add(Signal::SIGTTOU);
-    let mut old = SigSet::empty();
-    if nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&ttou), Some(&mut old)).is_ok()
-    {
-        let _ = nix::unistd::tcsetpgrp(io::stdin().as_fd(), nix::unistd::getpgrp());
-        let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
-    }
 }
