@@ -75,8 +75,9 @@ impl EngineApi {
         };
         CgroupError::Unsupported {
             what: format!(
-                "cannot reach {name}'s API at {}{start}: {why}; nothing changed (--direct \
-                 writes the freezer file instead, and {name} then disagrees with the kernel)",
+                "cannot reach {name}'s API at {}{start}: {why}; nothing changed (`nsview \
+                 freeze|thaw --direct` writes the freezer file instead; {name} then disagrees \
+                 with the kernel)",
                 self.sock.display()
             ),
         }

@@ -183,6 +183,10 @@ fn through_runtime(
         ("unpause", "running")
     };
     if rt.is_paused()? == freeze {
+        let want = if freeze { "FROZEN" } else { "THAWED" };
+        if read_state(loc, file)? == want {
+            return Ok((None, Vec::new()));
+        }
         write_file(tx, loc, file, freeze)?;
         return Ok((
             None,
