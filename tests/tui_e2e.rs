@@ -693,3 +693,64 @@ fn containers_view_lists_runtimes_and_follows_docker_live() {
         problems.join("\n- ")
     );
 }
+
+/// `f` on a Docker container pauses it through Docker's API (issue 14 item 3), so `docker
+/// inspect` agrees, and a container frozen behind Docker's back shows the disagreement in STATE.
+#[test]
+fn f_pauses_a_docker_container_through_docker_and_state_shows_a_mismatch() {
+    use common::runtimes::docker_run;
+    let test = "f_pauses_a_docker_container_through_docker";
+    if !ready(test) {
+        return;
+    }
+    let Some(guard) = docker_run(test, "tf", &[], &[]) else {
+        return;
+    };
+    let c = &guard.c;
+    let paused = || run_ok("docker", &["inspect", "-f", "{{.State.Paused}}", &c.name]);
+    let nsview = Nsview::start_sized("e2e-freeze", 280, 40);
+    nsview.press(&["/"]);
+    nsview.type_text(&c.name);
+    nsview.press(&["Enter"]);
+    let row = |s: &str| {
+        table_rows(s)
+            .into_iter()
+            .find(|r| r.starts_with(&format!("{} ", c.name)))
+    };
+    nsview.wait_until("the container listed", |s| row(s).is_some());
+    nsview.press(&["Home", "f"]);
+    nsview.wait_for("through Docker's API (pause)");
+    nsview.press(&["y"]);
+    nsview.wait_for("so Docker says paused too");
+    nsview.press(&["Escape"]);
+    try_poll(SCREEN_TIMEOUT, || (paused().trim() == "true").then_some(()))
+        .unwrap_or_else(|| panic!("f did not pause through Docker:\n{}", nsview.screen()));
+    nsview.wait_until("STATE paused", |s| {
+        row(s).is_some_and(|r| r.contains(" paused "))
+    });
+    nsview.press(&["f"]);
+    nsview.wait_for("through Docker's API (unpause)");
+    nsview.press(&["y"]);
+    nsview.wait_for("so Docker says running too");
+    nsview.press(&["Escape"]);
+    try_poll(SCREEN_TIMEOUT, || {
+        (paused().trim() == "false").then_some(())
+    })
+    .unwrap_or_else(|| panic!("f did not unpause through Docker:\n{}", nsview.screen()));
+
+    // Frozen behind Docker's back (the CLI's --direct): STATE says so.
+    let state = tempfile::tempdir().expect("state dir");
+    let state_dir = state.path().to_str().expect("utf-8");
+    let direct = ["--state-dir", state_dir, "freeze", "--direct", &c.name];
+    nsview_ok(&direct);
+    nsview.wait_until("STATE frozen (Docker says running)", |s| {
+        row(s).is_some_and(|r| r.contains("frozen (Docker says running)"))
+    });
+    nsview_ok(&["--state-dir", state_dir, "thaw", "--direct", &c.name]);
+    nsview.press(&["q"]);
+    assert_eq!(nsview.wait_exit(), 0);
+}
+
+fn nsview_ok(args: &[&str]) {
+    common::nsview(args).assert_success();
+}

@@ -240,6 +240,15 @@ impl App {
         if !frozen {
             lines.push("frozen processes stop until thawed (f again, or u to undo)".to_string());
         }
+        let runtime = [("Docker", &at.docker), ("podman", &at.podman)]
+            .into_iter()
+            .find(|(_, id)| id.is_some());
+        if let Some((name, _)) = runtime {
+            let call = if frozen { "unpause" } else { "pause" };
+            lines.push(format!(
+                "through {name}'s API ({call}), so that {name} agrees"
+            ));
+        }
         lines.push(String::new());
         lines.push("y: yes, n / Esc: no".into());
         Ok(Dialog::Confirm {

@@ -334,10 +334,10 @@ fn container_body(
 /// Who a container is: id and state, init, command, cgroup, compose project, pod.
 fn container_identity(d: &mut Detail, c: &Container, init: Option<&Process>) {
     match (c.short_id().filter(|id| *id != c.name), c.runtime) {
-        (Some(id), _) => d.t(format!("id {id}  state {}", c.state)),
-        (None, None) => d.t(format!("isolation group  state {}", c.state)),
+        (Some(id), _) => d.t(format!("id {id}  state {}", c.state_text())),
+        (None, None) => d.t(format!("isolation group  state {}", c.state_text())),
         // Known by its name (LXC, nspawn, runc).
-        (None, Some(_)) => d.t(format!("state {}", c.state)),
+        (None, Some(_)) => d.t(format!("state {}", c.state_text())),
     }
     if let Some(note) = &c.note {
         d.t(format!("note: {note}"));

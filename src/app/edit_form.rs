@@ -33,6 +33,7 @@ pub fn places_for_row(snap: &Snapshot, key: &RowKey) -> Result<Places, String> {
                 .map(|h| (h.clone(), path.clone()))
                 .collect(),
             docker: None,
+            podman: None,
         }),
         RowKey::Host => Err("the host's own cgroups: select a container, cgroup or process".into()),
         RowKey::Namespace(_) | RowKey::NetNs(_) => {
@@ -53,17 +54,20 @@ fn places_of_process(snap: &Snapshot, pid: i32, label: String) -> Result<Places,
                 .map(|path| (h.clone(), path.to_string()))
         })
         .collect();
-    // A Docker container's limits go through Docker's API.
-    let docker = snap
-        .containers
-        .iter()
-        .find(|c| c.init_pid == pid && c.runtime == Some(Runtime::Docker))
-        .and_then(|c| c.id.clone());
+    // A Docker container's limits (and a Docker or podman container's freezing) go through its
+    // runtime's API.
+    let id_of = |rt: Runtime| {
+        snap.containers
+            .iter()
+            .find(|c| c.init_pid == pid && c.runtime == Some(rt))
+            .and_then(|c| c.id.clone())
+    };
     Ok(Places {
         label,
         target: pid.to_string(),
         places,
-        docker,
+        docker: id_of(Runtime::Docker),
+        podman: id_of(Runtime::Podman),
     })
 }
 
@@ -83,13 +87,15 @@ fn places_of_container(snap: &Snapshot, key: &str) -> Result<Places, String> {
             c.name
         ));
     }
-    // A Docker container's limits go through Docker's API.
-    let docker = c.id.clone().filter(|_| c.runtime == Some(Runtime::Docker));
+    // A Docker container's limits (and a Docker or podman container's freezing) go through its
+    // runtime's API.
+    let id_of = |rt: Runtime| c.id.clone().filter(|_| c.runtime == Some(rt));
     Ok(Places {
         label: c.name.clone(),
         target: c.name.clone(),
         places,
-        docker,
+        docker: id_of(Runtime::Docker),
+        podman: id_of(Runtime::Podman),
     })
 }
 
@@ -428,6 +434,7 @@ impl MoveForm {
                         target: self.path.clone(),
                         places,
                         docker: None,
+                        podman: None,
                     },
                     pid: self.pid,
                 });

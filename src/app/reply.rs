@@ -106,6 +106,7 @@ fn finished(op: &Operation, outcome: Outcome) -> Reply {
         }
         Outcome::Freeze { freeze, outcome: o } => {
             let mut lines = o.describe(freeze);
+            lines.extend(o.notes.iter().cloned());
             lines.push(journal_line(o.entry.as_ref()));
             let ok = o.state == if freeze { "FROZEN" } else { "THAWED" };
             done(&format!("{} {label}", freeze_verb(freeze)), lines, ok)

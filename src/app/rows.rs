@@ -132,7 +132,7 @@ pub const CONTAINER_COLUMNS: &[Column] = &[
     col("RUNTIME", false, 7).grow(10),
     col("IMAGE", false, 16).priority(3).grow(32),
     col("ID", false, 12).priority(4),
-    col("STATE", false, 8).priority(1),
+    col("STATE", false, 8).priority(1).grow(30),
     col("PID", true, 7),
     col("INSIDE", true, 6).priority(2),
     col("PROCS", true, 5),
@@ -386,7 +386,7 @@ fn container_row(idx: &CgroupIndex, cpu: &CpuMap, c: &Container, search: bool) -
             // LXC and nspawn containers (and runc's, here) are known by their name: an id
             // that only repeats it says nothing.
             text_or_none(c.short_id().filter(|id| *id != c.name)),
-            Cell::text(c.state.clone()),
+            Cell::text(crate::model::format::printable_string(c.state_text())),
             Cell::num(c.init_pid as f64, c.init_pid.to_string()),
             inside.map_or(Cell::none(), |i| Cell::num(i as f64, i.to_string())),
             Cell::num(c.pids.len() as f64, c.pids.len().to_string()),

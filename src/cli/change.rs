@@ -12,7 +12,7 @@ pub use args::{ChangeCommand, RuleAction};
 use crate::collect::{CollectOptions, Collector, ProcessSource};
 use crate::effects::cgroup::{CgroupError, CgroupWriter};
 use crate::effects::journal::Journal;
-use crate::effects::ops::{Operations, Outcome, SetMode, places_of_target};
+use crate::effects::ops::{Operations, Outcome, Places, SetMode, places_of_target};
 use crate::policy::devices::DeviceRuleSpec;
 use crate::policy::limits;
 use crate::sys::Roots;
@@ -41,6 +41,7 @@ pub fn execute(
         roots: &roots,
     };
     let at = |target: &str| places_of_target(&snap, target);
+    let freeze = matches!(cmd, ChangeCommand::Freeze(_));
     let (outcome, target, json): (Outcome, String, bool) = match cmd {
         ChangeCommand::Set {
             target,
@@ -49,16 +50,18 @@ pub fn execute(
             direct,
             json,
         } => {
-            let assignments = limits::parse_assignments(&assignments).map_err(CgroupError::from)?;
             let mode = SetMode {
                 dry_run,
                 direct,
                 expect: None,
             };
-            (ops.set(&at(&target)?, &assignments, &mode)?, target, json)
+            (set(&ops, &at(&target)?, &assignments, &mode)?, target, json)
         }
-        ChangeCommand::Freeze { target, json } => (ops.freeze(&at(&target)?, true)?, target, json),
-        ChangeCommand::Thaw { target, json } => (ops.freeze(&at(&target)?, false)?, target, json),
+        ChangeCommand::Freeze(a) | ChangeCommand::Thaw(a) => (
+            ops.freeze(&at(&a.target)?, freeze, a.direct)?,
+            a.target,
+            a.json,
+        ),
         ChangeCommand::Move {
             pid,
             target,
@@ -93,4 +96,15 @@ pub fn execute(
         ChangeCommand::Journal { .. } => return Ok(()),
     };
     render::outcome(out, &roots, &target, &outcome, json)
+}
+
+/// `set`: the KEY=VALUE arguments checked, then the operation.
+fn set(
+    ops: &Operations,
+    at: &Places,
+    assignments: &[String],
+    mode: &SetMode,
+) -> Result<Outcome, CgroupError> {
+    let assignments = limits::parse_assignments(assignments).map_err(CgroupError::from)?;
+    ops.set(at, &assignments, mode)
 }

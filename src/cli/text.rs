@@ -400,7 +400,7 @@ pub fn containers(out: &mut impl Write, snap: &Snapshot) -> io::Result<()> {
             dash(c.runtime),
             dash(c.image.as_deref()),
             dash(c.short_id()),
-            c.state.clone(),
+            format::printable_string(c.state_text()),
             c.init_pid.to_string(),
             c.pids.len().to_string(),
             memory_cell(snap, c),
@@ -427,7 +427,7 @@ fn container(out: &mut impl Write, snap: &Snapshot, key: &str) -> io::Result<()>
     if let Some(id) = &c.id {
         say!(out, "  id: {id}")?;
     }
-    say!(out, "  state: {}", c.state)?;
+    say!(out, "  state: {}", format::printable(&c.state_text()))?;
     say!(
         out,
         "  init: {} ({} processes: {})",

@@ -29,6 +29,10 @@ pub const MISSING_TTL: Duration = Duration::from_secs(5);
 /// that hangs or refuses): config.v2.json files are read meanwhile.
 const API_BACKOFF: Duration = Duration::from_secs(30);
 
+/// How long a record that disagrees with the kernel's freezer is shown without asking again:
+/// the runtime may not have caught up with its own pause or unpause yet.
+pub const DISAGREE_TTL: Duration = Duration::from_secs(1);
+
 /// What was asked about, for [`RuntimeCache::asked`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Asked {
@@ -51,6 +55,8 @@ pub(super) struct RuntimeCache {
     asked: HashMap<Asked, (Instant, Option<&'static str>)>,
     /// When the Docker API last failed other than by being absent.
     api_failed: Option<Instant>,
+    /// The same for podman's API (its service's socket).
+    podman_api_failed: Option<Instant>,
     /// One line per source that needs more privilege, until it is read.
     denied: Vec<(String, String)>,
     /// Set by [`Collector::read_runtime_records`].
@@ -75,6 +81,13 @@ impl RuntimeCache {
                 now.duration_since(*at) >= ttl || *was_frozen != frozen
             }
         }
+    }
+
+    /// Whether the record of container `id` disagrees with its freezer state `frozen` (then it
+    /// is asked again after [`DISAGREE_TTL`]).
+    fn disagrees(&self, id: &str, frozen: Option<&str>) -> bool {
+        let recorded = self.meta.records.get(id).and_then(|r| r.state.as_deref());
+        containers::is_disagreement(frozen, recorded)
     }
 
     /// Remember a source's permission problem (or that it is gone) under `source`.
@@ -222,7 +235,35 @@ impl RuntimeCache {
                 Err(e) => self.note("podman", Err(&e)),
             }
         }
+        self.podman_states(roots, &wanted, found.now);
         found.mark(self, Runtime::Podman, &podman_ids);
+    }
+
+    /// The states of the `wanted` podman containers, from podman's API when its service runs
+    /// (its storage does not record them): what shows a podman container frozen behind podman's
+    /// back. Without the service the states stay unknown.
+    fn podman_states(&mut self, roots: &Roots, wanted: &HashSet<&str>, now: Instant) {
+        if self
+            .podman_api_failed
+            .is_some_and(|at| now.duration_since(at) < API_BACKOFF)
+        {
+            return;
+        }
+        match docker::read_containers_api(&roots.podman_sock()) {
+            Ok(list) => {
+                self.podman_api_failed = None;
+                for (id, r) in list {
+                    if !wanted.contains(id.as_str()) {
+                        continue;
+                    }
+                    if let Some(known) = self.meta.records.get_mut(&id) {
+                        known.state = r.state;
+                    }
+                }
+            }
+            Err(e) if e.is_vanished() => {}
+            Err(_) => self.podman_api_failed = Some(now),
+        }
     }
 
     /// Kubernetes containers of containerd and CRI-O: their bundles' annotations. One that
@@ -437,7 +478,13 @@ impl<'a> FoundIds<'a> {
             .filter(|id| {
                 let f = self.frozen.get(id).copied().flatten();
                 let known = cache.meta.records.contains_key(*id);
-                cache.due(&Asked::Id(source, id.to_string()), known, f, self.now)
+                let what = Asked::Id(source, id.to_string());
+                let soon = cache.disagrees(id, f)
+                    && cache
+                        .asked
+                        .get(&what)
+                        .is_some_and(|(at, _)| self.now.duration_since(*at) >= DISAGREE_TTL);
+                soon || cache.due(&what, known, f, self.now)
             })
             .map(str::to_string)
             .collect()

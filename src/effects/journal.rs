@@ -97,7 +97,8 @@ pub struct Change {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
     /// How the file was changed when not written directly: "docker-api" (the Engine API's
-    /// container update, which changes Docker's record too).
+    /// container update, which changes Docker's record too, or its pause / unpause), or
+    /// "podman-api" (podman's pause / unpause).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
 }
@@ -121,7 +122,9 @@ pub struct JournalEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undo_of: Option<u64>,
     /// For changes made through the Docker Engine API: `{"id", "old", "new"}`, the update bodies
-    /// (HostConfig fields) that made the change and that revert it.
+    /// (HostConfig fields) that made the change and that revert it; for a freeze or thaw made
+    /// through a runtime's API, `{"id", "runtime": "docker"|"podman", "old": {"Paused": bool},
+    /// "new": {"Paused": bool}}`, undone by the opposite call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<serde_json::Value>,
 }

@@ -6,6 +6,8 @@
 //! - [`cgroup`]: the writes themselves, each one transaction: all or nothing, re-read and
 //!   journaled.
 //! - [`docker`]: `set` on a Docker container through the Engine API.
+//! - [`runtime_pause`]: `freeze` and `thaw` of a Docker or podman container through its
+//!   runtime's API.
 //! - [`journal`]: the journal of applied changes that undo reads.
 //! - [`request`]: the TUI's worker: an operation asked for in the TUI, and its outcome.
 //! - [`enter`]: run a command inside a target's namespaces and cgroups (`nsview enter`, the TUI's
@@ -17,3 +19,4 @@ pub mod enter;
 pub mod journal;
 pub mod ops;
 pub mod request;
+pub mod runtime_pause;

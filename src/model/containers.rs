@@ -88,6 +88,12 @@ pub struct Container {
     /// else: freezer.state FROZEN or cgroup.freeze 1), "freezing", or another state the runtime
     /// reports ("created", "restarting").
     pub state: String,
+    /// The runtime's own word when it disagrees with the kernel's freezer: "running" for a
+    /// container frozen behind its runtime's back (state "frozen"), "paused" for one its runtime
+    /// paused and someone thawed (state "running"). Absent when they agree, or when the runtime
+    /// was not asked (podman without its API service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime_state: Option<String>,
     /// The process that is PID 1 of the container's pid namespace, else its lowest PID.
     pub init_pid: i32,
     /// Its processes (no kernel threads), sorted.
@@ -129,6 +135,21 @@ impl Container {
         } else {
             id
         })
+    }
+
+    /// The state as the views print it: with the runtime's word when it disagrees with the
+    /// kernel ("frozen (Docker says running)").
+    pub fn state_text(&self) -> String {
+        match (&self.runtime_state, self.runtime) {
+            (Some(says), Some(rt)) => {
+                let name = match rt {
+                    Runtime::Docker => "Docker",
+                    other => other.name(),
+                };
+                format!("{} ({name} says {says})", self.state)
+            }
+            _ => self.state.clone(),
+        }
     }
 
     /// Namespace types in which it differs from the host.
@@ -589,15 +610,27 @@ fn kube_labels(labels: &BTreeMap<String, String>) -> KubeLabels {
 
 /// The state to show: the kernel's freezer first (a runtime's "paused" is its freezer at work; a
 /// frozen container its runtime calls running was frozen by someone else, nsview or an admin),
-/// then the runtime's word, else "running" (it has processes).
-fn state(frozen: Option<&'static str>, recorded: Option<&str>) -> String {
+/// then the runtime's word, else "running" (it has processes). Second: the runtime's word when
+/// it disagrees with the freezer (see [`Container::runtime_state`]).
+fn state(frozen: Option<&'static str>, recorded: Option<&str>) -> (String, Option<String>) {
     match (frozen, recorded) {
-        (Some("frozen"), Some("paused")) => "paused".into(),
-        (Some(f), _) => f.into(),
-        // Records of stopped or paused containers are stale when processes run thawed.
-        (None, Some(s)) if !matches!(s, "paused" | "exited" | "dead" | "") => s.into(),
-        (None, _) => "running".into(),
+        (Some("frozen"), Some("paused")) => ("paused".into(), None),
+        (Some("frozen"), Some("running")) => ("frozen".into(), Some("running".into())),
+        (Some(f), _) => (f.into(), None),
+        (None, Some("paused")) => ("running".into(), Some("paused".into())),
+        // Records of stopped containers are stale when processes run.
+        (None, Some(s)) if !matches!(s, "exited" | "dead" | "") => (s.into(), None),
+        (None, _) => ("running".into(), None),
     }
+}
+
+/// Whether the kernel's freezer state and the runtime's word disagree (then the record is asked
+/// again soon: the runtime may just not have caught up with its own pause or unpause).
+pub fn is_disagreement(frozen: Option<&str>, recorded: Option<&str>) -> bool {
+    matches!(
+        (frozen, recorded),
+        (Some("frozen"), Some("running")) | (None, Some("paused"))
+    )
 }
 
 /// The namespaces of `p`, and the types in which they are the host's.
@@ -728,6 +761,7 @@ pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Conta
         } else {
             (None, None)
         };
+        let (state, runtime_state) = state(f.frozen, record.and_then(|r| r.state.as_deref()));
         let name = kube_name
             .or_else(|| record.and_then(|r| r.name.clone()))
             .or(path_name)
@@ -737,7 +771,8 @@ pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Conta
             id: Some(id),
             runtime: Some(runtime),
             image: record.and_then(|r| r.image.clone()),
-            state: state(f.frozen, record.and_then(|r| r.state.as_deref())),
+            state,
+            runtime_state,
             init_pid: f.init_pid,
             pids: f.pids.clone(),
             cgroup: Some(f.cgroup.clone()),
@@ -790,7 +825,8 @@ fn loose_group(snap: &Snapshot, g: &IsolationGroup, l: &Loose, meta: &Metadata) 
         id: runc.map(|r| r.id.clone()),
         runtime: runc.map(|r| r.runtime),
         image: None,
-        state: state(l.frozen, None),
+        state: state(l.frozen, None).0,
+        runtime_state: None,
         init_pid: g.init_pid,
         pids: g.pids.clone(),
         cgroup: preferred_path(&l.cgroups).or_else(|| preferred_path(&all)),
@@ -854,7 +890,8 @@ fn unconfirmed_group(
         id: None,
         runtime: None,
         image: None,
-        state: state(f.frozen, None),
+        state: state(f.frozen, None).0,
+        runtime_state: None,
         init_pid: f.init_pid,
         pids: f.pids.clone(),
         cgroup: Some(f.cgroup.clone()),
@@ -1070,9 +1107,13 @@ mod tests {
         assert_eq!(c[0].state, "paused");
         assert_eq!(c[0].image.as_deref(), Some("nginx:1.25"));
         assert_eq!(c[0].compose_project.as_deref(), Some("shop"));
-        // Not frozen in the kernel: the record is stale.
+        assert_eq!(c[0].runtime_state, None);
+        // Not frozen in the kernel while Docker says paused (thawed behind its back): running,
+        // and the disagreement is shown.
         assert_eq!(c[1].name, "batch");
         assert_eq!(c[1].state, "running");
+        assert_eq!(c[1].runtime_state.as_deref(), Some("paused"));
+        assert_eq!(c[1].state_text(), "running (Docker says paused)");
     }
 
     #[test]
@@ -1271,9 +1312,21 @@ mod tests {
                 ("deb-12", Some(Runtime::Nspawn), Some("deb-12")),
             ]
         );
-        assert_eq!(state(Some("freezing"), Some("running")), "freezing");
-        assert_eq!(state(None, Some("created")), "created");
-        assert_eq!(state(None, Some("exited")), "running");
+        let says = |s: &str, r: Option<&str>| (s.to_string(), r.map(str::to_string));
+        assert_eq!(
+            state(Some("freezing"), Some("running")),
+            says("freezing", None)
+        );
+        assert_eq!(state(None, Some("created")), says("created", None));
+        assert_eq!(state(None, Some("exited")), says("running", None));
+        // Frozen behind the runtime's back, and thawed behind it.
+        assert_eq!(
+            state(Some("frozen"), Some("running")),
+            says("frozen", Some("running"))
+        );
+        assert_eq!(state(None, Some("paused")), says("running", Some("paused")));
+        assert!(is_disagreement(None, Some("paused")));
+        assert!(!is_disagreement(Some("frozen"), Some("paused")));
     }
 
     #[test]

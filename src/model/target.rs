@@ -221,6 +221,7 @@ mod tests {
             runtime: None,
             image: None,
             state: "running".into(),
+            runtime_state: None,
             init_pid,
             pids: vec![init_pid],
             cgroup: None,

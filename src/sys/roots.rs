@@ -63,6 +63,12 @@ impl Roots {
         self.host_path("/var/run/docker.sock")
     }
 
+    /// podman's Docker-compatible API socket, rootful (`podman system service`'s default); absent
+    /// unless that service runs.
+    pub fn podman_sock(&self) -> PathBuf {
+        self.host_path("/run/podman/podman.sock")
+    }
+
     /// An LXC container's config: LXCPATH/NAME/config, LXCPATH as the host names it.
     pub fn lxc_config(&self, lxcpath: &str, name: &str) -> PathBuf {
         self.host_path(lxcpath).join(name).join("config")

@@ -740,3 +740,98 @@ extern "C" fn remove_empty_cgroup_parents() {
         let _ = fs::remove_dir(hierarchy.path().join(&parent));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// podman's API service
+// ---------------------------------------------------------------------------------------------
+
+/// Where rootful `podman system service` listens by default, and where nsview looks.
+pub const PODMAN_SOCK: &str = "/run/podman/podman.sock";
+
+/// podman's API service on [`PODMAN_SOCK`] for the life of the guard: `podman system service
+/// --time=0` started by this test (with [`PODMAN_GLOBAL_ARGS`]), killed by the guard, which also
+/// removes the socket it left. None (after [`skip`]) when podman cannot be used; a service that
+/// already answers there is used and left alone.
+pub struct PodmanService {
+    child: Option<super::ChildGuard>,
+    /// /run/podman was made for it (removed again when empty).
+    made_dir: bool,
+}
+
+impl PodmanService {
+    pub fn start(test: &str) -> Option<PodmanService> {
+        if !available(test, Runtime::Podman) {
+            return None;
+        }
+        if podman_sock_answers() {
+            return Some(PodmanService {
+                child: None,
+                made_dir: false,
+            });
+        }
+        // A socket file nobody answers on (a service killed earlier): podman binds anew.
+        let _ = fs::remove_file(PODMAN_SOCK);
+        let dir = Path::new(PODMAN_SOCK)
+            .parent()
+            .unwrap_or(Path::new("/run/podman"));
+        let made_dir = !dir.exists();
+        fs::create_dir_all(dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        let mut cmd = Command::new("podman");
+        cmd.args(PODMAN_GLOBAL_ARGS).args([
+            "system",
+            "service",
+            "--time=0",
+            &format!("unix://{PODMAN_SOCK}"),
+        ]);
+        let child = super::ChildGuard::spawn(&mut cmd);
+        let service = PodmanService {
+            child: Some(child),
+            made_dir,
+        };
+        if try_poll(POLL_TIMEOUT, || podman_sock_answers().then_some(())).is_none() {
+            panic!("{test}: `podman system service` did not answer on {PODMAN_SOCK}");
+        }
+        Some(service)
+    }
+
+    /// Whether this guard started the service (and will stop it).
+    pub fn is_ours(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// Stop the service now (what Drop does); the socket goes with it.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill();
+            let _ = fs::remove_file(PODMAN_SOCK);
+            if self.made_dir
+                && let Some(dir) = Path::new(PODMAN_SOCK).parent()
+            {
+                let _ = fs::remove_dir(dir);
+            }
+        }
+    }
+}
+
+impl Drop for PodmanService {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Whether something answers podman's API on [`PODMAN_SOCK`] (GET /_ping).
+pub fn podman_sock_answers() -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::os::unix::net::UnixStream::connect(PODMAN_SOCK) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /_ping HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200")
+}

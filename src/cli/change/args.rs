@@ -1,7 +1,7 @@
 //! The change commands' arguments (clap).
 
 use super::help;
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 
 /// Write commands (flattened into the top-level command list).
 #[derive(Debug, Subcommand)]
@@ -26,18 +26,11 @@ pub enum ChangeCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Freeze every process of a cgroup (v1 freezer.state, v2 cgroup.freeze).
-    Freeze {
-        target: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Thaw a frozen cgroup.
-    Thaw {
-        target: String,
-        #[arg(long)]
-        json: bool,
-    },
+    /// Freeze every process of a cgroup (v1 freezer.state, v2 cgroup.freeze); a Docker or
+    /// podman container through its runtime's API (pause), so that the runtime agrees.
+    Freeze(FreezeArgs),
+    /// Thaw a frozen cgroup; a Docker or podman container through its runtime's API (unpause).
+    Thaw(FreezeArgs),
     /// Move a process into another cgroup (cgroup.procs), in every hierarchy that has the target
     /// or in one.
     #[command(after_help = help::MOVE_HELP)]
@@ -77,6 +70,18 @@ pub enum ChangeCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The arguments of `freeze` and `thaw`.
+#[derive(Debug, Args)]
+pub struct FreezeArgs {
+    pub target: String,
+    /// For a Docker or podman container: write the freezer file instead of asking the runtime's
+    /// API (the runtime's state, `docker ps`, then disagrees with the kernel).
+    #[arg(long)]
+    pub direct: bool,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -159,6 +159,7 @@ fn freeze_state(
                 "state": o.state,
                 "parent_frozen": o.parent_frozen,
                 "journal_id": o.entry.as_ref().map(|e| e.id),
+                "notes": o.notes,
             }),
         )?;
     } else {
@@ -166,6 +167,9 @@ fn freeze_state(
         say!(out, "{}", lines.next().unwrap_or_default())?;
         for l in lines {
             say!(out, "  {l}")?;
+        }
+        for n in &o.notes {
+            say!(out, "  note: {n}")?;
         }
         footer(out, o.entry.as_ref(), false)?;
     }

@@ -1,11 +1,14 @@
 //! Freeze and thaw: v1 freezer.state, else v2 cgroup.freeze; the state reached, and why it may
-//! not be the one asked.
+//! not be the one asked. A container whose runtime can pause it (Docker, podman) is paused and
+//! unpaused through the runtime ([`RuntimePause`]), so that the runtime's state agrees with the
+//! kernel's; the freezer file is written directly only when the runtime already says what is
+//! asked (then it is the kernel that disagrees), or with `--direct`.
 
 use super::control::{
     is_live, list_files, parent_path, process_cgroups, read_control, write_control,
 };
 use super::error::CgroupError;
-use super::txn::TakeBack;
+use super::txn::{TakeBack, Transaction};
 use super::{CgroupWriter, Location};
 use crate::effects::journal::{Action, Change, JournalEntry};
 use crate::sys::Roots;
@@ -22,6 +25,27 @@ pub struct FreezeOutcome {
     /// v1: an ancestor is frozen, so this group stays frozen whatever it is told.
     pub parent_frozen: bool,
     pub entry: Option<JournalEntry>,
+    /// How it was done when not by writing the file (through a runtime's API, or directly while
+    /// a runtime will disagree).
+    pub notes: Vec<String>,
+}
+
+/// A container runtime that pauses and unpauses its containers itself (Docker's and podman's
+/// Engine API: POST /containers/{id}/pause and /unpause), so that its own state follows.
+pub trait RuntimePause {
+    /// The runtime's name for messages ("Docker", "podman").
+    fn name(&self) -> &str;
+    /// Whether the runtime says the container is paused.
+    fn is_paused(&self) -> Result<bool, CgroupError>;
+    /// Pause (`true`) or unpause the container.
+    fn set_paused(&self, paused: bool) -> Result<(), CgroupError>;
+    /// How the journal's change is marked ([`Change::via`]): "docker-api", "podman-api".
+    fn via(&self) -> &'static str;
+    /// The journal's record of the call (`{"id", "old": {"Paused"}, "new": {"Paused"}}`, with
+    /// the runtime), from which undo makes the opposite call.
+    fn record(&self, paused: bool) -> serde_json::Value;
+    /// A runtime to put a pause back with, for a rollback.
+    fn boxed(&self) -> Box<dyn RuntimePause>;
 }
 
 impl FreezeOutcome {
@@ -62,12 +86,14 @@ impl TakeBack for FreezerBack {
 
 impl CgroupWriter {
     /// Freeze (or thaw) the cgroup at `locs`: v1 freezer.state, else v2 cgroup.freeze; waits up
-    /// to 2 s for the state to settle and reports the state reached.
+    /// to 2 s for the state to settle and reports the state reached. With a `runtime`, the
+    /// container is paused or unpaused through it (see the module documentation).
     pub fn freeze(
         &self,
         target: &str,
         locs: &[Location],
         freeze: bool,
+        runtime: Option<&dyn RuntimePause>,
     ) -> Result<FreezeOutcome, CgroupError> {
         let verb = if freeze { "freeze" } else { "thaw" };
         let (loc, file) = freezer_of(locs).ok_or_else(|| CgroupError::Unsupported {
@@ -88,9 +114,24 @@ impl CgroupWriter {
         // 0/1), so that undo can compare and write them back as they are.
         let old = read_control(&loc, file)?;
         let old_state = read_state(&loc, file)?;
-        write_control(&loc, file, freezer_content(file, freeze))?;
+        let (via, notes) = match runtime {
+            Some(rt) => through_runtime(&mut tx, rt, &loc, file, freeze)?,
+            None => {
+                write_file(&mut tx, &loc, file, freeze)?;
+                (None, Vec::new())
+            }
+        };
         let state = wait_state(&loc, file, freeze)?;
         if freeze && state != "FROZEN" {
+            if via.is_some() {
+                let e = CgroupError::Conflict {
+                    what: format!(
+                        "{}: not every task stopped within 2 s (state {state})",
+                        loc.label()
+                    ),
+                };
+                return Err(tx.abort(e));
+            }
             return Err(thaw_half_frozen(&loc, file, &state));
         }
         let now = read_control(&loc, file)?;
@@ -101,18 +142,13 @@ impl CgroupWriter {
                 hierarchy: loc.hierarchy.clone(),
                 cgroup: loc.path.clone(),
                 file: file.to_string(),
-                old: old.clone(),
+                old,
                 new: now,
                 pid: None,
                 start: None,
                 rule: None,
-                via: None,
+                via: via.map(str::to_string),
             };
-            tx.made(FreezerBack {
-                loc: loc.clone(),
-                file,
-                old,
-            });
             let action = if freeze { Action::Freeze } else { Action::Thaw };
             tx.commit(action, target, vec![change], None)?
         };
@@ -124,7 +160,84 @@ impl CgroupWriter {
             state,
             parent_frozen,
             entry,
+            notes,
         })
+    }
+}
+
+/// Pause or unpause through the runtime when it says otherwise than asked (its call taken back
+/// if the rest fails, and recorded for undo); when it already says what is asked, the kernel is
+/// the one that disagrees: the file is written to bring it in line. Returns how the change was
+/// made ([`Change::via`]) and what to tell the admin.
+fn through_runtime(
+    tx: &mut Transaction,
+    rt: &dyn RuntimePause,
+    loc: &Location,
+    file: &'static str,
+    freeze: bool,
+) -> Result<(Option<&'static str>, Vec<String>), CgroupError> {
+    let name = rt.name();
+    let (call, word) = if freeze {
+        ("pause", "paused")
+    } else {
+        ("unpause", "running")
+    };
+    if rt.is_paused()? == freeze {
+        let want = if freeze { "FROZEN" } else { "THAWED" };
+        if read_state(loc, file)? == want {
+            return Ok((None, Vec::new()));
+        }
+        write_file(tx, loc, file, freeze)?;
+        return Ok((
+            None,
+            vec![format!(
+                "{name} already said {word}: {file} written directly so that the kernel agrees"
+            )],
+        ));
+    }
+    rt.set_paused(freeze)?;
+    tx.made(PauseBack {
+        rt: rt.boxed(),
+        paused: !freeze,
+    });
+    tx.record_api(rt.record(freeze));
+    Ok((
+        Some(rt.via()),
+        vec![format!(
+            "done through {name}'s API ({call}), so {name} says {word} too"
+        )],
+    ))
+}
+
+/// Write the freezer file, keeping how to put back what it held.
+fn write_file(
+    tx: &mut Transaction,
+    loc: &Location,
+    file: &'static str,
+    freeze: bool,
+) -> Result<(), CgroupError> {
+    let old = read_control(loc, file)?;
+    write_control(loc, file, freezer_content(file, freeze))?;
+    tx.made(FreezerBack {
+        loc: loc.clone(),
+        file,
+        old,
+    });
+    Ok(())
+}
+
+/// A pause or unpause made through a runtime: the opposite call puts it back.
+struct PauseBack {
+    rt: Box<dyn RuntimePause>,
+    /// What the runtime said before.
+    paused: bool,
+}
+
+impl TakeBack for PauseBack {
+    fn take_back(&self) -> Result<(), String> {
+        self.rt
+            .set_paused(self.paused)
+            .map_err(|e| format!("{} stays as it was told: {e}", self.rt.name()))
     }
 }
 

@@ -21,7 +21,7 @@ mod undo;
 pub use control::{read_control, start_time};
 pub use devices::DevicesOutcome;
 pub use error::CgroupError;
-pub use freeze::FreezeOutcome;
+pub use freeze::{FreezeOutcome, RuntimePause};
 pub use moves::MoveOutcome;
 pub use set::SetOutcome;
 pub use txn::{

@@ -116,7 +116,7 @@ fn check_change(action: Action, c: &Change) -> Result<(), String> {
     }
     check_plain_cgroup(&c.cgroup)?;
     if let Some(via) = &c.via
-        && via != "docker-api"
+        && !matches!(via.as_str(), "docker-api" | "podman-api")
     {
         return Err(format!("unknown way of writing {via:?}"));
     }
@@ -162,16 +162,24 @@ fn check_api_record(api: &serde_json::Value) -> Result<(), String> {
     };
     if obj
         .keys()
-        .any(|k| !matches!(k.as_str(), "id" | "old" | "new"))
+        .any(|k| !matches!(k.as_str(), "id" | "old" | "new" | "runtime"))
     {
         return Err("the Docker record has fields nsview does not write".into());
+    }
+    // A pause or unpause (freeze, thaw) names its runtime: Docker's or podman's API.
+    if let Some(rt) = obj.get("runtime")
+        && !matches!(rt.as_str(), Some("docker" | "podman"))
+    {
+        return Err("the record names a runtime nsview does not use".into());
     }
     for side in ["old", "new"] {
         let Some(body) = api.get(side).and_then(serde_json::Value::as_object) else {
             return Err(format!("the Docker record has no {side} body"));
         };
-        let plain_value = |v: &serde_json::Value| match v {
+        // Paused (true or false) is a pause's record; the rest a set's HostConfig fields.
+        let plain_value = |k: &str, v: &serde_json::Value| match v {
             serde_json::Value::Number(n) => n.is_i64(),
+            serde_json::Value::Bool(_) => k == "Paused",
             serde_json::Value::String(s) => s
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b == b',' || b == b'-'),
@@ -179,7 +187,7 @@ fn check_api_record(api: &serde_json::Value) -> Result<(), String> {
         };
         if body
             .iter()
-            .any(|(k, v)| !k.bytes().all(|b| b.is_ascii_alphanumeric()) || !plain_value(v))
+            .any(|(k, v)| !k.bytes().all(|b| b.is_ascii_alphanumeric()) || !plain_value(k, v))
         {
             return Err(format!(
                 "the Docker record's {side} body holds what nsview does not write"
@@ -437,11 +445,15 @@ fn revert_through_docker(
         });
         reverted.push(ch);
     }
-    tx.record_api(serde_json::json!({
+    let mut record = serde_json::json!({
         "id": api.get("id"),
         "old": api.get("new"),
         "new": api.get("old"),
-    }));
+    });
+    if let Some(rt) = api.get("runtime") {
+        record["runtime"] = rt.clone();
+    }
+    tx.record_api(record);
     Ok((reverted, notes))
 }
 
@@ -553,6 +565,14 @@ mod tests {
             check_entry(&entry(Action::Set, set("cpu.shares"), Some(good_api))),
             Ok(())
         );
+        let mut thawed = set("freezer.state");
+        thawed.via = Some("podman-api".into());
+        let unpause = json!({"id": id, "runtime": "podman", "old": {"Paused": true},
+            "new": {"Paused": false}});
+        assert_eq!(
+            check_entry(&entry(Action::Thaw, thawed, Some(unpause))),
+            Ok(())
+        );
         let mut bad: Vec<JournalEntry> = vec![
             entry(Action::Set, set("release_agent"), None),
             entry(Action::Set, set("../cpu.shares"), None),
@@ -588,6 +608,7 @@ mod tests {
             json!({"id": id, "old": {"Privileged": true}, "new": {}}),
             json!({"id": id, "old": {"Binds": ["/:/host"]}, "new": {}}),
             json!({"id": id, "old": {}, "new": {}, "then": "more"}),
+            json!({"id": id, "runtime": "sh", "old": {"Paused": true}, "new": {}}),
         ] {
             bad.push(entry(Action::Set, set("cpu.shares"), Some(api)));
         }

@@ -35,6 +35,9 @@ pub struct Places {
     pub places: Vec<(Hierarchy, String)>,
     /// The Docker container's id when the target is one: limits then go through Docker's API.
     pub docker: Option<String>,
+    /// The podman container's id when the target is one: freeze and thaw then go through
+    /// podman's API.
+    pub podman: Option<String>,
 }
 
 impl Places {

@@ -1,9 +1,11 @@
 //! The operations, over a writer (journal, read-only switch) and the roots.
 
 use super::{Operation, Outcome, Places};
-use crate::effects::cgroup::{self, CgroupError, CgroupWriter, PlannedKey};
+use crate::effects::cgroup::{self, CgroupError, CgroupWriter, PlannedKey, RuntimePause};
 use crate::effects::docker::{self, DockerTarget};
+use crate::effects::runtime_pause::{self, EngineApi};
 use crate::model::Hierarchy;
+use crate::model::containers::Runtime;
 use crate::policy::devices::DeviceRuleSpec;
 use crate::policy::limits::Assignment;
 use crate::policy::process::check_movable;
@@ -45,7 +47,7 @@ impl Operations<'_> {
                 };
                 self.set(&at, &assignments, &mode)
             }
-            Operation::Freeze { at, freeze } => self.freeze(&at, freeze),
+            Operation::Freeze { at, freeze } => self.freeze(&at, freeze, false),
             Operation::Move { at, pid } => self.move_process(&at, pid),
             Operation::Device { at, allow, rule } => self.device_rule(&at, allow, &rule),
             Operation::Undo { preview: true, .. } => self.undo_preview(),
@@ -87,11 +89,28 @@ impl Operations<'_> {
         Ok(Outcome::Set(outcome))
     }
 
-    /// Freeze (`freeze`) or thaw the target's cgroup.
-    pub fn freeze(&self, at: &Places, freeze: bool) -> Result<Outcome, CgroupError> {
-        let outcome = self
-            .writer
-            .freeze(&at.target, &at.locations(self.roots), freeze)?;
+    /// Freeze (`freeze`) or thaw the target's cgroup: a Docker or podman container through its
+    /// runtime's API (pause, unpause), so that the runtime agrees, unless `direct`, which writes
+    /// the freezer file and says that the runtime will disagree.
+    pub fn freeze(&self, at: &Places, freeze: bool, direct: bool) -> Result<Outcome, CgroupError> {
+        let engine = [(Runtime::Docker, &at.docker), (Runtime::Podman, &at.podman)]
+            .into_iter()
+            .find_map(|(rt, id)| EngineApi::of(self.roots, rt, id.as_deref()?));
+        let runtime = engine.as_ref().filter(|_| !direct);
+        let mut outcome = self.writer.freeze(
+            &at.target,
+            &at.locations(self.roots),
+            freeze,
+            runtime.map(|e| e as &dyn RuntimePause),
+        )?;
+        if let Some(e) = engine.filter(|_| direct) {
+            let (name, cmd) = (e.name(), e.runtime.name());
+            outcome.notes.push(format!(
+                "written directly (--direct): {name} was not told, so `{cmd} ps` and `{cmd} \
+                 {}` disagree with the kernel",
+                if freeze { "unpause" } else { "pause" }
+            ));
+        }
         Ok(Outcome::Freeze { freeze, outcome })
     }
 
@@ -131,7 +150,10 @@ impl Operations<'_> {
         expect: Option<u64>,
     ) -> Result<Outcome, CgroupError> {
         let sock = self.roots.docker_sock();
-        let through_docker = |api: &serde_json::Value| docker::revert(api, &sock);
+        // A pause goes back through the runtime that made it; a set's update through Docker's.
+        let through_docker = |api: &serde_json::Value| {
+            runtime_pause::revert(api, self.roots).unwrap_or_else(|| docker::revert(api, &sock))
+        };
         let outcome = self
             .writer
             .undo(self.roots, hierarchies, force, expect, &through_docker)?;

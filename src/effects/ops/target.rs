@@ -43,7 +43,8 @@ pub fn places_of_target(snap: &Snapshot, target: &str) -> Result<Places, CgroupE
         label: target.to_string(),
         target: target.to_string(),
         places,
-        docker: docker_of(snap, target),
+        docker: runtime_id_of(snap, target, Runtime::Docker),
+        podman: runtime_id_of(snap, target, Runtime::Podman),
     })
 }
 
@@ -61,10 +62,10 @@ impl Places {
     }
 }
 
-/// The Docker container a TARGET names, when it names one Docker knows: by name or id, by its
-/// cgroup path (/docker/<id>), or by a process in it (whose cgroups are the container's), so that
-/// every way of naming it keeps Docker's record right.
-fn docker_of(snap: &Snapshot, target: &str) -> Option<String> {
+/// The id of the `runtime` container (Docker's, podman's) a TARGET names, when it names one that
+/// runtime knows: by name or id, by its cgroup path (/docker/<id>), or by a process in it (whose
+/// cgroups are the container's), so that every way of naming it keeps the runtime's record right.
+fn runtime_id_of(snap: &Snapshot, target: &str, runtime: Runtime) -> Option<String> {
     let c = match resolve(snap, target).ok()? {
         Target::Container(key) => snap.container(&key)?,
         Target::Cgroup(path) => snap
@@ -85,5 +86,5 @@ fn docker_of(snap: &Snapshot, target: &str) -> Option<String> {
         }
         Target::Namespace(_) => return None,
     };
-    (c.runtime == Some(Runtime::Docker)).then(|| c.id.clone().unwrap_or_default())
+    (c.runtime == Some(runtime)).then(|| c.id.clone().unwrap_or_default())
 }
