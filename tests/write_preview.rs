@@ -509,6 +509,54 @@ mod tui {
             "{:?}",
             t.form().error
         );
+
+        // The memory limit alone instead: the confirmation lists the memory + swap line too, and
+        // n returns to the form as typed.
+        t.app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char('u'),
+            KeyModifiers::CONTROL,
+        )));
+        t.focus("memory limit");
+        t.type_text("256m");
+        let cmds = t.key(KeyCode::Enter);
+        let [Cmd::Effect { id, req }] = cmds.as_slice() else {
+            panic!("Enter should ask for a preview: {cmds:?}");
+        };
+        let result = request::perform_with(req.clone(), &Roots::default(), &writer);
+        t.app.update(Msg::Effect {
+            id: *id,
+            op: req.clone(),
+            result: Box::new(result),
+        });
+        t.draw();
+        match &t.app.dialog {
+            Some(Dialog::Confirm { lines, .. }) => {
+                for want in [
+                    "memory.limit_in_bytes 134217728 (128M) -> 268435456 (256M)",
+                    "memory.memsw.limit_in_bytes 268435456 (256M) -> 402653184 (384M)",
+                ] {
+                    assert!(lines.iter().any(|l| l.contains(want)), "{want}: {lines:?}");
+                }
+            }
+            other => panic!("the preview should ask: {other:?}"),
+        }
+        t.key(KeyCode::Char('n'));
+        let typed: Vec<(&str, &str)> = t
+            .form()
+            .fields
+            .iter()
+            .filter(|f| !f.input.is_empty())
+            .map(|f| (f.label, f.input.as_str()))
+            .collect();
+        assert_eq!(
+            typed,
+            [("CPUs", first_cpu.as_str()), ("memory limit", "256m")]
+        );
+        assert_eq!(
+            read(&memory, "memory.limit_in_bytes"),
+            "134217728",
+            "n writes nothing"
+        );
         drop(cpuset);
     }
 }

@@ -678,6 +678,45 @@ mod tests {
     }
 
     #[test]
+    fn fields_check_what_the_write_checks_as_typed() {
+        let field = |name: &str, checks: FieldChecks, input: &str| {
+            let mut f = Field {
+                key: limits::key(name).expect("key"),
+                label: "x",
+                current: String::new(),
+                input: input.into(),
+                error: None,
+                checks,
+            };
+            f.validate();
+            f.error
+        };
+        let parent = FieldChecks {
+            parent_list: Some("0-1".into()),
+            docker: false,
+        };
+        assert_eq!(
+            field("cpuset.cpus", parent.clone(), "7").as_deref(),
+            Some("cpuset.cpus: 7 is not in the parent's cpuset.cpus (0-1)")
+        );
+        assert_eq!(field("cpuset.cpus", parent, "1,0"), None);
+        let docker = FieldChecks {
+            parent_list: None,
+            docker: true,
+        };
+        assert!(
+            field("memory.limit_in_bytes", docker.clone(), "4m")
+                .is_some_and(|e| e.contains("Docker's minimum"))
+        );
+        assert_eq!(field("memory.limit_in_bytes", docker, "6m"), None);
+        assert_eq!(
+            field("memory.limit_in_bytes", FieldChecks::default(), "4m"),
+            None,
+            "not a Docker container"
+        );
+    }
+
+    #[test]
     fn move_form_checks_the_path_exists() {
         let mut s = snap();
         s.cgroups.push(Cgroup {

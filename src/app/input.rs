@@ -162,8 +162,11 @@ impl App {
         Some(match result {
             FormResult::Editing => vec![],
             FormResult::Cancel => {
-                self.dialog = None;
-                self.form_behind = None;
+                // No to a preview: back to its form as typed (Esc there closes it).
+                self.dialog = match (&self.dialog, self.form_behind.take()) {
+                    (Some(Dialog::Confirm { .. }), Some(form)) => Some(Dialog::Edit(form)),
+                    _ => None,
+                };
                 vec![]
             }
             FormResult::Submit(req) => {
