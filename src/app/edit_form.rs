@@ -6,7 +6,7 @@
 use super::rows::RowKey;
 use crate::effects::ops::{Operation, Places};
 use crate::model::containers::Runtime;
-use crate::model::{CgValue, Snapshot, format};
+use crate::model::{CgValue, Hierarchy, Snapshot, format};
 use crate::policy::devices::DeviceRuleSpec;
 use crate::policy::limits::{self, KeyDef, Knob};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -111,18 +111,57 @@ pub struct Field {
     pub input: String,
     /// Why the input is not accepted (shown under the field as it is typed).
     pub error: Option<String>,
+    /// What is checked as the value is typed, beyond its syntax.
+    pub checks: FieldChecks,
+}
+
+/// The checks a write makes that the form can make as the admin types, from the snapshot: the
+/// same functions as the write's, so a value the form accepts is not refused for these reasons
+/// after Enter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FieldChecks {
+    /// cpuset.cpus / cpuset.mems: the parent's list (v1 its file, v2 its `.effective` one).
+    pub parent_list: Option<String>,
+    /// The target is a Docker container whose limits go through Docker's API: Docker's rules
+    /// (its 6 MB minimum memory) apply.
+    pub docker: bool,
 }
 
 impl Field {
     fn validate(&mut self) {
-        self.error = if self.input.trim().is_empty() {
+        let input = self.input.trim();
+        self.error = if input.is_empty() {
             None
         } else {
-            limits::parse_key_value(self.key.name, self.input.trim())
-                .err()
-                .map(|e| e.to_string())
+            self.check(input).err()
         };
     }
+
+    fn check(&self, input: &str) -> Result<(), String> {
+        let a = limits::parse_key_value(self.key.name, input).map_err(|e| e.to_string())?;
+        if self.checks.docker {
+            limits::check_docker(&a).map_err(|e| e.to_string())?;
+        }
+        if let (limits::Value::List(list), Some(parent)) = (&a.value, &self.checks.parent_list) {
+            limits::check_within_parent(self.key.name, list, parent)
+                .map_err(|why| format!("{}: {why}", self.key.name))?;
+        }
+        Ok(())
+    }
+}
+
+/// The list a cpuset file of `path` in hierarchy `h` must stay within: the parent's, from the
+/// snapshot (None when the snapshot does not have it: the write checks it then).
+fn parent_cpuset(snap: &Snapshot, h: &Hierarchy, path: &str, file: &str) -> Option<String> {
+    let trimmed = path.trim_end_matches('/');
+    let (parent, _) = trimmed.rsplit_once('/')?;
+    let parent = snap.cgroup(&h.key, if parent.is_empty() { "/" } else { parent })?;
+    let v = if h.version == 1 {
+        parent.limits.get(file)
+    } else {
+        parent.usage.get(&format!("{file}.effective"))
+    }?;
+    Some(format::value(v))
 }
 
 /// `e`: the limits of one target.
@@ -168,9 +207,12 @@ impl EditForm {
                     _ => limits::file_for(*knob, h.version)?,
                 };
                 let v = c.limits.get(name)?;
-                Some((h.version, name, v, c))
+                let parent_list = matches!(knob, Knob::CpusetCpus | Knob::CpusetMems)
+                    .then(|| parent_cpuset(snap, h, path, name))
+                    .flatten();
+                Some((h.version, name, v, c, parent_list))
             });
-            let Some((version, name, v, c)) = found else {
+            let Some((version, name, v, c, parent_list)) = found else {
                 continue;
             };
             // The bandwidth field takes cpu.max's syntax on both versions.
@@ -192,6 +234,10 @@ impl EditForm {
                 current: describe_current(name, v, c, version),
                 input: String::new(),
                 error: None,
+                checks: FieldChecks {
+                    parent_list,
+                    docker: at.docker.is_some(),
+                },
             });
         }
         if fields.is_empty() {
@@ -636,6 +682,45 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn fields_check_what_the_write_checks_as_typed() {
+        let field = |name: &str, checks: FieldChecks, input: &str| {
+            let mut f = Field {
+                key: limits::key(name).expect("key"),
+                label: "x",
+                current: String::new(),
+                input: input.into(),
+                error: None,
+                checks,
+            };
+            f.validate();
+            f.error
+        };
+        let parent = FieldChecks {
+            parent_list: Some("0-1".into()),
+            docker: false,
+        };
+        assert_eq!(
+            field("cpuset.cpus", parent.clone(), "7").as_deref(),
+            Some("cpuset.cpus: 7 is not in the parent's cpuset.cpus (0-1)")
+        );
+        assert_eq!(field("cpuset.cpus", parent, "1,0"), None);
+        let docker = FieldChecks {
+            parent_list: None,
+            docker: true,
+        };
+        assert!(
+            field("memory.limit_in_bytes", docker.clone(), "4m")
+                .is_some_and(|e| e.contains("Docker's minimum"))
+        );
+        assert_eq!(field("memory.limit_in_bytes", docker, "6m"), None);
+        assert_eq!(
+            field("memory.limit_in_bytes", FieldChecks::default(), "4m"),
+            None,
+            "not a Docker container"
+        );
     }
 
     #[test]

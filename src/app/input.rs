@@ -85,7 +85,12 @@ impl App {
             || (matches!(d, Some(Dialog::Help)) && action == Some(Action::Help))
             || (matches!(d, Some(Dialog::Devices(_))) && action == Some(Action::Devices));
         if close {
-            self.dialog = None;
+            self.dialog = match self.dialog.take() {
+                Some(Dialog::Outcome {
+                    back: Some(form), ..
+                }) => Some(Dialog::Edit(*form)),
+                _ => None,
+            };
             self.dialog_scroll = 0;
             // Ctrl-C still quits from anywhere.
             if is_ctrl_c(&k) {
@@ -128,6 +133,7 @@ impl App {
                 if k.code == KeyCode::Esc {
                     self.dialog = None;
                     self.awaiting = None;
+                    self.form_behind = None;
                 }
                 return Some(if ctrl_c { vec![Cmd::Quit] } else { vec![] });
             }
@@ -156,10 +162,23 @@ impl App {
         Some(match result {
             FormResult::Editing => vec![],
             FormResult::Cancel => {
-                self.dialog = None;
+                // No to a preview: back to its form as typed (Esc there closes it).
+                self.dialog = match (&self.dialog, self.form_behind.take()) {
+                    (Some(Dialog::Confirm { .. }), Some(form)) => Some(Dialog::Edit(form)),
+                    _ => None,
+                };
                 vec![]
             }
-            FormResult::Submit(req) => self.send_effect(req),
+            FormResult::Submit(req) => {
+                // The edit form is kept as typed until its change is done: a refusal of the
+                // preview or of the confirmed write returns to it.
+                self.form_behind = match &self.dialog {
+                    Some(Dialog::Edit(form)) => Some(form.clone()),
+                    Some(Dialog::Confirm { .. }) => self.form_behind.take(),
+                    _ => None,
+                };
+                self.send_effect(req)
+            }
         })
     }
 

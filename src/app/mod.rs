@@ -171,6 +171,8 @@ pub enum Dialog {
         title: String,
         lines: Vec<String>,
         ok: bool,
+        /// The edit form whose change was refused, as typed: closing the box returns to it.
+        back: Option<Box<edit_form::EditForm>>,
     },
 }
 
@@ -225,6 +227,9 @@ pub struct App {
     /// waits for (None once that box is closed).
     effect_seq: u64,
     awaiting: Option<u64>,
+    /// The edit form behind the change in flight (its preview, then its confirmation), as typed:
+    /// a refusal returns to it.
+    form_behind: Option<edit_form::EditForm>,
     pub is_root: bool,
     /// Cgroups view: index into snap.hierarchies.
     pub hierarchy: usize,
@@ -268,6 +273,7 @@ impl App {
             read_only,
             effect_seq: 0,
             awaiting: None,
+            form_behind: None,
             is_root,
             hierarchy: 0,
             hide_empty: false,

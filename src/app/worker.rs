@@ -52,7 +52,17 @@ impl App {
             }
             Reply::Done { title, lines, ok } => {
                 self.status = Some(format!("{title}: {}", if ok { "done" } else { "failed" }));
-                self.dialog = Some(Dialog::Outcome { title, lines, ok });
+                // A refused change goes back to its form as typed, with why under it.
+                let back = self.form_behind.take().filter(|_| !ok).map(|mut form| {
+                    form.error = lines.first().cloned();
+                    Box::new(form)
+                });
+                self.dialog = Some(Dialog::Outcome {
+                    title,
+                    lines,
+                    ok,
+                    back,
+                });
                 self.dialog_scroll = 0;
                 vec![Cmd::RefreshNow]
             }

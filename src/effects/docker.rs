@@ -127,6 +127,7 @@ impl Body<'_> {
     }
 
     fn add(&mut self, r: &Assignment) -> Result<(), limits::InputError> {
+        limits::check_docker(r)?;
         match (&r.value, r.key.knob) {
             (LimitValue::Shares(s), _) => self.set("CpuShares", json!(s)),
             (LimitValue::Weight(w), _) => {
@@ -236,8 +237,11 @@ impl Body<'_> {
             .ok_or_else(|| not_applicable(r, "memory + swap is larger than the kernel can count"))
     }
 
-    /// Docker refuses a Memory above the MemorySwap in place unless MemorySwap comes too: keep
-    /// the swap the container had.
+    /// A Memory given without a swap key keeps the container's swap amount, as nsview's swap
+    /// rule says (see `policy::limits`, memory_limit_v1): MemorySwap = Memory + the swap it had.
+    /// Docker alone would leave MemorySwap as it is (the swap shrinks) and refuses a Memory above
+    /// it; with no memory + swap limit in place (0 or -1) it still wants MemorySwap along, and
+    /// -1 keeps swap unlimited, as it was.
     fn keep_swap(&mut self) {
         let Some(m) = self.new.get("Memory").and_then(Value::as_i64) else {
             return;
@@ -246,22 +250,26 @@ impl Body<'_> {
             return;
         }
         let (old_mem, old_swap) = (int(self.hc, "Memory"), int(self.hc, "MemorySwap"));
-        if old_swap > 0 && m > old_swap {
-            let swap = if old_mem > 0 { old_swap - old_mem } else { 0 };
-            let raised = m.saturating_add(swap);
-            self.set("MemorySwap", json!(raised));
-            self.notes.push(format!(
-                "MemorySwap raised to {} to keep the container's {} of swap (Docker requires \
-                 memory <= memory + swap)",
-                limits::human_size(raised as u64),
-                limits::human_size(swap.max(0) as u64)
-            ));
-        } else if old_swap <= 0 {
-            // No memory + swap limit in place (0 or -1): Docker still refuses a Memory larger
-            // than it unless MemorySwap comes along; -1 keeps swap unlimited, as it was.
+        if old_swap <= 0 {
             self.set("MemorySwap", json!(-1));
             self.notes
                 .push("MemorySwap -1 sent along (swap stays unlimited, as it was)".into());
+            return;
+        }
+        let (follows, swap) = if old_mem > 0 {
+            let swap = (old_swap - old_mem).max(0);
+            (m.saturating_add(swap), swap)
+        } else {
+            (old_swap.max(m), 0)
+        };
+        if follows != old_swap {
+            self.set("MemorySwap", json!(follows));
+            self.notes.push(format!(
+                "MemorySwap {} sent along to keep the container's {} of swap (docker update \
+                 --memory alone would keep MemorySwap, shrinking the swap)",
+                limits::human_size(follows as u64),
+                limits::human_size(swap as u64)
+            ));
         }
     }
 }
@@ -382,6 +390,57 @@ fn refused(code: u16, body: &[u8]) -> CgroupError {
     }
 }
 
+/// On v1, the memory + swap the preview shows (the kernel plan: the file as the swap rule
+/// leaves it) is the MemorySwap Docker gets along with a Memory, so that what is written is what
+/// was shown even where Docker's record and the kernel disagree (after a `--direct` write).
+fn follow_kernel_swap(
+    api: &mut ApiPlan,
+    assignments: &[Assignment],
+    locs: &[Location],
+    planned: &[Written],
+    hc: &Map<String, Value>,
+) {
+    const MEMSW: &str = "memory.memsw.limit_in_bytes";
+    // Only a Memory sent without a swap key the admin gave.
+    let swap_asked = assignments.iter().any(|r| r.key.knob == Knob::Swap);
+    if !api.new.contains_key("Memory") || swap_asked {
+        return;
+    }
+    let after = match planned.iter().find(|w| w.write.file == MEMSW) {
+        Some(w) => w.write.content.clone(),
+        None => match locs
+            .iter()
+            .filter(|l| l.version == 1)
+            .find_map(|l| cgroup::read_control(l, MEMSW).ok())
+        {
+            Some(now) => now,
+            None => return,
+        },
+    };
+    let Ok(n) = after.trim().parse::<i64>() else {
+        return;
+    };
+    let sent = if n < 0 || crate::model::format::is_unlimited(n) {
+        -1
+    } else {
+        n
+    };
+    if api.new.get("MemorySwap").and_then(Value::as_i64) == Some(sent) {
+        return;
+    }
+    api.new.insert("MemorySwap".into(), json!(sent));
+    api.notes.retain(|n| !n.starts_with("MemorySwap"));
+    api.notes.push(format!(
+        "MemorySwap {sent} sent along: memory + swap as the kernel has it after this set (Docker's \
+         record says {}, the kernel differs)",
+        int(hc, "MemorySwap")
+    ));
+    let old = old_body(&api.new, hc);
+    if let Some(v) = old.get("MemorySwap") {
+        api.old.insert("MemorySwap".into(), v.clone());
+    }
+}
+
 /// The plan of a Docker set: the update bodies, and the writes through the API and directly.
 struct DockerPlan {
     api: ApiPlan,
@@ -399,7 +458,7 @@ impl CgroupWriter {
         assignments: &[Assignment],
     ) -> Result<DockerPlan, CgroupError> {
         let hc = host_config(docker)?;
-        let api = api_plan(assignments, &hc)?;
+        let mut api = api_plan(assignments, &hc)?;
         let through: Vec<Assignment> = assignments
             .iter()
             .filter(|r| !api.direct.contains(r))
@@ -408,6 +467,7 @@ impl CgroupWriter {
         // What the kernel files hold now, and what they should read after.
         let through_api = self.plan(locs, &through)?;
         let direct = self.plan(locs, &api.direct)?;
+        follow_kernel_swap(&mut api, &through, locs, &through_api, &hc);
         let mut notes = vec![format!(
             "applied through the Docker Engine API (container {}), so docker inspect and restarts \
              keep it",
@@ -637,18 +697,29 @@ mod tests {
         );
         assert_eq!(
             Value::Object(p.new.clone()),
-            json!({"Memory": 268435456, "CpuShares": 1024,
+            json!({"Memory": 268435456, "MemorySwap": 402653184, "CpuShares": 1024,
                 "CpuQuota": 150000, "PidsLimit": 64, "CpusetCpus": "0-1"})
         );
         assert_eq!(
             Value::Object(p.old.clone()),
-            json!({"Memory": 134217728, "CpuShares": 2048, "CpuQuota": -1,
-                "PidsLimit": -1, "CpusetCpus": "0"})
+            json!({"Memory": 134217728, "MemorySwap": 268435456, "CpuShares": 2048,
+                "CpuQuota": -1, "PidsLimit": -1, "CpusetCpus": "0"})
+        );
+        // The swap rule: memory alone keeps the 128M of swap the container had, also when the
+        // new memory equals the memory + swap in place (Docker alone would leave no swap).
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("keep the container's 128M of swap"))
         );
         assert!(p.direct.is_empty());
         // Above the memory + swap in place: swap kept.
         let p = plan(&["memory.limit_in_bytes=512m"], made.clone());
         assert_eq!(p.new.get("MemorySwap"), Some(&json!(671088640)));
+        // Docker's 6 MB minimum, said before Docker is asked.
+        let small = limits::parse_assignments(&["memory.limit_in_bytes=100k"]).expect("valid");
+        let e = api_plan(&small, &hc(made.clone())).unwrap_err().to_string();
+        assert!(e.contains("at least 6M (6291456 bytes)"), "{e}");
         // memory.high has no field: direct, and said.
         let p = plan(&["memory.high=1g", "memory.swap.max=64m"], made);
         assert_eq!(p.direct.len(), 1);

@@ -40,10 +40,19 @@ pub(super) fn draw_dialog(f: &mut Frame, app: &App, theme: &Theme, body: Rect) {
             theme.accent,
             0,
         ),
-        Some(Dialog::Outcome { title, lines, ok }) => {
+        Some(Dialog::Outcome {
+            title,
+            lines,
+            ok,
+            back,
+        }) => {
             let mut all = lines.clone();
             all.push(String::new());
-            all.push("Esc / Enter closes".into());
+            all.push(if back.is_some() {
+                "Esc / Enter: back to the form, as typed".into()
+            } else {
+                "Esc / Enter closes".into()
+            });
             let color = if *ok { theme.accent } else { theme.error };
             draw_lines(f, theme, body, title, &all, color, app.dialog_scroll)
         }

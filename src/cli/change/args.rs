@@ -15,7 +15,8 @@ pub enum ChangeCommand {
         /// KEY=VALUE pairs, e.g. memory.max=256m cpu.shares=2048.
         #[arg(required = true, value_name = "KEY=VALUE")]
         assignments: Vec<String>,
-        /// Show what would be written (old -> new) and write nothing.
+        /// Show every file that would change (old -> new), after every check the write makes
+        /// (Docker's included), and write nothing.
         #[arg(long)]
         dry_run: bool,
         /// For a Docker container: write the cgroup files instead of asking Docker's API (Docker's

@@ -11,6 +11,14 @@ and the other way round (the output says so):
     sizes like 512k 128m 1.5g (base 1024) or bytes, max / unlimited / -1
   memory.memsw.limit_in_bytes (v1, memory + swap) / memory.swap.max (v2, swap alone)
   pids.max: a number or max
+Swap: a memory limit given without a swap key keeps the group's swap amount. On v1,
+memory.memsw.limit_in_bytes (memory + swap) moves with the memory limit and is listed with it
+(128M memory + 256M memsw, memory.max=256m: memsw 256M -> 384M); an unlimited memory lifts it
+too. `docker update --memory` alone would keep memory + swap and shrink the swap. Give
+memory.swap.max or memory.memsw.limit_in_bytes to choose the swap; memory + swap below memory is
+refused. Every file that will change is listed, old -> new, before (--dry-run) and after.
+--dry-run makes every check the write makes, the runtime's included (a Docker container's memory
+limit is at least 6M, Docker's minimum; cpusets stay within the parent's).
 Several keys are applied all or nothing: if one write fails, the ones made are rolled back.
 Every change is journaled (nsview journal) and can be undone (nsview undo).
 

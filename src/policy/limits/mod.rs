@@ -17,11 +17,13 @@ mod convert;
 mod keys;
 mod parse;
 mod plan;
+mod runtime;
 
 pub use convert::*;
 pub use keys::*;
 pub use parse::*;
 pub use plan::*;
+pub use runtime::*;
 
 #[cfg(test)]
 mod tests {
@@ -366,6 +368,101 @@ mod tests {
         );
         // Zero swap is a valid setting.
         assert!(parse_assignment("memory.swap.max=0").is_ok());
+    }
+
+    #[test]
+    fn a_memory_limit_alone_keeps_the_swap_amount() {
+        // 128M memory, 256M memory + swap: 128M of swap, kept whichever way memory moves.
+        let cur = Cur(BTreeMap::from([
+            (("memory", "memory.limit_in_bytes"), "134217728"),
+            (("memory", "memory.memsw.limit_in_bytes"), "268435456"),
+        ]));
+        // Up to the memory + swap in place: Docker alone would leave no swap.
+        let w = plan_of(&["memory.limit_in_bytes=256m"], &v1_places(), &cur).expect("plan");
+        assert_eq!(
+            contents(&w),
+            vec![
+                t("memory", "memory.limit_in_bytes", "268435456"),
+                t("memory", "memory.memsw.limit_in_bytes", "402653184"),
+            ]
+        );
+        assert!(
+            w[1].notes[0].contains("keep the group's 128M of swap"),
+            "{w:?}"
+        );
+        // Down: the memory limit first, then memory + swap (each step keeps memsw >= memory).
+        let w = plan_of(&["memory.max=64m"], &v1_places(), &cur).expect("plan");
+        assert_eq!(
+            contents(&w),
+            vec![
+                t("memory", "memory.limit_in_bytes", "67108864"),
+                t("memory", "memory.memsw.limit_in_bytes", "201326592"),
+            ]
+        );
+        // Unlimited memory lifts memory + swap, first.
+        let w = plan_of(&["memory.max=max"], &v1_places(), &cur).expect("plan");
+        assert_eq!(
+            contents(&w),
+            vec![
+                t("memory", "memory.memsw.limit_in_bytes", "-1"),
+                t("memory", "memory.limit_in_bytes", "-1"),
+            ]
+        );
+        // Swap given: the admin's value, no rule.
+        let w = plan_of(
+            &["memory.max=256m", "memory.swap.max=0"],
+            &v1_places(),
+            &cur,
+        )
+        .expect("plan");
+        assert_eq!(w.len(), 2);
+        assert!(
+            w.iter()
+                .any(|w| w.content == "268435456" && w.file.contains("memsw"))
+        );
+    }
+
+    #[test]
+    fn memory_and_swap_below_memory_is_refused_before_writing() {
+        let cur = Cur(BTreeMap::from([
+            (("memory", "memory.limit_in_bytes"), "134217728"),
+            (("memory", "memory.memsw.limit_in_bytes"), "268435456"),
+        ]));
+        let e = plan_of(&["memory.memsw.limit_in_bytes=64m"], &v1_places(), &cur).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "memory.memsw.limit_in_bytes: memory + swap 64M would be below the memory limit 128M \
+             (v1 needs memory.memsw.limit_in_bytes >= memory.limit_in_bytes): give both, or the \
+             swap alone with memory.swap.max"
+        );
+        let e = plan_of(
+            &[
+                "memory.limit_in_bytes=1g",
+                "memory.memsw.limit_in_bytes=512m",
+            ],
+            &v1_places(),
+            &cur,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("512M would be below the memory limit 1G"),
+            "{e}"
+        );
+        let e = plan_of(
+            &[
+                "memory.limit_in_bytes=max",
+                "memory.memsw.limit_in_bytes=512m",
+            ],
+            &v1_places(),
+            &cur,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("below the memory limit unlimited"),
+            "{e}"
+        );
+        assert!(plan_of(&["memory.memsw.limit_in_bytes=128m"], &v1_places(), &cur).is_ok());
     }
 
     #[test]

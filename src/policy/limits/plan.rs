@@ -74,7 +74,60 @@ pub fn plan(
         })?;
     }
     order_memory_writes(&mut writes, current);
+    for place in places
+        .iter()
+        .filter(|p| p.version == 1 && p.has("memory.memsw.limit_in_bytes"))
+    {
+        check_memsw_covers_memory(&writes, place, current, assignments)?;
+    }
     Ok(writes)
+}
+
+/// v1 refuses a memory + swap limit below the memory limit (EINVAL, which Docker passes on as
+/// runc's two-line error): checked on the values after the set, before anything is written.
+fn check_memsw_covers_memory(
+    writes: &[FileWrite],
+    place: &Place,
+    current: &dyn Current,
+    assignments: &[Assignment],
+) -> Result<(), InputError> {
+    let after = |file: &str| -> Option<u64> {
+        match writes
+            .iter()
+            .find(|w| w.hierarchy == place.hierarchy && w.file == file)
+        {
+            Some(w) => limited_value(Some(&w.content)),
+            None => limited_value(current.get(&place.hierarchy, file).as_deref()),
+        }
+    };
+    let memsw = after("memory.memsw.limit_in_bytes");
+    let memory = after("memory.limit_in_bytes");
+    // Unlimited memory under a limited memory + swap counts as above it.
+    let below = match (memsw, memory) {
+        (Some(sw), Some(m)) => sw < m,
+        (Some(_), None) => place.has("memory.limit_in_bytes"),
+        _ => false,
+    };
+    if !below {
+        return Ok(());
+    }
+    let show = |v: Option<u64>| v.map_or("unlimited".to_string(), human_size);
+    // Name the key the admin gave: the swap one if given, else the memory one.
+    let key = assignments
+        .iter()
+        .find(|r| r.key.knob == Knob::Swap)
+        .or_else(|| assignments.iter().find(|r| r.key.knob == Knob::MemoryLimit))
+        .map_or("memory.memsw.limit_in_bytes", |r| r.key.name);
+    Err(InputError::NotApplicable {
+        key: key.to_string(),
+        why: format!(
+            "memory + swap {} would be below the memory limit {} (v1 needs \
+             memory.memsw.limit_in_bytes >= memory.limit_in_bytes): give both, or the swap alone \
+             with memory.swap.max",
+            show(memsw),
+            show(memory)
+        ),
+    })
 }
 
 /// Where one assignment lands, and what it is planned with.
@@ -108,14 +161,8 @@ fn plan_one(req: &Assignment, at: &Target, push: &mut Push) -> Result<(), String
         (Value::Bandwidth { quota, period }, _) => bandwidth_v1(req, *quota, *period, at, push)?,
         (Value::List(list), _) => {
             let file = req.key.name;
-            if let Some(parent) = at.current.parent_list(&at.place.hierarchy, file)
-                && let Some(allowed) = parse_cpu_list(&parent)
-                && let Some(outside) = list.iter().find(|c| !allowed.contains(c))
-            {
-                return Err(format!(
-                    "{outside} is not in the parent's {file} ({})",
-                    if parent.is_empty() { "empty" } else { &parent }
-                ));
+            if let Some(parent) = at.current.parent_list(&at.place.hierarchy, file) {
+                check_within_parent(file, list, &parent)?;
             }
             push(file, format_list(list), vec![])
         }
@@ -127,6 +174,26 @@ fn plan_one(req: &Assignment, at: &Target, push: &mut Push) -> Result<(), String
         (Value::Bytes(b), _) => plan_bytes(req, *b, at, push)?,
     }
     Ok(())
+}
+
+/// A cpuset list must lie within the parent's (`parent` as the parent's file reads: its
+/// cpuset.cpus / cpuset.mems on v1, the `.effective` one on v2); Err says which entry is outside.
+/// The same check runs as the TUI's form is typed, from the snapshot's values.
+pub fn check_within_parent(file: &str, list: &[u32], parent: &str) -> Result<(), String> {
+    let Some(allowed) = parse_cpu_list(parent) else {
+        return Ok(());
+    };
+    match list.iter().find(|c| !allowed.contains(c)) {
+        Some(outside) => Err(format!(
+            "{outside} is not in the parent's {file} ({})",
+            if parent.trim().is_empty() {
+                "empty"
+            } else {
+                parent.trim()
+            }
+        )),
+        None => Ok(()),
+    }
 }
 
 /// v2 cpu.max "QUOTA PERIOD".
@@ -280,9 +347,16 @@ fn plan_bytes(
     Ok(())
 }
 
-/// v1 memory.limit_in_bytes; v1 keeps memory + swap >= memory: a limit raised above the memsw
-/// in place needs the memsw raised too; keep the swap the group had, as Docker's update would
-/// refuse otherwise.
+/// v1 memory.limit_in_bytes, and the memory + swap limit that follows it.
+///
+/// nsview's swap rule (the same on every path: `set`, `--dry-run`, the TUI, Docker's API): a
+/// memory limit given without a swap key keeps the swap amount the group has. v1's
+/// memory.memsw.limit_in_bytes counts memory + swap, so it moves with the memory limit: 128M
+/// memory with 256M memory + swap (128M of swap) raised to 256M memory becomes 384M memory +
+/// swap. The write is planned, ordered and shown like any other. `docker update --memory` alone
+/// differs: it leaves MemorySwap as it is (so the swap shrinks, to none when they become equal)
+/// and refuses a memory above it; runc lifts memory + swap with an unlimited memory, as here.
+/// Give memory.memsw.limit_in_bytes or memory.swap.max to choose the swap yourself.
 fn memory_limit_v1(bytes: Option<u64>, at: &Target, push: &mut Push) {
     let (place, current) = (at.place, at.current);
     push(
@@ -290,28 +364,52 @@ fn memory_limit_v1(bytes: Option<u64>, at: &Target, push: &mut Push) {
         v1_size(bytes),
         usage_note(bytes, place, current, 1),
     );
-    let memsw_asked = at.all.iter().any(|r| r.key.knob == Knob::Swap);
-    let cur = |f: &str| -> Option<u64> {
-        let v: i64 = current.get(&place.hierarchy, f)?.parse().ok()?;
-        (v >= 0 && !crate::model::format::is_unlimited(v)).then_some(v as u64)
-    };
-    if let (Some(new), Some(memsw), false) =
-        (bytes, cur("memory.memsw.limit_in_bytes"), memsw_asked)
-        && new > memsw
-    {
-        let swap = memsw.saturating_sub(cur("memory.limit_in_bytes").unwrap_or(memsw));
-        let raised = new.saturating_add(swap);
-        push(
-            "memory.memsw.limit_in_bytes",
-            raised.to_string(),
-            vec![format!(
-                "memory.memsw.limit_in_bytes raised to {} to keep the group's {} of swap (v1 \
-                 needs memory + swap >= memory)",
-                human_size(raised),
-                human_size(swap)
-            )],
-        );
+    if at.all.iter().any(|r| r.key.knob == Knob::Swap) {
+        return;
     }
+    let limited = |f: &str| limited_value(current.get(&place.hierarchy, f).as_deref());
+    // No memory + swap limit (or no swap accounting): the swap is unlimited and stays so.
+    let Some(memsw) = limited("memory.memsw.limit_in_bytes") else {
+        return;
+    };
+    let (content, note) = match (bytes, limited("memory.limit_in_bytes")) {
+        (None, _) => (
+            "-1".to_string(),
+            "memory + swap lifted with the memory limit (an unlimited memory cannot stay under a \
+             memory + swap limit; runc does the same)"
+                .to_string(),
+        ),
+        (Some(new), Some(old)) => {
+            let swap = memsw.saturating_sub(old);
+            let follows = new.saturating_add(swap);
+            (
+                follows.to_string(),
+                format!(
+                    "memory + swap follows the memory limit to keep the group's {} of swap \
+                     (give memory.swap.max or memory.memsw.limit_in_bytes to change the swap)",
+                    human_size(swap)
+                ),
+            )
+        }
+        // A memory + swap limit without a memory limit: it stays, raised to the memory limit
+        // if below (v1 needs memory + swap >= memory).
+        (Some(new), None) => (
+            memsw.max(new).to_string(),
+            "memory + swap kept, and at least the memory limit (v1 needs memory + swap >= \
+             memory)"
+                .to_string(),
+        ),
+    };
+    if limited_value(Some(&content)) != Some(memsw) {
+        push("memory.memsw.limit_in_bytes", content, vec![note]);
+    }
+}
+
+/// A v1 size file's content as a limit: None for unlimited (-1, the kernel's huge sentinel) or
+/// unreadable.
+fn limited_value(content: Option<&str>) -> Option<u64> {
+    let v: i64 = content?.trim().parse().ok()?;
+    (v >= 0 && !crate::model::format::is_unlimited(v)).then_some(v as u64)
 }
 
 /// v2 swap alone -> v1 memory + swap: add the memory limit (asked now, or in place).
