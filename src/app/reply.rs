@@ -1,6 +1,6 @@
 //! What the worker's result of an operation shows: the lines of the TUI's dialogs.
 
-use crate::effects::cgroup::Written;
+use crate::effects::cgroup::{UndoPick, Written};
 use crate::effects::journal::JournalEntry;
 use crate::effects::ops::{Operation, Outcome};
 use crate::effects::request::PerformError;
@@ -76,15 +76,19 @@ fn outcome_reply(op: Operation, outcome: Outcome) -> Reply {
                 },
             }
         }
-        (Operation::Undo { hierarchies, .. }, Outcome::UndoPreview(e)) => Reply::Confirm {
-            title: "undo".into(),
-            lines: undo_preview_lines(&e),
-            then: Operation::Undo {
-                preview: false,
-                hierarchies,
-                expect: Some(e.id),
-            },
-        },
+        (Operation::Undo { hierarchies, .. }, Outcome::UndoPreview { entry, gone }) => {
+            Reply::Confirm {
+                title: "undo".into(),
+                lines: undo_preview_lines(&entry, &gone),
+                then: Operation::Undo {
+                    preview: false,
+                    hierarchies,
+                    pick: UndoPick::Confirmed(entry.id),
+                    // What y confirms: skipping what the preview showed gone.
+                    skip_gone: !gone.is_empty(),
+                },
+            }
+        }
         (op, outcome) => finished(&op, outcome),
     }
 }
@@ -140,9 +144,18 @@ fn finished(op: &Operation, outcome: Outcome) -> Reply {
                 format!("  {}:{} {what}", c.hierarchy, c.cgroup)
             }));
             lines.extend(o.notes.iter().map(|n| format!("note: {n}")));
+            lines.extend(o.skipped.iter().map(|n| format!("skipped (gone): {n}")));
+            if o.reverted.is_empty() {
+                lines[0] = format!(
+                    "skipped entry {} ({} {}): everything it changed is gone",
+                    o.undone.id,
+                    o.undone.action.as_str(),
+                    o.undone.target
+                );
+            }
             done("undo", lines, true)
         }
-        Outcome::UndoPreview(_) => done("undo", vec![], false),
+        Outcome::UndoPreview { .. } => done("undo", vec![], false),
     }
 }
 
@@ -152,7 +165,7 @@ fn set_lines(written: &[Written], notes: &[String]) -> Vec<String> {
     lines
 }
 
-fn undo_preview_lines(e: &JournalEntry) -> Vec<String> {
+fn undo_preview_lines(e: &JournalEntry, gone: &[String]) -> Vec<String> {
     let mut lines = vec![format!(
         "entry {}: {} {} at {} by {}",
         e.id,
@@ -165,8 +178,17 @@ fn undo_preview_lines(e: &JournalEntry) -> Vec<String> {
         let back = limits::annotate(&c.file, &c.old).replace('\n', ", ");
         format!("  {}:{} {} (back to {back})", c.hierarchy, c.cgroup, c.file)
     }));
+    lines.extend(gone.iter().map(|g| format!("  gone: {g}")));
     lines.push(String::new());
-    lines.push("revert it? (y: yes, n / Esc: no)".into());
+    let ask = if gone.len() == e.changes.len() && !gone.is_empty() {
+        "everything it changed is gone: mark it skipped, so that u reaches older changes? (y: \
+         yes, n / Esc: no)"
+    } else if gone.is_empty() {
+        "revert it? (y: yes, n / Esc: no)"
+    } else {
+        "revert the rest and skip what is gone? (y: yes, n / Esc: no)"
+    };
+    lines.push(ask.into());
     lines
 }
 

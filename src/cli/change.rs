@@ -10,7 +10,7 @@ mod show;
 pub use args::{ChangeCommand, RuleAction};
 
 use crate::collect::{CollectOptions, Collector, ProcessSource};
-use crate::effects::cgroup::{CgroupError, CgroupWriter};
+use crate::effects::cgroup::{CgroupError, CgroupWriter, UndoForce, UndoPick};
 use crate::effects::journal::Journal;
 use crate::effects::ops::{Operations, Outcome, SetMode, places_of_target};
 use crate::policy::devices::DeviceRuleSpec;
@@ -85,12 +85,28 @@ pub fn execute(
             let allow = action == RuleAction::Allow;
             (ops.device_rule(&places, allow, &spec)?, target, json)
         }
-        ChangeCommand::Undo { force, json } => (
-            ops.undo(&snap.hierarchies, force, None)?,
+        ChangeCommand::Undo { entry, force, json } => (
+            undo(&ops, &snap.hierarchies, entry, force)?,
             String::new(),
             json,
         ),
         ChangeCommand::Journal { .. } => return Ok(()),
     };
     render::outcome(out, &roots, &target, &outcome, json)
+}
+
+/// `nsview undo [ENTRY] [--force]`.
+fn undo(
+    ops: &Operations,
+    hierarchies: &[crate::model::Hierarchy],
+    entry: Option<u64>,
+    force: bool,
+) -> Result<Outcome, CgroupError> {
+    let pick = entry.map_or(UndoPick::Newest, UndoPick::Entry);
+    let force = if force {
+        UndoForce::ALL
+    } else {
+        UndoForce::default()
+    };
+    ops.undo(hierarchies, force, pick)
 }

@@ -124,6 +124,31 @@ pub struct JournalEntry {
     /// (HostConfig fields) that made the change and that revert it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<serde_json::Value>,
+    /// For an undo (`undo --force`): what it skipped because it had vanished (a removed cgroup,
+    /// an exited process, a container Docker no longer knows). An undo that skipped everything
+    /// has no changes: the entry it names is then "skipped". Absent in journals written before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
+}
+
+/// What became of a journal entry: still in force, reverted by an undo, or passed over by an
+/// `undo --force` that found everything it changed gone. Undo entries themselves are "done".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryState {
+    Done,
+    Undone,
+    Skipped,
+}
+
+impl EntryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryState::Done => "done",
+            EntryState::Undone => "undone",
+            EntryState::Skipped => "skipped",
+        }
+    }
 }
 
 /// Journal errors name the journal file.
@@ -209,6 +234,7 @@ impl Journal {
             next_id: entries.last().map_or(1, |e| e.id + 1),
             entries,
             api: None,
+            skipped: Vec::new(),
         })
     }
 
@@ -340,6 +366,8 @@ pub struct Locked {
     entries: Vec<JournalEntry>,
     /// Set by the Docker path before [`Locked::append`]: recorded in the next entry.
     pub api: Option<serde_json::Value>,
+    /// Set by an undo before [`Locked::append`]: what it skipped, recorded in the next entry.
+    pub skipped: Vec<String>,
 }
 
 impl Locked {
@@ -348,8 +376,8 @@ impl Locked {
         &self.entries
     }
 
-    /// Append one entry for `changes` (nothing when there are none), numbering it after the last
-    /// one. Returns the entry written.
+    /// Append one entry for `changes` (nothing when there are none and nothing was skipped),
+    /// numbering it after the last one. Returns the entry written.
     pub fn append(
         &mut self,
         action: Action,
@@ -357,7 +385,7 @@ impl Locked {
         changes: Vec<Change>,
         undo_of: Option<u64>,
     ) -> Result<Option<JournalEntry>, JournalError> {
-        if changes.is_empty() {
+        if changes.is_empty() && self.skipped.is_empty() {
             return Ok(None);
         }
         let id = self.next_id;
@@ -373,6 +401,7 @@ impl Locked {
             changes,
             undo_of,
             api: self.api.take(),
+            skipped: std::mem::take(&mut self.skipped),
         };
         let mut line = serde_json::to_string(&entry).map_err(|e| self.journal.io(e.into()))?;
         line.push('\n');
@@ -387,17 +416,33 @@ impl Locked {
     }
 }
 
-/// The newest entry that changed something and has not been undone yet.
+/// The state of entry `id` among `entries` (see [`EntryState`]): undone when an undo of it
+/// reverted something, skipped when the only undo of it found everything gone.
+pub fn state_of(entries: &[JournalEntry], id: u64) -> EntryState {
+    let mut state = EntryState::Done;
+    for e in entries.iter().filter(|e| e.undo_of == Some(id)) {
+        if e.changes.is_empty() && !e.skipped.is_empty() {
+            if state == EntryState::Done {
+                state = EntryState::Skipped;
+            }
+        } else {
+            state = EntryState::Undone;
+        }
+    }
+    state
+}
+
+/// The newest entry that changed something and is still done (neither undone nor skipped).
 pub fn last_undoable(entries: &[JournalEntry]) -> Option<&JournalEntry> {
-    let undone: std::collections::BTreeSet<u64> =
+    let closed: std::collections::BTreeSet<u64> =
         entries.iter().filter_map(|e| e.undo_of).collect();
     entries
         .iter()
         .rev()
-        .find(|e| e.action != Action::Undo && !undone.contains(&e.id))
+        .find(|e| e.action != Action::Undo && !closed.contains(&e.id))
 }
 
-/// The id of the undo entry that reverted `id`, if any.
+/// The id of the undo entry that reverted (or skipped) `id`, if any.
 pub fn undone_by(entries: &[JournalEntry], id: u64) -> Option<u64> {
     entries.iter().find(|e| e.undo_of == Some(id)).map(|e| e.id)
 }
