@@ -442,6 +442,32 @@ pub fn last_undoable(entries: &[JournalEntry]) -> Option<&JournalEntry> {
         .find(|e| e.action != Action::Undo && !closed.contains(&e.id))
 }
 
+/// What the entries after entry `after` changed, for a live view to read again at once: the
+/// processes moved, and the cgroups written (hierarchy key, path), including those a moved
+/// process left and joined.
+pub fn touched_after(entries: &[JournalEntry], after: u64) -> (Vec<i32>, Vec<(String, String)>) {
+    let mut pids = Vec::new();
+    let mut cgroups = Vec::new();
+    for c in entries
+        .iter()
+        .filter(|e| e.id > after)
+        .flat_map(|e| &e.changes)
+    {
+        cgroups.push((c.hierarchy.clone(), c.cgroup.clone()));
+        if let Some(pid) = c.pid {
+            pids.push(pid);
+            // A move's old and new are the process's cgroup paths before and after.
+            cgroups.push((c.hierarchy.clone(), c.old.clone()));
+            cgroups.push((c.hierarchy.clone(), c.new.clone()));
+        }
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    cgroups.sort();
+    cgroups.dedup();
+    (pids, cgroups)
+}
+
 /// The id of the undo entry that reverted (or skipped) `id`, if any.
 pub fn undone_by(entries: &[JournalEntry], id: u64) -> Option<u64> {
     entries.iter().find(|e| e.undo_of == Some(id)).map(|e| e.id)

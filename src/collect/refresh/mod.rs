@@ -217,6 +217,10 @@ pub(super) struct Live {
     /// allocations.
     events: Vec<ProcEvent>,
     touched: Vec<i32>,
+    /// Given by [`Collector::reread_soon`]: processes read in full and cgroups whose limits are
+    /// read in the next pass.
+    hinted_pids: Vec<i32>,
+    hinted_cgroups: Vec<(String, String)>,
 }
 
 impl Live {
@@ -246,6 +250,8 @@ impl Live {
             listed: 0,
             events: Vec::new(),
             touched: Vec::new(),
+            hinted_pids: Vec::new(),
+            hinted_cgroups: Vec::new(),
         }
     }
 }
@@ -322,6 +328,19 @@ impl Collector {
             && live.recycled.as_ref().is_none_or(|(p, _)| *p < pass)
         {
             live.recycled = Some((pass, old));
+        }
+    }
+
+    /// Tell the collector what a write just changed (nsview's own, read from its journal by a live
+    /// view): the next [`Collector::refresh`] reads these processes in full (a move) and these
+    /// cgroups' limits, devices and freezer state (hierarchy key and path: a set, a device rule,
+    /// a freeze), instead of at their rolling turn up to [`ROLLING_PASSES`] passes later; a
+    /// cgroup not in the trees makes it walk them again. Before the first pass, or after
+    /// [`Collector::invalidate`], the next pass reads everything anyway.
+    pub fn reread_soon(&mut self, pids: &[i32], cgroups: &[(String, String)]) {
+        if let Some(live) = self.live.as_mut() {
+            live.hinted_pids.extend_from_slice(pids);
+            live.hinted_cgroups.extend_from_slice(cgroups);
         }
     }
 
