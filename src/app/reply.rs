@@ -214,3 +214,83 @@ fn journal_line(entry: Option<&JournalEntry>) -> String {
         None => "nothing changed".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::effects::journal::{Action, Change};
+
+    fn entry() -> JournalEntry {
+        JournalEntry {
+            id: 7,
+            time: "2026-12-07T00:00:00Z".into(),
+            user: "root".into(),
+            uid: 0,
+            sudo_user: None,
+            action: Action::Set,
+            target: "web-1".into(),
+            changes: vec![Change {
+                hierarchy: "cpu".into(),
+                cgroup: "/docker/ab".into(),
+                file: "cpu.shares".into(),
+                old: "1024".into(),
+                new: "512".into(),
+                pid: None,
+                start: None,
+                rule: None,
+                via: None,
+            }],
+            undo_of: None,
+            api: None,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// `u` on an entry whose cgroup is gone offers to skip it (the same rule as `undo --force`
+    /// for what vanished), and y confirms exactly that entry, skipping what is gone.
+    #[test]
+    fn undo_of_a_vanished_entry_offers_to_skip_it() {
+        let op = Operation::Undo {
+            preview: true,
+            hierarchies: vec![],
+            pick: UndoPick::Newest,
+            skip_gone: false,
+        };
+        let gone = vec!["cpu:/docker/ab vanished".to_string()];
+        let outcome = Outcome::UndoPreview {
+            entry: entry(),
+            gone,
+        };
+        let Reply::Confirm { lines, then, .. } = reply(op.clone(), Ok(outcome)) else {
+            panic!("a confirmation");
+        };
+        let text = lines.join("\n");
+        assert!(text.contains("gone: cpu:/docker/ab vanished"), "{text}");
+        assert!(text.contains("mark it skipped"), "{text}");
+        assert_eq!(
+            then,
+            Operation::Undo {
+                preview: false,
+                hierarchies: vec![],
+                pick: UndoPick::Confirmed(7),
+                skip_gone: true,
+            }
+        );
+        // Nothing gone: a plain revert, which refuses what vanishes meanwhile.
+        let outcome = Outcome::UndoPreview {
+            entry: entry(),
+            gone: vec![],
+        };
+        let Reply::Confirm { lines, then, .. } = reply(op, Ok(outcome)) else {
+            panic!("a confirmation");
+        };
+        assert!(lines.join("\n").contains("revert it?"));
+        assert!(matches!(
+            then,
+            Operation::Undo {
+                skip_gone: false,
+                ..
+            }
+        ));
+    }
+}

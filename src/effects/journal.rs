@@ -542,6 +542,41 @@ mod tests {
         assert!(text.lines().all(|l| l.starts_with("{\"id\":")), "{text}");
     }
 
+    /// Journals written before states existed read as before; a skip (an undo that reverted
+    /// nothing, everything being gone) makes its entry "skipped", and undo passes over it.
+    #[test]
+    fn old_journals_read_and_states_follow_undos_and_skips() {
+        let old = concat!(
+            r#"{"id":1,"time":"2026-01-01T00:00:00Z","user":"root","uid":0,"action":"set","target":"/a","changes":[{"hierarchy":"cpu","cgroup":"/a","file":"cpu.shares","old":"1024","new":"2048"}]}"#,
+            "\n",
+            r#"{"id":2,"time":"2026-01-01T00:00:00Z","user":"root","uid":0,"action":"set","target":"/b","changes":[{"hierarchy":"cpu","cgroup":"/b","file":"cpu.shares","old":"1024","new":"512"}]}"#,
+            "\n",
+            r#"{"id":3,"time":"2026-01-01T00:00:00Z","user":"root","uid":0,"action":"set","target":"/c","changes":[{"hierarchy":"cpu","cgroup":"/c","file":"cpu.shares","old":"1024","new":"512"}]}"#,
+            "\n",
+            r#"{"id":4,"time":"2026-01-01T00:00:00Z","user":"root","uid":0,"action":"undo","target":"/c","changes":[{"hierarchy":"cpu","cgroup":"/c","file":"cpu.shares","old":"512","new":"1024"}],"undo_of":3}"#,
+            "\n",
+        );
+        let mut entries = parse_entries(Path::new("j"), old.as_bytes()).expect("old lines parse");
+        assert_eq!(state_of(&entries, 3), EntryState::Undone);
+        assert_eq!(state_of(&entries, 2), EntryState::Done);
+        assert_eq!(last_undoable(&entries).map(|e| e.id), Some(2));
+        let mut skip = entries[3].clone();
+        skip.id = 5;
+        skip.undo_of = Some(2);
+        skip.changes.clear();
+        skip.skipped = vec!["cpu:/b vanished".into()];
+        let line = serde_json::to_string(&skip).expect("json");
+        assert!(line.contains(r#""skipped":["cpu:/b vanished"]"#), "{line}");
+        entries.push(skip);
+        assert_eq!(state_of(&entries, 2), EntryState::Skipped);
+        assert_eq!(last_undoable(&entries).map(|e| e.id), Some(1));
+        assert_eq!(undone_by(&entries, 2), Some(5));
+        // Undo entries themselves are done, and written without "skipped" when none was.
+        assert_eq!(state_of(&entries, 4), EntryState::Done);
+        let line = serde_json::to_string(&entries[3]).expect("json");
+        assert!(!line.contains("skipped"), "{line}");
+    }
+
     #[test]
     fn root_state_ignores_the_environment() {
         let user = Some(OsString::from("/home/mallory/.state"));

@@ -14,6 +14,9 @@ pub(super) struct JournalWatch {
     /// The id of the newest entry already passed on.
     seen: u64,
     watcher: Option<notify::RecommendedWatcher>,
+    /// False until the first try to watch: entries there then are not news; a journal whose
+    /// directory appears later was written since the view started.
+    tried: bool,
 }
 
 /// What the entries appended since were about: processes moved and cgroups written.
@@ -26,16 +29,20 @@ impl JournalWatch {
             journal: Journal::default_location().ok()?,
             seen: 0,
             watcher: None,
+            tried: false,
         })
     }
 
     /// Watch the journal's directory once it exists (nsview creates it with the first change):
-    /// an append sends [`Control::JournalChanged`]. Entries already there are not news. Fails
+    /// an append sends [`Control::JournalChanged`]. Entries there when the view started are not
+    /// news; those of a journal that appeared since are (one notice is sent for them). Fails
     /// soft: without a watch, changes appear at their rolling turn.
     pub(super) fn ensure_watching(&mut self, ctrl: &Sender<Control>) {
         if self.watcher.is_some() {
             return;
         }
+        let first = !self.tried;
+        self.tried = true;
         let Some(dir) = self.journal.path.parent() else {
             return;
         };
@@ -43,20 +50,24 @@ impl JournalWatch {
             return;
         }
         let name = self.journal.path.file_name().map(|n| n.to_os_string());
-        let ctrl = ctrl.clone();
+        let notify_ctrl = ctrl.clone();
         let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             if let Ok(ev) = res
                 && matches!(ev.kind, EventKind::Create(_) | EventKind::Modify(_))
                 && ev.paths.iter().any(|p| p.file_name() == name.as_deref())
             {
-                let _ = ctrl.send(Control::JournalChanged);
+                let _ = notify_ctrl.send(Control::JournalChanged);
             }
         });
         let Ok(mut watcher) = watcher else { return };
         if watcher.watch(dir, RecursiveMode::NonRecursive).is_err() {
             return;
         }
-        self.seen = self.newest();
+        if first {
+            self.seen = self.newest();
+        } else {
+            let _ = ctrl.send(Control::JournalChanged);
+        }
         self.watcher = Some(watcher);
     }
 

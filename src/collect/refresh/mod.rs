@@ -23,7 +23,8 @@
 //! | cgroup usage (memory, cpuacct, cpu.stat, pids.current, failcnt, events, pressure) and freezer.state | every pass | - |
 //! | cgroup limits and devices.list | 1/R of the cgroups per pass | R passes |
 //! | the cgroup trees (groups created or removed) | after [`Collector::cgroups_changed`], or when a process turns up in a group not in the trees, or a group vanishes | - |
-//! | containers (runtimes' records: names, images, labels, states) | built again when a process, the cgroup trees or a freezer state changed, and every R passes (records are asked again when due: a new container, a freezer change, 30 s) | R passes past the 30 s |
+//! | containers (runtimes' records: names, images, labels, states) | built again when a process, the cgroup trees or a freezer state changed, and every R passes (records are asked again when due: a new container, a freezer change, 30 s); every pass while a record is in a passing state ("created" while the container starts: asked again every 0.5 s) | R passes past the 30 s |
+//! | processes and cgroups a write by nsview touched (any nsview process: the live view watches the journal and calls [`Collector::reread_soon`]) | in the next pass, which the live view makes at once: moved processes in full, written cgroups' limits | - |
 //!
 //! "R passes" means: a change made just after something was read shows in the snapshot of the
 //! R-th pass after that read at the latest, i.e. within R x the refresh interval (10 s at one pass
