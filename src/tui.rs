@@ -1,6 +1,8 @@
 //! The interactive terminal UI: terminal setup and restore, the event loop, and the threads that
 //! feed it (input, signals, the poller that collects snapshots, the cgroup watcher).
 
+mod journal_watch;
+
 use crate::app::{App, Cmd, Msg, Unchanged};
 use crate::collect::{CollectOptions, Collector, RefreshStats};
 use crate::model::Snapshot;
@@ -73,6 +75,8 @@ enum Control {
     Interval(Duration),
     Now,
     CgroupsChanged,
+    /// An entry was appended to the journal (a change by this or another nsview process).
+    JournalChanged,
     /// A snapshot the UI no longer shows: its unchanged processes are reused by the next pass.
     Recycle(Box<Snapshot>),
     Quit,
@@ -367,6 +371,8 @@ struct Poller {
     last_cgroup_pass: Option<Instant>,
     /// None on a fixture tree: the host's names do not apply there.
     users: Option<UserNameLookup>,
+    /// nsview's own changes, from any process: read again at once (None on a fixture tree).
+    journal: Option<journal_watch::JournalWatch>,
     tx: Sender<Msg>,
     ctrl: Receiver<Control>,
 }
@@ -382,6 +388,10 @@ impl Poller {
         Poller {
             collector: Collector::new(roots.clone()),
             users: roots.is_live().then(UserNameLookup::default),
+            journal: roots
+                .is_live()
+                .then(journal_watch::JournalWatch::new)
+                .flatten(),
             roots,
             interval,
             watcher: None,
@@ -415,6 +425,9 @@ impl Poller {
                         self.watcher_tx.clone(),
                         self.cgroup_notice.clone(),
                     );
+                }
+                if let Some(j) = &mut self.journal {
+                    j.ensure_watching(&self.watcher_tx);
                 }
                 let names = match &mut self.users {
                     Some(users) => users.names_new_in(&snap),
@@ -459,6 +472,11 @@ impl Poller {
                     self.collector.invalidate();
                     return ControlFlow::Continue(());
                 }
+                Ok(Control::JournalChanged) => {
+                    if self.journal_news() {
+                        return ControlFlow::Continue(());
+                    }
+                }
                 Ok(Control::CgroupsChanged) => {
                     let due = self
                         .last_cgroup_pass
@@ -479,6 +497,20 @@ impl Poller {
         }
     }
 
+    /// New journal entries: the collector reads what they touched in the next pass. True when
+    /// there was something (the pass is due now).
+    fn journal_news(&mut self) -> bool {
+        let Some(j) = &mut self.journal else {
+            return false;
+        };
+        let (pids, cgroups) = j.news();
+        if pids.is_empty() && cgroups.is_empty() {
+            return false;
+        }
+        self.collector.reread_soon(&pids, &cgroups);
+        true
+    }
+
     /// A container start makes a burst of mkdirs: gather it into one pass.
     fn gather_cgroup_changes(&mut self) -> ControlFlow<()> {
         self.last_cgroup_pass = Some(Instant::now());
@@ -488,6 +520,9 @@ impl Poller {
                 Control::Interval(d) => self.interval = d,
                 Control::Now => self.collector.invalidate(),
                 Control::Quit => return ControlFlow::Break(()),
+                Control::JournalChanged => {
+                    self.journal_news();
+                }
                 Control::CgroupsChanged => {}
             }
         }

@@ -763,3 +763,153 @@ fn article_sequence_docker_like_limits_seen_and_changed() {
     let c = get_cgroup(&cg, "cpu", &g.rel);
     assert_eq!(c["limits"]["cpu.shares"], 512);
 }
+
+/// Issue 14 item 4: a device rule denied, allowed again, and both undone: the kernel lists a rule
+/// allowed again last, so the list comes back in another order; undo compares the lists as sets
+/// and restores /dev/null (it said "could not be restored exactly" and left it denied).
+#[test]
+fn a_device_rule_denied_allowed_and_undone_round_trips() {
+    let Some(g) = Group::new("device_round_trip", "devround", &["devices"]) else {
+        return;
+    };
+    // A whitelist as Docker makes one: deny all, then /dev/null and /dev/zero.
+    let dev = g.hier("devices");
+    dev.write("devices.deny", "a").expect("deny a");
+    dev.write("devices.allow", "c 1:3 rwm").expect("allow null");
+    dev.write("devices.allow", "c 1:5 rwm").expect("allow zero");
+    let before = g.read("devices", "devices.list");
+    assert_eq!(before, "c 1:3 rwm\nc 1:5 rwm");
+    let procs = dev.dir.join("cgroup.procs");
+    let try_open = |d: &str| -> bool {
+        let script = format!("echo $$ > {} && exec 3<{d}", procs.display());
+        run("sh", &["-c", &script]).status.success()
+    };
+    g.ok(&["devices", &g.rel, "deny", "c 1:3 rwm"]);
+    assert!(!try_open("/dev/null"));
+    g.ok(&["devices", &g.rel, "allow", "c 1:3 rwm"]);
+    assert_eq!(g.read("devices", "devices.list"), "c 1:5 rwm\nc 1:3 rwm");
+    assert!(try_open("/dev/null"));
+
+    // Undo the allow: denied again.
+    let out = g.ok(&["undo"]).stdout;
+    assert!(out.contains("undid entry 2"), "{out}");
+    assert_eq!(g.read("devices", "devices.list"), "c 1:5 rwm");
+    assert!(!try_open("/dev/null"));
+    // Undo the deny: the same rules as before, in the kernel's order.
+    let r = g.nsview(&["undo"]);
+    r.assert_success();
+    assert!(!r.stderr.contains("could not be restored"), "{}", r.stderr);
+    assert!(r.stdout.contains("undid entry 1"), "{}", r.stdout);
+    assert!(try_open("/dev/null"), "undo restored /dev/null");
+    let mut now: Vec<String> = g
+        .read("devices", "devices.list")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    now.sort();
+    assert_eq!(now, ["c 1:3 rwm", "c 1:5 rwm"]);
+    let j = g.journal();
+    let states: Vec<&str> = j["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["state"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(states, ["undone", "undone", "done", "done"], "{j:#}");
+}
+
+/// Issue 14 item 2: `nsview undo N` reverts the entry chosen by its number, a later entry that
+/// changed the same file is named, and `nsview journal` shows each entry's state.
+#[test]
+fn undo_n_reverts_a_chosen_entry_and_the_journal_shows_states() {
+    let Some(g) = Group::new("undo_n", "undon", &["cpu", "pids"]) else {
+        return;
+    };
+    g.ok(&["set", &g.rel, "cpu.shares=2048"]);
+    g.ok(&["set", &g.rel, "pids.max=64"]);
+    g.ok(&["set", &g.rel, "cpu.shares=300"]);
+    // Entry 1's file was changed by entry 3, still done: refused, naming it.
+    let line = g.fails(&["undo", "1"]);
+    assert!(line.contains("undo 3 first"), "{line}");
+    assert_eq!(g.read("cpu", "cpu.shares"), "300");
+    // Entry 2 alone, older than the newest.
+    let out = g.ok(&["undo", "2"]).stdout;
+    assert!(out.contains("undid entry 2"), "{out}");
+    assert_eq!(g.read("pids", "pids.max"), "max");
+    assert_eq!(g.read("cpu", "cpu.shares"), "300");
+    for (args, says) in [
+        (&["undo", "2"][..], "already undone (by entry 4)"),
+        (&["undo", "4"], "is the undo of entry 2"),
+        (&["undo", "99"], "no entry 99"),
+    ] {
+        let line = g.fails(args);
+        assert!(line.contains(says), "{args:?}: {line}");
+    }
+    // The newest still done is entry 3, then 1.
+    assert!(g.ok(&["undo"]).stdout.contains("undid entry 3"));
+    assert!(g.ok(&["undo"]).stdout.contains("undid entry 1"));
+    assert_eq!(g.read("cpu", "cpu.shares"), "1024");
+
+    let text = g.ok(&["journal"]).stdout;
+    for says in [
+        "(undone by 4)",
+        "(undo of 2)",
+        "(undone by 5)",
+        "(undone by 6)",
+    ] {
+        assert!(text.contains(says), "{says}: {text}");
+    }
+    let j = g.journal();
+    let e = &j["entries"];
+    assert_eq!(e[1]["state"], "undone", "{j:#}");
+    assert_eq!(e[1]["undone_by"], 4, "{j:#}");
+    assert_eq!(e[3]["state"], "done", "{j:#}");
+    assert_eq!(e[3]["undo_of"], 2, "{j:#}");
+    assert!(e[3]["undone_by"].is_null(), "{j:#}");
+}
+
+/// Issue 14 item 2: an entry whose cgroup was removed no longer wedges undo: `undo` names it,
+/// `undo --force` skips it (exit 0, says so, journals the skip) and the next `undo` reaches the
+/// older entry. (Before, --force wrote nothing to the journal and every undo hit the same entry.)
+#[test]
+fn undo_force_skips_a_vanished_entry_and_reaches_older_ones() {
+    let Some(g) = Group::new("undo_skip", "undoskip", &["cpu"]) else {
+        return;
+    };
+    let gone = g
+        .hier("cpu")
+        .create_child("gone")
+        .expect("create a child to remove");
+    let gone_rel = gone.rel.clone();
+    g.ok(&["set", &g.rel, "cpu.shares=2048"]);
+    g.ok(&["set", &gone_rel, "cpu.shares=512"]);
+    drop(gone);
+
+    let line = g.fails(&["undo"]);
+    assert!(
+        line.contains("entry 2 (set ") && line.contains("vanished") && line.contains("--force"),
+        "{line}"
+    );
+    let r = g.ok(&["undo", "--force"]);
+    assert!(r.stdout.contains("skipped entry 2"), "{}", r.stdout);
+    let j = g.journal();
+    assert_eq!(j["entries"][1]["state"], "skipped", "{j:#}");
+    assert_eq!(j["entries"][2]["undo_of"], 2, "{j:#}");
+    assert!(
+        j["entries"][2]["skipped"][0]
+            .as_str()
+            .is_some_and(|s| s.contains("vanished")),
+        "{j:#}"
+    );
+    let text = g.ok(&["journal"]).stdout;
+    assert!(
+        text.contains("(skipped by 3)") && text.contains("(skip of 2)"),
+        "{text}"
+    );
+
+    let out = g.ok(&["undo"]).stdout;
+    assert!(out.contains("undid entry 1"), "{out}");
+    assert_eq!(g.read("cpu", "cpu.shares"), "1024");
+    let line = g.fails(&["undo"]);
+    assert!(line.contains("nothing to undo"), "{line}");
+}

@@ -287,3 +287,68 @@ fn an_ambiguous_id_prefix_is_one_line_naming_the_candidates() {
     // One more character makes it one.
     assert_shows(&format!("{prefix}b"), &b.c);
 }
+
+/// Issue 14 item 10: a container that starts while a live view collects shows "running" as soon
+/// as Docker says so. Its processes appear while Docker still says "created"; that record was
+/// kept for its full time to live (30 s), so a running container showed "created" for seconds.
+/// Now a record in a passing state is asked again within half a second, every pass meanwhile.
+#[test]
+fn a_starting_docker_container_is_running_in_the_live_view_at_once() {
+    use nsview::collect::{CollectOptions, Collector};
+    use nsview::sys::Roots;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let test = "a_starting_docker_container_is_running";
+    if !runtimes::docker_available(test) {
+        return;
+    }
+    let name = unique_name("starting");
+    let stop = Arc::new(AtomicBool::new(false));
+    // Every state the live collector showed for the container, in order, with when.
+    let seen: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
+    let collector = {
+        let (stop, seen, name) = (stop.clone(), seen.clone(), name.clone());
+        std::thread::spawn(move || {
+            let mut c = Collector::new(Roots::default());
+            while !stop.load(Ordering::SeqCst) {
+                let Ok(snap) = c.refresh(CollectOptions::ALL) else {
+                    continue;
+                };
+                if let Some(k) = snap.containers.iter().find(|k| k.name == name) {
+                    let mut seen = seen.lock().expect("lock");
+                    if seen.last().is_none_or(|(_, s)| *s != k.state) {
+                        seen.push((Instant::now(), k.state.clone()));
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let guard = docker_run(test, "starting", &[], &[]);
+    let started = Instant::now();
+    let running = try_poll(Duration::from_secs(10), || {
+        let seen = seen.lock().expect("lock");
+        seen.iter()
+            .find(|(_, s)| s == "running")
+            .map(|(at, _)| at.saturating_duration_since(started))
+    });
+    stop.store(true, Ordering::SeqCst);
+    let _ = collector.join();
+    let states: Vec<String> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(_, s)| s.clone())
+        .collect();
+    drop(guard);
+    let Some(after) = running else {
+        panic!("the live view never showed {name} running; it showed {states:?}");
+    };
+    assert!(
+        after < Duration::from_secs(2),
+        "{name} showed running {after:?} after docker run returned (states {states:?})"
+    );
+    eprintln!("{test}: states seen {states:?}, running {after:?} after docker run returned");
+}

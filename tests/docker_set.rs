@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::runtimes::docker_run;
+use common::runtimes::{self, docker_run};
 use common::*;
 use std::process::Command;
 
@@ -144,4 +144,102 @@ fn a_container_without_limits_gets_one_and_loses_it_again() {
         r.stdout
     );
     assert!(r.stdout.contains("Docker could not put"), "{}", r.stdout);
+}
+
+/// Issue 14 item 2: a change to a container that was removed since (`docker rm -f`) no longer
+/// wedges undo: `undo` names the entry and refuses, `undo --force` skips it (the cgroups are gone
+/// and Docker answers 404: both count as vanished), exits 0 and says so, and the next `undo`
+/// reverts the older entry.
+#[test]
+fn a_removed_container_is_skipped_by_undo_force() {
+    let test = "a_removed_container_is_skipped";
+    if !require_root_and_tools(test, &[]) {
+        return;
+    }
+    let older = CgroupGuard::create("cpu", "undo-older").expect("create a cgroup");
+    let Some(mut guard) = docker_run(test, "undo-rm", &runtimes::ARTICLE_LIMITS, &[]) else {
+        return;
+    };
+    let name = guard.c.name.clone();
+    let state = tempfile::tempdir().expect("state dir");
+    let nsview = |args: &[&str]| {
+        run_with_timeout(
+            Command::new(nsview_bin())
+                .arg("--state-dir")
+                .arg(state.path())
+                .args(args),
+            NSVIEW_TIMEOUT,
+        )
+    };
+    nsview(&["set", &older.rel, "cpu.shares=2048"]).assert_success();
+    let r = nsview(&["set", &name, "cpu.shares=512"]);
+    r.assert_success();
+    assert!(r.stdout.contains("Docker Engine API"), "{}", r.stdout);
+    guard.remove();
+
+    let r = nsview(&["undo"]);
+    assert_eq!(r.code, Some(1), "{}", r.describe());
+    assert_eq!(r.stderr_lines().len(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("entry 2 (set {name})")) && r.stderr.contains("--force"),
+        "{}",
+        r.stderr
+    );
+
+    let r = nsview(&["undo", "--force"]);
+    r.assert_success();
+    assert!(r.stdout.contains("skipped entry 2"), "{}", r.stdout);
+    let j = nsview(&["journal", "--json"]).json();
+    assert_eq!(j["entries"][1]["state"], "skipped", "{j:#}");
+
+    let r = nsview(&["undo"]);
+    r.assert_success();
+    assert!(r.stdout.contains("undid entry 1"), "{}", r.stdout);
+    assert_eq!(older.read("cpu.shares").expect("read"), "1024");
+}
+
+/// Issue 14 item 2, with the cgroups still there: Docker's 404 alone counts as vanished (an undo
+/// replays the update of a container Docker no longer knows). A journal entry as nsview writes it
+/// for a container set, pointing at an id no container has.
+#[test]
+fn dockers_404_counts_as_vanished() {
+    let test = "dockers_404_counts_as_vanished";
+    if !runtimes::docker_available(test) {
+        return;
+    }
+    let cg = CgroupGuard::create("cpu", "undo-404").expect("create a cgroup");
+    cg.write("cpu.shares", "512").expect("write");
+    let state = tempfile::tempdir().expect("state dir");
+    let id = "ab".repeat(32);
+    let entry = serde_json::json!({
+        "id": 1, "time": "2026-12-07T00:00:00Z", "user": "root", "uid": 0, "action": "set",
+        "target": "gone-container",
+        "changes": [{"hierarchy": "cpu", "cgroup": cg.rel, "file": "cpu.shares",
+            "old": "1024", "new": "512", "via": "docker-api"}],
+        "api": {"id": id, "old": {"CpuShares": 1024}, "new": {"CpuShares": 512}},
+    });
+    let path = state.path().join("journal.jsonl");
+    std::fs::write(&path, format!("{entry}\n")).expect("write journal");
+    let nsview = |args: &[&str]| {
+        run_with_timeout(
+            Command::new(nsview_bin())
+                .arg("--state-dir")
+                .arg(state.path())
+                .args(args),
+            NSVIEW_TIMEOUT,
+        )
+    };
+    let r = nsview(&["undo"]);
+    assert_eq!(r.code, Some(1), "{}", r.describe());
+    assert!(
+        r.stderr.contains("HTTP 404") && r.stderr.contains("--force"),
+        "{}",
+        r.stderr
+    );
+    let r = nsview(&["undo", "--force"]);
+    r.assert_success();
+    assert!(r.stdout.contains("skipped"), "{}", r.stdout);
+    assert_eq!(cg.read("cpu.shares").expect("read"), "512");
+    let j = nsview(&["journal", "--json"]).json();
+    assert_eq!(j["entries"][0]["state"], "skipped", "{j:#}");
 }

@@ -45,6 +45,11 @@ impl Nsview {
 
     /// [`Nsview::start`] in a pane of `width` x `height`.
     fn start_sized(name: &str, width: u16, height: u16) -> Nsview {
+        Nsview::start_with(name, width, height, "")
+    }
+
+    /// [`Nsview::start_sized`] with more arguments for nsview (words without quotes).
+    fn start_with(name: &str, width: u16, height: u16, args: &str) -> Nsview {
         let config = tempfile::Builder::new()
             .prefix("nsview-e2e-config-")
             .tempdir()
@@ -56,7 +61,7 @@ impl Nsview {
         }
         // The journal of changes (the hidden --state-dir) goes to the same temporary directory.
         let command = format!(
-            "XDG_CONFIG_HOME='{cfg}' '{bin}' --state-dir '{cfg}'; echo NSVIEW-EXIT=$?; exec sleep 100000"
+            "XDG_CONFIG_HOME='{cfg}' '{bin}' --state-dir '{cfg}' {args}; echo NSVIEW-EXIT=$?; exec sleep 100000"
         );
         let tmux = TmuxGuard::start(name, width, height, &command);
         let shell: i32 = tmux
@@ -753,4 +758,77 @@ fn f_pauses_a_docker_container_through_docker_and_state_shows_a_mismatch() {
 
 fn nsview_ok(args: &[&str]) {
     common::nsview(args).assert_success();
+}
+
+/// Issue 14 item 10: a change made by another nsview process (the CLI beside the TUI) shows in
+/// the live view at once: the TUI watches the journal and reads what the entry touched in the
+/// next pass. With a 60 s interval, only that can refresh the view within seconds (before, a
+/// moved process showed its old cgroup until its rolling turn, up to ten passes later).
+#[test]
+fn a_cli_move_and_undo_show_in_the_live_view_at_once() {
+    let test = "a_cli_move_and_undo_show_in_the_live_view_at_once";
+    if !ready(test) {
+        return;
+    }
+    let a = CgroupGuard::create("memory", "jma").expect("memory cgroup");
+    let b = CgroupGuard::create("memory", "jmb").expect("memory cgroup");
+    let p = ChildGuard::spawn_sleep();
+    a.add_process(p.pid()).expect("join a");
+    let pid = p.pid().to_string();
+
+    let nsview = Nsview::start_with("e2e-journal", 140, HEIGHT, "-d 60");
+    nsview.press(&["4", "/"]);
+    nsview.type_text(&pid);
+    nsview.press(&["Enter"]);
+    let screen = nsview.wait_for(&format!(" {pid} "));
+    let index = screen
+        .lines()
+        .skip_while(|l| !l.contains("PID"))
+        .skip(1)
+        .map(|l| l.strip_prefix('│').unwrap_or(l).trim_start())
+        .position(|r| r.split_whitespace().next() == Some(pid.as_str()))
+        .unwrap_or_else(|| panic!("no row for {pid}:\n{screen}"));
+    nsview.press(&["Home"]);
+    for _ in 0..index {
+        nsview.press(&["Down"]);
+    }
+    nsview.wait_for(&format!("[memory] {}", a.rel));
+
+    let cli = |args: &[&str]| {
+        let r = run_with_timeout(
+            std::process::Command::new(nsview_bin())
+                .arg("--state-dir")
+                .arg(nsview._config.path())
+                .args(args),
+            NSVIEW_TIMEOUT,
+        );
+        r.assert_success();
+    };
+    let within = Duration::from_secs(3);
+    cli(&["move", &pid, &b.rel, "--hierarchy", "memory"]);
+    let moved = format!("[memory] {}", b.rel);
+    let seen = try_poll(within, || nsview.screen().contains(&moved).then_some(()));
+    assert!(
+        seen.is_some(),
+        "the move is not in the view within {within:?}:\n{}",
+        nsview.screen()
+    );
+    cli(&["set", &b.rel, "memory.limit_in_bytes=64m"]);
+    let seen = try_poll(within, || nsview.screen().contains("64M").then_some(()));
+    assert!(
+        seen.is_some(),
+        "the new limit is not in the view within {within:?}:\n{}",
+        nsview.screen()
+    );
+    cli(&["undo", "1"]);
+    let back = format!("[memory] {}", a.rel);
+    let seen = try_poll(within, || nsview.screen().contains(&back).then_some(()));
+    assert!(
+        seen.is_some(),
+        "the undo is not in the view within {within:?}:\n{}",
+        nsview.screen()
+    );
+    nsview.press(&["q"]);
+    assert_eq!(nsview.wait_exit(), 0);
+    drop(p);
 }

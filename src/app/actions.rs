@@ -3,6 +3,7 @@
 use super::config::{MAX_INTERVAL, MIN_INTERVAL};
 use super::keymap::Action;
 use super::{App, Cmd, Dialog, READ_ONLY, View, edit_form, enter_form, interval_text, rows};
+use crate::effects::cgroup::UndoPick;
 use crate::effects::ops::Operation;
 use std::time::Duration;
 
@@ -137,7 +138,8 @@ impl App {
             let req = Operation::Undo {
                 preview: true,
                 hierarchies: self.snap.hierarchies.clone(),
-                expect: None,
+                pick: UndoPick::Newest,
+                skip_gone: false,
             };
             return self.send_effect(req);
         }

@@ -1,6 +1,6 @@
 //! What the worker's result of an operation shows: the lines of the TUI's dialogs.
 
-use crate::effects::cgroup::Written;
+use crate::effects::cgroup::{UndoPick, Written};
 use crate::effects::journal::JournalEntry;
 use crate::effects::ops::{Operation, Outcome};
 use crate::effects::request::PerformError;
@@ -76,15 +76,19 @@ fn outcome_reply(op: Operation, outcome: Outcome) -> Reply {
                 },
             }
         }
-        (Operation::Undo { hierarchies, .. }, Outcome::UndoPreview(e)) => Reply::Confirm {
-            title: "undo".into(),
-            lines: undo_preview_lines(&e),
-            then: Operation::Undo {
-                preview: false,
-                hierarchies,
-                expect: Some(e.id),
-            },
-        },
+        (Operation::Undo { hierarchies, .. }, Outcome::UndoPreview { entry, gone }) => {
+            Reply::Confirm {
+                title: "undo".into(),
+                lines: undo_preview_lines(&entry, &gone),
+                then: Operation::Undo {
+                    preview: false,
+                    hierarchies,
+                    pick: UndoPick::Confirmed(entry.id),
+                    // What y confirms: skipping what the preview showed gone.
+                    skip_gone: !gone.is_empty(),
+                },
+            }
+        }
         (op, outcome) => finished(&op, outcome),
     }
 }
@@ -141,9 +145,18 @@ fn finished(op: &Operation, outcome: Outcome) -> Reply {
                 format!("  {}:{} {what}", c.hierarchy, c.cgroup)
             }));
             lines.extend(o.notes.iter().map(|n| format!("note: {n}")));
+            lines.extend(o.skipped.iter().map(|n| format!("skipped (gone): {n}")));
+            if o.reverted.is_empty() {
+                lines[0] = format!(
+                    "skipped entry {} ({} {}): everything it changed is gone",
+                    o.undone.id,
+                    o.undone.action.as_str(),
+                    o.undone.target
+                );
+            }
             done("undo", lines, true)
         }
-        Outcome::UndoPreview(_) => done("undo", vec![], false),
+        Outcome::UndoPreview { .. } => done("undo", vec![], false),
     }
 }
 
@@ -153,7 +166,7 @@ fn set_lines(written: &[Written], notes: &[String]) -> Vec<String> {
     lines
 }
 
-fn undo_preview_lines(e: &JournalEntry) -> Vec<String> {
+fn undo_preview_lines(e: &JournalEntry, gone: &[String]) -> Vec<String> {
     let mut lines = vec![format!(
         "entry {}: {} {} at {} by {}",
         e.id,
@@ -166,8 +179,17 @@ fn undo_preview_lines(e: &JournalEntry) -> Vec<String> {
         let back = limits::annotate(&c.file, &c.old).replace('\n', ", ");
         format!("  {}:{} {} (back to {back})", c.hierarchy, c.cgroup, c.file)
     }));
+    lines.extend(gone.iter().map(|g| format!("  gone: {g}")));
     lines.push(String::new());
-    lines.push("revert it? (y: yes, n / Esc: no)".into());
+    let ask = if gone.len() == e.changes.len() && !gone.is_empty() {
+        "everything it changed is gone: mark it skipped, so that u reaches older changes? (y: \
+         yes, n / Esc: no)"
+    } else if gone.is_empty() {
+        "revert it? (y: yes, n / Esc: no)"
+    } else {
+        "revert the rest and skip what is gone? (y: yes, n / Esc: no)"
+    };
+    lines.push(ask.into());
     lines
 }
 
@@ -191,5 +213,85 @@ fn journal_line(entry: Option<&JournalEntry>) -> String {
     match entry {
         Some(e) => format!("journal entry {} (u undoes it)", e.id),
         None => "nothing changed".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::effects::journal::{Action, Change};
+
+    fn entry() -> JournalEntry {
+        JournalEntry {
+            id: 7,
+            time: "2026-12-07T00:00:00Z".into(),
+            user: "root".into(),
+            uid: 0,
+            sudo_user: None,
+            action: Action::Set,
+            target: "web-1".into(),
+            changes: vec![Change {
+                hierarchy: "cpu".into(),
+                cgroup: "/docker/ab".into(),
+                file: "cpu.shares".into(),
+                old: "1024".into(),
+                new: "512".into(),
+                pid: None,
+                start: None,
+                rule: None,
+                via: None,
+            }],
+            undo_of: None,
+            api: None,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// `u` on an entry whose cgroup is gone offers to skip it (the same rule as `undo --force`
+    /// for what vanished), and y confirms exactly that entry, skipping what is gone.
+    #[test]
+    fn undo_of_a_vanished_entry_offers_to_skip_it() {
+        let op = Operation::Undo {
+            preview: true,
+            hierarchies: vec![],
+            pick: UndoPick::Newest,
+            skip_gone: false,
+        };
+        let gone = vec!["cpu:/docker/ab vanished".to_string()];
+        let outcome = Outcome::UndoPreview {
+            entry: entry(),
+            gone,
+        };
+        let Reply::Confirm { lines, then, .. } = reply(op.clone(), Ok(outcome)) else {
+            panic!("a confirmation");
+        };
+        let text = lines.join("\n");
+        assert!(text.contains("gone: cpu:/docker/ab vanished"), "{text}");
+        assert!(text.contains("mark it skipped"), "{text}");
+        assert_eq!(
+            then,
+            Operation::Undo {
+                preview: false,
+                hierarchies: vec![],
+                pick: UndoPick::Confirmed(7),
+                skip_gone: true,
+            }
+        );
+        // Nothing gone: a plain revert, which refuses what vanishes meanwhile.
+        let outcome = Outcome::UndoPreview {
+            entry: entry(),
+            gone: vec![],
+        };
+        let Reply::Confirm { lines, then, .. } = reply(op, Ok(outcome)) else {
+            panic!("a confirmation");
+        };
+        assert!(lines.join("\n").contains("revert it?"));
+        assert!(matches!(
+            then,
+            Operation::Undo {
+                skip_gone: false,
+                ..
+            }
+        ));
     }
 }

@@ -10,7 +10,7 @@ mod show;
 pub use args::{ChangeCommand, RuleAction};
 
 use crate::collect::{CollectOptions, Collector, ProcessSource};
-use crate::effects::cgroup::{CgroupError, CgroupWriter};
+use crate::effects::cgroup::{CgroupError, CgroupWriter, UndoForce, UndoPick};
 use crate::effects::journal::Journal;
 use crate::effects::ops::{Operations, Outcome, Places, SetMode, places_of_target};
 use crate::policy::devices::DeviceRuleSpec;
@@ -88,8 +88,8 @@ pub fn execute(
             let allow = action == RuleAction::Allow;
             (ops.device_rule(&places, allow, &spec)?, target, json)
         }
-        ChangeCommand::Undo { force, json } => (
-            ops.undo(&snap.hierarchies, force, None)?,
+        ChangeCommand::Undo { entry, force, json } => (
+            undo(&ops, &snap.hierarchies, entry, force)?,
             String::new(),
             json,
         ),
@@ -107,4 +107,20 @@ fn set(
 ) -> Result<Outcome, CgroupError> {
     let assignments = limits::parse_assignments(assignments).map_err(CgroupError::from)?;
     ops.set(at, &assignments, mode)
+}
+
+/// `nsview undo [ENTRY] [--force]`.
+fn undo(
+    ops: &Operations,
+    hierarchies: &[crate::model::Hierarchy],
+    entry: Option<u64>,
+    force: bool,
+) -> Result<Outcome, CgroupError> {
+    let pick = entry.map_or(UndoPick::Newest, UndoPick::Entry);
+    let force = if force {
+        UndoForce::ALL
+    } else {
+        UndoForce::default()
+    };
+    ops.undo(hierarchies, force, pick)
 }

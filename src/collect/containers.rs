@@ -25,6 +25,20 @@ pub const RECORD_TTL: Duration = Duration::from_secs(30);
 /// How long "no source knows this container" holds before the sources are asked again.
 pub const MISSING_TTL: Duration = Duration::from_secs(5);
 
+/// How long a record in a passing state ("created": the container is starting, its processes
+/// are already there) is shown before its runtime is asked again: a starting container must
+/// not show "created" for long while it runs.
+pub const UNSETTLED_TTL: Duration = Duration::from_millis(500);
+
+/// Runtime states a container passes through (Docker's and podman's): a record holding one is
+/// asked again soon, and the containers are built again every pass until it settles.
+fn is_passing(state: Option<&str>) -> bool {
+    matches!(
+        state,
+        Some("created" | "restarting" | "removing" | "configured" | "initialized" | "stopping")
+    )
+}
+
 /// How long the Docker API is left alone after it failed other than by being absent (a daemon
 /// that hangs or refuses): config.v2.json files are read meanwhile.
 const API_BACKOFF: Duration = Duration::from_secs(30);
@@ -72,12 +86,25 @@ impl RuntimeCache {
         };
     }
 
-    /// Whether `what` needs asking now: never asked, or what was learnt is too old.
+    /// Whether `what` needs asking now: never asked, or what was learnt is too old (a record
+    /// in a passing state, see [`is_passing`], soon).
     fn due(&self, what: &Asked, known: bool, frozen: Option<&'static str>, now: Instant) -> bool {
         match self.asked.get(what) {
             None => true,
             Some((at, was_frozen)) => {
-                let ttl = if known { RECORD_TTL } else { MISSING_TTL };
+                let passing = match what {
+                    Asked::Id(_, id) => self
+                        .meta
+                        .records
+                        .get(id)
+                        .is_some_and(|r| is_passing(r.state.as_deref())),
+                    _ => false,
+                };
+                let ttl = match (known, passing) {
+                    (true, true) => UNSETTLED_TTL,
+                    (true, false) => RECORD_TTL,
+                    (false, _) => MISSING_TTL,
+                };
                 now.duration_since(*at) >= ttl || *was_frozen != frozen
             }
         }
@@ -88,6 +115,18 @@ impl RuntimeCache {
     fn disagrees(&self, id: &str, frozen: Option<&str>) -> bool {
         let recorded = self.meta.records.get(id).and_then(|r| r.state.as_deref());
         containers::is_disagreement(frozen, recorded)
+    }
+
+    /// True while a container's record is in a passing state ("created" while it starts): the
+    /// containers are then built again every pass, which asks its runtime again when due, so
+    /// that the state follows the runtime's within [`UNSETTLED_TTL`].
+    pub(super) fn unsettled(&self) -> bool {
+        !self.off
+            && self
+                .meta
+                .records
+                .values()
+                .any(|r| is_passing(r.state.as_deref()))
     }
 
     /// Remember a source's permission problem (or that it is gone) under `source`.

@@ -341,6 +341,15 @@ fn update(d: &DockerTarget, body: &Map<String, Value>) -> Result<Vec<String>, Cg
             unreachable_daemon(&d.sock, &e.to_string())
         }
     })?;
+    if code == 404 {
+        // The container was removed (docker rm): gone, which an undo --force skips.
+        return Err(CgroupError::Gone {
+            what: format!(
+                "Docker has no container {} any more (HTTP 404): it was removed",
+                short(&d.id)
+            ),
+        });
+    }
     if code != 200 {
         return Err(refused(code, &answer));
     }

@@ -127,6 +127,31 @@ pub struct JournalEntry {
     /// "new": {"Paused": bool}}`, undone by the opposite call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<serde_json::Value>,
+    /// For an undo (`undo --force`): what it skipped because it had vanished (a removed cgroup,
+    /// an exited process, a container Docker no longer knows). An undo that skipped everything
+    /// has no changes: the entry it names is then "skipped". Absent in journals written before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
+}
+
+/// What became of a journal entry: still in force, reverted by an undo, or passed over by an
+/// `undo --force` that found everything it changed gone. Undo entries themselves are "done".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryState {
+    Done,
+    Undone,
+    Skipped,
+}
+
+impl EntryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryState::Done => "done",
+            EntryState::Undone => "undone",
+            EntryState::Skipped => "skipped",
+        }
+    }
 }
 
 /// Journal errors name the journal file.
@@ -212,6 +237,7 @@ impl Journal {
             next_id: entries.last().map_or(1, |e| e.id + 1),
             entries,
             api: None,
+            skipped: Vec::new(),
         })
     }
 
@@ -343,6 +369,8 @@ pub struct Locked {
     entries: Vec<JournalEntry>,
     /// Set by the Docker path before [`Locked::append`]: recorded in the next entry.
     pub api: Option<serde_json::Value>,
+    /// Set by an undo before [`Locked::append`]: what it skipped, recorded in the next entry.
+    pub skipped: Vec<String>,
 }
 
 impl Locked {
@@ -351,8 +379,8 @@ impl Locked {
         &self.entries
     }
 
-    /// Append one entry for `changes` (nothing when there are none), numbering it after the last
-    /// one. Returns the entry written.
+    /// Append one entry for `changes` (nothing when there are none and nothing was skipped),
+    /// numbering it after the last one. Returns the entry written.
     pub fn append(
         &mut self,
         action: Action,
@@ -360,7 +388,7 @@ impl Locked {
         changes: Vec<Change>,
         undo_of: Option<u64>,
     ) -> Result<Option<JournalEntry>, JournalError> {
-        if changes.is_empty() {
+        if changes.is_empty() && self.skipped.is_empty() {
             return Ok(None);
         }
         let id = self.next_id;
@@ -376,6 +404,7 @@ impl Locked {
             changes,
             undo_of,
             api: self.api.take(),
+            skipped: std::mem::take(&mut self.skipped),
         };
         let mut line = serde_json::to_string(&entry).map_err(|e| self.journal.io(e.into()))?;
         line.push('\n');
@@ -390,17 +419,59 @@ impl Locked {
     }
 }
 
-/// The newest entry that changed something and has not been undone yet.
+/// The state of entry `id` among `entries` (see [`EntryState`]): undone when an undo of it
+/// reverted something, skipped when the only undo of it found everything gone.
+pub fn state_of(entries: &[JournalEntry], id: u64) -> EntryState {
+    let mut state = EntryState::Done;
+    for e in entries.iter().filter(|e| e.undo_of == Some(id)) {
+        if e.changes.is_empty() && !e.skipped.is_empty() {
+            if state == EntryState::Done {
+                state = EntryState::Skipped;
+            }
+        } else {
+            state = EntryState::Undone;
+        }
+    }
+    state
+}
+
+/// The newest entry that changed something and is still done (neither undone nor skipped).
 pub fn last_undoable(entries: &[JournalEntry]) -> Option<&JournalEntry> {
-    let undone: std::collections::BTreeSet<u64> =
+    let closed: std::collections::BTreeSet<u64> =
         entries.iter().filter_map(|e| e.undo_of).collect();
     entries
         .iter()
         .rev()
-        .find(|e| e.action != Action::Undo && !undone.contains(&e.id))
+        .find(|e| e.action != Action::Undo && !closed.contains(&e.id))
 }
 
-/// The id of the undo entry that reverted `id`, if any.
+/// What the entries after entry `after` changed, for a live view to read again at once: the
+/// processes moved, and the cgroups written (hierarchy key, path), including those a moved
+/// process left and joined.
+pub fn touched_after(entries: &[JournalEntry], after: u64) -> (Vec<i32>, Vec<(String, String)>) {
+    let mut pids = Vec::new();
+    let mut cgroups = Vec::new();
+    for c in entries
+        .iter()
+        .filter(|e| e.id > after)
+        .flat_map(|e| &e.changes)
+    {
+        cgroups.push((c.hierarchy.clone(), c.cgroup.clone()));
+        if let Some(pid) = c.pid {
+            pids.push(pid);
+            // A move's old and new are the process's cgroup paths before and after.
+            cgroups.push((c.hierarchy.clone(), c.old.clone()));
+            cgroups.push((c.hierarchy.clone(), c.new.clone()));
+        }
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    cgroups.sort();
+    cgroups.dedup();
+    (pids, cgroups)
+}
+
+/// The id of the undo entry that reverted (or skipped) `id`, if any.
 pub fn undone_by(entries: &[JournalEntry], id: u64) -> Option<u64> {
     entries.iter().find(|e| e.undo_of == Some(id)).map(|e| e.id)
 }
@@ -472,6 +543,41 @@ mod tests {
         assert_eq!(undone_by(&entries, 2), Some(3));
         let text = fs::read_to_string(&j.path).expect("read");
         assert!(text.lines().all(|l| l.starts_with("{\"id\":")), "{text}");
+    }
+
+    /// Journals written before states existed read as before; a skip (an undo that reverted
+    /// nothing, everything being gone) makes its entry "skipped", and undo passes over it.
+    #[test]
+    fn old_journals_read_and_states_follow_undos_and_skips() {
+        let old = concat!(
+            r#"{"id":1,"time":"2026-01-01T00:00:00Z","user":"root","uid":0,"action":"set","target":"/a","changes":[{"hierarchy":"cpu","cgroup":"/a","file":"cpu.shares","old":"1024","new":"2048"}]}"#,
+            "\n",
+            r#"{"id":2,"time":"2026-01-01T00:00:00Z","user":"root","uid":0,"action":"set","target":"/b","changes":[{"hierarchy":"cpu","cgroup":"/b","file":"cpu.shares","old":"1024","new":"512"}]}"#,
+            "\n",
+            r#"{"id":3,"time":"2026-01-01T00:00:00Z","user":"root","uid":0,"action":"set","target":"/c","changes":[{"hierarchy":"cpu","cgroup":"/c","file":"cpu.shares","old":"1024","new":"512"}]}"#,
+            "\n",
+            r#"{"id":4,"time":"2026-01-01T00:00:00Z","user":"root","uid":0,"action":"undo","target":"/c","changes":[{"hierarchy":"cpu","cgroup":"/c","file":"cpu.shares","old":"512","new":"1024"}],"undo_of":3}"#,
+            "\n",
+        );
+        let mut entries = parse_entries(Path::new("j"), old.as_bytes()).expect("old lines parse");
+        assert_eq!(state_of(&entries, 3), EntryState::Undone);
+        assert_eq!(state_of(&entries, 2), EntryState::Done);
+        assert_eq!(last_undoable(&entries).map(|e| e.id), Some(2));
+        let mut skip = entries[3].clone();
+        skip.id = 5;
+        skip.undo_of = Some(2);
+        skip.changes.clear();
+        skip.skipped = vec!["cpu:/b vanished".into()];
+        let line = serde_json::to_string(&skip).expect("json");
+        assert!(line.contains(r#""skipped":["cpu:/b vanished"]"#), "{line}");
+        entries.push(skip);
+        assert_eq!(state_of(&entries, 2), EntryState::Skipped);
+        assert_eq!(last_undoable(&entries).map(|e| e.id), Some(1));
+        assert_eq!(undone_by(&entries, 2), Some(5));
+        // Undo entries themselves are done, and written without "skipped" when none was.
+        assert_eq!(state_of(&entries, 4), EntryState::Done);
+        let line = serde_json::to_string(&entries[3]).expect("json");
+        assert!(!line.contains("skipped"), "{line}");
     }
 
     #[test]

@@ -128,6 +128,12 @@ pub fn docker_run(
     image_run(test, Runtime::Docker, name, extra_args, cmd)
 }
 
+/// True when the Docker daemon answers (else the test is skipped, a failure under CI): for a
+/// test that talks to Docker without a container of its own.
+pub fn docker_available(test: &str) -> bool {
+    available(test, Runtime::Docker)
+}
+
 /// `podman run -d --name nsview-test-<pid>-<name> --network none --ulimit ... EXTRA_ARGS... IMAGE
 /// CMD...`, rootful with [`PODMAN_GLOBAL_ARGS`]. The ulimits stay within this process's hard
 /// limits: there is no CAP_SYS_RESOURCE here, and podman's defaults exceed them.

@@ -58,16 +58,28 @@ pub enum ChangeCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Revert the newest change in the journal not yet undone.
+    /// Revert the newest change in the journal still done, or the entry given.
+    #[command(after_help = help::UNDO_HELP)]
     Undo {
-        /// Restore even if a file changed since nsview wrote it.
+        /// The entry to revert, by its number in `nsview journal` (default: the newest still
+        /// done).
+        #[arg(value_name = "ENTRY")]
+        entry: Option<u64>,
+        /// Skip what vanished since (a removed cgroup or container, an exited process) and
+        /// restore files that changed since nsview wrote them; an entry of which nothing is left
+        /// is marked skipped.
         #[arg(long)]
         force: bool,
+        /// Print JSON: {"action", "undone", "state", "changes", "skipped", "notes",
+        /// "journal_id"}.
         #[arg(long)]
         json: bool,
     },
-    /// List the changes nsview made (the journal undo reads).
+    /// List the changes nsview made (the journal undo reads), each with its state: done, undone
+    /// or skipped.
     Journal {
+        /// Print JSON: {"path", "entries": [{"id", "time", "user", "uid", "action", "target",
+        /// "changes", "state", "undone_by", ...}]}.
         #[arg(long)]
         json: bool,
     },

@@ -33,3 +33,15 @@ a PID (moved next to that process, in each of its hierarchies) or a container.";
 pub(super) const DEVICES_HELP: &str = "RULE as devices.allow takes it: 'a' (all), or 'TYPE MAJOR:MINOR ACCESS' with TYPE \
 a, b or c, * for any number, ACCESS from rwm. Examples:\n  nsview devices /docker/ID deny c 1:3 rwm\n  \
 nsview devices 7146 allow 'c 136:* rw'\nOn cgroup v2 device rules are eBPF programs; nsview lists the attached ones.";
+
+/// `undo`.
+pub(super) const UNDO_HELP: &str = "\
+Without ENTRY, undo reverts the newest change still done (nsview journal shows each entry's \
+state: done, undone or skipped). Every file must still hold what nsview left, else nothing is \
+undone. Something gone since (a removed container or cgroup, an exited process; Docker's HTTP 404 \
+counts as gone) stops the undo: --force skips it and reverts the rest, and an entry of which \
+nothing is left is marked skipped, so that the next undo reaches older changes.
+Examples:
+  nsview undo            the newest change
+  nsview undo 7          entry 7 of nsview journal
+  nsview undo --force    the newest change, skipping what is gone";

@@ -27,7 +27,7 @@ pub fn outcome(
         Outcome::Move(o) => moved(out, target, o, json),
         Outcome::Devices(o) => device_rule(out, roots, target, o, json),
         Outcome::Undo(o) => undone(out, o, json),
-        Outcome::UndoPreview(_) => Ok(()),
+        Outcome::UndoPreview { .. } => Ok(()),
     }
 }
 
@@ -111,15 +111,18 @@ fn device_rule(
     footer(out, o.entry.as_ref(), false)
 }
 
-/// `undo`: the entry reverted and each change it made.
+/// `undo`: the entry reverted (or skipped) and each change it made.
 fn undone(out: &mut impl Write, o: &UndoOutcome, json: bool) -> anyhow::Result<()> {
+    let skipped = o.reverted.is_empty() && !o.skipped.is_empty();
     if json {
         return print(
             out,
             &json!({
                 "action": "undo",
                 "undone": o.undone.id,
+                "state": if skipped { "skipped" } else { "undone" },
                 "changes": o.reverted,
+                "skipped": o.skipped,
                 "notes": o.notes,
                 "journal_id": o.entry.as_ref().map(|e| e.id),
             }),
@@ -127,9 +130,21 @@ fn undone(out: &mut impl Write, o: &UndoOutcome, json: bool) -> anyhow::Result<(
     }
     let e = &o.undone;
     let (id, action, time) = (e.id, e.action.as_str(), &e.time);
-    say!(out, "undid entry {id} ({action} {} at {time}):", e.target)?;
+    if skipped {
+        say!(
+            out,
+            "skipped entry {id} ({action} {} at {time}): everything it changed is gone; the next \
+             undo reaches older changes",
+            e.target
+        )?;
+    } else {
+        say!(out, "undid entry {id} ({action} {} at {time}):", e.target)?;
+    }
     for c in &o.reverted {
         say!(out, "  {}", change_line(c))?;
+    }
+    for s in &o.skipped {
+        say!(out, "  skipped (gone): {s}")?;
     }
     for n in &o.notes {
         say!(out, "  note: {n}")?;

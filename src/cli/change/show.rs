@@ -7,11 +7,25 @@ use crate::model::{Cgroup, Snapshot};
 use serde_json::json;
 use std::io::Write;
 
-/// `nsview journal`: every change, with what undid it.
+/// `nsview journal`: every change, with its state (done, undone, skipped) and what undid it.
 pub fn journal(j: &Journal, json: bool, out: &mut impl Write) -> anyhow::Result<()> {
     let entries = j.entries()?;
     if json {
-        return print(out, &json!({"path": j.path, "entries": entries}));
+        let listed: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| {
+                let mut v = serde_json::to_value(e).unwrap_or_default();
+                if let Some(obj) = v.as_object_mut() {
+                    obj.insert("state".into(), json!(journal::state_of(&entries, e.id)));
+                    obj.insert(
+                        "undone_by".into(),
+                        json!(journal::undone_by(&entries, e.id)),
+                    );
+                }
+                v
+            })
+            .collect();
+        return print(out, &json!({"path": j.path, "entries": listed}));
     }
     if entries.is_empty() {
         say!(out, "no changes yet (journal {})", j.path.display())?;
@@ -19,13 +33,17 @@ pub fn journal(j: &Journal, json: bool, out: &mut impl Write) -> anyhow::Result<
     }
     for e in &entries {
         let status = match (e.undo_of, journal::undone_by(&entries, e.id)) {
-            (Some(of), _) => format!(" (undo of {of})"),
-            (None, Some(by)) => format!(" (undone by {by})"),
-            _ => String::new(),
+            (Some(of), _) if e.changes.is_empty() => format!("(skip of {of})"),
+            (Some(of), _) => format!("(undo of {of})"),
+            (None, Some(by)) => {
+                let state = journal::state_of(&entries, e.id);
+                format!("({} by {by})", state.as_str())
+            }
+            (None, None) => "(done)".to_string(),
         };
         say!(
             out,
-            "{:>4}  {}  {}  {} {}{status}",
+            "{:>4}  {}  {}  {} {}  {status}",
             e.id,
             e.time,
             e.sudo_user.as_deref().unwrap_or(&e.user),
@@ -34,6 +52,9 @@ pub fn journal(j: &Journal, json: bool, out: &mut impl Write) -> anyhow::Result<
         )?;
         for c in &e.changes {
             say!(out, "        {}", change_line(c))?;
+        }
+        for s in &e.skipped {
+            say!(out, "        skipped (gone): {s}")?;
         }
     }
     Ok(())

@@ -82,6 +82,23 @@ impl CgroupState {
         }
     }
 
+    /// Make the limits of the `hinted` cgroups (hierarchy key, path) due in pass `pass`. False
+    /// when one of them is not in the trees (created since the last walk).
+    pub(super) fn limits_due_now(&mut self, hinted: &[(String, String)], pass: u64) -> bool {
+        let mut all = true;
+        for (key, path) in hinted {
+            let at = self
+                .cgroups
+                .iter()
+                .position(|c| c.hierarchy == *key && c.path == *path);
+            match at.and_then(|i| self.limits_due.get_mut(i)) {
+                Some(due) => *due = pass,
+                None => all = false,
+            }
+        }
+        all
+    }
+
     /// True when `p` is in a cgroup that was not in the trees at the last walk (and was not
     /// already unknown then): the trees changed.
     fn misses(&self, cgroups: &procfs::CgroupPaths) -> bool {

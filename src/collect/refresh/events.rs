@@ -146,6 +146,12 @@ impl Collector {
             &mut p.listing,
             &mut touched,
         );
+        // Processes a write just moved are read in full, as if the connector had reported them.
+        if !p.live.hinted_pids.is_empty() {
+            touched.append(&mut p.live.hinted_pids);
+            touched.sort_unstable();
+            touched.dedup();
+        }
         p.live.touched = touched;
         listed?;
         p.stats.listed = p.listing.len();

@@ -23,7 +23,8 @@
 //! | cgroup usage (memory, cpuacct, cpu.stat, pids.current, failcnt, events, pressure) and freezer.state | every pass | - |
 //! | cgroup limits and devices.list | 1/R of the cgroups per pass | R passes |
 //! | the cgroup trees (groups created or removed) | after [`Collector::cgroups_changed`], or when a process turns up in a group not in the trees, or a group vanishes | - |
-//! | containers (runtimes' records: names, images, labels, states) | built again when a process, the cgroup trees or a freezer state changed, and every R passes (records are asked again when due: a new container, a freezer change, 30 s) | R passes past the 30 s |
+//! | containers (runtimes' records: names, images, labels, states) | built again when a process, the cgroup trees or a freezer state changed, and every R passes (records are asked again when due: a new container, a freezer change, 30 s); every pass while a record is in a passing state ("created" while the container starts: asked again every 0.5 s) | R passes past the 30 s |
+//! | processes and cgroups a write by nsview touched (any nsview process: the live view watches the journal and calls [`Collector::reread_soon`]) | in the next pass, which the live view makes at once: moved processes in full, written cgroups' limits | - |
 //!
 //! "R passes" means: a change made just after something was read shows in the snapshot of the
 //! R-th pass after that read at the latest, i.e. within R x the refresh interval (10 s at one pass
@@ -217,6 +218,10 @@ pub(super) struct Live {
     /// allocations.
     events: Vec<ProcEvent>,
     touched: Vec<i32>,
+    /// Given by [`Collector::reread_soon`]: processes read in full and cgroups whose limits are
+    /// read in the next pass.
+    hinted_pids: Vec<i32>,
+    hinted_cgroups: Vec<(String, String)>,
 }
 
 impl Live {
@@ -246,6 +251,8 @@ impl Live {
             listed: 0,
             events: Vec::new(),
             touched: Vec::new(),
+            hinted_pids: Vec::new(),
+            hinted_cgroups: Vec::new(),
         }
     }
 }
@@ -322,6 +329,19 @@ impl Collector {
             && live.recycled.as_ref().is_none_or(|(p, _)| *p < pass)
         {
             live.recycled = Some((pass, old));
+        }
+    }
+
+    /// Tell the collector what a write just changed (nsview's own, read from its journal by a live
+    /// view): the next [`Collector::refresh`] reads these processes in full (a move) and these
+    /// cgroups' limits, devices and freezer state (hierarchy key and path: a set, a device rule,
+    /// a freeze), instead of at their rolling turn up to [`ROLLING_PASSES`] passes later; a
+    /// cgroup not in the trees makes it walk them again. Before the first pass, or after
+    /// [`Collector::invalidate`], the next pass reads everything anyway.
+    pub fn reread_soon(&mut self, pids: &[i32], cgroups: &[(String, String)]) {
+        if let Some(live) = self.live.as_mut() {
+            live.hinted_pids.extend_from_slice(pids);
+            live.hinted_cgroups.extend_from_slice(cgroups);
         }
     }
 

@@ -97,10 +97,13 @@ impl Collector {
         let pass = p.pass;
         p.snap.warnings = std::mem::take(&mut p.warnings.0);
         let built = p.live.containers_built;
+        // A container starting shows its runtime's "created" until asked again: built every
+        // pass meanwhile (see RuntimeCache::unsettled).
         let same_containers = built > 0
             && p.live.procs_changed <= built
             && p.live.cg_changed <= built
-            && pass < built + ROLLING_PASSES;
+            && pass < built + ROLLING_PASSES
+            && !self.runtimes.unsettled();
         if same_containers {
             // Those given back are the ones built, when they came after; else a copy.
             p.snap.containers = if p.recycled_pass >= built {

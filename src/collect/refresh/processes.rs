@@ -351,6 +351,25 @@ fn after_full_read(
 }
 
 impl Collector {
+    /// The cgroups given to [`Collector::reread_soon`]: their limits are due in this pass (the
+    /// trees walked again when one is not in them), and the containers built again (they show
+    /// limits and freezer states).
+    fn apply_cgroup_hints(&mut self, p: &mut RefreshPass) {
+        let hinted = std::mem::take(&mut p.live.hinted_cgroups);
+        if hinted.is_empty() {
+            return;
+        }
+        p.live.cg_changed = p.pass;
+        let known = p
+            .live
+            .cgroups
+            .as_mut()
+            .is_some_and(|state| state.limits_due_now(&hinted, p.pass));
+        if !known {
+            self.cgroups_dirty = true;
+        }
+    }
+
     /// Processes on the process threads; meanwhile the cgroup side on its own thread: a walk
     /// when the trees may have changed, else the files that change by themselves.
     pub(super) fn read_for_refresh(
@@ -358,6 +377,7 @@ impl Collector {
         p: &mut RefreshPass,
     ) -> (ProcessPass, Option<CgroupJoin>) {
         let (opts, pass) = (p.opts, p.pass);
+        self.apply_cgroup_hints(p);
         let requests = read_requests(&p.decided, &p.listing, &p.live.entries, &mut p.stats);
         let walk = opts.cgroups && (self.cgroups_dirty || p.live.cgroups.is_none());
         let mut cg_state = if opts.cgroups && !walk {

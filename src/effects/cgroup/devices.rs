@@ -167,7 +167,7 @@ pub(crate) fn revert_devices(loc: &Location, c: &Change) -> Result<Change, Cgrou
         back_to_whitelist(loc, verb, &spec, &old)?;
     }
     let now = read_control(loc, "devices.list")?;
-    if parse::parse_devices_list(&now) != parse::parse_devices_list(&c.old) {
+    if !same_devices(&now, &c.old) {
         return Err(CgroupError::Conflict {
             what: format!(
                 "{}: devices.list could not be restored exactly: now {}, before the change {}",
@@ -192,6 +192,30 @@ pub(crate) fn revert_devices(loc: &Location, c: &Change) -> Result<Change, Cgrou
         )),
         ..c.clone()
     })
+}
+
+/// Whether two devices.list contents hold the same rules: as sets, since the kernel lists its
+/// exceptions in the order they were added (a rule allowed again comes last) and a rule's access
+/// letters in its own order.
+pub(crate) fn same_devices(a: &str, b: &str) -> bool {
+    rule_set(a).is_some_and(|a| rule_set(b).is_some_and(|b| a == b))
+}
+
+type RuleKey = (char, Option<u32>, Option<u32>, Vec<char>);
+
+fn rule_set(list: &str) -> Option<std::collections::BTreeSet<RuleKey>> {
+    let lines = parse::parse_devices_list(list)?;
+    Some(
+        lines
+            .into_iter()
+            .map(|l| {
+                let mut access: Vec<char> = l.access.chars().collect();
+                access.sort_unstable();
+                access.dedup();
+                (l.kind, l.major, l.minor, access)
+            })
+            .collect(),
+    )
 }
 
 fn allow_all(l: &[parse::DevicesLine]) -> bool {
@@ -224,16 +248,25 @@ fn back_to_whitelist(
         write_control(loc, "devices.deny", &spec.to_string())?;
     }
     for line in old {
-        if !list(loc)?.contains(line) {
+        if !list(loc)?.iter().any(|l| same_rule(l, line)) {
             write_control(loc, "devices.allow", &spec_of(line).to_string())?;
         }
     }
     for line in list(loc)? {
-        if !old.contains(&line) {
+        if !old.iter().any(|l| same_rule(l, &line)) {
             write_control(loc, "devices.deny", &spec_of(&line).to_string())?;
         }
     }
     Ok(())
+}
+
+fn same_rule(a: &parse::DevicesLine, b: &parse::DevicesLine) -> bool {
+    let letters = |l: &parse::DevicesLine| {
+        let mut v: Vec<char> = l.access.chars().collect();
+        v.sort_unstable();
+        v
+    };
+    a.kind == b.kind && a.major == b.major && a.minor == b.minor && letters(a) == letters(b)
 }
 
 /// The default before was allow: invert the rule, or go back to allow-all.
@@ -246,4 +279,21 @@ fn back_to_allow_all(loc: &Location, verb: &str, spec: &DeviceRuleSpec) -> Resul
         write_control(loc, "devices.deny", &spec.to_string())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_lists_are_compared_as_sets() {
+        let before = "c 1:3 rwm\nc 1:5 rwm\nc 136:* rwm";
+        // /dev/null allowed again after a deny comes last.
+        let after = "c 1:5 rwm\nc 136:* rwm\nc 1:3 rwm";
+        assert!(same_devices(before, after));
+        assert!(same_devices("c 1:3 mwr", "c 1:3 rwm"));
+        assert!(!same_devices(before, "c 1:5 rwm\nc 136:* rwm"));
+        assert!(!same_devices("c 1:3 rw", "c 1:3 rwm"));
+        assert!(same_devices("", ""));
+    }
 }

@@ -42,6 +42,9 @@ pub enum CgroupError {
     },
     #[error("{what}")]
     Conflict { what: String },
+    /// What the change is about is gone (a container its runtime no longer knows).
+    #[error("{what}")]
+    Gone { what: String },
 }
 
 impl CgroupError {
@@ -52,7 +55,7 @@ impl CgroupError {
             CgroupError::Kernel {
                 errno: Errno::NOENT | Errno::NODEV | Errno::SRCH,
                 ..
-            }
+            } | CgroupError::Gone { .. }
         )
     }
 

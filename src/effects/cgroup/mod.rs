@@ -27,7 +27,7 @@ pub use set::SetOutcome;
 pub use txn::{
     PlannedKey, TakeBack, Transaction, Written, check_expected, restore_file, same_value,
 };
-pub use undo::{ApiRevert, UndoOutcome, entry_to_undo};
+pub use undo::{ApiRevert, UndoForce, UndoOutcome, UndoPick, entry_label, entry_to_undo};
 
 use crate::effects::journal::Journal;
 use crate::model::Hierarchy;

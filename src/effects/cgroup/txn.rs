@@ -57,6 +57,12 @@ impl Transaction {
         self.journal.api = Some(api);
     }
 
+    /// What an undo skipped because it had vanished: recorded in its journal entry, which is
+    /// written even when nothing else is.
+    pub fn skipping(&mut self, skipped: Vec<String>) {
+        self.journal.skipped = skipped;
+    }
+
     /// This transaction reverts entry `id` (an undo).
     pub fn reverting(&mut self, id: u64) {
         self.reverting = Some(id);

@@ -1,15 +1,19 @@
-//! Undo: revert the newest journal entry not yet undone, as one transaction. Every file must
-//! still hold what nsview left; what vanished since stops the undo unless forced.
+//! Undo: revert a journal entry (the newest not undone, or one the admin names), as one
+//! transaction. Every file must still hold what nsview left; what vanished since (a removed
+//! cgroup, an exited process, a container Docker no longer knows) stops the undo unless forced,
+//! which skips it and, when nothing is left to revert, marks the entry skipped so that later
+//! undos reach older entries.
 
 use super::control::{process_cgroups, read_control, start_time, write_control};
-use super::devices::revert_devices;
+use super::devices::{revert_devices, same_devices};
 use super::error::CgroupError;
 use super::freeze::wait_state;
 use super::txn::{TakeBack, Transaction, restore_file, same_value};
 use super::{CgroupWriter, Location};
-use crate::effects::journal::{self, Action, Change, JournalEntry};
+use crate::effects::journal::{self, Action, Change, EntryState, JournalEntry};
 use crate::model::Hierarchy;
 use crate::model::containers::cgroup_path::is_id;
+use crate::model::format::printable;
 use crate::policy::devices::DeviceRuleSpec;
 use crate::policy::limits;
 use crate::sys::Roots;
@@ -22,12 +26,45 @@ pub struct UndoOutcome {
     pub undone: JournalEntry,
     pub reverted: Vec<Change>,
     pub entry: Option<JournalEntry>,
-    /// What was skipped (--force) or put back another way.
+    /// What was put back another way (Docker could not).
     pub notes: Vec<String>,
+    /// What was skipped because it had vanished (--force). When nothing was reverted, the entry
+    /// is now "skipped".
+    pub skipped: Vec<String>,
+}
+
+/// Which entry an undo reverts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UndoPick {
+    /// The newest entry still done (`nsview undo`).
+    Newest,
+    /// The newest entry still done, which must be this one: the admin confirmed it in a preview
+    /// and must not get another that arrived since (the TUI's `u`).
+    Confirmed(u64),
+    /// This entry, by its number in `nsview journal` (`nsview undo N`).
+    Entry(u64),
+}
+
+/// What an undo may do beyond the plain case.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UndoForce {
+    /// Skip what vanished (a removed cgroup, an exited process, a container Docker answers 404
+    /// for) instead of refusing.
+    pub skip_gone: bool,
+    /// Restore files that changed since nsview wrote them.
+    pub overwrite: bool,
+}
+
+impl UndoForce {
+    /// `nsview undo --force`: both.
+    pub const ALL: UndoForce = UndoForce {
+        skip_gone: true,
+        overwrite: true,
+    };
 }
 
 /// How the changes made through Docker's API are put back (one update with the old body): given
-/// by the caller, which knows Docker.
+/// by the caller, which knows Docker. A container Docker no longer knows is a vanished error.
 pub type ApiRevert<'a> = &'a dyn Fn(&serde_json::Value) -> Result<(), CgroupError>;
 
 /// The files undo may write: the ones nsview writes (a journal is data, not commands).
@@ -53,28 +90,44 @@ const UNDOABLE_FILES: &[&str] = &[
     "devices.deny",
 ];
 
-/// The entry to revert, found under the lock: the newest not undone, which must be `expect`
-/// when the admin confirmed one.
+/// "entry 7 (set web-1)": an entry as messages name it.
+pub fn entry_label(entry: &JournalEntry) -> String {
+    format!(
+        "entry {} ({} {})",
+        entry.id,
+        entry.action.as_str(),
+        printable(&entry.target)
+    )
+}
+
+/// The entry to revert, found under the lock (see [`UndoPick`]), checked to be one nsview could
+/// have written.
 pub fn entry_to_undo(
     entries: &[JournalEntry],
     journal_path: &Path,
-    expect: Option<u64>,
+    pick: UndoPick,
 ) -> Result<JournalEntry, CgroupError> {
-    let Some(entry) = journal::last_undoable(entries).cloned() else {
-        return Err(CgroupError::refused(format!(
-            "nothing to undo (journal {})",
-            journal_path.display()
-        )));
+    let entry = match pick {
+        UndoPick::Entry(id) => chosen_entry(entries, journal_path, id)?,
+        UndoPick::Newest | UndoPick::Confirmed(_) => {
+            let Some(entry) = journal::last_undoable(entries).cloned() else {
+                return Err(CgroupError::refused(format!(
+                    "nothing to undo (journal {})",
+                    journal_path.display()
+                )));
+            };
+            if let UndoPick::Confirmed(want) = pick
+                && want != entry.id
+            {
+                return Err(CgroupError::refused(format!(
+                    "the journal changed since: the newest change is now entry {} (not {want}); \
+                     nothing undone, look again",
+                    entry.id
+                )));
+            }
+            entry
+        }
     };
-    if let Some(want) = expect
-        && want != entry.id
-    {
-        return Err(CgroupError::refused(format!(
-            "the journal changed since: the newest change is now entry {} (not {want}); nothing \
-             undone, look again",
-            entry.id
-        )));
-    }
     check_entry(&entry).map_err(|why| {
         CgroupError::refused(format!(
             "journal {} entry {}: {why}; refusing to replay it (a journal is data, not commands)",
@@ -83,6 +136,34 @@ pub fn entry_to_undo(
         ))
     })?;
     Ok(entry)
+}
+
+/// Entry `id`, which must be a change still done.
+fn chosen_entry(
+    entries: &[JournalEntry],
+    journal_path: &Path,
+    id: u64,
+) -> Result<JournalEntry, CgroupError> {
+    let Some(entry) = entries.iter().find(|e| e.id == id) else {
+        return Err(CgroupError::refused(format!(
+            "no entry {id} in the journal {} (nsview journal lists them)",
+            journal_path.display()
+        )));
+    };
+    if let Some(of) = entry.undo_of {
+        return Err(CgroupError::refused(format!(
+            "entry {id} is the undo of entry {of}: undo reverts changes, not undos"
+        )));
+    }
+    let by = journal::undone_by(entries, id).unwrap_or_default();
+    match journal::state_of(entries, id) {
+        EntryState::Done => Ok(entry.clone()),
+        state => Err(CgroupError::refused(format!(
+            "{} is already {} (by entry {by}); nothing undone",
+            entry_label(entry),
+            state.as_str()
+        ))),
+    }
 }
 
 /// Everything undo would act on must be what nsview itself writes to a journal: known control
@@ -205,7 +286,9 @@ struct Check<'a> {
     roots: &'a Roots,
     hierarchies: &'a [Hierarchy],
     entry: &'a JournalEntry,
-    force: bool,
+    /// The whole journal, to name a later entry that changed the same file.
+    entries: &'a [JournalEntry],
+    force: UndoForce,
 }
 
 impl Check<'_> {
@@ -216,15 +299,7 @@ impl Check<'_> {
         skipped: &mut Vec<String>,
         note: String,
     ) -> Result<(), CgroupError> {
-        if !self.force {
-            return Err(CgroupError::refused(format!(
-                "entry {}: {what}; nothing undone (--force skips what is gone and reverts the \
-                 rest)",
-                self.entry.id
-            )));
-        }
-        skipped.push(note);
-        Ok(())
+        gone(self.entry, self.force, what, skipped, note)
     }
 
     fn location(&self, c: &Change) -> Option<Location> {
@@ -300,16 +375,20 @@ impl Check<'_> {
     /// The file must still hold what nsview left, unless forced.
     fn check_unchanged(&self, loc: &Location, c: &Change, now: &str) -> Result<(), CgroupError> {
         let moved_on = match self.entry.action {
-            Action::Move | Action::Devices => now != c.new,
+            Action::Move => now != c.new,
+            Action::Devices => !same_devices(now, &c.new),
             _ => !same_value(&c.file, &c.new, now),
         };
-        if !moved_on || self.force {
+        if !moved_on || self.force.overwrite {
             return Ok(());
         }
         let show = |v: &str| limits::annotate(&c.file, v).replace('\n', ", ");
+        let later = self.later_change_of(c).map_or_else(String::new, |id| {
+            format!(" (entry {id}, still done, changed it later: undo {id} first)")
+        });
         Err(CgroupError::refused(format!(
-            "entry {}: {} {} changed since nsview wrote it (now {}, nsview left {}); nothing \
-             undone (--force restores {} anyway)",
+            "entry {}: {} {} changed since nsview wrote it (now {}, nsview left {}){later}; \
+             nothing undone (--force restores {} anyway)",
             self.entry.id,
             loc.label(),
             c.file,
@@ -318,6 +397,46 @@ impl Check<'_> {
             show(&c.old)
         )))
     }
+
+    /// The newest entry after this one, still done, that changed the same file (any device
+    /// rule for devices, the same process for a move).
+    fn later_change_of(&self, c: &Change) -> Option<u64> {
+        let same = |d: &Change| {
+            d.hierarchy == c.hierarchy
+                && match self.entry.action {
+                    Action::Move => d.pid == c.pid,
+                    Action::Devices => d.cgroup == c.cgroup && d.file.starts_with("devices."),
+                    _ => d.cgroup == c.cgroup && d.file == c.file,
+                }
+        };
+        self.entries
+            .iter()
+            .rev()
+            .filter(|e| e.id > self.entry.id && e.action != Action::Undo)
+            .filter(|e| journal::state_of(self.entries, e.id) == EntryState::Done)
+            .find(|e| e.changes.iter().any(same))
+            .map(|e| e.id)
+    }
+}
+
+/// Something vanished: stop, unless `force` skips what is gone (then `skipped` gets `note`).
+fn gone(
+    entry: &JournalEntry,
+    force: UndoForce,
+    what: String,
+    skipped: &mut Vec<String>,
+    note: String,
+) -> Result<(), CgroupError> {
+    if !force.skip_gone {
+        return Err(CgroupError::refused(format!(
+            "{}: {what}; nothing undone (nsview undo --force {} skips what is gone, reverts the \
+             rest, and marks the entry skipped when nothing is left)",
+            entry_label(entry),
+            entry.id
+        )));
+    }
+    skipped.push(note);
+    Ok(())
 }
 
 fn pid_of(c: &Change) -> Result<i32, CgroupError> {
@@ -350,35 +469,41 @@ impl TakeBack for RevertBack {
 }
 
 impl CgroupWriter {
-    /// Revert the newest journal entry not yet undone (or, with `expect`, exactly that entry:
-    /// the TUI confirms one entry and must not revert another that arrived since). Every file
-    /// must still hold what nsview left (else nothing is changed, unless `force`); things that
-    /// vanished since (a removed cgroup, an exited process) stop the undo unless `force`, which
-    /// skips them. All or nothing: when a write fails, the files already reverted are put back.
-    /// Journaled as an undo entry. Changes made through Docker's API go back through
-    /// `api_revert`.
+    /// Revert a journal entry (see [`UndoPick`]). Every file must still hold what nsview left
+    /// (else nothing is changed, unless `force.overwrite`); things that vanished since (a removed
+    /// cgroup, an exited process, a container Docker no longer knows) stop the undo unless
+    /// `force.skip_gone`, which skips them. All or nothing: when a write fails, the files already
+    /// reverted are put back. Journaled as an undo entry, also when everything was skipped (the
+    /// entry is then "skipped"). Changes made through Docker's API go back through `api_revert`.
     pub fn undo(
         &self,
         roots: &Roots,
         hierarchies: &[Hierarchy],
-        force: bool,
-        expect: Option<u64>,
+        force: UndoForce,
+        pick: UndoPick,
         api_revert: ApiRevert,
     ) -> Result<UndoOutcome, CgroupError> {
         let mut tx = self.begin("undo")?;
-        let entry = entry_to_undo(tx.entries(), &self.journal.path, expect)?;
+        let entry = entry_to_undo(tx.entries(), &self.journal.path, pick)?;
         let check = Check {
             roots,
             hierarchies,
             entry: &entry,
+            entries: tx.entries(),
             force,
         };
-        let (steps, mut notes) = check.steps()?;
+        let (steps, mut skipped) = check.steps()?;
         tx.reverting(entry.id);
         let mut reverted = Vec::new();
+        let mut notes = Vec::new();
         if let Some(api) = &entry.api {
-            let (changes, said) =
-                revert_through_docker(&mut tx, roots, &entry, &steps, api, api_revert)?;
+            let docker = DockerUndo {
+                roots,
+                entry: &entry,
+                force,
+                api,
+            };
+            let (changes, said) = docker.revert(&mut tx, &steps, api_revert, &mut skipped)?;
             reverted.extend(changes);
             notes.extend(said);
         }
@@ -392,6 +517,7 @@ impl CgroupWriter {
             });
             reverted.push(ch);
         }
+        tx.skipping(skipped.clone());
         let undo_entry = tx.commit(
             Action::Undo,
             &entry.target,
@@ -403,58 +529,106 @@ impl CgroupWriter {
             reverted,
             entry: undo_entry,
             notes,
+            skipped,
         })
     }
 }
 
-/// Changes made through Docker's API go back the same way, in one update, so that Docker's
-/// record follows; what Docker cannot put back (it reads 0 and "" as "leave as is") is then
-/// written directly.
-fn revert_through_docker(
-    tx: &mut Transaction,
-    roots: &Roots,
-    entry: &JournalEntry,
-    steps: &[Step],
-    api: &serde_json::Value,
-    api_revert: ApiRevert,
-) -> Result<(Vec<Change>, Vec<String>), CgroupError> {
-    api_revert(api)?;
-    let mut reverted = Vec::new();
-    let mut notes = Vec::new();
-    for (loc, c) in steps.iter().filter(|(_, c)| c.via.is_some()) {
-        let mut now = read_control(loc, &c.file)?;
-        if !same_value(&c.file, &c.old, &now) {
-            restore_file(loc, &c.file, &c.old)?;
-            now = read_control(loc, &c.file)?;
-            notes.push(format!(
-                "Docker could not put {} back: written to the cgroup directly (Docker's record \
-                 keeps the value it had)",
-                c.file
-            ));
-        }
-        let ch = Change {
-            old: c.new.clone(),
-            new: now,
-            ..c.clone()
+impl CgroupWriter {
+    /// The entry [`CgroupWriter::undo`] would revert and what of it is gone, read without the
+    /// lock and without writing. Refused as the undo would be when a file changed since.
+    pub fn undo_preview(
+        &self,
+        roots: &Roots,
+        hierarchies: &[Hierarchy],
+        pick: UndoPick,
+    ) -> Result<(JournalEntry, Vec<String>), CgroupError> {
+        let entries = self.journal.entries()?;
+        let entry = entry_to_undo(&entries, &self.journal.path, pick)?;
+        let check = Check {
+            roots,
+            hierarchies,
+            entry: &entry,
+            entries: &entries,
+            force: UndoForce {
+                skip_gone: true,
+                overwrite: false,
+            },
         };
-        tx.made(RevertBack {
-            roots: roots.clone(),
-            action: entry.action,
-            loc: loc.clone(),
-            change: ch.clone(),
+        let (_, gone) = check.steps()?;
+        Ok((entry, gone))
+    }
+}
+
+/// The Docker part of an undo.
+struct DockerUndo<'a> {
+    roots: &'a Roots,
+    entry: &'a JournalEntry,
+    force: UndoForce,
+    api: &'a serde_json::Value,
+}
+
+impl DockerUndo<'_> {
+    /// Changes made through Docker's API go back the same way, in one update, so that Docker's
+    /// record follows; what Docker cannot put back (it reads 0 and "" as "leave as is") is then
+    /// written directly. A container Docker no longer knows (HTTP 404) is gone: skipped when
+    /// forced, with the changes made through it.
+    fn revert(
+        &self,
+        tx: &mut Transaction,
+        steps: &[Step],
+        api_revert: ApiRevert,
+        skipped: &mut Vec<String>,
+    ) -> Result<(Vec<Change>, Vec<String>), CgroupError> {
+        match api_revert(self.api) {
+            Ok(()) => {}
+            Err(e) if e.is_vanished() => {
+                let id = self.api.get("id").and_then(serde_json::Value::as_str);
+                let short = id.unwrap_or_default().get(..12).unwrap_or_default();
+                let what = format!("Docker no longer knows container {short} ({e})");
+                gone(self.entry, self.force, what.clone(), skipped, what)?;
+                return Ok((Vec::new(), Vec::new()));
+            }
+            Err(e) => return Err(e),
+        }
+        let mut reverted = Vec::new();
+        let mut notes = Vec::new();
+        for (loc, c) in steps.iter().filter(|(_, c)| c.via.is_some()) {
+            let mut now = read_control(loc, &c.file)?;
+            if !same_value(&c.file, &c.old, &now) {
+                restore_file(loc, &c.file, &c.old)?;
+                now = read_control(loc, &c.file)?;
+                notes.push(format!(
+                    "Docker could not put {} back: written to the cgroup directly (Docker's \
+                     record keeps the value it had)",
+                    c.file
+                ));
+            }
+            let ch = Change {
+                old: c.new.clone(),
+                new: now,
+                ..c.clone()
+            };
+            tx.made(RevertBack {
+                roots: self.roots.clone(),
+                action: self.entry.action,
+                loc: loc.clone(),
+                change: ch.clone(),
+            });
+            reverted.push(ch);
+        }
+        let api = self.api;
+        let mut record = serde_json::json!({
+            "id": api.get("id"),
+            "old": api.get("new"),
+            "new": api.get("old"),
         });
-        reverted.push(ch);
+        if let Some(rt) = api.get("runtime") {
+            record["runtime"] = rt.clone();
+        }
+        tx.record_api(record);
+        Ok((reverted, notes))
     }
-    let mut record = serde_json::json!({
-        "id": api.get("id"),
-        "old": api.get("new"),
-        "new": api.get("old"),
-    });
-    if let Some(rt) = api.get("runtime") {
-        record["runtime"] = rt.clone();
-    }
-    tx.record_api(record);
-    Ok((reverted, notes))
 }
 
 /// Put one change of an entry back: `c.old` is what to restore, `c.new` what nsview left.
@@ -535,6 +709,7 @@ mod tests {
             changes: vec![change],
             undo_of: None,
             api,
+            skipped: Vec::new(),
         }
     }
 
@@ -614,7 +789,7 @@ mod tests {
         }
         for e in &bad {
             assert!(check_entry(e).is_err(), "{e:?}");
-            let refused = entry_to_undo(std::slice::from_ref(e), Path::new("j"), None);
+            let refused = entry_to_undo(std::slice::from_ref(e), Path::new("j"), UndoPick::Newest);
             assert!(refused.is_err(), "{e:?}");
         }
     }

@@ -16,7 +16,7 @@ pub use target::places_of_target;
 
 use super::cgroup::{
     DevicesOutcome, FreezeOutcome, Location, MoveOutcome, PlannedKey, SetOutcome, UndoOutcome,
-    location,
+    UndoPick, location,
 };
 use super::journal::JournalEntry;
 use crate::model::Hierarchy;
@@ -75,12 +75,15 @@ pub enum Operation {
         allow: bool,
         rule: DeviceRuleSpec,
     },
-    /// `preview`: say which entry undo would revert, without writing; the confirmed undo
-    /// reverts exactly the entry shown (`expect`), or nothing.
+    /// `preview`: say which entry undo would revert (and what of it is gone), without writing;
+    /// the confirmed undo reverts exactly the entry shown (`UndoPick::Confirmed`), or nothing.
+    /// `skip_gone`: skip what vanished (the preview showed it), marking the entry skipped when
+    /// nothing is left.
     Undo {
         preview: bool,
         hierarchies: Vec<Hierarchy>,
-        expect: Option<u64>,
+        pick: UndoPick,
+        skip_gone: bool,
     },
 }
 
@@ -96,6 +99,9 @@ pub enum Outcome {
     Move(MoveOutcome),
     Devices(DevicesOutcome),
     Undo(UndoOutcome),
-    /// The entry an undo would revert.
-    UndoPreview(JournalEntry),
+    /// The entry an undo would revert, and what of it is gone (an undo skips it).
+    UndoPreview {
+        entry: JournalEntry,
+        gone: Vec<String>,
+    },
 }

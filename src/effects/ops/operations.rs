@@ -1,7 +1,9 @@
 //! The operations, over a writer (journal, read-only switch) and the roots.
 
 use super::{Operation, Outcome, Places};
-use crate::effects::cgroup::{self, CgroupError, CgroupWriter, PlannedKey, RuntimePause};
+use crate::effects::cgroup::{
+    CgroupError, CgroupWriter, PlannedKey, RuntimePause, UndoForce, UndoPick,
+};
 use crate::effects::docker::{self, DockerTarget};
 use crate::effects::runtime_pause::{self, EngineApi};
 use crate::model::Hierarchy;
@@ -50,12 +52,24 @@ impl Operations<'_> {
             Operation::Freeze { at, freeze } => self.freeze(&at, freeze, false),
             Operation::Move { at, pid } => self.move_process(&at, pid),
             Operation::Device { at, allow, rule } => self.device_rule(&at, allow, &rule),
-            Operation::Undo { preview: true, .. } => self.undo_preview(),
+            Operation::Undo {
+                preview: true,
+                hierarchies,
+                pick,
+                ..
+            } => self.undo_preview(&hierarchies, pick),
             Operation::Undo {
                 hierarchies,
-                expect,
+                pick,
+                skip_gone,
                 ..
-            } => self.undo(&hierarchies, false, expect),
+            } => {
+                let force = UndoForce {
+                    skip_gone,
+                    overwrite: false,
+                };
+                self.undo(&hierarchies, force, pick)
+            }
         }
     }
 
@@ -141,13 +155,13 @@ impl Operations<'_> {
         Ok(Outcome::Devices(outcome))
     }
 
-    /// Revert the newest change not yet undone (exactly entry `expect` when given); `force`
-    /// restores files that changed since and skips what is gone.
+    /// Revert a journal entry (see [`UndoPick`]); `force` skips what is gone and restores files
+    /// that changed since.
     pub fn undo(
         &self,
         hierarchies: &[Hierarchy],
-        force: bool,
-        expect: Option<u64>,
+        force: UndoForce,
+        pick: UndoPick,
     ) -> Result<Outcome, CgroupError> {
         let sock = self.roots.docker_sock();
         // A pause goes back through the runtime that made it; a set's update through Docker's.
@@ -156,15 +170,19 @@ impl Operations<'_> {
         };
         let outcome = self
             .writer
-            .undo(self.roots, hierarchies, force, expect, &through_docker)?;
+            .undo(self.roots, hierarchies, force, pick, &through_docker)?;
         Ok(Outcome::Undo(outcome))
     }
 
-    /// The entry undo would revert, without writing (refused when read-only, as undo is).
-    pub fn undo_preview(&self) -> Result<Outcome, CgroupError> {
+    /// The entry undo would revert and what of it is gone, without writing (refused when
+    /// read-only, as undo is, and when a file changed since nsview wrote it).
+    pub fn undo_preview(
+        &self,
+        hierarchies: &[Hierarchy],
+        pick: UndoPick,
+    ) -> Result<Outcome, CgroupError> {
         self.writer.check_writable("undo")?;
-        let entries = self.writer.journal.entries()?;
-        let entry = cgroup::entry_to_undo(&entries, &self.writer.journal.path, None)?;
-        Ok(Outcome::UndoPreview(entry))
+        let (entry, gone) = self.writer.undo_preview(self.roots, hierarchies, pick)?;
+        Ok(Outcome::UndoPreview { entry, gone })
     }
 }
