@@ -1051,7 +1051,7 @@ fn v1_host_show_targets() {
     assert_eq!(
         run.stderr.lines().collect::<Vec<_>>(),
         vec![format!(
-            "nsview: no process, namespace or cgroup matches '{wrong_type}'"
+            "nsview: no process, namespace, cgroup or container matches '{wrong_type}' (tried as a namespace TYPE:[INODE])"
         )],
         "v1 host, show {wrong_type}: stderr"
     );
@@ -1400,7 +1400,17 @@ fn robustness_unreadable_file_warns_once() {
 #[test]
 fn show_unknown_target_exits_1_with_one_line() {
     let f = v2_docker_systemd().build();
-    for target in ["424242", "/no/such/cgroup", "net:[4026599999]"] {
+    for (target, tried) in [
+        (
+            "424242",
+            "a PID, a namespace inode and a container id prefix",
+        ),
+        (
+            "/no/such/cgroup",
+            "a namespace bind mount and a cgroup path in every hierarchy",
+        ),
+        ("net:[4026599999]", "a namespace TYPE:[INODE]"),
+    ] {
         let run = f.run(&["show", target, "--json"]);
         assert_eq!(
             run.code,
@@ -1417,7 +1427,9 @@ fn show_unknown_target_exits_1_with_one_line() {
         );
         assert_eq!(
             lines[0],
-            format!("nsview: no process, namespace or cgroup matches '{target}'"),
+            format!(
+                "nsview: no process, namespace, cgroup or container matches '{target}' (tried as {tried})"
+            ),
             "v2 host, show {target}: the message of docs/cli-json.md"
         );
         assert!(

@@ -791,7 +791,8 @@ fn unknown_targets_fail_with_one_line_and_bad_usage_exits_2() {
         if target == "999999" {
             assert_eq!(
                 lines[0],
-                "nsview: no process, namespace or cgroup matches '999999'"
+                "nsview: no process, namespace, cgroup or container matches '999999' (tried as a PID, a namespace inode and a \
+                 container id prefix)"
             );
         }
     }

@@ -69,11 +69,13 @@ pub enum ChangeCommand {
         /// Restore even if a file changed since nsview wrote it.
         #[arg(long)]
         force: bool,
+        /// Print what was restored as JSON (docs/cli-json.md).
         #[arg(long)]
         json: bool,
     },
     /// List the changes nsview made (the journal undo reads).
     Journal {
+        /// Print the journal's path and entries as JSON (docs/cli-json.md).
         #[arg(long)]
         json: bool,
     },

@@ -163,6 +163,14 @@ fn entry_point<'a>(snap: &'a Snapshot, target: &Target) -> Result<EntryPoint<'a>
                 format!("cgroup {path} (PID {pid})"),
             ))
         }
+        Target::Host => {
+            let pid = init_of(snap, &crate::model::target::host_pids(snap))
+                .ok_or_else(|| EnterError::Invalid("the host has no process to enter".into()))?;
+            Ok(EntryPoint::Process(
+                process(pid)?,
+                format!("host (PID {pid})"),
+            ))
+        }
         // A container is entered through its init, as `docker exec` does.
         Target::Container(key) => {
             let c = snap
