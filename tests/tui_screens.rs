@@ -459,9 +459,9 @@ fn container_detail_pane() {
         "init 7146 (1 inside)  processes 2",
         &format!("cgroup /docker/{}…", &CID[..12]),
         "compose project shop",
-        &format!("uts    {WEB_UTS} private (web-1)"),
+        &format!("uts    {WEB_UTS} private, hostname"),
         &format!("net    {WEB_NET} private"),
-        &format!("user   {HOST_USER} host"),
+        &format!("user   {HOST_USER} host's"),
         "9M / 128M",
         "failcnt 3",
         "cpu.shares 2048 (weight 174)",
@@ -1350,11 +1350,11 @@ fn hostile_names_are_drawn_escaped() {
     set_hostname(&mut snap, WEB_UTS, "web\x1b]0;pwn\x07\u{9b}2J");
     let worker = snap.processes.get_mut(&7190).expect("process 7190");
     worker.cmdline = vec!["nginx:\x1b[2J".into(), "worker\tprocess".into()];
-    let mut s = Screen::fed(160, 40, true, false, vec![snap]);
+    let mut s = Screen::fed(180, 40, true, false, vec![snap]);
     select_row(&mut s, "web-1");
     let detail = s.text();
     assert!(
-        detail.contains(r"(web\x1b]0;pwn\x07\xc2\x9b2J)"),
+        detail.contains(r"web\x1b]0;pwn\x07\xc2\x9b2J"),
         "detail pane:\n{detail}"
     );
     s.char('4');
