@@ -167,13 +167,14 @@ pub const NAMESPACE_COLUMNS: &[Column] = &[
     col("COMMAND", false, 10),
 ];
 
+/// The Cgroups view. Beside the detail pane (78 columns) PIDS gives way first.
 pub const CGROUP_COLUMNS: &[Column] = &[
-    col("CGROUP", false, 30),
+    col("CGROUP", false, 24).grow(30),
+    col("CONTAINER", false, 10).grow(24),
     col("PROCS", true, 5),
     col("CPU%", true, 6),
     col("MEM / LIMIT", true, 15),
-    col("PIDS", true, 9),
-    col("CONTAINER", false, 10).grow(24),
+    col("PIDS", true, 9).priority(1),
     col("LIMITS", false, 10),
 ];
 
@@ -664,11 +665,11 @@ pub fn cgroup_items(
                 depth: 0,
                 cells: vec![
                     Cell::text(name),
+                    owner.map_or_else(Cell::none, Cell::text),
                     Cell::num(c.pids.len() as f64, c.pids.len().to_string()),
                     cpu_cell(cpu_at(snap, cpu, c)),
                     mem_cell(Some(c)),
                     pids,
-                    owner.map_or_else(Cell::none, Cell::text),
                     if limits.is_empty() {
                         Cell::none()
                     } else {

@@ -93,7 +93,8 @@ fn nearest_names(snap: &Snapshot, arg: &str) -> Vec<String> {
         .map(|c| c.name.as_str())
         .chain(netns)
         .chain(std::iter::once(HOST));
-    let limit = (arg.chars().count() / 3).max(1);
+    // One typo in four characters, at most three: a name that far off is another name.
+    let limit = (arg.chars().count() / 4).clamp(1, 3);
     let mut near: Vec<(usize, &str)> = names
         .map(|n| (strsim::damerau_levenshtein(arg, n), n))
         .filter(|(d, _)| *d <= limit)

@@ -345,7 +345,7 @@ mod tests {
         assert_eq!(f[0], ("NAME", 30), "{f:?}");
         let f = fitted(&want, 78);
         assert_eq!(f[0], ("NAME", 15), "only the room PRIVATE NS leaves: {f:?}");
-        // Every other view: all priority 0: left to right while they fit.
+        // The Cgroups view: left to right while they fit.
         let cols = crate::app::rows::CGROUP_COLUMNS;
         let n = cols.len();
         let shown: Vec<usize> = fit_columns(cols, &vec![0; n], 60)
