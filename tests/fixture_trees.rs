@@ -610,7 +610,7 @@ fn v1_host_limits_and_usage() {
     assert_object(
         &format!("{n}, cpu,cpuacct:{d}: limits"),
         &c["limits"],
-        &json!({"cpu.shares": 2048, "cpu.cfs_quota_us": -1, "cpu.cfs_period_us": 100000}),
+        &json!({"cpu.shares": 2048, "cpu.cfs_quota_us": "max", "cpu.cfs_period_us": 100000}),
     );
     assert_object(
         &format!("{n}, cpu,cpuacct:{d}: usage (cpuacct.usage_percpu is not a listed file)"),
@@ -622,7 +622,7 @@ fn v1_host_limits_and_usage() {
     assert_object(
         &format!("{n}, memory:{d}: limits (memory.swappiness, memory.kmem.* are not listed files)"),
         &c["limits"],
-        &json!({"memory.limit_in_bytes": 134217728, "memory.soft_limit_in_bytes": 9223372036854771712i64,
+        &json!({"memory.limit_in_bytes": 134217728, "memory.soft_limit_in_bytes": "max",
                 "memory.memsw.limit_in_bytes": 268435456}),
     );
     assert_object(
@@ -633,16 +633,16 @@ fn v1_host_limits_and_usage() {
                 "memory.memsw.failcnt": 0}),
     );
 
-    // "unlimited" reads as 9223372036854771712 and must stay an exact JSON integer.
+    // "unlimited" reads as 9223372036854771712, which JSON readers round: it is "max", as in v2.
     let root = cgroup(n, &cg, "memory", "/");
     assert_eq!(
         root["limits"]["memory.limit_in_bytes"],
-        json!(9223372036854771712i64),
-        "{n}, memory:/: limits.memory.limit_in_bytes should be the integer 9223372036854771712"
+        json!("max"),
+        "{n}, memory:/: limits.memory.limit_in_bytes should be \"max\""
     );
     assert!(
-        run.stdout.contains("9223372036854771712"),
-        "{n}: cgroups --json should print 9223372036854771712 literally (not as a float)"
+        !run.stdout.contains("9223372036854771712"),
+        "{n}: cgroups --json should print no v1 unlimited sentinel"
     );
 
     let c = cgroup(n, &cg, "pids", &d);

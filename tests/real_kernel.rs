@@ -484,7 +484,15 @@ fn expected_limit(file: &str, content: &str) -> Option<Value> {
             Some(json!([quota, period]))
         }
         _ if c == "max" => Some(json!("max")),
-        _ => c.parse::<i64>().ok().map(|v| json!(v)),
+        // v1's "no limit" (docs/cli-json.md): PAGE_COUNTER_MAX pages as bytes, and a quota of -1.
+        "cpu.cfs_quota_us" if c == "-1" => Some(json!("max")),
+        _ => c.parse::<i64>().ok().map(|v| {
+            if v >= 0x7FFF_FFFF_FFFF_0000 {
+                json!("max")
+            } else {
+                json!(v)
+            }
+        }),
     }
 }
 
