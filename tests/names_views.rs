@@ -57,8 +57,8 @@ fn unknown_target_suggests_the_nearest_docker_name() {
 }
 
 /// `host`, the Containers view's NAME for the host, is a TARGET: `show host` (text and JSON)
-/// shows the host's namespaces and processes, this test among them; `devices host` reads the
-/// root cgroup's rules (nothing is written).
+/// shows the host's namespaces and processes, this test among them; `enter host --all` runs in
+/// the host's namespaces; `devices host` reads the root cgroup's rules (nothing is written).
 #[test]
 fn host_is_a_target() {
     let test = "host_is_a_target";
@@ -87,6 +87,22 @@ fn host_is_a_target() {
         int_list(&v["pids"]).contains(&me),
         "this test (PID {me}) is a host process: {}",
         short(&v["pids"])
+    );
+    // enter: through a host process whose namespaces can be read (not PID 1 where it cannot).
+    let r = nsview(&[
+        "enter",
+        "host",
+        "--all",
+        "--",
+        "readlink",
+        "/proc/self/ns/net",
+    ]);
+    r.assert_success();
+    assert_eq!(
+        r.stdout.trim(),
+        format!("net:[{own_net}]"),
+        "{}",
+        r.describe()
     );
     if std::path::Path::new(CGROUP_ROOT).join("devices").exists() {
         let d = nsview_json(&["devices", "host", "--json"]);
