@@ -1392,13 +1392,15 @@ fn detail_pane_says_what_its_values_are() {
     );
 }
 
-/// At 140 columns the detail pane has room for a container's cgroup path on one line.
+/// At 140 columns the detail pane has room for a container's cgroup path on one line; the image
+/// has a line of its own (a long one wraps there instead of being cut in the title).
 #[test]
 fn detail_pane_at_140_columns_keeps_paths_whole() {
     let mut s = Screen::new(140, 40, true, false);
     select_row(&mut s, "web-1");
     s.line_with(&format!("limits and usage of /docker/{}…", &CID[..12]));
     s.line_with("web-1 (docker, nginx:1.25)");
+    s.line_with("image nginx:1.25");
 }
 
 /// Two named netns whose paths differ only at the end show apart in the Namespaces view's NAME

@@ -345,6 +345,10 @@ fn container_identity(d: &mut Detail, c: &Container, init: Option<&Process>) {
         // Known by its name (LXC, nspawn, runc).
         (None, Some(_)) => d.t(format!("state {}", c.state)),
     }
+    // The title has it too, but a long image name (registry/team/app:tag) is cut there.
+    if let Some(image) = &c.image {
+        d.t(format!("image {image}"));
+    }
     if let Some(note) = &c.note {
         d.t(format!("note: {note}"));
     }
