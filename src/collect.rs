@@ -647,7 +647,17 @@ impl ReadRequest<'_> {
 }
 
 /// The warning for processes some of whose files were denied.
+/// One line for the processes whose namespaces or cgroups could not be read. PID 1 alone
+/// (a VM's or sandbox's init that even root may not read) gets its own words: it costs nothing
+/// but PID 1's own row, as the host's namespaces are then taken from kthreadd or nsview itself.
 fn processes_denied_warning(denied_pids: &[i32]) -> String {
+    if denied_pids == [1] {
+        return "PID 1 (init) cannot be read, even as root (its /proc/1/ns links are denied, as on \
+                VMs and sandboxes that protect their init): its row lacks namespaces and cgroups, \
+                the host's namespaces are taken from kthreadd or nsview itself; harmless for \
+                everything else"
+            .into();
+    }
     format!(
         "permission denied reading the namespaces or cgroups of {} ({})",
         plural(denied_pids.len(), "process", "processes"),

@@ -303,7 +303,7 @@ fn bad_input_is_one_line_and_writes_nothing() {
     }
     let line = g.fails(&["set", &format!("{}/../..", g.rel), "cpu.shares=2048"]);
     assert!(
-        line.contains("no process, namespace or cgroup matches"),
+        line.contains("no process, namespace, cgroup or container matches"),
         "{line}"
     );
     // A key whose controller this cgroup lacks.
@@ -722,7 +722,8 @@ fn a_vanished_cgroup_is_reported_not_half_written() {
     );
     assert_eq!(r.code, Some(1));
     assert!(
-        r.stderr.contains("no process, namespace or cgroup matches"),
+        r.stderr
+            .contains("no process, namespace, cgroup or container matches"),
         "{}",
         r.stderr
     );

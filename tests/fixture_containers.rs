@@ -363,7 +363,8 @@ fn v1_text_table_and_show() {
     assert_eq!(run.code, Some(1));
     assert_eq!(
         run.stderr.trim_end(),
-        "nsview: no process, namespace or cgroup matches 'nosuch'"
+        "nsview: no process, namespace, cgroup or container matches 'nosuch' (tried as a container name, a container id prefix, a named \
+         netns and 'host')"
     );
 }
 

@@ -610,7 +610,7 @@ fn v1_host_limits_and_usage() {
     assert_object(
         &format!("{n}, cpu,cpuacct:{d}: limits"),
         &c["limits"],
-        &json!({"cpu.shares": 2048, "cpu.cfs_quota_us": -1, "cpu.cfs_period_us": 100000}),
+        &json!({"cpu.shares": 2048, "cpu.cfs_quota_us": "max", "cpu.cfs_period_us": 100000}),
     );
     assert_object(
         &format!("{n}, cpu,cpuacct:{d}: usage (cpuacct.usage_percpu is not a listed file)"),
@@ -622,7 +622,7 @@ fn v1_host_limits_and_usage() {
     assert_object(
         &format!("{n}, memory:{d}: limits (memory.swappiness, memory.kmem.* are not listed files)"),
         &c["limits"],
-        &json!({"memory.limit_in_bytes": 134217728, "memory.soft_limit_in_bytes": 9223372036854771712i64,
+        &json!({"memory.limit_in_bytes": 134217728, "memory.soft_limit_in_bytes": "max",
                 "memory.memsw.limit_in_bytes": 268435456}),
     );
     assert_object(
@@ -633,16 +633,16 @@ fn v1_host_limits_and_usage() {
                 "memory.memsw.failcnt": 0}),
     );
 
-    // "unlimited" reads as 9223372036854771712 and must stay an exact JSON integer.
+    // "unlimited" reads as 9223372036854771712, which JSON readers round: it is "max", as in v2.
     let root = cgroup(n, &cg, "memory", "/");
     assert_eq!(
         root["limits"]["memory.limit_in_bytes"],
-        json!(9223372036854771712i64),
-        "{n}, memory:/: limits.memory.limit_in_bytes should be the integer 9223372036854771712"
+        json!("max"),
+        "{n}, memory:/: limits.memory.limit_in_bytes should be \"max\""
     );
     assert!(
-        run.stdout.contains("9223372036854771712"),
-        "{n}: cgroups --json should print 9223372036854771712 literally (not as a float)"
+        !run.stdout.contains("9223372036854771712"),
+        "{n}: cgroups --json should print no v1 unlimited sentinel"
     );
 
     let c = cgroup(n, &cg, "pids", &d);
@@ -1051,7 +1051,7 @@ fn v1_host_show_targets() {
     assert_eq!(
         run.stderr.lines().collect::<Vec<_>>(),
         vec![format!(
-            "nsview: no process, namespace or cgroup matches '{wrong_type}'"
+            "nsview: no process, namespace, cgroup or container matches '{wrong_type}' (tried as a namespace TYPE:[INODE])"
         )],
         "v1 host, show {wrong_type}: stderr"
     );
@@ -1400,7 +1400,17 @@ fn robustness_unreadable_file_warns_once() {
 #[test]
 fn show_unknown_target_exits_1_with_one_line() {
     let f = v2_docker_systemd().build();
-    for target in ["424242", "/no/such/cgroup", "net:[4026599999]"] {
+    for (target, tried) in [
+        (
+            "424242",
+            "a PID, a namespace inode and a container id prefix",
+        ),
+        (
+            "/no/such/cgroup",
+            "a namespace bind mount and a cgroup path in every hierarchy",
+        ),
+        ("net:[4026599999]", "a namespace TYPE:[INODE]"),
+    ] {
         let run = f.run(&["show", target, "--json"]);
         assert_eq!(
             run.code,
@@ -1417,7 +1427,9 @@ fn show_unknown_target_exits_1_with_one_line() {
         );
         assert_eq!(
             lines[0],
-            format!("nsview: no process, namespace or cgroup matches '{target}'"),
+            format!(
+                "nsview: no process, namespace, cgroup or container matches '{target}' (tried as {tried})"
+            ),
             "v2 host, show {target}: the message of docs/cli-json.md"
         );
         assert!(

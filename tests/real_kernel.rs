@@ -484,7 +484,15 @@ fn expected_limit(file: &str, content: &str) -> Option<Value> {
             Some(json!([quota, period]))
         }
         _ if c == "max" => Some(json!("max")),
-        _ => c.parse::<i64>().ok().map(|v| json!(v)),
+        // v1's "no limit" (docs/cli-json.md): PAGE_COUNTER_MAX pages as bytes, and a quota of -1.
+        "cpu.cfs_quota_us" if c == "-1" => Some(json!("max")),
+        _ => c.parse::<i64>().ok().map(|v| {
+            if v >= 0x7FFF_FFFF_FFFF_0000 {
+                json!("max")
+            } else {
+                json!(v)
+            }
+        }),
     }
 }
 
@@ -791,7 +799,8 @@ fn unknown_targets_fail_with_one_line_and_bad_usage_exits_2() {
         if target == "999999" {
             assert_eq!(
                 lines[0],
-                "nsview: no process, namespace or cgroup matches '999999'"
+                "nsview: no process, namespace, cgroup or container matches '999999' (tried as a PID, a namespace inode and a \
+                 container id prefix)"
             );
         }
     }

@@ -459,9 +459,9 @@ fn container_detail_pane() {
         "init 7146 (1 inside)  processes 2",
         &format!("cgroup /docker/{}…", &CID[..12]),
         "compose project shop",
-        &format!("uts    {WEB_UTS} private (web-1)"),
+        &format!("uts    {WEB_UTS} private, hostname"),
         &format!("net    {WEB_NET} private"),
-        &format!("user   {HOST_USER} host"),
+        &format!("user   {HOST_USER} host's"),
         "9M / 128M",
         "failcnt 3",
         "cpu.shares 2048 (weight 174)",
@@ -1350,11 +1350,11 @@ fn hostile_names_are_drawn_escaped() {
     set_hostname(&mut snap, WEB_UTS, "web\x1b]0;pwn\x07\u{9b}2J");
     let worker = snap.processes.get_mut(&7190).expect("process 7190");
     worker.cmdline = vec!["nginx:\x1b[2J".into(), "worker\tprocess".into()];
-    let mut s = Screen::fed(160, 40, true, false, vec![snap]);
+    let mut s = Screen::fed(180, 40, true, false, vec![snap]);
     select_row(&mut s, "web-1");
     let detail = s.text();
     assert!(
-        detail.contains(r"(web\x1b]0;pwn\x07\xc2\x9b2J)"),
+        detail.contains(r"web\x1b]0;pwn\x07\xc2\x9b2J"),
         "detail pane:\n{detail}"
     );
     s.char('4');
@@ -1366,4 +1366,111 @@ fn hostile_names_are_drawn_escaped() {
             assert!(!sym.contains(char::is_control), "raw {sym:?} at ({x},{y})");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the views say (issue 14 item 9)
+
+/// The detail pane names a uts namespace's hostname as a hostname (it read as "shared with"
+/// under the old heading) and the memory sparkline is scaled to the limit like the gauge: 9M of
+/// 128M is a low bar, not a full one.
+#[test]
+fn detail_pane_says_what_its_values_are() {
+    let mut s = Screen::new(180, 50, true, false);
+    select_row(&mut s, "web-1");
+    let text = s.text();
+    assert!(text.contains("namespaces (host's or private)"), "{text}");
+    assert!(!text.contains("shared with)"), "{text}");
+    assert!(
+        text.contains(&format!("uts    {WEB_UTS} private, hostname web-1")),
+        "{text}"
+    );
+    let spark = s.line_with("mem    9M of 128M");
+    assert!(
+        !spark.contains('█'),
+        "9M of 128M drawn on the limit's scale, not as a full bar: {spark}"
+    );
+}
+
+/// At 140 columns the detail pane has room for a container's cgroup path on one line; the image
+/// has a line of its own (a long one wraps there instead of being cut in the title).
+#[test]
+fn detail_pane_at_140_columns_keeps_paths_whole() {
+    let mut s = Screen::new(140, 40, true, false);
+    select_row(&mut s, "web-1");
+    s.line_with(&format!("limits and usage of /docker/{}…", &CID[..12]));
+    s.line_with("web-1 (docker, nginx:1.25)");
+    s.line_with("image nginx:1.25");
+}
+
+/// Two named netns whose paths differ only at the end show apart in the Namespaces view's NAME
+/// column; the CONTAINER column says whose each namespace is.
+#[test]
+fn namespaces_rows_name_their_container_and_keep_the_tail_of_paths() {
+    use nsview::model::{Namespace, NsId};
+    let mut snap = snapshot();
+    for (ino, path) in [
+        (4026539001, "/run/netns/nsview-a"),
+        (4026539002, "/run/netns/nsview-b"),
+    ] {
+        let mut ns = Namespace::new(NsType::Net, NsId { dev: 4, ino });
+        ns.bind_mounts.push(path.into());
+        snap.namespaces.insert(ns.key(), ns);
+    }
+    let mut s = Screen::fed(120, 40, true, false, vec![snap]);
+    s.char('2');
+    let a = s.line_with("4026539001");
+    let b = s.line_with("4026539002");
+    assert!(a.contains("nsview-a") && b.contains("nsview-b"), "{a}\n{b}");
+    assert!(s.line_with(&WEB_IPC.to_string()).contains("web-1"));
+    let user = s.line_with("│user ");
+    assert!(
+        user.contains(&format!("{HOST_USER}")) && user.contains(" host "),
+        "{user}"
+    );
+    // Cgroups view: the container's own cgroup names it.
+    s.char('3');
+    while s.app.current_hierarchy().is_some_and(|h| h.key != "memory") {
+        s.char(']');
+    }
+    assert!(s.line_with(&CID[..12]).contains("web-1"));
+}
+
+/// Sorting by PROCS shows the arrow (PROCS is as wide as its title).
+#[test]
+fn sort_by_procs_shows_the_arrow() {
+    let mut s = Screen::standard();
+    for _ in 0..nsview::app::rows::CONTAINER_COLUMNS.len() {
+        if s.text().contains("PROCS▲") {
+            return;
+        }
+        s.char('s');
+    }
+    panic!("no PROCS▲ after cycling every column:\n{}", s.text());
+}
+
+/// A footer message gives the key hints back after a few seconds (counted in snapshots of the
+/// 1 s interval); `?` lists the devices view's a and D.
+#[test]
+fn footer_message_expires_and_help_lists_devices_keys() {
+    let mut s = Screen::new(120, 40, true, true);
+    s.char('e');
+    let footer = || "e edit";
+    assert!(
+        !s.text().lines().last().unwrap_or("").contains(footer()),
+        "the read-only message replaces the hints:\n{}",
+        s.text()
+    );
+    for _ in 0..nsview::app::STATUS_SECONDS {
+        s.send(Msg::Snapshot(Box::new(snapshot())));
+    }
+    let text = s.text();
+    assert!(
+        text.lines().last().unwrap_or("").contains(footer()),
+        "the hints are back:\n{text}"
+    );
+    s.char('?');
+    let text = s.text();
+    assert!(text.contains("add an allow rule"), "{text}");
+    assert!(text.contains("add a deny rule"), "{text}");
 }

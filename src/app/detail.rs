@@ -18,9 +18,12 @@ pub enum Item {
         ratio: f64,
         text: String,
     },
+    /// Samples, oldest first; `max` is the top of the scale (memory: its limit, so that the
+    /// sparkline agrees with the gauge above it), else the largest sample.
     Spark {
         label: String,
         data: Vec<u64>,
+        max: Option<u64>,
         text: String,
     },
 }
@@ -176,14 +179,17 @@ fn process_body(
     );
 }
 
+/// One line per namespace: type, inode, whether it is the host's or private, then what names it
+/// (its bind mounts, the hostname of a uts namespace) and the other containers in it, each said
+/// in words (a hostname in parentheses read as "shared with").
 fn namespaces_section(d: &mut Detail, snap: &Snapshot, p: &Process) {
-    d.h("namespaces (inode, shared with)");
+    d.h("namespaces (host's or private)");
     let differs = snap.differs_from_host(p);
     for (t, id) in &p.ns {
         let mark = if differs.contains(t) {
             "private"
         } else {
-            "host"
+            "host's"
         };
         let sharers: Vec<String> = snap
             .containers
@@ -195,19 +201,19 @@ fn namespaces_section(d: &mut Detail, snap: &Snapshot, p: &Process) {
             })
             .map(|c| c.name.clone())
             .collect();
-        let extra = if sharers.is_empty() {
-            String::new()
-        } else {
-            format!("  also {}", sharers.join(", "))
-        };
-        let name = snap
-            .namespaces
-            .get(&(*t, id.ino))
-            .map(rows::ns_name)
-            .filter(|n| !n.is_empty())
-            .map(|n| format!(" ({n})"))
-            .unwrap_or_default();
-        d.t(format!("{:<6} {} {mark}{name}{extra}", t.name(), id.ino));
+        let mut line = format!("{:<6} {} {mark}", t.name(), id.ino);
+        if let Some(ns) = snap.namespaces.get(&(*t, id.ino)) {
+            for b in &ns.bind_mounts {
+                line.push_str(&format!(", bind mount {b}"));
+            }
+            if let Some(h) = &ns.hostname {
+                line.push_str(&format!(", hostname {h}"));
+            }
+        }
+        if !sharers.is_empty() {
+            line.push_str(&format!(", shared with {}", sharers.join(", ")));
+        }
+        d.t(line);
     }
 }
 
@@ -339,6 +345,10 @@ fn container_identity(d: &mut Detail, c: &Container, init: Option<&Process>) {
         // Known by its name (LXC, nspawn, runc).
         (None, Some(_)) => d.t(format!("state {}", c.state_text())),
     }
+    // The title has it too, but a long image name (registry/team/app:tag) is cut there.
+    if let Some(image) = &c.image {
+        d.t(format!("image {image}"));
+    }
     if let Some(note) = &c.note {
         d.t(format!("note: {note}"));
     }
@@ -400,10 +410,21 @@ fn memory_items(d: &mut Detail, history: &History, c: &Cgroup) {
             _ => d.t(format!("memory {} (no limit)", human_bytes(used))),
         }
         if let Some(h) = history.mem.get(&(c.hierarchy.clone(), c.path.clone())) {
+            let data: Vec<u64> = h.iter().copied().collect();
+            // Scaled to the limit like the gauge (a sample above it, as usage may briefly be,
+            // tops the scale).
+            let max = limit.filter(|l| *l > 0).map(|l| {
+                let top = data.iter().copied().max().unwrap_or(0);
+                l.max(top)
+            });
             d.items.push(Item::Spark {
                 label: "mem".into(),
-                data: h.iter().copied().collect(),
-                text: human_bytes(used),
+                data,
+                max,
+                text: match limit {
+                    Some(l) => format!("{} of {}", human_bytes(used), human_bytes(l)),
+                    None => human_bytes(used),
+                },
             });
         }
     }
@@ -429,6 +450,7 @@ fn cpu_items(d: &mut Detail, cpu: &CpuMap, history: &History, c: &Cgroup) {
         d.items.push(Item::Spark {
             label: "cpu".into(),
             data: h.iter().copied().collect(),
+            max: None,
             text: now.map_or("-".into(), |v| format!("{v:.1}%")),
         });
     } else if let Some(v) = now {

@@ -173,6 +173,15 @@ impl Action {
     }
 }
 
+/// The keys of the devices view (src/app/input.rs), listed by the help screen.
+pub const DEVICES_VIEW_KEYS: &[(&str, &str)] = &[
+    (
+        "a",
+        "in the devices view: add an allow rule (devices.allow)",
+    ),
+    ("D", "in the devices view: add a deny rule (devices.deny)"),
+];
+
 /// A key as written in the config file and shown in help: "q", "ctrl-c", "up", "pgdn", "tab",
 /// "f1", "space", "enter", "esc".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -356,19 +365,22 @@ impl Keymap {
         }
     }
 
-    /// (keys, description) per action, for the help screen.
+    /// (keys, description) per action, for the help screen; after the devices action, the keys
+    /// of the devices view itself (fixed, not remappable: [`DEVICES_VIEW_KEYS`]).
     pub fn help_lines(&self) -> Vec<(String, &'static str)> {
-        Action::ALL
-            .iter()
-            .filter_map(|a| {
-                let keys = self.keys(*a);
-                if keys.is_empty() {
-                    return None;
-                }
-                let names: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-                Some((names.join(" "), a.help()))
-            })
-            .collect()
+        let mut lines = Vec::new();
+        for a in Action::ALL {
+            let keys = self.keys(a);
+            if keys.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+            lines.push((names.join(" "), a.help()));
+            if a == Action::Devices {
+                lines.extend(DEVICES_VIEW_KEYS.iter().map(|(k, d)| (k.to_string(), *d)));
+            }
+        }
+        lines
     }
 }
 

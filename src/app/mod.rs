@@ -237,8 +237,12 @@ pub struct App {
     pub ns_tree: bool,
     pub collapsed: HashSet<RowKey>,
     pub keymap: Keymap,
-    /// A one-line message in the footer (collection errors, hints).
+    /// A one-line message in the footer (collection errors, hints), in place of the key hints
+    /// until it is [`STATUS_SECONDS`] old.
     pub status: Option<String>,
+    /// Snapshots received since `status` last changed: its age, counted in refresh intervals
+    /// (the App has no clock).
+    status_age: u32,
     pub hits: Hits,
     /// Rows that fit in the table (set by the renderer's caller), for paging.
     pub page: usize,
@@ -247,6 +251,9 @@ pub struct App {
     users: HashMap<u32, String>,
     resolve_users: bool,
 }
+
+/// How long a footer message stays before the key hints come back, in seconds.
+pub const STATUS_SECONDS: u64 = 5;
 
 impl App {
     pub fn new(interval: Duration, read_only: bool, is_root: bool, keymap: Keymap) -> App {
@@ -281,6 +288,7 @@ impl App {
             collapsed: HashSet::new(),
             keymap,
             status: None,
+            status_age: 0,
             hits: Hits::default(),
             page: 20,
             users: HashMap::new(),
@@ -313,8 +321,27 @@ impl App {
         self.snap.hierarchies.get(self.hierarchy)
     }
 
-    /// Handle one message; returns what the event loop must do.
+    /// Handle one message; returns what the event loop must do. A footer message the message
+    /// set starts its [`STATUS_SECONDS`]; each snapshot ages it, and an old one gives the footer
+    /// back to the key hints.
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
+        let before = self.status.clone();
+        let snapshot = matches!(msg, Msg::Snapshot(_) | Msg::Refresh(..));
+        let cmds = self.handle(msg);
+        if self.status != before {
+            self.status_age = 0;
+        } else if snapshot && self.status.is_some() {
+            self.status_age = self.status_age.saturating_add(1);
+            let age = self.interval.saturating_mul(self.status_age);
+            if age >= Duration::from_secs(STATUS_SECONDS) {
+                self.status = None;
+                self.status_age = 0;
+            }
+        }
+        cmds
+    }
+
+    fn handle(&mut self, msg: Msg) -> Vec<Cmd> {
         match msg {
             Msg::Key(k) if k.kind != KeyEventKind::Release => self.on_key(k),
             Msg::Key(_) => vec![],

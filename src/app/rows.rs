@@ -102,6 +102,9 @@ pub struct Column {
     pub priority: u8,
     /// Up to this width when its texts are longer and there is room to spare (names).
     pub max: u16,
+    /// A text too long for the column is cut at its start, keeping the tail: paths, whose last
+    /// part tells them apart (/run/netns/nsview-a and -b).
+    pub keep_tail: bool,
 }
 
 const fn col(title: &'static str, right: bool, width: u16) -> Column {
@@ -111,6 +114,7 @@ const fn col(title: &'static str, right: bool, width: u16) -> Column {
         width,
         priority: 0,
         max: width,
+        keep_tail: false,
     }
 }
 
@@ -121,6 +125,13 @@ impl Column {
 
     const fn grow(self, max: u16) -> Column {
         Column { max, ..self }
+    }
+
+    const fn keep_tail(self) -> Column {
+        Column {
+            keep_tail: true,
+            ..self
+        }
     }
 }
 
@@ -151,16 +162,19 @@ pub const NAMESPACE_COLUMNS: &[Column] = &[
     col("INODE", true, 10),
     col("PROCS", true, 5),
     col("PID", true, 7),
-    col("NAME", false, 18),
+    col("CONTAINER", false, 11).grow(24),
+    col("NAME", false, 13).grow(48).keep_tail(),
     col("COMMAND", false, 10),
 ];
 
+/// The Cgroups view. Beside the detail pane (78 columns) PIDS gives way first.
 pub const CGROUP_COLUMNS: &[Column] = &[
-    col("CGROUP", false, 30),
+    col("CGROUP", false, 24).grow(30),
+    col("CONTAINER", false, 10).grow(24),
     col("PROCS", true, 5),
     col("CPU%", true, 6),
     col("MEM / LIMIT", true, 15),
-    col("PIDS", true, 9),
+    col("PIDS", true, 9).priority(1),
     col("LIMITS", false, 10),
 ];
 
@@ -169,7 +183,7 @@ pub const PROCESS_COLUMNS: &[Column] = &[
     col("INSIDE", true, 6),
     col("USER", false, 8),
     col("PRIVATE NS", false, 20),
-    col("CGROUP", false, 18),
+    col("CGROUP", false, 18).keep_tail(),
     col("COMMAND", false, 10),
 ];
 
@@ -516,12 +530,58 @@ fn namespace_parent(snap: &Snapshot, ns: &crate::model::Namespace) -> Option<Row
         .map(|i| RowKey::Namespace((parent_type, i)))
 }
 
+/// Whose a namespace is: "host" for the host's, else the containers (and isolation groups) whose
+/// init is in it, where it is not the host's; empty when none is.
+pub fn namespace_owner(snap: &Snapshot, ns: &crate::model::Namespace) -> String {
+    if snap
+        .host_ns
+        .get(&ns.ns_type)
+        .is_some_and(|h| h.ino == ns.inode)
+    {
+        return "host".into();
+    }
+    snap.containers
+        .iter()
+        .filter(|c| {
+            c.namespaces.get(&ns.ns_type) == Some(&ns.inode)
+                && !c.shared_with_host.contains(&ns.ns_type)
+        })
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The container (or isolation group) whose own cgroup in `hierarchy` is `path` or above it.
+pub fn cgroup_owner<'a>(snap: &'a Snapshot, hierarchy: &str, path: &str) -> Option<&'a str> {
+    snap.containers
+        .iter()
+        .find(|c| {
+            c.cgroups.get(hierarchy).is_some_and(|own| {
+                own != "/"
+                    && (own == path
+                        || path
+                            .strip_prefix(own.as_str())
+                            .is_some_and(|rest| rest.starts_with('/')))
+            })
+        })
+        .map(|c| c.name.as_str())
+}
+
+fn text_or_empty(t: &str) -> Cell {
+    if t.is_empty() {
+        Cell::none()
+    } else {
+        Cell::text(t)
+    }
+}
+
 fn namespace_row(snap: &Snapshot, ns: &crate::model::Namespace, search: bool) -> Row {
     let lowest = ns.lowest_pid().and_then(|p| snap.processes.get(&p));
     let command = lowest
         .map(crate::model::Process::command_line)
         .unwrap_or_else(|| "-".into());
     let name = ns_name(ns);
+    let owner = namespace_owner(snap, ns);
     Row {
         key: RowKey::Namespace(ns.key()),
         depth: 0,
@@ -534,18 +594,16 @@ fn namespace_row(snap: &Snapshot, ns: &crate::model::Namespace, search: bool) ->
             Cell::num(ns.pids.len() as f64, ns.pids.len().to_string()),
             ns.lowest_pid()
                 .map_or(Cell::none(), |p| Cell::num(p as f64, p.to_string())),
-            if name.is_empty() {
-                Cell::none()
-            } else {
-                Cell::text(name.clone())
-            },
+            text_or_empty(&owner),
+            text_or_empty(&name),
             Cell::text(command.clone()),
         ],
         search: if search {
             format!(
-                "{} {} {} {} {}",
+                "{} {} {} {} {} {}",
                 ns.ns_type,
                 ns.inode,
+                owner,
                 name,
                 command,
                 search_pids(&ns.pids)
@@ -601,11 +659,13 @@ pub fn cgroup_items(
                 None => Cell::none(),
             };
             let limits = crate::model::format::main_limits(c);
+            let owner = cgroup_owner(snap, hierarchy, &c.path);
             let row = Row {
                 key: RowKey::Cgroup(hierarchy.to_string(), c.path.clone()),
                 depth: 0,
                 cells: vec![
                     Cell::text(name),
+                    owner.map_or_else(Cell::none, Cell::text),
                     Cell::num(c.pids.len() as f64, c.pids.len().to_string()),
                     cpu_cell(cpu_at(snap, cpu, c)),
                     mem_cell(Some(c)),
@@ -617,7 +677,13 @@ pub fn cgroup_items(
                     },
                 ],
                 search: if search {
-                    format!("{} {}", c.path, search_pids(&c.pids)).to_lowercase()
+                    format!(
+                        "{} {} {}",
+                        c.path,
+                        owner.unwrap_or_default(),
+                        search_pids(&c.pids)
+                    )
+                    .to_lowercase()
                 } else {
                     String::new()
                 },

@@ -104,11 +104,30 @@ pub fn show(snap: &Snapshot, target: &Target) -> Value {
             "path": path,
             "cgroups": snap.cgroups.iter().filter(|c| &c.path == path).map(cgroup).collect::<Vec<_>>(),
         }),
+        Target::Host => host_show(snap),
         Target::Container(key) => match snap.container(key) {
             Some(c) => with(json!({"kind": "container"}), container_show(snap, c)),
             None => Value::Null,
         },
     }
+}
+
+/// `show host --json`: the host's namespaces (type -> inode) and its processes (those no
+/// isolation group holds).
+fn host_show(snap: &Snapshot) -> Value {
+    let ns: serde_json::Map<String, Value> = snap
+        .host_ns
+        .iter()
+        .map(|(t, id)| (t.name().to_string(), json!(id.ino)))
+        .collect();
+    json!({
+        "kind": "host",
+        "hostname": snap.host.hostname,
+        "kernel": snap.host.kernel,
+        "cgroup_mode": snap.cgroup_mode,
+        "namespaces": ns,
+        "pids": crate::model::target::host_pids(snap),
+    })
 }
 
 /// One container as JSON: the contract's keys (name, id, runtime, image, state, init_pid, pids,

@@ -1,7 +1,7 @@
 //! Text output: aligned columns like lsns and ps, for people.
 
 use crate::model::containers::{cgroups_of, memory_cgroup};
-use crate::model::format::{self, human_bytes, main_limits, memory_of, ns_list, value};
+use crate::model::format::{self, human_bytes, main_limits, memory_of, ns_list};
 use crate::model::target::Target;
 use crate::model::{Cgroup, Namespace, Process, Snapshot};
 use std::collections::HashMap;
@@ -235,16 +235,16 @@ pub fn cgroups(out: &mut impl Write, snap: &Snapshot, tree: bool) -> io::Result<
 pub(super) fn write_cgroup(out: &mut impl Write, c: &Cgroup) -> io::Result<()> {
     say!(
         out,
-        "  [{}] {}  ({} processes)",
+        "  [{}] {}  ({})",
         c.hierarchy,
         c.path,
-        c.pids.len()
+        format::count(c.pids.len(), "process", "processes")
     )?;
     for (k, v) in &c.limits {
-        say!(out, "    {k} = {}", value(v))?;
+        say!(out, "    {k} = {}", format::file_value(k, v))?;
     }
     for (k, v) in &c.usage {
-        say!(out, "    {k}: {}", value(v))?;
+        say!(out, "    {k}: {}", format::file_value(k, v))?;
     }
     if let Some(devs) = &c.devices {
         if c.devices_default.as_deref() == Some("allow") {
@@ -325,6 +325,37 @@ pub fn show(out: &mut impl Write, snap: &Snapshot, target: &Target) -> io::Resul
             }
         }
         Target::Container(key) => container(out, snap, key)?,
+        Target::Host => show_host(out, snap)?,
+    }
+    Ok(())
+}
+
+/// `show host`: the host's namespaces and the processes in all of them (what no isolation group
+/// holds), as the Containers view's "host" row.
+fn show_host(out: &mut impl Write, snap: &Snapshot) -> io::Result<()> {
+    let pids = crate::model::target::host_pids(snap);
+    say!(
+        out,
+        "host {} (kernel {})",
+        snap.host.hostname,
+        snap.host.kernel
+    )?;
+    say!(
+        out,
+        "  {} in every host namespace",
+        format::count(pids.len(), "process", "processes")
+    )?;
+    if let Some(p) = pids.first().and_then(|p| snap.processes.get(p)) {
+        say!(out, "  lowest pid: {} {}", p.pid, p.command_line())?;
+    }
+    say!(
+        out,
+        "  cgroup mode: {}",
+        snap.cgroup_mode.map_or("-".into(), |m| m.to_string())
+    )?;
+    say!(out, "namespaces:")?;
+    for (t, id) in &snap.host_ns {
+        say!(out, "  {:<6} {}", t.name(), id.ino)?;
     }
     Ok(())
 }
@@ -430,9 +461,9 @@ fn container(out: &mut impl Write, snap: &Snapshot, key: &str) -> io::Result<()>
     say!(out, "  state: {}", format::printable(&c.state_text()))?;
     say!(
         out,
-        "  init: {} ({} processes: {})",
+        "  init: {} ({}: {})",
         c.init_pid,
-        c.pids.len(),
+        format::count(c.pids.len(), "process", "processes"),
         c.pids
             .iter()
             .map(|p| p.to_string())

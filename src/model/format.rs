@@ -97,6 +97,34 @@ pub fn value(v: &CgValue) -> String {
     }
 }
 
+/// Whether the control file `key` holds a size in bytes.
+fn is_bytes_file(key: &str) -> bool {
+    key.ends_with("_in_bytes")
+        || matches!(
+            key,
+            "memory.max"
+                | "memory.high"
+                | "memory.low"
+                | "memory.min"
+                | "memory.current"
+                | "memory.peak"
+                | "memory.swap.max"
+                | "memory.swap.high"
+                | "memory.swap.current"
+                | "memory.swap.peak"
+        )
+}
+
+/// A control file's value as one line, with sizes also in human form: `134217728 (128M)`.
+pub fn file_value(key: &str, v: &CgValue) -> String {
+    match v {
+        CgValue::Int(i) if *i >= 1024 && !is_unlimited(*i) && is_bytes_file(key) => {
+            format!("{i} ({})", human_bytes(*i as u64))
+        }
+        _ => value(v),
+    }
+}
+
 /// The limits worth a column: the ones an admin sets, when they are not the kernel's default.
 pub fn main_limits(c: &Cgroup) -> String {
     c.limits
@@ -158,6 +186,11 @@ pub fn short_cgroup_path(path: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// "1 process", "3 processes".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Human size, base 1024 as Docker writes limits: 1.5G, 128M, 512K, 900B.

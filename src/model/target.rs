@@ -12,13 +12,22 @@ pub enum Target {
     Cgroup(String),
     /// A container (or isolation group), by its [`Container::key`]; see [`Snapshot::container`].
     Container(String),
+    /// `host`: the processes no isolation group holds, in the host's namespaces and the root
+    /// cgroups (the Containers view's "host" row).
+    Host,
 }
 
 /// Errors resolving a TARGET: each is one line for the admin.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TargetError {
-    #[error("no process, namespace or cgroup matches '{0}'")]
-    NotFound(String),
+    /// `tried` says which readings of the TARGET were looked up; `nearest` the names of
+    /// containers (and named netns) it may have meant, nearest first.
+    #[error("{}", not_found_line(.target, .tried, .nearest))]
+    NotFound {
+        target: String,
+        tried: Tried,
+        nearest: Vec<String>,
+    },
     #[error("'{target}' matches several namespaces ({candidates}); write TYPE:[INODE]")]
     Ambiguous { target: String, candidates: String },
     #[error("'{0}' is not a PID, namespace (INODE, TYPE:[INODE], bind-mount path) or cgroup path")]
@@ -27,17 +36,109 @@ pub enum TargetError {
     AmbiguousContainer { target: String, candidates: String },
 }
 
+/// The readings of a TARGET that were looked up before it was found to match nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tried {
+    /// A number: a PID, a namespace inode, a container id prefix.
+    Number,
+    /// `TYPE:[INODE]`.
+    NamespaceLink,
+    /// A path: a namespace bind mount, a cgroup path.
+    Path,
+    /// A word: a container's name or id prefix, a named netns, `host`.
+    Name,
+}
+
+impl Tried {
+    fn says(self) -> &'static str {
+        match self {
+            Tried::Number => "tried as a PID, a namespace inode and a container id prefix",
+            Tried::NamespaceLink => "tried as a namespace TYPE:[INODE]",
+            Tried::Path => "tried as a namespace bind mount and a cgroup path in every hierarchy",
+            Tried::Name => {
+                "tried as a container name, a container id prefix, a named netns and 'host'"
+            }
+        }
+    }
+}
+
+fn not_found_line(target: &str, tried: &Tried, nearest: &[String]) -> String {
+    let mut line = format!(
+        "no process, namespace, cgroup or container matches '{target}' ({})",
+        tried.says()
+    );
+    if !nearest.is_empty() {
+        line.push_str(&format!("; did you mean {}?", nearest.join(" or ")));
+    }
+    line
+}
+
+/// The name the Containers view gives a network namespace held by a bind mount: the last part of
+/// the path (/run/netns/nsview-b -> nsview-b).
+pub fn netns_name(bind_mount: &str) -> &str {
+    bind_mount.rsplit('/').next().unwrap_or(bind_mount)
+}
+
+/// Up to three NAMEs of the Containers view (containers, named netns, `host`) nearest to `arg`
+/// by edit distance, nearest first; only those a typo or two away.
+fn nearest_names(snap: &Snapshot, arg: &str) -> Vec<String> {
+    let netns = snap
+        .namespaces
+        .values()
+        .filter(|ns| ns.ns_type == NsType::Net)
+        .flat_map(|ns| ns.bind_mounts.iter().map(|b| netns_name(b)));
+    let names = snap
+        .containers
+        .iter()
+        .map(|c| c.name.as_str())
+        .chain(netns)
+        .chain(std::iter::once(HOST));
+    // One typo in four characters, at most three: a name that far off is another name.
+    let limit = (arg.chars().count() / 4).clamp(1, 3);
+    let mut near: Vec<(usize, &str)> = names
+        .map(|n| (strsim::damerau_levenshtein(arg, n), n))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    near.sort_unstable();
+    near.dedup_by(|a, b| a.1 == b.1);
+    near.into_iter()
+        .take(3)
+        .map(|(_, n)| n.to_string())
+        .collect()
+}
+
+/// The host's processes (those no isolation group holds), in PID order.
+pub fn host_pids(snap: &Snapshot) -> Vec<i32> {
+    snap.processes
+        .values()
+        .filter(|p| snap.group_of(p.pid).is_none())
+        .map(|p| p.pid)
+        .collect()
+}
+
+/// The TARGET that names the host.
+pub const HOST: &str = "host";
+
 /// Resolve `arg` against `snap`:
 /// - a number: a live PID, else a namespace inode;
 /// - `TYPE:[INODE]`: that namespace;
 /// - a path: a namespace bind mount with that path, else a cgroup path in any hierarchy;
 /// - else a container's name, or a prefix of its id (a number that is a PID or a namespace inode
-///   stays one; other numbers may be id prefixes).
+///   stays one; other numbers may be id prefixes);
+/// - else `host`, or the name of a network namespace's bind mount (`nsview-b` for
+///   /run/netns/nsview-b): the NAMEs the Containers view shows for them.
+///
+/// Nothing matching is one line saying what was tried and, for a name, the nearest NAMEs.
 pub fn resolve(snap: &Snapshot, arg: &str) -> Result<Target, TargetError> {
     let arg_t = arg.trim();
     if arg_t.is_empty() {
         return Err(TargetError::Malformed(arg.to_string()));
     }
+    let missing = |tried: Tried, nearest: Vec<String>| TargetError::NotFound {
+        target: arg.to_string(),
+        tried,
+        nearest,
+    };
     if let Ok(n) = arg_t.parse::<u64>() {
         if let Ok(pid) = i32::try_from(n)
             && snap.processes.contains_key(&pid)
@@ -51,23 +152,16 @@ pub fn resolve(snap: &Snapshot, arg: &str) -> Result<Target, TargetError> {
             .copied()
             .collect();
         return match matches.as_slice() {
-            [] => container(snap, arg_t).unwrap_or(Err(TargetError::NotFound(arg.to_string()))),
+            [] => container(snap, arg_t).unwrap_or(Err(missing(Tried::Number, Vec::new()))),
             [one] => Ok(Target::Namespace(*one)),
-            many => Err(TargetError::Ambiguous {
-                target: arg.to_string(),
-                candidates: many
-                    .iter()
-                    .map(|(t, i)| format!("{t}:[{i}]"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }),
+            many => Err(ambiguous_namespaces(arg, many)),
         };
     }
     if let Some((t, ino)) = parse_ns_link(arg_t) {
         return if snap.namespaces.contains_key(&(t, ino)) {
             Ok(Target::Namespace((t, ino)))
         } else {
-            Err(TargetError::NotFound(arg.to_string()))
+            Err(missing(Tried::NamespaceLink, Vec::new()))
         };
     }
     if arg_t.starts_with('/') {
@@ -82,15 +176,50 @@ pub fn resolve(snap: &Snapshot, arg: &str) -> Result<Target, TargetError> {
         if snap.cgroups.iter().any(|c| c.path == path) {
             return Ok(Target::Cgroup(path));
         }
-        return Err(TargetError::NotFound(arg.to_string()));
+        return Err(missing(Tried::Path, Vec::new()));
     }
     if let Some(found) = container(snap, arg_t) {
+        return found;
+    }
+    if arg_t == HOST {
+        return Ok(Target::Host);
+    }
+    if let Some(found) = named_netns(snap, arg, arg_t) {
         return found;
     }
     if NsType::parse(arg_t).is_some() || arg_t.contains(":[") {
         return Err(TargetError::Malformed(arg.to_string()));
     }
-    Err(TargetError::NotFound(arg.to_string()))
+    Err(missing(Tried::Name, nearest_names(snap, arg_t)))
+}
+
+fn ambiguous_namespaces(arg: &str, many: &[NsKey]) -> TargetError {
+    TargetError::Ambiguous {
+        target: arg.to_string(),
+        candidates: many
+            .iter()
+            .map(|(t, i)| format!("{t}:[{i}]"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// The network namespace whose bind mount is named `name` (/run/netns/NAME, as the Containers
+/// view names it); None when none is.
+fn named_netns(snap: &Snapshot, arg: &str, name: &str) -> Option<Result<Target, TargetError>> {
+    let matches: Vec<NsKey> = snap
+        .namespaces
+        .values()
+        .filter(|ns| {
+            ns.ns_type == NsType::Net && ns.bind_mounts.iter().any(|b| netns_name(b) == name)
+        })
+        .map(|ns| ns.key())
+        .collect();
+    match matches.as_slice() {
+        [] => None,
+        [one] => Some(Ok(Target::Namespace(*one))),
+        many => Some(Err(ambiguous_namespaces(arg, many))),
+    }
 }
 
 /// The container named `arg` (a name that is not unique is ambiguous, as two pods' containers
@@ -199,19 +328,25 @@ mod tests {
             resolve(&s, "/docker//abc/"),
             Ok(Target::Cgroup("/docker/abc".into()))
         );
-        assert_eq!(
+        assert!(matches!(
             resolve(&s, "999999"),
-            Err(TargetError::NotFound("999999".into()))
-        );
-        assert_eq!(
+            Err(TargetError::NotFound { .. })
+        ));
+        assert!(matches!(
             resolve(&s, "/no/such"),
-            Err(TargetError::NotFound("/no/such".into()))
-        );
-        assert_eq!(
+            Err(TargetError::NotFound { .. })
+        ));
+        assert!(matches!(
             resolve(&s, "uts:[1]"),
-            Err(TargetError::NotFound("uts:[1]".into()))
-        );
+            Err(TargetError::NotFound { .. })
+        ));
         assert!(matches!(resolve(&s, ""), Err(TargetError::Malformed(_))));
+        // The NAMEs of the Containers view: host, and a netns by its bind mount's name.
+        assert_eq!(resolve(&s, "host"), Ok(Target::Host));
+        assert_eq!(
+            resolve(&s, "x"),
+            Ok(Target::Namespace((NsType::Net, 4026532385)))
+        );
     }
 
     fn container(name: &str, id: Option<&str>, init_pid: i32) -> Container {
@@ -288,6 +423,28 @@ mod tests {
             Err(TargetError::AmbiguousContainer { .. })
         ));
         assert_eq!(resolve(&s, "c2"), ct("c2"));
-        assert_eq!(resolve(&s, "zz"), Err(TargetError::NotFound("zz".into())));
+        assert!(matches!(
+            resolve(&s, "zz"),
+            Err(TargetError::NotFound { .. })
+        ));
+        // A name one letter off: the message says what was tried and offers the nearest names.
+        let e = resolve(&s, "web-2").map_err(|e| e.to_string());
+        assert_eq!(
+            e,
+            Err(
+                "no process, namespace, cgroup or container matches 'web-2' (tried as a container \
+                 name, a container id prefix, a named netns and 'host'); did you mean web-1?"
+                    .into()
+            )
+        );
+        let e = resolve(&s, "999999").map_err(|e| e.to_string());
+        assert_eq!(
+            e,
+            Err(
+                "no process, namespace, cgroup or container matches '999999' (tried as a PID, a \
+                 namespace inode and a container id prefix)"
+                    .into()
+            )
+        );
     }
 }

@@ -219,6 +219,28 @@ pub struct DeviceRule {
     pub name: Option<String>,
 }
 
+/// A limit as the JSON contract gives it: v1's "unlimited" sentinels as "max", like v2's. The
+/// memory files read PAGE_COUNTER_MAX pages as bytes (9223372036854771712 with 4 KiB pages, less
+/// with larger pages: [`is_unlimited`](super::format::is_unlimited)), which no JSON reader holds
+/// exactly; cpu.cfs_quota_us reads -1 for no quota.
+pub fn limit_json<'a>(file: &str, v: &'a CgValue) -> std::borrow::Cow<'a, CgValue> {
+    use std::borrow::Cow;
+    match v {
+        CgValue::Int(i) if super::format::is_unlimited(*i) => {
+            Cow::Owned(CgValue::Text("max".into()))
+        }
+        CgValue::Int(-1) if file == "cpu.cfs_quota_us" => Cow::Owned(CgValue::Text("max".into())),
+        _ => Cow::Borrowed(v),
+    }
+}
+
+fn serialize_limits<S: serde::Serializer>(
+    limits: &BTreeMap<String, CgValue>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(limits.iter().map(|(k, v)| (k, limit_json(k, v))))
+}
+
 /// One cgroup in one hierarchy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cgroup {
@@ -228,7 +250,9 @@ pub struct Cgroup {
     pub path: String,
     /// Member processes (cgroup.procs), sorted.
     pub pids: Vec<i32>,
-    /// Control files, keyed by kernel file name.
+    /// Control files, keyed by kernel file name. In JSON, v1's "no limit" values are "max" as in
+    /// v2 (see [`limit_json`]).
+    #[serde(serialize_with = "serialize_limits")]
     pub limits: BTreeMap<String, CgValue>,
     /// Usage and statistics files, keyed by kernel file name.
     pub usage: BTreeMap<String, CgValue>,

@@ -81,7 +81,12 @@ fn draw_line(f: &mut Frame, theme: &Theme, line: Rect, item: &DetailLine) {
                 line,
             );
         }
-        DetailLine::Item(Item::Spark { label, data, text }) => {
+        DetailLine::Item(Item::Spark {
+            label,
+            data,
+            max,
+            text,
+        }) => {
             let label_w = 25u16.min(line.width);
             let [l, s] =
                 Layout::horizontal([Constraint::Length(label_w), Constraint::Fill(1)]).areas(line);
@@ -89,12 +94,13 @@ fn draw_line(f: &mut Frame, theme: &Theme, line: Rect, item: &DetailLine) {
             // The newest samples, right-aligned.
             let n = s.width as usize;
             let start = data.len().saturating_sub(n);
-            f.render_widget(
-                Sparkline::default()
-                    .data(&data[start..])
-                    .style(theme.fg(theme.header)),
-                s,
-            );
+            let mut spark = Sparkline::default()
+                .data(&data[start..])
+                .style(theme.fg(theme.header));
+            if let Some(m) = max {
+                spark = spark.max(*m);
+            }
+            f.render_widget(spark, s);
         }
         DetailLine::Item(Item::Heading(_) | Item::Text(_)) => {}
     }

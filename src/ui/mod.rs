@@ -88,10 +88,12 @@ fn draw_body(f: &mut Frame, app: &App, theme: &Theme, body: Rect) -> Drawn {
         dialogs::draw_devices(f, app, theme, body, key);
         return Drawn::default();
     }
-    // Wide terminals: the detail pane on the right, 30% of the width. Narrow ones (80
-    // columns): below the list, so the list keeps its columns.
+    // Wide terminals: the detail pane on the right, with what the list leaves beyond the 80
+    // columns it needs for its main columns (at 140 columns 60: image names and cgroup paths
+    // fit), 34 to 60 wide. Narrow ones (80 columns): below the list, so the list keeps its
+    // columns.
     let [list, detail] = if body.width >= 110 {
-        let detail_width = (body.width * 3 / 10).clamp(34, 60);
+        let detail_width = body.width.saturating_sub(80).clamp(34, 60);
         Layout::horizontal([Constraint::Min(30), Constraint::Length(detail_width)]).areas(body)
     } else {
         let detail_height = (body.height * 2 / 5).max(6);

@@ -25,16 +25,17 @@ pub(super) fn draw_table(f: &mut Frame, app: &App, theme: &Theme, area: Rect) ->
     let inner_height = area.height.saturating_sub(3) as usize; // borders + header
     let page = inner_height.max(1);
     let (index, offset) = scroll_to_selection(st.index, st.offset, app.rows.len(), page);
-    let fitted = fit_columns(
+    let mut fitted = fit_columns(
         cols,
         &wanted_widths(cols, &app.rows),
         area.width.saturating_sub(2),
     );
+    room_for_sort_mark(cols, &mut fitted, st.sort);
     let shown: Vec<usize> = fitted.iter().map(|(i, _)| *i).collect();
     let tree = tree_column(app.view);
     let visible = app.rows.iter().skip(offset).take(page);
     let body: Vec<TRow> = visible
-        .map(|r| table_row(r, cols, &shown, tree, theme))
+        .map(|r| table_row(r, cols, &fitted, tree, theme))
         .collect();
     let widths: Vec<Constraint> = fitted
         .iter()
@@ -84,6 +85,28 @@ fn scroll_to_selection(index: usize, offset: usize, len: usize, page: usize) -> 
         offset = index + 1 - page;
     }
     (index, offset)
+}
+
+/// The sort column as wide as its title and mark (`PROCS▲` in a column of 5); the last column
+/// (which takes the rest of the line) gives the room.
+fn room_for_sort_mark(cols: &[Column], fitted: &mut [(usize, u16)], sort: Option<(usize, bool)>) {
+    let Some((col, _)) = sort else { return };
+    let Some(need) = cols.get(col).map(|c| c.title.chars().count() as u16 + 1) else {
+        return;
+    };
+    let Some(pos) = fitted.iter().position(|(i, _)| *i == col) else {
+        return;
+    };
+    let short = need.saturating_sub(fitted[pos].1);
+    let Some(last) = fitted.len().checked_sub(1) else {
+        return;
+    };
+    if short == 0 || pos == last {
+        return;
+    }
+    let give = short.min(fitted[last].1.saturating_sub(1));
+    fitted[pos].1 += give;
+    fitted[last].1 -= give;
 }
 
 /// Column titles, the sort column marked ▲ or ▼ (reversed).
@@ -209,19 +232,35 @@ fn wanted_widths(cols: &[Column], rows: &[Row]) -> Vec<u16> {
         .collect()
 }
 
+/// `text` in `width` columns: whole when it fits; else, for a column that keeps the tail, its
+/// start cut to `…` (ratatui cuts the end of the rest).
+fn fit_text(text: &str, width: u16, keep_tail: bool) -> String {
+    let n = text.chars().count();
+    let width = usize::from(width);
+    if !keep_tail || n <= width || width < 2 {
+        return text.to_string();
+    }
+    let tail: String = text.chars().skip(n + 1 - width).collect();
+    format!("…{tail}")
+}
+
+/// One row: the `shown` (column, width) cells, the tree column indented.
 fn table_row<'a>(
     r: &'a Row,
     cols: &[Column],
-    shown: &[usize],
+    shown: &[(usize, u16)],
     tree: Option<usize>,
     theme: &Theme,
 ) -> TRow<'a> {
     let cells = shown
         .iter()
-        .filter_map(|&i| r.cells.get(i).map(|c| (i, c)))
-        .map(|(i, c)| {
-            let mut text = c.text.clone();
-            if tree == Some(i) && (r.depth > 0 || r.has_children) {
+        .filter_map(|&(i, w)| r.cells.get(i).map(|c| (i, w, c)))
+        .map(|(i, w, c)| {
+            let indented = tree == Some(i) && (r.depth > 0 || r.has_children);
+            let indent = if indented { 2 * r.depth as u16 + 2 } else { 0 };
+            let keep_tail = cols.get(i).is_some_and(|c| c.keep_tail);
+            let mut text = fit_text(&c.text, w.saturating_sub(indent), keep_tail);
+            if indented {
                 let marker = if !r.has_children {
                     "  "
                 } else if r.collapsed {
@@ -306,7 +345,7 @@ mod tests {
         assert_eq!(f[0], ("NAME", 30), "{f:?}");
         let f = fitted(&want, 78);
         assert_eq!(f[0], ("NAME", 15), "only the room PRIVATE NS leaves: {f:?}");
-        // Every other view: all priority 0, nothing grows: left to right while they fit.
+        // The Cgroups view: left to right while they fit.
         let cols = crate::app::rows::CGROUP_COLUMNS;
         let n = cols.len();
         let shown: Vec<usize> = fit_columns(cols, &vec![0; n], 60)

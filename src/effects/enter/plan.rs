@@ -163,6 +163,19 @@ fn entry_point<'a>(snap: &'a Snapshot, target: &Target) -> Result<EntryPoint<'a>
                 format!("cgroup {path} (PID {pid})"),
             ))
         }
+        // The host through its lowest process whose namespaces could be read (PID 1 may not be).
+        Target::Host => {
+            let readable: Vec<i32> = crate::model::target::host_pids(snap)
+                .into_iter()
+                .filter(|p| snap.processes.get(p).is_some_and(|p| !p.ns.is_empty()))
+                .collect();
+            let pid = init_of(snap, &readable)
+                .ok_or_else(|| EnterError::Invalid("the host has no process to enter".into()))?;
+            Ok(EntryPoint::Process(
+                process(pid)?,
+                format!("host (PID {pid})"),
+            ))
+        }
         // A container is entered through its init, as `docker exec` does.
         Target::Container(key) => {
             let c = snap

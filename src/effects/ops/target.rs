@@ -29,6 +29,8 @@ pub fn places_of_target(snap: &Snapshot, target: &str) -> Result<Places, CgroupE
             };
             pairs(&|h| c.cgroups.get(&h.key).cloned())
         }
+        // The host's cgroups are the root of each hierarchy.
+        Target::Host => pairs(&|h| snap.cgroup(&h.key, "/").map(|_| "/".to_string())),
         Target::Namespace(_) => {
             return Err(refused(format!(
                 "{target} is a namespace, which has no cgroup: give a PID, a cgroup path or a \
@@ -84,7 +86,7 @@ fn runtime_id_of(snap: &Snapshot, target: &str, runtime: Runtime) -> Option<Stri
             }
             c
         }
-        Target::Namespace(_) => return None,
+        Target::Namespace(_) | Target::Host => return None,
     };
     (c.runtime == Some(runtime)).then(|| c.id.clone().unwrap_or_default())
 }
