@@ -157,9 +157,15 @@ impl App {
             FormResult::Editing => vec![],
             FormResult::Cancel => {
                 self.dialog = None;
+                self.enter_after_thaw = None;
                 vec![]
             }
             FormResult::Submit(req) => self.send_effect(req),
+            FormResult::Confirm { title, lines, then } => {
+                self.dialog = Some(Dialog::Confirm { title, lines, then });
+                self.dialog_scroll = 0;
+                vec![]
+            }
         })
     }
 

@@ -225,6 +225,9 @@ pub struct App {
     /// waits for (None once that box is closed).
     effect_seq: u64,
     awaiting: Option<u64>,
+    /// `x` on a frozen target asked to thaw it first: the row whose enter dialog opens once
+    /// the thaw confirmed for it has succeeded.
+    enter_after_thaw: Option<RowKey>,
     pub is_root: bool,
     /// Cgroups view: index into snap.hierarchies.
     pub hierarchy: usize,
@@ -268,6 +271,7 @@ impl App {
             read_only,
             effect_seq: 0,
             awaiting: None,
+            enter_after_thaw: None,
             is_root,
             hierarchy: 0,
             hide_empty: false,
