@@ -19,7 +19,9 @@ use std::time::Duration;
 const ENTER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A process in new uts and ipc namespaces (something to enter), in a test cgroup `name` in
-/// every hierarchy. Field order is drop order: the process dies before its cgroups go.
+/// every hierarchy. Field order is drop order: the process dies before its cgroups go, and the
+/// groups that can freeze (freezer, unified) go first: their guards thaw them, so that a helper
+/// a test left stopped in one can die before the other groups are emptied.
 struct Target {
     proc: NsProcess,
     cgroups: Vec<CgroupGuard>,
@@ -27,7 +29,9 @@ struct Target {
 
 impl Target {
     fn start(name: &str) -> Target {
-        let cgroups: Vec<CgroupGuard> = cgroup_hierarchies()
+        let mut hierarchies = cgroup_hierarchies();
+        hierarchies.sort_by_key(|h| !matches!(h.key.as_str(), "freezer" | "unified"));
+        let cgroups: Vec<CgroupGuard> = hierarchies
             .iter()
             .map(|h| {
                 CgroupGuard::create(&h.dir_name(), name)
@@ -229,9 +233,11 @@ fn move_into_a_frozen_cgroup_is_refused() {
     if !require_root_and_tools("move_frozen", &[]) {
         return;
     }
+    // Declared first, dropped last: the guards thaw `to` (and kill what is inside) before the
+    // sleep is reaped, should a failing nsview have moved it into the frozen group.
+    let p = ChildGuard::spawn_sleep();
     let from = CgroupGuard::create("freezer", "move_frozen_from").expect("create from");
     let to = CgroupGuard::create("freezer", "move_frozen_to").expect("create to");
-    let p = ChildGuard::spawn_sleep();
     from.add_process(p.pid()).expect("adopt");
     to.write("freezer.state", "FROZEN").expect("freeze");
     poll("the group to be FROZEN", POLL_TIMEOUT, || {

@@ -711,6 +711,27 @@ mod tests {
     }
 
     #[test]
+    fn frozen_in_reads_the_freezer_of_the_snapshot() {
+        let mut s = snap();
+        let mut limits = BTreeMap::new();
+        limits.insert("freezer.state".to_string(), CgValue::Text("FROZEN".into()));
+        for (h, l) in [("memory", BTreeMap::new()), ("freezer", limits)] {
+            s.cgroups.push(Cgroup {
+                hierarchy: h.into(),
+                path: "/paused".into(),
+                pids: vec![],
+                limits: l,
+                usage: BTreeMap::new(),
+                devices: None,
+                devices_default: None,
+                owner_uid: 0,
+            });
+        }
+        assert!(frozen_in(&s, "freezer", "/paused"));
+        assert!(!frozen_in(&s, "memory", "/paused"));
+    }
+
+    #[test]
     fn move_form_checks_the_path_exists() {
         let mut s = snap();
         s.cgroups.push(Cgroup {
@@ -732,11 +753,20 @@ mod tests {
             f.on_key(key(c));
         }
         assert_eq!(f.error, None, "{:?}", f.error);
+        // Enter asks first (issue 14 item 7): y then carries out `then`.
         match f.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)) {
-            FormResult::Submit(Operation::Move { at, pid }) => {
+            FormResult::Confirm {
+                lines,
+                then: Operation::Move { at, pid },
+                ..
+            } => {
                 assert_eq!(pid, 7);
                 let hs: Vec<&str> = at.places.iter().map(|(h, _)| h.key.as_str()).collect();
                 assert_eq!(hs, ["memory"], "only memory has /other");
+                assert!(
+                    lines.iter().any(|l| l.trim() == "memory: /web -> /other"),
+                    "{lines:?}"
+                );
             }
             other => panic!("{other:?}"),
         }

@@ -239,6 +239,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn frozen_groups_and_the_group_to_thaw() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let write = |rel: &str, file: &str, text: &str| {
+            let dir = tmp.path().join(rel);
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            std::fs::write(dir.join(file), text).expect("write");
+        };
+        let at = |path| CgroupDir {
+            mount: tmp.path(),
+            path,
+        };
+        // v1: a child of a frozen group reads FROZEN too; the group to thaw is the parent.
+        write("v1/a", "freezer.state", "FROZEN\n");
+        write("v1/a", "freezer.self_freezing", "1\n");
+        write("v1/a/b", "freezer.state", "FROZEN\n");
+        write("v1/a/b", "freezer.self_freezing", "0\n");
+        write("v1/c", "freezer.state", "THAWED\n");
+        let f = read_frozen(at("/v1/a/b")).expect("frozen");
+        assert_eq!(
+            (f.path.as_str(), f.file, f.state.as_str()),
+            ("/v1/a", "freezer.state", "FROZEN")
+        );
+        assert_eq!(read_frozen(at("/v1/c")), None);
+        // v2: cgroup.freeze of an ancestor, or cgroup.events of the group itself.
+        write("v2", "cgroup.freeze", "1\n");
+        write("v2/d", "cgroup.freeze", "0\n");
+        write("v2/d", "cgroup.events", "populated 1\nfrozen 1\n");
+        write("w2", "cgroup.freeze", "0\n");
+        write("w2", "cgroup.events", "populated 1\nfrozen 0\n");
+        assert_eq!(read_frozen(at("/v2/d")).map(|f| f.path), Some("/v2".into()));
+        assert_eq!(read_frozen(at("/w2")), None);
+        // No freezer at all (a named hierarchy): not frozen.
+        write("n", "cgroup.procs", "");
+        assert_eq!(read_frozen(at("/n")), None);
+    }
+
+    #[test]
     fn cgroup_paths_cannot_escape() {
         assert_eq!(check_cgroup_path("/").ok(), Some(""));
         assert_eq!(check_cgroup_path("/a/b").ok(), Some("a/b"));
