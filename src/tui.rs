@@ -244,7 +244,9 @@ fn carry_out(
         }
         Cmd::Enter(req) => {
             screen.suspend();
+            ENTERING.store(true, Ordering::SeqCst);
             let outcome = run_enter(&app.snap, &req);
+            ENTERING.store(false, Ordering::SeqCst);
             screen.resume()?;
             terminal.clear()?;
             let _ = screen.tx.send(Msg::EnterDone(outcome));
@@ -327,14 +329,23 @@ fn spawn_input(tx: Sender<Msg>, stop: Arc<AtomicBool>) -> JoinHandle<()> {
     })
 }
 
-/// SIGTERM, SIGHUP, SIGINT and SIGQUIT end the UI cleanly (the terminal is restored).
+/// True while a command entered with `x` has the terminal.
+static ENTERING: AtomicBool = AtomicBool::new(false);
+
+/// SIGTERM, SIGHUP, SIGINT and SIGQUIT end the UI cleanly (the terminal is restored); while a
+/// command entered with `x` has the terminal, its Ctrl-C and Ctrl-\ are for that command (enter
+/// passes them on), not for nsview.
 fn spawn_signals(tx: Sender<Msg>) -> io::Result<signal_hook::iterator::Handle> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
     let handle = signals.handle();
     thread::spawn(move || {
-        if signals.forever().next().is_some() {
+        for sig in signals.forever() {
+            if ENTERING.load(Ordering::SeqCst) && matches!(sig, SIGINT | SIGQUIT) {
+                continue;
+            }
             let _ = tx.send(Msg::Signal);
+            break;
         }
     });
     Ok(handle)

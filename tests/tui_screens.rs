@@ -1474,3 +1474,96 @@ fn footer_message_expires_and_help_lists_devices_keys() {
     assert!(text.contains("add an allow rule"), "{text}");
     assert!(text.contains("add a deny rule"), "{text}");
 }
+
+/// `m` asks before it moves (issue 14 item 7), like `e`, `f` and `u`: Enter on the form shows
+/// where the process is and where it goes, per hierarchy; Enter again does not confirm, n
+/// cancels without writing, and only y moves it.
+#[test]
+fn m_asks_before_moving() {
+    use nsview::app::Dialog;
+    let w = Worker::new();
+    let mut s = Screen::standard();
+    s.char('4');
+    select_row(&mut s, "7190");
+    s.char('m');
+    assert!(
+        matches!(s.app.dialog, Some(Dialog::Move(_))),
+        "m opens the form"
+    );
+    s.send(Msg::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    s.type_text("/docker").key(KeyCode::Enter);
+    match &s.app.dialog {
+        Some(Dialog::Confirm { lines, .. }) => {
+            assert_eq!(lines[0], "move 7190 (nginx) to /docker?");
+            let web = web_cgroup();
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.trim() == format!("memory: {web} -> /docker")),
+                "{lines:?}"
+            );
+        }
+        other => panic!("Enter on the move form should ask first, got {other:?}"),
+    }
+    assert!(
+        s.text().contains("move 7190 (nginx) to /docker?"),
+        "{}",
+        s.text()
+    );
+    s.key(KeyCode::Enter);
+    assert!(
+        matches!(s.app.dialog, Some(Dialog::Confirm { .. })),
+        "Enter does not confirm"
+    );
+    s.char('n');
+    assert_eq!(s.app.dialog, None, "n cancels");
+    assert!(!w.file("memory/docker/cgroup.procs").contains("7190"));
+    // Asked again, y moves it.
+    s.char('m');
+    s.send(Msg::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    s.type_text("/docker").key(KeyCode::Enter);
+    w.key(&mut s, KeyCode::Char('y'));
+    assert_eq!(w.file("memory/docker/cgroup.procs"), "7190");
+}
+
+/// `x` on a frozen target offers to thaw it first (issue 14 item 1): n cancels and leaves it
+/// frozen; y thaws it, then the enter dialog opens.
+#[test]
+fn x_on_a_frozen_cgroup_offers_to_thaw_first() {
+    use nsview::app::Dialog;
+    let w = Worker::new();
+    let mut s = Screen::standard();
+    let batch = batch_cgroup();
+    let state = format!("freezer{batch}/freezer.state");
+    assert_eq!(w.file(&state), "FROZEN", "the fixture's batch is paused");
+    s.char('3');
+    select_row(&mut s, &BATCH_CID[..12]);
+    s.char('x');
+    match &s.app.dialog {
+        Some(Dialog::Confirm { lines, .. }) => {
+            assert!(lines[0].contains("is frozen"), "{lines:?}");
+            assert!(
+                lines.iter().any(|l| l.contains("thaw it, then enter")),
+                "{lines:?}"
+            );
+        }
+        other => panic!("x on a frozen cgroup should offer to thaw first, got {other:?}"),
+    }
+    s.char('n');
+    assert_eq!(s.app.dialog, None, "n cancels");
+    assert_eq!(w.file(&state), "FROZEN");
+    s.char('x');
+    w.key(&mut s, KeyCode::Char('y'));
+    assert_eq!(w.file(&state), "THAWED");
+    assert!(
+        matches!(s.app.dialog, Some(Dialog::Enter(_))),
+        "after the thaw the enter dialog opens: {:?}",
+        s.app.dialog
+    );
+}

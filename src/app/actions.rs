@@ -118,8 +118,15 @@ impl App {
             }
             Action::EnterNs => {
                 if let Some(r) = self.selected() {
-                    match enter_form::EnterForm::for_row(&self.snap, &r.key, self.read_only) {
-                        Ok(form) => self.dialog = Some(Dialog::Enter(form)),
+                    let key = r.key.clone();
+                    match enter_form::EnterForm::for_row(&self.snap, &key, self.read_only) {
+                        Ok(form) => match self.thaw_first(&key, &form) {
+                            Some(confirm) => {
+                                self.dialog = Some(confirm);
+                                self.enter_after_thaw = Some(key);
+                            }
+                            None => self.dialog = Some(Dialog::Enter(form)),
+                        },
                         Err(e) => self.status = Some(e),
                     }
                 }
@@ -206,6 +213,32 @@ impl App {
             }
             _ => {}
         }
+    }
+
+    /// `x` on a target whose cgroups are frozen (and would be joined): entering would stop with
+    /// them, so the admin is asked to thaw first (the enter dialog follows the thaw) or cancel.
+    fn thaw_first(&self, key: &rows::RowKey, form: &enter_form::EnterForm) -> Option<Dialog> {
+        if self.read_only || !form.join_cgroups {
+            return None;
+        }
+        let at = edit_form::places_for_row(&self.snap, key).ok()?;
+        let (h, path) = at
+            .places
+            .iter()
+            .find(|(h, p)| edit_form::frozen_in(&self.snap, &h.key, p))?;
+        let lines = vec![
+            format!(
+                "{} is frozen ({}:{path}): a command entering it would stop with it",
+                form.label, h.key
+            ),
+            String::new(),
+            "y: thaw it, then enter; n / Esc: cancel".into(),
+        ];
+        Some(Dialog::Confirm {
+            title: format!("enter {}", form.label),
+            lines,
+            then: Operation::Freeze { at, freeze: false },
+        })
     }
 
     /// `f`: freeze when thawed, thaw when frozen; the state comes from the snapshot's

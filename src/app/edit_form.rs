@@ -10,6 +10,7 @@ use crate::model::{CgValue, Hierarchy, Snapshot, format};
 use crate::policy::devices::DeviceRuleSpec;
 use crate::policy::limits::{self, KeyDef, Knob};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::BTreeMap;
 
 /// Where the selected row's cgroups are, or why it has none to change.
 pub fn places_for_row(snap: &Snapshot, key: &RowKey) -> Result<Places, String> {
@@ -180,6 +181,32 @@ pub enum FormResult {
     Editing,
     Cancel,
     Submit(Operation),
+    /// Ask first (y/n), then run `then`.
+    Confirm {
+        title: String,
+        lines: Vec<String>,
+        then: Operation,
+    },
+}
+
+/// Whether the snapshot says the cgroup `path` of hierarchy `key` is frozen: v1 freezer.state
+/// other than THAWED (which covers a frozen ancestor), v2 cgroup.freeze 1 of it or an ancestor.
+pub fn frozen_in(snap: &Snapshot, key: &str, path: &str) -> bool {
+    let mut at = Some(path.to_string());
+    while let Some(p) = at {
+        if let Some(c) = snap.cgroup(key, &p) {
+            match (c.limits.get("freezer.state"), c.limits.get("cgroup.freeze")) {
+                (Some(CgValue::Text(s)), _) => return s.trim() != "THAWED",
+                (_, Some(CgValue::Int(1))) => return true,
+                _ => {}
+            }
+        }
+        at = p
+            .rsplit_once('/')
+            .filter(|_| p != "/")
+            .map(|(parent, _)| if parent.is_empty() { "/" } else { parent }.to_string());
+    }
+    false
 }
 
 /// The knobs the form offers, in order, with a label.
@@ -379,6 +406,10 @@ pub struct MoveForm {
     pub error: Option<String>,
     /// Hierarchies (key, mount, version) and which have which paths, from the snapshot.
     known: Vec<(crate::model::Hierarchy, Vec<String>)>,
+    /// Where the process is now: hierarchy key -> path.
+    from: BTreeMap<String, String>,
+    /// The cgroups (hierarchy key, path) the snapshot shows frozen, among those it could go to.
+    frozen: Vec<(String, String)>,
 }
 
 impl MoveForm {
@@ -413,6 +444,17 @@ impl MoveForm {
             .or_else(|| p.cgroups.values().next())
             .map(|s| s.to_string())
             .unwrap_or_else(|| "/".into());
+        let frozen = known
+            .iter()
+            .filter(|(h, _)| choices.contains(&h.key))
+            .flat_map(|(h, paths)| paths.iter().map(move |p| (h.key.clone(), p.clone())))
+            .filter(|(k, p)| frozen_in(snap, k, p))
+            .collect();
+        let from = p
+            .cgroups
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let mut form = MoveForm {
             pid: *pid,
             comm: p.comm.clone(),
@@ -422,6 +464,8 @@ impl MoveForm {
             focus: 0,
             error: None,
             known,
+            from,
+            frozen,
         };
         form.validate();
         Ok(form)
@@ -441,16 +485,51 @@ impl MoveForm {
     }
 
     fn validate(&mut self) {
+        let dests = self.destinations();
+        let frozen = dests.iter().find(|(h, p)| {
+            self.from.get(&h.key) != Some(p) && self.frozen.contains(&(h.key.clone(), p.clone()))
+        });
         self.error = if !self.path.starts_with('/') {
             Some("a cgroup path starts with /".into())
-        } else if self.destinations().is_empty() {
+        } else if dests.is_empty() {
             Some(match self.hierarchy.and_then(|i| self.choices.get(i)) {
                 Some(h) => format!("no cgroup {} in {h}", self.path),
                 None => format!("no cgroup {} in any hierarchy of this process", self.path),
             })
+        } else if let Some((h, p)) = frozen {
+            Some(format!(
+                "{}:{p} is frozen: a process moved into it stops; thaw it first (f)",
+                h.key
+            ))
         } else {
             None
         };
+    }
+
+    /// The confirmation of the move to the destinations: where it is and where it goes, per
+    /// hierarchy.
+    fn confirm(&self, then: Operation) -> FormResult {
+        let mut lines = vec![format!(
+            "move {} ({}) to {}?",
+            self.pid, self.comm, self.path
+        )];
+        for (h, to) in self.destinations() {
+            let from = self.from.get(&h.key).map(String::as_str).unwrap_or("?");
+            lines.push(if from == to {
+                format!("  {}: already in {to}", h.key)
+            } else {
+                format!("  {}: {from} -> {to}", h.key)
+            });
+        }
+        lines
+            .push("its limits and accounting become those of the new cgroups (u undoes it)".into());
+        lines.push(String::new());
+        lines.push("y: yes, n / Esc: no".into());
+        FormResult::Confirm {
+            title: format!("move {}", self.pid),
+            lines,
+            then,
+        }
     }
 
     /// The hierarchy choice as shown.
@@ -474,7 +553,7 @@ impl MoveForm {
                     return FormResult::Editing;
                 }
                 let places = self.destinations();
-                return FormResult::Submit(Operation::Move {
+                return self.confirm(Operation::Move {
                     at: Places {
                         label: self.path.clone(),
                         target: self.path.clone(),
@@ -724,6 +803,27 @@ mod tests {
     }
 
     #[test]
+    fn frozen_in_reads_the_freezer_of_the_snapshot() {
+        let mut s = snap();
+        let mut limits = BTreeMap::new();
+        limits.insert("freezer.state".to_string(), CgValue::Text("FROZEN".into()));
+        for (h, l) in [("memory", BTreeMap::new()), ("freezer", limits)] {
+            s.cgroups.push(Cgroup {
+                hierarchy: h.into(),
+                path: "/paused".into(),
+                pids: vec![],
+                limits: l,
+                usage: BTreeMap::new(),
+                devices: None,
+                devices_default: None,
+                owner_uid: 0,
+            });
+        }
+        assert!(frozen_in(&s, "freezer", "/paused"));
+        assert!(!frozen_in(&s, "memory", "/paused"));
+    }
+
+    #[test]
     fn move_form_checks_the_path_exists() {
         let mut s = snap();
         s.cgroups.push(Cgroup {
@@ -745,11 +845,20 @@ mod tests {
             f.on_key(key(c));
         }
         assert_eq!(f.error, None, "{:?}", f.error);
+        // Enter asks first (issue 14 item 7): y then carries out `then`.
         match f.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)) {
-            FormResult::Submit(Operation::Move { at, pid }) => {
+            FormResult::Confirm {
+                lines,
+                then: Operation::Move { at, pid },
+                ..
+            } => {
                 assert_eq!(pid, 7);
                 let hs: Vec<&str> = at.places.iter().map(|(h, _)| h.key.as_str()).collect();
                 assert_eq!(hs, ["memory"], "only memory has /other");
+                assert!(
+                    lines.iter().any(|l| l.trim() == "memory: /web -> /other"),
+                    "{lines:?}"
+                );
             }
             other => panic!("{other:?}"),
         }

@@ -162,6 +162,7 @@ impl App {
         Some(match result {
             FormResult::Editing => vec![],
             FormResult::Cancel => {
+                self.enter_after_thaw = None;
                 // No to a preview: back to its form as typed (Esc there closes it).
                 self.dialog = match (&self.dialog, self.form_behind.take()) {
                     (Some(Dialog::Confirm { .. }), Some(form)) => Some(Dialog::Edit(form)),
@@ -178,6 +179,11 @@ impl App {
                     _ => None,
                 };
                 self.send_effect(req)
+            }
+            FormResult::Confirm { title, lines, then } => {
+                self.dialog = Some(Dialog::Confirm { title, lines, then });
+                self.dialog_scroll = 0;
+                vec![]
             }
         })
     }

@@ -230,6 +230,9 @@ pub struct App {
     /// The edit form behind the change in flight (its preview, then its confirmation), as typed:
     /// a refusal returns to it.
     form_behind: Option<edit_form::EditForm>,
+    /// `x` on a frozen target asked to thaw it first: the row whose enter dialog opens once
+    /// the thaw confirmed for it has succeeded.
+    enter_after_thaw: Option<RowKey>,
     pub is_root: bool,
     /// Cgroups view: index into snap.hierarchies.
     pub hierarchy: usize,
@@ -281,6 +284,7 @@ impl App {
             effect_seq: 0,
             awaiting: None,
             form_behind: None,
+            enter_after_thaw: None,
             is_root,
             hierarchy: 0,
             hide_empty: false,

@@ -25,6 +25,10 @@ impl App {
         op: Operation,
         result: Result<Outcome, PerformError>,
     ) -> Vec<Cmd> {
+        let enter_after = match &op {
+            Operation::Freeze { freeze: false, .. } => self.enter_after_thaw.take(),
+            _ => None,
+        };
         let reply = reply(op, result);
         // A reply nobody waits for any more (its box was closed): a line in the footer, and
         // a preview is dropped rather than shown over whatever the admin does now.
@@ -50,6 +54,13 @@ impl App {
                 self.dialog = Some(Dialog::Confirm { title, lines, then });
                 vec![]
             }
+            Reply::Done {
+                title, ok: true, ..
+            } if enter_after.is_some() => {
+                self.status = Some(format!("{title}: done"));
+                self.open_enter_after_thaw(enter_after);
+                vec![Cmd::RefreshNow]
+            }
             Reply::Done { title, lines, ok } => {
                 self.status = Some(format!("{title}: {}", if ok { "done" } else { "failed" }));
                 // A refused change goes back to its form as typed, with why under it.
@@ -66,6 +77,18 @@ impl App {
                 self.dialog_scroll = 0;
                 vec![Cmd::RefreshNow]
             }
+        }
+    }
+}
+
+impl App {
+    /// The thaw `x` asked for succeeded: the enter dialog of the row it was for.
+    fn open_enter_after_thaw(&mut self, key: Option<super::rows::RowKey>) {
+        let Some(key) = key else { return };
+        self.dialog = None;
+        match super::enter_form::EnterForm::for_row(&self.snap, &key, self.read_only) {
+            Ok(form) => self.dialog = Some(Dialog::Enter(form)),
+            Err(e) => self.status = Some(e),
         }
     }
 }

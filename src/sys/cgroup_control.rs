@@ -163,9 +163,117 @@ pub fn list_control_files(at: CgroupDir) -> Result<Vec<String>, ControlError> {
         .collect())
 }
 
+/// A frozen cgroup: which group holds the freeze and which file says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frozen {
+    /// The group frozen itself (the one to thaw): the group asked about, or an ancestor.
+    pub path: String,
+    /// `freezer.state` (v1) or `cgroup.freeze` (v2).
+    pub file: &'static str,
+    /// What it says: FROZEN or FREEZING (v1), 1 (v2).
+    pub state: String,
+}
+
+/// Whether the processes of `at` are frozen or being frozen, and by which group: v1
+/// freezer.state FREEZING or FROZEN (it says so also when only an ancestor is frozen; the group
+/// to thaw is the nearest with freezer.self_freezing 1), v2 cgroup.freeze 1 of the group or an
+/// ancestor, or cgroup.events `frozen 1` (cgroup-v1/freezer-subsystem.rst, cgroup-v2.rst). None
+/// when not frozen, when the hierarchy has no freezer, or when the files cannot be read (a write
+/// into the group then says why).
+pub fn read_frozen(at: CgroupDir) -> Option<Frozen> {
+    let read = |path: &str, file: &str| {
+        read_control(
+            CgroupDir {
+                mount: at.mount,
+                path,
+            },
+            file,
+        )
+        .ok()
+    };
+    let ancestry = || std::iter::successors(Some(at.path.to_string()), |p| parent_of(p));
+    if let Some(state) = read(at.path, "freezer.state") {
+        if state.trim() == "THAWED" {
+            return None;
+        }
+        let path = ancestry()
+            .find(|p| read(p, "freezer.self_freezing").is_some_and(|s| s.trim() == "1"))
+            .unwrap_or_else(|| at.path.to_string());
+        return Some(Frozen {
+            path,
+            file: "freezer.state",
+            state: state.trim().to_string(),
+        });
+    }
+    let frozen_v2 = |path: String| {
+        read(&path, "cgroup.freeze")
+            .is_some_and(|s| s.trim() == "1")
+            .then(|| Frozen {
+                path,
+                file: "cgroup.freeze",
+                state: "1".into(),
+            })
+    };
+    ancestry().find_map(frozen_v2).or_else(|| {
+        let events = read(at.path, "cgroup.events")?;
+        events
+            .lines()
+            .any(|l| l.trim() == "frozen 1")
+            .then(|| Frozen {
+                path: at.path.to_string(),
+                file: "cgroup.freeze",
+                state: "1".into(),
+            })
+    })
+}
+
+/// The parent of a cgroup path; None for the root.
+fn parent_of(path: &str) -> Option<String> {
+    let trimmed = path.trim_end_matches('/');
+    let (parent, _) = trimmed.rsplit_once('/')?;
+    Some(if parent.is_empty() { "/" } else { parent }.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frozen_groups_and_the_group_to_thaw() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let write = |rel: &str, file: &str, text: &str| {
+            let dir = tmp.path().join(rel);
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            std::fs::write(dir.join(file), text).expect("write");
+        };
+        let at = |path| CgroupDir {
+            mount: tmp.path(),
+            path,
+        };
+        // v1: a child of a frozen group reads FROZEN too; the group to thaw is the parent.
+        write("v1/a", "freezer.state", "FROZEN\n");
+        write("v1/a", "freezer.self_freezing", "1\n");
+        write("v1/a/b", "freezer.state", "FROZEN\n");
+        write("v1/a/b", "freezer.self_freezing", "0\n");
+        write("v1/c", "freezer.state", "THAWED\n");
+        let f = read_frozen(at("/v1/a/b")).expect("frozen");
+        assert_eq!(
+            (f.path.as_str(), f.file, f.state.as_str()),
+            ("/v1/a", "freezer.state", "FROZEN")
+        );
+        assert_eq!(read_frozen(at("/v1/c")), None);
+        // v2: cgroup.freeze of an ancestor, or cgroup.events of the group itself.
+        write("v2", "cgroup.freeze", "1\n");
+        write("v2/d", "cgroup.freeze", "0\n");
+        write("v2/d", "cgroup.events", "populated 1\nfrozen 1\n");
+        write("w2", "cgroup.freeze", "0\n");
+        write("w2", "cgroup.events", "populated 1\nfrozen 0\n");
+        assert_eq!(read_frozen(at("/v2/d")).map(|f| f.path), Some("/v2".into()));
+        assert_eq!(read_frozen(at("/w2")), None);
+        // No freezer at all (a named hierarchy): not frozen.
+        write("n", "cgroup.procs", "");
+        assert_eq!(read_frozen(at("/n")), None);
+    }
 
     #[test]
     fn cgroup_paths_cannot_escape() {

@@ -49,6 +49,12 @@ pub(crate) fn write_control(loc: &Location, file: &str, content: &str) -> Result
         .map_err(|e| error(loc, file, Some(content), e))
 }
 
+/// Whether `loc` is frozen (or being frozen), by itself or an ancestor: see
+/// [`cgroup_control::read_frozen`].
+pub(crate) fn frozen(loc: &Location) -> Option<cgroup_control::Frozen> {
+    cgroup_control::read_frozen(dir(loc))
+}
+
 /// Names of the files in `loc`'s directory.
 pub(crate) fn list_files(loc: &Location) -> Result<Vec<String>, CgroupError> {
     cgroup_control::list_control_files(dir(loc)).map_err(|e| match e {

@@ -1,7 +1,7 @@
 //! Moving a process into another cgroup (cgroup.procs), in one or several hierarchies, proved by
 //! re-reading /proc/PID/cgroup.
 
-use super::control::{process_cgroups, start_time, write_control};
+use super::control::{frozen, process_cgroups, start_time, write_control};
 use super::error::CgroupError;
 use super::txn::TakeBack;
 use super::{CgroupWriter, Location};
@@ -65,6 +65,7 @@ impl CgroupWriter {
     ) -> Result<MoveOutcome, CgroupError> {
         let mut tx = self.begin("move")?;
         let before = process_cgroups(roots, pid)?;
+        refuse_frozen_destination(pid, &before, dests)?;
         let mut done: Vec<(Location, String)> = Vec::new();
         let mut unchanged = Vec::new();
         for dest in dests {
@@ -107,4 +108,26 @@ impl CgroupWriter {
             entry,
         })
     }
+}
+
+/// A process moved into a frozen cgroup stops there (in uninterruptible sleep, for v1) until the
+/// group is thawed: refused before anything is written, naming the group to thaw.
+fn refuse_frozen_destination(
+    pid: i32,
+    before: &std::collections::BTreeMap<String, String>,
+    dests: &[Location],
+) -> Result<(), CgroupError> {
+    for dest in dests {
+        if before.get(&dest.hierarchy) == Some(&dest.path) {
+            continue;
+        }
+        if let Some(f) = frozen(dest) {
+            return Err(CgroupError::refused(format!(
+                "refusing to move {pid} into {}:{}: it is frozen ({} {}) and the process would \
+                 stop with it; thaw it first: nsview thaw {}",
+                dest.hierarchy, dest.path, f.file, f.state, f.path
+            )));
+        }
+    }
+    Ok(())
 }

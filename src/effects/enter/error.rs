@@ -31,6 +31,23 @@ pub enum EnterError {
     /// process is in).
     #[error("{0}")]
     Invalid(String),
+    /// A cgroup the command would join is frozen: joining it would stop the helper (and the
+    /// command) until it is thawed. `cgroup` names the group (`freezer:/docker/<id>`), `state`
+    /// the file that says so, `thaw` what `nsview thaw` is to be given.
+    #[error(
+        "cannot enter {target}: its cgroup {cgroup} is frozen ({state}) and the command would \
+         stop with it; thaw it first: nsview thaw {thaw}"
+    )]
+    Frozen {
+        target: String,
+        cgroup: String,
+        state: String,
+        thaw: String,
+    },
+    /// The caller was interrupted (Ctrl-C, SIGTERM) before the command started and the helper
+    /// did not end when told to.
+    #[error("{0}")]
+    Interrupted(String),
     /// Anything else, with the step that failed.
     #[error("cannot enter {target}: {reason}")]
     Failed { target: String, reason: String },
@@ -81,6 +98,19 @@ impl EnterError {
             EnterError::Failed { target, reason } => {
                 format!("failed\t{}\t{}", f(target), f(reason))
             }
+            EnterError::Frozen {
+                target,
+                cgroup,
+                state,
+                thaw,
+            } => format!(
+                "frozen\t{}\t{}\t{}\t{}",
+                f(target),
+                f(cgroup),
+                f(state),
+                f(thaw)
+            ),
+            EnterError::Interrupted(m) => format!("interrupted\t{}", f(m)),
         }
     }
 
@@ -110,6 +140,16 @@ impl EnterError {
                 target: a,
                 reason: reason.to_string(),
             },
+            ("frozen", Some(rest)) => {
+                let mut f = rest.splitn(3, '\t').map(str::to_string);
+                EnterError::Frozen {
+                    target: a,
+                    cgroup: f.next().unwrap_or_default(),
+                    state: f.next().unwrap_or_default(),
+                    thaw: f.next().unwrap_or_default(),
+                }
+            }
+            ("interrupted", _) => EnterError::Interrupted(a),
             _ => EnterError::Failed {
                 target: "the target".into(),
                 reason: format!("the helper reported {line:?}"),
@@ -149,6 +189,13 @@ mod tests {
                 target: "PID 1".into(),
                 reason: "fork: again".into(),
             },
+            EnterError::Frozen {
+                target: "container web-1 (PID 7146)".into(),
+                cgroup: "freezer:/docker/4653".into(),
+                state: "freezer.state FROZEN".into(),
+                thaw: "web-1".into(),
+            },
+            EnterError::Interrupted("interrupted".into()),
         ];
         for e in all {
             assert_eq!(EnterError::decode(&e.encode()), e);

@@ -4,7 +4,7 @@ use super::child::child_main;
 use super::dumpable::stay_undumpable;
 use super::error::EnterError;
 use super::helper_args::HelperArgs;
-use super::inherit::{close_fds_above_2, set_disposition};
+use super::inherit::{close_fds_above_2, pass_signals_to, set_disposition};
 use super::join::{join_cgroups, join_namespaces};
 use super::open::{Opened, open_target};
 use super::plan::{Credentials, EnterSpec};
@@ -113,8 +113,9 @@ fn fork_command(
     report: Reporter,
     terminal: Option<OwnedFd>,
 ) -> Result<i32, EnterError> {
-    // The helper waits for the command: terminal signals are for the command only. The child
-    // puts every disposition back to the default before exec.
+    // The helper waits for the command: terminal signals are for the command only (ignored
+    // until it is forked, then passed on to it). The child puts every disposition back to the
+    // default before exec.
     for sig in [Signal::SIGINT, Signal::SIGQUIT, Signal::SIGTSTP] {
         set_disposition(sig, SigHandler::SigIgn);
     }
@@ -124,6 +125,7 @@ fn fork_command(
     match unsafe { nix::unistd::fork() } {
         Ok(ForkResult::Child) => child_main(spec, opened, report, terminal),
         Ok(ForkResult::Parent { child }) => {
+            pass_signals_to(child.as_raw());
             drop(opened);
             drop(terminal);
             // The report pipe and anything else: only the command's status is left to give.

@@ -38,6 +38,9 @@ impl EnterSpec {
         if !self.join_cgroups {
             a.push("--no-cgroup".into());
         }
+        if !self.thaw_as.is_empty() {
+            a.extend(["--thaw-as".into(), self.thaw_as.clone().into()]);
+        }
         if let Some(wd) = &self.wd {
             a.extend(["--wd".into(), wd.clone().into()]);
         }
@@ -74,6 +77,9 @@ pub struct HelperArgs {
     pub ns_path: Vec<OsString>,
     #[arg(long)]
     pub no_cgroup: bool,
+    /// What `nsview thaw` takes for the target's cgroups, for the message when one is frozen.
+    #[arg(long, value_name = "TARGET", default_value = "")]
+    pub thaw_as: String,
     #[arg(long, value_name = "DIR")]
     pub wd: Option<PathBuf>,
     /// `target`, `privileged` or `user:UID[:GID]`.
@@ -118,6 +124,7 @@ impl HelperArgs {
             start_time: self.start_time,
             namespaces,
             join_cgroups: !self.no_cgroup,
+            thaw_as: self.thaw_as,
             wd: self.wd,
             creds: parse_creds(&self.creds).ok_or_else(|| bad_arg(&self.creds))?,
             env_from_target: self.env_from_target,
@@ -219,6 +226,7 @@ mod tests {
                 },
             ],
             join_cgroups: false,
+            thaw_as: "web-1".into(),
             wd: Some("/srv".into()),
             creds: Credentials::User {
                 uid: 65534,

@@ -3,12 +3,55 @@
 use nix::libc;
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal};
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 pub(super) fn set_disposition(sig: Signal, handler: SigHandler) {
     let action = SigAction::new(handler, SaFlags::empty(), SigSet::empty());
     // SAFETY: SIG_IGN and SIG_DFL install no handler code, so no signal-safety rules apply.
     unsafe {
         let _ = nix::sys::signal::sigaction(sig, &action);
+    }
+}
+
+/// The command's PID while the helper waits for it (0 before), for [`pass_on_to_command`].
+static COMMAND: AtomicI32 = AtomicI32::new(0);
+
+/// In the helper, once the command is forked: SIGINT, SIGTERM, SIGHUP and SIGQUIT (which the
+/// caller passes on to the helper, `interrupt`) go on to the command.
+pub(super) fn pass_signals_to(command: i32) {
+    COMMAND.store(command, Ordering::SeqCst);
+    let action = SigAction::new(
+        SigHandler::Handler(pass_on_to_command),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    for sig in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+    ] {
+        // SAFETY: the handler only reads an atomic and calls kill(2), both async-signal-safe.
+        unsafe {
+            let _ = nix::sys::signal::sigaction(sig, &action);
+        }
+    }
+}
+
+/// Signal handler: `sig` to the command's process group (it leads a session of its own), or to
+/// the command alone while it has not made one yet.
+extern "C" fn pass_on_to_command(sig: libc::c_int) {
+    let pid = COMMAND.load(Ordering::SeqCst);
+    if pid <= 0 {
+        return;
+    }
+    // SAFETY: kill(2) is async-signal-safe; errno is saved and put back, as a handler must.
+    unsafe {
+        let saved = *libc::__errno_location();
+        if libc::kill(-pid, sig) != 0 {
+            libc::kill(pid, sig);
+        }
+        *libc::__errno_location() = saved;
     }
 }
 

@@ -5,6 +5,7 @@ use super::open::{OpenNs, Opened};
 use super::plan::{EnterSpec, kernel_supports};
 use super::report::warn;
 use crate::model::NsType;
+use crate::sys::cgroup_control::{self, CgroupDir};
 use crate::sys::mounts::{self, CgroupMount};
 use crate::sys::parse::CgroupLine;
 use crate::sys::proc_handle::ProcHandle;
@@ -13,10 +14,75 @@ use nix::errno::Errno;
 use nix::sched::CloneFlags;
 use std::io::{self, Write};
 use std::os::fd::BorrowedFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Write the helper's PID to cgroup.procs of the process's cgroup in every hierarchy mounted here.
+///
+/// A frozen cgroup is refused, never joined: a task that enters a frozen v1 freezer group stops
+/// on its way back from the write, in uninterruptible sleep, until the group is thawed (even
+/// SIGKILL waits), and in v2 it stops as well. Every group is checked before any is joined (so a
+/// refusal leaves the helper where it was), and each again right before its write.
 pub(super) fn join_cgroups(spec: &EnterSpec, process: &ProcHandle) -> Result<(), EnterError> {
+    let groups = cgroups_to_join(spec, process)?;
+    for g in &groups {
+        refuse_frozen(spec, g)?;
+    }
+    let me = std::process::id().to_string();
+    for g in &groups {
+        refuse_frozen(spec, g)?;
+        write_cgroup_procs(spec, &g.procs, &g.line, &me)?;
+    }
+    Ok(())
+}
+
+/// One cgroup of the target the helper joins.
+struct CgroupToJoin {
+    line: CgroupLine,
+    /// The hierarchy's mount point here, and the cgroup it shows as its root.
+    mount: PathBuf,
+    root: String,
+    /// The group's path below that mount's root.
+    rel: String,
+    /// Its cgroup.procs.
+    procs: PathBuf,
+}
+
+/// Refuse to join `g` when it (or an ancestor) is frozen, naming what to thaw.
+fn refuse_frozen(spec: &EnterSpec, g: &CgroupToJoin) -> Result<(), EnterError> {
+    let dir = CgroupDir {
+        mount: &g.mount,
+        path: &g.rel,
+    };
+    let Some(frozen) = cgroup_control::read_frozen(dir) else {
+        return Ok(());
+    };
+    // The target's own group is thawed by naming the target; a frozen ancestor by its path
+    // (as the hierarchy shows it, mount root included).
+    let own = frozen.path == g.rel;
+    let full = |p: &str| match (g.root.as_str(), p) {
+        ("/", p) => p.to_string(),
+        (root, "/") => root.to_string(),
+        (root, p) => format!("{root}{p}"),
+    };
+    let thaw = if own && !spec.thaw_as.is_empty() {
+        spec.thaw_as.clone()
+    } else {
+        full(&frozen.path)
+    };
+    Err(EnterError::Frozen {
+        target: spec.target.clone(),
+        cgroup: format!("{}:{}", g.line.key, full(&frozen.path)),
+        state: format!("{} {}", frozen.file, frozen.state),
+        thaw,
+    })
+}
+
+/// The target's cgroups in the hierarchies mounted here, in /proc/PID/cgroup order; warns about
+/// those that cannot be joined from here.
+fn cgroups_to_join(
+    spec: &EnterSpec,
+    process: &ProcHandle,
+) -> Result<Vec<CgroupToJoin>, EnterError> {
     let lines = process.read_cgroup().map_err(|e| {
         if e.is_vanished() {
             EnterError::TargetGone(format!("{} exited", spec.target))
@@ -26,7 +92,7 @@ pub(super) fn join_cgroups(spec: &EnterSpec, process: &ProcHandle) -> Result<(),
     })?;
     let roots = Roots::default();
     let hierarchies = mounted_hierarchies(spec, &roots)?;
-    let me = std::process::id().to_string();
+    let mut groups = Vec::new();
     for line in lines {
         let Some(h) = hierarchies.iter().find(|h| h.hierarchy.key == line.key) else {
             warn(&format!(
@@ -42,13 +108,18 @@ pub(super) fn join_cgroups(spec: &EnterSpec, process: &ProcHandle) -> Result<(),
             ));
             continue;
         };
-        let procs = roots
-            .mount_path(Path::new(&h.hierarchy.mount))
-            .join(rel.trim_start_matches('/'))
-            .join("cgroup.procs");
-        write_cgroup_procs(spec, &procs, &line, &me)?;
+        let mount = roots.mount_path(Path::new(&h.hierarchy.mount));
+        let rel = if rel.is_empty() { "/" } else { rel }.to_string();
+        let procs = mount.join(rel.trim_start_matches('/')).join("cgroup.procs");
+        groups.push(CgroupToJoin {
+            line: line.clone(),
+            mount,
+            root: h.root.clone(),
+            rel,
+            procs,
+        });
     }
-    Ok(())
+    Ok(groups)
 }
 
 /// The cgroup hierarchies mounted where the helper runs (its own mountinfo).

@@ -24,7 +24,9 @@
 //!    still alive, so all of these belong to the one process the plan names;
 //! 3. joins the target's cgroups in every v1 hierarchy and the unified one, by writing its own PID
 //!    to their cgroup.procs, so the command is limited and accounted like the target from its first
-//!    instruction (unless `--no-cgroup`);
+//!    instruction (unless `--no-cgroup`); a frozen one (v1 freezer.state, v2 cgroup.freeze or
+//!    cgroup.events) is refused, checked right before joining, naming `nsview thaw TARGET`: a
+//!    task that joins it stops in uninterruptible sleep until it is thawed;
 //! 4. joins the namespaces: atomically with setns(pidfd, flags) where the kernel supports it
 //!    (Linux 5.8), otherwise one namespace file at a time in runc's order: every type but user,
 //!    then user, then those that needed the user namespace's credentials;
@@ -39,7 +41,12 @@
 //!    before step 3; installed last, or before the capabilities drop when the target has no
 //!    no_new_privs, as runc does); builds a minimal environment (PATH fixed when mnt is not
 //!    joined); finds the command; closes every fd above 2; execs;
-//! 7. the parent closes everything it holds, waits, and exits with the command's status.
+//! 7. the parent closes everything it holds, waits (passing SIGINT, SIGTERM, SIGHUP and SIGQUIT on
+//!    to the command), and exits with the command's status.
+//!
+//! The helper runs in a process group of its own: the terminal's signals reach the caller, which
+//! passes them on, and kills a helper that does not end before the command has started
+//! (`interrupt`), so Ctrl-C always works, even when a cgroup froze the helper.
 //!
 //! Errors before the command runs travel back to [`run_inside`] over a pipe (one line: a kind and the
 //! text), so the CLI and the TUI get a typed [`EnterError`] rather than just an exit status. The
@@ -48,7 +55,8 @@
 //! The rooms, in the order they run:
 //! - caller: `plan` (TARGET -> [`EnterSpec`]; `target_fs` finds the default shell in the target's
 //!   root), `helper_args` (the plan as the helper's command line and back), `spawn` ([`run_inside`]),
-//!   `sealed_exe` (the memfd copy the helper runs from);
+//!   `interrupt` (Ctrl-C while waiting for the helper), `sealed_exe` (the memfd copy the helper
+//!   runs from);
 //! - helper: `helper` (steps 1, 5, 7 and the single-thread rule), `open` (step 2, through the
 //!   readers in `sys::proc_handle`), `join` (steps 3 and 4);
 //! - child: `child` (step 6), `creds` (its credentials), `seccomp` (the target's filters, read in
@@ -67,6 +75,7 @@ mod error;
 mod helper;
 mod helper_args;
 mod inherit;
+mod interrupt;
 mod join;
 mod open;
 mod plan;

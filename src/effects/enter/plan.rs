@@ -123,6 +123,9 @@ pub struct EnterSpec {
     pub namespaces: Vec<NsJoin>,
     /// Join the process's cgroups (always false without a process).
     pub join_cgroups: bool,
+    /// The TARGET that `nsview thaw` takes for the process's cgroups (a container's name, a
+    /// cgroup path, a PID), named when one of them is frozen.
+    pub thaw_as: String,
     pub wd: Option<PathBuf>,
     /// Whose credentials; never [`Credentials::Target`] without a process.
     pub creds: Credentials,
@@ -304,6 +307,7 @@ impl EnterSpec {
             start_time: Some(start_time),
             namespaces,
             join_cgroups: opts.join_cgroups,
+            thaw_as: thaw_target(snap, target, pid),
             wd: opts.wd,
             creds: opts.creds,
             env_from_target: opts.env_from_target,
@@ -337,6 +341,7 @@ impl EnterSpec {
                 source: NsSource::BindMount(vec![path]),
             }],
             join_cgroups: false,
+            thaw_as: String::new(),
             wd: opts.wd,
             // No process to take credentials from: root, as nsenter does.
             creds: Credentials::Privileged,
@@ -356,6 +361,23 @@ impl EnterSpec {
     /// The namespace types the plan joins.
     pub fn types(&self) -> Vec<NsType> {
         self.namespaces.iter().map(|n| n.ns_type).collect()
+    }
+}
+
+/// What `nsview thaw` is told to thaw the cgroups of `target`, entered through process `pid`:
+/// the container's name (or id), the cgroup path, else the PID.
+fn thaw_target(snap: &Snapshot, target: &Target, pid: i32) -> String {
+    match target {
+        Target::Container(key) => snap
+            .container(key)
+            .map(|c| match &c.id {
+                Some(id) if c.name.is_empty() => id.clone(),
+                _ => c.name.clone(),
+            })
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| pid.to_string()),
+        Target::Cgroup(path) => path.clone(),
+        Target::Process(_) | Target::Namespace(_) | Target::Host => pid.to_string(),
     }
 }
 
