@@ -11,6 +11,7 @@ pub enum ChangeCommand {
     #[command(after_help = help::SET_HELP)]
     Set {
         /// PID (its cgroups), cgroup path (that path in every hierarchy that has it) or container.
+        #[arg(add = crate::cli::shell::target_completer())]
         target: String,
         /// KEY=VALUE pairs, e.g. memory.max=256m cpu.shares=2048.
         #[arg(required = true, value_name = "KEY=VALUE")]
@@ -28,12 +29,14 @@ pub enum ChangeCommand {
     },
     /// Freeze every process of a cgroup (v1 freezer.state, v2 cgroup.freeze).
     Freeze {
+        #[arg(add = crate::cli::shell::target_completer())]
         target: String,
         #[arg(long)]
         json: bool,
     },
     /// Thaw a frozen cgroup.
     Thaw {
+        #[arg(add = crate::cli::shell::target_completer())]
         target: String,
         #[arg(long)]
         json: bool,
@@ -45,6 +48,7 @@ pub enum ChangeCommand {
         /// The process to move.
         pid: i32,
         /// Destination: cgroup path, PID or container.
+        #[arg(add = crate::cli::shell::target_completer())]
         target: String,
         /// Only this hierarchy (its key, e.g. memory, cpu,cpuacct, unified, or one controller).
         #[arg(long, value_name = "KEY")]
@@ -55,6 +59,7 @@ pub enum ChangeCommand {
     /// Show a cgroup's device rules decoded (v1 devices.list), or add an allow or deny rule.
     #[command(after_help = help::DEVICES_HELP)]
     Devices {
+        #[arg(add = crate::cli::shell::target_completer())]
         target: String,
         /// allow or deny (without it: show the rules).
         #[arg(value_enum)]
