@@ -13,6 +13,7 @@
 #                               when something is missing; nothing at all when all are present)
 #   find_cargo                  make sure `cargo` is on PATH (rustup's ~/.cargo/bin is not on
 #                               sudo's secure_path)
+#   ensure_cargo_tool NAME      `cargo install --locked cargo-NAME` unless `cargo NAME` works
 
 SCRIPT_NAME=${SCRIPT_NAME:-$(basename "${BASH_SOURCE[1]:-$0}")}
 
@@ -131,4 +132,15 @@ find_cargo() {
         fi
     done
     die "cargo not found on PATH (rustup's ~/.cargo/bin is not on sudo's PATH; try: sudo env \"PATH=\$PATH\" $0)"
+}
+
+# ensure_cargo_tool NAME: make `cargo NAME` work (cargo-deb, cargo-nextest), installing the
+# crate cargo-NAME from crates.io when it is missing.
+ensure_cargo_tool() {
+    local name=$1
+    if cargo "$name" --version >/dev/null 2>&1; then
+        return 0
+    fi
+    log "installing cargo-$name (cargo install --locked cargo-$name)"
+    run cargo install --locked "cargo-$name"
 }

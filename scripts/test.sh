@@ -1,26 +1,35 @@
 #!/usr/bin/env bash
 # The one test command for nsview: README says `sudo scripts/test.sh`, and .ci/run execs it.
 #
-#   sudo scripts/test.sh [ARGS...]      ARGS go to `cargo test` (e.g. a test name filter)
+#   sudo scripts/test.sh [ARGS...]      ARGS go to `cargo nextest run` (e.g. `--test NAME` or a
+#                                       test name filter)
 #
-# On a fresh Debian 12 machine (rustup toolchain + cargo-nextest present) it:
+# On a fresh Debian 12 machine (rustup toolchain present) it:
 #   1. refuses to run unless root: the real-kernel tests create namespaces, cgroups, netns;
 #   2. installs the Debian packages in TEST_PACKAGES that are missing (apt-get update once,
-#      only when something is missing; no apt at all when everything is there);
-#   3. starts the container runtimes the suite needs (start_runtimes: Docker, podman, runc,
-#      LXC; scripts/runtimes.sh), with their
-#      teardown (stop_runtimes) on EXIT, so it runs on failure and Ctrl-C too;
-#   4. runs cargo fmt --check, cargo clippy --all-targets --locked -- -D warnings and
-#      cargo test --locked (default --test-threads: the tests are parallel-safe);
-#   5. without ARGS (the whole suite), the fuzz smoke run: scripts/fuzz.sh runs every fuzz
+#      only when something is missing; no apt at all when everything is there), and
+#      cargo-nextest (cargo install --locked) when `cargo nextest` is missing;
+#   3. runs shellcheck on scripts/*.sh;
+#   4. without ARGS (the whole suite), the fuzz smoke run: scripts/fuzz.sh runs every fuzz
 #      target (fuzz/) for NSVIEW_FUZZ_SECONDS each, installing cargo-fuzz when it is missing;
 #      it runs before the container runtimes start, so it holds no runtime lock;
-#   6. prints one final line, "test.sh: PASS ..." or "test.sh: FAIL ...", and exits non-zero
+#   5. without ARGS, the package: scripts/package.sh builds the release binary and the .deb
+#      (installing cargo-deb when missing), scripts/check-package.sh installs it into a
+#      throwaway root and checks man -w nsview, nsview --version and the bash completion;
+#   6. starts the container runtimes the suite needs (start_runtimes: Docker, podman, runc,
+#      LXC; scripts/runtimes.sh), with their
+#      teardown (stop_runtimes) on EXIT, so it runs on failure and Ctrl-C too;
+#   7. runs cargo fmt --check, cargo clippy --all-targets --locked -- -D warnings and
+#      cargo nextest run --locked (.config/nextest.toml: which tests run alone, timeouts, no
+#      retries). nextest does not run doctests; nsview has none (its one fenced block is C), so
+#      there is no `cargo test --doc` step: add one with the first Rust example in a doc comment;
+#   8. prints one final line, "test.sh: PASS ..." or "test.sh: FAIL ...", and exits non-zero
 #      if any step failed. All steps run even after a failure, so one run shows everything.
 #
 # Environment:
 #   CI=true           exported to the tests: there a test that would skip fails instead.
 #   NSVIEW_FUZZ_SECONDS=10  seconds per fuzz target in the smoke run (0: no fuzz step).
+#   NSVIEW_PACKAGE=1  build and check the .deb with the whole suite (0: no package step).
 #   NSVIEW_DRY_RUN=1  print the apt-get and cargo commands instead of running them.
 set -euo pipefail
 
@@ -40,7 +49,11 @@ SCRIPT_NAME=test.sh
 #   runc            OCI containers started directly by the tests
 #   podman          rootful podman 4.3 (brings conmon); daemonless
 #   lxc             LXC 5.0 (lxc-start with a busybox rootfs)
-TEST_PACKAGES=(util-linux iproute2 busybox-static tmux procps jq docker.io runc podman lxc)
+#   gcc libc6-dev   the C linker and libc a fresh rustup toolchain links with
+#   ShellCheck      (package shellcheck) lints scripts/*.sh
+#   man-db          man -w / man -l for the man page checks (package, tests/shell_completion.rs)
+TEST_PACKAGES=(util-linux iproute2 busybox-static tmux procps jq docker.io runc podman lxc
+    gcc libc6-dev shellcheck man-db)
 
 # --- container runtimes hook -----------------------------------------------------------
 # start_runtimes starts every daemon the suite needs and records what it started;
@@ -73,6 +86,16 @@ step() {
     fi
 }
 
+# scripts/package.sh, then scripts/check-package.sh on the package it names.
+build_and_check_package() {
+    local deb
+    deb=$("$ROOT/scripts/package.sh" | tail -n 1)
+    if [[ ${NSVIEW_DRY_RUN:-} == 1 ]]; then
+        return 0
+    fi
+    "$ROOT/scripts/check-package.sh" "$deb"
+}
+
 main() {
     require_root
     cd "$ROOT"
@@ -80,6 +103,7 @@ main() {
 
     ensure_packages "${TEST_PACKAGES[@]}"
     find_cargo
+    ensure_cargo_tool nextest
 
     # CI=true turns skips into failures inside the tests; make sure they see it.
     if [[ -n ${CI:-} ]]; then
@@ -88,10 +112,16 @@ main() {
     fi
     export RUST_BACKTRACE=${RUST_BACKTRACE:-1}
 
+    step shellcheck shellcheck -x scripts/*.sh
+
     # The fuzz smoke run (about 16 targets x 10 s plus their build) only with the whole suite.
     local fuzz_seconds=${NSVIEW_FUZZ_SECONDS:-10}
     if (($# == 0 && fuzz_seconds > 0)); then
         step fuzz "$ROOT/scripts/fuzz.sh" "$fuzz_seconds"
+    fi
+    # The .deb (a release build) only with the whole suite, before the runtimes start too.
+    if (($# == 0)) && [[ ${NSVIEW_PACKAGE:-1} != 0 ]]; then
+        step package build_and_check_package
     fi
 
     on_exit stop_runtimes
@@ -99,7 +129,7 @@ main() {
 
     step fmt cargo fmt --check
     step clippy cargo clippy --all-targets --locked -- -D warnings
-    step test cargo test --locked "$@"
+    step test cargo nextest run --locked "$@"
 
     local summary
     summary=$(printf '%s; ' "${RESULTS[@]}")

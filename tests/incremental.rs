@@ -8,7 +8,11 @@
 //!
 //! Each test makes its own processes, namespaces and cgroups (tests/common guards; cgroups only
 //! under /sys/fs/cgroup/<hier>/nsview-test-<pid>/) and looks only at those, on a host where other
-//! processes come and go. The tests of this binary take turns (see [`serial`]).
+//! processes come and go. Each test runs alone (.config/nextest.toml: threads-required, under
+//! scripts/test.sh): a test's `unshare --mount` copies the mount table, and with it the nsfs bind
+//! mounts of another test's named network namespaces, which then outlive `ip netns del`; and
+//! counts of what a refresh read are exact only while no other test starts processes. Outside
+//! nextest: `cargo test --test incremental -- --test-threads=1`.
 
 mod common;
 
@@ -20,15 +24,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
-
-/// One test at a time: a test's `unshare --mount` copies the mount table, and with it the nsfs
-/// bind mounts of another test's named network namespaces, which then outlive `ip netns del`;
-/// and counts of what a refresh read are exact only while no other test starts processes.
-fn serial() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -129,7 +124,6 @@ fn new_processes_and_namespaces_show_at_once_and_go_at_once() {
     if !require_root_and_tools("new_processes_and_namespaces", &["unshare", "hostname"]) {
         return;
     }
-    let _serial = serial();
     let mut c = Collector::new(Roots::default());
     let first = refresh(&mut c);
     assert!(c.last_refresh().full, "the first refresh reads everything");
@@ -208,7 +202,6 @@ fn a_named_netns_shows_and_goes_at_once() {
     if !require_root_and_tools("a_named_netns_shows_and_goes_at_once", &["ip"]) {
         return;
     }
-    let _serial = serial();
     let mut c = Collector::new(Roots::default());
     refresh(&mut c);
     refresh(&mut c);
@@ -253,7 +246,6 @@ fn a_reused_pid_is_read_as_a_new_process_at_once() {
     if !require_root_and_tools("a_reused_pid", &["unshare", "sleep"]) {
         return;
     }
-    let _serial = serial();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().display();
     let script = format!(
@@ -324,7 +316,6 @@ fn exec_and_unshare_of_a_living_process_show_within_the_bound_or_after_invalidat
     if !require_root_and_tools("exec_and_unshare", &["unshare", "sleep"]) {
         return;
     }
-    let _serial = serial();
     let dir = tempfile::tempdir().expect("tempdir");
     let start = |name: &str| {
         let go = dir.path().join(name);
@@ -397,7 +388,6 @@ fn a_cgroup_move_shows_in_usage_at_once_and_in_membership_within_the_bound() {
     if !require_root_and_tools("a_cgroup_move", &["sleep"]) {
         return;
     }
-    let _serial = serial();
     let Some(h) = pids_hierarchy("a_cgroup_move") else {
         return;
     };
@@ -457,7 +447,6 @@ fn a_reparented_process_shows_its_new_parent_at_once() {
     if !require_root_and_tools("a_reparented_process", &["sh", "sleep"]) {
         return;
     }
-    let _serial = serial();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().display();
     // Our child runs a middle shell that starts the sleep and then waits to be killed.
@@ -525,7 +514,6 @@ fn an_exec_and_a_rename_show_at_the_next_refresh() {
     if !require_root_and_tools(TEST, &["sh", "sleep"]) {
         return;
     }
-    let _serial = serial();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut c = Collector::new(Roots::default());
     refresh(&mut c);
@@ -581,7 +569,6 @@ fn what_refresh_says_is_unchanged_is_unchanged() {
     if !require_root_and_tools(TEST, &["sh", "sleep", "unshare"]) {
         return;
     }
-    let _serial = serial();
     let mut c = Collector::new(Roots::default());
     let mut previous = refresh(&mut c);
     let mut held: Vec<ChildGuard> = Vec::new();
@@ -642,7 +629,6 @@ fn a_hostname_changed_in_place_shows_within_the_bound() {
     if !require_root_and_tools(TEST, &["unshare", "nsenter", "hostname", "sleep"]) {
         return;
     }
-    let _serial = serial();
     let p = NsProcess::spawn(
         &["--uts"],
         "hostname inc-before && exec sleep 100000",
@@ -698,7 +684,6 @@ fn cgroups_changed_makes_the_next_refresh_walk_the_trees() {
     if !require_root_and_tools("cgroups_changed", &["sh", "sleep"]) {
         return;
     }
-    let _serial = serial();
     let Some(h) = pids_hierarchy("cgroups_changed") else {
         return;
     };
@@ -752,7 +737,6 @@ fn refresh_matches_collect_on_quiet_test_processes() {
     if !require_root_and_tools("refresh_matches_collect", &["unshare", "ip", "sleep"]) {
         return;
     }
-    let _serial = serial();
     let Some(h) = pids_hierarchy("refresh_matches_collect") else {
         return;
     };
@@ -856,7 +840,6 @@ fn a_quiet_refresh_reads_a_slice_and_invalidate_reads_everything() {
     if !require_root_and_tools("a_quiet_refresh", &[]) {
         return;
     }
-    let _serial = serial();
     let mut c = Collector::new(Roots::default());
     let mut last = refresh(&mut c);
     let mut rolled = 0;

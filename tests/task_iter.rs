@@ -7,7 +7,10 @@
 //! and for every other process that stays the same while the passes run.
 //!
 //! Each test makes its own processes and cgroups (tests/common guards; cgroups only under
-//! /sys/fs/cgroup/<hier>/nsview-test-<pid>/).
+//! /sys/fs/cgroup/<hier>/nsview-test-<pid>/). Each test runs alone (.config/nextest.toml:
+//! threads-required, under scripts/test.sh): the comparisons look at every process of the host,
+//! and the processes other tests start and stop would leave few to compare. Outside nextest:
+//! `cargo test --test task_iter -- --test-threads=1`.
 
 mod common;
 
@@ -17,14 +20,6 @@ use nsview::model::{NsType, Process, Snapshot};
 use nsview::sys::Roots;
 use std::collections::BTreeMap;
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
-
-/// One test at a time: the comparisons look at every process of the host, and the processes
-/// another test of this binary starts and stops would leave few to compare.
-fn serial() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn with_iter() -> (Snapshot, String) {
     let mut c = Collector::new(Roots::default()).with_process_source(ProcessSource::TaskIter);
@@ -72,7 +67,6 @@ fn state(pid: i32) -> Option<char> {
 
 #[test]
 fn iterator_and_proc_agree_on_processes_made_to_differ() {
-    let _serial = serial();
     if !require_root_and_tools(
         "iterator_and_proc_agree_on_processes_made_to_differ",
         &["unshare", "sh", "sleep", "ip"],
@@ -258,7 +252,6 @@ fn iterator_and_proc_agree_on_processes_made_to_differ() {
 
 #[test]
 fn iterator_and_proc_agree_on_every_process_that_stays_put() {
-    let _serial = serial();
     if !require_root_and_tools(
         "iterator_and_proc_agree_on_every_process_that_stays_put",
         &[],
@@ -335,7 +328,6 @@ fn iterator_and_proc_agree_on_every_process_that_stays_put() {
 
 #[test]
 fn collect_says_how_it_read_processes() {
-    let _serial = serial();
     if !require_root_and_tools("collect_says_how_it_read_processes", &["setpriv"]) {
         return;
     }
@@ -417,7 +409,6 @@ fn ps_by_pid(v: &serde_json::Value) -> BTreeMap<i64, serde_json::Value> {
 
 #[test]
 fn the_cli_prints_the_same_from_both_readers_also_in_a_cgroup_namespace() {
-    let _serial = serial();
     if !require_root_and_tools(
         "the_cli_prints_the_same_from_both_readers_also_in_a_cgroup_namespace",
         &["unshare"],

@@ -25,6 +25,34 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(200);
 /// Longest refresh interval accepted from the config file (and a ceiling for `+`).
 pub const MAX_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Why a refresh interval was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntervalError {
+    /// Neither plain seconds ("2", "0.5") nor a humantime duration ("500ms", "2s", "1m").
+    NotADuration,
+    /// Outside [`MIN_INTERVAL`]..=[`MAX_INTERVAL`].
+    OutOfRange,
+}
+
+/// A refresh interval as `-d` and the config file's `interval = "..."` take it: plain seconds
+/// ("2", "0.5") or a humantime duration ("500ms", "2s", "1m 30s"), from 0.2 to 60 seconds.
+pub fn parse_interval(text: &str) -> Result<Duration, IntervalError> {
+    let text = text.trim();
+    let duration = match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 && secs <= MAX_INTERVAL.as_secs_f64() => {
+            Duration::from_secs_f64(secs)
+        }
+        Ok(secs) if secs.is_finite() => return Err(IntervalError::OutOfRange),
+        Ok(_) => return Err(IntervalError::NotADuration),
+        Err(_) => humantime::parse_duration(text).map_err(|_| IntervalError::NotADuration)?,
+    };
+    if (MIN_INTERVAL..=MAX_INTERVAL).contains(&duration) {
+        Ok(duration)
+    } else {
+        Err(IntervalError::OutOfRange)
+    }
+}
+
 /// Everything the config file sets, with the defaults for what it leaves out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -354,6 +382,17 @@ impl Doc<'_> {
         let wrong = |expected: String| Err(self.wrong(value, expected));
         let (min, max) = (MIN_INTERVAL.as_secs_f64(), MAX_INTERVAL.as_secs_f64());
         match (slot, value.get_ref()) {
+            (Slot::Seconds(slot), Value::String(s)) => match parse_interval(s) {
+                Ok(d) => *slot = d,
+                Err(IntervalError::OutOfRange) => {
+                    return wrong(format!("{name} must be between {min} and {max} seconds"));
+                }
+                Err(IntervalError::NotADuration) => {
+                    return wrong(format!(
+                        "{name} must be a number of seconds or a duration such as \"500ms\""
+                    ));
+                }
+            },
             (Slot::Seconds(slot), v) => match v.as_float().or(v.as_integer().map(|i| i as f64)) {
                 Some(secs) if (min..=max).contains(&secs) => *slot = Duration::from_secs_f64(secs),
                 Some(_) => return wrong(format!("{name} must be between {min} and {max} seconds")),
@@ -720,6 +759,26 @@ page_down = ["PgDn", "space"]
     }
 
     #[test]
+    fn interval_takes_seconds_and_durations() {
+        let ms = Duration::from_millis;
+        assert_eq!(parse_interval("2"), Ok(ms(2000)));
+        assert_eq!(parse_interval("0.5"), Ok(ms(500)));
+        assert_eq!(parse_interval("500ms"), Ok(ms(500)));
+        assert_eq!(parse_interval("2s"), Ok(ms(2000)));
+        assert_eq!(parse_interval("1m"), Ok(ms(60_000)));
+        assert_eq!(parse_interval("100ms"), Err(IntervalError::OutOfRange));
+        assert_eq!(parse_interval("61"), Err(IntervalError::OutOfRange));
+        assert_eq!(parse_interval("2min 1s"), Err(IntervalError::OutOfRange));
+        assert_eq!(parse_interval("-1"), Err(IntervalError::OutOfRange));
+        assert_eq!(parse_interval("fast"), Err(IntervalError::NotADuration));
+        assert_eq!(parse_interval("NaN"), Err(IntervalError::NotADuration));
+        let c = parse("interval = \"750ms\"", p()).unwrap();
+        assert_eq!(c.interval, ms(750));
+        let (_, msg) = err_at("interval = \"90s\"");
+        assert!(msg.contains("between 0.2 and 60 seconds"), "{msg}");
+    }
+
+    #[test]
     fn errors_name_the_line() {
         let (line, msg) = err_at("interval = 0\n");
         assert_eq!(line, 1);
@@ -735,7 +794,9 @@ page_down = ["PgDn", "space"]
         let (line, msg) = err_at("\ninterval = \"fast\"");
         assert_eq!(line, 2);
         assert!(
-            msg.contains("interval must be a number of seconds, got \"fast\""),
+            msg.contains(
+                "interval must be a number of seconds or a duration such as \"500ms\", got \"fast\""
+            ),
             "{msg}"
         );
         let (line, msg) = err_at("read_only = \"yes\"");

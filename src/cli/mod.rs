@@ -11,6 +11,7 @@ macro_rules! say {
 
 mod change;
 mod json;
+mod shell;
 mod text;
 
 use crate::collect::{CollectOptions, Collector};
@@ -22,6 +23,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 pub use crate::model::target::{Target, resolve};
+pub use shell::{command_with_completers, complete_from_env};
 
 /// nsview: which processes share which namespaces, and which cgroups, limits and usage apply,
 /// read straight from the kernel.
@@ -43,9 +45,10 @@ pub struct Cli {
     #[arg(long, global = true, hide = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 
-    /// Refresh interval of the interactive view, in seconds (0.2 to 60).
-    #[arg(short = 'd', long = "delay", value_name = "SECONDS", value_parser = parse_delay)]
-    pub delay: Option<f64>,
+    /// Refresh interval of the interactive view: seconds or a duration (2, 0.5, 500ms, 2s; 0.2 s
+    /// to 60 s).
+    #[arg(short = 'd', long = "delay", value_name = "DURATION", value_parser = parse_delay)]
+    pub delay: Option<std::time::Duration>,
 
     /// Turn every write off (the interactive view shows READ-ONLY; set, freeze, thaw, move,
     /// devices and undo refuse).
@@ -53,11 +56,11 @@ pub struct Cli {
     pub read_only: bool,
 
     /// Do not capture the mouse (leaves text selection to the terminal).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub no_mouse: bool,
 
     /// Config file (default: $XDG_CONFIG_HOME/nsview/config.toml).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
     /// How commands read processes: `auto` (the BPF task iterator as root on hosts with many
@@ -70,17 +73,16 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-fn parse_delay(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
-    if (0.2..=60.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!(
-            "the delay must be between 0.2 and 60 seconds, got {s}"
-        ))
-    }
+fn parse_delay(s: &str) -> Result<std::time::Duration, String> {
+    use crate::app::config::{IntervalError, parse_interval};
+    parse_interval(s).map_err(|e| match e {
+        IntervalError::NotADuration => {
+            format!("'{s}' is not a number of seconds or a duration such as 500ms or 2s")
+        }
+        IntervalError::OutOfRange => {
+            format!("the delay must be between 0.2 and 60 seconds, got {s}")
+        }
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +126,7 @@ or a container's name or id prefix."
     )]
     Show {
         /// PID, namespace (inode, TYPE:[INODE], bind-mount path), cgroup path or container.
+        #[arg(add = crate::cli::shell::target_completer())]
         target: String,
         /// Print JSON ({"kind": "process"|"namespace"|"cgroup"|"container", ...}).
         #[arg(long)]
@@ -134,6 +137,8 @@ or a container's name or id prefix."
     Enter(EnterArgs),
     #[command(flatten)]
     Change(change::ChangeCommand),
+    #[command(flatten)]
+    Shell(shell::ShellCommand),
     /// The single-threaded helper of `enter` (started by nsview itself).
     #[command(name = "__enter", hide = true)]
     EnterHelper(crate::effects::enter::HelperArgs),
@@ -193,6 +198,7 @@ Example: nsview enter 7146 --ns mnt -- cat /etc/os-release";
 #[derive(Debug, clap::Args)]
 pub struct EnterArgs {
     /// PID, namespace (inode, TYPE:[INODE], bind-mount path), cgroup path or container.
+    #[arg(add = crate::cli::shell::target_completer())]
     pub target: String,
     /// Namespace types to join, comma-separated (default: where the target differs from the host).
     #[arg(
@@ -336,6 +342,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<()> {
             out.flush()?;
             Ok(())
         }
+        Some(Command::Shell(cmd)) => shell::execute(cmd, &mut std::io::stdout().lock()),
         Some(command) => report(command, roots, cli.process_source),
     }
 }
@@ -346,10 +353,7 @@ fn live_view(cli: &Cli, roots: Roots) -> anyhow::Result<()> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     crate::tui::run_live_view(crate::tui::Options {
         roots,
-        interval: cli
-            .delay
-            .map(std::time::Duration::from_secs_f64)
-            .unwrap_or(config.interval),
+        interval: cli.delay.unwrap_or(config.interval),
         read_only: cli.read_only || config.read_only,
         mouse: config.mouse && !cli.no_mouse,
         theme: crate::ui::Theme::from_config(&config.colors, no_color),
@@ -421,7 +425,7 @@ fn report(command: Command, roots: Roots, source: SourceArg) -> anyhow::Result<(
             enter(&mut collector, live, &args)?;
         }
         // Dispatched before, with nothing collected.
-        Command::EnterHelper(_) | Command::Change(_) => {}
+        Command::EnterHelper(_) | Command::Change(_) | Command::Shell(_) => {}
         Command::Collect { repeat, phases } => {
             time_passes(&mut collector, repeat, phases, &mut out)?
         }

@@ -225,7 +225,7 @@ pub struct MountLine {
 pub fn parse_mountinfo(text: &str) -> Vec<MountLine> {
     text.lines()
         .filter_map(|line| {
-            let mi = procfs::process::MountInfo::from_line(line).ok()?;
+            let mi = procfs_core::process::MountInfo::from_line(line).ok()?;
             // procfs keeps options in a map; the order matters for nothing nsview does, but the
             // super options field is re-read here to keep it exact and ordered.
             let super_opts = line

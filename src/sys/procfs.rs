@@ -808,10 +808,10 @@ pub fn read_pid_stat(roots: &Roots, pid: i32) -> SysResult<parse::StatFields> {
 
 /// /proc/cgroups: controller -> (hierarchy id, enabled).
 pub fn read_proc_cgroups(roots: &Roots) -> SysResult<Vec<(String, u32, bool)>> {
-    use procfs::FromBufRead;
+    use procfs_core::FromBufRead;
     let path = roots.proc.join("cgroups");
     let file = fs::File::open(&path).map_err(|e| SysError::io(&path, e))?;
-    let ctl = procfs::CGroupControllers::from_buf_read(std::io::BufReader::new(file))
+    let ctl = procfs_core::CGroupControllers::from_buf_read(std::io::BufReader::new(file))
         .map_err(|e| SysError::parse(&path, e.to_string()))?;
     Ok(ctl
         .0
@@ -822,10 +822,10 @@ pub fn read_proc_cgroups(roots: &Roots) -> SysResult<Vec<(String, u32, bool)>> {
 
 /// /proc/devices: (is_block, major) -> driver name.
 pub fn read_proc_devices(roots: &Roots) -> SysResult<BTreeMap<(bool, u32), String>> {
-    use procfs::FromBufRead;
+    use procfs_core::FromBufRead;
     let path = roots.proc.join("devices");
     let file = fs::File::open(&path).map_err(|e| SysError::io(&path, e))?;
-    let dev = procfs::Devices::from_buf_read(std::io::BufReader::new(file))
+    let dev = procfs_core::Devices::from_buf_read(std::io::BufReader::new(file))
         .map_err(|e| SysError::parse(&path, e.to_string()))?;
     let mut out = BTreeMap::new();
     for c in dev.char_devices {

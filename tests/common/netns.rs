@@ -1,15 +1,24 @@
 //! Named network namespaces a test creates ([`NetnsGuard`]), deleted when the test ends.
 
+use std::fs;
 use std::process::Command;
-use std::sync::Mutex;
 
 use serde_json::Value;
 
 use super::{NSVIEW_TIMEOUT, run_ok, stat_inode, try_run_with_timeout, unique_name};
 
-/// Serialises `ip netns add/del` within this process: concurrent first uses of /run/netns can
-/// race in iproute2 (both bind-mount /run/netns onto itself).
-static NETNS_LOCK: Mutex<()> = Mutex::new(());
+/// Serialises `ip netns add/del` across test processes (nextest runs each test in a process of
+/// its own): concurrent first uses of /run/netns can race in iproute2 (both bind-mount /run/netns
+/// onto itself). An flock, released when the file is closed.
+const NETNS_LOCK: &str = "/run/nsview-test-netns.lock";
+
+fn netns_lock() -> Option<fs::File> {
+    let file = (fs::OpenOptions::new().append(true).create(true))
+        .open(NETNS_LOCK)
+        .ok()?;
+    file.lock().ok()?;
+    Some(file)
+}
 
 /// A named network namespace `nsview-test-<pid>-<name>` (`ip netns add`), deleted on drop.
 pub struct NetnsGuard {
@@ -19,7 +28,7 @@ pub struct NetnsGuard {
 impl NetnsGuard {
     pub fn create(name: &str) -> NetnsGuard {
         let name = unique_name(name);
-        let _lock = NETNS_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let _lock = netns_lock();
         run_ok("ip", &["netns", "add", &name]);
         NetnsGuard { name }
     }
@@ -53,7 +62,7 @@ impl NetnsGuard {
 
 impl Drop for NetnsGuard {
     fn drop(&mut self) {
-        let _lock = NETNS_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let _lock = netns_lock();
         let r = try_run_with_timeout(
             Command::new("ip").args(["netns", "del", &self.name]),
             NSVIEW_TIMEOUT,

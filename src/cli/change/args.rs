@@ -11,6 +11,7 @@ pub enum ChangeCommand {
     #[command(after_help = help::SET_HELP)]
     Set {
         /// PID (its cgroups), cgroup path (that path in every hierarchy that has it) or container.
+        #[arg(add = crate::cli::shell::target_completer())]
         target: String,
         /// KEY=VALUE pairs, e.g. memory.max=256m cpu.shares=2048.
         #[arg(required = true, value_name = "KEY=VALUE")]
@@ -39,6 +40,7 @@ pub enum ChangeCommand {
         /// The process to move.
         pid: i32,
         /// Destination: cgroup path, PID or container.
+        #[arg(add = crate::cli::shell::target_completer())]
         target: String,
         /// Only this hierarchy (its key, e.g. memory, cpu,cpuacct, unified, or one controller).
         #[arg(long, value_name = "KEY")]
@@ -49,6 +51,7 @@ pub enum ChangeCommand {
     /// Show a cgroup's device rules decoded (v1 devices.list), or add an allow or deny rule.
     #[command(after_help = help::DEVICES_HELP)]
     Devices {
+        #[arg(add = crate::cli::shell::target_completer())]
         target: String,
         /// allow or deny (without it: show the rules).
         #[arg(value_enum)]
@@ -88,6 +91,7 @@ pub enum ChangeCommand {
 /// The arguments of `freeze` and `thaw`.
 #[derive(Debug, Args)]
 pub struct FreezeArgs {
+    #[arg(add = crate::cli::shell::target_completer())]
     pub target: String,
     /// For a Docker or podman container: write the freezer file instead of asking the runtime's
     /// API (the runtime's state, `docker ps`, then disagrees with the kernel).

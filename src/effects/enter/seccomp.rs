@@ -170,7 +170,8 @@ impl Tracee {
         // SAFETY: the buffer holds BPF_MAXINSNS instructions, more than any filter can have.
         let got = unsafe {
             libc::ptrace(
-                PTRACE_SECCOMP_GET_FILTER,
+                // glibc declares the request a c_uint, musl a c_int (the static build).
+                PTRACE_SECCOMP_GET_FILTER as _,
                 self.pid,
                 index as *mut libc::c_void,
                 insns.as_mut_ptr().cast::<libc::c_void>(),
