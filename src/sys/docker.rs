@@ -1,6 +1,8 @@
 //! Docker's records of its containers: the Engine API's container list (GET /containers/json on
 //! /var/run/docker.sock), or, when the daemon does not answer, each container's
-//! /var/lib/docker/containers/<id>/config.v2.json. Names only: what runs is read from the kernel.
+//! /var/lib/docker/containers/<id>/config.v2.json; a container's init (State.Pid) from GET
+//! /containers/<id>/json, which the list lacks, or config.v2.json. Names and that PID only: what
+//! runs is read from the kernel.
 
 use super::error::{SysError, SysResult};
 use super::http;
