@@ -722,6 +722,9 @@ pub fn adopt_recorded_inits(snap: &Snapshot, detected: &mut Detected, meta: &Met
                 (found_key(&m) == f.key).then(|| (k.to_string(), m.cgroup.to_string()))
             })
             .collect();
+        if cgroups.is_empty() {
+            continue;
+        }
         let index = index.get_or_insert_with(|| cgroup_index(snap));
         f.frozen = freezer_state(&cgroups, index);
         if let Some(path) = preferred_path(&cgroups) {
