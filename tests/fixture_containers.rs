@@ -452,9 +452,14 @@ fn v2_systemd_layouts_named_from_the_api_and_bundles() {
     let l = list(&f);
     let h = &f.host;
     let reqs = api.requests.lock().unwrap().clone();
-    assert_eq!(reqs.len(), 1, "one request per pass: {reqs:?}");
+    // One list per pass, and the container (for its init's PID, which the list lacks).
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
     assert!(
         reqs[0].starts_with("GET /containers/json?all=1 HTTP/1.1\r\n"),
+        "{reqs:?}"
+    );
+    assert!(
+        reqs[1].starts_with(&format!("GET /containers/{API}/json HTTP/1.1\r\n")),
         "{reqs:?}"
     );
     check(
@@ -626,11 +631,12 @@ fn a_live_view_asks_docker_once_per_new_container() {
         let snap = c.refresh(CollectOptions::ALL).expect("refresh");
         assert_eq!(snap.container(API).map(|c| c.name.as_str()), Some("api-gw"));
     }
-    assert_eq!(api.requests.lock().unwrap().len(), 1, "kept between passes");
+    // The list and the container's own record, once.
+    assert_eq!(api.requests.lock().unwrap().len(), 2, "kept between passes");
     // Asked again after invalidate (the user's refresh, or nsview's own writes).
     c.invalidate();
     c.refresh(CollectOptions::ALL).expect("refresh");
-    assert_eq!(api.requests.lock().unwrap().len(), 2);
+    assert_eq!(api.requests.lock().unwrap().len(), 4);
     // Off: not asked at all; then nothing confirms the container, still listed as the group
     // of its init, with the note.
     let mut c = Collector::new(Roots::under(f.root()));
@@ -647,5 +653,118 @@ fn a_live_view_asks_docker_once_per_new_container() {
         group.note.as_deref(),
         Some("looks like docker, not confirmed")
     );
-    assert_eq!(api.requests.lock().unwrap().len(), 2);
+    assert_eq!(api.requests.lock().unwrap().len(), 4);
+}
+
+/// A Docker container's init is the process Docker's record names (State.Pid), not the lowest
+/// PID that is PID 1 of a pid namespace in its cgroup: process 999, PID 1 of a namespace of its
+/// own, was moved into web-1's cgroups. Offline: no API, Docker's config.v2.json.
+#[test]
+fn docker_init_comes_from_config_v2_json() {
+    let web = format!("/docker/{WEB}");
+    let record = config_v2("web-1", "nginx:1.25", true, false).replace("\"Pid\":0", "\"Pid\":1000");
+    let f = v1_cgroupfs_runtimes()
+        .process(
+            999,
+            1,
+            "intruder",
+            &[999, 1],
+            ct_ns(9),
+            &[("*", web.as_str())],
+        )
+        .file(
+            &format!("var/lib/docker/containers/{WEB}/config.v2.json"),
+            record.as_bytes(),
+        )
+        .build();
+    let l = list(&f);
+    let c = find(&l, "web-1");
+    assert_eq!(c["init_pid"], 1000, "{c}");
+    assert_eq!(c["pids"], json!([999, 1000, 1001]), "{c}");
+    assert_eq!(c["namespaces"], ns_json(&ct_ns(1)), "{c}");
+    // Without the record's PID the kernel's guess would be the intruder.
+    let f = v1_cgroupfs_runtimes()
+        .process(
+            999,
+            1,
+            "intruder",
+            &[999, 1],
+            ct_ns(9),
+            &[("*", web.as_str())],
+        )
+        .build();
+    assert_eq!(find(&list(&f), "web-1")["init_pid"], 999);
+}
+
+/// With the API up, the init comes from GET /containers/<id>/json's State.Pid (the list does
+/// not carry it); a stale config.v2.json naming another PID does not count.
+#[test]
+fn docker_init_comes_from_the_api() {
+    let docker = format!("/system.slice/docker-{API}.scope");
+    let f = v2_systemd_runtimes()
+        .process(
+            1999,
+            1,
+            "intruder",
+            &[1999, 1],
+            ct_ns(9),
+            &[("unified", docker.as_str())],
+        )
+        .file(
+            &format!("var/lib/docker/containers/{API}/config.v2.json"),
+            config_v2("api-gw", "gw:1", true, false)
+                .replace("\"Pid\":0", "\"Pid\":1999")
+                .as_bytes(),
+        )
+        .build();
+    let inspect = format!(
+        r#"{{"Id":"{API}","Name":"/api-gw","State":{{"Status":"running","Running":true,"Paused":false,"Restarting":false,"Pid":2000}},"Config":{{"Image":"gw:1","Labels":{{}}}}}}"#
+    );
+    let api = FakeDocker::serve_routes(
+        &f.root().join("var/run/docker.sock"),
+        vec![
+            (format!("/containers/{API}/json"), inspect),
+            ("/containers/json".to_string(), docker_api_body()),
+        ],
+    );
+    let l = list(&f);
+    let c = find(&l, "api-gw");
+    assert_eq!(c["init_pid"], 2000, "{c}");
+    assert_eq!(c["namespaces"], ns_json(&ct_ns(11)), "{c}");
+    let reqs = api.requests.lock().unwrap().clone();
+    assert_eq!(reqs.len(), 2, "the list, then the container: {reqs:?}");
+    assert!(
+        reqs[1].starts_with(&format!("GET /containers/{API}/json HTTP/1.1\r\n")),
+        "{reqs:?}"
+    );
+}
+
+/// podman's init is the one its OCI runtime's pid file names (userdata/pidfile in
+/// containers/storage's run root), and runc's the one its state.json names (init_process_pid),
+/// when that process is one of theirs.
+#[test]
+fn podman_and_runc_inits_come_from_their_records() {
+    let podman = format!("/libpod_parent/libpod-{PODMAN}");
+    let f = v1_cgroupfs_runtimes()
+        .process(1190, 1, "intruder", &[1190, 1], ct_ns(9), &[("*", podman.as_str())])
+        .file(
+            &format!("run/containers/storage/overlay-containers/{PODMAN}/userdata/pidfile"),
+            b"1200",
+        )
+        // A runc container's second process, with the same namespaces, whose state file says
+        // it is the init (a process that is PID 1 nowhere would never be the kernel's guess).
+        .process(1601, 1600, "sh", &[1601, 2], ct_ns(7), &[("*", "/nsview-test-1/c1")])
+        .file(
+            "run/runc/c1/state.json",
+            br#"{"id":"c1","init_process_pid":1601,"config":{"cgroups":{"path":"/nsview-test-1/c1"}}}"#,
+        )
+        .build();
+    let l = list(&f);
+    let c = find(&l, "sleepy");
+    assert_eq!(c["init_pid"], 1200, "{c}");
+    assert_eq!(c["pids"], json!([1190, 1200]), "{c}");
+    assert_eq!(c["namespaces"], ns_json(&ct_ns(3)), "{c}");
+    let c = find(&l, "c1");
+    assert_eq!(c["init_pid"], 1601, "{c}");
+    assert_eq!(c["cgroup"], "/nsview-test-1/c1", "{c}");
 }

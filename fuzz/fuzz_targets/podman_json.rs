@@ -1,4 +1,5 @@
-//! podman's containers.json (libpod's storage record of every container).
+//! podman's containers.json (libpod's storage record of every container) and a container's
+//! userdata/pidfile.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -6,4 +7,5 @@ use nsview::sys::podman;
 
 fuzz_target!(|data: &[u8]| {
     let _ = podman::parse_containers_json(data);
+    let _ = podman::parse_pidfile(data);
 });

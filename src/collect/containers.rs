@@ -157,9 +157,15 @@ impl RuntimeCache {
         // record would be wrong for the next owner).
         let ids: HashSet<&str> = found.frozen.keys().copied().collect();
         let inits: HashSet<i32> = inits.into_iter().collect();
+        let loose_pids: HashSet<i32> = detected
+            .loose
+            .iter()
+            .filter_map(|l| snap.groups.get(l.group))
+            .flat_map(|g| g.pids.iter().copied())
+            .collect();
         self.meta.records.retain(|id, _| ids.contains(id.as_str()));
         self.meta.pods.retain(|uid, _| uids.contains(uid.as_str()));
-        self.meta.runc.retain(|r| inits.contains(&r.init_pid));
+        self.meta.runc.retain(|r| loose_pids.contains(&r.init_pid));
         self.meta
             .lxc
             .retain(|n| names.contains(&(Runtime::Lxc, n.as_str())));
@@ -225,18 +231,19 @@ impl RuntimeCache {
                         continue;
                     }
                     missing.remove(id.as_str());
+                    let mut own = None;
                     // The list names the image by its id once the name it was run by points
                     // elsewhere (re-tagged, re-imported); Docker's own record keeps the name it
                     // was run by.
-                    if r.image.as_deref().is_some_and(|i| i.starts_with("sha256:"))
-                        && let Ok(own) = docker::read_config_v2(&dir, &id)
-                        && own
-                            .image
-                            .as_deref()
-                            .is_some_and(|i| !i.starts_with("sha256:"))
-                    {
-                        r.image = own.image;
+                    if r.image.as_deref().is_some_and(|i| i.starts_with("sha256:")) {
+                        own = docker::read_config_v2(&dir, &id).ok();
+                        if let Some(image) = own.as_ref().and_then(|o| o.image.as_deref())
+                            && !image.starts_with("sha256:")
+                        {
+                            r.image = Some(image.to_string());
+                        }
                     }
+                    r.init_pid = docker_init_pid(&sock, &dir, &id, own);
                     self.meta.records.insert(id, r);
                 }
             }
@@ -264,8 +271,13 @@ impl RuntimeCache {
             match podman::read_containers_json(&path) {
                 Ok(list) => {
                     self.note("podman", Ok(()));
-                    for (id, r) in list {
+                    for (id, mut r) in list {
                         if wanted.contains(id.as_str()) {
+                            // Its init: the pid file its OCI runtime wrote.
+                            r.init_pid = roots
+                                .podman_pidfiles(&id)
+                                .iter()
+                                .find_map(|p| podman::read_pidfile(p).ok());
                             self.meta.records.insert(id, r);
                         }
                     }
@@ -336,6 +348,7 @@ impl RuntimeCache {
                                 image: oci::annotated_image(&annotations),
                                 state: None,
                                 labels: annotations,
+                                init_pid: None,
                             },
                         );
                         break;
@@ -393,10 +406,19 @@ impl RuntimeCache {
         now: Instant,
     ) -> Vec<i32> {
         let inits: Vec<i32> = detected.loose_inits(snap).collect();
-        let runc_due = inits.iter().any(|pid| {
-            let known = self.meta.runc.iter().any(|r| r.init_pid == *pid);
-            self.due(&Asked::Init(*pid), known, None, now)
-        });
+        let runc_due = detected
+            .loose
+            .iter()
+            .filter_map(|l| snap.groups.get(l.group))
+            .any(|g| {
+                // A state file may name another of the group's processes than its kernel init.
+                let known = self
+                    .meta
+                    .runc
+                    .iter()
+                    .any(|r| g.pids.binary_search(&r.init_pid).is_ok());
+                self.due(&Asked::Init(g.init_pid), known, None, now)
+            });
         if runc_due {
             match oci::read_runc_states(&roots.runc_root(), Runtime::Runc) {
                 Ok(states) => {
@@ -485,6 +507,23 @@ impl RuntimeCache {
     }
 }
 
+/// A running Docker container's init as Docker records it: the API's State.Pid (the list does not
+/// carry it), else config.v2.json's (`own`, when already read).
+fn docker_init_pid(
+    sock: &std::path::Path,
+    dir: &std::path::Path,
+    id: &str,
+    own: Option<RuntimeRecord>,
+) -> Option<i32> {
+    docker::read_container_api(sock, id)
+        .ok()
+        .and_then(|r| r.init_pid)
+        .or_else(|| {
+            own.or_else(|| docker::read_config_v2(dir, id).ok())
+                .and_then(|r| r.init_pid)
+        })
+}
+
 /// Whether a container's name can be a file name: a component of its own, no `..` or `/` (a
 /// machine's name comes unescaped from a unit name that may hold `\x2f`).
 fn is_file_name(name: &str) -> bool {
@@ -495,20 +534,34 @@ fn is_file_name(name: &str) -> bool {
 /// asked about now.
 struct FoundIds<'a> {
     frozen: HashMap<&'a str, Option<&'static str>>,
+    /// Each one's processes (sorted).
+    pids: HashMap<&'a str, &'a [i32]>,
     now: Instant,
 }
 
 impl<'a> FoundIds<'a> {
     fn new(detected: &'a Detected, now: Instant) -> Self {
-        let frozen = detected
-            .found
-            .iter()
-            .filter_map(|f| match &f.key {
-                containers::FoundKey::Id(id) => Some((id.as_str(), f.frozen)),
-                containers::FoundKey::Name(..) | containers::FoundKey::Delegated(..) => None,
+        let mut frozen = HashMap::new();
+        let mut pids = HashMap::new();
+        for f in &detected.found {
+            if let containers::FoundKey::Id(id) = &f.key {
+                frozen.insert(id.as_str(), f.frozen);
+                pids.insert(id.as_str(), f.pids.as_slice());
+            }
+        }
+        FoundIds { frozen, pids, now }
+    }
+
+    /// Whether the record of `id` holds: there is one, and the init it names (if any) is still
+    /// one of the container's processes (after a restart it is not).
+    fn record_holds(&self, cache: &RuntimeCache, id: &str) -> bool {
+        cache.meta.records.get(id).is_some_and(|r| {
+            r.init_pid.is_none_or(|pid| {
+                self.pids
+                    .get(id)
+                    .is_some_and(|p| p.binary_search(&pid).is_ok())
             })
-            .collect();
-        FoundIds { frozen, now }
+        })
     }
 
     /// Those of `ids` that `source` needs asking about now (see [`RuntimeCache::due`]).
@@ -516,7 +569,7 @@ impl<'a> FoundIds<'a> {
         ids.into_iter()
             .filter(|id| {
                 let f = self.frozen.get(id).copied().flatten();
-                let known = cache.meta.records.contains_key(*id);
+                let known = self.record_holds(cache, id);
                 let what = Asked::Id(source, id.to_string());
                 let soon = cache.disagrees(id, f)
                     && cache
@@ -551,10 +604,11 @@ impl Collector {
     /// Set `snap.containers` (see [`containers::build`]) from what the snapshot shows and what
     /// runtimes record, read as needed (see the module documentation).
     pub(super) fn add_containers(&mut self, snap: &mut Snapshot) {
-        let detected = containers::detect(snap);
+        let mut detected = containers::detect(snap);
         if !self.runtimes.off {
             self.runtimes
                 .update(&self.roots, snap, &detected, Instant::now());
+            containers::adopt_recorded_inits(snap, &mut detected, &self.runtimes.meta);
         }
         snap.containers = containers::build(snap, &detected, &self.runtimes.meta);
         self.add_runtime_warnings(snap);

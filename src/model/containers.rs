@@ -94,7 +94,8 @@ pub struct Container {
     /// was not asked (podman without its API service).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime_state: Option<String>,
-    /// The process that is PID 1 of the container's pid namespace, else its lowest PID.
+    /// Its init: the process its runtime's record names (when that is one of its processes),
+    /// else the one that is PID 1 of the container's pid namespace, else its lowest PID.
     pub init_pid: i32,
     /// Its processes (no kernel threads), sorted.
     pub pids: Vec<i32>,
@@ -173,6 +174,9 @@ pub struct RuntimeRecord {
     pub state: Option<String>,
     /// Docker labels, or Kubernetes annotations of an OCI bundle.
     pub labels: BTreeMap<String, String>,
+    /// The host PID of the container's init as the runtime records it (Docker's State.Pid,
+    /// podman's OCI runtime's pid file), when running.
+    pub init_pid: Option<i32>,
 }
 
 /// A Kubernetes pod as its log directory (/var/log/pods/<namespace>_<name>_<uid>/) shows it.
@@ -249,6 +253,8 @@ pub struct Detected {
 pub struct Loose {
     /// Index into [`Snapshot::groups`].
     pub group: usize,
+    /// Its init: the group's, or the one the runc state file that names it records.
+    pub init_pid: i32,
     /// Its init's cgroups that hold nothing but the group's processes, per hierarchy key: the
     /// others (the host's /user.slice, say) are not the group's to show or to change.
     pub cgroups: BTreeMap<String, String>,
@@ -548,27 +554,36 @@ fn loose_groups(
         .enumerate()
         .filter(|(_, g)| !g.pids.iter().any(|p| in_container.contains(p)))
         .map(|(i, g)| {
-            let cgroups: BTreeMap<String, String> = snap
-                .processes
-                .get(&g.init_pid)
-                .into_iter()
-                .flat_map(|p| p.cgroups.iter())
-                .filter(|(k, path)| {
-                    &***path != "/"
-                        && cgroups_by_path.get(&(&***k, &***path)).is_some_and(|c| {
-                            !c.pids.is_empty()
-                                && c.pids.iter().all(|p| g.pids.binary_search(p).is_ok())
-                        })
-                })
-                .map(|(k, path)| (k.to_string(), path.to_string()))
-                .collect();
+            let cgroups = own_cgroups(snap, g, g.init_pid, cgroups_by_path);
             let frozen = freezer_state(&cgroups, cgroups_by_path);
             Loose {
                 group: i,
+                init_pid: g.init_pid,
                 cgroups,
                 frozen,
             }
         })
+        .collect()
+}
+
+/// The cgroups of process `init` that hold nothing but the processes of group `g`.
+fn own_cgroups(
+    snap: &Snapshot,
+    g: &IsolationGroup,
+    init: i32,
+    cgroups_by_path: &HashMap<(&str, &str), &Cgroup>,
+) -> BTreeMap<String, String> {
+    snap.processes
+        .get(&init)
+        .into_iter()
+        .flat_map(|p| p.cgroups.iter())
+        .filter(|(k, path)| {
+            &***path != "/"
+                && cgroups_by_path.get(&(&***k, &***path)).is_some_and(|c| {
+                    !c.pids.is_empty() && c.pids.iter().all(|p| g.pids.binary_search(p).is_ok())
+                })
+        })
+        .map(|(k, path)| (k.to_string(), path.to_string()))
         .collect()
 }
 
@@ -710,6 +725,66 @@ fn non_sandbox_per_pod<'d>(snap: &Snapshot, detected: &'d Detected) -> HashMap<&
     per_pod
 }
 
+/// Take each recognised container's init from its runtime's record (see
+/// [`RuntimeRecord::init_pid`]) where that process is one of the container's: the kernel's view
+/// alone ([`init_of`]) can be misled by a process moved into the container's cgroup, or by a
+/// nested pid namespace, that is PID 1 of its own namespace. Its cgroups and freezer state follow
+/// the new init. An isolation group named by a runc state file gets that file's init the same way
+/// (when it is one of the group's processes).
+pub fn adopt_recorded_inits(snap: &Snapshot, detected: &mut Detected, meta: &Metadata) {
+    let mut index = None;
+    let mut changed = false;
+    for f in &mut detected.found {
+        let FoundKey::Id(id) = &f.key else {
+            continue;
+        };
+        let Some(pid) = meta.records.get(id).and_then(|r| r.init_pid) else {
+            continue;
+        };
+        if pid == f.init_pid || f.pids.binary_search(&pid).is_err() {
+            continue;
+        }
+        let Some(init) = snap.processes.get(&pid) else {
+            continue;
+        };
+        let cgroups: BTreeMap<String, String> = init
+            .cgroups
+            .iter()
+            .filter_map(|(k, path)| {
+                let m = cgroup_path::recognise(path)?;
+                (found_key(&m) == f.key).then(|| (k.to_string(), m.cgroup.to_string()))
+            })
+            .collect();
+        if cgroups.is_empty() {
+            continue;
+        }
+        let index = index.get_or_insert_with(|| cgroup_index(snap));
+        f.frozen = freezer_state(&cgroups, index);
+        if let Some(path) = preferred_path(&cgroups) {
+            f.cgroup = path;
+        }
+        f.cgroups = cgroups;
+        f.init_pid = pid;
+        changed = true;
+    }
+    if changed {
+        detected.found.sort_by_key(|f| f.init_pid);
+    }
+    for l in &mut detected.loose {
+        let Some(g) = snap.groups.get(l.group) else {
+            continue;
+        };
+        if let Some(r) = runc_record_of(snap, g, meta)
+            && r.init_pid != l.init_pid
+        {
+            let index = index.get_or_insert_with(|| cgroup_index(snap));
+            l.cgroups = own_cgroups(snap, g, r.init_pid, index);
+            l.frozen = freezer_state(&l.cgroups, index);
+            l.init_pid = r.init_pid;
+        }
+    }
+}
+
 /// The containers of `snap`: those `detected` from cgroup paths, named from `meta`, then the
 /// isolation groups left over (named by runc's state files when one has their init), by init
 /// PID.
@@ -798,7 +873,7 @@ pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Conta
 /// among its processes (and whose cgroup, when runc was given one, is the process's), else
 /// listed as the group it is.
 fn loose_group(snap: &Snapshot, g: &IsolationGroup, l: &Loose, meta: &Metadata) -> Container {
-    let init = snap.processes.get(&g.init_pid);
+    let init = snap.processes.get(&l.init_pid);
     let (namespaces, shared_with_host) = namespaces_of(snap, init);
     // Its init's cgroups, to show where it is; only its own ones are listed in `cgroups`.
     let all: BTreeMap<String, String> = init
@@ -809,17 +884,7 @@ fn loose_group(snap: &Snapshot, g: &IsolationGroup, l: &Loose, meta: &Metadata) 
                 .collect()
         })
         .unwrap_or_default();
-    let runc = meta.runc.iter().find(|r| {
-        g.pids.binary_search(&r.init_pid).is_ok()
-            && snap.processes.get(&r.init_pid).is_some_and(|p| {
-                r.cgroup.as_deref().is_none_or(|want| {
-                    p.cgroups.values().any(|have| {
-                        have.strip_prefix(want)
-                            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-                    })
-                })
-            })
-    });
+    let runc = runc_record_of(snap, g, meta);
     Container {
         name: runc.map_or_else(|| g.name.clone(), |r| r.id.clone()),
         id: runc.map(|r| r.id.clone()),
@@ -827,7 +892,7 @@ fn loose_group(snap: &Snapshot, g: &IsolationGroup, l: &Loose, meta: &Metadata) 
         image: None,
         state: state(l.frozen, None).0,
         runtime_state: None,
-        init_pid: g.init_pid,
+        init_pid: l.init_pid,
         pids: g.pids.clone(),
         cgroup: preferred_path(&l.cgroups).or_else(|| preferred_path(&all)),
         namespaces,
@@ -838,6 +903,26 @@ fn loose_group(snap: &Snapshot, g: &IsolationGroup, l: &Loose, meta: &Metadata) 
         pod: None,
         note: None,
     }
+}
+
+/// The runc state file whose init is among the processes of group `g` (and whose cgroup, when
+/// runc was given one, is that process's).
+fn runc_record_of<'m>(
+    snap: &Snapshot,
+    g: &IsolationGroup,
+    meta: &'m Metadata,
+) -> Option<&'m RuncRecord> {
+    meta.runc.iter().find(|r| {
+        g.pids.binary_search(&r.init_pid).is_ok()
+            && snap.processes.get(&r.init_pid).is_some_and(|p| {
+                r.cgroup.as_deref().is_none_or(|want| {
+                    p.cgroups.values().any(|have| {
+                        have.strip_prefix(want)
+                            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                    })
+                })
+            })
+    })
 }
 
 /// Why the runtime's name is not given to `f`, if it is not: its cgroup is below a directory a
@@ -992,6 +1077,66 @@ mod tests {
     }
 
     #[test]
+    fn inits_come_from_the_records_when_they_name_a_member() {
+        let a = format!("/docker/{A}");
+        let runc = "/nsview-test-1/c1";
+        let s = snapshot(vec![
+            proc(1, vec![1], &HOST, &[("memory", "/"), ("freezer", "/")]),
+            // PID 1 of a namespace of its own, moved into the container's memory cgroup.
+            proc(90, vec![90, 1], &ct(9), &[("memory", &a), ("freezer", "/")]),
+            proc(
+                100,
+                vec![100, 1],
+                &ct(1),
+                &[("memory", &a), ("freezer", &a)],
+            ),
+            // A runc container sharing the host's pid namespace: lowest PID by default.
+            proc(300, vec![300], &ct(3), &[("memory", runc)]),
+            proc(301, vec![301], &ct(3), &[("memory", runc)]),
+        ]);
+        let mut d = detect(&s);
+        assert_eq!(d.found[0].init_pid, 90, "the kernel's guess");
+        assert_eq!(d.loose[0].init_pid, 300);
+        let mut meta = Metadata::default();
+        let record = |init_pid| RuntimeRecord {
+            runtime: Runtime::Docker,
+            name: Some("web".into()),
+            image: None,
+            state: None,
+            labels: BTreeMap::new(),
+            init_pid,
+        };
+        // A record naming a process that is not the container's changes nothing.
+        meta.records.insert(A.into(), record(Some(301)));
+        adopt_recorded_inits(&s, &mut d, &meta);
+        assert_eq!(d.found[0].init_pid, 90);
+        meta.records.insert(A.into(), record(Some(100)));
+        meta.runc.push(RuncRecord {
+            runtime: Runtime::Runc,
+            id: "c1".into(),
+            init_pid: 301,
+            cgroup: Some(runc.into()),
+        });
+        adopt_recorded_inits(&s, &mut d, &meta);
+        assert_eq!(d.found[0].init_pid, 100);
+        assert_eq!(
+            d.found[0].cgroups,
+            BTreeMap::from([
+                ("memory".to_string(), a.clone()),
+                ("freezer".to_string(), a.clone())
+            ])
+        );
+        let c = build(&s, &d, &meta);
+        assert_eq!(c[0].name, "web");
+        assert_eq!(c[0].init_pid, 100);
+        assert_eq!(c[0].namespaces[&Mnt], 11);
+        assert_eq!(c[0].pids, vec![90, 100]);
+        assert_eq!(c[1].name, "c1");
+        assert_eq!(c[1].init_pid, 301);
+        assert_eq!(c[1].cgroup.as_deref(), Some(runc));
+    }
+
+    #[test]
     fn docker_containers_named_from_records_and_groups_left_over() {
         let a = format!("/docker/{A}");
         let b = format!("/system.slice/docker-{B}.scope");
@@ -1087,6 +1232,7 @@ mod tests {
                 image: Some("nginx:1.25".into()),
                 state: Some("paused".into()),
                 labels,
+                init_pid: None,
             },
         );
         meta.records.insert(
@@ -1097,6 +1243,7 @@ mod tests {
                 image: None,
                 state: Some("paused".into()),
                 labels: BTreeMap::new(),
+                init_pid: None,
             },
         );
         let c = build(&s, &d, &meta);
@@ -1246,6 +1393,7 @@ mod tests {
                 image: Some("nginx:1.25".into()),
                 state: None,
                 labels: annotations("container", Some("app")),
+                init_pid: None,
             },
         );
         meta.records.insert(
@@ -1256,6 +1404,7 @@ mod tests {
                 image: None,
                 state: None,
                 labels: annotations("sandbox", None),
+                init_pid: None,
             },
         );
         let c = build(&s, &d, &meta);
@@ -1361,6 +1510,7 @@ mod tests {
                 image: None,
                 state: None,
                 labels: BTreeMap::new(),
+                init_pid: None,
             },
         );
         let c = build(&s, &d, &meta);

@@ -1,6 +1,8 @@
 //! Docker's records of its containers: the Engine API's container list (GET /containers/json on
 //! /var/run/docker.sock), or, when the daemon does not answer, each container's
-//! /var/lib/docker/containers/<id>/config.v2.json. Names only: what runs is read from the kernel.
+//! /var/lib/docker/containers/<id>/config.v2.json; a container's init (State.Pid) from GET
+//! /containers/<id>/json, which the list lacks, or config.v2.json. Names and that PID only: what
+//! runs is read from the kernel.
 
 use super::error::{SysError, SysResult};
 use super::http;
@@ -43,10 +45,21 @@ pub fn parse_containers_json(body: &[u8]) -> Result<Vec<(String, RuntimeRecord)>
                     image: string(c.get("Image")),
                     state: string(c.get("State")),
                     labels: labels(c.get("Labels")),
+                    init_pid: None,
                 },
             ))
         })
         .collect())
+}
+
+/// One container as the daemon knows it (GET /containers/<id>/json, what `docker inspect`
+/// shows), with its init's PID. `id` is a full id (64 hex digits).
+pub fn read_container_api(sock: &Path, id: &str) -> SysResult<RuntimeRecord> {
+    if !crate::model::containers::cgroup_path::is_id(id) {
+        return Err(SysError::parse(sock, format!("not a container id: {id:?}")));
+    }
+    let body = http::get_unix(sock, &format!("/containers/{id}/json"), API_TIMEOUT)?;
+    parse_config_v2(&body).map_err(|reason| SysError::parse(sock, reason))
 }
 
 /// /var/lib/docker/containers/<id>/config.v2.json below `containers_dir`.
@@ -57,7 +70,8 @@ pub fn read_config_v2(containers_dir: &Path, id: &str) -> SysResult<RuntimeRecor
 }
 
 /// Docker's own record of a container: `{"Name": "/web-1", "Config": {"Image", "Labels"},
-/// "State": {"Running", "Paused", "Restarting"}}`.
+/// "State": {"Running", "Paused", "Restarting", "Pid"}}`, as config.v2.json holds it and the
+/// API's GET /containers/<id>/json answers it. The init's PID only while it runs.
 pub fn parse_config_v2(text: &[u8]) -> Result<RuntimeRecord, String> {
     let v: Value = serde_json::from_slice(text).map_err(|e| e.to_string())?;
     if !v.is_object() {
@@ -88,6 +102,11 @@ pub fn parse_config_v2(text: &[u8]) -> Result<RuntimeRecord, String> {
         image: string(config.and_then(|c| c.get("Image"))),
         state,
         labels: labels(config.and_then(|c| c.get("Labels"))),
+        init_pid: st
+            .and_then(|s| s.get("Pid"))
+            .and_then(Value::as_i64)
+            .and_then(|p| i32::try_from(p).ok())
+            .filter(|p| *p > 0 && (flag("Running") || flag("Paused") || flag("Restarting"))),
     })
 }
 
@@ -139,8 +158,13 @@ mod tests {
         assert_eq!(r.image.as_deref(), Some("busybox-test"));
         assert_eq!(r.state.as_deref(), Some("paused"));
         assert_eq!(r.labels["a"], "b");
-        let r = parse_config_v2(br#"{"State":{"Running":false}}"#).unwrap();
+        assert_eq!(r.init_pid, Some(7146));
+        let r = parse_config_v2(br#"{"State":{"Running":false,"Pid":0}}"#).unwrap();
         assert_eq!(r.state.as_deref(), Some("exited"));
+        assert_eq!(r.init_pid, None);
+        // A stopped container's record may keep a PID: not its init any more.
+        let r = parse_config_v2(br#"{"State":{"Running":false,"Pid":7}}"#).unwrap();
+        assert_eq!(r.init_pid, None);
         assert_eq!(r.name, None);
         assert!(parse_config_v2(b"[]").is_err());
         assert!(parse_config_v2(b"{").is_err());

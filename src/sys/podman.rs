@@ -14,6 +14,26 @@ pub fn read_containers_json(path: &Path) -> SysResult<Vec<(String, RuntimeRecord
     parse_containers_json(&text).map_err(|reason| SysError::parse(path, reason))
 }
 
+/// A pid file (podman's userdata/pidfile): one positive PID in decimal, at most 32 bytes.
+pub fn read_pidfile(path: &Path) -> SysResult<i32> {
+    use std::io::Read;
+    let mut text = Vec::with_capacity(32);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(32).read_to_end(&mut text))
+        .map_err(|e| SysError::io(path, e))?;
+    parse_pidfile(&text).ok_or_else(|| SysError::parse(path, "not a PID"))
+}
+
+/// The PID in a pid file's text (surrounding white space allowed).
+pub fn parse_pidfile(text: &[u8]) -> Option<i32> {
+    std::str::from_utf8(text)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|p| *p > 0)
+}
+
 /// containers/storage's list: `[{"id", "names": ["web"], "image": "<image id>", "metadata":
 /// "<JSON text: {\"image-name\": \"docker.io/library/nginx:1.25\", \"name\": \"web\"}>"}]`. The
 /// image's name is in the metadata (podman's); without it, the image id is shown short, as
@@ -58,6 +78,7 @@ pub fn parse_containers_json(text: &[u8]) -> Result<Vec<(String, RuntimeRecord)>
                     image,
                     state: None,
                     labels: BTreeMap::new(),
+                    init_pid: None,
                 },
             ))
         })
@@ -67,6 +88,17 @@ pub fn parse_containers_json(text: &[u8]) -> Result<Vec<(String, RuntimeRecord)>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pidfile() {
+        assert_eq!(parse_pidfile(b"27503"), Some(27503));
+        assert_eq!(parse_pidfile(b"27503\n"), Some(27503));
+        assert_eq!(parse_pidfile(b"0"), None);
+        assert_eq!(parse_pidfile(b"-1"), None);
+        assert_eq!(parse_pidfile(b"12 34"), None);
+        assert_eq!(parse_pidfile(b"\xff"), None);
+        assert_eq!(parse_pidfile(b""), None);
+    }
 
     #[test]
     fn storage_containers_json() {

@@ -99,6 +99,19 @@ impl Roots {
             .collect()
     }
 
+    /// The pid files of podman container `id` (its OCI runtime writes its init's PID there), one
+    /// per storage driver, in containers/storage's run root (rootful).
+    pub fn podman_pidfiles(&self, id: &str) -> Vec<PathBuf> {
+        ["overlay", "vfs", "btrfs", "zfs"]
+            .iter()
+            .map(|d| {
+                self.host_path(&format!(
+                    "/run/containers/storage/{d}-containers/{id}/userdata/pidfile"
+                ))
+            })
+            .collect()
+    }
+
     /// The kubelet's pod log directories (`<namespace>_<pod>_<uid>/<container>/`).
     pub fn pod_logs(&self) -> PathBuf {
         self.host_path("/var/log/pods")

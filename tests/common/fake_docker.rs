@@ -7,8 +7,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// A fake Docker Engine API on `sock`: answers every GET /containers/json with `body`, in
-/// chunks as dockerd does; records the requests.
+/// A fake Docker Engine API on `sock`: answers every GET with `body` (or, with
+/// [`FakeDocker::serve_routes`], the body of the first route whose path the request's starts
+/// with, else 404), in chunks as dockerd does; records the requests.
 pub struct FakeDocker {
     stop: Arc<AtomicBool>,
     pub requests: Arc<Mutex<Vec<String>>>,
@@ -17,6 +18,12 @@ pub struct FakeDocker {
 
 impl FakeDocker {
     pub fn serve(sock: &Path, body: String) -> FakeDocker {
+        Self::serve_routes(sock, vec![("/".to_string(), body)])
+    }
+
+    /// Answer a GET whose path starts with a route's prefix with that route's body (the first
+    /// that matches), any other with 404 and Docker's `{"message": ...}`.
+    pub fn serve_routes(sock: &Path, routes: Vec<(String, String)>) -> FakeDocker {
         std::fs::create_dir_all(sock.parent().unwrap()).unwrap();
         let listener = UnixListener::bind(sock).unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -41,8 +48,20 @@ impl FakeDocker {
                 rq.lock()
                     .unwrap()
                     .push(String::from_utf8_lossy(&req).into_owned());
-                let mut answer = String::from(
-                    "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\nDocker-Experimental: false\r\nServer: Docker/20.10.24 (linux)\r\nTransfer-Encoding: chunked\r\n\r\n",
+                let text = String::from_utf8_lossy(&req);
+                let path = text.split(' ').nth(1).unwrap_or("");
+                let (status, body) = routes
+                    .iter()
+                    .find(|(prefix, _)| path.starts_with(prefix.as_str()))
+                    .map(|(_, body)| ("200 OK", body.clone()))
+                    .unwrap_or_else(|| {
+                        (
+                            "404 Not Found",
+                            r#"{"message":"No such container"}"#.to_string(),
+                        )
+                    });
+                let mut answer = format!(
+                    "HTTP/1.1 {status}\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\nDocker-Experimental: false\r\nServer: Docker/20.10.24 (linux)\r\nTransfer-Encoding: chunked\r\n\r\n",
                 );
                 let bytes = body.as_bytes();
                 for chunk in bytes.chunks(100) {

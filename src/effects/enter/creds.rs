@@ -8,7 +8,7 @@ use super::open::Opened;
 use super::plan::{Credentials, EnterSpec};
 use super::report::warn;
 use super::seccomp::SeccompFilters;
-use super::target_fs::{passwd_field, read_regular_at};
+use super::target_fs::{passwd_field, read_regular_at, supplementary_groups};
 use crate::model::NsType;
 use crate::sys::SysError;
 use crate::sys::proc_handle::StatusCreds;
@@ -80,17 +80,21 @@ pub(super) fn take_credentials<'a>(
 }
 
 /// The target's credentials turned into `uid`'s, as `docker exec -u` does: the group given, else
-/// the user's in the passwd of the root the command runs in, else 0; no supplementary groups; the
-/// target's bounding set; the other capability sets only for uid 0.
+/// the user's in the passwd of the root the command runs in, else 0; as supplementary groups that
+/// group and those the root's /etc/group makes the user a member of; the target's bounding set;
+/// the other capability sets only for uid 0.
 fn as_other_user(c: &mut StatusCreds, uid: u32, gid: Option<u32>) {
+    let passwd = read_regular_at(rustix::fs::CWD, "/etc/passwd", false);
     let gid = gid.unwrap_or_else(|| {
-        read_regular_at(rustix::fs::CWD, "/etc/passwd", false)
-            .and_then(|p| passwd_field(&p, uid, 3).and_then(|g| g.parse().ok()))
+        passwd
+            .as_deref()
+            .and_then(|p| passwd_field(p, uid, 3).and_then(|g| g.parse().ok()))
             .unwrap_or(0)
     });
+    let group = read_regular_at(rustix::fs::CWD, "/etc/group", false);
     c.uid = [uid; 3];
     c.gid = [gid; 3];
-    c.groups.clear();
+    c.groups = supplementary_groups(passwd.as_deref(), group.as_deref(), uid, gid);
     if uid != 0 {
         c.effective = 0;
         c.permitted = 0;
@@ -125,9 +129,10 @@ fn adopt_creds(c: &StatusCreds) -> Result<(), EnterError> {
     rustix::thread::set_keep_capabilities(true).map_err(|e| denied("PR_SET_KEEPCAPS", &e))?;
     let groups: Vec<Gid> = c.groups.iter().map(|g| Gid::from_raw(*g)).collect();
     if let Err(e) = nix::unistd::setgroups(&groups) {
-        // Denied in a user namespace with setgroups "deny": fine when nothing would change.
+        // Denied in a user namespace with setgroups "deny" (where runc leaves the groups as
+        // they are too), or fine when nothing would change.
         let current = nix::unistd::getgroups().unwrap_or_default();
-        if !(e == Errno::EPERM && (groups.is_empty() || groups == current)) {
+        if !(e == Errno::EPERM && (groups.is_empty() || groups == current || setgroups_denied())) {
             return Err(denied("setgroups", &e));
         }
     }
@@ -160,6 +165,12 @@ fn adopt_creds(c: &StatusCreds) -> Result<(), EnterError> {
     }
     rustix::thread::set_keep_capabilities(false).map_err(|e| denied("PR_SET_KEEPCAPS", &e))?;
     Ok(())
+}
+
+/// Whether this process's user namespace forbids setgroups(2) (/proc/self/setgroups "deny").
+fn setgroups_denied() -> bool {
+    read_regular_at(rustix::fs::CWD, "/proc/self/setgroups", false)
+        .is_some_and(|s| s.trim() == "deny")
 }
 
 /// After joining a user namespace with --privileged: become its root, as nsenter does.

@@ -20,6 +20,31 @@ pub(super) fn passwd_field(passwd: &str, uid: u32, field: usize) -> Option<&str>
     })
 }
 
+/// The supplementary groups `docker exec -u` gives a user (containerd's and runc's rule): its
+/// primary group `gid` first, then every group of `group` (an /etc/group text) that lists the
+/// user's name (from `passwd`) as a member, each once.
+pub(super) fn supplementary_groups(
+    passwd: Option<&str>,
+    group: Option<&str>,
+    uid: u32,
+    gid: u32,
+) -> Vec<u32> {
+    let mut out = vec![gid];
+    let name = passwd.and_then(|p| passwd_field(p, uid, 0));
+    if let (Some(name), Some(group)) = (name, group) {
+        for line in group.lines() {
+            let f: Vec<&str> = line.split(':').collect();
+            let (Some(g), Some(members)) = (f.get(2).and_then(|g| g.parse().ok()), f.get(3)) else {
+                continue;
+            };
+            if members.split(',').any(|m| m.trim() == name) && !out.contains(&g) {
+                out.push(g);
+            }
+        }
+    }
+    out
+}
+
 /// A shell someone can log in with (not nologin, false, sync ...).
 fn is_login_shell(shell: &str) -> bool {
     let base = shell.rsplit('/').next().unwrap_or(shell);
@@ -118,5 +143,21 @@ mod tests {
         assert!(is_login_shell("/bin/ash"));
         assert!(!is_login_shell("/sbin/nologin"));
         assert!(!is_login_shell("/bin/false"));
+    }
+
+    #[test]
+    fn supplementary_groups_as_docker_exec() {
+        let p = "root:x:0:0:root:/root:/bin/sh\nweb:x:1000:1000::/home/web:/bin/sh\n";
+        let g =
+            "root:x:0:\nweb:x:1000:\naudio:x:29:web,other\nvideo:x:44:other\nwheel:x:10:root,web\n";
+        assert_eq!(
+            supplementary_groups(Some(p), Some(g), 1000, 1000),
+            [1000, 29, 10]
+        );
+        assert_eq!(supplementary_groups(Some(p), Some(g), 1000, 5), [5, 29, 10]);
+        assert_eq!(supplementary_groups(Some(p), Some(g), 0, 0), [0, 10]);
+        // Not in passwd, or no files: the primary group alone.
+        assert_eq!(supplementary_groups(Some(p), Some(g), 4242, 7), [7]);
+        assert_eq!(supplementary_groups(None, None, 1000, 1000), [1000]);
     }
 }
