@@ -100,12 +100,34 @@ fn helper_command(
             .stdin(Stdio::null());
     }
     cmd.args(spec.helper_args(Some(report_fd)));
-    // SAFETY: the closure runs in the forked child before exec; it only calls fcntl, which is
-    // async-signal-safe, on fd numbers it was given; it allocates nothing and takes no lock.
+    let caller = std::process::id();
+    // SAFETY: the closure runs in the forked child before exec; it only calls fcntl, prctl and
+    // getppid, which are async-signal-safe, on values it was given; it allocates nothing and takes
+    // no lock.
     unsafe {
-        cmd.pre_exec(move || keep_across_exec(&[Some(report_fd), pty_fd]));
+        cmd.pre_exec(move || {
+            keep_across_exec(&[Some(report_fd), pty_fd])?;
+            hang_up_with_caller(caller)
+        });
     }
     cmd
+}
+
+/// In the forked child before exec: SIGHUP when the thread that started it ends (the caller
+/// killed, even with SIGKILL), as a terminal hangup would: the helper dies of it before the
+/// command runs, and passes it on to the command afterwards (`inherit`), so nothing of an
+/// `nsview enter` outlives it unnoticed. A caller already gone is an error.
+fn hang_up_with_caller(caller: u32) -> io::Result<()> {
+    // SAFETY: prctl(PR_SET_PDEATHSIG) and getppid(2) are plain async-signal-safe system calls.
+    unsafe {
+        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGHUP as libc::c_ulong) == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        if u32::try_from(libc::getppid()).ok() != Some(caller) {
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
+        }
+    }
+    Ok(())
 }
 
 /// Receive the command's pty master over `socket` (waiting with Ctrl-C working) and start
