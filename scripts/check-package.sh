@@ -117,7 +117,7 @@ check_completions() {
     check "zsh's file is a #compdef for nsview" \
         grep -qx '#compdef nsview' "$DEST/usr/share/zsh/vendor-completions/_nsview"
     check "fish's file asks nsview" \
-        grep -q 'COMPLETE=fish nsview' "$DEST/usr/share/fish/vendor_completions.d/nsview.fish"
+        grep -q 'NSVIEW_COMPLETE=fish nsview' "$DEST/usr/share/fish/vendor_completions.d/nsview.fish"
 }
 
 main() {

@@ -2,7 +2,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // The completion scripts call `COMPLETE=SHELL nsview -- WORDS...`: answered here, then exit.
+    // The completion scripts call `NSVIEW_COMPLETE=SHELL nsview -- WORDS...`: answered here, then exit.
     nsview::cli::complete_from_env();
     // clap exits with 2 on usage errors and 0 for --help/--version.
     let cli = nsview::cli::Cli::parse();

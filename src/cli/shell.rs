@@ -3,7 +3,7 @@
 //! status, files, environment), and `nsview completions SHELL` prints the completion script.
 //!
 //! Completion is clap_complete's dynamic engine: the script the shell loads calls
-//! `COMPLETE=SHELL nsview -- WORDS...`, and nsview answers from the same clap definitions at
+//! `NSVIEW_COMPLETE=SHELL nsview -- WORDS...`, and nsview answers from the same clap definitions at
 //! once ([`complete_from_env`], first thing in `main`). So the options never go stale, and
 //! TARGET completes to what is running now: container and isolation-group names, and PIDs when
 //! the word starts with a digit.
@@ -18,7 +18,7 @@ use std::ffi::OsStr;
 use std::io::{self, Write};
 
 /// The environment variable through which the shell asks nsview for completions.
-const COMPLETE_VAR: &str = "COMPLETE";
+const COMPLETE_VAR: &str = "NSVIEW_COMPLETE";
 
 /// `nsview man` and `nsview completions` (flattened into the top-level command list).
 #[derive(Debug, Subcommand)]
@@ -60,7 +60,7 @@ pub fn execute(cmd: ShellCommand, out: &mut impl Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Answer a completion request and exit when the shell's script made one (`COMPLETE` set);
+/// Answer a completion request and exit when the shell's script made one (`NSVIEW_COMPLETE` set);
 /// return at once otherwise. Called first thing in `main`.
 pub fn complete_from_env() {
     CompleteEnv::with_factory(command_with_completers)
@@ -290,7 +290,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     ("TERM", "Passed to the command enter runs."),
     (
-        "COMPLETE",
+        "NSVIEW_COMPLETE",
         "Set by the completion scripts to ask nsview for completions (bash, zsh, fish).",
     ),
 ];
