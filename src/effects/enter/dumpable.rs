@@ -13,3 +13,21 @@ use super::plan::EnterSpec;
 pub(super) fn stay_undumpable(spec: &EnterSpec) -> Result<(), EnterError> {
     nix::sys::prctl::set_dumpable(false).map_err(|e| spec.failed(format!("PR_SET_DUMPABLE: {e}")))
 }
+
+/// The parent-death signal (SIGHUP when the caller ends, set before exec in `spawn`) is cleared
+/// by the same credential changes (commit_creds in kernel/cred.c): set it again after joining a
+/// user namespace, then make sure `caller` did not end in between (the helper would then belong
+/// to init and never get the signal).
+pub(super) fn hang_up_with_caller(
+    spec: &EnterSpec,
+    caller: nix::unistd::Pid,
+) -> Result<(), EnterError> {
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGHUP)
+        .map_err(|e| spec.failed(format!("PR_SET_PDEATHSIG: {e}")))?;
+    if nix::unistd::getppid() != caller {
+        return Err(EnterError::Interrupted(
+            "nsview enter ended before the command started".into(),
+        ));
+    }
+    Ok(())
+}

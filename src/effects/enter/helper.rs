@@ -1,7 +1,7 @@
 //! The helper (`nsview __enter`): a fresh single-threaded process that opens, joins and forks.
 
 use super::child::child_main;
-use super::dumpable::stay_undumpable;
+use super::dumpable::{hang_up_with_caller, stay_undumpable};
 use super::error::EnterError;
 use super::helper_args::HelperArgs;
 use super::inherit::{close_fds_above_2, pass_signals_to, set_disposition};
@@ -44,6 +44,7 @@ fn helper(
     report: Reporter,
     pty_socket: Option<RawFd>,
 ) -> Result<i32, EnterError> {
+    let caller = nix::unistd::getppid();
     stay_undumpable(spec)?;
     ensure_single_threaded(spec)?;
     // The host's ptmx (the fallback) is opened before joining anything.
@@ -58,6 +59,7 @@ fn helper(
     join_namespaces(spec, &opened)?;
     // Joining a user namespace changed the credentials.
     stay_undumpable(spec)?;
+    hang_up_with_caller(spec, caller)?;
     let terminal = match pty {
         Some(p) => Some(p.allocate(spec, &opened)?),
         None => None,
