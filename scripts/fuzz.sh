@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
 #   SECONDS   time per target (default 10: the smoke run that scripts/test.sh makes; the
-#             long runs whose figures are in README's "Fuzzing" section use 600)
+#             long runs whose figures are in docs/fuzzing.md use 600)
 #   TARGET    only these targets (default: every one `cargo fuzz list` names)
 #
 # 1. installs cargo-fuzz (`cargo install --locked cargo-fuzz`) when it is missing;

@@ -131,7 +131,7 @@ find_cargo() {
             return 0
         fi
     done
-    die "cargo not found on PATH (rustup's ~/.cargo/bin is not on sudo's PATH; try: sudo env \"PATH=\$PATH\" $0)"
+    die "cargo not found on PATH (rustup's ~/.cargo/bin is not on sudo's PATH; when rustup belongs to your user, try: sudo env \"PATH=\$PATH\" \"RUSTUP_HOME=\$HOME/.rustup\" $0)"
 }
 
 # ensure_cargo_tool NAME: make `cargo NAME` work (cargo-deb, cargo-nextest), installing the

@@ -2,7 +2,7 @@
 //!
 //! Reads every `crate::` and `super::` path in src/ (in `use` trees and inline), maps it to the
 //! file of the module it names, and checks two rules:
-//! 1. a layer imports only the layers README's "Layout" allows it (data flows one way: readers
+//! 1. a layer imports only the layers docs/layout.md allows it (data flows one way: readers
 //!    never know the collector, the TUI's state never touches readers, nothing imports a front end);
 //! 2. no circle of imports between files. A child module may use its parent's root file (`mod.rs`
 //!    or `name.rs`: the module's own vocabulary, which declares the child), so those edges are not

@@ -26,7 +26,7 @@ const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 /// Below this many tasks (threads included, as /proc/loadavg counts them) a full pass reads
 /// /proc: loading the iterator (reading the kernel's BTF, verifying the program: about 10 ms
 /// here) costs more than it saves. Measured with `nsview __collect --process-source proc|iter`
-/// (README, Performance).
+/// (docs/performance.md).
 pub const ITER_MIN_TASKS: usize = 600;
 
 /// How a full pass reads processes.

@@ -73,7 +73,7 @@
 //!
 //! # Cost
 //!
-//! See README "Performance". Memory idle for a second can be slow to touch again (see [`CachedProcess`](cache::CachedProcess)),
+//! See docs/performance.md. Memory idle for a second can be slow to touch again (see [`CachedProcess`](cache::CachedProcess)),
 //! so the cache is packed, namespaces, groups and cgroup members are computed from the shared
 //! sets, and a snapshot given back to [`Collector::recycle`] lends the next pass what did not
 //! change since it was made: its processes (each one unchanged, or all of them), and, when no
