@@ -260,7 +260,9 @@ fn helper_runs_from_a_sealed_memfd_the_container_cannot_open_or_write() {
     // nsview enter killed (SIGKILL, nothing to pass on): its helper gets SIGHUP as its parent
     // dies (re-armed after joining the user namespace) and passes it on to the command.
     drop(nsview_run);
-    let gone = try_poll(POLL_TIMEOUT, || (!alive(helper) && !alive(cmd)).then_some(()));
+    let gone = try_poll(POLL_TIMEOUT, || {
+        (!alive(helper) && !alive(cmd)).then_some(())
+    });
     assert!(
         gone.is_some(),
         "the helper {helper} or the command {cmd} outlived a killed nsview enter"
