@@ -651,6 +651,9 @@ fn function_keys_quit_redraw_help_and_filter() {
         "F1 opens help"
     );
     assert!(s.text().contains("this help"), "{}", s.text());
+    // The help is longer than 40 rows: scrolled down, quit shows its keys, F10 among them.
+    s.key(KeyCode::PageDown);
+    assert!(s.text().contains("q Ctrl-c F10  quit"), "{}", s.text());
     s.press(KeyCode::F(1), none);
     assert!(s.app.dialog.is_none(), "F1 closes help again");
     for f in [3, 4] {

@@ -166,9 +166,7 @@ impl Action {
             Action::Slower => "refresh less often",
             Action::RefreshNow => "refresh now",
             Action::Redraw => "redraw the screen and refresh now",
-            Action::CommandLine => {
-                "command line: :containers :ns :cgroups :ps switch views, :q quits; Tab completes"
-            }
+            Action::CommandLine => "command line: :containers :ns :cgroups :ps, :q quits",
             Action::Help => "this help",
             Action::PrevHierarchy => "cgroups: previous hierarchy",
             Action::NextHierarchy => "cgroups: next hierarchy",
