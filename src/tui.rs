@@ -222,6 +222,7 @@ fn carry_out(
         Cmd::RefreshNow => {
             let _ = ctrl.send(Control::Now);
         }
+        Cmd::Redraw => terminal.clear()?,
         Cmd::Recycle(old) => {
             let _ = ctrl.send(Control::Recycle(old));
         }

@@ -155,6 +155,14 @@ fn man_page_renders_with_its_sections() {
         );
     }
     assert!(out.stdout.contains("TYPE:[INODE]"), "{}", out.stdout);
+    // KEYS comes from the key table: the htop/k9s keys of issue 16 item 7 are in it.
+    for key in ["F10", "F5 Ctrl-l", "/ F3 F4", "command line: :containers"] {
+        assert!(
+            out.stdout.contains(key),
+            "KEYS lacks {key:?}:\n{}",
+            out.stdout
+        );
+    }
     assert!(
         out.stdout.contains("/var/lib/nsview/journal.jsonl"),
         "{}",

@@ -429,6 +429,36 @@ fn ctrl_c_quits_and_restores_the_terminal() {
     nsview.assert_terminal_restored("after Ctrl-C");
 }
 
+/// The keys of htop and k9s in a real terminal: `:ps` switches view, Ctrl-L and F5 repaint and
+/// keep it, F1 opens help, F10 quits and gives the terminal back (issue 16 item 7).
+#[test]
+fn command_line_and_function_keys() {
+    let test = "command_line_and_function_keys";
+    if !ready(test) {
+        return;
+    }
+    let nsview = Nsview::start("e2e-fkeys");
+    nsview.type_text(":ps");
+    nsview.wait_for(":ps");
+    nsview.press(&["Enter"]);
+    nsview.wait_for(" Processes (");
+    nsview.type_text(":nosuch");
+    nsview.press(&["Enter"]);
+    nsview.wait_for("unknown command \":nosuch\"");
+    for key in ["C-l", "F5"] {
+        nsview.press(&[key]);
+        nsview.wait_for(" Processes (");
+    }
+    nsview.press(&["F1"]);
+    nsview.wait_for("keys (Esc closes)");
+    nsview.press(&["Escape"]);
+    nsview.wait_until("help to close", |s| !s.contains("keys (Esc closes)"));
+    nsview.press(&["F10"]);
+    let status = nsview.wait_exit();
+    assert_eq!(status, 0, "nsview exits 0 on F10");
+    nsview.assert_terminal_restored("after F10");
+}
+
 /// `x` on a group: the enter dialog, a command run inside the group's namespaces on the plain
 /// terminal, Enter, and nsview's screen back with the same selection.
 #[test]

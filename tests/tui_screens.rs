@@ -20,7 +20,7 @@ mod common;
 use common::scenarios::tui_host::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use nsview::app::keymap::Keymap;
-use nsview::app::{App, Msg, View};
+use nsview::app::{App, Cmd, Msg, View};
 use nsview::collect::{CollectOptions, Collector};
 use nsview::model::{CgValue, HostInfo, Interface, NsType, Snapshot};
 use nsview::sys::Roots;
@@ -227,6 +227,13 @@ impl Screen {
     fn key(&mut self, code: KeyCode) -> &mut Self {
         self.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
         self
+    }
+
+    /// A key with modifiers; what the app asks the event loop to do.
+    fn press(&mut self, code: KeyCode, mods: KeyModifiers) -> Vec<Cmd> {
+        let cmds = self.app.update(Msg::Key(KeyEvent::new(code, mods)));
+        self.draw();
+        cmds
     }
 
     fn char(&mut self, c: char) -> &mut Self {
@@ -617,6 +624,81 @@ fn help_overlay() {
     insta::assert_snapshot!("help_overlay", s.render());
     s.key(KeyCode::Esc);
     assert!(s.app.dialog.is_none(), "Esc closes help");
+}
+
+/// The keys htop, btop and k9s users press without thinking (issue 16 item 7).
+#[test]
+fn function_keys_quit_redraw_help_and_filter() {
+    let mut s = Screen::standard();
+    let none = KeyModifiers::NONE;
+    assert!(
+        matches!(s.press(KeyCode::F(10), none)[..], [Cmd::Quit]),
+        "F10 quits"
+    );
+    for (code, mods) in [
+        (KeyCode::F(5), none),
+        (KeyCode::Char('l'), KeyModifiers::CONTROL),
+    ] {
+        let cmds = s.press(code, mods);
+        assert!(
+            matches!(cmds[..], [Cmd::Redraw, Cmd::RefreshNow]),
+            "{code:?} redraws and refreshes: {cmds:?}"
+        );
+    }
+    s.press(KeyCode::F(1), none);
+    assert!(
+        matches!(s.app.dialog, Some(nsview::app::Dialog::Help)),
+        "F1 opens help"
+    );
+    assert!(s.text().contains("this help"), "{}", s.text());
+    // The help is longer than 40 rows: scrolled down, quit shows its keys, F10 among them.
+    s.key(KeyCode::PageDown);
+    assert!(s.text().contains("q Ctrl-c F10  quit"), "{}", s.text());
+    s.press(KeyCode::F(1), none);
+    assert!(s.app.dialog.is_none(), "F1 closes help again");
+    for f in [3, 4] {
+        s.press(KeyCode::F(f), none);
+        assert!(s.app.filter_editing, "F{f} opens the filter");
+        s.key(KeyCode::Esc);
+        assert!(!s.app.filter_editing);
+    }
+}
+
+#[test]
+fn command_line_switches_views_and_refuses_unknown_names() {
+    let mut s = Screen::standard();
+    s.char(':').type_text("ps");
+    assert!(s.line_with(":ps").contains("Tab complete"), "{}", s.text());
+    s.key(KeyCode::Enter);
+    assert_eq!(s.app.view, View::Processes, ":ps shows the processes");
+    assert!(s.app.command_line.is_none());
+    s.char(':').type_text("ctr").key(KeyCode::Enter);
+    assert_eq!(s.app.view, View::Containers, ":ctr shows the containers");
+    // Tab completes a name.
+    s.char(':').type_text("cgr").key(KeyCode::Tab);
+    assert_eq!(s.app.command_line.as_deref(), Some("cgroups"));
+    s.key(KeyCode::Enter);
+    assert_eq!(s.app.view, View::Cgroups);
+    // An unknown name: one line, the view stays.
+    s.char(':').type_text("nosuch").key(KeyCode::Enter);
+    assert_eq!(s.app.view, View::Cgroups);
+    assert!(s.app.command_line.is_none());
+    assert!(
+        s.line_with("unknown command").contains(":nosuch"),
+        "{}",
+        s.text()
+    );
+    // Esc cancels: typed letters did nothing else (q would have quit).
+    s.char(':').type_text("q");
+    s.key(KeyCode::Esc);
+    assert!(s.app.command_line.is_none());
+    assert_eq!(s.app.view, View::Cgroups);
+    // :q and :quit quit.
+    for name in ["q", "quit"] {
+        s.char(':').type_text(name);
+        let cmds = s.press(KeyCode::Enter, KeyModifiers::NONE);
+        assert!(matches!(cmds[..], [Cmd::Quit]), ":{name} quits: {cmds:?}");
+    }
 }
 
 #[test]

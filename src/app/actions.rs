@@ -13,6 +13,8 @@ impl App {
         match action {
             Action::Quit => return vec![Cmd::Quit],
             Action::RefreshNow => return vec![Cmd::RefreshNow],
+            Action::Redraw => return vec![Cmd::Redraw, Cmd::RefreshNow],
+            Action::CommandLine => self.open_command_line(),
             Action::Faster | Action::Slower => {
                 return self.change_interval(action == Action::Faster);
             }

@@ -752,6 +752,24 @@ page_down = ["PgDn", "space"]
         let c = parse("[keys]\nhelp = [\"?\", \"?\"]\ndevices = []", p()).unwrap();
         assert_eq!(c.keymap.keys(Action::Help), vec![Key::plain('?')]);
         assert!(c.keymap.keys(Action::Devices).is_empty());
+        // The htop / k9s keys are rebound like the others: the command line on ";", redraw
+        // on ctrl-r only; F10 still quits, ":" is free.
+        let c = parse("[keys]\ncommand = [\";\"]\nredraw = [\"ctrl-r\"]", p()).unwrap();
+        let km = &c.keymap;
+        let none = KeyModifiers::NONE;
+        let ctrl = KeyModifiers::CONTROL;
+        assert_eq!(
+            km.action(&ev(KeyCode::Char(';'), none)),
+            Some(Action::CommandLine)
+        );
+        assert_eq!(km.action(&ev(KeyCode::Char(':'), none)), None);
+        assert_eq!(
+            km.action(&ev(KeyCode::Char('r'), ctrl)),
+            Some(Action::Redraw)
+        );
+        assert_eq!(km.action(&ev(KeyCode::Char('l'), ctrl)), None);
+        assert_eq!(km.action(&ev(KeyCode::F(5), none)), None);
+        assert_eq!(km.action(&ev(KeyCode::F(10), none)), Some(Action::Quit));
         // Dotted keys are the same thing.
         let c = parse("keys.quit = [\"x\"]\ncolors.dim = \"white\"", p()).unwrap();
         assert_eq!(c.keymap.keys(Action::Quit), vec![Key::plain('x')]);
@@ -842,7 +860,7 @@ page_down = ["PgDn", "space"]
                  (known: up, down, page_up, page_down, home, end, left, right, next_pane, \
                  view_groups, view_namespaces, view_cgroups, view_processes, open, filter, \
                  sort, sort_reverse, devices, enter, edit_limits, freeze, move, undo, prev_hierarchy, next_hierarchy, toggle_empty, \
-                 toggle_tree, faster, slower, refresh_now, help, quit)"
+                 toggle_tree, faster, slower, refresh_now, redraw, command, help, quit)"
             ),
             "{msg}"
         );
@@ -864,7 +882,7 @@ page_down = ["PgDn", "space"]
         let (line, msg) = err_at("[keys]\nquit = []");
         assert_eq!(line, 2);
         assert!(msg.contains("leaves no key for quit"), "{msg}");
-        let (line, msg) = err_at("[keys]\nhelp = [\"q\"]\nfilter = [\"ctrl-c\"]\n");
+        let (line, msg) = err_at("[keys]\nhelp = [\"q\"]\nfilter = [\"ctrl-c\", \"f10\"]\n");
         assert_eq!(line, 3);
         assert!(msg.contains("leaves no key for quit"), "{msg}");
 

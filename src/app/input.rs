@@ -13,6 +13,9 @@ fn is_ctrl_c(k: &KeyEvent) -> bool {
 
 impl App {
     pub(super) fn on_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+        if self.command_line.is_some() {
+            return self.on_command_key(k);
+        }
         if self.filter_editing {
             return self.on_filter_key(k);
         }

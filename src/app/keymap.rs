@@ -33,6 +33,10 @@ pub enum Action {
     Faster,
     Slower,
     RefreshNow,
+    /// Repaint the whole terminal and refresh now.
+    Redraw,
+    /// Open the `:` command line (view names, `:q`).
+    CommandLine,
     Help,
     /// Cgroups view: previous / next hierarchy.
     PrevHierarchy,
@@ -55,7 +59,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the help screen lists them.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 34] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -86,6 +90,8 @@ impl Action {
         Action::Faster,
         Action::Slower,
         Action::RefreshNow,
+        Action::Redraw,
+        Action::CommandLine,
         Action::Help,
         Action::Quit,
     ];
@@ -115,6 +121,8 @@ impl Action {
             Action::Faster => "faster",
             Action::Slower => "slower",
             Action::RefreshNow => "refresh_now",
+            Action::Redraw => "redraw",
+            Action::CommandLine => "command",
             Action::Help => "help",
             Action::PrevHierarchy => "prev_hierarchy",
             Action::NextHierarchy => "next_hierarchy",
@@ -157,6 +165,8 @@ impl Action {
             Action::Faster => "refresh more often",
             Action::Slower => "refresh less often",
             Action::RefreshNow => "refresh now",
+            Action::Redraw => "redraw the screen and refresh now",
+            Action::CommandLine => "command line: :containers :ns :cgroups :ps, :q quits",
             Action::Help => "this help",
             Action::PrevHierarchy => "cgroups: previous hierarchy",
             Action::NextHierarchy => "cgroups: next hierarchy",
@@ -294,6 +304,7 @@ impl Default for Keymap {
                 },
                 Quit,
             ),
+            (k(KeyCode::F(10)), Quit),
             (k(KeyCode::Up), Up),
             (c('k'), Up),
             (k(KeyCode::Down), Down),
@@ -315,6 +326,8 @@ impl Default for Keymap {
             (c('4'), ViewProcesses),
             (k(KeyCode::Enter), Open),
             (c('/'), Filter),
+            (k(KeyCode::F(3)), Filter),
+            (k(KeyCode::F(4)), Filter),
             (c('s'), Sort),
             (c('S'), SortReverse),
             (c('d'), Devices),
@@ -330,6 +343,15 @@ impl Default for Keymap {
             (c('+'), Faster),
             (c('-'), Slower),
             (c(' '), RefreshNow),
+            (k(KeyCode::F(5)), Redraw),
+            (
+                Key {
+                    code: KeyCode::Char('l'),
+                    ctrl: true,
+                },
+                Redraw,
+            ),
+            (c(':'), CommandLine),
             (c('?'), Help),
             (k(KeyCode::F(1)), Help),
         ];

@@ -2,6 +2,7 @@
 //! and commands for the event loop out. No I/O here; rendering reads this state (src/ui).
 
 mod actions;
+mod command_line;
 pub mod config;
 pub mod detail;
 pub mod edit_form;
@@ -13,6 +14,7 @@ mod reply;
 pub mod rows;
 mod worker;
 
+pub use command_line::COMMAND_HINT;
 pub use history::{HISTORY, History};
 
 use crate::model::{Snapshot, rates};
@@ -114,6 +116,8 @@ pub enum Msg {
 pub enum Cmd {
     SetInterval(Duration),
     RefreshNow,
+    /// Clear the terminal so that the next draw repaints every cell (F5, Ctrl-L).
+    Redraw,
     Quit,
     /// Suspend the screen, run a command inside the target's namespaces, come back.
     Enter(enter_form::EnterRequest),
@@ -214,6 +218,8 @@ pub struct App {
     pub rows: Vec<rows::Row>,
     pub filter: String,
     pub filter_editing: bool,
+    /// The `:` command line as typed, while it is open.
+    pub command_line: Option<String>,
     pub dialog: Option<Dialog>,
     /// Scroll of a dialog or of the detail pane.
     pub dialog_scroll: u16,
@@ -274,6 +280,7 @@ impl App {
             rows: Vec::new(),
             filter: String::new(),
             filter_editing: false,
+            command_line: None,
             dialog: None,
             dialog_scroll: 0,
             detail_focus: false,

@@ -105,7 +105,17 @@ fn draw_body(f: &mut Frame, app: &App, theme: &Theme, body: Rect) -> Drawn {
 }
 
 fn draw_footer(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let line = if app.filter_editing {
+    let line = if let Some(text) = &app.command_line {
+        Line::from(vec![
+            Span::styled(":", theme.heading()),
+            Span::raw(crate::model::format::printable(text).into_owned()),
+            Span::styled("▏", theme.fg(theme.accent)),
+            Span::styled(
+                format!("   {}  Tab complete  Esc cancel", crate::app::COMMAND_HINT),
+                theme.dimmed(),
+            ),
+        ])
+    } else if app.filter_editing {
         Line::from(vec![
             Span::styled("filter: ", theme.heading()),
             Span::raw(app.filter.clone()),
