@@ -436,15 +436,6 @@ fn entered_command_holds_only_fds_0_1_2_and_is_in_the_targets_cgroups() {
 // Credentials and environment
 // ---------------------------------------------------------------------------------------------
 
-/// The value of `key:` in a /proc/PID/status text.
-fn status_field<'a>(status: &'a str, key: &str) -> &'a str {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}:")))
-        .map(str::trim)
-        .unwrap_or_else(|| panic!("no {key} in status:\n{status}"))
-}
-
 #[test]
 fn default_adopts_ids_capabilities_and_no_new_privs() {
     if !require_busybox_root("default_adopts_ids_capabilities_and_no_new_privs", TOOLS) {

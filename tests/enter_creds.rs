@@ -11,21 +11,11 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use common::*;
 use nix::libc;
-
-/// The value of `key:` in a /proc/PID/status text.
-fn status_field(status: &str, key: &str) -> String {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}:")))
-        .map(|v| v.trim().to_string())
-        .unwrap_or_else(|| panic!("no {key} in status:\n{status}"))
-}
 
 fn can_run(test: &str) -> bool {
     if !cfg!(target_arch = "x86_64") {
@@ -247,20 +237,8 @@ fn without_mnt_the_targets_path_and_loader_variables_never_run_on_the_host() {
         return;
     }
     // A fake `id` first in the target's PATH, which would leave a mark if it ever ran.
-    let bin = tempfile::Builder::new()
-        .prefix("nsview-test-fakebin.")
-        .tempdir()
-        .expect("temp dir");
-    fs::set_permissions(bin.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
-    let mark = bin.path().join("ran");
-    let fake = bin.path().join("id");
-    fs::write(
-        &fake,
-        format!("#!/bin/sh\necho fake > {}\necho fake-id\n", mark.display()),
-    )
-    .expect("write fake id");
-    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).expect("chmod");
-    let path = format!("{}:/usr/bin:/bin", bin.path().display());
+    let fake_id = FakeId::new();
+    let path = fake_id.path();
     let (_g, pid) = start_target(
         "exec sleep 100000",
         &[
@@ -275,7 +253,10 @@ fn without_mnt_the_targets_path_and_loader_variables_never_run_on_the_host() {
     assert_eq!(out.trim(), "0");
     let out = enter_ok(&[&p, "--ns", "net", "--env-from-target", "--", "id", "-u"]);
     assert_eq!(out.trim(), "0");
-    assert!(!mark.exists(), "the target's fake id ran on the host");
+    assert!(
+        !fake_id.mark.exists(),
+        "the target's fake id ran on the host"
+    );
 
     let r = enter(&[&p, "--ns", "net", "--env-from-target", "--", "env"]);
     r.assert_success();

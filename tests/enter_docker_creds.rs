@@ -12,7 +12,6 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 
 use common::runtimes::docker_run;
 use common::*;
@@ -31,15 +30,6 @@ const CRED_FIELDS: [&str; 11] = [
     "Seccomp",
     "Seccomp_filters",
 ];
-
-/// The value of `key:` in a /proc/PID/status text.
-fn status_field(status: &str, key: &str) -> String {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}:")))
-        .map(|v| v.trim().to_string())
-        .unwrap_or_else(|| panic!("no {key} in status:\n{status}"))
-}
 
 /// `nsview enter ARGS...`'s stdout; the run must succeed.
 fn enter_ok(args: &[&str]) -> String {
@@ -156,20 +146,8 @@ fn net_only_never_runs_a_program_the_containers_path_names() {
     // A host directory the container's PATH names first, with an `id` that leaves a mark: the
     // host path a container's writable layer has (/var/lib/docker/overlay2/.../merged) would
     // serve the same.
-    let bin = tempfile::Builder::new()
-        .prefix("nsview-test-fakebin.")
-        .tempdir()
-        .expect("temp dir");
-    fs::set_permissions(bin.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
-    let mark = bin.path().join("ran");
-    let fake = bin.path().join("id");
-    fs::write(
-        &fake,
-        format!("#!/bin/sh\necho fake > {}\necho fake-id\n", mark.display()),
-    )
-    .expect("write fake id");
-    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).expect("chmod");
-    let path = format!("PATH={}:/usr/bin:/bin", bin.path().display());
+    let fake_id = FakeId::new();
+    let path = format!("PATH={}", fake_id.path());
     let Some(g) = docker_run(test, "fakeid", &["-e", &path], &[]) else {
         return;
     };
@@ -182,5 +160,8 @@ fn net_only_never_runs_a_program_the_containers_path_names() {
         enter_ok(&[name, "--ns", "net", "--env-from-target", "--", "id", "-u"]).trim(),
         "0"
     );
-    assert!(!mark.exists(), "the container's fake id ran on the host");
+    assert!(
+        !fake_id.mark.exists(),
+        "the container's fake id ran on the host"
+    );
 }

@@ -7,6 +7,15 @@ use std::path::{Path, PathBuf};
 
 use super::NS_TYPES;
 
+/// The value of `key:` in a /proc/PID/status text (panics naming the text when it has none).
+pub fn status_field<'a>(status: &'a str, key: &str) -> &'a str {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}:")))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no {key} in status:\n{status}"))
+}
+
 /// The inode in a namespace link text such as `net:[4026531833]`.
 pub fn parse_ns_link(text: &str) -> Option<u64> {
     let start = text.find(":[")? + 2;

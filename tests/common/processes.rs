@@ -164,3 +164,34 @@ impl NsProcess {
         }
     }
 }
+
+/// A host directory holding a fake `id` that leaves a mark when it runs: put first in a target's
+/// PATH, it proves a command was never looked up there. Removed on drop.
+pub struct FakeId {
+    dir: tempfile::TempDir,
+    /// Exists once the fake ran.
+    pub mark: std::path::PathBuf,
+}
+
+impl FakeId {
+    pub fn new() -> FakeId {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::Builder::new()
+            .prefix("nsview-test-fakebin.")
+            .tempdir()
+            .expect("temp dir");
+        let mode = |m| std::fs::Permissions::from_mode(m);
+        std::fs::set_permissions(dir.path(), mode(0o755)).expect("chmod");
+        let mark = dir.path().join("ran");
+        let fake = dir.path().join("id");
+        let script = format!("#!/bin/sh\necho fake > {}\necho fake-id\n", mark.display());
+        std::fs::write(&fake, script).expect("write fake id");
+        std::fs::set_permissions(&fake, mode(0o755)).expect("chmod");
+        FakeId { dir, mark }
+    }
+
+    /// A PATH with the fake's directory first, then /usr/bin and /bin.
+    pub fn path(&self) -> String {
+        format!("{}:/usr/bin:/bin", self.dir.path().display())
+    }
+}
