@@ -13,7 +13,7 @@
 
 use super::error::EnterError;
 use super::plan::EnterSpec;
-use nix::fcntl::OFlag;
+use super::signal_pipe::SignalPipe;
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::io::Errno;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGTERM};
@@ -32,43 +32,25 @@ const AFTER_KILL: Duration = Duration::from_secs(1);
 
 /// Signal pipes (signal-hook's self-pipe) for [`PASSED_ON`], registered for as long as this lives.
 pub(super) struct Interrupts {
-    pipes: Vec<(i32, OwnedFd, signal_hook::SigId)>,
+    pipes: Vec<SignalPipe>,
 }
 
 impl Interrupts {
     pub(super) fn register() -> std::io::Result<Interrupts> {
-        let mut pipes = Vec::new();
-        for signal in PASSED_ON {
-            let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)?;
-            let id = signal_hook::low_level::pipe::register(signal, write)?;
-            pipes.push((signal, read, id));
-        }
+        let pipes = PASSED_ON
+            .into_iter()
+            .map(SignalPipe::register)
+            .collect::<std::io::Result<Vec<_>>>()?;
         Ok(Interrupts { pipes })
     }
 
     /// The signals that arrived since the last call (each at most once), emptying the pipes.
     fn take(&self) -> Vec<i32> {
-        let mut got = Vec::new();
-        for (signal, read, _) in &self.pipes {
-            let mut buf = [0u8; 64];
-            while let Ok(n) = rustix::io::read(read, &mut buf) {
-                if n == 0 {
-                    break;
-                }
-                if !got.contains(signal) {
-                    got.push(*signal);
-                }
-            }
-        }
-        got
-    }
-}
-
-impl Drop for Interrupts {
-    fn drop(&mut self) {
-        for (_, _, id) in &self.pipes {
-            signal_hook::low_level::unregister(*id);
-        }
+        self.pipes
+            .iter()
+            .filter(|p| p.drain())
+            .map(|p| p.signal)
+            .collect()
     }
 }
 
@@ -201,7 +183,7 @@ impl<'a> HelperWait<'a> {
             self.interrupts
                 .pipes
                 .iter()
-                .map(|(_, r, _)| PollFd::new(r, PollFlags::IN)),
+                .map(|p| PollFd::new(&p.read, PollFlags::IN)),
         );
         let timeout = timeout.map(|d| Timespec {
             tv_sec: d.as_secs() as i64,

@@ -63,10 +63,12 @@
 //!   the helper);
 //! - the command's terminal: `pty` (the caller's relay, the helper's pty, the child's session);
 //! - shared by helper and child: `error` ([`EnterError`] and its one-line form), `report` (the
-//!   pipe), `inherit` (signal dispositions and fds that fork and exec pass on), `dumpable`.
+//!   pipe), `inherit` (signal dispositions and fds that fork and exec pass on), `dumpable`;
+//! - shared by the caller's poll loops (`pty`, `interrupt`): `signal_pipe`.
 //!
 //! Sibling files import each other without a circle (tests/layers.rs checks it): the helper calls
-//! into open, join and child, which never call back; error, report, inherit and dumpable are leaves.
+//! into open, join and child, which never call back; error, report, inherit,
+//! dumpable and signal_pipe are leaves.
 
 mod child;
 mod creds;
@@ -83,6 +85,7 @@ mod pty;
 mod report;
 mod sealed_exe;
 mod seccomp;
+mod signal_pipe;
 mod spawn;
 mod target_fs;
 

@@ -17,6 +17,7 @@ use super::error::EnterError;
 use super::open::Opened;
 use super::plan::EnterSpec;
 use super::report::warn;
+use super::signal_pipe::SignalPipe;
 use crate::model::NsType;
 use nix::fcntl::OFlag;
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
@@ -109,27 +110,6 @@ impl Drop for RawMode {
     fn drop(&mut self) {
         let _ =
             rustix::termios::tcsetattr(rustix::stdio::stdin(), OptionalActions::Now, &self.saved);
-    }
-}
-
-/// A pipe that a signal handler writes a byte to (signal-hook's self-pipe), read by the relay.
-struct SignalPipe {
-    signal: i32,
-    read: OwnedFd,
-    id: signal_hook::SigId,
-}
-
-impl SignalPipe {
-    fn register(signal: i32) -> std::io::Result<SignalPipe> {
-        let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)?;
-        let id = signal_hook::low_level::pipe::register(signal, write)?;
-        Ok(SignalPipe { signal, read, id })
-    }
-}
-
-impl Drop for SignalPipe {
-    fn drop(&mut self) {
-        signal_hook::low_level::unregister(self.id);
     }
 }
 
@@ -249,8 +229,7 @@ fn relay_loop(master: &OwnedFd, stop: &OwnedFd, signals: &[SignalPipe]) {
             s.stdin_ready(stdin);
         }
         for (pipe, _) in signals.iter().zip(&ready[3..]).filter(|(_, r)| **r) {
-            let mut buf = [0u8; 64];
-            let _ = rustix::io::read(&pipe.read, &mut buf);
+            pipe.drain();
             s.pass_signal(pipe.signal);
         }
     }
