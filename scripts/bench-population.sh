@@ -7,14 +7,18 @@
 #   sudo scripts/bench-population.sh status   print the host's counts (processes, namespaces)
 #   sudo scripts/bench-population.sh is-up    exit 0 if a population is up, 1 if not (quiet)
 #
-# Shape (defaults: ~4,500 processes in ~2,500 namespaces on top of the host's own):
-#   NSVIEW_BENCH_GROUPS=310   isolation groups. Each is one
-#       unshare --fork --pid --mount-proc --uts --ipc --net --mount --cgroup --time \
-#               --user --map-root-user --kill-child sh -c ...
-#     i.e. 8 new namespaces (user, mnt, uts, ipc, pid, net, cgroup, time), hostname
-#     "nsview-bench-N", with `sh` as PID 1 and its `sleep infinity` children.
-#   NSVIEW_BENCH_PROCS=4500   processes started in all: per group unshare + sh + sleeps,
-#     the sleeps spread evenly so that the total is exactly this number.
+# Shape (defaults: the population of the speed issue, 4,500 processes on top of the host's own,
+# 3,000 namespaces):
+#   NSVIEW_BENCH_GROUPS=500      isolation groups. Each is one
+#       unshare --fork --pid --mount-proc --uts --ipc --net --mount --cgroup --kill-child sh -c ...
+#     i.e. 6 new namespaces (mnt, uts, ipc, pid, net, cgroup), hostname "nsview-bench-N", with
+#     `sh` as PID 1 and its `sleep infinity` children.
+#   NSVIEW_BENCH_GROUP_SIZE=5    processes per group: unshare, sh and GROUP_SIZE - 2 sleeps.
+#   NSVIEW_BENCH_PLAIN=2000      plain `sleep infinity`s in the host's namespaces.
+#   NSVIEW_BENCH_USERNS=0        1: each group also gets a user namespace (--map-root-user)
+#     and a time namespace (8 new namespaces per group).
+# The 20,000-process population of the benchmarks: NSVIEW_BENCH_GROUPS=2000
+# NSVIEW_BENCH_PLAIN=10000.
 #
 # Safety (../shared/docs/testing.md):
 # - Everything runs in one new session/process group whose leader is a launcher shell; the
@@ -38,9 +42,12 @@ PIDS=$STATE_DIR/pids            # "PID STARTTIME" per line, every process of the
 LEADER_FILE=$STATE_DIR/leader   # written by the launcher itself
 LAUNCH_LOG=$STATE_DIR/launcher.log
 
-GROUPS_WANTED=${NSVIEW_BENCH_GROUPS:-310}
-PROCS_WANTED=${NSVIEW_BENCH_PROCS:-4500}
-UP_TIMEOUT=${NSVIEW_BENCH_UP_TIMEOUT:-180}
+GROUPS_WANTED=${NSVIEW_BENCH_GROUPS:-500}
+GROUP_SIZE=${NSVIEW_BENCH_GROUP_SIZE:-5}
+PLAIN_WANTED=${NSVIEW_BENCH_PLAIN:-2000}
+USERNS=${NSVIEW_BENCH_USERNS:-0}
+PROCS_WANTED=$((GROUPS_WANTED * GROUP_SIZE + PLAIN_WANTED))
+UP_TIMEOUT=${NSVIEW_BENCH_UP_TIMEOUT:-600}
 
 BENCH_PACKAGES=(util-linux procps jq)
 
@@ -113,16 +120,23 @@ cmd_up() {
         log "removing the leftovers of an earlier population first"
         cmd_down
     fi
-    ((GROUPS_WANTED >= 1)) || die "NSVIEW_BENCH_GROUPS must be >= 1"
-    local sleeps=$((PROCS_WANTED - 2 * GROUPS_WANTED))
-    ((sleeps >= 0)) || die "NSVIEW_BENCH_PROCS must be >= 2 * NSVIEW_BENCH_GROUPS"
+    ((GROUPS_WANTED >= 0)) || die "NSVIEW_BENCH_GROUPS must be >= 0"
+    ((GROUP_SIZE >= 2)) || die "NSVIEW_BENCH_GROUP_SIZE must be >= 2 (unshare and sh)"
+    ((PLAIN_WANTED >= 0)) || die "NSVIEW_BENCH_PLAIN must be >= 0"
+    local free_pids
+    free_pids=$(($(</proc/sys/kernel/pid_max) - $(ps -e --no-headers -L | wc -l)))
+    ((PROCS_WANTED + 1000 < free_pids)) ||
+        die "$PROCS_WANTED processes do not fit: kernel.pid_max leaves $free_pids free PIDs"
+    local sleeps=$((GROUPS_WANTED * (GROUP_SIZE - 2) + PLAIN_WANTED))
+    local ns_flags="--pid --mount-proc --uts --ipc --net --mount --cgroup"
+    ((USERNS)) && ns_flags+=" --user --map-root-user --time"
 
     mkdir -p "$STATE_DIR"
     rm -f "$LEADER_FILE"
     local t0=$EPOCHREALTIME
 
-    # PID 1 of each group: name the UTS namespace (allowed: we are root in the group's own
-    # user namespace, and /proc is the group's own), start the sleeps, reap them forever.
+    # PID 1 of each group: name the UTS namespace (its own; with NSVIEW_BENCH_USERNS=1 we are
+    # root in the group's own user namespace), start the sleeps, reap them forever.
     # shellcheck disable=SC2016 # expanded by the group's sh, not here
     local group_sh='echo "nsview-bench-$1" > /proc/sys/kernel/hostname
 i=0
@@ -133,18 +147,18 @@ wait'
     # waits for them. No job control in a non-interactive shell, so every descendant stays
     # in the launcher's process group.
     # shellcheck disable=SC2016
+    # shellcheck disable=SC2016
     local launcher='echo $$ > "$1"
-groups=$2 sleeps=$3 group_sh=$4
+groups=$2 per_group=$3 plain=$4 group_sh=$5 ns_flags=$6
 for ((g = 0; g < groups; g++)); do
-    n=$((sleeps / groups + (g < sleeps % groups ? 1 : 0)))
-    unshare --fork --pid --mount-proc --uts --ipc --net --mount --cgroup --time \
-        --user --map-root-user --kill-child sh -c "$group_sh" sh "$g" "$n" &
+    unshare --fork $ns_flags --kill-child sh -c "$group_sh" sh "$g" "$per_group" &
 done
+for ((i = 0; i < plain; i++)); do sleep infinity & done
 wait'
     # From here on a failure (or Ctrl-C) must undo what was started.
     on_exit undo_failed_up
-    setsid bash -c "$launcher" nsview-bench "$LEADER_FILE" "$GROUPS_WANTED" "$sleeps" \
-        "$group_sh" </dev/null >"$LAUNCH_LOG" 2>&1 &
+    setsid bash -c "$launcher" nsview-bench "$LEADER_FILE" "$GROUPS_WANTED" \
+        "$((GROUP_SIZE - 2))" "$PLAIN_WANTED" "$group_sh" "$ns_flags" </dev/null >"$LAUNCH_LOG" 2>&1 &
     disown # `down` kills it; no "Killed" job report from this shell
 
     local deadline=$((SECONDS + UP_TIMEOUT)) pgid
@@ -174,7 +188,7 @@ wait'
     done < <(pgid_members "$pgid")
     mv "$tmp" "$PIDS"
     _BENCH_UP_OK=1
-    log "up: $GROUPS_WANTED groups, $((have - 1)) processes in process group $pgid, ready in" \
+    log "up: $GROUPS_WANTED groups of $GROUP_SIZE, $PLAIN_WANTED plain, $((have - 1)) processes in process group $pgid, ready in" \
         "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f s", b - a }')"
     print_counts
 }
