@@ -3,113 +3,229 @@
 
 use crate::model::containers::{Container, cgroups_of};
 use crate::model::target::Target;
-use crate::model::{Cgroup, Namespace, Process, Snapshot};
+use crate::model::{Cgroup, Interface, Namespace, NsType, Process, Snapshot};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
-pub fn namespace(snap: &Snapshot, ns: &Namespace) -> Value {
+// Every report is serialized straight from the snapshot through these borrowed views: no
+// intermediate `serde_json::Value` tree (4,500 processes made ~100,000 small allocations).
+// Field order is the contract's key order.
+
+/// One namespace: `list --json` and the namespaces of `show`.
+#[derive(Serialize)]
+pub struct NamespaceJson<'a> {
+    #[serde(rename = "type")]
+    ns_type: NsType,
+    inode: u64,
+    nprocs: usize,
+    pids: &'a [i32],
+    pid: Option<i32>,
+    command: Option<String>,
+    user: Option<u32>,
+    owner: Option<u64>,
+    parent: Option<u64>,
+    owner_uid: Option<u32>,
+    bind_mounts: &'a [String],
+    hostname: Option<&'a str>,
+    domainname: Option<&'a str>,
+    interfaces: Option<&'a [Interface]>,
+}
+
+pub fn namespace<'a>(snap: &'a Snapshot, ns: &'a Namespace) -> NamespaceJson<'a> {
     let lowest = ns.lowest_pid().and_then(|pid| snap.processes.get(&pid));
-    json!({
-        "type": ns.ns_type,
-        "inode": ns.inode,
-        "nprocs": ns.pids.len(),
-        "pids": ns.pids,
-        "pid": ns.lowest_pid(),
-        "command": lowest.map(Process::command_line),
-        "user": lowest.map(|p| p.uid),
-        "owner": ns.owner,
-        "parent": ns.parent,
-        "owner_uid": ns.owner_uid,
-        "bind_mounts": ns.bind_mounts,
-        "hostname": ns.hostname,
-        "domainname": ns.domainname,
-        "interfaces": ns.interfaces,
-    })
-}
-
-pub fn process(snap: &Snapshot, p: &Process) -> Value {
-    let ns: serde_json::Map<String, Value> =
-        p.ns.iter()
-            .map(|(t, id)| (t.name().to_string(), json!(id.ino)))
-            .collect();
-    json!({
-        "pid": p.pid,
-        "ppid": p.ppid,
-        "nspid": p.nspid,
-        "comm": p.comm,
-        "cmdline": p.cmdline.join(" "),
-        "uid": p.uid,
-        "ns": ns,
-        "cgroups": p.cgroups,
-        // The container's name (web-1) when a runtime names it, else the isolation group's.
-        "container": snap
-            .container_of(p.pid)
-            .map(|c| c.name.clone())
-            .or_else(|| snap.group_of(p.pid).map(|g| g.name.clone())),
-        "host_ns_differs": snap.differs_from_host(p),
-    })
-}
-
-pub fn cgroup(c: &Cgroup) -> Value {
-    serde_json::to_value(c).unwrap_or(Value::Null)
-}
-
-pub fn cgroups(snap: &Snapshot) -> Value {
-    json!({
-        "mode": snap.cgroup_mode,
-        "hierarchies": snap.hierarchies,
-        "cgroups": snap.cgroups.iter().map(cgroup).collect::<Vec<_>>(),
-    })
-}
-
-/// Merge `extra` keys into the object `base`.
-fn with(mut base: Value, extra: Value) -> Value {
-    if let (Value::Object(b), Value::Object(e)) = (&mut base, extra) {
-        b.extend(e);
+    NamespaceJson {
+        ns_type: ns.ns_type,
+        inode: ns.inode,
+        nprocs: ns.pids.len(),
+        pids: &ns.pids,
+        pid: ns.lowest_pid(),
+        command: lowest.map(Process::command_line),
+        user: lowest.map(|p| p.uid),
+        owner: ns.owner,
+        parent: ns.parent,
+        owner_uid: ns.owner_uid,
+        bind_mounts: &ns.bind_mounts,
+        hostname: ns.hostname.as_deref(),
+        domainname: ns.domainname.as_deref(),
+        interfaces: ns.interfaces.as_deref(),
     }
-    base
 }
 
+/// One process: `ps --json` and the processes of `show`.
+#[derive(Serialize)]
+pub struct ProcessJson<'a> {
+    pid: i32,
+    ppid: i32,
+    nspid: &'a [i32],
+    comm: &'a str,
+    #[serde(serialize_with = "joined")]
+    cmdline: &'a [String],
+    uid: u32,
+    #[serde(serialize_with = "ns_inodes")]
+    ns: &'a Process,
+    cgroups: &'a std::collections::BTreeMap<std::sync::Arc<str>, std::sync::Arc<str>>,
+    /// The container's name (web-1) when a runtime names it, else the isolation group's.
+    container: Option<&'a str>,
+    host_ns_differs: Vec<NsType>,
+}
+
+pub fn process<'a>(snap: &'a Snapshot, p: &'a Process) -> ProcessJson<'a> {
+    ProcessJson {
+        pid: p.pid,
+        ppid: p.ppid,
+        nspid: &p.nspid,
+        comm: &p.comm,
+        cmdline: &p.cmdline,
+        uid: p.uid,
+        ns: p,
+        cgroups: &p.cgroups,
+        container: snap
+            .container_of(p.pid)
+            .map(|c| c.name.as_str())
+            .or_else(|| snap.group_of(p.pid).map(|g| g.name.as_str())),
+        host_ns_differs: snap.differs_from_host(p),
+    }
+}
+
+/// The command line's arguments joined by spaces, written without building the string.
+fn joined<S: Serializer>(args: &&[String], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&Joined(args))
+}
+
+struct Joined<'a>(&'a [String]);
+
+impl std::fmt::Display for Joined<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, arg) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(arg)?;
+        }
+        Ok(())
+    }
+}
+
+/// `{"mnt": inode, ...}`: the process's namespaces by type name.
+fn ns_inodes<S: Serializer>(p: &&Process, s: S) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(p.ns.len()))?;
+    for (t, id) in &p.ns {
+        map.serialize_entry(t.name(), &id.ino)?;
+    }
+    map.end()
+}
+
+/// `{"namespaces": [...]}` of `list --json`.
+pub fn namespaces<'a>(snap: &'a Snapshot, nss: &'a [&'a Namespace]) -> impl Serialize + 'a {
+    #[derive(Serialize)]
+    struct List<'a> {
+        namespaces: Vec<NamespaceJson<'a>>,
+    }
+    List {
+        namespaces: nss.iter().map(|ns| namespace(snap, ns)).collect(),
+    }
+}
+
+/// `{"processes": [...]}` of `ps --json`.
+pub fn processes(snap: &Snapshot) -> impl Serialize + '_ {
+    #[derive(Serialize)]
+    struct List<'a> {
+        processes: Vec<ProcessJson<'a>>,
+    }
+    List {
+        processes: snap.processes.values().map(|p| process(snap, p)).collect(),
+    }
+}
+
+/// `cgroups --json`.
+pub fn cgroups(snap: &Snapshot) -> impl Serialize + '_ {
+    #[derive(Serialize)]
+    struct Cgroups<'a> {
+        mode: Option<crate::model::CgroupMode>,
+        hierarchies: &'a [crate::model::Hierarchy],
+        cgroups: &'a [Cgroup],
+    }
+    Cgroups {
+        mode: snap.cgroup_mode,
+        hierarchies: &snap.hierarchies,
+        cgroups: &snap.cgroups,
+    }
+}
+
+/// `{"containers": [...]}`: each with the contract's keys (name, id, runtime, image, state,
+/// init_pid, pids, cgroup, namespaces, shared_with_host), then cgroups, labels, compose_project
+/// and pod.
+pub fn containers(snap: &Snapshot) -> impl Serialize + '_ {
+    #[derive(Serialize)]
+    struct List<'a> {
+        containers: &'a [Container],
+    }
+    List {
+        containers: &snap.containers,
+    }
+}
+
+/// `show TARGET --json`: the target with a "kind" first and its details after. Small: built as a
+/// value.
 pub fn show(snap: &Snapshot, target: &Target) -> Value {
-    match target {
-        Target::Process(pid) => match snap.processes.get(pid) {
-            Some(p) => with(
-                json!({"kind": "process"}),
-                with(
-                    process(snap, p),
-                    json!({
-                        "namespaces": snap.namespaces_of(p).iter().map(|ns| namespace(snap, ns)).collect::<Vec<_>>(),
-                        "cgroup_details": snap.cgroups_of(p).iter().map(|c| cgroup(c)).collect::<Vec<_>>(),
-                    }),
-                ),
-            ),
-            None => Value::Null,
-        },
-        Target::Namespace(key) => match snap.namespaces.get(key) {
-            Some(ns) => with(
-                json!({"kind": "namespace"}),
-                with(
-                    namespace(snap, ns),
-                    json!({
-                        "processes": ns.pids.iter()
-                            .filter_map(|pid| snap.processes.get(pid))
-                            .map(|p| process(snap, p))
-                            .collect::<Vec<_>>(),
-                    }),
-                ),
-            ),
-            None => Value::Null,
-        },
-        Target::Cgroup(path) => json!({
+    let v = match target {
+        Target::Process(pid) => snap.processes.get(pid).map(|p| {
+            json!({
+                "kind": "process",
+                "process": process(snap, p),
+                "namespaces": snap.namespaces_of(p).iter().map(|ns| namespace(snap, ns)).collect::<Vec<_>>(),
+                "cgroup_details": snap.cgroups_of(p),
+            })
+        }),
+        Target::Namespace(key) => snap.namespaces.get(key).map(|ns| {
+            json!({
+                "kind": "namespace",
+                "namespace": namespace(snap, ns),
+                "processes": ns.pids.iter()
+                    .filter_map(|pid| snap.processes.get(pid))
+                    .map(|p| process(snap, p))
+                    .collect::<Vec<_>>(),
+            })
+        }),
+        Target::Cgroup(path) => Some(json!({
             "kind": "cgroup",
             "path": path,
-            "cgroups": snap.cgroups.iter().filter(|c| &c.path == path).map(cgroup).collect::<Vec<_>>(),
+            "cgroups": snap.cgroups.iter().filter(|c| &c.path == path).collect::<Vec<_>>(),
+        })),
+        Target::Host => Some(host_show(snap)),
+        Target::Container(key) => snap.container(key).map(|c| {
+            json!({
+                "kind": "container",
+                "container": c,
+                "processes": c.pids
+                    .iter()
+                    .filter_map(|pid| snap.processes.get(pid))
+                    .map(|p| process(snap, p))
+                    .collect::<Vec<_>>(),
+                "cgroup_details": cgroups_of(snap, c),
+            })
         }),
-        Target::Host => host_show(snap),
-        Target::Container(key) => match snap.container(key) {
-            Some(c) => with(json!({"kind": "container"}), container_show(snap, c)),
-            None => Value::Null,
-        },
+    };
+    v.map(hoist).unwrap_or(Value::Null)
+}
+
+/// `{"kind": K, "process": {...}, rest...}` -> `{"kind": K, ...the process's keys, rest...}`:
+/// the target's own keys at the top level, as the contract has them.
+fn hoist(v: Value) -> Value {
+    let Value::Object(map) = v else {
+        return v;
+    };
+    let mut out = serde_json::Map::new();
+    for (k, v) in map {
+        match (k.as_str(), v) {
+            ("process" | "namespace" | "container", Value::Object(inner)) => out.extend(inner),
+            (_, v) => {
+                out.insert(k, v);
+            }
+        }
     }
+    Value::Object(out)
 }
 
 /// `show host --json`: the host's namespaces (type -> inode) and its processes (those no
@@ -130,46 +246,14 @@ fn host_show(snap: &Snapshot) -> Value {
     })
 }
 
-/// One container as JSON: the contract's keys (name, id, runtime, image, state, init_pid, pids,
-/// cgroup, namespaces, shared_with_host), then cgroups, labels, compose_project and pod.
-pub fn container_json(c: &Container) -> Value {
-    serde_json::to_value(c).unwrap_or(Value::Null)
-}
-
-/// `{"containers": [...]}`.
-pub fn containers(snap: &Snapshot) -> Value {
-    json!({
-        "containers": snap.containers.iter().map(container_json).collect::<Vec<_>>(),
-    })
-}
-
-/// `show <container> --json` without its "kind": the container, its processes and its cgroups in
-/// full.
-fn container_show(snap: &Snapshot, c: &Container) -> Value {
-    let mut v = container_json(c);
-    if let Value::Object(m) = &mut v {
-        m.insert(
-            "processes".into(),
-            c.pids
-                .iter()
-                .filter_map(|pid| snap.processes.get(pid))
-                .map(|p| process(snap, p))
-                .collect(),
-        );
-        m.insert(
-            "cgroup_details".into(),
-            cgroups_of(snap, c).into_iter().map(cgroup).collect(),
-        );
-    }
-    v
-}
-
 /// Write `v` pretty-printed, then a newline. Strings keep their real value; serde_json escapes
 /// C0 control characters, and [`TerminalSafe`] also DEL and C1 (U+007F..U+009F), so that JSON
 /// read on a terminal cannot act on it either. As io::Error, so that a closed pipe
 /// (nsview list --json | head) is recognised in main.
-pub(super) fn write_pretty(out: &mut impl std::io::Write, v: &Value) -> std::io::Result<()> {
-    use serde::Serialize;
+pub(super) fn write_pretty(
+    out: &mut impl std::io::Write,
+    v: &impl Serialize,
+) -> std::io::Result<()> {
     let formatter = TerminalSafe(serde_json::ser::PrettyFormatter::new());
     let mut ser = serde_json::Serializer::with_formatter(&mut *out, formatter);
     v.serialize(&mut ser).map_err(std::io::Error::from)?;
