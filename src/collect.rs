@@ -346,6 +346,16 @@ impl Collector {
         let dev = snap.host_ns.values().next().map_or(0, |id| id.dev);
         for (pid, b) in found {
             let key = (b.ns_type, b.ino);
+            // Seen already from another mount namespace (one that copied the mounts, as
+            // `unshare --mount` does): listed, with its opener. Opening it again would cost
+            // syscalls per bind mount and mount namespace, N x M.
+            if snap
+                .namespaces
+                .get(&key)
+                .is_some_and(|ns| ns.bind_mounts.contains(&b.mount_point))
+            {
+                continue;
+            }
             let target =
                 NsTarget::bind_mount(b.ino, self.roots.pid_dir(pid).join("root"), &b.mount_point);
             if !self.bind_mount_holds_it(&target) {

@@ -192,3 +192,31 @@ fn collect_for_a_command_collects_what_it_prints() {
         assert!(run.stdout.contains(&line), "{all:?}: {}", run.describe());
     }
 }
+
+/// A named network namespace seen from many mount namespaces (each `unshare --mount` copies the
+/// bind mount at /run/netns/NAME): listed once, at its path, and read, as from one.
+#[test]
+fn a_bind_mount_copied_into_many_mount_namespaces_is_listed_once() {
+    if !require_root_and_tools("bind mount in many mount namespaces", &["unshare", "ip"]) {
+        return;
+    }
+    let netns = NetnsGuard::create("parcopies");
+    netns.ip(&[
+        "link", "add", "nsvcopya", "type", "veth", "peer", "name", "nsvcopyb",
+    ]);
+    let copies: Vec<NsProcess> = (0..20)
+        .map(|_| NsProcess::spawn(&["--mount"], "exec sleep 600", "sleep"))
+        .collect();
+    let snap = Collector::new(Roots::default())
+        .collect(CollectOptions::ALL)
+        .expect("collect");
+    for p in &copies {
+        let mountinfo =
+            std::fs::read_to_string(format!("/proc/{}/mountinfo", p.inner)).expect("mountinfo");
+        assert!(mountinfo.contains(&netns.path()), "no copy in {}", p.inner);
+    }
+    let ns = &snap.namespaces[&(NsType::Net, netns.inode())];
+    assert_eq!(ns.bind_mounts, vec![netns.path()]);
+    let want: BTreeSet<String> = ["lo", "nsvcopya", "nsvcopyb"].map(String::from).into();
+    assert_eq!(names(interfaces_of(&snap, netns.inode())), want);
+}
