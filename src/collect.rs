@@ -92,6 +92,9 @@ pub struct Collector {
     runtimes: containers::RuntimeCache,
     /// The BPF task iterator a full pass reads processes with (see [`tasks`]).
     iter: tasks::IterState,
+    /// Whether full passes find isolation groups and containers (see
+    /// [`Collector::recognise_containers`]).
+    containers: bool,
 }
 
 impl Collector {
@@ -112,6 +115,7 @@ impl Collector {
             stats: RefreshStats::default(),
             runtimes: containers::RuntimeCache::default(),
             iter: tasks::IterState::default(),
+            containers: true,
         }
     }
 
@@ -119,6 +123,12 @@ impl Collector {
     /// iterator: why not)".
     pub fn process_source(&self) -> String {
         self.iter.describe()
+    }
+
+    /// Whether full passes find isolation groups and containers (on by default). Off, the
+    /// snapshot has none: for commands that print neither (`list`, `cgroups`).
+    pub fn recognise_containers(&mut self, on: bool) {
+        self.containers = on;
     }
 
     /// How full passes read processes (default [`ProcessSource::Auto`]).
@@ -190,11 +200,13 @@ impl Collector {
         self.add_names_and_interfaces(&mut snap, &openers, opts);
         clock.lap(&mut self.phases, "relations, uts, net");
 
-        snap.groups = model::isolation_groups(&snap.processes, &snap.host_ns);
-        clock.lap(&mut self.phases, "isolation groups");
         snap.warnings = warnings.0;
-        self.add_containers(&mut snap);
-        clock.lap(&mut self.phases, "containers");
+        if self.containers {
+            snap.groups = model::isolation_groups(&snap.processes, &snap.host_ns);
+            clock.lap(&mut self.phases, "isolation groups");
+            self.add_containers(&mut snap);
+            clock.lap(&mut self.phases, "containers");
+        }
         Ok(snap)
     }
 

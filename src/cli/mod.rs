@@ -196,6 +196,11 @@ impl CollectFor {
         }
     }
 
+    /// Whether the command prints isolation groups or containers (`ps` names each process's).
+    fn shows_containers(self) -> bool {
+        !matches!(self, CollectFor::List | CollectFor::Cgroups)
+    }
+
     /// Whether the command names containers from runtimes' records.
     fn reads_runtime_records(self) -> bool {
         matches!(
@@ -438,13 +443,15 @@ fn report(command: Command, roots: Roots, source: SourceArg) -> anyhow::Result<(
     let mut users = text::Users::new(roots.is_live());
     let mut collector = Collector::new(roots).with_process_source(source.into());
     // Runtimes' records name containers: only for the commands that show them.
-    collector.read_runtime_records(match &command {
-        Command::Enter(_) => true,
-        Command::Collect { for_command, .. } => {
-            for_command.is_some_and(CollectFor::reads_runtime_records)
-        }
-        other => CollectFor::of(other).is_some_and(CollectFor::reads_runtime_records),
-    });
+    let collects_for = match &command {
+        Command::Collect { for_command, .. } => *for_command,
+        other => CollectFor::of(other),
+    };
+    collector.read_runtime_records(
+        matches!(command, Command::Enter(_))
+            || collects_for.is_some_and(CollectFor::reads_runtime_records),
+    );
+    collector.recognise_containers(collects_for.is_none_or(CollectFor::shows_containers));
     let mut out = std::io::stdout().lock();
     match command {
         Command::List { ns_type, json } => {
@@ -642,6 +649,15 @@ mod tests {
             }
             assert_eq!(CollectFor::Show.options(json, None), CollectOptions::ALL);
         }
+    }
+
+    #[test]
+    fn containers_only_where_they_are_printed() {
+        assert!(CollectFor::Ps.shows_containers());
+        assert!(CollectFor::Containers.shows_containers());
+        assert!(CollectFor::Show.shows_containers());
+        assert!(!CollectFor::List.shows_containers());
+        assert!(!CollectFor::Cgroups.shows_containers());
     }
 
     #[test]
