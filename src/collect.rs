@@ -49,6 +49,27 @@ impl CollectOptions {
     };
 }
 
+/// The parts collected besides processes and namespaces: "relations uts net cgroups", or
+/// "processes and namespaces only".
+impl std::fmt::Display for CollectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<&str> = [
+            (self.relations, "relations"),
+            (self.uts, "uts"),
+            (self.net, "net"),
+            (self.cgroups, "cgroups"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, name)| *name)
+        .collect();
+        if parts.is_empty() {
+            return f.write_str("processes and namespaces only");
+        }
+        write!(f, "processes, namespaces, {}", parts.join(" "))
+    }
+}
+
 /// Keeps what does not change between passes (namespace relations, device names), so a live view
 /// re-reads only what can change: [`Collector::collect`] is one full pass (the CLI),
 /// [`Collector::refresh`] the incremental pass of a live view (see its documentation for what it
@@ -59,6 +80,8 @@ pub struct Collector {
     dev_nodes: Option<BTreeMap<(bool, u32, u32), String>>,
     threads: usize,
     phases: Vec<(&'static str, Duration)>,
+    /// What the last full pass's phases did, one line each (counts, threads, time).
+    phase_notes: Vec<String>,
     /// What [`Collector::refresh`] keeps between passes; `None` until its first pass and after
     /// [`Collector::invalidate`].
     live: Option<refresh::Live>,
@@ -69,6 +92,9 @@ pub struct Collector {
     runtimes: containers::RuntimeCache,
     /// The BPF task iterator a full pass reads processes with (see [`tasks`]).
     iter: tasks::IterState,
+    /// Whether full passes find isolation groups and containers (see
+    /// [`Collector::recognise_containers`]).
+    containers: bool,
 }
 
 impl Collector {
@@ -83,11 +109,13 @@ impl Collector {
             dev_nodes: None,
             threads,
             phases: Vec::new(),
+            phase_notes: Vec::new(),
             live: None,
             cgroups_dirty: false,
             stats: RefreshStats::default(),
             runtimes: containers::RuntimeCache::default(),
             iter: tasks::IterState::default(),
+            containers: true,
         }
     }
 
@@ -95,6 +123,12 @@ impl Collector {
     /// iterator: why not)".
     pub fn process_source(&self) -> String {
         self.iter.describe()
+    }
+
+    /// Whether full passes find isolation groups and containers (on by default). Off, the
+    /// snapshot has none: for commands that print neither (`list`, `cgroups`).
+    pub fn recognise_containers(&mut self, on: bool) {
+        self.containers = on;
     }
 
     /// How full passes read processes (default [`ProcessSource::Auto`]).
@@ -112,16 +146,24 @@ impl Collector {
         &self.phases
     }
 
+    /// What the phases of the last full pass did: how many namespaces each reader read, on how
+    /// many threads, in how long (for the benchmark command).
+    pub fn phase_notes(&self) -> &[String] {
+        &self.phase_notes
+    }
+
     /// One full pass. Fails only when /proc cannot be listed at all; everything else that cannot
     /// be read is absent from the snapshot and named in its warnings.
     pub fn collect(&mut self, opts: CollectOptions) -> SysResult<Snapshot> {
         let mut warnings = Warnings::default();
         let mut snap = Snapshot::default();
         let mut clock = PhaseClock::start(&mut self.phases);
+        self.phase_notes.clear();
 
         snap.taken_at = Some(Instant::now());
         snap.host = uts::read_host_info();
         let (pass, cgroup_pass) = self.read_processes_and_cgroups(opts)?;
+        clock.lap(&mut self.phases, "read processes, cgroups");
         let cgroup_pass = cgroup_pass.filter(|_| opts.cgroups);
         let mut denied_pids = Vec::new();
         for r in pass.processes {
@@ -136,9 +178,10 @@ impl Collector {
         }
         add_cgroup_pass(&mut snap, cgroup_pass, &mut warnings);
         snap.host_ns = host_namespaces(&snap.processes);
-        clock.lap(&mut self.phases, "processes and cgroups");
+        clock.lap(&mut self.phases, "process table, members");
 
         snap.namespaces = model::namespaces_from_processes(&snap.processes);
+        clock.lap(&mut self.phases, "namespaces");
         let mut bind_mounts = Vec::new();
         let mut mountinfo_denied = 0;
         for m in pass.mountinfo {
@@ -157,10 +200,13 @@ impl Collector {
         self.add_names_and_interfaces(&mut snap, &openers, opts);
         clock.lap(&mut self.phases, "relations, uts, net");
 
-        snap.groups = model::isolation_groups(&snap.processes, &snap.host_ns);
         snap.warnings = warnings.0;
-        self.add_containers(&mut snap);
-        clock.lap(&mut self.phases, "containers");
+        if self.containers {
+            snap.groups = model::isolation_groups(&snap.processes, &snap.host_ns);
+            clock.lap(&mut self.phases, "isolation groups");
+            self.add_containers(&mut snap);
+            clock.lap(&mut self.phases, "containers");
+        }
         Ok(snap)
     }
 
@@ -232,42 +278,71 @@ impl Collector {
         })
     }
 
-    /// Hostnames and interfaces of every namespace, joined from their own threads; relations
-    /// are read here meanwhile.
+    /// Hostnames, interfaces and relations of every namespace, spread over the collector's
+    /// threads: UTS and network namespaces are joined by helper threads of their own (see
+    /// [`uts::read_uts_names_on`], [`net::read_netns_interfaces_on`]) while the relations the
+    /// process pass did not give are read here and on more threads meanwhile.
     fn add_names_and_interfaces(
         &mut self,
         snap: &mut Snapshot,
         openers: &HashMap<NsKey, NsTarget>,
         opts: CollectOptions,
     ) {
-        let uts_targets = targets_of(&self.roots, snap, openers, NsType::Uts, |_| true);
-        let net_targets = targets_of(&self.roots, snap, openers, NsType::Net, |_| true);
-        let (uts_names, interfaces) = std::thread::scope(|s| {
-            let uts = opts
-                .uts
-                .then(|| s.spawn(|| uts::read_uts_names(&uts_targets)));
-            let net = opts
-                .net
-                .then(|| s.spawn(|| net::read_netns_interfaces(&net_targets)));
-            if opts.relations {
-                self.add_relations(snap, openers);
-            }
+        let threads = self.threads;
+        let targets = |on: bool, t: NsType| match on {
+            true => targets_of(&self.roots, snap, openers, t, |_| true),
+            false => Vec::new(),
+        };
+        let uts_targets = targets(opts.uts, NsType::Uts);
+        let net_targets = targets(opts.net, NsType::Net);
+        let (uts_names, interfaces, relations) = std::thread::scope(|s| {
+            let uts = (!uts_targets.is_empty())
+                .then(|| s.spawn(|| timed(|| uts::read_uts_names_on(&uts_targets, threads))));
+            let net = (!net_targets.is_empty()).then(|| {
+                s.spawn(|| timed(|| net::read_netns_interfaces_on(&net_targets, threads)))
+            });
+            let relations = opts
+                .relations
+                .then(|| timed(|| self.add_relations(snap, openers)));
             (
                 uts.and_then(|h| h.join().ok()),
                 net.and_then(|h| h.join().ok()),
+                relations,
             )
         });
-        for (ino, res) in uts_names.into_iter().flatten() {
-            if let (Ok(name), Some(ns)) = (res, snap.namespaces.get_mut(&(NsType::Uts, ino))) {
-                ns.hostname = Some(name.hostname);
-                ns.domainname = Some(name.domainname);
+        if let Some((read, took)) = relations {
+            let total = snap.namespaces.len();
+            self.note(format!(
+                "relations: {read} of {total} namespaces read here (the rest came with the process pass), {took:.1?}"
+            ));
+        }
+        if let Some((names, took)) = uts_names {
+            self.note(format!(
+                "uts: {} namespaces joined on up to {threads} threads, {took:.1?}",
+                names.len()
+            ));
+            for (ino, res) in names {
+                if let (Ok(name), Some(ns)) = (res, snap.namespaces.get_mut(&(NsType::Uts, ino))) {
+                    ns.hostname = Some(name.hostname);
+                    ns.domainname = Some(name.domainname);
+                }
             }
         }
-        for (ino, res) in interfaces.into_iter().flatten() {
-            if let (Ok(ifs), Some(ns)) = (res, snap.namespaces.get_mut(&(NsType::Net, ino))) {
-                ns.interfaces = Some(ifs);
+        if let Some((found, took)) = interfaces {
+            self.note(format!(
+                "net: {} namespaces joined on up to {threads} threads, {took:.1?}",
+                found.len()
+            ));
+            for (ino, res) in found {
+                if let (Ok(ifs), Some(ns)) = (res, snap.namespaces.get_mut(&(NsType::Net, ino))) {
+                    ns.interfaces = Some(ifs);
+                }
             }
         }
+    }
+
+    fn note(&mut self, line: String) {
+        self.phase_notes.push(line);
     }
 
     /// Namespaces held by nsfs bind mounts, found in the mountinfo of one process of every mount
@@ -283,6 +358,16 @@ impl Collector {
         let dev = snap.host_ns.values().next().map_or(0, |id| id.dev);
         for (pid, b) in found {
             let key = (b.ns_type, b.ino);
+            // Seen already from another mount namespace (one that copied the mounts, as
+            // `unshare --mount` does): listed, with its opener. Opening it again would cost
+            // syscalls per bind mount and mount namespace, N x M.
+            if snap
+                .namespaces
+                .get(&key)
+                .is_some_and(|ns| ns.bind_mounts.contains(&b.mount_point))
+            {
+                continue;
+            }
             let target =
                 NsTarget::bind_mount(b.ino, self.roots.pid_dir(pid).join("root"), &b.mount_point);
             if !self.bind_mount_holds_it(&target) {
@@ -318,26 +403,64 @@ impl Collector {
         }
     }
 
-    fn add_relations(&mut self, snap: &mut Snapshot, openers_by_bind: &HashMap<NsKey, NsTarget>) {
-        // Drop cached relations of namespaces that no longer exist (their inode may be reused).
+    /// Owner, parent and owner uid of every namespace: those the process pass or an earlier one
+    /// gave, the others read now on the collector's threads.
+    /// Returns how many were read now.
+    fn add_relations(
+        &mut self,
+        snap: &mut Snapshot,
+        openers_by_bind: &HashMap<NsKey, NsTarget>,
+    ) -> usize {
+        let missing = self.relations_to_read(snap, openers_by_bind);
+        let read = read_relations_of(&missing, self.threads);
+        let count = read.len();
+        self.relations.extend(read);
+        set_relations(snap, &self.relations);
+        count
+    }
+
+    /// The namespaces whose relations are not known (from the process pass or an earlier one),
+    /// each with the paths that open it. Drops the cached relations of namespaces that no
+    /// longer exist first (their inode may be reused).
+    fn relations_to_read(
+        &mut self,
+        snap: &Snapshot,
+        openers_by_bind: &HashMap<NsKey, NsTarget>,
+    ) -> Vec<(NsKey, NsType, Vec<NsTarget>)> {
         self.relations
             .retain(|k, _| snap.namespaces.contains_key(k));
-        for ns in snap.namespaces.values_mut() {
-            let key = ns.key();
-            let rel = match self.relations.get(&key) {
-                Some(r) => r.clone(),
-                None => {
-                    let Some(file) = openers(&self.roots, ns, openers_by_bind)
-                        .into_iter()
-                        .find_map(|target| target.open().ok())
-                    else {
-                        continue;
-                    };
-                    let rel = nsfs::read_relations(&file, ns.ns_type);
-                    self.relations.insert(key, rel.clone());
-                    rel
-                }
-            };
+        snap.namespaces
+            .values()
+            .filter(|ns| !self.relations.contains_key(&ns.key()))
+            .map(|ns| {
+                let paths = openers(&self.roots, ns, openers_by_bind);
+                (ns.key(), ns.ns_type, paths)
+            })
+            .collect()
+    }
+}
+
+/// The relations of each of `missing` (see [`Collector::relations_to_read`]) through the first
+/// of its paths that opens, on up to `threads` threads; those that open by none are left out.
+fn read_relations_of(
+    missing: &[(NsKey, NsType, Vec<NsTarget>)],
+    threads: usize,
+) -> Vec<(NsKey, NsRelations)> {
+    tasks::on_threads(missing, threads, 64, |chunk| {
+        chunk
+            .iter()
+            .filter_map(|(key, t, paths)| {
+                let file = paths.iter().find_map(|target| target.open().ok())?;
+                Some((*key, nsfs::read_relations(&file, *t)))
+            })
+            .collect()
+    })
+}
+
+/// Each namespace's owner, parent and owner uid from `relations`, where known.
+fn set_relations(snap: &mut Snapshot, relations: &HashMap<NsKey, NsRelations>) {
+    for ns in snap.namespaces.values_mut() {
+        if let Some(rel) = relations.get(&ns.key()) {
             ns.owner = rel.owner.map(|id| id.ino);
             ns.parent = rel.parent.map(|id| id.ino);
             ns.owner_uid = rel.owner_uid;
@@ -908,6 +1031,12 @@ fn targets_of(
         .filter(|ns| want(ns))
         .flat_map(|ns| openers(roots, ns, bind_openers))
         .collect()
+}
+
+/// `read()` and how long it took.
+fn timed<T>(read: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    (read(), start.elapsed())
 }
 
 /// Times the phases of a pass (`nsview __collect --phases`, examples/refresh_loop).

@@ -151,7 +151,63 @@ or a container's name or id prefix."
         /// Print how long each phase took, and how processes were read.
         #[arg(long)]
         phases: bool,
+        /// Collect what this command collects (default: everything, as the interactive view).
+        #[arg(long = "for", value_enum, value_name = "COMMAND")]
+        for_command: Option<CollectFor>,
+        /// With --for: as the command with --json.
+        #[arg(long, requires = "for_command")]
+        json: bool,
+        /// With --for list: as `list --type TYPE`.
+        #[arg(long = "type", value_enum, requires = "for_command")]
+        ns_type: Option<NsTypeArg>,
     },
+}
+
+/// The report commands whose collection `__collect --for` repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CollectFor {
+    List,
+    Ps,
+    Cgroups,
+    Containers,
+    Show,
+}
+
+impl CollectFor {
+    /// The report command `command` is, if it is one.
+    fn of(command: &Command) -> Option<CollectFor> {
+        Some(match command {
+            Command::List { .. } => CollectFor::List,
+            Command::Ps { .. } => CollectFor::Ps,
+            Command::Cgroups { .. } => CollectFor::Cgroups,
+            Command::Containers { .. } => CollectFor::Containers,
+            Command::Show { .. } => CollectFor::Show,
+            _ => return None,
+        })
+    }
+
+    /// What the command collects: only what it prints (see [`CGROUPS_ONLY`], [`list_options`]).
+    fn options(self, json: bool, ns_type: Option<NsType>) -> CollectOptions {
+        match self {
+            CollectFor::List => list_options(ns_type, json),
+            CollectFor::Ps => CollectOptions::PROCESSES,
+            CollectFor::Cgroups | CollectFor::Containers => CGROUPS_ONLY,
+            CollectFor::Show => CollectOptions::ALL,
+        }
+    }
+
+    /// Whether the command prints isolation groups or containers (`ps` names each process's).
+    fn shows_containers(self) -> bool {
+        !matches!(self, CollectFor::List | CollectFor::Cgroups)
+    }
+
+    /// Whether the command names containers from runtimes' records.
+    fn reads_runtime_records(self) -> bool {
+        matches!(
+            self,
+            CollectFor::Ps | CollectFor::Containers | CollectFor::Show
+        )
+    }
 }
 
 /// `--process-source`.
@@ -365,16 +421,25 @@ fn live_view(cli: &Cli, roots: Roots) -> anyhow::Result<()> {
     })
 }
 
-/// What a report command collects: each reads only what it prints (`ps` needs no relations,
-/// hostnames or interfaces, `cgroups` no namespace details either).
-const NS_ONLY: CollectOptions = CollectOptions {
-    cgroups: false,
-    ..CollectOptions::ALL
-};
+/// What a report command collects: each reads only what it prints. `ps` needs no relations,
+/// hostnames or interfaces, `cgroups` and `containers` no namespace details either (their
+/// namespaces are inodes); `show` prints any of it.
 const CGROUPS_ONLY: CollectOptions = CollectOptions {
     cgroups: true,
     ..CollectOptions::PROCESSES
 };
+
+/// `list`: hostnames (uts) and interface names (net) in the NAME column and in JSON, owners and
+/// parents in JSON only; only for the type asked for; no cgroups.
+fn list_options(ns_type: Option<NsType>, json: bool) -> CollectOptions {
+    let shown = |t: NsType| ns_type.is_none_or(|only| only == t);
+    CollectOptions {
+        relations: json,
+        uts: shown(NsType::Uts),
+        net: shown(NsType::Net),
+        cgroups: false,
+    }
+}
 
 /// The commands that read the host and print what they found (and `enter`, which reads it
 /// first).
@@ -382,10 +447,15 @@ fn report(command: Command, roots: Roots, source: SourceArg) -> anyhow::Result<(
     let mut users = text::Users::new(roots.is_live());
     let mut collector = Collector::new(roots).with_process_source(source.into());
     // Runtimes' records name containers: only for the commands that show them.
-    collector.read_runtime_records(matches!(
-        command,
-        Command::Containers { .. } | Command::Ps { .. } | Command::Show { .. } | Command::Enter(_)
-    ));
+    let collects_for = match &command {
+        Command::Collect { for_command, .. } => *for_command,
+        other => CollectFor::of(other),
+    };
+    collector.read_runtime_records(
+        matches!(command, Command::Enter(_))
+            || collects_for.is_some_and(CollectFor::reads_runtime_records),
+    );
+    collector.recognise_containers(collects_for.is_none_or(CollectFor::shows_containers));
     let mut out = buffered_stdout();
     match command {
         Command::List { ns_type, json } => {
@@ -393,7 +463,7 @@ fn report(command: Command, roots: Roots, source: SourceArg) -> anyhow::Result<(
         }
         Command::Ps { json } => list_processes(&mut collector, json, &mut out, &mut users)?,
         Command::Cgroups { tree, json } => {
-            let snap = collector.collect(CGROUPS_ONLY)?;
+            let snap = collector.collect(CollectFor::Cgroups.options(json, None))?;
             warn(&snap.warnings);
             if json {
                 print_json(&mut out, &json::cgroups(&snap))?;
@@ -403,7 +473,7 @@ fn report(command: Command, roots: Roots, source: SourceArg) -> anyhow::Result<(
             discard(snap);
         }
         Command::Containers { json } => {
-            let snap = collector.collect(CGROUPS_ONLY)?;
+            let snap = collector.collect(CollectFor::Containers.options(json, None))?;
             warn(&snap.warnings);
             if json {
                 print_json(&mut out, &json::containers(&snap))?;
@@ -413,7 +483,7 @@ fn report(command: Command, roots: Roots, source: SourceArg) -> anyhow::Result<(
             discard(snap);
         }
         Command::Show { target, json } => {
-            let snap = collector.collect(CollectOptions::ALL)?;
+            let snap = collector.collect(CollectFor::Show.options(json, None))?;
             let found = resolve(&snap, &target)?;
             warn(&snap.warnings);
             if json {
@@ -430,8 +500,17 @@ fn report(command: Command, roots: Roots, source: SourceArg) -> anyhow::Result<(
         }
         // Dispatched before, with nothing collected.
         Command::EnterHelper(_) | Command::Change(_) | Command::Shell(_) => {}
-        Command::Collect { repeat, phases } => {
-            time_passes(&mut collector, repeat, phases, &mut out)?
+        Command::Collect {
+            repeat,
+            phases,
+            for_command,
+            json,
+            ns_type,
+        } => {
+            let opts = for_command.map_or(CollectOptions::ALL, |c| {
+                c.options(json, ns_type.map(NsType::from))
+            });
+            time_passes(&mut collector, repeat, phases, opts, &mut out)?
         }
     }
     out.flush()?;
@@ -446,7 +525,7 @@ fn list_namespaces(
     out: &mut impl Write,
     users: &mut text::Users,
 ) -> anyhow::Result<()> {
-    let snap = collector.collect(NS_ONLY)?;
+    let snap = collector.collect(list_options(ns_type.map(NsType::from), json))?;
     warn(&snap.warnings);
     let filter = ns_type.map(NsType::from);
     let nss: Vec<_> = snap
@@ -481,16 +560,17 @@ fn list_processes(
     Ok(())
 }
 
-/// `collect`: time `repeat` full passes (and their phases).
+/// `__collect`: time `repeat` full passes collecting `opts` (and their phases).
 fn time_passes(
     collector: &mut Collector,
     repeat: u32,
     phases: bool,
+    opts: CollectOptions,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     for i in 0..repeat.max(1) {
         let start = std::time::Instant::now();
-        let snap = collector.collect(CollectOptions::ALL)?;
+        let snap = collector.collect(opts)?;
         writeln!(
             out,
             "collection {}: {} processes, {} namespaces, {} cgroups, {} groups in {:.1} ms",
@@ -502,9 +582,13 @@ fn time_passes(
             start.elapsed().as_secs_f64() * 1000.0
         )?;
         if phases {
+            writeln!(out, "  collected: {opts}")?;
             writeln!(out, "  processes read with {}", collector.process_source())?;
             for (name, d) in collector.phases() {
-                writeln!(out, "  {name:<12} {:>8.1} ms", d.as_secs_f64() * 1000.0)?;
+                writeln!(out, "  {name:<24} {:>8.1} ms", d.as_secs_f64() * 1000.0)?;
+            }
+            for note in collector.phase_notes() {
+                writeln!(out, "    {note}")?;
             }
         }
         if i + 1 == repeat.max(1) {
@@ -553,4 +637,57 @@ fn warn(warnings: &[String]) {
 
 fn print_json(out: &mut impl Write, v: &impl serde::Serialize) -> anyhow::Result<()> {
     Ok(json::write_pretty(out, v)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_command_collects_what_it_prints() {
+        let none = CollectOptions::PROCESSES;
+        // list: NAME shows hostnames and interfaces; owners and parents only in JSON.
+        let list = CollectFor::List.options(false, None);
+        assert_eq!(
+            (list.relations, list.uts, list.net, list.cgroups),
+            (false, true, true, false)
+        );
+        let list_json = CollectFor::List.options(true, None);
+        assert!(list_json.relations && list_json.uts && list_json.net && !list_json.cgroups);
+        let only_net = CollectFor::List.options(true, Some(NsType::Net));
+        assert!(only_net.relations && !only_net.uts && only_net.net);
+        let only_pid = CollectFor::List.options(false, Some(NsType::Pid));
+        assert_eq!(only_pid, none);
+        for json in [false, true] {
+            assert_eq!(CollectFor::Ps.options(json, None), none);
+            for c in [CollectFor::Cgroups, CollectFor::Containers] {
+                assert_eq!(
+                    c.options(json, None),
+                    CollectOptions {
+                        cgroups: true,
+                        ..none
+                    }
+                );
+            }
+            assert_eq!(CollectFor::Show.options(json, None), CollectOptions::ALL);
+        }
+    }
+
+    #[test]
+    fn containers_only_where_they_are_printed() {
+        assert!(CollectFor::Ps.shows_containers());
+        assert!(CollectFor::Containers.shows_containers());
+        assert!(CollectFor::Show.shows_containers());
+        assert!(!CollectFor::List.shows_containers());
+        assert!(!CollectFor::Cgroups.shows_containers());
+    }
+
+    #[test]
+    fn runtime_records_only_where_containers_are_named() {
+        assert!(CollectFor::Ps.reads_runtime_records());
+        assert!(CollectFor::Containers.reads_runtime_records());
+        assert!(CollectFor::Show.reads_runtime_records());
+        assert!(!CollectFor::List.reads_runtime_records());
+        assert!(!CollectFor::Cgroups.reads_runtime_records());
+    }
 }

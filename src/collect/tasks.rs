@@ -184,7 +184,7 @@ pub(super) fn read_cmdlines(
 /// `f` over `items` split in `threads` even chunks, one thread each (on the caller's alone when
 /// there are fewer than `min` items), the results in order. A chunk whose thread panicked gives
 /// nothing: what it would have read is read by the /proc reader or missing, never wrong.
-fn on_threads<T: Sync, R: Send>(
+pub(super) fn on_threads<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
     min: usize,

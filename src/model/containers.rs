@@ -791,6 +791,10 @@ pub fn adopt_recorded_inits(snap: &Snapshot, detected: &mut Detected, meta: &Met
 pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Container> {
     let mut out: Vec<Container> = Vec::with_capacity(detected.found.len() + detected.loose.len());
     let per_pod = non_sandbox_per_pod(snap, detected);
+    let mut group_by_init: HashMap<i32, &IsolationGroup> = HashMap::new();
+    for g in &snap.groups {
+        group_by_init.entry(g.init_pid).or_insert(g);
+    }
     for f in &detected.found {
         let init = snap.processes.get(&f.init_pid);
         let (namespaces, shared_with_host) = namespaces_of(snap, init);
@@ -802,6 +806,7 @@ pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Conta
         if let Some(note) = unconfirmed(f, meta) {
             out.push(unconfirmed_group(
                 snap,
+                group_by_init.get(&f.init_pid).copied(),
                 f,
                 note,
                 namespaces,
@@ -824,17 +829,9 @@ pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Conta
         let labels = record.map(|r| r.labels.clone()).unwrap_or_default();
         let kube = kube_labels(&labels);
         let is_kube = f.pod_uid.is_some() || kube.pod.is_some();
-        let (pod, kube_name) = if is_kube {
-            let record = f.pod_uid.as_deref().and_then(|u| meta.pods.get(u));
-            let others = f
-                .pod_uid
-                .as_deref()
-                .and_then(|u| per_pod.get(u))
-                .map_or(0, |n| n.saturating_sub(1));
-            let (pod, name) = kube_name(f, &kube, record, init.map(|p| p.comm.as_str()), others);
-            (Some(pod), name)
-        } else {
-            (None, None)
+        let (pod, kube_name) = match is_kube {
+            true => pod_and_name(f, &kube, meta, &per_pod, init),
+            false => (None, None),
         };
         let (state, runtime_state) = state(f.frozen, record.and_then(|r| r.state.as_deref()));
         let name = kube_name
@@ -867,6 +864,24 @@ pub fn build(snap: &Snapshot, detected: &Detected, meta: &Metadata) -> Vec<Conta
     }
     out.sort_by_key(|c| c.init_pid);
     out
+}
+
+/// The pod of a Kubernetes container and its name (see [`kube_name`]).
+fn pod_and_name(
+    f: &Found,
+    kube: &KubeLabels,
+    meta: &Metadata,
+    per_pod: &HashMap<&str, usize>,
+    init: Option<&Process>,
+) -> (Option<Pod>, Option<String>) {
+    let record = f.pod_uid.as_deref().and_then(|u| meta.pods.get(u));
+    let others = f
+        .pod_uid
+        .as_deref()
+        .and_then(|u| per_pod.get(u))
+        .map_or(0, |n| n.saturating_sub(1));
+    let (pod, name) = kube_name(f, kube, record, init.map(|p| p.comm.as_str()), others);
+    (Some(pod), name)
 }
 
 /// An isolation group no cgroup layout recognised: named by a runc state file whose init is
@@ -951,18 +966,17 @@ fn unconfirmed(f: &Found, meta: &Metadata) -> Option<String> {
 }
 
 /// A recognised cgroup no runtime's record confirms: listed as the isolation group it is (named
-/// `comm[pid]` after its init), with its processes and its cgroups, and the `note` why.
+/// `comm[pid]` after its init: `group`, the isolation group whose init it is, if one), with its
+/// processes and its cgroups, and the `note` why.
 fn unconfirmed_group(
     snap: &Snapshot,
+    group: Option<&IsolationGroup>,
     f: &Found,
     note: String,
     namespaces: BTreeMap<NsType, u64>,
     shared_with_host: Vec<NsType>,
 ) -> Container {
-    let name = snap
-        .groups
-        .iter()
-        .find(|g| g.init_pid == f.init_pid)
+    let name = group
         .map(|g| g.name.clone())
         .or_else(|| {
             snap.processes

@@ -3,8 +3,9 @@
 //! Why it is done this way:
 //! - A namespace kept alive only by a bind mount (`ip netns add`) has no process whose
 //!   /proc/PID/net could be read, so it has to be joined. setns(2) with CLONE_NEWNET is allowed
-//!   for a single thread of a multithreaded process: one dedicated, short-lived thread per call
-//!   joins each namespace once, and the caller's thread never changes namespace.
+//!   for a single thread of a multithreaded process: dedicated, short-lived helper threads (one
+//!   per call, or a few that share the namespaces out, then one for the peers) join each
+//!   namespace, and the caller's thread never changes namespace.
 //! - A netlink socket belongs to the namespace it was created in, wherever its thread goes
 //!   afterwards. The helper creates one NETLINK_ROUTE socket right after each join, dumps
 //!   RTM_GETLINK and RTM_GETADDR through it, and keeps it (within a budget) to ask that namespace
@@ -17,7 +18,7 @@
 //!   within one, so the answer is exact.
 
 use super::error::{SysError, SysResult};
-use super::nsfs::{NsTarget, fail_all, group_by_ino, open_any};
+use super::nsfs::{NsGroups, NsTarget, fail_all, group_by_ino, on_helper_threads, open_any};
 use crate::model::Interface;
 use netlink_packet_core::{
     NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_ALIGNTO, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP,
@@ -34,6 +35,7 @@ use std::collections::{HashMap, HashSet};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 /// How long one netlink reply may take. The kernel answers at once; the timeout only keeps a
@@ -73,23 +75,46 @@ const AF_INET6: u8 = 10;
 /// whose peer is in another namespace when that namespace is among `targets`; it stays `None`
 /// when the peer's namespace is not among them or could not be asked.
 pub fn read_netns_interfaces(targets: &[NsTarget]) -> HashMap<u64, SysResult<Vec<Interface>>> {
-    let groups = group_by_ino(targets);
-    if groups.is_empty() {
-        return HashMap::new();
-    }
-    thread::scope(|scope| {
-        let spawned = thread::Builder::new()
-            .name("nsview-netns".into())
-            .spawn_scoped(scope, || read_groups(&groups));
-        let outcome = match spawned {
-            Ok(handle) => handle
-                .join()
-                .map_err(|_| io::Error::other("network namespace reader thread panicked")),
-            Err(e) => Err(e),
-        };
-        outcome.unwrap_or_else(|e| fail_all(&groups, &e))
-    })
+    read_netns_interfaces_on(targets, 1)
 }
+
+/// [`read_netns_interfaces`] with the dumps split over up to `threads` helper threads (each
+/// joins its own share of the namespaces in turn and exits), then the peers resolved in one
+/// more helper: the same result, sooner on a host with hundreds of namespaces.
+pub fn read_netns_interfaces_on(
+    targets: &[NsTarget],
+    threads: usize,
+) -> HashMap<u64, SysResult<Vec<Interface>>> {
+    let groups = group_by_ino(targets);
+    let kept = AtomicUsize::new(0);
+    let dumps = on_helper_threads(
+        "nsview-netns",
+        &groups,
+        threads,
+        MIN_PER_THREAD,
+        |part| dump_groups(part, &kept),
+        |part, e| fail_all(part, e).into_iter().collect(),
+    );
+    let mut results = HashMap::with_capacity(groups.len());
+    let mut dumped = Vec::with_capacity(dumps.len());
+    for (ino, dump) in dumps {
+        match dump {
+            Ok(d) => dumped.push(d),
+            Err(e) => {
+                results.insert(ino, Err(e));
+            }
+        }
+    }
+    resolve_peers_in_helper(&mut dumped);
+    for ns in dumped {
+        let ifaces = ns.links.into_iter().map(|l| l.iface).collect();
+        results.insert(ns.ino, Ok(ifaces));
+    }
+    results
+}
+
+/// Below this many namespaces per helper, another thread costs more than it saves.
+const MIN_PER_THREAD: usize = 8;
 
 /// One interface as dumped, with what peer resolution needs.
 struct Link {
@@ -118,37 +143,51 @@ struct Dumped<'a> {
     socket: Option<RouteSocket>,
 }
 
-/// Runs in the helper thread: one join and two dumps per namespace, then peer resolution.
-fn read_groups(groups: &[(u64, Vec<&NsTarget>)]) -> HashMap<u64, SysResult<Vec<Interface>>> {
+/// Runs in a helper thread: one join and two dumps per namespace. A namespace with a peer to
+/// resolve keeps its socket while the budget shared by all helpers (`kept`) allows.
+fn dump_groups<'a>(groups: &NsGroups<'a>, kept: &AtomicUsize) -> Vec<(u64, SysResult<Dumped<'a>>)> {
     let mut buf = vec![0u8; RECV_BUF_START];
-    let mut results = HashMap::with_capacity(groups.len());
-    let mut dumped = Vec::with_capacity(groups.len());
-    let mut kept = 0;
+    let mut out = Vec::with_capacity(groups.len());
     for (ino, paths) in groups {
-        match dump_namespace(paths, &mut buf) {
-            Ok((target, links, socket)) => {
-                let keep = kept < MAX_KEPT_SOCKETS && links.iter().any(Link::needs_lookup);
-                if keep {
-                    kept += 1;
-                }
-                dumped.push(Dumped {
-                    ino: *ino,
-                    target,
-                    links,
-                    socket: keep.then_some(socket),
-                });
+        let dump = dump_namespace(paths, &mut buf).map(|(target, links, socket)| {
+            let keep = links.iter().any(Link::needs_lookup)
+                && kept
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                        (n < MAX_KEPT_SOCKETS).then_some(n + 1)
+                    })
+                    .is_ok();
+            Dumped {
+                ino: *ino,
+                target,
+                links,
+                socket: keep.then_some(socket),
             }
-            Err(e) => {
-                results.insert(*ino, Err(e));
-            }
+        });
+        out.push((*ino, dump));
+    }
+    out
+}
+
+/// [`resolve_peers`] in a helper thread of its own, as it may join namespaces again; none is
+/// started when no link has a peer. Should it fail, the peers stay unresolved (`None`).
+fn resolve_peers_in_helper(dumped: &mut [Dumped<'_>]) {
+    let any_peer = dumped
+        .iter()
+        .any(|ns| ns.links.iter().any(|l| l.iface.peer_ifindex.is_some()));
+    if !any_peer {
+        return;
+    }
+    thread::scope(|scope| {
+        let spawned = thread::Builder::new()
+            .name("nsview-netns".into())
+            .spawn_scoped(scope, || {
+                let mut buf = vec![0u8; RECV_BUF_START];
+                resolve_peers(dumped, &mut buf);
+            });
+        if let Ok(handle) = spawned {
+            let _ = handle.join();
         }
-    }
-    resolve_peers(&mut dumped, &mut buf);
-    for ns in dumped {
-        let ifaces = ns.links.into_iter().map(|l| l.iface).collect();
-        results.insert(ns.ino, Ok(ifaces));
-    }
-    results
+    });
 }
 
 /// Joins a namespace (this thread only) and opens a route socket in it.

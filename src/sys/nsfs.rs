@@ -211,6 +211,57 @@ pub(crate) fn open_any<'a>(paths: &[&'a NsTarget]) -> SysResult<(&'a NsTarget, F
     Err(first_err.unwrap_or_else(|| SysError::parse("", "namespace target without a path")))
 }
 
+/// Namespaces grouped by inode with the paths to try, as [`group_by_ino`] gives them.
+pub(crate) type NsGroups<'t> = [(u64, Vec<&'t NsTarget>)];
+
+/// `read` over `groups` split in even chunks, in order, over up to `threads` helper threads
+/// named `name` (fewer when there are fewer than `min_per_thread` groups per thread); the
+/// chunks' results concatenated in `groups`' order. Never on the caller's thread: `read` may join
+/// namespaces with setns(2), which must move only a helper that exits afterwards. A chunk whose
+/// helper could not start or panicked gets `failed` for its groups, and only it.
+pub(crate) fn on_helper_threads<'t, R: Send>(
+    name: &str,
+    groups: &NsGroups<'t>,
+    threads: usize,
+    min_per_thread: usize,
+    read: impl Fn(&NsGroups<'t>) -> Vec<R> + Sync,
+    failed: impl Fn(&NsGroups<'t>, &io::Error) -> Vec<R>,
+) -> Vec<R> {
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let helpers = threads
+        .min(groups.len().div_ceil(min_per_thread.max(1)))
+        .max(1);
+    let chunk = groups.len().div_ceil(helpers);
+    let read = &read;
+    std::thread::scope(|scope| {
+        let spawned: Vec<_> = groups
+            .chunks(chunk)
+            .map(|part| {
+                let handle = std::thread::Builder::new()
+                    .name(name.to_string())
+                    .spawn_scoped(scope, move || read(part));
+                (part, handle)
+            })
+            .collect();
+        let mut out = Vec::with_capacity(groups.len());
+        for (part, handle) in spawned {
+            let outcome = match handle {
+                Ok(h) => h
+                    .join()
+                    .map_err(|_| io::Error::other(format!("{name} thread panicked"))),
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(results) => out.extend(results),
+                Err(e) => out.extend(failed(part, &e)),
+            }
+        }
+        out
+    })
+}
+
 /// Every key gets the same error when a helper thread could not run (spawn failure).
 pub(crate) fn fail_all<T>(
     groups: &[(u64, Vec<&NsTarget>)],
