@@ -30,6 +30,10 @@ pub struct CollectOptions {
     pub net: bool,
     /// Cgroup hierarchies, trees, limits and usage.
     pub cgroups: bool,
+    /// Every process's command line. Without it (what `list` prints) only the lowest PID of
+    /// each namespace has its command line read, after the pass (with the task iterator; the
+    /// /proc reader reads them all anyway); the others show their comm.
+    pub command_lines: bool,
 }
 
 impl CollectOptions {
@@ -38,6 +42,7 @@ impl CollectOptions {
         uts: true,
         net: true,
         cgroups: true,
+        command_lines: true,
     };
 
     /// Processes and namespace membership only.
@@ -46,6 +51,7 @@ impl CollectOptions {
         uts: false,
         net: false,
         cgroups: false,
+        command_lines: true,
     };
 }
 
@@ -58,6 +64,10 @@ impl std::fmt::Display for CollectOptions {
             (self.uts, "uts"),
             (self.net, "net"),
             (self.cgroups, "cgroups"),
+            (
+                !self.command_lines,
+                "(command lines of namespaces' lowest PIDs only)",
+            ),
         ]
         .iter()
         .filter(|(on, _)| *on)
@@ -182,6 +192,10 @@ impl Collector {
 
         snap.namespaces = model::namespaces_from_processes(&snap.processes);
         clock.lap(&mut self.phases, "namespaces");
+        if !opts.command_lines {
+            self.add_leaders_command_lines(&mut snap);
+            clock.lap(&mut self.phases, "lowest PIDs' command lines");
+        }
         let mut bind_mounts = Vec::new();
         let mut mountinfo_denied = 0;
         for m in pass.mountinfo {
@@ -240,12 +254,20 @@ impl Collector {
             let from_iter = if let Some(it) = it {
                 // The iterator loads and runs in its own thread while command lines, which it
                 // does not give, are read here.
-                let cmdlines = tasks::read_cmdlines(roots, &pids, threads);
+                let cmdlines = if opts.command_lines {
+                    tasks::read_cmdlines(roots, &pids, threads)
+                } else {
+                    HashMap::new()
+                };
                 it.join().ok().flatten().map(|t| (t, cmdlines))
             } else {
                 None
             };
             if let Some((tasks, cmdlines)) = from_iter {
+                let cmdlines = tasks::CommandLines {
+                    read: cmdlines,
+                    read_missing: opts.command_lines,
+                };
                 let from_iter = tasks::process_pass(roots, tasks, cmdlines, nsfs_dev, threads);
                 let cgroup_pass = cg.map(|h| h.join());
                 let ids = cgroup_pass
@@ -276,6 +298,26 @@ impl Collector {
             );
             Ok((pass, cg.map(|h| h.join())))
         })
+    }
+
+    /// The command lines of each namespace's lowest PID (what `list` prints), for a pass that
+    /// read none: a process gone meanwhile keeps its comm.
+    fn add_leaders_command_lines(&self, snap: &mut Snapshot) {
+        let mut leaders: Vec<i32> = (snap.namespaces.values())
+            .filter_map(|ns| ns.lowest_pid())
+            .filter(|pid| {
+                snap.processes
+                    .get(pid)
+                    .is_some_and(|p| p.cmdline.is_empty() && !p.kernel_thread)
+            })
+            .collect();
+        leaders.sort_unstable();
+        leaders.dedup();
+        for (pid, args) in tasks::read_cmdlines(&self.roots, &leaders, self.threads) {
+            if let Some(p) = snap.processes.get_mut(&pid) {
+                p.cmdline = args;
+            }
+        }
     }
 
     /// Hostnames, interfaces and relations of every namespace, spread over the collector's

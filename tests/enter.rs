@@ -199,6 +199,7 @@ fn snapshot() -> nsview::model::Snapshot {
             uts: false,
             net: false,
             cgroups: true,
+            command_lines: true,
         },
     )
     .expect("collect")

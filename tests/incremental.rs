@@ -274,6 +274,7 @@ wait"
         uts: false,
         net: false,
         cgroups: false,
+        command_lines: true,
     };
     let mut c = Collector::new(roots);
     let snap = c.refresh(procs_only).expect("refresh");

@@ -475,3 +475,77 @@ fn the_cli_prints_the_same_from_both_readers_also_in_a_cgroup_namespace() {
         }
     }
 }
+
+/// list --json's namespaces by (type, inode).
+fn list_by_key(v: &serde_json::Value) -> BTreeMap<(String, i64), serde_json::Value> {
+    array(v, "namespaces")
+        .iter()
+        .map(|n| {
+            let t = n["type"].as_str().expect("type").to_string();
+            ((t, n["inode"].as_i64().expect("inode")), n.clone())
+        })
+        .collect()
+}
+
+/// `list` reads only the command lines it prints (each namespace's lowest PID) when the iterator
+/// reads processes: the same namespaces, members and commands as the /proc reader, which reads
+/// them all.
+#[test]
+fn list_prints_the_same_commands_from_both_readers() {
+    if !require_root_and_tools(
+        "list_prints_the_same_commands_from_both_readers",
+        &["unshare"],
+    ) {
+        return;
+    }
+    let marker = unique_name("list-cmdline");
+    let group = ChildGuard::spawn(Command::new("unshare").args([
+        "--uts",
+        "--ipc",
+        "--",
+        "sh",
+        "-c",
+        "sleep 100000; :",
+        &marker,
+    ]));
+    let want = format!("sh -c sleep 100000; : {marker}");
+    poll(
+        "the group's command line",
+        std::time::Duration::from_secs(10),
+        || {
+            let raw = std::fs::read(format!("/proc/{}/cmdline", group.pid())).ok()?;
+            (String::from_utf8_lossy(&raw).replace('\0', " ").trim_end() == want).then_some(())
+        },
+    );
+    let a = list_by_key(&cli_json("iter", false, &["list", "--json"]));
+    let b = list_by_key(&cli_json("proc", false, &["list", "--json"]));
+    let c = list_by_key(&cli_json("iter", false, &["list", "--json"]));
+    let ours: Vec<_> = a
+        .values()
+        .filter(|n| n["pid"].as_i64() == Some(i64::from(group.pid())))
+        .collect();
+    assert_eq!(
+        ours.len(),
+        2,
+        "the group's uts and ipc namespaces: {ours:?}"
+    );
+    for n in ours {
+        assert_eq!(n["command"].as_str(), Some(want.as_str()), "{n}");
+    }
+    let mut compared = 0;
+    for (key, x) in &a {
+        // Namespaces whose members changed between the runs (nsview itself, kworkers) aside.
+        let (Some(y), Some(z)) = (b.get(key), c.get(key)) else {
+            continue;
+        };
+        if z != x || x["pids"] != y["pids"] {
+            continue;
+        }
+        compared += 1;
+        assert_eq!(
+            x["command"], y["command"],
+            "iterator (left) vs /proc: {key:?}"
+        );
+    }
+    assert!(compared * 10 >= a.len() * 7, "{compared} of {}", a.len());
+}

@@ -330,6 +330,7 @@ fn enter(collector: &mut Collector, live: bool, args: &EnterArgs) -> anyhow::Res
         uts: false,
         net: false,
         cgroups: true,
+        command_lines: true,
     })?;
     let found = resolve(&snap, &args.target)?;
     let result = EnterSpec::for_target(&snap, &found, args.options()).and_then(|spec| {
@@ -438,6 +439,7 @@ fn list_options(ns_type: Option<NsType>, json: bool) -> CollectOptions {
         uts: shown(NsType::Uts),
         net: shown(NsType::Net),
         cgroups: false,
+        command_lines: false,
     }
 }
 

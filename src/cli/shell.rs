@@ -92,6 +92,7 @@ fn complete_target(current: &OsStr) -> Vec<CompletionCandidate> {
         uts: false,
         net: false,
         cgroups: true,
+        command_lines: true,
     };
     let Ok(snap) = collector.collect(options) else {
         return Vec::new();

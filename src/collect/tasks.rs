@@ -324,6 +324,13 @@ pub(super) fn assign_cgroups(
     }
 }
 
+/// The command lines read while the iterator ran, and whether those missing (processes started
+/// since the listing) are read afterwards.
+pub(super) struct CommandLines {
+    pub read: HashMap<i32, Vec<String>>,
+    pub read_missing: bool,
+}
+
 /// Turn the iterator's records into the same [`ProcessPass`] the /proc reader makes, cgroups
 /// apart (see [`assign_cgroups`]), with the command lines read meanwhile (`cmdlines`). What is
 /// left to read from /proc (kernel threads' names, command lines of processes started since
@@ -331,7 +338,7 @@ pub(super) fn assign_cgroups(
 pub(super) fn process_pass(
     roots: &Roots,
     tasks: Vec<Task>,
-    cmdlines: HashMap<i32, Vec<String>>,
+    cmdlines: CommandLines,
     nsfs_dev: u64,
     threads: usize,
 ) -> IterPass {
@@ -393,7 +400,11 @@ struct IterPlan {
 }
 
 /// The processes of `tasks` with the command lines read meanwhile, and the /proc reads left.
-fn plan_reads(tasks: &[Task], mut cmdlines: HashMap<i32, Vec<String>>, nsfs_dev: u64) -> IterPlan {
+fn plan_reads(tasks: &[Task], cmdlines: CommandLines, nsfs_dev: u64) -> IterPlan {
+    let CommandLines {
+        read: mut cmdlines,
+        read_missing,
+    } = cmdlines;
     let mut cgroups = HashMap::with_capacity(tasks.len());
     let mut processes = Vec::with_capacity(tasks.len());
     let mut jobs = Vec::new();
@@ -406,7 +417,7 @@ fn plan_reads(tasks: &[Task], mut cmdlines: HashMap<i32, Vec<String>>, nsfs_dev:
         // workers by what they run ("kworker/0:1-events"), not by task->comm.
         if task.kernel_thread {
             jobs.push(Job::Comm(i));
-        } else if cmdline.is_none() {
+        } else if cmdline.is_none() && read_missing {
             jobs.push(Job::Cmdline(i));
         }
         if let Some((_, mnt)) = task.ns.iter().find(|(t, _)| *t == NsType::Mnt) {
