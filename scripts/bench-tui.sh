@@ -6,7 +6,7 @@
 # 1. installs htop, tmux, jq, procps and util-linux from Debian if missing;
 # 2. builds target/release/nsview (cargo build --release --locked; a no-op when it is up to
 #    date) unless $NSVIEW names a binary;
-# 3. brings up scripts/bench-population.sh (~4,500 processes in ~2,500 namespaces) and tears
+# 3. brings up scripts/bench-population.sh (~4,500 processes in ~3,000 namespaces) and tears
 #    it down on exit, failure and Ctrl-C included. A population that was already up (started
 #    by hand or by another benchmark) is used as it is and left up;
 # 4. runs every program in its own detached tmux session (120x40, status line off) on a
@@ -50,7 +50,8 @@
 #   NSVIEW_BENCH_SETTLE_SECS=5   wait after the first screen before the idle window
 #   NSVIEW_BENCH_REPEATS=5       repetitions of the first-frame and new-cgroup measurements
 #   NSVIEW_BENCH_TIMEOUT=10      seconds to wait for a screen before giving up on one sample
-#   NSVIEW_BENCH_GROUPS, NSVIEW_BENCH_PROCS   population shape (see bench-population.sh)
+#   NSVIEW_BENCH_GROUPS, NSVIEW_BENCH_GROUP_SIZE, NSVIEW_BENCH_PLAIN, NSVIEW_BENCH_USERNS
+#                                population shape (see bench-population.sh)
 #   NSVIEW_BENCH_TUI_CMD=CMD     for developing this script only: a stand-in shell command run
 #                                in the pane instead of `$NSVIEW -d 1` (e.g. a fake that
 #                                prints "nsview x 4500 procs"); the report then goes to
