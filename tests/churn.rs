@@ -28,8 +28,20 @@ use std::time::{Duration, Instant};
 /// The storm's target rate, processes per second.
 const RATE: u32 = 1000;
 
+/// Runs of `ps --json` per process reader during the storm. A half-read process needs a read
+/// to fall into an exit: about one run in ten of the old code's iterator path showed one.
+const RUNS: usize = 12;
+
 /// A perl program that touches 32 MiB and ends: its exit (exit_mm) frees them.
 const SLOW_EXIT: &str = "my $x = 'x' x (32 << 20);";
+
+/// One storm at a time (`cargo test` runs the tests of a file side by side; nextest runs them
+/// alone anyway).
+static ONE_STORM: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_storm() -> std::sync::MutexGuard<'static, ()> {
+    ONE_STORM.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn ready(test: &str) -> bool {
     require_root_and_tools(test, &["tmux", "perl", "/bin/true"])
@@ -107,14 +119,15 @@ fn ps_json_is_whole_during_a_storm() {
     if !ready(test) {
         return;
     }
+    let _alone = one_storm();
     let types = kernel_ns_types();
     let churn = Churn::reaping_every(RATE, Duration::from_millis(50));
     // Processes whose exit takes a while (freeing 32 MiB): some are always between giving up
     // their memory and their namespaces, where a read of the whole process can be cut in two.
-    let slow = Churn::of(30, Duration::ZERO, "perl", &["-e", SLOW_EXIT]);
+    let slow = Churn::of(30, Duration::ZERO, 2, "perl", &["-e", SLOW_EXIT]);
     let mut problems = Vec::new();
     let mut runs = 0;
-    for _ in 0..15 {
+    for _ in 0..RUNS {
         for source in ["proc", "iter"] {
             problems.extend(check_ps(source, &types));
             runs += 1;
@@ -207,6 +220,7 @@ fn live_view_keeps_answering_during_a_storm() {
     if !ready(test) {
         return;
     }
+    let _alone = one_storm();
     let config = tempfile::tempdir().expect("temp config dir");
     let cfg = config.path().to_str().expect("utf-8 temp path");
     let bin = nsview_bin();
@@ -237,7 +251,7 @@ fn live_view_keeps_answering_during_a_storm() {
         storm_cpu * 100.0
     );
     assert!(
-        report.rate() > 0.5 * f64::from(RATE),
+        report.rate() > 0.3 * f64::from(RATE),
         "the storm did not blow: {report:?}"
     );
     assert!(alive(pid), "nsview died in the storm:\n{}", tmux.capture());

@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Children of the storm alive at once, at most (a rate the machine cannot keep up with is
-/// then reported as a lower achieved rate, not a pile of processes).
+/// Children of a storm of `/bin/true` alive at once, at most (a rate the machine cannot keep up
+/// with is then reported as a lower achieved rate, not a pile of processes).
 pub const IN_FLIGHT: usize = 512;
 
 /// What a storm did.
@@ -54,11 +54,18 @@ impl Churn {
     /// [`Churn::start`], reaping only every `reap_every`: the exited children stay zombies until
     /// then.
     pub fn reaping_every(per_second: u32, reap_every: Duration) -> Churn {
-        Churn::of(per_second, reap_every, "/bin/true", &[])
+        Churn::of(per_second, reap_every, IN_FLIGHT, "/bin/true", &[])
     }
 
-    /// A storm of `program ARGS...` instead of `/bin/true` (each must end by itself).
-    pub fn of(per_second: u32, reap_every: Duration, program: &str, args: &[&str]) -> Churn {
+    /// A storm of `program ARGS...` instead of `/bin/true` (each must end by itself), at most
+    /// `in_flight` of them at once.
+    pub fn of(
+        per_second: u32,
+        reap_every: Duration,
+        in_flight: usize,
+        program: &str,
+        args: &[&str],
+    ) -> Churn {
         let program = program.to_string();
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         let stop = Arc::new(AtomicBool::new(false));
@@ -66,7 +73,10 @@ impl Churn {
         let (s, n) = (stop.clone(), started.clone());
         let handle = std::thread::Builder::new()
             .name("churn".into())
-            .spawn(move || storm(per_second, reap_every, (&program, &args), &s, &n))
+            .spawn(move || {
+                let limits = (per_second, reap_every, in_flight);
+                storm(limits, (&program, &args), &s, &n)
+            })
             .expect("start the churn thread");
         Churn {
             stop,
@@ -99,8 +109,7 @@ impl Drop for Churn {
 
 /// The storm's loop: start what is due, reap what exited.
 fn storm(
-    per_second: u32,
-    reap_every: Duration,
+    (per_second, reap_every, in_flight): (u32, Duration, usize),
     (program, args): (&str, &[String]),
     stop: &AtomicBool,
     count: &AtomicU64,
@@ -111,7 +120,7 @@ fn storm(
     let (mut started, mut failed) = (0u64, 0u64);
     while !stop.load(Ordering::Relaxed) {
         let due = (t0.elapsed().as_secs_f64() * f64::from(per_second)) as u64;
-        while started + failed < due && live.len() < IN_FLIGHT {
+        while started + failed < due && live.len() < in_flight {
             match Command::new(program)
                 .args(args)
                 .stdin(Stdio::null())
@@ -127,7 +136,7 @@ fn storm(
                 Err(_) => failed += 1,
             }
         }
-        if reaped_at.elapsed() >= reap_every || live.len() >= IN_FLIGHT {
+        if reaped_at.elapsed() >= reap_every || live.len() >= in_flight {
             live.retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_))));
             reaped_at = Instant::now();
         }
