@@ -568,7 +568,7 @@ fn read_process_in(
     let ns_dir = dir.ns_dir()?;
     let ns = read_ns_links(&ns_dir, ctx, known.and_then(|k| k.pid_ns), &mut denied);
 
-    let cmdline = match dir.read_cmdline("cmdline", &mut scratch.buf) {
+    let mut cmdline = match dir.read_cmdline("cmdline", &mut scratch.buf) {
         Ok(c) => c,
         Err(e) if e.is_vanished() => return Err(e),
         Err(_) => Vec::new(),
@@ -582,6 +582,13 @@ fn read_process_in(
     // namespaces and cgroups when they were read. One that had is dropped as gone unless it was
     // a zombie all along (see `whole_at_its_end`): never shown half read.
     let basics = read_basics(&dir, pid, &ns, ctx, known, &mut scratch.buf)?;
+    // An exec in progress shows no command line for a moment (the new memory is in place before
+    // its arguments are): once more, now that it is known not to be exiting.
+    if cmdline.is_empty() && !basics.kernel_thread && basics.ending.is_none() {
+        cmdline = dir
+            .read_cmdline("cmdline", &mut scratch.buf)
+            .unwrap_or_default();
+    }
     if !whole_at_its_end(basics.ending, &ns, &cmdline) {
         return Err(SysError::Vanished {
             path: dir.path().join("stat"),
