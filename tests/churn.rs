@@ -11,8 +11,8 @@
 //!   while to exit keeps some between giving up their memory and their namespaces: nsview used to
 //!   list such a process half read (all its namespaces, no command line);
 //! - the live view keeps drawing and answering keys, its RSS grows by at most 25 % and it uses at
-//!   most a quarter of a core (see [`live_view_keeps_answering_during_a_storm`] for the debug
-//!   build on a large host).
+//!   most a quarter of a core (a debug build on a large host needs about that much without a
+//!   storm: then at most half as much again as without it).
 //!
 //! These are bounds, not benchmarks: scripts/bench-churn.sh measures the 60 s version with the
 //! release binary. The tests run alone (.config/nextest.toml): the storm would disturb the tests
@@ -261,8 +261,9 @@ fn live_view_keeps_answering_during_a_storm() {
         "RSS grew by more than 25 % in the storm: {rss:?} KiB"
     );
     // A quarter of a core. A debug build on a large host (the benchmark population) can need
-    // that much without any storm: then the storm may add at most a tenth of a core.
-    let bound = 0.25_f64.max(idle_cpu + 0.10);
+    // that much without any storm (about 0.3 core here, the storm adding about 0.1): then at
+    // most half as much again as without the storm.
+    let bound = 0.25_f64.max(idle_cpu * 1.5);
     assert!(
         storm_cpu <= bound,
         "nsview used {:.1} % of a core in the storm ({:.1} % before it; bound {:.1} %)",
