@@ -178,7 +178,10 @@ fn event_loop(
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
     draw(&mut terminal, app, theme)?;
-    while let Some(pending) = next_batch(rx) {
+    while let Some(mut pending) = next_batch(rx) {
+        for old in coalesce_refreshes(&mut pending) {
+            let _ = ctrl.send(Control::Recycle(old));
+        }
         for msg in pending {
             for cmd in app.update(msg) {
                 if carry_out(cmd, app, opts, ctrl, screen, &mut terminal)?.is_break() {
@@ -203,6 +206,46 @@ fn next_batch(rx: &Receiver<Msg>) -> Option<Vec<Msg>> {
         }
     }
     Some(pending)
+}
+
+/// Of several snapshots waiting (the UI fell behind the poller: a slow terminal, a storm of
+/// processes that changes every pass), only the last is shown: the others are taken out of
+/// `pending` and returned (for the collector to recycle), and the last one's [`Unchanged`] says
+/// unchanged only where none of them changed anything. The other messages stay, in order.
+// Boxed as they came and as Control::Recycle takes them: no move, no new allocation.
+#[allow(clippy::vec_box)]
+fn coalesce_refreshes(pending: &mut Vec<Msg>) -> Vec<Box<Snapshot>> {
+    let refreshes = pending
+        .iter()
+        .filter(|m| matches!(m, Msg::Refresh(..)))
+        .count();
+    if refreshes < 2 {
+        return Vec::new();
+    }
+    let mut skipped = Vec::with_capacity(refreshes - 1);
+    let mut same = Unchanged {
+        processes: true,
+        namespaces: true,
+        containers: true,
+    };
+    let mut kept = Vec::with_capacity(pending.len() - skipped.capacity());
+    for m in pending.drain(..) {
+        match m {
+            Msg::Refresh(snap, unchanged) => {
+                same.processes &= unchanged.processes;
+                same.namespaces &= unchanged.namespaces;
+                same.containers &= unchanged.containers;
+                if skipped.len() + 1 == refreshes {
+                    kept.push(Msg::Refresh(snap, same));
+                } else {
+                    skipped.push(snap);
+                }
+            }
+            other => kept.push(other),
+        }
+    }
+    *pending = kept;
+    skipped
 }
 
 /// Do what the app asked; Break on quit.
@@ -621,6 +664,47 @@ fn watch_cgroups(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Snapshots that piled up behind a slow UI: only the last is shown, unchanged only where
+    /// none changed, and the other messages stay in their order.
+    #[test]
+    fn only_the_last_of_the_waiting_snapshots_is_shown() {
+        let refresh = |processes: bool| {
+            let same = Unchanged {
+                processes,
+                namespaces: true,
+                containers: true,
+            };
+            Msg::Refresh(Box::default(), same)
+        };
+        let mut pending = vec![
+            refresh(false),
+            Msg::Resize,
+            refresh(true),
+            Msg::Signal,
+            refresh(true),
+        ];
+        let skipped = coalesce_refreshes(&mut pending);
+        assert_eq!(skipped.len(), 2);
+        assert!(matches!(
+            pending.as_slice(),
+            [
+                Msg::Resize,
+                Msg::Signal,
+                Msg::Refresh(
+                    _,
+                    Unchanged {
+                        processes: false,
+                        namespaces: true,
+                        containers: true
+                    }
+                )
+            ]
+        ));
+        let mut one = vec![refresh(true), Msg::Resize];
+        assert!(coalesce_refreshes(&mut one).is_empty());
+        assert_eq!(one.len(), 2);
+    }
 
     /// A flood of cgroup change notices (what a user creating and removing a cgroup in a loop
     /// makes) for one second: a few passes, not one per notice.

@@ -342,9 +342,13 @@ pub(super) fn process_pass(
     nsfs_dev: u64,
     threads: usize,
 ) -> IterPass {
-    // A task that changed namespaces while the program read them is read from /proc instead
-    // (it is missing from this pass: see `leftover_pids`).
-    let tasks: Vec<Task> = tasks.into_iter().filter(|t| t.namespaces_stable).collect();
+    // A task that changed namespaces while the program read them, and one that is exiting
+    // (no namespaces left, maybe no memory), is read from /proc instead (it is missing from this
+    // pass: see `leftover_pids`), which keeps a zombie whole and drops one caught exiting.
+    let tasks: Vec<Task> = tasks
+        .into_iter()
+        .filter(|t| t.namespaces_stable && !t.exiting)
+        .collect();
     let relations = relations_of(&tasks, nsfs_dev);
     let IterPlan {
         mut processes,
@@ -367,8 +371,17 @@ pub(super) fn process_pass(
     let results = on_threads(&jobs, threads, 64, run);
 
     let mut pass = ProcessPass::default();
-    let (mounts_read, gone) =
+    let (mounts_read, mut gone) =
         apply_results(results, &mut processes, &mount_readers, &mut pass.mountinfo);
+    // No command line: the process gave up its memory (it began to exit after the program read
+    // it), or it never had one. Left to the /proc reader, which tells the two apart.
+    gone.extend(
+        processes
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.kernel_thread && p.cmdline.is_empty())
+            .map(|(i, _)| i),
+    );
     pass.processes = processes
         .into_iter()
         .enumerate()

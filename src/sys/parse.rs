@@ -18,10 +18,27 @@ pub struct StatFields {
     /// Field 22: when the process started, in clock ticks after boot (None when the line is
     /// cut short); with the PID, it names one process for its whole life.
     pub start_time: Option<u64>,
+    /// Field 3, the state letter (`Z` a zombie, `X` dead), and field 20, the threads of its
+    /// process still counted (None when the line is cut short).
+    pub state: char,
+    pub threads: Option<u64>,
 }
 
-/// PF_KTHREAD from include/linux/sched.h.
+impl StatFields {
+    /// The process is ending as a whole: its main thread has begun to exit (PF_EXITING, set
+    /// first thing in do_exit, before it gives up its memory, namespaces and, on v1
+    /// hierarchies, its cgroups) or is a zombie, and no other thread keeps it alive. A main
+    /// thread that ended while others run on (pthread_exit) leaves a process that is not
+    /// ending.
+    pub fn ending(&self) -> bool {
+        let exiting = self.flags & PF_EXITING != 0 || matches!(self.state, 'Z' | 'X' | 'x');
+        exiting && self.threads.is_none_or(|n| n <= 1)
+    }
+}
+
+/// PF_KTHREAD and PF_EXITING from include/linux/sched.h.
 pub const PF_KTHREAD: u64 = 0x0020_0000;
+pub const PF_EXITING: u64 = 0x0000_0004;
 
 /// /proc/PID/stat: `7146 (sleep) S 7130 ...`. comm may contain spaces and parentheses, so it is
 /// everything between the first '(' and the LAST ')'.
@@ -34,13 +51,15 @@ pub fn parse_stat(text: &str) -> Option<StatFields> {
     let comm = text[open + 1..close].to_string();
     let mut rest = text[close + 1..].split_ascii_whitespace();
     // Fields after comm start at field 3 (state).
-    let _state = rest.next()?;
+    let state = rest.next()?.chars().next()?;
     let ppid = rest.next()?.parse().ok()?;
     // Fields 5..8: pgrp session tty_nr tpgid; field 9: flags.
     let flags = rest.nth(4)?.parse().ok()?;
     // Fields 10..13: minflt cminflt majflt cmajflt; 14 utime; 15 stime.
     let utime: u64 = rest.nth(4)?.parse().ok()?;
     let stime: u64 = rest.next()?.parse().ok()?;
+    // Fields 16..19: cutime cstime priority nice; field 20: num_threads.
+    let threads = rest.nth(4).and_then(|t| t.parse().ok());
     Some(StatFields {
         comm,
         ppid,
@@ -48,6 +67,8 @@ pub fn parse_stat(text: &str) -> Option<StatFields> {
         // Saturating: the fields are only as sane as what wrote them (found by fuzzing).
         cpu_ticks: utime.saturating_add(stime),
         start_time: parse_start_time(text),
+        state,
+        threads,
     })
 }
 
@@ -486,6 +507,25 @@ mod tests {
         assert_ne!(k.flags & PF_KTHREAD, 0);
         assert_eq!(parse_stat("7146 (trunc"), None);
         assert_eq!(parse_stat(""), None);
+    }
+
+    #[test]
+    fn a_process_ends_when_its_last_thread_exits() {
+        let stat = |state: &str, flags: u64, threads: u32| {
+            let line =
+                format!("9 (true) {state} 1 9 1 0 -1 {flags} 0 0 0 0 0 0 0 0 20 0 {threads} 0 5");
+            parse_stat(&line).expect("parses")
+        };
+        assert!(!stat("R", 0x40_0000, 1).ending(), "running");
+        assert!(
+            stat("R", 0x40_0004, 1).ending(),
+            "PF_EXITING, before it is a zombie"
+        );
+        assert!(stat("Z", 0x40_0004, 1).ending(), "a zombie");
+        assert_eq!(stat("Z", 0x40_0004, 1).state, 'Z');
+        assert_eq!(stat("Z", 0x40_0004, 1).threads, Some(1));
+        // pthread_exit(3) of the main thread: the process runs on in its other threads.
+        assert!(!stat("Z", 0x40_0004, 3).ending());
     }
 
     #[test]

@@ -556,21 +556,19 @@ fn read_process_in(
     scratch: &mut Scratch,
     known: Option<Known<'_>>,
 ) -> SysResult<(ProcessRead, OpenProcess)> {
-    let buf = &mut scratch.buf;
     let mut denied = Vec::new();
     let known = known.filter(|k| k.ino == ino);
     // First, so that a change made after it shows as a new stamp next time.
     let stamp = match stamp {
         Some(s) => s,
-        None if ctx.run_stamps => read_run_stamp(&dir, buf),
+        None if ctx.run_stamps => read_run_stamp(&dir, &mut scratch.buf),
         None => None,
     };
 
     let ns_dir = dir.ns_dir()?;
     let ns = read_ns_links(&ns_dir, ctx, known.and_then(|k| k.pid_ns), &mut denied);
-    let basics = read_basics(&dir, pid, &ns, ctx, known, buf)?;
 
-    let cmdline = match dir.read_cmdline("cmdline", buf) {
+    let mut cmdline = match dir.read_cmdline("cmdline", &mut scratch.buf) {
         Ok(c) => c,
         Err(e) if e.is_vanished() => return Err(e),
         Err(_) => Vec::new(),
@@ -580,6 +578,22 @@ fn read_process_in(
 
     let pid_for_children = read_for_children(&ns_dir, "pid_for_children", NsType::Pid, &ns, ctx);
     let time_for_children = read_for_children(&ns_dir, "time_for_children", NsType::Time, &ns, ctx);
+    // Last: a process that had not begun to exit by now had its memory (command line),
+    // namespaces and cgroups when they were read. One that had is dropped as gone unless it was
+    // a zombie all along (see `whole_at_its_end`): never shown half read.
+    let basics = read_basics(&dir, pid, &ns, ctx, known, &mut scratch.buf)?;
+    // An exec in progress shows no command line for a moment (the new memory is in place before
+    // its arguments are): once more, now that it is known not to be exiting.
+    if cmdline.is_empty() && !basics.kernel_thread && basics.ending.is_none() {
+        cmdline = dir
+            .read_cmdline("cmdline", &mut scratch.buf)
+            .unwrap_or_default();
+    }
+    if !whole_at_its_end(basics.ending, &ns, &cmdline) {
+        return Err(SysError::Vanished {
+            path: dir.path().join("stat"),
+        });
+    }
 
     let read = ProcessRead {
         process: Process {
@@ -676,25 +690,18 @@ fn read_basics(
             ..read_basics_from_stat(dir, pid, buf)?
         });
     }
-    match dir.read_text("status", buf) {
-        Ok(t) => match parse::parse_status(&t) {
-            parse::StatusFields {
-                name: Some(comm),
-                ppid: Some(ppid),
-                nspid,
-                kthread,
-                ..
-            } => Ok(Basics {
-                comm,
-                ppid,
-                nspid,
-                kernel_thread: kthread,
-            }),
-            _ => read_basics_from_stat(dir, pid, buf),
-        },
-        Err(e) if e.is_vanished() => Err(e),
-        Err(_) => read_basics_from_stat(dir, pid, buf),
-    }
+    let nspid = match dir.read_text("status", buf) {
+        Ok(t) => parse::parse_status(&t).nspid,
+        Err(e) if e.is_vanished() => return Err(e),
+        Err(_) => Vec::new(),
+    };
+    // stat as well, for the flags that tell a process that is ending (status has none).
+    let basics = read_basics_from_stat(dir, pid, buf)?;
+    Ok(if nspid.is_empty() {
+        basics
+    } else {
+        Basics { nspid, ..basics }
+    })
 }
 
 /// /proc/PID/cgroup and the [`content_hash`] of its bytes (0 and no cgroups when it cannot be
@@ -740,14 +747,33 @@ struct Basics {
     ppid: i32,
     nspid: Vec<i32>,
     kernel_thread: bool,
+    /// The process is ending ([`parse::StatFields::ending`]): a zombie (`Some('Z')`) or still
+    /// exiting (its state letter).
+    ending: Option<char>,
 }
 
-/// /proc/PID/stat: comm, ppid, PF_KTHREAD (no NSpid: the caller knows it is the plain PID).
+/// Whether what was read of a process that stat, read last, says is `ending` is whole: nothing
+/// of a process that was still exiting (it may have given up its memory, namespaces and v1
+/// cgroups between two reads), and of a zombie only what a zombie has: no command line, no
+/// namespaces but its pid and user ones (or none, denied), all of it read after it died.
+fn whole_at_its_end(ending: Option<char>, ns: &BTreeMap<NsType, NsId>, cmdline: &[String]) -> bool {
+    match ending {
+        None => true,
+        Some('Z') => {
+            cmdline.is_empty() && ns.keys().all(|t| matches!(t, NsType::Pid | NsType::User))
+        }
+        Some(_) => false,
+    }
+}
+
+/// /proc/PID/stat: comm, ppid, PF_KTHREAD and whether it is ending (no NSpid: the caller knows
+/// it is the plain PID).
 fn read_basics_from_stat(dir: &ProcDir, pid: i32, buf: &mut ReadBuf) -> SysResult<Basics> {
     let text = dir.read_text("stat", buf)?;
     let stat = parse::parse_stat(&text)
         .ok_or_else(|| SysError::parse(dir.path().join("stat"), "unexpected format"))?;
     Ok(Basics {
+        ending: stat.ending().then_some(stat.state),
         comm: stat.comm,
         ppid: stat.ppid,
         nspid: vec![pid],

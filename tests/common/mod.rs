@@ -22,11 +22,13 @@
 //! - [`processes`], [`netns`], [`cgroups`]: guards for what a test creates on the real kernel;
 //! - [`runtimes`]: containers from real runtimes (Docker, podman, runc, LXC);
 //! - [`json`]: lookups in nsview's JSON; [`tmux`]: a terminal for the TUI;
+//! - [`churn`]: a storm of short-lived processes at a set rate;
 //! - here: skipping ([`skip`], a failure under CI=true), names and polling.
 
 #![allow(dead_code)]
 
 pub mod cgroups;
+pub mod churn;
 pub mod fake_docker;
 pub mod fixture;
 pub mod json;
@@ -44,7 +46,7 @@ pub use fixture::*;
 #[allow(unused_imports)]
 pub use run::*;
 #[allow(unused_imports)]
-pub use {cgroups::*, json::*, kernel::*, netns::*, processes::*, tmux::*};
+pub use {cgroups::*, churn::*, json::*, kernel::*, netns::*, processes::*, tmux::*};
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
