@@ -20,7 +20,9 @@
 #    (nsview command, peer) in NSVIEW_BENCH_RUNS rounds (default 7) after one warm-up round:
 #    each round is one hyperfine run of each command (`-N --output=pipe`: no shell, the
 #    output read through a pipe), the order flipped every round; then measures each command's
-#    peak RSS (GNU time) once; takes the population down;
+#    peak RSS (GNU time) once; takes the population down. A peer whose warm-up run took more
+#    than NSVIEW_BENCH_SLOW_PEER seconds (10) runs in the first NSVIEW_BENCH_SLOW_PEER_RUNS
+#    rounds (3) only: `lsns` at 20,000 processes takes about a minute;
 # 5. writes a markdown table (medians, ratio nsview/peer, peak RSS) and, with both populations,
 #    the growth from small to large per process, to target/bench-commands.md (raw times:
 #    target/bench-commands.tsv).
@@ -35,6 +37,8 @@ SCRIPT_NAME=bench-commands.sh
 . "$ROOT/scripts/runtimes.sh"
 
 RUNS=${NSVIEW_BENCH_RUNS:-7}
+SLOW_PEER=${NSVIEW_BENCH_SLOW_PEER:-10}
+SLOW_PEER_RUNS=${NSVIEW_BENCH_SLOW_PEER_RUNS:-3}
 POPULATION=$ROOT/scripts/bench-population.sh
 OUT_MD=$ROOT/target/bench-commands.md
 OUT_TSV=$ROOT/target/bench-commands.tsv
@@ -104,11 +108,20 @@ measure() {
     while IFS= read -r pair; do
         args=${pair%%|*} peer=${pair#*|}
         local nsview_cmd="$NSVIEW $args" t_n=() t_p=()
-        # One warm-up round (page cache, dentries), not counted.
+        # One warm-up round (page cache, dentries), not counted. A peer slower than
+        # SLOW_PEER seconds (lsns at 20,000 processes: about a minute) runs in the first
+        # SLOW_PEER_RUNS rounds only.
+        local peer_rounds=$RUNS warm
         time_once "$nsview_cmd" >/dev/null
-        [[ $peer == - ]] || time_once "$peer" >/dev/null
+        if [[ $peer != - ]]; then
+            warm=$(time_once "$peer")
+            if awk -v t="$warm" -v s="$SLOW_PEER" 'BEGIN { exit !(t > s) }'; then
+                peer_rounds=$SLOW_PEER_RUNS
+                log "$name: $peer took $warm s: timed $peer_rounds times only"
+            fi
+        fi
         for ((round = 0; round < RUNS; round++)); do
-            if [[ $peer == - ]]; then
+            if [[ $peer == - ]] || ((round >= peer_rounds)); then
                 t_n+=("$(time_once "$nsview_cmd")")
             elif ((round % 2)); then
                 t_p+=("$(time_once "$peer")")

@@ -192,10 +192,9 @@ impl Collector {
 
         snap.namespaces = model::namespaces_from_processes(&snap.processes);
         clock.lap(&mut self.phases, "namespaces");
-        if !opts.command_lines {
-            self.add_leaders_command_lines(&mut snap);
-            clock.lap(&mut self.phases, "lowest PIDs' command lines");
-        }
+        // Read meanwhile: they do not depend on what follows.
+        let leaders_cmdlines =
+            (!opts.command_lines).then(|| self.read_leaders_command_lines(&snap));
         let mut bind_mounts = Vec::new();
         let mut mountinfo_denied = 0;
         for m in pass.mountinfo {
@@ -213,6 +212,14 @@ impl Collector {
 
         self.add_names_and_interfaces(&mut snap, &openers, opts);
         clock.lap(&mut self.phases, "relations, uts, net");
+        if let Some(reader) = leaders_cmdlines {
+            for (pid, args) in reader.join().unwrap_or_default() {
+                if let Some(p) = snap.processes.get_mut(&pid) {
+                    p.cmdline = args;
+                }
+            }
+            clock.lap(&mut self.phases, "lowest PIDs' command lines (rest)");
+        }
 
         snap.warnings = warnings.0;
         if self.containers {
@@ -301,8 +308,12 @@ impl Collector {
     }
 
     /// The command lines of each namespace's lowest PID (what `list` prints), for a pass that
-    /// read none: a process gone meanwhile keeps its comm.
-    fn add_leaders_command_lines(&self, snap: &mut Snapshot) {
+    /// read none, read in a thread of their own while names and interfaces are read; a process
+    /// gone meanwhile keeps its comm.
+    fn read_leaders_command_lines(
+        &self,
+        snap: &Snapshot,
+    ) -> std::thread::JoinHandle<HashMap<i32, Vec<String>>> {
         let mut leaders: Vec<i32> = (snap.namespaces.values())
             .filter_map(|ns| ns.lowest_pid())
             .filter(|pid| {
@@ -313,11 +324,8 @@ impl Collector {
             .collect();
         leaders.sort_unstable();
         leaders.dedup();
-        for (pid, args) in tasks::read_cmdlines(&self.roots, &leaders, self.threads) {
-            if let Some(p) = snap.processes.get_mut(&pid) {
-                p.cmdline = args;
-            }
-        }
+        let roots = self.roots.clone();
+        std::thread::spawn(move || tasks::read_cmdlines(&roots, &leaders, 1))
     }
 
     /// Hostnames, interfaces and relations of every namespace, spread over the collector's

@@ -350,6 +350,7 @@ pub(super) fn process_pass(
         .filter(|t| t.namespaces_stable && !t.exiting)
         .collect();
     let relations = relations_of(&tasks, nsfs_dev);
+    let command_lines_read = cmdlines.read_missing;
     let IterPlan {
         mut processes,
         cgroups,
@@ -374,14 +375,17 @@ pub(super) fn process_pass(
     let (mounts_read, mut gone) =
         apply_results(results, &mut processes, &mount_readers, &mut pass.mountinfo);
     // No command line: the process gave up its memory (it began to exit after the program read
-    // it), or it never had one. Left to the /proc reader, which tells the two apart.
-    gone.extend(
-        processes
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| !p.kernel_thread && p.cmdline.is_empty())
-            .map(|(i, _)| i),
-    );
+    // it), or it never had one. Left to the /proc reader, which tells the two apart. Not when
+    // command lines were not read at all (`list`: see `CollectOptions::command_lines`).
+    if command_lines_read {
+        gone.extend(
+            processes
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !p.kernel_thread && p.cmdline.is_empty())
+                .map(|(i, _)| i),
+        );
+    }
     pass.processes = processes
         .into_iter()
         .enumerate()
