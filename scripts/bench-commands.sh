@@ -22,7 +22,10 @@
 #    output read through a pipe), the order flipped every round; then measures each command's
 #    peak RSS (GNU time) once; takes the population down. A peer whose warm-up run took more
 #    than NSVIEW_BENCH_SLOW_PEER seconds (10) runs in the first NSVIEW_BENCH_SLOW_PEER_RUNS
-#    rounds (3) only: `lsns` at 20,000 processes takes about a minute;
+#    rounds (1) only, its warm-up run counted too: `lsns` at 20,000 processes takes over a
+#    minute. Before timing, the machine is left to settle (the kernel frees the network
+#    namespaces of a population taken down in a worker thread, for a minute or more): until
+#    it is 90 % idle over 2 s, at most NSVIEW_BENCH_SETTLE seconds (180);
 # 5. writes a markdown table (medians, ratio nsview/peer, peak RSS) and, with both populations,
 #    the growth from small to large per process, to target/bench-commands.md (raw times:
 #    target/bench-commands.tsv).
@@ -38,7 +41,8 @@ SCRIPT_NAME=bench-commands.sh
 
 RUNS=${NSVIEW_BENCH_RUNS:-7}
 SLOW_PEER=${NSVIEW_BENCH_SLOW_PEER:-10}
-SLOW_PEER_RUNS=${NSVIEW_BENCH_SLOW_PEER_RUNS:-3}
+SETTLE=${NSVIEW_BENCH_SETTLE:-180}
+SLOW_PEER_RUNS=${NSVIEW_BENCH_SLOW_PEER_RUNS:-1}
 POPULATION=$ROOT/scripts/bench-population.sh
 OUT_MD=$ROOT/target/bench-commands.md
 OUT_TSV=$ROOT/target/bench-commands.tsv
@@ -116,8 +120,10 @@ measure() {
         if [[ $peer != - ]]; then
             warm=$(time_once "$peer")
             if awk -v t="$warm" -v s="$SLOW_PEER" 'BEGIN { exit !(t > s) }'; then
+                # Its warm-up counts as one run: a minute of lsns warms nothing further.
                 peer_rounds=$SLOW_PEER_RUNS
-                log "$name: $peer took $warm s: timed $peer_rounds times only"
+                t_p+=("$warm")
+                log "$name: $peer took $warm s: timed $((peer_rounds + 1)) times only"
             fi
         fi
         for ((round = 0; round < RUNS; round++)); do
@@ -152,6 +158,31 @@ population_up() {
 }
 
 population_down() { "$POPULATION" down; }
+
+# settle: wait until the machine is at least 90 % idle over 2 s (at most SETTLE seconds), so
+# that the kernel's freeing of an earlier population's namespaces is not timed.
+settle() {
+    local deadline=$((SECONDS + SETTLE)) idle
+    while :; do
+        idle=$(idle_percent)
+        ((idle >= 90)) && break
+        if ((SECONDS >= deadline)); then
+            warn "machine still busy after ${SETTLE}s (${idle} % idle): timing anyway"
+            break
+        fi
+    done
+    log "machine ${idle} % idle"
+}
+
+# idle_percent: the share of idle time of all CPUs over 2 s, from /proc/stat.
+idle_percent() {
+    local a b
+    a=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+    sleep 2
+    b=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
+        printf "%d", 100 * (y[1] - x[1]) / (y[2] - x[2]) }'
+}
 
 remove_bench_containers() {
     local i
@@ -220,6 +251,7 @@ main() {
         start_containers
         SHOW_PID=$(group_sleep)
         sizes+=("current: $(counts)")
+        settle
         measure current
         write_table "${sizes[@]}"
         return 0
@@ -230,6 +262,7 @@ main() {
         population_up "$name"
         SHOW_PID=$(group_sleep)
         sizes+=("$name: $(counts)")
+        settle
         measure "$name"
         population_down
     done
