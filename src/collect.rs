@@ -64,19 +64,20 @@ impl std::fmt::Display for CollectOptions {
             (self.uts, "uts"),
             (self.net, "net"),
             (self.cgroups, "cgroups"),
-            (
-                !self.command_lines,
-                "(command lines of namespaces' lowest PIDs only)",
-            ),
         ]
         .iter()
         .filter(|(on, _)| *on)
         .map(|(_, name)| *name)
         .collect();
         if parts.is_empty() {
-            return f.write_str("processes and namespaces only");
+            f.write_str("processes and namespaces only")?;
+        } else {
+            write!(f, "processes, namespaces, {}", parts.join(" "))?;
         }
-        write!(f, "processes, namespaces, {}", parts.join(" "))
+        if !self.command_lines {
+            f.write_str("; command lines of each namespace's lowest PID only")?;
+        }
+        Ok(())
     }
 }
 

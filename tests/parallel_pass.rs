@@ -167,14 +167,18 @@ fn same_as_one_thread_readers(snap: &Snapshot, procs: &[NsProcess]) {
 fn collect_for_a_command_collects_what_it_prints() {
     let cases: [(&[&str], &str); 7] = [
         (&[], "processes, namespaces, relations uts net cgroups"),
-        (&["--for", "list"], "processes, namespaces, uts net"),
+        (
+            &["--for", "list"],
+            "processes, namespaces, uts net; command lines of each namespace's lowest PID only",
+        ),
         (
             &["--for", "list", "--json"],
-            "processes, namespaces, relations uts net",
+            "processes, namespaces, relations uts net; command lines of each namespace's lowest \
+             PID only",
         ),
         (
             &["--for", "list", "--type", "uts"],
-            "processes, namespaces, uts",
+            "processes, namespaces, uts; command lines of each namespace's lowest PID only",
         ),
         (&["--for", "ps", "--json"], "processes and namespaces only"),
         (&["--for", "cgroups"], "processes, namespaces, cgroups"),

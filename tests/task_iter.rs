@@ -534,11 +534,12 @@ fn list_prints_the_same_commands_from_both_readers() {
     }
     let mut compared = 0;
     for (key, x) in &a {
-        // Namespaces whose members changed between the runs (nsview itself, kworkers) aside.
+        // Namespaces whose lowest member changed between the runs aside (the members of the
+        // others differ anyway: each run's nsview is one of the host's).
         let (Some(y), Some(z)) = (b.get(key), c.get(key)) else {
             continue;
         };
-        if z != x || x["pids"] != y["pids"] {
+        if x["pid"] != y["pid"] || x["pid"] != z["pid"] || x["command"] != z["command"] {
             continue;
         }
         compared += 1;
@@ -547,5 +548,5 @@ fn list_prints_the_same_commands_from_both_readers() {
             "iterator (left) vs /proc: {key:?}"
         );
     }
-    assert!(compared * 10 >= a.len() * 7, "{compared} of {}", a.len());
+    assert!(compared * 10 >= a.len() * 8, "{compared} of {}", a.len());
 }

@@ -658,8 +658,16 @@ mod tests {
         assert!(list_json.relations && list_json.uts && list_json.net && !list_json.cgroups);
         let only_net = CollectFor::List.options(true, Some(NsType::Net));
         assert!(only_net.relations && !only_net.uts && only_net.net);
+        // list prints the command of each namespace's lowest PID only.
+        assert!(!list.command_lines && !list_json.command_lines);
         let only_pid = CollectFor::List.options(false, Some(NsType::Pid));
-        assert_eq!(only_pid, none);
+        assert_eq!(
+            only_pid,
+            CollectOptions {
+                command_lines: false,
+                ..none
+            }
+        );
         for json in [false, true] {
             assert_eq!(CollectFor::Ps.options(json, None), none);
             for c in [CollectFor::Cgroups, CollectFor::Containers] {
