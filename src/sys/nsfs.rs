@@ -51,24 +51,13 @@ impl NsTarget {
     /// is the file itself opened, through that descriptor. A bind mount's path is resolved
     /// beneath its mount namespace's root with no symlink followed.
     pub fn open(&self) -> SysResult<File> {
-        if self.beneath.is_none() {
+        let Some(root) = &self.beneath else {
             return self.open_link();
-        }
-        let io_err = |e: rustix::io::Errno| SysError::io(&self.path, e.into());
-        let fd = self.open_path().map_err(io_err)?;
-        let fs = rustix::fs::fstatfs(&fd).map_err(io_err)?;
-        // The f_type width differs between architectures.
-        #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
-        let magic = fs.f_type as u64;
-        if magic != NSFS_MAGIC {
-            return Err(SysError::parse(&self.path, "not a namespace (nsfs) file"));
-        }
-        let st = rustix::fs::fstat(&fd).map_err(io_err)?;
-        if st.st_ino != self.ino {
-            return Err(SysError::Vanished {
-                path: self.path.clone(),
-            });
-        }
+        };
+        let fd = self
+            .open_path_beneath(root)
+            .map_err(|e| SysError::io(&self.path, e.into()))?;
+        self.check_is_the_namespace(&fd)?;
         // Reopen the checked file for reading (ioctls and setns need more than O_PATH).
         let reopen = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
         let file = File::open(&reopen).map_err(|e| SysError::io(&self.path, e))?;
@@ -88,30 +77,36 @@ impl NsTarget {
     /// ~1,000 of them for hostnames and interfaces.
     fn open_link(&self) -> SysResult<File> {
         use rustix::fs::{Mode, OFlags};
-        let io_err = |e: rustix::io::Errno| SysError::io(&self.path, e.into());
         let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY;
-        let fd = rustix::fs::open(&self.path, flags, Mode::empty()).map_err(io_err)?;
-        let fs = rustix::fs::fstatfs(&fd).map_err(io_err)?;
+        let fd = rustix::fs::open(&self.path, flags, Mode::empty())
+            .map_err(|e| SysError::io(&self.path, e.into()))?;
+        self.check_is_the_namespace(&fd)?;
+        Ok(File::from(fd))
+    }
+
+    /// `fd` is on nsfs and has the namespace's inode: not something else placed at the path,
+    /// nor another namespace since (a PID reused).
+    fn check_is_the_namespace(&self, fd: &OwnedFd) -> SysResult<()> {
+        let io_err = |e: rustix::io::Errno| SysError::io(&self.path, e.into());
+        let fs = rustix::fs::fstatfs(fd).map_err(io_err)?;
         // The f_type width differs between architectures.
         #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
         let magic = fs.f_type as u64;
         if magic != NSFS_MAGIC {
             return Err(SysError::parse(&self.path, "not a namespace (nsfs) file"));
         }
-        let st = rustix::fs::fstat(&fd).map_err(io_err)?;
+        let st = rustix::fs::fstat(fd).map_err(io_err)?;
         if st.st_ino != self.ino {
             return Err(SysError::Vanished {
                 path: self.path.clone(),
             });
         }
-        Ok(File::from(fd))
+        Ok(())
     }
 
-    fn open_path(&self) -> rustix::io::Result<OwnedFd> {
+    /// The bind mount's path with O_PATH, resolved beneath `root` with no symlink followed.
+    fn open_path_beneath(&self, root: &std::path::Path) -> rustix::io::Result<OwnedFd> {
         use rustix::fs::{Mode, OFlags, ResolveFlags};
-        let Some(root) = &self.beneath else {
-            return rustix::fs::open(&self.path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty());
-        };
         let rel = self.path.strip_prefix(root).unwrap_or(&self.path);
         let root_fd = rustix::fs::open(
             root,
