@@ -6,6 +6,7 @@ pub mod collect;
 pub mod effects;
 pub mod model;
 pub mod policy;
+pub mod record;
 pub mod sys;
 pub mod tui;
 pub mod ui;

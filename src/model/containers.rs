@@ -11,12 +11,12 @@ pub mod cgroup_path;
 
 use super::{CgValue, Cgroup, IsolationGroup, NsType, Process, Snapshot};
 use cgroup_path::{Ident, PathMatch};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 /// Who runs a container.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Runtime {
     #[serde(rename = "docker")]
     Docker,
@@ -61,7 +61,7 @@ impl fmt::Display for Runtime {
 }
 
 /// A Kubernetes pod's container.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pod {
     pub namespace: Option<String>,
     pub name: Option<String>,
@@ -73,7 +73,7 @@ pub struct Pod {
 }
 
 /// A container, or an isolation group no runtime is known to own.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Container {
     /// The runtime's name ("web-1"), `pod/container` for Kubernetes, the LXC or machine name,
     /// the short id when no record names it; `comm[pid]` for an isolation group.

@@ -80,7 +80,7 @@ pub struct IsolationGroup {
 }
 
 /// The host as uname(2) describes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct HostInfo {
     pub hostname: String,
     /// Kernel release ("6.18.44").

@@ -1,12 +1,12 @@
 //! Plain data built from one collection pass. No I/O here: everything is testable from fixtures.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 /// The eight namespace types of namespaces(7), in the order lsns prints them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NsType {
     Mnt,
@@ -89,14 +89,14 @@ impl fmt::Display for NsType {
 
 /// A namespace's identity: the (device, inode) of its nsfs file. lsns uses the inode alone; we keep
 /// both and print the inode. `dev` is 0 when only the link text was readable (fixture trees).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct NsId {
     pub dev: u64,
     pub ino: u64,
 }
 
 /// One network interface inside a network namespace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interface {
     pub name: String,
     pub ifindex: u32,
@@ -115,7 +115,7 @@ pub struct Interface {
 }
 
 /// One process as the kernel shows it in /proc/PID.
-#[derive(Default, Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Default, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Process {
     pub pid: i32,
     pub ppid: i32,
@@ -151,7 +151,7 @@ impl Process {
 }
 
 /// A cgroup hierarchy mounted on this host.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hierarchy {
     /// Controller field of /proc/PID/cgroup ("memory", "cpu,cpuacct", "name=systemd"), or "unified".
     pub key: String,
@@ -167,7 +167,7 @@ pub struct Hierarchy {
 }
 
 /// How the host mounts cgroups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CgroupMode {
     V1,
@@ -189,7 +189,7 @@ impl fmt::Display for CgroupMode {
 }
 
 /// A value read from a cgroup control file, in the form the JSON contract asks for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum CgValue {
     Int(i64),
@@ -204,7 +204,7 @@ pub enum CgValue {
 }
 
 /// One rule from a v1 devices.list, decoded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceRule {
     /// "a" (all), "c" (char) or "b" (block).
     #[serde(rename = "type")]
