@@ -38,6 +38,10 @@ fn frames_read_back_as_the_snapshots_written() {
         snaps.push(comparable(State::of(&snap)));
         prev = Some(snap);
     }
+    if let Some(mut c) = child {
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
     let rec = Recording::open(&path).unwrap();
     assert_eq!(rec.frames().len(), 4);
     assert!(rec.frames()[0].full && !rec.frames()[1].full);
