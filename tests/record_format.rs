@@ -22,14 +22,17 @@ fn frames_read_back_as_the_snapshots_written() {
     let mut w = Writer::open(&path, 1000).unwrap();
     let mut snaps = Vec::new();
     let mut prev: Option<nsview::model::Snapshot> = None;
-    let mut child = std::process::Command::new("sleep")
-        .arg("30")
-        .spawn()
-        .unwrap();
+    let mut child = Some(
+        std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap(),
+    );
     for i in 0..4 {
-        if i == 2 {
-            child.kill().unwrap();
-            child.wait().unwrap();
+        // A process of the first two frames exits before the third.
+        if let Some(mut c) = child.take_if(|_| i == 2) {
+            c.kill().unwrap();
+            c.wait().unwrap();
         }
         let snap = c.refresh(CollectOptions::ALL).unwrap();
         let same = c.last_refresh().processes_same;
