@@ -17,17 +17,21 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("sys", &["model"]),
     ("policy", &["model", "sys::parse"]),
     ("collect", &["model", "sys"]),
+    // Recordings: the model stored and read back (plain files, no kernel readers).
+    ("record", &["model"]),
     ("effects", &["model", "sys", "policy", "collect"]),
-    ("app", &["model", "policy", "effects"]),
-    ("ui", &["model", "app"]),
+    ("app", &["model", "policy", "effects", "record"]),
+    ("ui", &["model", "app", "record"]),
     (
         "tui",
-        &["model", "sys", "policy", "collect", "effects", "app", "ui"],
+        &[
+            "model", "sys", "policy", "collect", "record", "effects", "app", "ui",
+        ],
     ),
     (
         "cli",
         &[
-            "model", "sys", "policy", "collect", "effects", "app", "ui", "tui",
+            "model", "sys", "policy", "collect", "record", "effects", "app", "ui", "tui",
         ],
     ),
 ];

@@ -11,6 +11,7 @@ macro_rules! say {
 
 mod change;
 mod json;
+mod record;
 mod shell;
 mod text;
 
@@ -135,6 +136,10 @@ or a container's name or id prefix."
     /// Run a command (default: the target's login shell) inside a target's namespaces and cgroups.
     #[command(after_help = ENTER_HELP)]
     Enter(EnterArgs),
+    /// Record the host's isolation state (containers, namespaces, cgroups with limits, usage and
+    /// device rules, processes) every interval into a file that the read commands' --from and
+    /// `nsview replay` read back.
+    Record(record::RecordArgs),
     #[command(flatten)]
     Change(change::ChangeCommand),
     #[command(flatten)]
@@ -399,6 +404,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<()> {
             out.flush()?;
             Ok(())
         }
+        Some(Command::Record(args)) => record::record(args, roots),
         Some(Command::Shell(cmd)) => {
             let mut out = buffered_stdout();
             shell::execute(cmd, &mut out)?;
@@ -501,7 +507,7 @@ fn report(command: Command, roots: Roots, source: SourceArg) -> anyhow::Result<(
             enter(&mut collector, live, &args)?;
         }
         // Dispatched before, with nothing collected.
-        Command::EnterHelper(_) | Command::Change(_) | Command::Shell(_) => {}
+        Command::EnterHelper(_) | Command::Change(_) | Command::Shell(_) | Command::Record(_) => {}
         Command::Collect {
             repeat,
             phases,

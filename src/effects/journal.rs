@@ -267,7 +267,7 @@ impl Journal {
         }
     }
 
-    fn dir(&self) -> &Path {
+    pub fn dir(&self) -> &Path {
         self.path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
