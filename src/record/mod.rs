@@ -8,6 +8,7 @@
 pub mod events;
 pub mod file;
 pub mod state;
+pub mod time;
 mod writer;
 
 pub use events::{Event, EventKind};
