@@ -14,6 +14,9 @@
 # 5. bash, with the installed completion loaded, completes `nsview enter ` to the name of an
 #    isolation group started here (`unshare --pid --fork`: comm[pid]); the zsh and fish files
 #    call nsview for their completions too.
+# 6. the recorder's systemd unit passes `systemd-analyze verify`, and its ExecStart, run with
+#    the installed binary for 3 s into a temporary directory instead of /var/lib, records a file
+#    that `nsview ps --from` reads.
 # Removes the root and stops the group (by its PID) on exit, also on failure.
 set -euo pipefail
 
@@ -48,7 +51,8 @@ install_into_root() {
         /usr/share/bash-completion/completions/nsview /usr/share/zsh/vendor-completions/_nsview \
         /usr/share/fish/vendor_completions.d/nsview.fish /usr/share/doc/nsview/config.toml \
         /usr/share/doc/nsview/CHANGELOG.md /usr/share/doc/nsview/LICENSE-MIT \
-        /usr/share/doc/nsview/LICENSE-APACHE /usr/share/doc/nsview/copyright; do
+        /usr/share/doc/nsview/LICENSE-APACHE /usr/share/doc/nsview/copyright \
+        /usr/lib/systemd/system/nsview-record.service; do
         check "installs $file" grep -qx "$file" <<<"$listed"
         check "$file is in the root" test -s "$DEST$file"
     done
@@ -120,12 +124,35 @@ check_completions() {
         grep -q 'NSVIEW_COMPLETE=fish nsview' "$DEST/usr/share/fish/vendor_completions.d/nsview.fish"
 }
 
+check_record_unit() {
+    local unit="$DEST/usr/lib/systemd/system/nsview-record.service"
+    check "systemd-analyze verify accepts the recorder's unit" \
+        systemd-analyze verify --root="$DEST" /usr/lib/systemd/system/nsview-record.service
+    local exec
+    exec=$(sed -n 's/^ExecStart=//p' "$unit")
+    local -a argv
+    read -r -a argv <<<"$exec"
+    check "the unit runs /usr/bin/nsview record" test "${argv[0]} ${argv[1]}" = "/usr/bin/nsview record"
+    local out i
+    out=$(mktemp -d /tmp/nsview-unit-rec.XXXXXX)
+    on_exit "rm -rf '$out'"
+    # The unit's own arguments, with the output moved out of /var/lib and a duration added.
+    for ((i = 2; i < ${#argv[@]}; i++)); do
+        [[ ${argv[i]} == --output ]] && argv[i + 1]="$out/"
+    done
+    "$DEST${argv[0]}" "${argv[@]:1}" --duration 3s 2>&1 | sed 's/^/    /' >&2
+    check "the unit's command recorded $out/nsview.nsrec" test -s "$out/nsview.nsrec"
+    check "nsview ps --from reads it" \
+        sh -c "'$DEST/usr/bin/nsview' ps --from '$out' --json | grep -q '\"processes\"'"
+}
+
 main() {
     require_root
     install_into_root
     check_man_page
     check_version
     check_completions
+    check_record_unit
     log "package $DEB: installed and checked"
 }
 

@@ -52,8 +52,9 @@ SCRIPT_NAME=test.sh
 #   gcc libc6-dev   the C linker and libc a fresh rustup toolchain links with
 #   ShellCheck      (package shellcheck) lints scripts/*.sh
 #   man-db          man -w / man -l for the man page checks (package, tests/shell_completion.rs)
+#   systemd         systemd-analyze verify of the recorder's unit (package check; no systemd runs)
 TEST_PACKAGES=(util-linux iproute2 busybox-static tmux procps jq docker.io runc podman lxc
-    gcc libc6-dev shellcheck man-db)
+    gcc libc6-dev shellcheck man-db systemd)
 
 # --- container runtimes hook -----------------------------------------------------------
 # start_runtimes starts every daemon the suite needs and records what it started;
