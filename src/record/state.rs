@@ -59,20 +59,6 @@ impl StoredNamespace {
         (self.ns_type, self.inode)
     }
 
-    /// True when `ns` is this namespace as stored (its members aside).
-    fn same_as(&self, ns: &Namespace) -> bool {
-        self.ns_type == ns.ns_type
-            && self.inode == ns.inode
-            && self.dev == ns.dev
-            && self.owner == ns.owner
-            && self.parent == ns.parent
-            && self.owner_uid == ns.owner_uid
-            && self.bind_mounts == ns.bind_mounts
-            && self.hostname == ns.hostname
-            && self.domainname == ns.domainname
-            && self.interfaces == ns.interfaces
-    }
-
     fn into_namespace(self) -> Namespace {
         Namespace {
             ns_type: self.ns_type,
@@ -88,6 +74,21 @@ impl StoredNamespace {
             interfaces: self.interfaces,
         }
     }
+}
+
+/// True when two namespaces differ at most in their members (compared without a copy: every
+/// frame compares every namespace).
+fn same_but_members(a: &Namespace, b: &Namespace) -> bool {
+    a.ns_type == b.ns_type
+        && a.inode == b.inode
+        && a.dev == b.dev
+        && a.owner == b.owner
+        && a.parent == b.parent
+        && a.owner_uid == b.owner_uid
+        && a.bind_mounts == b.bind_mounts
+        && a.hostname == b.hostname
+        && a.domainname == b.domainname
+        && a.interfaces == b.interfaces
 }
 
 /// A cgroup without its members, with its values as the kernel gave them (v1's "no limit"
@@ -520,7 +521,7 @@ impl Delta {
             if !old
                 .namespaces
                 .get(k)
-                .is_some_and(|o| StoredNamespace::of(o).same_as(ns))
+                .is_some_and(|o| same_but_members(o, ns))
             {
                 d.namespaces.push(StoredNamespace::of(ns));
             }
