@@ -1,6 +1,7 @@
 //! `nsview record`: sample the whole model every interval into a recording (see
 //! [`crate::record`]), with the incremental collector of the live view.
 
+mod cgroup_watch;
 mod info;
 mod journal_tail;
 
@@ -174,18 +175,29 @@ fn sample_until_stopped(
     writer: &mut Writer,
     stop: &mpsc::Receiver<()>,
 ) -> anyhow::Result<u64> {
-    let mut collector = Collector::new(roots);
+    let mut collector = Collector::new(roots.clone());
     collector.read_runtime_records(true);
     collector.recognise_containers(true);
     let mut journal = journal_tail::JournalTail::start();
+    let mut cgroups: Option<cgroup_watch::CgroupWatch> = None;
     let started = Instant::now();
     let mut prev: Option<Snapshot> = None;
     let mut frames = 0u64;
     loop {
         let tick = Instant::now();
+        // What changed that the collector's rolling turns would see only later: cgroups
+        // written or processes moved through nsview, cgroups created or removed.
+        let news = journal.news();
+        collector.reread_soon(&news.pids, &news.cgroups);
+        if cgroups.as_ref().is_some_and(|w| w.take_changed()) {
+            collector.cgroups_changed();
+        }
         let snap = collector.refresh(CollectOptions::ALL)?;
+        if cgroups.is_none() {
+            cgroups = Some(cgroup_watch::CgroupWatch::start(&roots, &snap));
+        }
         let same = collector.last_refresh().processes_same;
-        let (kind, _) = writer.write(now_ms(), &snap, prev.as_ref(), same, journal.events())?;
+        let (kind, _) = writer.write(now_ms(), &snap, prev.as_ref(), same, news.events)?;
         if kind == crate::record::file::FrameKind::Full {
             writer.sync()?;
         }

@@ -1,7 +1,8 @@
 //! Changes made through nsview while recording: the journal's new entries become
-//! [`EventKind::Change`] events of the next frame.
+//! [`EventKind::Change`] events of the next frame, and the collector reads what they touched in
+//! that frame's pass (as the live view does), instead of at their rolling turn.
 
-use crate::effects::journal::{Action, Journal, JournalEntry};
+use crate::effects::journal::{self, Action, Journal, JournalEntry};
 use crate::model::CgValue;
 use crate::record::{Event, EventKind};
 use std::os::unix::fs::MetadataExt;
@@ -31,9 +32,15 @@ impl JournalTail {
         tail
     }
 
-    /// The changes journaled since the last call, as events.
-    pub fn events(&mut self) -> Vec<Event> {
-        self.new_entries().iter().map(change_event).collect()
+    /// The changes journaled since the last call.
+    pub fn news(&mut self) -> JournalNews {
+        let entries = self.new_entries();
+        let (pids, cgroups) = journal::touched_after(&entries, 0);
+        JournalNews {
+            events: entries.iter().map(change_event).collect(),
+            pids,
+            cgroups,
+        }
     }
 
     fn new_entries(&mut self) -> Vec<JournalEntry> {
@@ -72,6 +79,14 @@ impl JournalTail {
         }
         new
     }
+}
+
+/// New journal entries: as events, and what they touched (processes moved; cgroups written,
+/// as (hierarchy key, path)).
+pub struct JournalNews {
+    pub events: Vec<Event>,
+    pub pids: Vec<i32>,
+    pub cgroups: Vec<(String, String)>,
 }
 
 /// A journal entry as a timeline event: the target as the admin gave it, and what changed
