@@ -545,3 +545,73 @@ fn from_refuses_what_is_not_a_recording() {
     let r = nsview_in(state.path(), &["record", "--info", "x", "--interval", "1s"]);
     assert_eq!(r.code, Some(2), "{}", r.describe());
 }
+
+/// `--max-size`: the file rotates into PATH.1 to PATH.3, each segment (and so the four
+/// together) under its share, each starting with a full frame; the reader chains them in
+/// order; `--info` lists them. Real snapshots through the library's writer, with a segment limit
+/// of a full frame and a few deltas (the CLI's minimum, 1M, would take minutes to fill).
+#[test]
+fn rotation_keeps_four_segments_under_the_limit() {
+    use nsview::collect::{CollectOptions, Collector};
+    let test = "rotation_keeps_four_segments_under_the_limit";
+    if !require_root_and_tools(test, &[]) {
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let file = state.path().join("rot.nsrec");
+    let mut c = Collector::new(nsview::sys::Roots::default());
+    let mut w = nsview::record::Writer::open(&file, 200).unwrap();
+    let mut prev = c.refresh(CollectOptions::ALL).unwrap();
+    let (_, full) = w.write(1_000, &prev, None, false, vec![]).unwrap();
+    let mut times = vec![1_000];
+    let mut limit = 0;
+    for i in 1..80 {
+        let snap = c.refresh(CollectOptions::ALL).unwrap();
+        let same = c.last_refresh().processes_same;
+        let t = 1_000 + i * 200;
+        w.write(t, &snap, Some(&prev), same, vec![]).unwrap();
+        times.push(t);
+        if i == 1 {
+            // Room for a full frame (the host may grow a little meanwhile) and some deltas
+            // (hundreds of bytes each) per segment.
+            limit = 4 * (16 + full as u64 + 8_000);
+            w.rotate_at(limit);
+        }
+        prev = snap;
+    }
+    let segments: Vec<PathBuf> = (0..=4)
+        .map(|n| nsview::record::segment_path(&file, n))
+        .collect();
+    for s in &segments[..4] {
+        let size = std::fs::metadata(s).unwrap().len();
+        assert!(size <= limit / 4, "{}: {size} > {}", s.display(), limit / 4);
+    }
+    assert!(!segments[4].exists(), "the oldest beyond .3 is dropped");
+    let rec = Recording::open(&file).unwrap();
+    assert!(rec.warnings().is_empty(), "{:?}", rec.warnings());
+    let read: Vec<PathBuf> = rec.segments().map(Path::to_path_buf).collect();
+    let oldest_first: Vec<PathBuf> = segments[..4].iter().rev().cloned().collect();
+    assert_eq!(read, oldest_first);
+    let frame_times: Vec<i64> = rec.frames().iter().map(|f| f.time_ms).collect();
+    assert_eq!(frame_times, times[times.len() - frame_times.len()..]);
+    for seg in 0..4 {
+        let first = rec.frames().iter().find(|f| f.segment == seg).unwrap();
+        assert!(first.full, "segment {seg} starts with a full frame");
+    }
+    let last = rec.state_at(rec.frames().len() - 1).unwrap();
+    assert_eq!(last.processes, nsview::record::State::of(&prev).processes);
+    let info = nsview_in(
+        state.path(),
+        &["record", "--info", file.to_str().unwrap(), "--json"],
+    )
+    .json();
+    assert_eq!(array(&info, "segments").len(), 4, "{}", short(&info));
+    assert_eq!(info["frames"].as_u64(), Some(frame_times.len() as u64));
+    // The CLI's bounds.
+    let r = nsview_in(
+        state.path(),
+        &["record", "--max-size", "512K", "--duration", "1s"],
+    );
+    assert_eq!(r.code, Some(2), "{}", r.describe());
+    assert!(r.stderr.contains("at least 1M"), "{}", r.describe());
+}

@@ -15,9 +15,9 @@ pub struct FromArgs {
     /// directory of recordings) instead of the live host.
     #[arg(long, value_name = "PATH")]
     pub from: Option<PathBuf>,
-    /// The state at TIME: RFC 3339 (2026-12-07T03:12:00Z), a time of day of the recording
-    /// (03:12, 03:12:00), an offset from its end (-10m) or from its start (+5m). Default: the
-    /// last frame.
+    /// The state at TIME (the last frame taken at or before it): RFC 3339
+    /// (2026-12-07T03:12:00Z), a time of day of the recording (03:12, 03:12:00), an offset from
+    /// its end (-10m) or from its start (+5m). Default: the last frame.
     #[arg(
         long,
         value_name = "TIME",
