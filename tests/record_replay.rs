@@ -583,8 +583,14 @@ fn rotation_keeps_four_segments_under_the_limit() {
         .map(|n| nsview::record::segment_path(&file, n))
         .collect();
     for s in &segments[..4] {
+        // Over its share only when one full frame alone is larger (the host grew meanwhile).
         let size = std::fs::metadata(s).unwrap().len();
-        assert!(size <= limit / 4, "{}: {size} > {}", s.display(), limit / 4);
+        assert!(
+            size <= limit / 4 || whole_frames(s).len() == 1,
+            "{}: {size} > {}",
+            s.display(),
+            limit / 4
+        );
     }
     assert!(!segments[4].exists(), "the oldest beyond .3 is dropped");
     let rec = Recording::open(&file).unwrap();
@@ -614,4 +620,57 @@ fn rotation_keeps_four_segments_under_the_limit() {
     );
     assert_eq!(r.code, Some(2), "{}", r.describe());
     assert!(r.stderr.contains("at least 1M"), "{}", r.describe());
+}
+
+/// `--from` prints what the live command prints: on every contract host of the harness (fixture
+/// trees), a recording's last frame gives the same JSON as `--root` read live, for `list`, `ps`,
+/// `cgroups`, `containers`, and `show` of each container and of a process.
+#[test]
+fn recorded_json_is_the_live_json_on_every_contract_host() {
+    use common::fake_docker::FakeDocker;
+    use common::scenarios::{contract_hosts, runtime_hosts};
+    let mut shown = 0;
+    for (scenario, host) in contract_hosts() {
+        let fixture = host.build();
+        let _api = (scenario == "v2_systemd_runtimes").then(|| {
+            FakeDocker::serve(
+                &fixture.root().join("var/run/docker.sock"),
+                runtime_hosts::docker_api_body(),
+            )
+        });
+        let state = tempfile::tempdir().unwrap();
+        let file = state.path().join("fixture.nsrec");
+        let (s, f) = (state.path().to_str().unwrap(), file.to_str().unwrap());
+        let r = fixture.run(&[
+            "--state-dir",
+            s,
+            "record",
+            "--output",
+            f,
+            "--duration",
+            "0.2s",
+        ]);
+        assert!(r.status.success(), "{scenario}: {}", r.describe());
+        let containers = fixture.json(&["containers", "--json"]);
+        let mut runs: Vec<Vec<String>> = [["list"], ["ps"], ["cgroups"], ["containers"]]
+            .iter()
+            .map(|a| a.iter().map(|s| s.to_string()).collect())
+            .collect();
+        for c in array(&containers, "containers") {
+            shown += 1;
+            runs.push(vec!["show".into(), c["name"].as_str().unwrap().into()]);
+            runs.push(vec!["show".into(), c["init_pid"].to_string()]);
+        }
+        for args in runs {
+            let mut live: Vec<&str> = args.iter().map(String::as_str).collect();
+            live.push("--json");
+            let want = fixture.json(&live);
+            let mut recorded = live.clone();
+            recorded.extend(["--from", f]);
+            let r = nsview_in(state.path(), &recorded);
+            assert!(r.status.success(), "{scenario}: {}", r.describe());
+            assert_eq!(r.json(), want, "{scenario}: {args:?}");
+        }
+    }
+    assert!(shown >= 6, "containers shown: {shown}");
 }
