@@ -283,16 +283,30 @@ fn check_states_at_times(
     assert!(m.set_done < m.group_stopped);
 }
 
-/// The change is on the timeline twice: the journal's entry and the limit seen changed, in a
-/// frame after the `set` began; the group's start and stop too.
-fn check_timeline(
-    state: &Path,
-    file: &Path,
-    m: &Marks,
-    path: &str,
-    (key, limit_file): (&str, &str),
-    pids: [i32; 2],
-) {
+/// The recording's events with their frames' times.
+fn timeline(rec: &Recording) -> Vec<(i64, nsview::record::Event)> {
+    rec.frames()
+        .iter()
+        .flat_map(|f| f.events.iter().map(move |e| (f.time_ms, e.clone())))
+        .collect()
+}
+
+/// The time of the first event of `kind` that `matches`; panics showing the timeline.
+fn event_time(
+    events: &[(i64, nsview::record::Event)],
+    kind: EventKind,
+    what: &str,
+    matches: impl Fn(&nsview::record::Event) -> bool,
+) -> i64 {
+    events
+        .iter()
+        .find(|(_, e)| e.kind == kind && matches(e))
+        .map(|(t, _)| *t)
+        .unwrap_or_else(|| panic!("no {kind:?} event {what} in {events:#?}"))
+}
+
+/// `record --info --json` counts the change twice (journal and limit), at the interval given.
+fn check_info(state: &Path, file: &Path) {
     let info = nsview_in(
         state,
         &["record", "--info", file.to_str().unwrap(), "--json"],
@@ -307,36 +321,31 @@ fn check_timeline(
     );
     assert_eq!(info["interval_ms"], 1000);
     assert!(info["frames"].as_u64() >= Some(12), "{}", short(&info));
+}
 
-    let rec = Recording::open(file).unwrap();
-    let events: Vec<(i64, &nsview::record::Event)> = rec
-        .frames()
-        .iter()
-        .flat_map(|f| f.events.iter().map(move |e| (f.time_ms, e)))
-        .collect();
-    let find = |kind: EventKind, subject: Option<&str>, detail: &str| {
-        events
-            .iter()
-            .find(|(_, e)| {
-                e.kind == kind
-                    && subject.is_none_or(|s| e.subject == s)
-                    && e.detail.contains(detail)
-            })
-            .map(|(t, _)| *t)
-            .unwrap_or_else(|| {
-                panic!("no {kind:?} event of {subject:?} with {detail:?} in {events:#?}")
-            })
-    };
-    let journaled = find(
-        EventKind::Change,
-        Some(path),
-        &format!("set {limit_file} 104857600 (100M) -> 209715200 (200M)"),
+/// The change is on the timeline twice: the journal's entry and the limit seen changed, in a
+/// frame after the `set` began; the group's start and stop too.
+fn check_timeline(
+    state: &Path,
+    file: &Path,
+    m: &Marks,
+    path: &str,
+    (key, limit_file): (&str, &str),
+    pids: [i32; 2],
+) {
+    check_info(state, file);
+    let events = timeline(&Recording::open(file).unwrap());
+    let journaled = format!("set {limit_file} 104857600 (100M) -> 209715200 (200M)");
+    let journaled = event_time(&events, EventKind::Change, &journaled, |e| {
+        e.subject == path && e.detail.contains(&journaled)
+    });
+    let (subject, seen) = (
+        format!("{key}:{path}"),
+        format!("{limit_file} 104857600 -> 209715200"),
     );
-    let seen = find(
-        EventKind::LimitChanged,
-        Some(&format!("{key}:{path}")),
-        &format!("{limit_file} 104857600 -> 209715200"),
-    );
+    let seen = event_time(&events, EventKind::LimitChanged, &seen, |e| {
+        e.subject == subject && e.detail.contains(&seen)
+    });
     for t in [journaled, seen] {
         assert!(
             t > m.set_begun && t < m.group_stopping,
@@ -348,20 +357,13 @@ fn check_timeline(
     }
     // The group is an isolation group no runtime owns, named by its init (unshare's child, or
     // unshare itself, which is in the new uts and mnt namespaces too).
-    let group_event = |kind: EventKind| {
-        events
-            .iter()
-            .find(|(_, e)| {
-                e.kind == kind
-                    && pids
-                        .iter()
-                        .any(|p| e.detail.ends_with(&format!("init {p}")))
-            })
-            .map(|(t, _)| *t)
-            .unwrap_or_else(|| panic!("no {kind:?} event of init {pids:?} in {events:#?}"))
+    let of_group = |e: &nsview::record::Event| {
+        pids.iter()
+            .any(|p| e.detail.ends_with(&format!("init {p}")))
     };
-    let started = group_event(EventKind::ContainerStarted);
-    let stopped = group_event(EventKind::ContainerStopped);
+    let what = format!("of init {pids:?}");
+    let started = event_time(&events, EventKind::ContainerStarted, &what, of_group);
+    let stopped = event_time(&events, EventKind::ContainerStopped, &what, of_group);
     assert!(
         started > m.group_starting && started < m.set_begun,
         "started at {}",
