@@ -138,7 +138,7 @@ struct Marks {
 
 /// Let the recorder sample a phase of the story: long enough that a frame taken well inside it
 /// exists whatever the phase of the 1 s clock (and a collection's own time).
-const PHASE: Duration = Duration::from_millis(3000);
+const PHASE: Duration = Duration::from_millis(4000);
 /// How far before the next step a phase's moment is taken.
 const BEFORE_NEXT: i64 = 400;
 
