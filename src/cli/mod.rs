@@ -10,6 +10,7 @@ macro_rules! say {
 }
 
 mod change;
+mod from;
 mod json;
 mod record;
 mod shell;
@@ -20,6 +21,7 @@ use crate::model::NsType;
 use crate::model::format::printable;
 use crate::sys::Roots;
 use clap::{Parser, Subcommand, ValueEnum};
+use from::Source;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -96,12 +98,16 @@ pub enum Command {
         /// Print JSON ({"namespaces": [...]}).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        from: from::FromArgs,
     },
     /// List processes with their namespaces, PID inside, cgroups and isolation group.
     Ps {
         /// Print JSON ({"processes": [...]}).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        from: from::FromArgs,
     },
     /// Show the cgroup mode, hierarchies, and every cgroup with its limits and usage.
     Cgroups {
@@ -111,6 +117,8 @@ pub enum Command {
         /// Print JSON ({"mode", "hierarchies", "cgroups"}).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        from: from::FromArgs,
     },
     /// List containers (recognised from their cgroups, named by their runtimes) and the isolation
     /// groups no runtime owns.
@@ -118,6 +126,8 @@ pub enum Command {
         /// Print JSON ({"containers": [...]}).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        from: from::FromArgs,
     },
     /// Show one process, namespace, cgroup or container in full.
     #[command(
@@ -132,6 +142,8 @@ or a container's name or id prefix."
         /// Print JSON ({"kind": "process"|"namespace"|"cgroup"|"container", ...}).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        from: from::FromArgs,
     },
     /// Run a command (default: the target's login shell) inside a target's namespaces and cgroups.
     #[command(after_help = ENTER_HELP)]
@@ -449,10 +461,33 @@ fn list_options(ns_type: Option<NsType>, json: bool) -> CollectOptions {
     }
 }
 
-/// The commands that read the host and print what they found (and `enter`, which reads it
-/// first).
+impl Command {
+    /// The recording a read command is given with `--from`, and its `--at`.
+    fn recording(&self) -> Option<(&std::path::Path, Option<&str>)> {
+        let args = match self {
+            Command::List { from, .. }
+            | Command::Ps { from, .. }
+            | Command::Cgroups { from, .. }
+            | Command::Containers { from, .. }
+            | Command::Show { from, .. } => from,
+            _ => return None,
+        };
+        Some((args.from.as_deref()?, args.at.as_deref()))
+    }
+}
+
+/// The commands that read the host (or a recording, with `--from`) and print what they found
+/// (and `enter`, which reads the host first).
 fn report(command: Command, roots: Roots, source: SourceArg) -> anyhow::Result<()> {
     let mut users = text::Users::new(roots.is_live());
+    if let Some((path, at)) = command.recording() {
+        let snap = from::recorded_snapshot(path, at)?;
+        return print_report(
+            command,
+            &mut Source::Recorded(Some(Box::new(snap))),
+            &mut users,
+        );
+    }
     let mut collector = Collector::new(roots).with_process_source(source.into());
     // Runtimes' records name containers: only for the commands that show them.
     let collects_for = match &command {
@@ -464,50 +499,11 @@ fn report(command: Command, roots: Roots, source: SourceArg) -> anyhow::Result<(
             || collects_for.is_some_and(CollectFor::reads_runtime_records),
     );
     collector.recognise_containers(collects_for.is_none_or(CollectFor::shows_containers));
-    let mut out = buffered_stdout();
     match command {
-        Command::List { ns_type, json } => {
-            list_namespaces(&mut collector, ns_type, json, &mut out, &mut users)?
-        }
-        Command::Ps { json } => list_processes(&mut collector, json, &mut out, &mut users)?,
-        Command::Cgroups { tree, json } => {
-            let snap = collector.collect(CollectFor::Cgroups.options(json, None))?;
-            warn(&snap.warnings);
-            if json {
-                print_json(&mut out, &json::cgroups(&snap))?;
-            } else {
-                text::cgroups(&mut out, &snap, tree)?;
-            }
-            discard(snap);
-        }
-        Command::Containers { json } => {
-            let snap = collector.collect(CollectFor::Containers.options(json, None))?;
-            warn(&snap.warnings);
-            if json {
-                print_json(&mut out, &json::containers(&snap))?;
-            } else {
-                text::containers(&mut out, &snap)?;
-            }
-            discard(snap);
-        }
-        Command::Show { target, json } => {
-            let snap = collector.collect(CollectFor::Show.options(json, None))?;
-            let found = resolve(&snap, &target)?;
-            warn(&snap.warnings);
-            if json {
-                print_json(&mut out, &json::show(&snap, &found))?;
-            } else {
-                text::show(&mut out, &snap, &found)?;
-            }
-            discard(snap);
-        }
         Command::Enter(args) => {
-            out.flush()?;
             let live = collector.roots().is_live();
-            enter(&mut collector, live, &args)?;
+            enter(&mut collector, live, &args)
         }
-        // Dispatched before, with nothing collected.
-        Command::EnterHelper(_) | Command::Change(_) | Command::Shell(_) | Command::Record(_) => {}
         Command::Collect {
             repeat,
             phases,
@@ -518,8 +514,65 @@ fn report(command: Command, roots: Roots, source: SourceArg) -> anyhow::Result<(
             let opts = for_command.map_or(CollectOptions::ALL, |c| {
                 c.options(json, ns_type.map(NsType::from))
             });
-            time_passes(&mut collector, repeat, phases, opts, &mut out)?
+            let mut out = buffered_stdout();
+            time_passes(&mut collector, repeat, phases, opts, &mut out)?;
+            Ok(out.flush()?)
         }
+        other => print_report(other, &mut Source::Live(&mut collector), &mut users),
+    }
+}
+
+/// `list`, `ps`, `cgroups`, `containers` and `show`: the snapshot from `source`, printed as
+/// text or JSON.
+fn print_report(
+    command: Command,
+    source: &mut Source<'_>,
+    users: &mut text::Users,
+) -> anyhow::Result<()> {
+    let mut out = buffered_stdout();
+    match command {
+        Command::List { ns_type, json, .. } => {
+            list_namespaces(source, ns_type, json, &mut out, users)?
+        }
+        Command::Ps { json, .. } => list_processes(source, json, &mut out, users)?,
+        Command::Cgroups { tree, json, .. } => {
+            let snap = source.snapshot(CollectFor::Cgroups.options(json, None))?;
+            warn(&snap.warnings);
+            if json {
+                print_json(&mut out, &json::cgroups(&snap))?;
+            } else {
+                text::cgroups(&mut out, &snap, tree)?;
+            }
+            discard(snap);
+        }
+        Command::Containers { json, .. } => {
+            let snap = source.snapshot(CollectFor::Containers.options(json, None))?;
+            warn(&snap.warnings);
+            if json {
+                print_json(&mut out, &json::containers(&snap))?;
+            } else {
+                text::containers(&mut out, &snap)?;
+            }
+            discard(snap);
+        }
+        Command::Show { target, json, .. } => {
+            let snap = source.snapshot(CollectFor::Show.options(json, None))?;
+            let found = resolve(&snap, &target)?;
+            warn(&snap.warnings);
+            if json {
+                print_json(&mut out, &json::show(&snap, &found))?;
+            } else {
+                text::show(&mut out, &snap, &found)?;
+            }
+            discard(snap);
+        }
+        // Dispatched before: they print no snapshot.
+        Command::Enter(_)
+        | Command::Collect { .. }
+        | Command::EnterHelper(_)
+        | Command::Change(_)
+        | Command::Shell(_)
+        | Command::Record(_) => {}
     }
     out.flush()?;
     Ok(())
@@ -527,13 +580,13 @@ fn report(command: Command, roots: Roots, source: SourceArg) -> anyhow::Result<(
 
 /// `list`: the namespaces (of one type), as text or JSON.
 fn list_namespaces(
-    collector: &mut Collector,
+    source: &mut Source<'_>,
     ns_type: Option<NsTypeArg>,
     json: bool,
     out: &mut impl Write,
     users: &mut text::Users,
 ) -> anyhow::Result<()> {
-    let snap = collector.collect(list_options(ns_type.map(NsType::from), json))?;
+    let snap = source.snapshot(list_options(ns_type.map(NsType::from), json))?;
     warn(&snap.warnings);
     let filter = ns_type.map(NsType::from);
     let nss: Vec<_> = snap
@@ -552,12 +605,12 @@ fn list_namespaces(
 
 /// `ps`: every process, as text or JSON.
 fn list_processes(
-    collector: &mut Collector,
+    source: &mut Source<'_>,
     json: bool,
     out: &mut impl Write,
     users: &mut text::Users,
 ) -> anyhow::Result<()> {
-    let snap = collector.collect(CollectOptions::PROCESSES)?;
+    let snap = source.snapshot(CollectOptions::PROCESSES)?;
     warn(&snap.warnings);
     if json {
         print_json(out, &json::processes(&snap))?;

@@ -13,7 +13,7 @@ mod writer;
 
 pub use events::{Event, EventKind};
 pub use state::{Delta, State};
-pub use writer::{KEYFRAME_EVERY, Writer};
+pub use writer::{KEPT_SEGMENTS, KEYFRAME_EVERY, Writer, rotation_renames, segment_path};
 
 use crate::model::Snapshot;
 use file::{FileHeader, FrameKind, Parsed};
@@ -25,17 +25,18 @@ use std::path::{Path, PathBuf};
 /// Why a recording could not be read or written. Every error names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// The error's text is in the message (not a `source`: printed as a chain, it would show
+    /// twice).
+    #[error("{path}: {err}")]
+    Io { path: PathBuf, err: std::io::Error },
     #[error("{path}: not an nsview recording")]
     NotARecording { path: PathBuf },
     #[error("{path}: recording format version {version}; this nsview reads version 1")]
     Version { path: PathBuf, version: u32 },
     #[error("{path}: the recording holds no complete frame")]
     Empty { path: PathBuf },
+    #[error("{path}: a directory without recordings (no *.nsrec file in it)")]
+    NoRecordings { path: PathBuf },
     #[error("{path}: frame {frame} cannot be decoded: {reason}")]
     Decode {
         path: PathBuf,
@@ -48,7 +49,7 @@ impl RecordError {
     pub fn io(path: &Path, source: std::io::Error) -> RecordError {
         RecordError::Io {
             path: path.to_path_buf(),
-            source,
+            err: source,
         }
     }
 }
@@ -306,7 +307,7 @@ fn segment_chain(path: &Path) -> Result<Vec<PathBuf>, RecordError> {
             out.push(n);
         }
         if out.is_empty() {
-            return Err(RecordError::Empty {
+            return Err(RecordError::NoRecordings {
                 path: path.to_path_buf(),
             });
         }
@@ -321,9 +322,7 @@ fn segment_chain(path: &Path) -> Result<Vec<PathBuf>, RecordError> {
 pub fn rotated_segments(path: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for n in 1.. {
-        let mut p = path.as_os_str().to_owned();
-        p.push(format!(".{n}"));
-        let p = PathBuf::from(p);
+        let p = segment_path(path, n);
         if !p.exists() {
             break;
         }

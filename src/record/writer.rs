@@ -11,11 +11,19 @@ use std::path::{Path, PathBuf};
 /// reader applies at most to reach a frame.
 pub const KEYFRAME_EVERY: u32 = 120;
 
+/// How many older segments a rotating recorder keeps beside the current file: PATH.1 (the
+/// newest) to PATH.3 (the oldest); the current file and each of them stay under a quarter of
+/// `--max-size`, so the four together stay under it.
+pub const KEPT_SEGMENTS: u32 = 3;
+
 /// An open recording file, appended to.
 #[derive(Debug)]
 pub struct Writer {
     path: PathBuf,
     file: File,
+    interval_ms: u32,
+    /// Rotate before a frame would make the file larger than this (`--max-size` / 4).
+    segment_limit: Option<u64>,
     /// Bytes in the file.
     size: u64,
     /// Frames written since the last full frame (None: the next frame must be full).
@@ -59,6 +67,8 @@ impl Writer {
         Ok(Writer {
             path: path.to_path_buf(),
             file,
+            interval_ms,
+            segment_limit: None,
             size,
             since_full: None,
             repaired,
@@ -74,10 +84,18 @@ impl Writer {
         self.size
     }
 
+    /// Keep the recording under `max_size` bytes in all: rotate the file into numbered segments
+    /// (see [`KEPT_SEGMENTS`]) before a frame would make it larger than a quarter of that.
+    pub fn rotate_at(&mut self, max_size: u64) {
+        self.segment_limit = Some(max_size / (u64::from(KEPT_SEGMENTS) + 1));
+    }
+
     /// Append the frame for `snap`: a delta against `prev` (the snapshot of the frame before,
     /// when there is one and no full frame is due), else a full frame. `same_processes`: the
     /// collector says `snap`'s processes are `prev`'s. `events` are added to those seen between
-    /// `prev` and `snap`. Returns the kind written and its size.
+    /// `prev` and `snap`. When the frame would take the file over its segment limit, the file is
+    /// rotated first and the frame written as a full one into the new file. Returns the kind
+    /// written and its size.
     pub fn write(
         &mut self,
         time_ms: i64,
@@ -86,35 +104,101 @@ impl Writer {
         same_processes: bool,
         mut events: Vec<Event>,
     ) -> Result<(FrameKind, usize), RecordError> {
-        let io = |e| RecordError::io(&self.path, e);
         if let Some(prev) = prev {
             let mut seen = super::events::between(prev, snap);
             seen.append(&mut events);
             events = seen;
         }
-        let full_due = self.since_full.is_none_or(|n| n + 1 >= KEYFRAME_EVERY);
-        let (kind, json) = match prev {
-            Some(prev) if !full_due => (
-                FrameKind::Delta,
-                serde_json::to_vec(&Delta::between(prev, snap, same_processes)),
-            ),
-            _ => (FrameKind::Full, State::of(snap).to_json()),
-        };
-        let json = json.map_err(|e| io(std::io::Error::other(e)))?;
-        let state = file::compress(&json).map_err(io)?;
         let events = if events.is_empty() {
             Vec::new()
         } else {
-            serde_json::to_vec(&events).map_err(|e| io(std::io::Error::other(e)))?
+            serde_json::to_vec(&events).map_err(|e| self.io(std::io::Error::other(e)))?
         };
-        let frame = file::encode_frame(kind, time_ms, &events, &state);
-        file::append(&mut self.file, &frame).map_err(io)?;
+        let full_due = self.since_full.is_none_or(|n| n + 1 >= KEYFRAME_EVERY);
+        let delta_base = prev.filter(|_| !full_due);
+        let (mut kind, mut frame) =
+            self.encode(time_ms, snap, delta_base, same_processes, &events)?;
+        if self.must_rotate(frame.len()) {
+            self.rotate()?;
+            if kind == FrameKind::Delta {
+                (kind, frame) = self.encode(time_ms, snap, None, same_processes, &events)?;
+            }
+        }
+        file::append(&mut self.file, &frame).map_err(|e| self.io(e))?;
         self.size += frame.len() as u64;
         self.since_full = Some(match kind {
             FrameKind::Full => 0,
             FrameKind::Delta => self.since_full.unwrap_or(0) + 1,
         });
         Ok((kind, frame.len()))
+    }
+
+    /// One frame's bytes: a delta against `base`, or a full frame without one.
+    fn encode(
+        &self,
+        time_ms: i64,
+        snap: &Snapshot,
+        base: Option<&Snapshot>,
+        same_processes: bool,
+        events: &[u8],
+    ) -> Result<(FrameKind, Vec<u8>), RecordError> {
+        let (kind, json) = match base {
+            Some(base) => (
+                FrameKind::Delta,
+                serde_json::to_vec(&Delta::between(base, snap, same_processes)),
+            ),
+            None => (FrameKind::Full, State::of(snap).to_json()),
+        };
+        let json = json.map_err(|e| self.io(std::io::Error::other(e)))?;
+        let state = file::compress(&json).map_err(|e| self.io(e))?;
+        Ok((kind, file::encode_frame(kind, time_ms, events, &state)))
+    }
+
+    fn io(&self, e: std::io::Error) -> RecordError {
+        RecordError::io(&self.path, e)
+    }
+
+    /// True when a frame of `len` bytes would take the file over its segment limit (a file
+    /// holding no frame yet takes any frame: it cannot get smaller).
+    fn must_rotate(&self, len: usize) -> bool {
+        self.segment_limit
+            .is_some_and(|limit| self.size > file::HEADER_LEN && self.size + len as u64 > limit)
+    }
+
+    /// PATH becomes PATH.1, PATH.1 PATH.2 ..., the oldest segment is dropped, and a new PATH
+    /// is started (its first frame must be full).
+    fn rotate(&mut self) -> Result<(), RecordError> {
+        self.sync()?;
+        let oldest = segment_path(&self.path, KEPT_SEGMENTS);
+        match std::fs::remove_file(&oldest) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(RecordError::io(&oldest, e));
+            }
+            _ => {}
+        }
+        for (from, to) in rotation_renames(&self.path, KEPT_SEGMENTS) {
+            match std::fs::rename(&from, &to) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(RecordError::io(&from, e));
+                }
+                _ => {}
+            }
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .create_new(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| self.io(e))?;
+        let header = FileHeader {
+            interval_ms: self.interval_ms,
+        }
+        .encode();
+        file::append(&mut file, &header).map_err(|e| self.io(e))?;
+        self.file = file;
+        self.size = header.len() as u64;
+        self.since_full = None;
+        Ok(())
     }
 
     /// Make what was written durable (at the end, and after each full frame).
@@ -154,4 +238,49 @@ fn complete_end(path: &Path, file: &mut File) -> Result<u64, RecordError> {
         frame += 1;
     }
     Ok(file::HEADER_LEN + at as u64)
+}
+
+/// The `n`th older segment of the recording at `path`: PATH.n (PATH itself for 0).
+pub fn segment_path(path: &Path, n: u32) -> PathBuf {
+    if n == 0 {
+        return path.to_path_buf();
+    }
+    let mut p = path.as_os_str().to_owned();
+    p.push(format!(".{n}"));
+    PathBuf::from(p)
+}
+
+/// The renames of a rotation, in the order they are made (each frees the name the next one
+/// takes): PATH.(kept-1) -> PATH.kept, ..., PATH.1 -> PATH.2, PATH -> PATH.1.
+pub fn rotation_renames(path: &Path, kept: u32) -> Vec<(PathBuf, PathBuf)> {
+    (0..kept)
+        .rev()
+        .map(|n| (segment_path(path, n), segment_path(path, n + 1)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_shifts_every_segment_one_older() {
+        let p = Path::new("/r/nsview.nsrec");
+        assert_eq!(segment_path(p, 0), p);
+        assert_eq!(segment_path(p, 2), Path::new("/r/nsview.nsrec.2"));
+        let names: Vec<(String, String)> = rotation_renames(p, 3)
+            .into_iter()
+            .map(|(a, b)| (a.display().to_string(), b.display().to_string()))
+            .collect();
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            names,
+            [
+                pair("/r/nsview.nsrec.2", "/r/nsview.nsrec.3"),
+                pair("/r/nsview.nsrec.1", "/r/nsview.nsrec.2"),
+                pair("/r/nsview.nsrec", "/r/nsview.nsrec.1"),
+            ]
+        );
+        assert!(rotation_renames(p, 0).is_empty());
+    }
 }
