@@ -107,7 +107,7 @@ main() {
     fi
     local info span bytes frames full per_hour
     info=$("$NSVIEW" record --info "$file" --json)
-    span=$(jq -r '.duration_secs | floor' <<<"$info")
+    span=$(jq -r '.duration_ms / 1000 | floor' <<<"$info")
     bytes=$(jq -r '.bytes' <<<"$info")
     frames=$(jq -r '.frames' <<<"$info")
     full=$(jq -r '.full_frames' <<<"$info")
