@@ -53,8 +53,9 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
         return Drawn::default();
     }
     let banner = !app.is_root;
-    let [header, banner_area, tabs, body, footer] = Layout::vertical([
+    let [header, time_bar, banner_area, tabs, body, footer] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(u16::from(app.replay.is_some())),
         Constraint::Length(u16::from(banner)),
         Constraint::Length(1),
         Constraint::Min(5),
@@ -62,6 +63,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     ])
     .areas(area);
     header::draw_header(f, app, theme, header);
+    header::draw_time_bar(f, app, theme, time_bar);
     if banner {
         f.render_widget(
             Paragraph::new("not root: some namespaces, cgroup files and hostnames are hidden")
@@ -126,6 +128,9 @@ fn draw_footer(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         // Status messages quote names the system chose: escaped.
         let status = crate::model::format::printable(s).into_owned();
         Line::from(Span::styled(status, theme.fg(theme.warning)))
+    } else if app.replay.is_some() {
+        let hints = " , . frame  { } minute  < > event  ^ $ first/last  T time  / filter  Tab pane  ? help  q quit";
+        Line::from(Span::styled(hints, theme.dimmed()))
     } else {
         let hints = match app.view {
             View::Cgroups => {
