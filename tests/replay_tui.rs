@@ -238,6 +238,14 @@ fn replay_steps_through_a_recording_and_the_group_comes_and_goes() {
         "#{alternate_on}",
     ]);
     assert_eq!(alt.trim(), "0", "the main screen is back");
+
+    // --at that names no frame: one line, exit 1, before the screen is touched.
+    for at in ["bogus", "-1h"] {
+        let run = nsview(&["replay", &r.file, "--at", at]);
+        assert_eq!(run.code, Some(1), "{}", run.describe());
+        assert_eq!(run.stdout, "", "{}", run.describe());
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.describe());
+    }
 }
 
 impl Replay {

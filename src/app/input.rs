@@ -208,6 +208,7 @@ impl App {
         match m.kind {
             MouseEventKind::ScrollDown => self.move_by(3),
             MouseEventKind::ScrollUp => self.move_by(-3),
+            MouseEventKind::Down(MouseButton::Left) if self.on_timeline(m.column, m.row) => {}
             MouseEventKind::Down(MouseButton::Left) => {
                 let tabs = self.hits.tabs;
                 if m.row == tabs.y && tabs.width > 0 {

@@ -215,6 +215,8 @@ pub struct Hits {
     pub columns: usize,
     /// The tab bar row.
     pub tabs: Rect,
+    /// Replay: the timeline strip of the time bar (a click there moves the cursor).
+    pub timeline: Rect,
 }
 
 /// The whole TUI state.
@@ -273,6 +275,8 @@ pub struct App {
     resolve_users: bool,
     /// Some in `nsview replay`: the recording's frames and the cursor.
     pub replay: Option<replay::ReplayView>,
+    /// A seek a mouse click made, for the commands of its message.
+    pending_seek: Option<replay::Seek>,
 }
 
 /// How long a footer message stays before the key hints come back, in seconds.
@@ -319,6 +323,7 @@ impl App {
             users: HashMap::new(),
             resolve_users: true,
             replay: None,
+            pending_seek: None,
         }
     }
 
@@ -376,7 +381,12 @@ impl App {
             Msg::Key(_) => vec![],
             Msg::Mouse(m) => {
                 self.on_mouse(m);
-                vec![]
+                // A click on a replay's timeline asks for a frame.
+                self.pending_seek
+                    .take()
+                    .map(Cmd::ReplaySeek)
+                    .into_iter()
+                    .collect()
             }
             Msg::Resize => vec![],
             Msg::Snapshot(s) => {

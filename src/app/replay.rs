@@ -178,6 +178,13 @@ impl ReplayView {
         cells
     }
 
+    /// The frame nearest to column `col` of a strip of `width` columns.
+    pub fn frame_at_column(&self, col: usize, width: usize) -> usize {
+        (0..self.times.len())
+            .min_by_key(|i| self.column(*i, width).abs_diff(col))
+            .unwrap_or(0)
+    }
+
     /// The events of frame `i`, as one line for the footer.
     pub fn events_text(&self, i: usize) -> Option<String> {
         let here: Vec<String> = self
@@ -247,6 +254,22 @@ impl App {
                 vec![]
             }
         }
+    }
+
+    /// A click on the timeline: the cursor goes to the frame under it (its seek is the mouse
+    /// message's command). False when the click was elsewhere.
+    pub(super) fn on_timeline(&mut self, column: u16, row: u16) -> bool {
+        let t = self.hits.timeline;
+        let inside = t.width > 0 && row == t.y && column >= t.x && column < t.x + t.width;
+        let Some(r) = self.replay.as_mut().filter(|_| inside) else {
+            return false;
+        };
+        let i = r.frame_at_column((column - t.x) as usize, t.width as usize);
+        if i != r.cursor {
+            r.cursor = i;
+            self.pending_seek = Some(Seek::Frame(i));
+        }
+        true
     }
 
     /// Keys of the go-to-time box: Enter asks the thread to resolve the time, Esc closes.
@@ -448,6 +471,26 @@ mod tests {
             assert!(app.dialog.is_none(), "{c} opened {:?}", app.dialog);
             assert_eq!(app.status.as_deref(), Some(REPLAY), "{c}");
         }
+    }
+
+    #[test]
+    fn a_click_on_the_timeline_moves_the_cursor() {
+        use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+        let mut app = app();
+        app.hits.timeline = ratatui::layout::Rect::new(40, 1, 201, 1);
+        let click = |column: u16| {
+            crate::app::Msg::Mouse(MouseEvent {
+                kind: MouseEventKind::Down(MouseButton::Left),
+                column,
+                row: 1,
+                modifiers: KeyModifiers::NONE,
+            })
+        };
+        // The left end: the first frame; the column of frame 12 (by time): frame 12.
+        assert_eq!(seeks(&app.update(click(40))), vec![Seek::Frame(0)]);
+        let col = 40 + app.replay.as_ref().map_or(0, |r| r.column(12, 201)) as u16;
+        assert_eq!(seeks(&app.update(click(col))), vec![Seek::Frame(12)]);
+        assert_eq!(cursor(&app), 12);
     }
 
     #[test]

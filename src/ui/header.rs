@@ -136,8 +136,11 @@ pub(super) fn draw_tabs(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 
 /// Replay: the time bar under the header: the frame's time, frame i/n, and the timeline strip
 /// with the recording's events and the cursor.
-pub(super) fn draw_time_bar(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let Some(r) = &app.replay else { return };
+/// Returns where the strip is (for mouse clicks).
+pub(super) fn draw_time_bar(f: &mut Frame, app: &App, theme: &Theme, area: Rect) -> Rect {
+    let Some(r) = &app.replay else {
+        return Rect::default();
+    };
     let time = r
         .cursor_time()
         .map_or_else(|| "-".to_string(), crate::record::time::show);
@@ -166,6 +169,8 @@ pub(super) fn draw_time_bar(f: &mut Frame, app: &App, theme: &Theme, area: Rect)
     }
     spans.push(Span::styled("▏", theme.dimmed()));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+    let start = area.x + (area.width as usize).saturating_sub(strip_w + 1) as u16;
+    Rect::new(start, area.y, strip_w as u16, 1)
 }
 
 /// Each kind of event its own glyph (so that NO_COLOR still tells them apart) and colour.

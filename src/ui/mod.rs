@@ -63,7 +63,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     ])
     .areas(area);
     header::draw_header(f, app, theme, header);
-    header::draw_time_bar(f, app, theme, time_bar);
+    let timeline = header::draw_time_bar(f, app, theme, time_bar);
     if banner {
         f.render_widget(
             Paragraph::new("not root: some namespaces, cgroup files and hostnames are hidden")
@@ -74,6 +74,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     header::draw_tabs(f, app, theme, tabs);
     let mut drawn = draw_body(f, app, theme, body);
     drawn.hits.tabs = tabs;
+    drawn.hits.timeline = timeline;
     draw_footer(f, app, theme, footer);
     dialogs::draw_dialog(f, app, theme, body);
     drawn
