@@ -15,8 +15,12 @@ use ratatui::widgets::Paragraph;
 pub(super) fn draw_header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     if !app.ready {
         f.render_widget(
-            Paragraph::new("nsview  collecting ...")
-                .style(theme.fg(theme.header).add_modifier(Modifier::BOLD)),
+            Paragraph::new(if app.replay.is_some() {
+                "nsview  REPLAY  reading the recording ..."
+            } else {
+                "nsview  collecting ..."
+            })
+            .style(theme.fg(theme.header).add_modifier(Modifier::BOLD)),
             area,
         );
         return;

@@ -84,7 +84,12 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
 /// list, or a word while the first snapshot is collected.
 fn draw_body(f: &mut Frame, app: &App, theme: &Theme, body: Rect) -> Drawn {
     if !app.ready {
-        f.render_widget(Paragraph::new("collecting ..."), body);
+        let word = if app.replay.is_some() {
+            "reading the recording ..."
+        } else {
+            "collecting ..."
+        };
+        f.render_widget(Paragraph::new(word), body);
         return Drawn::default();
     }
     if let Some(Dialog::Devices(key)) = &app.dialog {
