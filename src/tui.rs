@@ -2,6 +2,9 @@
 //! feed it (input, signals, the poller that collects snapshots, the cgroup watcher).
 
 mod journal_watch;
+mod replay;
+
+pub use replay::{ReplayOptions, run_replay};
 
 use crate::app::{App, Cmd, Msg, Unchanged};
 use crate::collect::{CollectOptions, Collector, RefreshStats};
@@ -48,6 +51,15 @@ pub fn restore_terminal() {
     );
 }
 
+/// Restore the terminal before a panic's message is printed.
+fn restore_terminal_on_panic() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+}
+
 /// Raw mode and the alternate screen for as long as it lives.
 struct TerminalGuard;
 
@@ -89,12 +101,7 @@ pub fn run_live_view(opts: Options) -> anyhow::Result<()> {
             "the interactive view needs a terminal; use a subcommand (list, ps, cgroups, show) for scripts"
         );
     }
-    // Restore the terminal before the panic message is printed.
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        previous(info);
-    }));
+    restore_terminal_on_panic();
 
     let is_root = nix::unistd::geteuid().is_root();
     let live = opts.roots.is_live();
@@ -266,6 +273,8 @@ fn carry_out(
             let _ = ctrl.send(Control::Now);
         }
         Cmd::Redraw => terminal.clear()?,
+        // The live view has no recording to move through.
+        Cmd::ReplaySeek(_) => {}
         Cmd::Recycle(old) => {
             let _ = ctrl.send(Control::Recycle(old));
         }

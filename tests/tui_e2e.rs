@@ -242,22 +242,6 @@ fn ready(test: &str) -> bool {
     require_root_and_tools(test, &["tmux", "unshare", "stty"])
 }
 
-/// The rows of the list pane: lines between its header (NAME ...) and its bottom border.
-fn table_rows(screen: &str) -> Vec<String> {
-    screen
-        .lines()
-        .skip_while(|l| !l.contains("NAME "))
-        .skip(1)
-        .take_while(|l| !l.starts_with('└'))
-        .map(|l| {
-            // The list pane is the first box of the line.
-            let inner = l.strip_prefix('│').unwrap_or(l);
-            inner.split('│').next().unwrap_or("").trim().to_string()
-        })
-        .filter(|l| !l.is_empty())
-        .collect()
-}
-
 #[test]
 fn isolation_group_appears_live_filter_detail_devices_quit() {
     let test = "isolation_group_appears_live_filter_detail_devices_quit";

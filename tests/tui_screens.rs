@@ -1649,3 +1649,66 @@ fn x_on_a_frozen_cgroup_offers_to_thaw_first() {
         s.app.dialog
     );
 }
+
+/// `nsview replay`: the REPLAY badge instead of READ-ONLY, the time bar under the header (the
+/// frame's time, frame i/n, the timeline with a glyph per kind of event and the cursor), the
+/// replay's keys first in help, and a change key refused with the replay's reason.
+#[test]
+fn replay_header_time_bar_and_refusal() {
+    use nsview::app::replay::{Mark, ReplayFrame, ReplayView};
+    use nsview::record::{Event, EventKind};
+    let mut s = Screen::fed(120, 40, true, false, vec![]);
+    let times: Vec<i64> = (0..5).map(|i| 1_796_613_120_000 + i * 5000).collect();
+    let mark = |frame: usize, kind: EventKind| Mark {
+        frame,
+        event: Event {
+            kind,
+            subject: "web-1".into(),
+            detail: "docker".into(),
+        },
+    };
+    let marks = vec![
+        mark(0, EventKind::ContainerStarted),
+        mark(4, EventKind::ContainerStopped),
+        mark(3, EventKind::Oom),
+    ];
+    s.app
+        .start_replay(ReplayView::new("r.nsrec".into(), times.clone(), marks, 2));
+    s.send(Msg::ReplayFrame(Box::new(ReplayFrame {
+        frame: 2,
+        snap: snapshot(),
+        cpu: Default::default(),
+        history: Default::default(),
+    })));
+    let header = s.line_with("nsview  host node-7");
+    assert!(header.contains(" REPLAY "), "{header}");
+    assert!(!header.contains("READ-ONLY"), "{header}");
+    let bar = s.line_with("frame 3/5");
+    assert!(bar.contains(&nsview::record::time::show(times[2])), "{bar}");
+    for glyph in ['+', 'x', '!', '█'] {
+        assert!(
+            bar.contains(glyph),
+            "{glyph} missing from the time bar: {bar}"
+        );
+    }
+    // The cursor sits in the middle of the strip, between the start and the OOM.
+    let at = |c: char| bar.chars().position(|x| x == c).unwrap_or(usize::MAX);
+    assert!(
+        at('+') < at('█') && at('█') < at('!') && at('!') < at('x'),
+        "{bar}"
+    );
+    s.char('e');
+    assert!(
+        s.text()
+            .contains("replay of a recording: nothing here can be changed"),
+        "{}",
+        s.text()
+    );
+    s.key(KeyCode::Esc).char('?');
+    let help = s.text();
+    let first = |t: &str| help.find(t).unwrap_or(usize::MAX);
+    assert!(
+        first("replay: one frame back") < first("move up"),
+        "replay keys first in help:\n{help}"
+    );
+}

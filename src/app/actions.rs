@@ -2,7 +2,7 @@
 
 use super::config::{MAX_INTERVAL, MIN_INTERVAL};
 use super::keymap::Action;
-use super::{App, Cmd, Dialog, READ_ONLY, View, edit_form, enter_form, interval_text, rows};
+use super::{App, Cmd, Dialog, View, edit_form, enter_form, interval_text, rows};
 use crate::effects::cgroup::UndoPick;
 use crate::effects::ops::Operation;
 use std::time::Duration;
@@ -15,9 +15,21 @@ impl App {
             Action::RefreshNow => return vec![Cmd::RefreshNow],
             Action::Redraw => return vec![Cmd::Redraw, Cmd::RefreshNow],
             Action::CommandLine => self.open_command_line(),
+            Action::Faster | Action::Slower if self.replay.is_some() => {
+                self.status = Some("a replay does not refresh: , . step frames, T a time".into());
+            }
             Action::Faster | Action::Slower => {
                 return self.change_interval(action == Action::Faster);
             }
+            Action::FrameBack
+            | Action::FrameForward
+            | Action::MinuteBack
+            | Action::MinuteForward
+            | Action::PrevEvent
+            | Action::NextEvent
+            | Action::FirstFrame
+            | Action::LastFrame
+            | Action::GoToTime => return self.on_replay_action(action),
             Action::Up
             | Action::Down
             | Action::PageUp
@@ -118,6 +130,9 @@ impl App {
                     self.dialog_scroll = 0;
                 }
             }
+            Action::EnterNs if self.replay.is_some() => {
+                self.status = Some(super::replay::REPLAY.into());
+            }
             Action::EnterNs => {
                 if let Some(r) = self.selected() {
                     let key = r.key.clone();
@@ -140,7 +155,7 @@ impl App {
     /// The first step of a change: its form, its confirmation, or (undo) the journal's preview.
     fn start_change(&mut self, action: Action) -> Vec<Cmd> {
         if self.read_only {
-            self.status = Some(READ_ONLY.into());
+            self.status = Some(self.refusal().into());
             return vec![];
         }
         if action == Action::Undo {

@@ -859,7 +859,9 @@ page_down = ["PgDn", "space"]
                 "line 3: unknown action \"qit\" in [keys], did you mean \"quit\"? \
                  (known: up, down, page_up, page_down, home, end, left, right, next_pane, \
                  view_groups, view_namespaces, view_cgroups, view_processes, open, filter, \
-                 sort, sort_reverse, devices, enter, edit_limits, freeze, move, undo, prev_hierarchy, next_hierarchy, toggle_empty, \
+                 sort, sort_reverse, devices, enter, edit_limits, freeze, move, undo, \
+                 frame_back, frame_forward, minute_back, minute_forward, prev_event, next_event, \
+                 first_frame, last_frame, go_to_time, prev_hierarchy, next_hierarchy, toggle_empty, \
                  toggle_tree, faster, slower, refresh_now, redraw, command, help, quit)"
             ),
             "{msg}"

@@ -19,12 +19,14 @@ pub enum Item {
         text: String,
     },
     /// Samples, oldest first; `max` is the top of the scale (memory: its limit, so that the
-    /// sparkline agrees with the gauge above it), else the largest sample.
+    /// sparkline agrees with the gauge above it), else the largest sample. `cursor`: in a
+    /// replay, the sample of the frame shown (those after it come later in the recording).
     Spark {
         label: String,
         data: Vec<u64>,
         max: Option<u64>,
         text: String,
+        cursor: Option<usize>,
     },
 }
 
@@ -258,7 +260,7 @@ fn resources_section<'a>(
         }
     }
     if let Some(c) = cgroup_for("pids") {
-        pids_items(d, c);
+        pids_items(d, history, c);
     }
     if let Some(v) = cgroup_for("freezer").and_then(|c| c.limits.get("freezer.state")) {
         d.t(format!("freezer.state {}", value(v)));
@@ -425,6 +427,7 @@ fn memory_items(d: &mut Detail, history: &History, c: &Cgroup) {
                     Some(l) => format!("{} of {}", human_bytes(used), human_bytes(l)),
                     None => human_bytes(used),
                 },
+                cursor: history.cursor,
             });
         }
     }
@@ -452,6 +455,7 @@ fn cpu_items(d: &mut Detail, cpu: &CpuMap, history: &History, c: &Cgroup) {
             data: h.iter().copied().collect(),
             max: None,
             text: now.map_or("-".into(), |v| format!("{v:.1}%")),
+            cursor: history.cursor,
         });
     } else if let Some(v) = now {
         d.t(format!("cpu {v:.1}%"));
@@ -498,7 +502,7 @@ pub fn shares_to_weight(shares: u64) -> u64 {
     (10f64.powf(exponent).ceil() as u64).clamp(1, 10_000)
 }
 
-fn pids_items(d: &mut Detail, c: &Cgroup) {
+fn pids_items(d: &mut Detail, history: &History, c: &Cgroup) {
     if let Some((cur, max)) = format::pids_of(c) {
         match max {
             Some(m) if m > 0 => d.items.push(Item::Gauge {
@@ -507,6 +511,16 @@ fn pids_items(d: &mut Detail, c: &Cgroup) {
                 text: format!("{cur} / {m}"),
             }),
             _ => d.t(format!("pids {cur} (no limit)")),
+        }
+        // A replay's recorded counts (the live view keeps none).
+        if let Some(h) = history.pids.get(&(c.hierarchy.clone(), c.path.clone())) {
+            d.items.push(Item::Spark {
+                label: "pids".into(),
+                data: h.iter().copied().collect(),
+                max: max.filter(|m| *m > 0 && *m < u64::from(u32::MAX)),
+                text: cur.to_string(),
+                cursor: history.cursor,
+            });
         }
     }
 }
@@ -532,7 +546,7 @@ fn cgroup_body(d: &mut Detail, snap: &Snapshot, cpu: &CpuMap, history: &History,
     memory_items(d, history, c);
     cpu_items(d, cpu, history, c);
     weight_line(d, c);
-    pids_items(d, c);
+    pids_items(d, history, c);
     devices_summary(d, c);
     if !c.limits.is_empty() {
         d.h("limits");

@@ -7,11 +7,17 @@ use std::collections::{HashMap, HashSet, VecDeque};
 /// Samples kept for sparklines: 2 minutes at the default interval.
 pub const HISTORY: usize = 120;
 
-/// CPU% and memory over time per cgroup.
+/// CPU% and memory over time per cgroup (a replay adds the pids count, and the frames after
+/// the cursor).
 #[derive(Debug, Clone, Default)]
 pub struct History {
     pub cpu: HashMap<(String, String), VecDeque<u64>>,
     pub mem: HashMap<(String, String), VecDeque<u64>>,
+    /// pids.current per frame (replay only).
+    pub pids: HashMap<(String, String), VecDeque<u64>>,
+    /// Replay: which sample is the frame shown (the samples after it are the recording's
+    /// future); live: None, the newest sample is now.
+    pub cursor: Option<usize>,
 }
 
 impl History {

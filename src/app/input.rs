@@ -3,7 +3,7 @@
 use super::edit_form::{self, FormResult};
 use super::enter_form;
 use super::keymap::Action;
-use super::{App, Cmd, Dialog, READ_ONLY, View};
+use super::{App, Cmd, Dialog, View};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 /// Ctrl-C quits from anywhere.
@@ -21,6 +21,9 @@ impl App {
         }
         if matches!(self.dialog, Some(Dialog::Enter(_))) {
             return self.on_enter_form_key(k);
+        }
+        if matches!(self.dialog, Some(Dialog::GoToTime(_))) {
+            return self.on_time_key(k);
         }
         if let Some(cmds) = self.on_form_key(k) {
             return cmds;
@@ -148,7 +151,7 @@ impl App {
                 };
                 let key = key.clone();
                 if self.read_only {
-                    self.status = Some(READ_ONLY.into());
+                    self.status = Some(self.refusal().into());
                     return Some(vec![]);
                 }
                 match edit_form::places_for_row(&self.snap, &key) {
@@ -205,6 +208,7 @@ impl App {
         match m.kind {
             MouseEventKind::ScrollDown => self.move_by(3),
             MouseEventKind::ScrollUp => self.move_by(-3),
+            MouseEventKind::Down(MouseButton::Left) if self.on_timeline(m.column, m.row) => {}
             MouseEventKind::Down(MouseButton::Left) => {
                 let tabs = self.hits.tabs;
                 if m.row == tabs.y && tabs.width > 0 {

@@ -55,11 +55,25 @@ pub enum Action {
     MoveProcess,
     /// Revert the newest change in the journal.
     Undo,
+    /// Replay: one frame back / forward.
+    FrameBack,
+    FrameForward,
+    /// Replay: a minute back / forward.
+    MinuteBack,
+    MinuteForward,
+    /// Replay: the previous / next frame with an event on the timeline.
+    PrevEvent,
+    NextEvent,
+    /// Replay: the first / last frame.
+    FirstFrame,
+    LastFrame,
+    /// Replay: go to a typed time.
+    GoToTime,
 }
 
 impl Action {
     /// Every action, in the order the help screen lists them.
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 43] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -83,6 +97,15 @@ impl Action {
         Action::Freeze,
         Action::MoveProcess,
         Action::Undo,
+        Action::FrameBack,
+        Action::FrameForward,
+        Action::MinuteBack,
+        Action::MinuteForward,
+        Action::PrevEvent,
+        Action::NextEvent,
+        Action::FirstFrame,
+        Action::LastFrame,
+        Action::GoToTime,
         Action::PrevHierarchy,
         Action::NextHierarchy,
         Action::ToggleEmpty,
@@ -133,7 +156,32 @@ impl Action {
             Action::Freeze => "freeze",
             Action::MoveProcess => "move",
             Action::Undo => "undo",
+            Action::FrameBack => "frame_back",
+            Action::FrameForward => "frame_forward",
+            Action::MinuteBack => "minute_back",
+            Action::MinuteForward => "minute_forward",
+            Action::PrevEvent => "prev_event",
+            Action::NextEvent => "next_event",
+            Action::FirstFrame => "first_frame",
+            Action::LastFrame => "last_frame",
+            Action::GoToTime => "go_to_time",
         }
+    }
+
+    /// The keys that move through a recording (`nsview replay`).
+    pub fn replay_only(self) -> bool {
+        matches!(
+            self,
+            Action::FrameBack
+                | Action::FrameForward
+                | Action::MinuteBack
+                | Action::MinuteForward
+                | Action::PrevEvent
+                | Action::NextEvent
+                | Action::FirstFrame
+                | Action::LastFrame
+                | Action::GoToTime
+        )
     }
 
     pub fn from_name(name: &str) -> Option<Action> {
@@ -179,6 +227,15 @@ impl Action {
             Action::Freeze => "freeze / thaw the selection's cgroup",
             Action::MoveProcess => "move the selected process into another cgroup",
             Action::Undo => "undo the last change (from the journal)",
+            Action::FrameBack => "replay: one frame back",
+            Action::FrameForward => "replay: one frame forward",
+            Action::MinuteBack => "replay: a minute back",
+            Action::MinuteForward => "replay: a minute forward",
+            Action::PrevEvent => "replay: previous event on the timeline",
+            Action::NextEvent => "replay: next event on the timeline",
+            Action::FirstFrame => "replay: first frame",
+            Action::LastFrame => "replay: last frame",
+            Action::GoToTime => "replay: go to a time (03:12, -10m, +5m, RFC 3339)",
         }
     }
 }
@@ -336,6 +393,15 @@ impl Default for Keymap {
             (c('f'), Freeze),
             (c('m'), MoveProcess),
             (c('u'), Undo),
+            (c(','), FrameBack),
+            (c('.'), FrameForward),
+            (c('{'), MinuteBack),
+            (c('}'), MinuteForward),
+            (c('<'), PrevEvent),
+            (c('>'), NextEvent),
+            (c('^'), FirstFrame),
+            (c('$'), LastFrame),
+            (c('T'), GoToTime),
             (c('['), PrevHierarchy),
             (c(']'), NextHierarchy),
             (c('z'), ToggleEmpty),
@@ -390,8 +456,24 @@ impl Keymap {
     /// (keys, description) per action, for the help screen; after the devices action, the keys
     /// of the devices view itself (fixed, not remappable: [`DEVICES_VIEW_KEYS`]).
     pub fn help_lines(&self) -> Vec<(String, &'static str)> {
+        self.lines_of(Action::ALL)
+    }
+
+    /// The help screen's lines: in a replay its keys first; live, without them (they do
+    /// nothing there).
+    pub fn help_lines_for(&self, replay: bool) -> Vec<(String, &'static str)> {
+        let (mut first, rest): (Vec<Action>, Vec<Action>) =
+            Action::ALL.into_iter().partition(|a| a.replay_only());
+        if !replay {
+            first.clear();
+        }
+        first.extend(rest);
+        self.lines_of(first)
+    }
+
+    fn lines_of(&self, actions: impl IntoIterator<Item = Action>) -> Vec<(String, &'static str)> {
         let mut lines = Vec::new();
-        for a in Action::ALL {
+        for a in actions {
             let keys = self.keys(a);
             if keys.is_empty() {
                 continue;

@@ -10,6 +10,7 @@ pub mod enter_form;
 mod history;
 mod input;
 pub mod keymap;
+pub mod replay;
 mod reply;
 pub mod rows;
 mod worker;
@@ -109,6 +110,12 @@ pub enum Msg {
         op: crate::effects::ops::Operation,
         result: Box<Result<crate::effects::ops::Outcome, crate::effects::request::PerformError>>,
     },
+    /// Replay: a frame decoded by the replay thread.
+    ReplayFrame(Box<replay::ReplayFrame>),
+    /// Replay: the frame a typed time named (its [`Msg::ReplayFrame`] follows).
+    ReplayCursor(usize),
+    /// Replay: a typed time that names no frame, or a frame that cannot be decoded.
+    ReplayError(String),
 }
 
 /// What the update asks the event loop to do.
@@ -129,6 +136,9 @@ pub enum Cmd {
         id: u64,
         req: crate::effects::ops::Operation,
     },
+    /// Replay: decode this frame (or the frame at this time) and send it as
+    /// [`Msg::ReplayFrame`].
+    ReplaySeek(replay::Seek),
 }
 
 /// The parts of a snapshot that are those of the snapshot before it (the live collector knows;
@@ -170,6 +180,8 @@ pub enum Dialog {
     },
     /// A change is being made on the worker thread.
     Working(String),
+    /// Replay: go to a typed time.
+    GoToTime(replay::TimeInput),
     /// What the kernel says after a change, or why it refused.
     Outcome {
         title: String,
@@ -203,6 +215,8 @@ pub struct Hits {
     pub columns: usize,
     /// The tab bar row.
     pub tabs: Rect,
+    /// Replay: the timeline strip of the time bar (a click there moves the cursor).
+    pub timeline: Rect,
 }
 
 /// The whole TUI state.
@@ -259,6 +273,10 @@ pub struct App {
     /// its number.
     users: HashMap<u32, String>,
     resolve_users: bool,
+    /// Some in `nsview replay`: the recording's frames and the cursor.
+    pub replay: Option<replay::ReplayView>,
+    /// A seek a mouse click made, for the commands of its message.
+    pending_seek: Option<replay::Seek>,
 }
 
 /// How long a footer message stays before the key hints come back, in seconds.
@@ -304,6 +322,8 @@ impl App {
             page: 20,
             users: HashMap::new(),
             resolve_users: true,
+            replay: None,
+            pending_seek: None,
         }
     }
 
@@ -337,7 +357,10 @@ impl App {
     /// back to the key hints.
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
         let before = self.status.clone();
-        let snapshot = matches!(msg, Msg::Snapshot(_) | Msg::Refresh(..));
+        let snapshot = matches!(
+            msg,
+            Msg::Snapshot(_) | Msg::Refresh(..) | Msg::ReplayFrame(_)
+        );
         let cmds = self.handle(msg);
         if self.status != before {
             self.status_age = 0;
@@ -358,7 +381,12 @@ impl App {
             Msg::Key(_) => vec![],
             Msg::Mouse(m) => {
                 self.on_mouse(m);
-                vec![]
+                // A click on a replay's timeline asks for a frame.
+                self.pending_seek
+                    .take()
+                    .map(Cmd::ReplaySeek)
+                    .into_iter()
+                    .collect()
             }
             Msg::Resize => vec![],
             Msg::Snapshot(s) => {
@@ -379,6 +407,18 @@ impl App {
                 vec![Cmd::RefreshNow]
             }
             Msg::Effect { id, op, result } => self.on_effect(id, op, *result),
+            Msg::ReplayFrame(f) => {
+                self.on_replay_frame(*f);
+                vec![]
+            }
+            Msg::ReplayCursor(i) => {
+                self.on_replay_cursor(i);
+                vec![]
+            }
+            Msg::ReplayError(e) => {
+                self.on_replay_error(e);
+                vec![]
+            }
             Msg::UserNames(names) => {
                 if self.resolve_users {
                     self.users.extend(names);

@@ -152,6 +152,10 @@ or a container's name or id prefix."
     /// device rules, processes) every interval into a file that the read commands' --from and
     /// `nsview replay` read back.
     Record(record::RecordArgs),
+    /// Open a recording (of `nsview record`) in the interactive view: every view and the detail
+    /// pane as they were, a time bar with the recording's events, keys to move through time
+    /// (, . a frame, { } a minute, < > an event, T a time; ? lists them). Nothing can be changed.
+    Replay(ReplayArgs),
     #[command(flatten)]
     Change(change::ChangeCommand),
     #[command(flatten)]
@@ -417,6 +421,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Record(args)) => record::record(args, roots),
+        Some(Command::Replay(args)) => replay(&cli, args),
         Some(Command::Shell(cmd)) => {
             let mut out = buffered_stdout();
             shell::execute(cmd, &mut out)?;
@@ -434,6 +439,31 @@ fn live_view(cli: &Cli, roots: Roots) -> anyhow::Result<()> {
         roots,
         interval: cli.delay.unwrap_or(config.interval),
         read_only: cli.read_only || config.read_only,
+        mouse: config.mouse && !cli.no_mouse,
+        theme: crate::ui::Theme::from_config(&config.colors, no_color),
+        keymap: config.keymap,
+    })
+}
+
+/// `nsview replay PATH [--at TIME]`.
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The recording: a file, or a directory of recordings (as `nsview record` writes them).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// Start at this time: RFC 3339, a time of day within the recording (03:12:00), or an
+    /// offset from its end (-10m) or start (+5m); default: the last frame.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub at: Option<String>,
+}
+
+/// The interactive view on a recording, with the config file's keys and colours.
+fn replay(cli: &Cli, args: ReplayArgs) -> anyhow::Result<()> {
+    let config = crate::app::config::load(cli.config.as_deref())?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    crate::tui::run_replay(crate::tui::ReplayOptions {
+        path: args.path,
+        at: args.at,
         mouse: config.mouse && !cli.no_mouse,
         theme: crate::ui::Theme::from_config(&config.colors, no_color),
         keymap: config.keymap,
@@ -572,7 +602,8 @@ fn print_report(
         | Command::EnterHelper(_)
         | Command::Change(_)
         | Command::Shell(_)
-        | Command::Record(_) => {}
+        | Command::Record(_)
+        | Command::Replay(_) => {}
     }
     out.flush()?;
     Ok(())

@@ -5,8 +5,8 @@ use crate::app::App;
 use crate::app::detail::{self, Item};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Color;
-use ratatui::widgets::{Block, Borders, LineGauge, Paragraph, Sparkline};
+use ratatui::style::{Color, Modifier};
+use ratatui::widgets::{Block, Borders, LineGauge, Paragraph, Sparkline, SparklineBar};
 
 /// One screen line of the detail pane.
 enum DetailLine<'a> {
@@ -86,17 +86,13 @@ fn draw_line(f: &mut Frame, theme: &Theme, line: Rect, item: &DetailLine) {
             data,
             max,
             text,
+            cursor,
         }) => {
             let label_w = 25u16.min(line.width);
             let [l, s] =
                 Layout::horizontal([Constraint::Length(label_w), Constraint::Fill(1)]).areas(line);
             f.render_widget(Paragraph::new(format!("{label:<6} {text}")), l);
-            // The newest samples, right-aligned.
-            let n = s.width as usize;
-            let start = data.len().saturating_sub(n);
-            let mut spark = Sparkline::default()
-                .data(&data[start..])
-                .style(theme.fg(theme.header));
+            let mut spark = spark_bars(theme, data, *cursor, s.width as usize);
             if let Some(m) = max {
                 spark = spark.max(*m);
             }
@@ -104,4 +100,37 @@ fn draw_line(f: &mut Frame, theme: &Theme, line: Rect, item: &DetailLine) {
         }
         DetailLine::Item(Item::Heading(_) | Item::Text(_)) => {}
     }
+}
+
+/// The samples that fit `width` columns. Live (no cursor): the newest, right-aligned. A replay:
+/// a stretch around the cursor's sample (three quarters of it before), which is highlighted,
+/// the samples after it (the recording's future) dimmed.
+fn spark_bars<'a>(
+    theme: &Theme,
+    data: &[u64],
+    cursor: Option<usize>,
+    width: usize,
+) -> Sparkline<'a> {
+    let base = Sparkline::default().style(theme.fg(theme.header));
+    let Some(cursor) = cursor.filter(|c| *c < data.len()) else {
+        let start = data.len().saturating_sub(width);
+        return base.data(&data[start..]);
+    };
+    let start = cursor
+        .saturating_sub(width * 3 / 4)
+        .min(data.len().saturating_sub(width));
+    let end = (start + width).min(data.len());
+    let bars: Vec<SparklineBar> = (start..end)
+        .map(|i| {
+            let bar = SparklineBar::from(data[i]);
+            match i.cmp(&cursor) {
+                std::cmp::Ordering::Less => bar,
+                std::cmp::Ordering::Equal => bar.style(Some(
+                    theme.fg(theme.accent).add_modifier(Modifier::REVERSED),
+                )),
+                std::cmp::Ordering::Greater => bar.style(Some(theme.dimmed())),
+            }
+        })
+        .collect();
+    base.data(bars)
 }

@@ -31,6 +31,7 @@ pub(super) fn draw_dialog(f: &mut Frame, app: &App, theme: &Theme, body: Rect) {
             theme.accent,
             app.dialog_scroll,
         ),
+        Some(Dialog::GoToTime(input)) => draw_time_input(f, theme, body, input),
         Some(Dialog::Working(text)) => draw_lines(
             f,
             theme,
@@ -58,6 +59,41 @@ pub(super) fn draw_dialog(f: &mut Frame, app: &App, theme: &Theme, body: Rect) {
         }
         _ => {}
     }
+}
+
+/// Replay, `T`: the time as typed, what forms it takes, and why the last one named no frame.
+fn draw_time_input(
+    f: &mut Frame,
+    theme: &Theme,
+    area: Rect,
+    input: &crate::app::replay::TimeInput,
+) {
+    let mut lines = vec![Line::from(vec![
+        Span::styled("time: ", theme.heading()),
+        Span::raw(printable(&input.text).into_owned()),
+        Span::styled("▏", theme.fg(theme.accent)),
+    ])];
+    match (&input.error, input.pending) {
+        (Some(e), _) => lines.extend(
+            wrap(&printable(e), 88)
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, theme.fg(theme.error)))),
+        ),
+        (None, true) => lines.push(Line::from(Span::styled(
+            "looking for the frame...",
+            theme.dimmed(),
+        ))),
+        (None, false) => lines.push(Line::from("")),
+    }
+    lines.push(Line::from(Span::styled(
+        "03:12 or 03:12:05 (a time of day), -10m (before the end), +5m (after the start),",
+        theme.dimmed(),
+    )));
+    lines.push(Line::from(Span::styled(
+        "2026-12-07T03:12:00Z; Enter go  Esc cancel",
+        theme.dimmed(),
+    )));
+    draw_form_box(f, theme, area, 92, " go to time ".into(), lines);
 }
 
 /// A titled box of text lines (confirmations, outcomes), wrapped to the box.
@@ -267,7 +303,7 @@ fn draw_rule(f: &mut Frame, theme: &Theme, area: Rect, form: &crate::app::edit_f
 fn draw_help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let lines: Vec<Line> = app
         .keymap
-        .help_lines()
+        .help_lines_for(app.replay.is_some())
         .into_iter()
         .map(|(k, d)| {
             Line::from(vec![

@@ -1,10 +1,12 @@
 //! The header line (host, counts, interval) and the tab bar.
 
 use super::Theme;
+use crate::app::replay::Cell;
 use crate::app::{App, View, interval_text};
+use crate::record::EventKind;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -13,14 +15,24 @@ use ratatui::widgets::Paragraph;
 pub(super) fn draw_header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     if !app.ready {
         f.render_widget(
-            Paragraph::new("nsview  collecting ...")
-                .style(theme.fg(theme.header).add_modifier(Modifier::BOLD)),
+            Paragraph::new(if app.replay.is_some() {
+                "nsview  REPLAY  reading the recording ..."
+            } else {
+                "nsview  collecting ..."
+            })
+            .style(theme.fg(theme.header).add_modifier(Modifier::BOLD)),
             area,
         );
         return;
     }
     let parts = header_parts(app);
-    let badge = if app.read_only { " READ-ONLY " } else { "" };
+    let badge = if app.replay.is_some() {
+        " REPLAY "
+    } else if app.read_only {
+        " READ-ONLY "
+    } else {
+        ""
+    };
     let tail = "  ? help";
     let budget = (area.width as usize).saturating_sub(8 + badge.len() + 2 + tail.len());
     let text = parts_that_fit(&parts, budget);
@@ -28,7 +40,7 @@ pub(super) fn draw_header(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         format!("nsview  {}", text.join(" · ")),
         theme.fg(theme.header).add_modifier(Modifier::BOLD),
     )];
-    if app.read_only {
+    if !badge.is_empty() {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(
             badge,
@@ -124,4 +136,55 @@ pub(super) fn draw_tabs(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Replay: the time bar under the header: the frame's time, frame i/n, and the timeline strip
+/// with the recording's events and the cursor.
+/// Returns where the strip is (for mouse clicks).
+pub(super) fn draw_time_bar(f: &mut Frame, app: &App, theme: &Theme, area: Rect) -> Rect {
+    let Some(r) = &app.replay else {
+        return Rect::default();
+    };
+    let time = r
+        .cursor_time()
+        .map_or_else(|| "-".to_string(), crate::record::time::show);
+    // While a frame is being decoded the cursor runs ahead of the screen: said.
+    let wait = if r.shown == Some(r.cursor) {
+        ""
+    } else {
+        " …"
+    };
+    let head = format!(" {time}  frame {}/{}{wait} ", r.cursor + 1, r.frames());
+    let strip_w = (area.width as usize).saturating_sub(head.chars().count() + 2);
+    let mut spans = vec![Span::styled(
+        head,
+        theme.fg(theme.accent).add_modifier(Modifier::BOLD),
+    )];
+    spans.push(Span::styled("▕", theme.dimmed()));
+    for cell in r.strip(strip_w) {
+        spans.push(match cell {
+            Cell::Empty => Span::styled("─", theme.dimmed()),
+            Cell::Cursor => Span::styled("█", theme.fg(theme.header).add_modifier(Modifier::BOLD)),
+            Cell::Mark(kind) => {
+                let (glyph, color) = mark_look(theme, kind);
+                Span::styled(glyph, theme.fg(color).add_modifier(Modifier::BOLD))
+            }
+        });
+    }
+    spans.push(Span::styled("▏", theme.dimmed()));
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    let start = area.x + (area.width as usize).saturating_sub(strip_w + 1) as u16;
+    Rect::new(start, area.y, strip_w as u16, 1)
+}
+
+/// Each kind of event its own glyph (so that NO_COLOR still tells them apart) and colour.
+pub(super) fn mark_look(theme: &Theme, kind: EventKind) -> (&'static str, Color) {
+    match kind {
+        EventKind::ContainerStarted => ("+", Color::Green),
+        EventKind::ContainerStopped => ("x", theme.dim),
+        EventKind::LimitChanged => ("~", theme.accent),
+        EventKind::Oom => ("!", theme.error),
+        EventKind::LimitHit => ("^", theme.warning),
+        EventKind::Change => ("*", theme.header),
+    }
 }

@@ -53,8 +53,9 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
         return Drawn::default();
     }
     let banner = !app.is_root;
-    let [header, banner_area, tabs, body, footer] = Layout::vertical([
+    let [header, time_bar, banner_area, tabs, body, footer] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(u16::from(app.replay.is_some())),
         Constraint::Length(u16::from(banner)),
         Constraint::Length(1),
         Constraint::Min(5),
@@ -62,6 +63,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     ])
     .areas(area);
     header::draw_header(f, app, theme, header);
+    let timeline = header::draw_time_bar(f, app, theme, time_bar);
     if banner {
         f.render_widget(
             Paragraph::new("not root: some namespaces, cgroup files and hostnames are hidden")
@@ -72,6 +74,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
     header::draw_tabs(f, app, theme, tabs);
     let mut drawn = draw_body(f, app, theme, body);
     drawn.hits.tabs = tabs;
+    drawn.hits.timeline = timeline;
     draw_footer(f, app, theme, footer);
     dialogs::draw_dialog(f, app, theme, body);
     drawn
@@ -81,7 +84,12 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) -> Drawn {
 /// list, or a word while the first snapshot is collected.
 fn draw_body(f: &mut Frame, app: &App, theme: &Theme, body: Rect) -> Drawn {
     if !app.ready {
-        f.render_widget(Paragraph::new("collecting ..."), body);
+        let word = if app.replay.is_some() {
+            "reading the recording ..."
+        } else {
+            "collecting ..."
+        };
+        f.render_widget(Paragraph::new(word), body);
         return Drawn::default();
     }
     if let Some(Dialog::Devices(key)) = &app.dialog {
@@ -126,6 +134,9 @@ fn draw_footer(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         // Status messages quote names the system chose: escaped.
         let status = crate::model::format::printable(s).into_owned();
         Line::from(Span::styled(status, theme.fg(theme.warning)))
+    } else if app.replay.is_some() {
+        let hints = " , . frame  { } minute  < > event  ^ $ first/last  T time  / filter  Tab pane  ? help  q quit";
+        Line::from(Span::styled(hints, theme.dimmed()))
     } else {
         let hints = match app.view {
             View::Cgroups => {

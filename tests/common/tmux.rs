@@ -76,3 +76,19 @@ impl Drop for TmuxGuard {
         let _ = fs::remove_file(&self.socket);
     }
 }
+
+/// The rows of the list pane: lines between its header (NAME ...) and its bottom border.
+pub fn table_rows(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .skip_while(|l| !l.contains("NAME "))
+        .skip(1)
+        .take_while(|l| !l.starts_with('└'))
+        .map(|l| {
+            // The list pane is the first box of the line.
+            let inner = l.strip_prefix('│').unwrap_or(l);
+            inner.split('│').next().unwrap_or("").trim().to_string()
+        })
+        .filter(|l| !l.is_empty())
+        .collect()
+}
