@@ -505,49 +505,67 @@ impl Delta {
             ..Delta::default()
         };
         if !same_processes {
-            for (pid, p) in &new.processes {
-                if old.processes.get(pid) != Some(p) {
-                    d.processes.push(p.clone());
-                }
-            }
-            d.processes_gone = old
-                .processes
-                .keys()
-                .filter(|pid| !new.processes.contains_key(pid))
-                .copied()
-                .collect();
+            d.processes_between(old, new);
         }
+        d.namespaces_between(old, new);
+        d.containers_between(old, new);
+        d.cgroups_between(old, new);
+        d
+    }
+
+    fn processes_between(&mut self, old: &Snapshot, new: &Snapshot) {
+        for (pid, p) in &new.processes {
+            if old.processes.get(pid) != Some(p) {
+                self.processes.push(p.clone());
+            }
+        }
+        self.processes_gone = old
+            .processes
+            .keys()
+            .filter(|pid| !new.processes.contains_key(pid))
+            .copied()
+            .collect();
+    }
+
+    fn namespaces_between(&mut self, old: &Snapshot, new: &Snapshot) {
         for (k, ns) in &new.namespaces {
             if !old
                 .namespaces
                 .get(k)
                 .is_some_and(|o| same_but_members(o, ns))
             {
-                d.namespaces.push(StoredNamespace::of(ns));
+                self.namespaces.push(StoredNamespace::of(ns));
             }
         }
-        d.namespaces_gone = old
+        self.namespaces_gone = old
             .namespaces
             .keys()
             .filter(|k| !new.namespaces.contains_key(k))
             .copied()
             .collect();
+    }
+
+    fn containers_between(&mut self, old: &Snapshot, new: &Snapshot) {
         let old_containers: HashMap<&str, &Container> =
             old.containers.iter().map(|c| (c.key(), c)).collect();
         let new_keys: std::collections::HashSet<&str> =
             new.containers.iter().map(|c| c.key()).collect();
-        d.containers = new
+        self.containers = new
             .containers
             .iter()
             .filter(|c| old_containers.get(c.key()) != Some(c))
             .cloned()
             .collect();
-        d.containers_gone = old
+        self.containers_gone = old
             .containers
             .iter()
             .filter(|c| !new_keys.contains(c.key()))
             .map(|c| c.key().to_string())
             .collect();
+    }
+
+    fn cgroups_between(&mut self, old: &Snapshot, new: &Snapshot) {
+        let key = |c: &Cgroup| (c.hierarchy.clone(), c.path.clone());
         let old_cgroups: HashMap<(&str, &str), &Cgroup> = old
             .cgroups
             .iter()
@@ -558,24 +576,73 @@ impl Delta {
             .iter()
             .map(|c| (c.hierarchy.as_str(), c.path.as_str()))
             .collect();
-        d.cgroups = new
+        self.cgroups = new
             .cgroups
             .iter()
             .filter_map(|c| {
-                CgroupPatch::between(
-                    old_cgroups
-                        .get(&(c.hierarchy.as_str(), c.path.as_str()))
-                        .copied(),
-                    c,
-                )
+                let before = old_cgroups.get(&(c.hierarchy.as_str(), c.path.as_str()));
+                CgroupPatch::between(before.copied(), c)
             })
             .collect();
-        d.cgroups_gone = old
+        self.cgroups_gone = old
             .cgroups
             .iter()
             .filter(|c| !new_cgroups.contains(&(c.hierarchy.as_str(), c.path.as_str())))
-            .map(|c| (c.hierarchy.clone(), c.path.clone()))
+            .map(key)
             .collect();
-        d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cgroup(path: &str, usage: i64) -> Cgroup {
+        Cgroup {
+            hierarchy: "memory".into(),
+            path: path.into(),
+            pids: Vec::new(),
+            limits: BTreeMap::from([("memory.limit_in_bytes".to_string(), CgValue::Int(1 << 20))]),
+            usage: BTreeMap::from([("memory.usage_in_bytes".to_string(), CgValue::Int(usage))]),
+            devices: None,
+            devices_default: None,
+            owner_uid: 0,
+        }
+    }
+
+    fn snapshot(cgroups: Vec<Cgroup>) -> Snapshot {
+        let mut s = Snapshot::default();
+        s.hierarchies = vec![Hierarchy {
+            key: "memory".into(),
+            version: 1,
+            controllers: vec!["memory".into()],
+            mount: "/sys/fs/cgroup/memory".into(),
+            id: 0,
+        }];
+        s.cgroups = cgroups;
+        s
+    }
+
+    #[test]
+    fn deltas_keep_the_walks_order_and_only_moved_values() {
+        let old = snapshot(vec![cgroup("/", 1), cgroup("/a", 2), cgroup("/b", 3)]);
+        // As the collector walks: depth first, children sorted by name ("a" < "a-b" < "b").
+        let mut new = snapshot(vec![
+            cgroup("/", 1),
+            cgroup("/a", 5),
+            cgroup("/a/x", 6),
+            cgroup("/a-b", 7),
+        ]);
+        new.cgroups[1].limits.clear();
+        let d = Delta::between(&old, &new, true);
+        assert_eq!(d.cgroups_gone, vec![("memory".into(), "/b".into())]);
+        let a = d.cgroups.iter().find(|p| p.path == "/a").unwrap();
+        assert_eq!(a.limits["memory.limit_in_bytes"], None);
+        assert_eq!(a.usage.len(), 1);
+        assert!(a.rest.is_none());
+        assert!(!d.cgroups.iter().any(|p| p.path == "/"));
+        let mut state = State::of(&old);
+        state.apply(serde_json::from_slice(&serde_json::to_vec(&d).unwrap()).unwrap());
+        assert_eq!(state, State::of(&new));
     }
 }
