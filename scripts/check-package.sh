@@ -126,16 +126,21 @@ check_completions() {
 
 check_record_unit() {
     local unit="$DEST/usr/lib/systemd/system/nsview-record.service"
-    check "systemd-analyze verify accepts the recorder's unit" \
-        systemd-analyze verify --root="$DEST" /usr/lib/systemd/system/nsview-record.service
+    local out i said
+    out=$(mktemp -d /tmp/nsview-unit-rec.XXXXXX)
+    on_exit "rm -rf '$out'"
+    # verify, which warns about every unknown key or bad value, on a copy that runs the
+    # installed binary (no systemd runs here: it checks the file, not a boot).
+    sed "s#=/usr/bin/nsview #=$DEST/usr/bin/nsview #" "$unit" >"$out/nsview-record.service"
+    said=$(systemd-analyze verify --man=no "$out/nsview-record.service" 2>&1) ||
+        die "FAILED: systemd-analyze verify: $said"
+    check "systemd-analyze verify has nothing to say about the recorder's unit${said:+: $said}" \
+        test -z "$said"
     local exec
     exec=$(sed -n 's/^ExecStart=//p' "$unit")
     local -a argv
     read -r -a argv <<<"$exec"
     check "the unit runs /usr/bin/nsview record" test "${argv[0]} ${argv[1]}" = "/usr/bin/nsview record"
-    local out i
-    out=$(mktemp -d /tmp/nsview-unit-rec.XXXXXX)
-    on_exit "rm -rf '$out'"
     # The unit's own arguments, with the output moved out of /var/lib and a duration added.
     for ((i = 2; i < ${#argv[@]}; i++)); do
         [[ ${argv[i]} == --output ]] && argv[i + 1]="$out/"
