@@ -105,24 +105,20 @@ impl Recording {
     fn index_file(&mut self, path: &Path) -> Result<(), RecordError> {
         let mut f = File::open(path).map_err(|e| RecordError::io(path, e))?;
         let header = FileHeader::read(path, &mut f)?;
-        let mut bytes = Vec::new();
-        f.read_to_end(&mut bytes)
-            .map_err(|e| RecordError::io(path, e))?;
+        // Streamed frame by frame: memory is bounded by the largest frame, not the file.
+        let mut r = std::io::BufReader::with_capacity(1 << 20, f);
         let segment = self.segments.len();
         self.segments.push((path.to_path_buf(), header));
-        let mut at = 0usize;
-        let mut first_in_file = true;
-        let mut number = 0usize;
-        while at < bytes.len() {
-            let offset = file::HEADER_LEN + at as u64;
+        let mut buf = Vec::new();
+        let mut offset = file::HEADER_LEN;
+        for number in 1.. {
             let corrupt = |why: &str, this: &mut Recording| {
                 this.warnings.push(format!(
-                    "{}: frame {} (byte {offset}) is corrupted ({why}): read up to the frame before it",
+                    "{}: frame {number} (byte {offset}) is corrupted ({why}): read up to the frame before it",
                     path.display(),
-                    number + 1,
                 ));
             };
-            let h = match file::parse_header(&bytes[at..]) {
+            let h = match next_frame(&mut r, &mut buf).map_err(|e| RecordError::io(path, e))? {
                 Parsed::Frame(h) => h,
                 Parsed::Torn => break,
                 Parsed::Corrupt(why) => {
@@ -130,27 +126,19 @@ impl Recording {
                     break;
                 }
             };
-            let end = at + h.frame_len() as usize;
-            let Some(body) = bytes.get(at + file::FRAME_HEADER_LEN..end) else {
-                break;
-            };
-            if !file::body_matches(&h, &bytes[at..], body) {
-                corrupt("its checksum is wrong", self);
-                break;
-            }
             // A segment starts with a full frame; a file whose first frame is a delta lost its
             // start and cannot be read.
-            if first_in_file && h.kind != FrameKind::Full {
+            if number == 1 && h.kind != FrameKind::Full {
                 corrupt("the file does not start with a full frame", self);
                 break;
             }
-            let events: Vec<Event> = match body.get(..h.events_len as usize) {
-                Some([]) | None => Vec::new(),
-                Some(ev) => serde_json::from_slice(ev).unwrap_or_else(|e| {
+            let events = &buf[file::FRAME_HEADER_LEN..][..h.events_len as usize];
+            let events: Vec<Event> = match events {
+                [] => Vec::new(),
+                ev => serde_json::from_slice(ev).unwrap_or_else(|e| {
                     self.warnings.push(format!(
-                        "{}: frame {}: events unreadable ({e})",
+                        "{}: frame {number}: events unreadable ({e})",
                         path.display(),
-                        number + 1
                     ));
                     Vec::new()
                 }),
@@ -163,9 +151,7 @@ impl Recording {
                 bytes: h.frame_len(),
                 events,
             });
-            first_in_file = false;
-            number += 1;
-            at = end;
+            offset += h.frame_len();
         }
         Ok(())
     }
@@ -282,6 +268,44 @@ impl Recording {
         }
         Ok(())
     }
+}
+
+/// Read the next frame of `r` whole into `buf` (header, events, state) and check it: Torn when
+/// the file ends inside it, Corrupt when its header or checksum is wrong.
+fn next_frame(r: &mut impl Read, buf: &mut Vec<u8>) -> std::io::Result<Parsed> {
+    buf.resize(file::FRAME_HEADER_LEN, 0);
+    if read_full(r, buf)? < file::FRAME_HEADER_LEN {
+        return Ok(Parsed::Torn);
+    }
+    let h = match file::parse_header(buf) {
+        Parsed::Frame(h) => h,
+        other => return Ok(other),
+    };
+    let len = h.frame_len() as usize;
+    buf.resize(len, 0);
+    if read_full(r, &mut buf[file::FRAME_HEADER_LEN..])? < len - file::FRAME_HEADER_LEN {
+        return Ok(Parsed::Torn);
+    }
+    let (head, body) = buf.split_at(file::FRAME_HEADER_LEN);
+    Ok(if file::body_matches(&h, head, body) {
+        Parsed::Frame(h)
+    } else {
+        Parsed::Corrupt("its checksum is wrong")
+    })
+}
+
+/// Read until `buf` is full or the end of the file; the number of bytes read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 enum Payload {
