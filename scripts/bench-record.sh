@@ -60,23 +60,24 @@ record() {
         2>"$dir/record.log" &
     REC_PID=$!
     on_exit stop_recorder
-    local start now t0 t5="" minute=0 peak=0 rss
+    local start now t0 t5="" minute=0 peak=0 rss ticks_now
     start=$(date +%s)
     t0=$(ticks "$REC_PID")
+    T5_AT=0 LAST_TICKS=$t0 LAST_AT=$start
     log "recording $MINUTES min at $INTERVAL into $file (PID $REC_PID)"
     while kill -0 "$REC_PID" 2>/dev/null; do
         sleep 5
+        ticks_now=$(ticks "$REC_PID") || break
+        now=$(date +%s)
+        LAST_TICKS=$ticks_now LAST_AT=$now
         rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$REC_PID/status" 2>/dev/null || echo 0)
         ((rss > peak)) && peak=$rss
-        now=$(date +%s)
         if ((now - start >= 300)) && [[ -z $t5 ]]; then
-            t5=$(ticks "$REC_PID") && T5_AT=$now
+            t5=$ticks_now T5_AT=$now
         fi
         if (((now - start) / 60 > minute)); then
             minute=$(((now - start) / 60))
-            log "minute $minute: $(stat -c %s "$file") bytes, CPU $(($(ticks "$REC_PID" || echo 0) - t0)) ticks"
-            LAST_TICKS=$(ticks "$REC_PID" || echo "${LAST_TICKS:-0}")
-            LAST_AT=$now
+            log "minute $minute: $(stat -c %s "$file") bytes, CPU $((ticks_now - t0)) ticks"
         fi
     done
     wait "$REC_PID" || die "the recorder failed: $(cat "$dir/record.log")"
