@@ -567,7 +567,30 @@ fn rotation_keeps_four_segments_under_the_limit() {
     let (_, full) = w.write(1_000, &prev, None, false, vec![]).unwrap();
     let mut times = vec![1_000];
     let mut limit = 0;
-    for i in 1..80 {
+    // A reader opening the recording over and over while it rotates: never an error, never a
+    // frame twice (the new file is swapped in whole, see Writer::rotate).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (stop, file) = (stop.clone(), file.clone());
+        std::thread::spawn(move || {
+            let mut opened = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let rec = Recording::open(&file).unwrap_or_else(|e| panic!("open: {e}"));
+                let t: Vec<i64> = rec.frames().iter().map(|f| f.time_ms).collect();
+                assert!(
+                    t.windows(2).all(|w| w[0] < w[1]),
+                    "frames out of order: {t:?}"
+                );
+                opened += 1;
+            }
+            opened
+        })
+    };
+    // Until the file has rotated at least four times (PATH.3 exists and was replaced once):
+    // how many frames that takes depends on how much the host changes meanwhile.
+    let third = nsview::record::segment_path(&file, 3);
+    let mut third_made_at = None;
+    for i in 1..2_000 {
         let snap = c.refresh(CollectOptions::ALL).unwrap();
         let same = c.last_refresh().processes_same;
         let t = 1_000 + i * 200;
@@ -580,7 +603,22 @@ fn rotation_keeps_four_segments_under_the_limit() {
             w.rotate_at(limit);
         }
         prev = snap;
+        if third_made_at.is_none() && third.exists() {
+            third_made_at = Some(i);
+        }
+        if third_made_at.is_some_and(|at| i > 2 * at) {
+            break;
+        }
     }
+    assert!(
+        third_made_at.is_some(),
+        "2,000 frames did not fill four segments"
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let opened = reader
+        .join()
+        .expect("the reader failed while the recording rotated");
+    assert!(opened > 0);
     let segments: Vec<PathBuf> = (0..=4)
         .map(|n| nsview::record::segment_path(&file, n))
         .collect();

@@ -272,7 +272,7 @@ impl Recording {
 
 /// Read the next frame of `r` whole into `buf` (header, events, state) and check it: Torn when
 /// the file ends inside it, Corrupt when its header or checksum is wrong.
-fn next_frame(r: &mut impl Read, buf: &mut Vec<u8>) -> std::io::Result<Parsed> {
+pub(super) fn next_frame(r: &mut impl Read, buf: &mut Vec<u8>) -> std::io::Result<Parsed> {
     buf.resize(file::FRAME_HEADER_LEN, 0);
     if read_full(r, buf)? < file::FRAME_HEADER_LEN {
         return Ok(Parsed::Torn);

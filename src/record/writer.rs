@@ -4,7 +4,7 @@ use super::file::{self, FileHeader, FrameKind, Parsed};
 use super::{Delta, Event, RecordError, State};
 use crate::model::Snapshot;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// A full frame every this many frames (10 minutes at the default 5 s): how many deltas a
@@ -119,13 +119,14 @@ impl Writer {
         let (mut kind, mut frame) =
             self.encode(time_ms, snap, delta_base, same_processes, &events)?;
         if self.must_rotate(frame.len()) {
-            self.rotate()?;
             if kind == FrameKind::Delta {
                 (kind, frame) = self.encode(time_ms, snap, None, same_processes, &events)?;
             }
+            self.rotate(&frame)?;
+        } else {
+            file::append(&mut self.file, &frame).map_err(|e| self.io(e))?;
+            self.size += frame.len() as u64;
         }
-        file::append(&mut self.file, &frame).map_err(|e| self.io(e))?;
-        self.size += frame.len() as u64;
         self.since_full = Some(match kind {
             FrameKind::Full => 0,
             FrameKind::Delta => self.since_full.unwrap_or(0) + 1,
@@ -166,38 +167,48 @@ impl Writer {
     }
 
     /// PATH becomes PATH.1, PATH.1 PATH.2 ..., the oldest segment is dropped, and a new PATH
-    /// is started (its first frame must be full).
-    fn rotate(&mut self) -> Result<(), RecordError> {
+    /// starts with `first` (a full frame). A reader never finds PATH missing or empty: the new
+    /// file is written whole as PATH.new first and swapped with PATH in one step
+    /// (renameat2 RENAME_EXCHANGE); until the old one is renamed to PATH.1 a reader sees the
+    /// newest segment alone, which is whole.
+    fn rotate(&mut self, first: &[u8]) -> Result<(), RecordError> {
         self.sync()?;
-        let oldest = segment_path(&self.path, KEPT_SEGMENTS);
-        match std::fs::remove_file(&oldest) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(RecordError::io(&oldest, e));
-            }
-            _ => {}
-        }
-        for (from, to) in rotation_renames(&self.path, KEPT_SEGMENTS) {
-            match std::fs::rename(&from, &to) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(RecordError::io(&from, e));
-                }
-                _ => {}
-            }
-        }
+        let fresh = segment_sibling(&self.path, "new");
+        let _ = std::fs::remove_file(&fresh);
         let mut file = OpenOptions::new()
             .read(true)
             .create_new(true)
             .append(true)
-            .open(&self.path)
-            .map_err(|e| self.io(e))?;
+            .open(&fresh)
+            .map_err(|e| RecordError::io(&fresh, e))?;
         let header = FileHeader {
             interval_ms: self.interval_ms,
         }
         .encode();
-        file::append(&mut file, &header).map_err(|e| self.io(e))?;
+        let mut bytes = header.to_vec();
+        bytes.extend_from_slice(first);
+        file::append(&mut file, &bytes).map_err(|e| RecordError::io(&fresh, e))?;
+        file.sync_data().map_err(|e| RecordError::io(&fresh, e))?;
+        let oldest = segment_path(&self.path, KEPT_SEGMENTS);
+        ignore_missing(std::fs::remove_file(&oldest), &oldest)?;
+        for (from, to) in rotation_renames(&self.path, KEPT_SEGMENTS) {
+            // PATH itself is swapped below, not renamed.
+            if from != self.path {
+                ignore_missing(std::fs::rename(&from, &to), &from)?;
+            }
+        }
+        nix::fcntl::renameat2(
+            nix::fcntl::AT_FDCWD,
+            &fresh,
+            nix::fcntl::AT_FDCWD,
+            &self.path,
+            nix::fcntl::RenameFlags::RENAME_EXCHANGE,
+        )
+        .map_err(|e| self.io(std::io::Error::from(e)))?;
+        let previous = segment_path(&self.path, 1);
+        std::fs::rename(&fresh, &previous).map_err(|e| RecordError::io(&fresh, e))?;
         self.file = file;
-        self.size = header.len() as u64;
-        self.since_full = None;
+        self.size = bytes.len() as u64;
         Ok(())
     }
 
@@ -213,31 +224,31 @@ impl Writer {
 /// frame) is what a killed recorder leaves; a frame that is complete but wrong is refused:
 /// appending after it would hide everything behind it from readers.
 fn complete_end(path: &Path, file: &mut File) -> Result<u64, RecordError> {
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)
-        .map_err(|e| RecordError::io(path, e))?;
-    let mut at = 0usize;
-    let mut frame = 0usize;
-    loop {
-        let corrupt = |reason: &str| RecordError::Decode {
-            path: path.to_path_buf(),
-            frame: frame + 1,
-            reason: format!("{reason}; record to another file"),
-        };
-        let h = match file::parse_header(&bytes[at..]) {
-            Parsed::Frame(h) => h,
+    let mut r = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut buf = Vec::new();
+    let mut end = file::HEADER_LEN;
+    for frame in 1.. {
+        match super::next_frame(&mut r, &mut buf).map_err(|e| RecordError::io(path, e))? {
+            Parsed::Frame(h) => end += h.frame_len(),
             Parsed::Torn => break,
-            Parsed::Corrupt(why) => return Err(corrupt(why)),
-        };
-        let end = at + h.frame_len() as usize;
-        match bytes.get(at + file::FRAME_HEADER_LEN..end) {
-            Some(body) if file::body_matches(&h, &bytes[at..], body) => at = end,
-            Some(_) => return Err(corrupt("its checksum is wrong")),
-            None => break,
+            Parsed::Corrupt(why) => {
+                return Err(RecordError::Decode {
+                    path: path.to_path_buf(),
+                    frame,
+                    reason: format!("{why}; record to another file"),
+                });
+            }
         }
-        frame += 1;
     }
-    Ok(file::HEADER_LEN + at as u64)
+    Ok(end)
+}
+
+/// A missing file is what a rotation that has not yet filled every segment finds.
+fn ignore_missing(r: std::io::Result<()>, path: &Path) -> Result<(), RecordError> {
+    match r {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(RecordError::io(path, e)),
+        _ => Ok(()),
+    }
 }
 
 /// The `n`th older segment of the recording at `path`: PATH.n (PATH itself for 0).
@@ -247,6 +258,13 @@ pub fn segment_path(path: &Path, n: u32) -> PathBuf {
     }
     let mut p = path.as_os_str().to_owned();
     p.push(format!(".{n}"));
+    PathBuf::from(p)
+}
+
+/// PATH.WORD beside PATH (PATH.new: the next segment while it is written).
+fn segment_sibling(path: &Path, word: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(format!(".{word}"));
     PathBuf::from(p)
 }
 
