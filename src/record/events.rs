@@ -43,6 +43,11 @@ pub struct Event {
     pub detail: String,
 }
 
+/// Read a frame's events block.
+pub fn from_json(bytes: &[u8]) -> serde_json::Result<Vec<Event>> {
+    serde_json::from_slice(bytes)
+}
+
 /// The events seen between `old` and `new` (not counting the journal's).
 pub fn between(old: &Snapshot, new: &Snapshot) -> Vec<Event> {
     let mut out = Vec::new();

@@ -170,10 +170,22 @@ pub fn compress(json: &[u8]) -> std::io::Result<Vec<u8>> {
     zstd::bulk::compress(json, 3)
 }
 
-/// Decompress a frame's state.
+/// The most a state block may decompress to: a recording handed over by someone else cannot
+/// make a reader allocate more (a full frame of 20,000 processes is about 17 MB of JSON).
+pub const MAX_STATE_JSON: u64 = 256 << 20;
+
+/// Decompress a frame's state, refusing more than [`MAX_STATE_JSON`] bytes.
 pub fn decompress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    zstd::stream::read::Decoder::new(bytes)?.read_to_end(&mut out)?;
+    zstd::stream::read::Decoder::new(bytes)?
+        .take(MAX_STATE_JSON + 1)
+        .read_to_end(&mut out)?;
+    if out.len() as u64 > MAX_STATE_JSON {
+        return Err(std::io::Error::other(format!(
+            "the state decompresses to more than {} MiB",
+            MAX_STATE_JSON >> 20
+        )));
+    }
     Ok(out)
 }
 

@@ -135,7 +135,7 @@ impl Recording {
             let events = &buf[file::FRAME_HEADER_LEN..][..h.events_len as usize];
             let events: Vec<Event> = match events {
                 [] => Vec::new(),
-                ev => serde_json::from_slice(ev).unwrap_or_else(|e| {
+                ev => events::from_json(ev).unwrap_or_else(|e| {
                     self.warnings.push(format!(
                         "{}: frame {number}: events unreadable ({e})",
                         path.display(),
@@ -214,7 +214,7 @@ impl Recording {
         Ok(if info.full {
             Payload::Full(State::from_json(&json).map_err(|e| decode_err(e.to_string()))?)
         } else {
-            Payload::Delta(serde_json::from_slice(&json).map_err(|e| decode_err(e.to_string()))?)
+            Payload::Delta(Delta::from_json(&json).map_err(|e| decode_err(e.to_string()))?)
         })
     }
 

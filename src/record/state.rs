@@ -497,6 +497,11 @@ pub struct Delta {
 }
 
 impl Delta {
+    /// Read a delta frame's content.
+    pub fn from_json(bytes: &[u8]) -> serde_json::Result<Delta> {
+        serde_json::from_slice(bytes)
+    }
+
     /// What changed from `old` to `new`. `same_processes`: the collector says every process is
     /// that of `old` (nothing compared then).
     pub fn between(old: &Snapshot, new: &Snapshot, same_processes: bool) -> Delta {
