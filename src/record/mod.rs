@@ -91,7 +91,6 @@ impl Recording {
         for f in &files {
             rec.index_file(f)?;
         }
-        // Segments of a directory in the order of their frames.
         if rec.frames.is_empty() {
             return Err(RecordError::Empty {
                 path: path.to_path_buf(),
@@ -256,17 +255,6 @@ impl Recording {
     /// The snapshot at frame `i`.
     pub fn snapshot_at(&self, i: usize) -> Result<Snapshot, RecordError> {
         Ok(self.state_at(i)?.to_snapshot(None))
-    }
-
-    /// Every frame's state in order, handed to `f` (for series and marks over the whole
-    /// recording); stops at the first frame that cannot be decoded.
-    pub fn for_each_state(&self, mut f: impl FnMut(usize, &State)) -> Result<(), RecordError> {
-        let mut state = State::default();
-        for k in 0..self.frames.len() {
-            self.apply(&mut state, k)?;
-            f(k, &state);
-        }
-        Ok(())
     }
 }
 

@@ -160,12 +160,13 @@ impl Head {
         }
     }
 
-    fn same_as(&self, s: &Snapshot) -> bool {
-        self.host == s.host
-            && self.host_ns == s.host_ns
-            && self.cgroup_mode == s.cgroup_mode
-            && self.hierarchies == s.hierarchies
-            && self.warnings == s.warnings
+    /// True when two snapshots have the same head (compared in place: every frame asks).
+    fn same_in(a: &Snapshot, b: &Snapshot) -> bool {
+        a.host == b.host
+            && a.host_ns == b.host_ns
+            && a.cgroup_mode == b.cgroup_mode
+            && a.hierarchies == b.hierarchies
+            && a.warnings == b.warnings
     }
 }
 
@@ -506,7 +507,7 @@ impl Delta {
     /// that of `old` (nothing compared then).
     pub fn between(old: &Snapshot, new: &Snapshot, same_processes: bool) -> Delta {
         let mut d = Delta {
-            head: (!Head::of(old).same_as(new)).then(|| Head::of(new)),
+            head: (!Head::same_in(old, new)).then(|| Head::of(new)),
             ..Delta::default()
         };
         if !same_processes {
