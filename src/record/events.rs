@@ -2,9 +2,10 @@
 //! stopped, limits that changed, OOM kills and limit hits counted, and changes made through
 //! nsview (its journal).
 
-use crate::model::{CgValue, Snapshot};
+use super::Pairs;
+use crate::model::CgValue;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -48,15 +49,12 @@ pub fn from_json(bytes: &[u8]) -> serde_json::Result<Vec<Event>> {
     serde_json::from_slice(bytes)
 }
 
-/// The events seen between `old` and `new` (not counting the journal's).
-pub fn between(old: &Snapshot, new: &Snapshot) -> Vec<Event> {
+/// The events seen between two frames' snapshots (not counting the journal's).
+pub fn between(pairs: &Pairs<'_>) -> Vec<Event> {
+    let (old, new) = (pairs.old, pairs.new);
     let mut out = Vec::new();
-    let old_c: HashMap<&str, &crate::model::containers::Container> =
-        old.containers.iter().map(|c| (c.key(), c)).collect();
-    let new_c: HashMap<&str, &crate::model::containers::Container> =
-        new.containers.iter().map(|c| (c.key(), c)).collect();
     for c in &new.containers {
-        if !old_c.contains_key(c.key()) {
+        if !pairs.old_containers.contains_key(c.key()) {
             out.push(Event {
                 kind: EventKind::ContainerStarted,
                 subject: c.name.clone(),
@@ -65,7 +63,7 @@ pub fn between(old: &Snapshot, new: &Snapshot) -> Vec<Event> {
         }
     }
     for c in &old.containers {
-        if !new_c.contains_key(c.key()) {
+        if !pairs.new_containers.contains(c.key()) {
             out.push(Event {
                 kind: EventKind::ContainerStopped,
                 subject: c.name.clone(),
@@ -73,13 +71,8 @@ pub fn between(old: &Snapshot, new: &Snapshot) -> Vec<Event> {
             });
         }
     }
-    let old_cg: HashMap<(&str, &str), &crate::model::Cgroup> = old
-        .cgroups
-        .iter()
-        .map(|c| ((c.hierarchy.as_str(), c.path.as_str()), c))
-        .collect();
     for cg in &new.cgroups {
-        let Some(before) = old_cg.get(&(cg.hierarchy.as_str(), cg.path.as_str())) else {
+        let Some(before) = pairs.old_cgroup(cg) else {
             continue;
         };
         let subject = format!("{}:{}", cg.hierarchy, cg.path);

@@ -7,11 +7,13 @@
 
 pub mod events;
 pub mod file;
+mod pairs;
 pub mod state;
 pub mod time;
 mod writer;
 
 pub use events::{Event, EventKind};
+pub use pairs::Pairs;
 pub use state::{Delta, State};
 pub use writer::{KEPT_SEGMENTS, KEYFRAME_EVERY, Writer, rotation_renames, segment_path};
 

@@ -506,6 +506,12 @@ impl Delta {
     /// What changed from `old` to `new`. `same_processes`: the collector says every process is
     /// that of `old` (nothing compared then).
     pub fn between(old: &Snapshot, new: &Snapshot, same_processes: bool) -> Delta {
+        Delta::between_pairs(&super::Pairs::new(old, new), same_processes)
+    }
+
+    /// The same, with the lookups the frame's events share.
+    pub fn between_pairs(pairs: &super::Pairs<'_>, same_processes: bool) -> Delta {
+        let (old, new) = (pairs.old, pairs.new);
         let mut d = Delta {
             head: (!Head::same_in(old, new)).then(|| Head::of(new)),
             ..Delta::default()
@@ -514,8 +520,8 @@ impl Delta {
             d.processes_between(old, new);
         }
         d.namespaces_between(old, new);
-        d.containers_between(old, new);
-        d.cgroups_between(old, new);
+        d.containers_between(pairs);
+        d.cgroups_between(pairs);
         d
     }
 
@@ -551,50 +557,40 @@ impl Delta {
             .collect();
     }
 
-    fn containers_between(&mut self, old: &Snapshot, new: &Snapshot) {
-        let old_containers: HashMap<&str, &Container> =
-            old.containers.iter().map(|c| (c.key(), c)).collect();
-        let new_keys: std::collections::HashSet<&str> =
-            new.containers.iter().map(|c| c.key()).collect();
-        self.containers = new
+    fn containers_between(&mut self, pairs: &super::Pairs<'_>) {
+        self.containers = pairs
+            .new
             .containers
             .iter()
-            .filter(|c| old_containers.get(c.key()) != Some(c))
+            .filter(|c| pairs.old_containers.get(c.key()) != Some(c))
             .cloned()
             .collect();
-        self.containers_gone = old
+        self.containers_gone = pairs
+            .old
             .containers
             .iter()
-            .filter(|c| !new_keys.contains(c.key()))
+            .filter(|c| !pairs.new_containers.contains(c.key()))
             .map(|c| c.key().to_string())
             .collect();
     }
 
-    fn cgroups_between(&mut self, old: &Snapshot, new: &Snapshot) {
-        let key = |c: &Cgroup| (c.hierarchy.clone(), c.path.clone());
-        let old_cgroups: HashMap<(&str, &str), &Cgroup> = old
+    fn cgroups_between(&mut self, pairs: &super::Pairs<'_>) {
+        self.cgroups = pairs
+            .new
             .cgroups
             .iter()
-            .map(|c| ((c.hierarchy.as_str(), c.path.as_str()), c))
+            .filter_map(|c| CgroupPatch::between(pairs.old_cgroup(c), c))
             .collect();
-        let new_cgroups: std::collections::HashSet<(&str, &str)> = new
+        self.cgroups_gone = pairs
+            .old
             .cgroups
             .iter()
-            .map(|c| (c.hierarchy.as_str(), c.path.as_str()))
-            .collect();
-        self.cgroups = new
-            .cgroups
-            .iter()
-            .filter_map(|c| {
-                let before = old_cgroups.get(&(c.hierarchy.as_str(), c.path.as_str()));
-                CgroupPatch::between(before.copied(), c)
+            .filter(|c| {
+                !pairs
+                    .new_cgroups
+                    .contains(&(c.hierarchy.as_str(), c.path.as_str()))
             })
-            .collect();
-        self.cgroups_gone = old
-            .cgroups
-            .iter()
-            .filter(|c| !new_cgroups.contains(&(c.hierarchy.as_str(), c.path.as_str())))
-            .map(key)
+            .map(|c| (c.hierarchy.clone(), c.path.clone()))
             .collect();
     }
 }

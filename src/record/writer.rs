@@ -1,7 +1,7 @@
 //! Appending frames to a recording file.
 
 use super::file::{self, FileHeader, FrameKind, Parsed};
-use super::{Delta, Event, RecordError, State};
+use super::{Delta, Event, Pairs, RecordError, State};
 use crate::model::Snapshot;
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom};
@@ -104,8 +104,10 @@ impl Writer {
         same_processes: bool,
         mut events: Vec<Event>,
     ) -> Result<(FrameKind, usize), RecordError> {
-        if let Some(prev) = prev {
-            let mut seen = super::events::between(prev, snap);
+        // The lookups between the two snapshots, built once for the events and the delta.
+        let pairs = prev.map(|prev| Pairs::new(prev, snap));
+        if let Some(pairs) = &pairs {
+            let mut seen = super::events::between(pairs);
             seen.append(&mut events);
             events = seen;
         }
@@ -115,7 +117,7 @@ impl Writer {
             serde_json::to_vec(&events).map_err(|e| self.io(std::io::Error::other(e)))?
         };
         let full_due = self.since_full.is_none_or(|n| n + 1 >= KEYFRAME_EVERY);
-        let delta_base = prev.filter(|_| !full_due);
+        let delta_base = pairs.as_ref().filter(|_| !full_due);
         let (mut kind, mut frame) =
             self.encode(time_ms, snap, delta_base, same_processes, &events)?;
         if self.must_rotate(frame.len()) {
@@ -139,14 +141,14 @@ impl Writer {
         &self,
         time_ms: i64,
         snap: &Snapshot,
-        base: Option<&Snapshot>,
+        base: Option<&Pairs<'_>>,
         same_processes: bool,
         events: &[u8],
     ) -> Result<(FrameKind, Vec<u8>), RecordError> {
         let (kind, json) = match base {
-            Some(base) => (
+            Some(pairs) => (
                 FrameKind::Delta,
-                serde_json::to_vec(&Delta::between(base, snap, same_processes)),
+                serde_json::to_vec(&Delta::between_pairs(pairs, same_processes)),
             ),
             None => (FrameKind::Full, State::of(snap).to_json()),
         };
